@@ -3,7 +3,9 @@
 # modules into a cache keyed by component and version. Nothing is downloaded but Go modules.
 #
 #   KMSSTACK_TESTBIN_DIR  cache directory (default ~/.cache/kmsstack/bin)
-#   usage: testbin.sh [--print-dir] [component...]
+#   usage: testbin.sh [component...]     build (or reuse) the components, all by default
+#          testbin.sh --print-dir        print the cache directory
+#          testbin.sh --which BINARY     print the cached path of BINARY (exit 1 if not built yet)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +21,19 @@ components=(
 )
 
 if [[ ${1:-} == --print-dir ]]; then echo "$cache"; exit 0; fi
+if [[ ${1:-} == --which ]]; then
+  for entry in "${components[@]}"; do
+    IFS='|' read -r name version _ bins _ <<<"$entry"
+    for pair in $bins; do
+      if [[ ${pair%%=*} == "${2:-}" ]]; then
+        path="$cache/$name-$version/${pair%%=*}"
+        [[ -x $path ]] || { echo "testbin: ${2} ($name $version) is not built yet: run npm run testbin" >&2; exit 1; }
+        echo "$path"; exit 0
+      fi
+    done
+  done
+  echo "testbin: unknown binary '${2:-}'" >&2; exit 2
+fi
 wanted=("$@")
 
 build() {

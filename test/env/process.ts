@@ -1,0 +1,144 @@
+// Shared plumbing of the test environment: the cached test binaries, free loopback ports, managed
+// child processes with log files, temp dirs, and polling. Every process and temp dir made here is
+// tracked so a suite can prove it left nothing behind.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Absolute path of a binary built by `npm run testbin`; fails with the command to run if it is missing. */
+export function testBinary(name: string): string {
+  try {
+    return execFileSync('bash', [join(repoRoot, 'test/tools/testbin.sh'), '--which', name], { encoding: 'utf8' }).trim();
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer | string }).stderr?.toString().trim();
+    throw new Error(stderr || `test binary ${name} is not available: run npm run testbin`);
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel picks it; racy only against unrelated processes). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const liveTempDirs = new Set<string>();
+const liveProcesses = new Set<ManagedProcess>();
+
+export function makeTempDir(purpose: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `kmsstack-${purpose}-`));
+  liveTempDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  liveTempDirs.delete(dir);
+}
+
+/** What this process started and has not cleaned up yet (empty after every stop()). */
+export function leftovers(): { processes: string[]; tempDirs: string[] } {
+  return {
+    processes: [...liveProcesses].map((p) => `${p.name} (pid ${p.pid})`),
+    tempDirs: [...liveTempDirs].filter((d) => existsSync(d)),
+  };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class ManagedProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+
+  constructor(
+    readonly name: string,
+    readonly command: string,
+    readonly args: string[],
+    readonly logFile: string,
+    readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): this {
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(this.command, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.child = child;
+    liveProcesses.add(this);
+    return this;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs = 5000): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    if (this.running) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.child = undefined;
+    liveProcesses.delete(this);
+  }
+
+  /** Stops the process without grace, as a crash would. */
+  async kill(): Promise<void> {
+    if (this.child && this.running) this.child.kill('SIGKILL');
+    await this.exited;
+    this.child = undefined;
+    liveProcesses.delete(this);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    this.start();
+  }
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails naming `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+    }
+    await sleep(intervalMs);
+  }
+}

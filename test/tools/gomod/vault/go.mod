@@ -432,3 +432,5 @@ replace github.com/hashicorp/vault/api => github.com/hashicorp/vault/api v1.9.2
 replace github.com/hashicorp/vault/sdk => github.com/hashicorp/vault/sdk v0.9.2
 
 tool github.com/hashicorp/vault
+
+godebug x509negativeserial=1

@@ -1,0 +1,46 @@
+// spec.kes: the KES servers that sit between MinIO and Vault.
+import { int, obj, podSettings, str } from './common.ts';
+import type { JSONSchema } from './json-schema.ts';
+
+export const defaultKesImage = 'minio/kes:2025-03-12T09-35-18Z';
+
+const key = obj(
+  'KESKey',
+  'A master key the operator creates through the KES API (guide step 4.3). Keys are never deleted unless keyDeletionPolicy is Delete.',
+  { name: str('Name of the master key in KES (and of its entry under the Vault KV prefix).', 'keyName') },
+  { required: ['name'] },
+);
+
+export const kesSchema: JSONSchema = obj(
+  'KESSpec',
+  'The KES servers (guide step 4). Required when mode is Vault, forbidden when mode is StaticKey.',
+  {
+    image: str('KES container image. The default is the release this operator is tested with; forks that keep its config format work too.', 'image', {
+      default: defaultKesImage,
+    }),
+    replicas: int('Number of KES pods.', 1, 10, { default: 2 }),
+    keys: {
+      type: 'array',
+      description: 'Master keys to create in KES. Must contain spec.minio.keyName. Removing a key from the list does not delete it unless keyDeletionPolicy is Delete.',
+      minItems: 1,
+      maxItems: 32,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      items: key,
+    },
+    cache: {
+      ...obj('KESCache', 'How long KES keeps master keys fetched from Vault in memory.', {
+        expiry: {
+          ...obj('KESCacheExpiry', 'Cache expiry times (KES config cache.expiry).', {
+            any: str('Evict any cached key after this time, used or not.', 'duration', { default: '5m' }),
+            unused: str('Evict a cached key that was not used for this time.', 'duration', { default: '20s' }),
+          }),
+          default: {},
+        },
+      }),
+      default: {},
+    },
+    ...podSettings('KES'),
+  },
+  { required: ['keys'] },
+);

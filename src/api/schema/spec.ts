@@ -1,0 +1,102 @@
+// spec: the top level of the KMSDeployment spec and the rules that span its sections.
+import { durationMs } from '../duration.ts';
+import { bool, obj, secretRef, str } from './common.ts';
+import { celRule, immutable, type JSONSchema } from './json-schema.ts';
+import { kesSchema } from './kes.ts';
+import { minioSchema } from './minio.ts';
+import { vaultSchema } from './vault.ts';
+
+interface SpecSelf {
+  mode?: string;
+  vault?: unknown;
+  kes?: { keys?: { name?: unknown }[] };
+  minio?: { keyName?: unknown };
+}
+interface TLSSelf { validity: string; renewBefore: string }
+
+const tlsSchema: JSONSchema = obj(
+  'TLSSpec',
+  'Certificates the operator issues: a CA per KMSDeployment, the KES server certificate and the client identities of MinIO and the operator (guide steps 2 and 4.1).',
+  {
+    validity: str('Lifetime of the certificates the operator issues (the CA it generates lives 4 times as long).', 'duration', { default: '2160h' }),
+    renewBefore: str('Renew a certificate this long before it expires.', 'duration', { default: '720h' }),
+    clusterDomain: str("DNS domain of the cluster, used in the service names of the KES certificate's subjectAltNames.", 'dns1123Subdomain', {
+      default: 'cluster.local',
+    }),
+    caSecretRef: secretRef(
+      'CASecretRef',
+      'Use this CA (a Secret with tls.crt and tls.key) instead of generating one. The operator never modifies it.',
+    ),
+  },
+  {
+    'x-kubernetes-validations': [
+      celRule<TLSSelf>(
+        { rule: 'duration(self.renewBefore) < duration(self.validity)', message: 'renewBefore must be shorter than validity', fieldPath: '.renewBefore' },
+        (self) => durationMs(self.renewBefore) < durationMs(self.validity),
+      ),
+      celRule<TLSSelf>(
+        { rule: "duration(self.renewBefore) > duration('0s')", message: 'renewBefore must be greater than 0', fieldPath: '.renewBefore' },
+        (self) => durationMs(self.renewBefore) > 0,
+      ),
+    ],
+  },
+);
+
+const specRules = [
+  celRule<SpecSelf>(
+    { rule: "self.mode != 'Vault' || has(self.vault)", message: 'vault is required when mode is Vault', fieldPath: '.vault', reason: 'FieldValueRequired' },
+    (self) => self.mode !== 'Vault' || self.vault !== undefined,
+  ),
+  celRule<SpecSelf>(
+    { rule: "self.mode != 'StaticKey' || !has(self.vault)", message: 'vault must not be set when mode is StaticKey', fieldPath: '.vault', reason: 'FieldValueForbidden' },
+    (self) => self.mode !== 'StaticKey' || self.vault === undefined,
+  ),
+  celRule<SpecSelf>(
+    { rule: "self.mode != 'Vault' || has(self.kes)", message: 'kes is required when mode is Vault', fieldPath: '.kes', reason: 'FieldValueRequired' },
+    (self) => self.mode !== 'Vault' || self.kes !== undefined,
+  ),
+  celRule<SpecSelf>(
+    { rule: "self.mode != 'StaticKey' || !has(self.kes)", message: 'kes must not be set when mode is StaticKey', fieldPath: '.kes', reason: 'FieldValueForbidden' },
+    (self) => self.mode !== 'StaticKey' || self.kes === undefined,
+  ),
+  celRule<SpecSelf>(
+    {
+      rule: "self.mode != 'Vault' || !has(self.kes) || !has(self.minio) || self.kes.keys.exists(k, k.name == self.minio.keyName)",
+      message: 'must be one of the key names in kes.keys',
+      fieldPath: '.minio.keyName',
+    },
+    (self) =>
+      self.mode !== 'Vault' ||
+      self.kes === undefined ||
+      self.minio === undefined ||
+      (self.kes.keys ?? []).some((k) => k.name === self.minio?.keyName),
+  ),
+];
+
+export const specSchema: JSONSchema = obj(
+  'KMSDeploymentSpec',
+  'Desired state of one MinIO -> KES -> Vault encryption stack.',
+  {
+    mode: {
+      type: 'string',
+      description:
+        'Vault: MinIO gets its keys from KES, which stores them in Vault (production). StaticKey: MinIO uses one static master key from a Secret, without Vault or KES; for development and tests only, NOT for production.',
+      enum: ['Vault', 'StaticKey'],
+      default: 'Vault',
+      'x-kubernetes-validations': [immutable('objects encrypted in one mode cannot be decrypted in the other')],
+    },
+    vault: vaultSchema,
+    kes: kesSchema,
+    minio: { ...minioSchema, default: {} },
+    tls: { ...tlsSchema, default: {} },
+    keyDeletionPolicy: {
+      type: 'string',
+      description:
+        'What happens to master keys in Vault when the KMSDeployment is deleted or a key is removed from kes.keys. Retain keeps them (data stays decryptable if the stack is rebuilt); Delete removes them, which makes all data encrypted with them permanently unreadable.',
+      enum: ['Retain', 'Delete'],
+      default: 'Retain',
+    },
+    verifyEncryption: bool('Check the chain end to end by generating and decrypting a data key with the MinIO identity (condition EncryptionVerified).', true),
+  },
+  { 'x-kubernetes-validations': specRules },
+);

@@ -1,0 +1,33 @@
+// Facts about the KES HTTP API of the pinned KES release (2025-03-12), shared by the config builder
+// (policies, probes) and the client. Sources are listed in docs/kes.md.
+
+export const KES_PORT = 7373;
+
+/** API paths the KES server routes; key and listing paths take the key name (or prefix) as last segment. */
+export const kesPaths = {
+  version: '/version',
+  ready: '/v1/ready',
+  status: '/v1/status',
+  metrics: '/v1/metrics',
+  apis: '/v1/api',
+  keyCreate: '/v1/key/create/',
+  keyDescribe: '/v1/key/describe/',
+  keyList: '/v1/key/list/',
+  keyGenerate: '/v1/key/generate/',
+  keyDecrypt: '/v1/key/decrypt/',
+} as const;
+
+const keyNameChars = /^[A-Za-z0-9_-]+$/;
+const maxKeyNameLength = 80;
+
+/**
+ * Why `name` is not a key name KES accepts, or undefined when it is one. KES allows 1 to 80 letters,
+ * digits, "_" and "-", with "-" neither first nor last, and rejects the single name "_".
+ */
+export function kesKeyNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > maxKeyNameLength) return `must be 1 to ${maxKeyNameLength} characters long`;
+  if (!keyNameChars.test(name)) return 'may contain only letters, digits, "_" and "-" (KES rejects other characters, including ".")';
+  if (name.startsWith('-') || name.endsWith('-')) return 'must not start or end with "-"';
+  if (name === '_') return 'must not be "_"';
+  return undefined;
+}

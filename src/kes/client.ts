@@ -1,0 +1,206 @@
+// A narrow KES HTTP client: the calls the operator makes with its own identity (create and list
+// keys, status) and the round trip it checks with MinIO's identity (generate, decrypt). KES
+// authenticates clients by their TLS certificate (mTLS), so every request goes over an agent that
+// carries the client certificate and trusts only the deployment's CA.
+import { Agent, request } from 'node:https';
+import { kesKeyNameProblem, kesPaths } from './api.ts';
+import { KesError, kesErrorFromNetwork, kesErrorFromResponse } from './errors.ts';
+
+export interface KesClientOptions {
+  /** Base URL of the KES server, e.g. https://tenant-a-kes.storage.svc.cluster.local:7373 */
+  endpoint: string;
+  /** PEM client certificate whose public key is the identity KES authorizes. */
+  clientCert: string;
+  /** PEM private key of the client certificate. */
+  clientKey: string;
+  /** PEM CA bundle that signed the KES server certificate. */
+  ca: string;
+  /** Host name to verify in the server certificate when it differs from the endpoint's host. */
+  serverName?: string;
+  /** Per-request timeout; KES itself times its routes out after 15s. */
+  timeoutMs?: number;
+}
+
+export interface KesStatus {
+  version: string;
+  os: string;
+  arch: string;
+  uptimeSeconds: number;
+  /** Keystore round-trip latency KES measured for this status call (milliseconds). */
+  keystoreLatencyMs?: number;
+  /** True when KES could not reach its keystore (Vault) for this status call. */
+  keystoreUnreachable: boolean;
+}
+
+export interface DataKey {
+  /** The plaintext data key: key material, never log it. */
+  plaintext: Buffer;
+  ciphertext: Buffer;
+}
+
+interface Answer {
+  status: number;
+  contentType: string | undefined;
+  body: string;
+}
+
+const maxResponseBytes = 1024 * 1024;
+const defaultTimeoutMs = 15_000;
+
+export class KesClient {
+  private readonly agent: Agent;
+  private readonly base: URL;
+  private readonly timeoutMs: number;
+
+  constructor(options: KesClientOptions) {
+    this.base = new URL(options.endpoint);
+    if (this.base.protocol !== 'https:') throw new Error(`KES endpoint ${options.endpoint} must be an https:// URL`);
+    this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    this.agent = new Agent({
+      cert: options.clientCert,
+      key: options.clientKey,
+      ca: options.ca,
+      keepAlive: true,
+      maxSockets: 4,
+      minVersion: 'TLSv1.2',
+      ...(options.serverName ? { servername: options.serverName } : {}),
+    });
+  }
+
+  /** Creates master key `name`; an existing key counts as success ("exists"). */
+  async createKey(name: string): Promise<'created' | 'exists'> {
+    const operation = `create key ${checkedKeyName(name)}`;
+    try {
+      await this.expectOk(operation, 'PUT', kesPaths.keyCreate + name);
+      return 'created';
+    } catch (err) {
+      if (err instanceof KesError && err.reason === 'KeyExists') return 'exists';
+      throw err;
+    }
+  }
+
+  /** Server status, including whether KES reaches its keystore. */
+  async status(): Promise<KesStatus> {
+    const answer = await this.expectOk('status', 'GET', kesPaths.status);
+    const raw = parseJson('status', answer) as Record<string, unknown>;
+    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const latency = raw.keystore_latency;
+    return {
+      version: str(raw.version),
+      os: str(raw.os),
+      arch: str(raw.arch),
+      uptimeSeconds: typeof raw.uptime === 'number' ? raw.uptime : 0,
+      ...(typeof latency === 'number' ? { keystoreLatencyMs: latency } : {}),
+      keystoreUnreachable: raw.keystore_unreachable === true,
+    };
+  }
+
+  /** Resolves when KES reaches its keystore; otherwise throws KeystoreUnreachable / KeystoreError. */
+  async ready(): Promise<void> {
+    await this.expectOk('readiness check', 'GET', kesPaths.ready);
+  }
+
+  /** Names of the keys in the keystore that start with `prefix` (all keys when empty). */
+  async listKeys(prefix = ''): Promise<string[]> {
+    // KES lists by literal prefix; "*" alone means every key.
+    if (prefix !== '' && !/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`invalid KES key prefix ${JSON.stringify(prefix)}`);
+    const answer = await this.expectOk('list keys', 'GET', kesPaths.keyList + (prefix === '' ? '*' : prefix));
+    const raw = parseJson('list keys', answer) as { names?: unknown };
+    if (raw.names === null || raw.names === undefined) return [];
+    if (!Array.isArray(raw.names) || !raw.names.every((n) => typeof n === 'string')) {
+      throw new KesError('UnexpectedResponse', 'KES list keys: UnexpectedResponse (names is not a list of strings)', answer.status);
+    }
+    return [...(raw.names as string[])].sort();
+  }
+
+  /** A fresh data key, encrypted under master key `name` and bound to `context`. */
+  async generateKey(name: string, context?: Uint8Array): Promise<DataKey> {
+    const operation = `generate key with ${checkedKeyName(name)}`;
+    const body = context ? { context: Buffer.from(context).toString('base64') } : {};
+    const raw = parseJson(operation, await this.expectOk(operation, 'PUT', kesPaths.keyGenerate + name, body)) as Record<string, unknown>;
+    return { plaintext: base64Field(operation, raw, 'plaintext'), ciphertext: base64Field(operation, raw, 'ciphertext') };
+  }
+
+  /** Decrypts a data key `ciphertext` produced by generateKey with the same `name` and `context`. */
+  async decrypt(name: string, ciphertext: Uint8Array, context?: Uint8Array): Promise<Buffer> {
+    const operation = `decrypt with ${checkedKeyName(name)}`;
+    const body = {
+      ciphertext: Buffer.from(ciphertext).toString('base64'),
+      ...(context ? { context: Buffer.from(context).toString('base64') } : {}),
+    };
+    const raw = parseJson(operation, await this.expectOk(operation, 'PUT', kesPaths.keyDecrypt + name, body)) as Record<string, unknown>;
+    return base64Field(operation, raw, 'plaintext');
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async expectOk(operation: string, method: string, path: string, body?: object): Promise<Answer> {
+    const answer = await this.send(operation, method, path, body);
+    if (answer.status >= 200 && answer.status < 300) return answer;
+    throw kesErrorFromResponse(operation, answer.status, answer.contentType, answer.body);
+  }
+
+  private send(operation: string, method: string, path: string, body?: object): Promise<Answer> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const url = new URL(path, this.base);
+    return new Promise<Answer>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          timeout: this.timeoutMs,
+          headers: {
+            accept: 'application/json',
+            ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : { 'content-length': '0' }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxResponseBytes) {
+              res.destroy();
+              reject(new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (answer larger than ${maxResponseBytes} bytes)`, res.statusCode));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', (err) => reject(kesErrorFromNetwork(operation, err)));
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs}ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => reject(kesErrorFromNetwork(operation, err)));
+      req.end(payload);
+    });
+  }
+}
+
+function checkedKeyName(name: string): string {
+  const problem = kesKeyNameProblem(name);
+  if (problem) throw new Error(`invalid KES key name ${JSON.stringify(name)}: ${problem}`);
+  return name;
+}
+
+function parseJson(operation: string, answer: Answer): unknown {
+  try {
+    const value: unknown = JSON.parse(answer.body);
+    if (typeof value === 'object' && value !== null) return value;
+  } catch {
+    // fall through to the error below
+  }
+  throw new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (the answer is not a JSON object)`, answer.status);
+}
+
+function base64Field(operation: string, raw: Record<string, unknown>, field: string): Buffer {
+  const value = raw[field];
+  if (typeof value !== 'string') throw new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (no ${field} in the answer)`);
+  return Buffer.from(value, 'base64');
+}

@@ -5,3 +5,6 @@ export { kmsDeploymentSchema, specSchema, statusSchema, defaultKesImage, default
 export type { CelRule, JSONSchema } from './schema.ts';
 export { buildCrd } from './crd.ts';
 export type * from './types.generated.ts';
+export { validate, validateKMSDeployment, applyDefaults, type ValidateOptions } from './validate.ts';
+export { formatFieldErrors, type FieldError, type ViolationOrigin } from './validation/field-error.ts';
+export { possibleErasureSetSizes } from './validation/semantic.ts';

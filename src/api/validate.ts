@@ -1,0 +1,72 @@
+// validate() and applyDefaults(): the pure entry points the reconciler (SpecValid) and tools use.
+// Defaults and rules come from the schema; nothing here restates a default.
+import { isDeepStrictEqual } from 'node:util';
+import { formats } from './schema/formats.ts';
+import { specSchema } from './schema.ts';
+import type { DefaultedKMSDeploymentSpec, KMSDeploymentSpec } from './types.generated.ts';
+import { runSpecValidator } from './validation/ajv.ts';
+import { mirrorApiServerRules } from './validation/cel-mirror.ts';
+import type { FieldError } from './validation/field-error.ts';
+import { translateAjvErrors } from './validation/messages.ts';
+import { semanticChecks } from './validation/semantic.ts';
+
+export interface ValidateOptions {
+  /** The spec before this update, to check that immutable fields did not change. */
+  old?: unknown;
+  /** metadata.name of the KMSDeployment, checked because child objects are named after it. */
+  name?: string;
+}
+
+/** A deep copy of `spec` with every schema default filled in. Does not validate. */
+export function applyDefaults(spec: KMSDeploymentSpec): DefaultedKMSDeploymentSpec {
+  const copy = structuredClone(spec);
+  runSpecValidator(copy);
+  return copy as DefaultedKMSDeploymentSpec;
+}
+
+function checkName(name: string): FieldError[] {
+  const f = formats.objectName;
+  if (name.length <= f.maxLength && new RegExp(f.pattern, 'u').test(name)) return [];
+  return [{ path: 'metadata.name', message: f.hint, origin: 'schema' }];
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  return errors.filter((e, i) => errors.findIndex((o) => isDeepStrictEqual(o, e)) === i);
+}
+
+/**
+ * Every violation in `spec`, each with its field path (spec.vault.kv.version) and a message for
+ * the user; empty when the spec is valid. Covers the OpenAPI schema, the CEL rules (transition
+ * rules when `options.old` is given), unknown fields, and the semantic checks only the operator makes.
+ */
+export function validate(spec: unknown, options: ValidateOptions = {}): FieldError[] {
+  const errors: FieldError[] = options.name === undefined ? [] : checkName(options.name);
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    return [...errors, { path: 'spec', message: spec === undefined ? 'is required' : 'must be a mapping of fields', origin: 'schema' }];
+  }
+  const defaulted = structuredClone(spec);
+  errors.push(...translateAjvErrors(runSpecValidator(defaulted), 'spec', defaulted));
+  let old: unknown;
+  if (options.old !== null && typeof options.old === 'object') {
+    old = structuredClone(options.old);
+    runSpecValidator(old);
+  }
+  errors.push(...mirrorApiServerRules(specSchema, defaulted, old, 'spec'));
+  errors.push(...semanticChecks(defaulted as DefaultedKMSDeploymentSpec));
+  return dedupe(errors);
+}
+
+interface ObjectLike {
+  metadata?: { name?: unknown };
+  spec?: unknown;
+}
+
+/** validate() for a whole KMSDeployment object (name and spec); `old` is the stored object on updates. */
+export function validateKMSDeployment(object: unknown, options: { old?: unknown } = {}): FieldError[] {
+  const obj = (object ?? {}) as ObjectLike;
+  const name = obj.metadata?.name;
+  const nameErrors: FieldError[] =
+    typeof name === 'string' || name === undefined ? [] : [{ path: 'metadata.name', message: 'must be a string', origin: 'schema' }];
+  const old = (options.old ?? undefined) as ObjectLike | undefined;
+  return [...nameErrors, ...validate(obj.spec, { old: old?.spec, ...(typeof name === 'string' ? { name } : {}) })];
+}

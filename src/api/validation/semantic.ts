@@ -1,0 +1,42 @@
+// Checks the API server does not make: they need knowledge of what MinIO accepts. The operator
+// reports them as SpecValid=False.
+import type { DefaultedKMSDeploymentSpec } from '../types.generated.ts';
+import type { FieldError } from './field-error.ts';
+
+// MinIO splits all drives of a pool into erasure sets of 2 to 16 drives of equal size, and each
+// set must spread symmetrically over the servers.
+const erasureSetSizes = Array.from({ length: 15 }, (_, i) => i + 2);
+
+/** Sizes of erasure set MinIO can form from `servers` servers with `drives` drives each. */
+export function possibleErasureSetSizes(servers: number, drives: number): number[] {
+  const total = servers * drives;
+  return erasureSetSizes.filter((size) => total % size === 0 && (size % servers === 0 || servers % size === 0));
+}
+
+function minioLayout(minio: DefaultedKMSDeploymentSpec['minio']): FieldError[] {
+  const { replicas, drivesPerServer } = minio;
+  // Values the schema rejects (reported there) are not judged again.
+  if (!Number.isInteger(replicas) || !Number.isInteger(drivesPerServer) || replicas <= 1 || drivesPerServer < 1) return [];
+  const total = replicas * drivesPerServer;
+  const layout = `${replicas} servers x ${drivesPerServer} drive${drivesPerServer === 1 ? '' : 's'} = ${total} drives`;
+  if (total < 4) {
+    return [{
+      path: 'spec.minio.replicas',
+      message: `a distributed MinIO needs at least 4 drives in total (${layout}); use 1 replica, or raise replicas or drivesPerServer`,
+      origin: 'operator',
+    }];
+  }
+  if (possibleErasureSetSizes(replicas, drivesPerServer).length === 0) {
+    return [{
+      path: 'spec.minio.replicas',
+      message: `MinIO cannot split ${layout} into equal erasure sets of 2 to 16 drives spread evenly over the servers; choose a total with such a divisor (e.g. 4, 8, 12 or 16 drives)`,
+      origin: 'operator',
+    }];
+  }
+  return [];
+}
+
+/** Semantic checks on a spec that already passed the schema (defaults applied). */
+export function semanticChecks(spec: DefaultedKMSDeploymentSpec): FieldError[] {
+  return [...minioLayout(spec.minio)];
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyDefaults, kmsDeploymentSchema, validateKMSDeployment, type JSONSchema, type KMSDeploymentSpec } from '../../../src/api/index.ts';
+import { loadManifests, yamlFilesIn } from './load.ts';
+
+for (const file of yamlFilesIn('examples').filter((f) => f.includes('kmsdeployment'))) {
+  test(`${file} is a valid KMSDeployment`, () => {
+    const docs = loadManifests(file);
+    assert.equal(docs.length, 1);
+    assert.deepEqual(validateKMSDeployment(docs[0]), []);
+  });
+}
+
+/** Paths of every field declared under spec, e.g. spec.vault.kv.version (pass-through types are leaves). */
+function declaredPaths(node: JSONSchema, path: string): string[] {
+  if (node['x-kubernetes-preserve-unknown-fields'] || node.additionalProperties) return [path];
+  const children = Object.entries(node.properties ?? {}).flatMap(([k, v]) => declaredPaths(v, `${path}.${k}`));
+  const items = node.items ? declaredPaths(node.items, `${path}[]`) : [];
+  return children.length + items.length === 0 ? [path] : [...children, ...items];
+}
+
+function presentPaths(value: unknown, path: string): string[] {
+  if (Array.isArray(value)) return [path, ...value.flatMap((v) => presentPaths(v, `${path}[]`))];
+  if (value !== null && typeof value === 'object') {
+    return [path, ...Object.entries(value).flatMap(([k, v]) => presentPaths(v, `${path}.${k}`))];
+  }
+  return [path];
+}
+
+test('the full example sets every field except the alternative auth method', () => {
+  const [full] = loadManifests('examples/kmsdeployment-full.yaml');
+  const present = new Set(presentPaths(full?.spec, 'spec'));
+  const alternatives = ['spec.vault.auth.token'];
+  const missing = declaredPaths(kmsDeploymentSchema.properties!.spec!, 'spec').filter(
+    (p) => !present.has(p) && !alternatives.some((a) => p.startsWith(a)),
+  );
+  assert.deepEqual(missing, []);
+});
+
+test('the minimal example is the guide setup: KV v1 at kv, prefix minio, key minio-key-1', () => {
+  const [minimal] = loadManifests('examples/kmsdeployment-minimal.yaml');
+  const spec = applyDefaults(minimal?.spec as KMSDeploymentSpec);
+  assert.equal(spec.mode, 'Vault');
+  assert.deepEqual(
+    { mountPath: spec.vault?.kv.mountPath, version: spec.vault?.kv.version, prefix: spec.vault?.kv.prefix },
+    { mountPath: 'kv', version: 'v1', prefix: 'minio' },
+  );
+  assert.deepEqual(spec.kes?.keys, [{ name: 'minio-key-1' }]);
+  assert.equal(spec.minio.keyName, 'minio-key-1');
+});

@@ -1,0 +1,99 @@
+-- Argo CD health check of kmsstack.io/KMSDeployment (Lua 5.1, as Argo CD's gopher-lua runs it).
+-- Argo CD sets the global `obj` to the live object; the script returns { status = ..., message = ... }.
+-- Install it under resource.customizations.health.kmsstack.io_KMSDeployment (see docs/argocd.md).
+--
+--   status.observedGeneration < metadata.generation  -> Progressing (the operator has not seen the spec yet)
+--   Ready True (for the current generation)           -> Healthy
+--   SpecValid False, or a False condition whose reason
+--   is a terminal failure (needs a human to fix it)   -> Degraded
+--   otherwise                                         -> Progressing, with the first condition that is not True
+
+-- Reasons that the operator reports when retrying will not help until someone changes the spec, a
+-- referenced Secret or Vault's configuration. Keep in sync with the reasons the controller sets.
+local terminalReasons = {
+  InvalidSpec = true,
+  SpecInvalid = true,
+  ReferencedSecretMissing = true,
+  ReferencedSecretInvalid = true,
+  VaultAuthFailed = true,
+  VaultPermissionDenied = true,
+  VaultMountConflict = true,
+  VaultKVVersionMismatch = true,
+  KESKeyForbidden = true,
+  ImmutableFieldChanged = true,
+}
+
+-- Data-path order: the first condition in this order that is not True is what the stack waits for.
+local conditionOrder = {
+  "SpecValid", "CertificatesReady", "VaultConfigured", "KESAvailable",
+  "KeysReady", "MinIOAvailable", "EncryptionVerified",
+}
+
+local function describe(condition)
+  local text = condition.type
+  if condition.reason ~= nil and condition.reason ~= "" then
+    text = text .. " " .. condition.reason
+  end
+  if condition.message ~= nil and condition.message ~= "" then
+    text = text .. ": " .. condition.message
+  end
+  return text
+end
+
+local function health(object)
+  local generation = nil
+  if object.metadata ~= nil then
+    generation = object.metadata.generation
+  end
+  local status = object.status
+  if status == nil then
+    return { status = "Progressing", message = "Waiting for the operator to reconcile this KMSDeployment" }
+  end
+  if generation ~= nil and (status.observedGeneration == nil or status.observedGeneration < generation) then
+    return { status = "Progressing", message = "Waiting for the operator to observe generation " .. tostring(generation) }
+  end
+
+  local byType = {}
+  local listed = {}
+  if status.conditions ~= nil then
+    for _, condition in ipairs(status.conditions) do
+      if condition.type ~= nil then
+        byType[condition.type] = condition
+        table.insert(listed, condition)
+      end
+    end
+  end
+
+  local ready = byType["Ready"]
+  if ready ~= nil and ready.status == "True" then
+    if generation ~= nil and ready.observedGeneration ~= nil and ready.observedGeneration < generation then
+      return { status = "Progressing", message = "Waiting for the operator to observe generation " .. tostring(generation) }
+    end
+    return { status = "Healthy", message = ready.message or "Ready" }
+  end
+
+  local specValid = byType["SpecValid"]
+  if specValid ~= nil and specValid.status == "False" then
+    return { status = "Degraded", message = describe(specValid) }
+  end
+  for _, condition in ipairs(listed) do
+    if condition.status == "False" and condition.reason ~= nil and terminalReasons[condition.reason] then
+      return { status = "Degraded", message = describe(condition) }
+    end
+  end
+
+  for _, conditionType in ipairs(conditionOrder) do
+    local condition = byType[conditionType]
+    if condition ~= nil and condition.status ~= "True" then
+      return { status = "Progressing", message = describe(condition) }
+    end
+  end
+  for _, condition in ipairs(listed) do
+    if condition.status ~= "True" then
+      return { status = "Progressing", message = describe(condition) }
+    end
+  end
+  return { status = "Progressing", message = "Waiting for the Ready condition" }
+end
+
+return health(obj)

@@ -1,0 +1,267 @@
+// Operator configuration from flags and environment variables: the one module that reads
+// process.argv and process.env. A flag wins over its variable, the variable over the default. Values
+// are checked with ajv; a bad one stops start-up with a message naming the flag and the variable.
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDuration } from '../api/duration.ts';
+
+export interface OperatorConfig {
+  /** Namespaces to watch; empty = all namespaces. */
+  namespaces: string[];
+  workers: number;
+  resyncPeriodMs: number;
+  /** host:port of /healthz, /readyz, /metrics; undefined = no HTTP server. */
+  httpBindAddress: { host: string; port: number } | undefined;
+  leaderElection: {
+    enabled: boolean;
+    namespace: string;
+    leaseName: string;
+    identity: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  clusterDomain: string;
+  shutdownTimeoutMs: number;
+  backoff: { baseMs: number; maxMs: number };
+  /** Path of a kubeconfig; undefined = in-cluster config or the default loading rules ($KUBECONFIG, ~/.kube/config). */
+  kubeconfig: string | undefined;
+}
+
+type Kind = 'string' | 'integer' | 'boolean' | 'duration' | 'list';
+
+interface Option {
+  key: string;
+  flag: string;
+  env: string;
+  kind: Kind;
+  default: string;
+  help: string;
+}
+
+/** Every setting, in the order of docs/runtime.md. */
+export const options: readonly Option[] = [
+  { key: 'namespaces', flag: 'namespaces', env: 'KMSSTACK_NAMESPACES', kind: 'list', default: '', help: 'Comma-separated namespaces to watch; empty watches all namespaces.' },
+  { key: 'workers', flag: 'workers', env: 'KMSSTACK_WORKERS', kind: 'integer', default: '2', help: 'Concurrent reconciles (different KMSDeployments); 1-64.' },
+  { key: 'resyncPeriod', flag: 'resync-period', env: 'KMSSTACK_RESYNC_PERIOD', kind: 'duration', default: '10m', help: 'Every KMSDeployment is reconciled at least this often; at least 10s.' },
+  { key: 'httpBindAddress', flag: 'http-bind-address', env: 'KMSSTACK_HTTP_BIND_ADDRESS', kind: 'string', default: ':8080', help: 'host:port of /healthz, /readyz and /metrics (":8080" = all interfaces); "0" disables the server.' },
+  { key: 'leaderElect', flag: 'leader-elect', env: 'KMSSTACK_LEADER_ELECT', kind: 'boolean', default: 'true', help: 'Only the holder of a coordination.k8s.io Lease reconciles.' },
+  { key: 'leaderElectionNamespace', flag: 'leader-election-namespace', env: 'KMSSTACK_LEADER_ELECTION_NAMESPACE', kind: 'string', default: '', help: 'Namespace of the Lease; default: $POD_NAMESPACE, else the in-cluster namespace.' },
+  { key: 'leaderElectionId', flag: 'leader-election-id', env: 'KMSSTACK_LEADER_ELECTION_ID', kind: 'string', default: 'kmsstack-operator', help: 'Name of the Lease.' },
+  { key: 'leaderElectionIdentity', flag: 'leader-election-identity', env: 'KMSSTACK_LEADER_ELECTION_IDENTITY', kind: 'string', default: '', help: 'holderIdentity written to the Lease; default: <hostname>_<random UUID>.' },
+  { key: 'leaseDuration', flag: 'lease-duration', env: 'KMSSTACK_LEASE_DURATION', kind: 'duration', default: '15s', help: 'How long a Lease holds without renewal before others may take it.' },
+  { key: 'renewDeadline', flag: 'renew-deadline', env: 'KMSSTACK_RENEW_DEADLINE', kind: 'duration', default: '10s', help: 'The leader gives up (and stops reconciling) if it cannot renew within this.' },
+  { key: 'retryPeriod', flag: 'retry-period', env: 'KMSSTACK_RETRY_PERIOD', kind: 'duration', default: '2s', help: 'Interval between acquire/renew attempts.' },
+  { key: 'logLevel', flag: 'log-level', env: 'KMSSTACK_LOG_LEVEL', kind: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent.' },
+  { key: 'clusterDomain', flag: 'cluster-domain', env: 'KMSSTACK_CLUSTER_DOMAIN', kind: 'string', default: 'cluster.local', help: 'DNS domain of the cluster, used in service names of certificates.' },
+  { key: 'shutdownTimeout', flag: 'shutdown-timeout', env: 'KMSSTACK_SHUTDOWN_TIMEOUT', kind: 'duration', default: '30s', help: 'On SIGTERM/SIGINT, how long in-flight reconciles may take to finish.' },
+  { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s', help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
+  { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '5m', help: 'Cap of the retry delay.' },
+  { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', default: '', help: 'Kubeconfig file; default: in-cluster config, else ~/.kube/config.' },
+];
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+/** Schema of the parsed (typed) values, keyed like `options`. Durations are milliseconds. */
+const schema = {
+  type: 'object',
+  properties: {
+    namespaces: { type: 'array', items: { type: 'string', pattern: DNS_LABEL, maxLength: 63 }, uniqueItems: true },
+    workers: { type: 'integer', minimum: 1, maximum: 64 },
+    resyncPeriod: { type: 'number', minimum: 10_000 },
+    httpBindAddress: { type: 'string', pattern: '^(0|(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5})$' },
+    leaderElect: { type: 'boolean' },
+    leaderElectionNamespace: { type: 'string', pattern: `(${DNS_LABEL})|^$`, maxLength: 63 },
+    leaderElectionId: { type: 'string', pattern: DNS_SUBDOMAIN, maxLength: 253 },
+    leaderElectionIdentity: { type: 'string', maxLength: 253 },
+    leaseDuration: { type: 'number', minimum: 1000 },
+    renewDeadline: { type: 'number', minimum: 1000 },
+    retryPeriod: { type: 'number', minimum: 100 },
+    logLevel: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
+    clusterDomain: { type: 'string', pattern: DNS_SUBDOMAIN, maxLength: 253 },
+    shutdownTimeout: { type: 'number', minimum: 0 },
+    backoffBase: { type: 'number', minimum: 1 },
+    backoffMax: { type: 'number', minimum: 1 },
+    kubeconfig: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The values after conversion, as the schema guarantees them. */
+interface ParsedValues {
+  namespaces: string[];
+  workers: number;
+  resyncPeriod: number;
+  httpBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  leaderElectionIdentity: string;
+  leaseDuration: number;
+  renewDeadline: number;
+  retryPeriod: number;
+  logLevel: OperatorConfig['logLevel'];
+  clusterDomain: string;
+  shutdownTimeout: number;
+  backoffBase: number;
+  backoffMax: number;
+  kubeconfig: string;
+}
+
+const validateValues = new Ajv({ allErrors: true }).compile(schema);
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigInput {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  /** Defaults that depend on the machine, passed in so that parseConfig stays pure. */
+  hostname: string;
+  randomId: string;
+  inClusterNamespace: string | undefined;
+}
+
+/** The configuration from arguments (without node and script) and environment; throws ConfigError. */
+export function parseConfig(input: ConfigInput): OperatorConfig {
+  const raw = rawValues(input.argv, input.env);
+  const values: Record<string, unknown> = {};
+  for (const option of options) values[option.key] = convert(option, raw.get(option.key) ?? option.default);
+  if (!validateValues(values)) throw new ConfigError((validateValues.errors ?? []).map((e) => describeError(e, raw)).join('\n'));
+  const v = values as unknown as ParsedValues;
+  const leaderNamespace = v.leaderElectionNamespace || input.env.POD_NAMESPACE || input.inClusterNamespace || '';
+  const config: OperatorConfig = {
+    namespaces: v.namespaces,
+    workers: v.workers,
+    resyncPeriodMs: v.resyncPeriod,
+    httpBindAddress: parseBindAddress(v.httpBindAddress),
+    leaderElection: {
+      enabled: v.leaderElect,
+      namespace: leaderNamespace,
+      leaseName: v.leaderElectionId,
+      identity: v.leaderElectionIdentity || `${input.hostname}_${input.randomId}`,
+      leaseDurationMs: v.leaseDuration,
+      renewDeadlineMs: v.renewDeadline,
+      retryPeriodMs: v.retryPeriod,
+    },
+    logLevel: v.logLevel,
+    clusterDomain: v.clusterDomain,
+    shutdownTimeoutMs: v.shutdownTimeout,
+    backoff: { baseMs: v.backoffBase, maxMs: v.backoffMax },
+    kubeconfig: v.kubeconfig || undefined,
+  };
+  checkRelations(config, raw);
+  return config;
+}
+
+/** parseConfig on this process's arguments and environment. */
+export function loadConfig(): OperatorConfig {
+  const namespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+  return parseConfig({
+    argv: process.argv.slice(2),
+    env: process.env,
+    hostname: hostname(),
+    randomId: randomUUID(),
+    inClusterNamespace: existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined,
+  });
+}
+
+export function usage(): string {
+  const lines = options.map((o) => `  --${o.flag.padEnd(28)} $${o.env.padEnd(36)} ${o.help}${o.default ? ` (default ${JSON.stringify(o.default)})` : ''}`);
+  return `Usage: kmsstack-operator [flags]\n\n${lines.join('\n')}\n`;
+}
+
+function rawValues(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Map<string, string> {
+  // A bare boolean flag (--leader-elect) means true; parseArgs would otherwise want a value.
+  const booleanFlags = new Set(options.filter((o) => o.kind === 'boolean').map((o) => `--${o.flag}`));
+  const args = argv.map((arg) => (booleanFlags.has(arg) ? `${arg}=true` : arg));
+  let parsed: ReturnType<typeof parseArgs>['values'];
+  try {
+    parsed = parseArgs({
+      args,
+      options: Object.fromEntries(options.map((o) => [o.flag, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n\n${usage()}`);
+  }
+  const raw = new Map<string, string>();
+  for (const option of options) {
+    const fromFlag = parsed[option.flag];
+    const fromEnv = env[option.env];
+    if (typeof fromFlag === 'string') raw.set(option.key, fromFlag);
+    else if (fromEnv !== undefined && fromEnv !== '') raw.set(option.key, fromEnv);
+  }
+  return raw;
+}
+
+/** Converts text to the option's type; on failure returns the text, which the schema then rejects. */
+function convert(option: Option, text: string): unknown {
+  switch (option.kind) {
+    case 'integer':
+      return /^-?\d+$/.test(text.trim()) ? Number(text) : text;
+    case 'boolean':
+      return { true: true, '1': true, yes: true, false: false, '0': false, no: false }[text.trim().toLowerCase()] ?? text;
+    case 'duration':
+      return parseDuration(text.trim()) ?? text;
+    case 'list':
+      return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    case 'string':
+      return text.trim();
+  }
+}
+
+function optionFor(key: string): Option {
+  return options.find((o) => o.key === key) as Option;
+}
+
+function label(option: Option): string {
+  return `--${option.flag} (env ${option.env})`;
+}
+
+function describeError(error: ErrorObject, raw: Map<string, string>): string {
+  const key = error.instancePath.split('/')[1] ?? '';
+  const option = optionFor(key);
+  const given = raw.get(key) ?? option.default;
+  const expected: Record<Kind, string> = {
+    integer: 'must be a whole number',
+    boolean: 'must be true or false',
+    duration: 'must be a duration such as 30s, 5m or 1h30m',
+    list: 'must be a comma-separated list of namespace names',
+    string: '',
+  };
+  const message = error.keyword === 'type' && expected[option.kind] ? expected[option.kind] : (error.message ?? 'is invalid');
+  return `invalid ${label(option)}: ${message} (got ${JSON.stringify(given)})`;
+}
+
+function parseBindAddress(text: string): OperatorConfig['httpBindAddress'] {
+  if (text === '0') return undefined;
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { host, port: Number(text.slice(colon + 1)) };
+}
+
+/** The rules between settings that client-go's leader election and the queue rely on. */
+function checkRelations(config: OperatorConfig, raw: Map<string, string>): void {
+  const problems: string[] = [];
+  const le = config.leaderElection;
+  const show = (key: string) => `${label(optionFor(key))} = ${raw.get(key) ?? optionFor(key).default}`;
+  if (config.httpBindAddress && config.httpBindAddress.port > 65535) problems.push(`invalid ${show('httpBindAddress')}: port must be at most 65535`);
+  if (le.enabled) {
+    if (!le.namespace) problems.push(`${label(optionFor('leaderElectionNamespace'))} is required with leader election outside a cluster (or set POD_NAMESPACE)`);
+    if (le.leaseDurationMs <= le.renewDeadlineMs) problems.push(`invalid ${show('leaseDuration')}: must be greater than ${show('renewDeadline')}`);
+    if (le.renewDeadlineMs <= 1.2 * le.retryPeriodMs) problems.push(`invalid ${show('renewDeadline')}: must be greater than 1.2 x ${show('retryPeriod')}`);
+  }
+  if (config.backoff.maxMs < config.backoff.baseMs) problems.push(`invalid ${show('backoffMax')}: must not be below ${show('backoffBase')}`);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+}

@@ -1,0 +1,181 @@
+// A JSON client for the Kubernetes API built on @kubernetes/client-node's transport (its KubeConfig
+// authentication and fetch library). Objects stay plain JSON as the API server sends them: the typed
+// models of the generated clients turn timestamps into Dates and drop fields they do not know, which
+// would break the comparison of desired and live objects.
+import { IsomorphicFetchHttpLibrary, RequestContext, type HttpMethod, type KubeConfig } from '@kubernetes/client-node';
+import { kubeRequestDuration, kubeRequests } from '../metrics.ts';
+import { resourceFor, resourcePath, type KubeObject, type ResourceType } from './resources.ts';
+
+export const FIELD_MANAGER = 'kmsstack-operator';
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface KubeList<T extends KubeObject = KubeObject> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string };
+}
+
+/** An error answer of the API server; `reason` is the Status reason (NotFound, Conflict, Invalid...). */
+export class KubeApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof KubeApiError && err.statusCode === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof KubeApiError && err.statusCode === 409;
+}
+
+interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** Label for metrics and errors, e.g. "secrets". */
+  resource: string;
+  /** Verb label for metrics: get, list, apply, create, update, delete. */
+  verb: string;
+}
+
+export class KubeClient {
+  private readonly http = new IsomorphicFetchHttpLibrary();
+
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    readonly fieldManager: string = FIELD_MANAGER,
+  ) {}
+
+  get server(): string {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    return cluster.server;
+  }
+
+  async list<T extends KubeObject = KubeObject>(type: ResourceType, namespace?: string, options: { labelSelector?: string } = {}): Promise<KubeList<T>> {
+    const items: T[] = [];
+    let resourceVersion: string | undefined;
+    let continueToken: string | undefined;
+    do {
+      const page = await this.request<KubeList<T>>('GET', resourcePath(type, namespace), {
+        query: { labelSelector: options.labelSelector, limit: '500', continue: continueToken },
+        resource: type.plural,
+        verb: 'list',
+      });
+      // List items carry no kind/apiVersion; watch events do. Set them so cached objects look alike.
+      for (const item of page.items ?? []) items.push({ ...item, apiVersion: type.apiVersion, kind: type.kind });
+      resourceVersion = page.metadata?.resourceVersion;
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken);
+    return { items, metadata: { resourceVersion } };
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get<T extends KubeObject = KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>('GET', resourcePath(type, namespace, name), { resource: type.plural, verb: 'get' });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Server-side apply of `obj` (or of its status with subresource "status") as this client's field manager. */
+  async apply<T extends KubeObject = KubeObject>(obj: KubeObject, options: { subresource?: 'status'; force?: boolean } = {}): Promise<T> {
+    const type = resourceFor(obj.apiVersion, obj.kind);
+    return this.request<T>('PATCH', resourcePath(type, obj.metadata.namespace, requiredName(obj), options.subresource), {
+      query: { fieldManager: this.fieldManager, force: options.force === false ? undefined : 'true' },
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      resource: options.subresource ? `${type.plural}/${options.subresource}` : type.plural,
+      verb: 'apply',
+    });
+  }
+
+  async create<T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T> {
+    const type = resourceFor(obj.apiVersion, obj.kind);
+    return this.request<T>('POST', resourcePath(type, obj.metadata.namespace), {
+      query: { fieldManager: this.fieldManager },
+      body: obj,
+      resource: type.plural,
+      verb: 'create',
+    });
+  }
+
+  /** PUT; fails with 409 Conflict when metadata.resourceVersion is stale (optimistic concurrency). */
+  async replace<T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T> {
+    const type = resourceFor(obj.apiVersion, obj.kind);
+    return this.request<T>('PUT', resourcePath(type, obj.metadata.namespace, requiredName(obj)), {
+      query: { fieldManager: this.fieldManager },
+      body: obj,
+      resource: type.plural,
+      verb: 'update',
+    });
+  }
+
+  /** Deletes the object if it still has `uid` (so a recreated namesake is never hit); false if it was gone. */
+  async delete(type: ResourceType, namespace: string | undefined, name: string, uid?: string): Promise<boolean> {
+    const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
+    try {
+      await this.request('DELETE', resourcePath(type, namespace, name), { body, resource: type.plural, verb: 'delete' });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      if (uid && isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+    const url = new URL(this.server + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, value);
+    }
+    const context = new RequestContext(url.toString(), method as HttpMethod);
+    await this.kubeConfig.applySecurityAuthentication(context);
+    context.setHeaderParam('Accept', 'application/json');
+    if (options.body !== undefined) {
+      context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      context.setBody(JSON.stringify(options.body));
+    }
+    context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+    const labels = { verb: options.verb, resource: options.resource };
+    const endTimer = kubeRequestDuration.startTimer(labels);
+    let code = 0;
+    try {
+      const response = await this.http.send(context).toPromise();
+      code = response.httpStatusCode;
+      const text = await response.body.text();
+      if (code < 200 || code > 299) throw apiError(method, path, code, text);
+      return (text ? JSON.parse(text) : {}) as T;
+    } finally {
+      endTimer();
+      kubeRequests.inc({ ...labels, code: String(code) });
+    }
+  }
+}
+
+function requiredName(obj: KubeObject): string {
+  if (!obj.metadata.name) throw new Error(`${obj.kind ?? 'object'} without metadata.name`);
+  return obj.metadata.name;
+}
+
+function apiError(method: string, path: string, code: number, text: string): KubeApiError {
+  let reason = '';
+  let message = text.slice(0, 500);
+  try {
+    const status = JSON.parse(text) as { reason?: string; message?: string };
+    reason = status.reason ?? '';
+    message = status.message ?? message;
+  } catch {
+    // not a Status object: keep the (truncated) text
+  }
+  return new KubeApiError(code, reason, `${method} ${path}: ${code} ${reason}: ${message}`.slice(0, 1000));
+}
+

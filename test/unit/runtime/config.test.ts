@@ -1,0 +1,79 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, parseConfig, type ConfigInput } from '../../../src/runtime/config.ts';
+
+const base: ConfigInput = { argv: [], env: {}, hostname: 'host-1', randomId: 'abc', inClusterNamespace: 'operators' };
+const parse = (argv: string[], env: Record<string, string> = {}, extra: Partial<ConfigInput> = {}) => parseConfig({ ...base, ...extra, argv, env });
+
+function rejects(argv: string[], env: Record<string, string>, pattern: RegExp): void {
+  assert.throws(() => parse(argv, env), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+describe('config', () => {
+  it('has client-go compatible defaults', () => {
+    const config = parse([]);
+    assert.deepEqual(config.namespaces, []);
+    assert.equal(config.workers, 2);
+    assert.equal(config.resyncPeriodMs, 600_000);
+    assert.deepEqual(config.httpBindAddress, { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(config.leaderElection, {
+      enabled: true, namespace: 'operators', leaseName: 'kmsstack-operator', identity: 'host-1_abc',
+      leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
+    });
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.clusterDomain, 'cluster.local');
+    assert.equal(config.kubeconfig, undefined);
+  });
+
+  it('reads flags before environment variables', () => {
+    const config = parse(['--workers', '8', '--namespaces=a,b', '--leader-elect=false', '--http-bind-address', '127.0.0.1:0'], {
+      KMSSTACK_WORKERS: '3', KMSSTACK_LOG_LEVEL: 'debug', KMSSTACK_RESYNC_PERIOD: '1h30m',
+    });
+    assert.equal(config.workers, 8);
+    assert.deepEqual(config.namespaces, ['a', 'b']);
+    assert.equal(config.leaderElection.enabled, false);
+    assert.deepEqual(config.httpBindAddress, { host: '127.0.0.1', port: 0 });
+    assert.equal(config.logLevel, 'debug');
+    assert.equal(config.resyncPeriodMs, 5_400_000);
+  });
+
+  it('takes a bare boolean flag as true and "0" as no HTTP server', () => {
+    const config = parse(['--leader-elect', '--http-bind-address=0'], { KMSSTACK_LEADER_ELECT: 'false' });
+    assert.equal(config.leaderElection.enabled, true);
+    assert.equal(config.httpBindAddress, undefined);
+  });
+
+  it('names the flag and the variable of a bad value', () => {
+    rejects(['--workers', 'many'], {}, /invalid --workers \(env KMSSTACK_WORKERS\): must be a whole number \(got "many"\)/);
+    rejects([], { KMSSTACK_WORKERS: '0' }, /--workers .*must be >= 1 \(got "0"\)/);
+    rejects(['--resync-period', '10 minutes'], {}, /--resync-period .*must be a duration/);
+    rejects(['--log-level', 'loud'], {}, /--log-level .*must be equal to one of the allowed values/);
+    rejects(['--namespaces', 'Bad_NS'], {}, /--namespaces/);
+    rejects(['--leader-elect=maybe'], {}, /--leader-elect .*must be true or false/);
+    rejects(['--http-bind-address', 'localhost'], {}, /--http-bind-address/);
+    rejects(['--cluster-domain', 'UPPER'], {}, /--cluster-domain/);
+  });
+
+  it('reports every bad value at once', () => {
+    rejects(['--workers', '100', '--log-level', 'x'], {}, /--workers[\s\S]*--log-level/);
+  });
+
+  it('rejects unknown flags with the usage', () => {
+    rejects(['--wrokers', '2'], {}, /Unknown option '--wrokers'[\s\S]*Usage/);
+  });
+
+  it('enforces the leader election timing rules of client-go', () => {
+    rejects(['--lease-duration', '10s', '--renew-deadline', '10s'], {}, /--lease-duration .* must be greater than --renew-deadline/);
+    rejects(['--renew-deadline', '2s', '--retry-period', '2s', '--lease-duration', '15s'], {}, /--renew-deadline .* 1\.2 x --retry-period/);
+    assert.equal(parse(['--leader-elect=false', '--lease-duration', '1s']).leaderElection.enabled, false);
+  });
+
+  it('needs a lease namespace outside a cluster, unless POD_NAMESPACE is set', () => {
+    assert.throws(() => parseConfig({ ...base, inClusterNamespace: undefined }), /--leader-election-namespace .* is required/);
+    assert.equal(parseConfig({ ...base, inClusterNamespace: undefined, env: { POD_NAMESPACE: 'p' } }).leaderElection.namespace, 'p');
+  });
+});

@@ -11,6 +11,7 @@ export const kesPaths = {
   metrics: '/v1/metrics',
   apis: '/v1/api',
   keyCreate: '/v1/key/create/',
+  keyDelete: '/v1/key/delete/',
   keyDescribe: '/v1/key/describe/',
   keyList: '/v1/key/list/',
   keyGenerate: '/v1/key/generate/',

@@ -79,6 +79,18 @@ export class KesClient {
     }
   }
 
+  /** Deletes master key `name` from the keystore: data encrypted under it can no longer be decrypted. */
+  async deleteKey(name: string): Promise<'deleted' | 'absent'> {
+    const operation = `delete key ${checkedKeyName(name)}`;
+    try {
+      await this.expectOk(operation, 'DELETE', kesPaths.keyDelete + name);
+      return 'deleted';
+    } catch (err) {
+      if (err instanceof KesError && err.reason === 'KeyNotFound') return 'absent';
+      throw err;
+    }
+  }
+
   /** Server status, including whether KES reaches its keystore. */
   async status(): Promise<KesStatus> {
     const answer = await this.expectOk('status', 'GET', kesPaths.status);

@@ -1,0 +1,140 @@
+// The KES server config (YAML, schema of KES 2025-03-12: kesconf/config.go at that release) for one
+// KMSDeployment. It holds no secret: the AppRole role-id and secret-id are `${VAR}` references that
+// KES resolves from its environment at start-up, and the env comes from the AppRole Secret.
+import * as yaml from 'js-yaml';
+import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
+import { KES_PORT, kesKeyNameProblem, kesPaths } from './api.ts';
+import { KES_APPROLE_ENV, kesFiles, type DeploymentRef } from './names.ts';
+
+export interface KesIdentities {
+  /** KES identity (hex SHA-256 of the certificate's SubjectPublicKeyInfo) of MinIO's client certificate. */
+  minio: string;
+  /** KES identity of the operator's own client certificate. */
+  operator: string;
+}
+
+export interface KesConfigInput {
+  deployment: DeploymentRef;
+  spec: DefaultedKMSDeploymentSpec;
+  identities: KesIdentities;
+}
+
+/** The config as a plain object, in the field names and nesting KES reads. */
+export interface KesConfig {
+  version: 'v1';
+  address: string;
+  admin: { identity: string };
+  tls: { key: string; cert: string };
+  api: Record<string, { skip_auth: boolean; timeout: string }>;
+  policy: Record<'minio' | 'operator', { allow: string[]; identities: string[] }>;
+  cache: { expiry: { any: string; unused: string } };
+  keystore: { vault: VaultKeystore };
+}
+
+interface VaultKeystore {
+  endpoint: string;
+  engine: string;
+  version: 'v1' | 'v2';
+  namespace?: string;
+  prefix: string;
+  approle: { engine: string; id: string; secret: string };
+  tls?: { ca: string };
+  status: { ping: string };
+}
+
+/** KES treats an admin identity that no public key hashes to as "no admin"; see docs/kes.md. */
+export const DISABLED_ADMIN_IDENTITY = 'disabled';
+/** How often KES checks that Vault is reachable and unsealed. */
+export const VAULT_STATUS_PING = '10s';
+/** Route timeout of /v1/ready; the KES default for that route. */
+const READY_TIMEOUT = '15s';
+
+const identityPattern = /^[0-9a-f]{64}$/;
+
+/**
+ * What MinIO's KES client calls, restricted to this deployment's keys: creating the default key at
+ * start-up when it is missing, generating and decrypting data keys, describing the default key
+ * (MinIO does so every 10s to keep it cached), plus listing, status and API listing for
+ * `mc admin kms`. KES serves only this deployment's Vault prefix, so listing reveals nothing else.
+ */
+export function minioPolicyPaths(keyNames: readonly string[]): string[] {
+  const perKey = keyNames.flatMap((key) => [
+    kesPaths.keyCreate + key,
+    kesPaths.keyGenerate + key,
+    kesPaths.keyDecrypt + key,
+    kesPaths.keyDescribe + key,
+  ]);
+  return [...perKey, `${kesPaths.keyList}*`, kesPaths.status, kesPaths.apis];
+}
+
+/**
+ * What the operator does with its own identity: create the keys of the spec, list keys, read the
+ * status, and (only with keyDeletionPolicy Delete) delete keys that left the spec.
+ */
+export function operatorPolicyPaths(keyNames: readonly string[], keyDeletionPolicy: 'Retain' | 'Delete'): string[] {
+  const paths = [...keyNames.map((key) => kesPaths.keyCreate + key), `${kesPaths.keyList}*`, kesPaths.status];
+  if (keyDeletionPolicy === 'Delete') paths.push(`${kesPaths.keyDelete}*`);
+  return paths;
+}
+
+function problemsOf(input: KesConfigInput): string[] {
+  const { spec, identities } = input;
+  const problems: string[] = [];
+  if (spec.mode !== 'Vault') problems.push(`spec.mode: KES runs only in Vault mode, not in ${spec.mode} mode`);
+  if (!spec.vault) problems.push('spec.vault: required to configure the KES keystore');
+  if (!spec.kes) problems.push('spec.kes: required to configure KES');
+  (spec.kes?.keys ?? []).forEach((key, i) => {
+    const problem = kesKeyNameProblem(key.name);
+    if (problem) problems.push(`spec.kes.keys[${i}].name: ${JSON.stringify(key.name)} ${problem}`);
+  });
+  if (spec.vault?.tls?.serverName !== undefined) {
+    problems.push('spec.vault.tls.serverName: KES has no setting for the name it verifies in the Vault certificate; use an address whose host is in that certificate');
+  }
+  for (const role of ['minio', 'operator'] as const) {
+    if (!identityPattern.test(identities[role])) problems.push(`identities.${role}: must be 64 lowercase hex characters (a KES identity)`);
+  }
+  if (identities.minio === identities.operator) problems.push('identities: MinIO and the operator must have different identities (KES assigns an identity to one policy only)');
+  return problems;
+}
+
+/** The KES config object; throws naming every invalid field. */
+export function buildKesConfig(input: KesConfigInput): KesConfig {
+  const problems = problemsOf(input);
+  const { spec, identities } = input;
+  if (problems.length > 0 || !spec.vault || !spec.kes) throw new Error(`cannot build the KES config: ${problems.join('; ')}`);
+  const { vault, kes } = spec;
+  const keyNames = kes.keys.map((k) => k.name);
+
+  const keystore: VaultKeystore = {
+    endpoint: vault.address,
+    engine: vault.kv.mountPath,
+    version: vault.kv.version,
+    ...(vault.namespace ? { namespace: vault.namespace } : {}),
+    prefix: vault.kv.prefix,
+    approle: { engine: vault.appRole.mountPath, id: `\${${KES_APPROLE_ENV.roleId}}`, secret: `\${${KES_APPROLE_ENV.secretId}}` },
+    ...(vault.tls?.caSecretRef ? { tls: { ca: kesFiles.vaultCa } } : {}),
+    status: { ping: VAULT_STATUS_PING },
+  };
+
+  return {
+    version: 'v1',
+    address: `0.0.0.0:${KES_PORT}`,
+    admin: { identity: DISABLED_ADMIN_IDENTITY },
+    tls: { key: kesFiles.tlsKey, cert: kesFiles.tlsCert },
+    // Kubelet probes carry no client certificate; see docs/kes.md for what skip_auth changes.
+    api: { [kesPaths.ready]: { skip_auth: true, timeout: READY_TIMEOUT } },
+    policy: {
+      minio: { allow: minioPolicyPaths(keyNames), identities: [identities.minio] },
+      operator: { allow: operatorPolicyPaths(keyNames, spec.keyDeletionPolicy), identities: [identities.operator] },
+    },
+    cache: { expiry: { any: kes.cache.expiry.any, unused: kes.cache.expiry.unused } },
+    keystore: { vault: keystore },
+  };
+}
+
+/** The KES config file as stored in the `<name>-kes-config` Secret. */
+export function renderKesConfig(input: KesConfigInput): string {
+  const config = buildKesConfig(input);
+  const header = `# KES config of KMSDeployment ${input.deployment.namespace}/${input.deployment.name}, generated by kmsstack-operator: edits are overwritten.\n`;
+  return header + yaml.dump(config, { lineWidth: -1, noRefs: true, sortKeys: false });
+}

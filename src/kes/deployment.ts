@@ -1,0 +1,158 @@
+// The Kubernetes objects that run KES for one KMSDeployment: the config Secret, the Deployment and
+// the Service. ownerReferences are left out: the runtime adds them when it applies the objects.
+import { createHash } from 'node:crypto';
+import type { V1Deployment, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
+import { pkiSecretNames } from '../pki/names.ts';
+import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
+import { KES_PORT, kesPaths } from './api.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, selectorLabels, stackLabels } from './labels.ts';
+import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts, kesNames, type DeploymentRef } from './names.ts';
+
+/** UID/GID KES runs as: the KES image runs as root by default, so a non-root user must be named. */
+export const KES_RUN_AS = 1000;
+
+export interface KesWorkloadInput {
+  deployment: DeploymentRef;
+  spec: DefaultedKMSDeploymentSpec;
+  /** Checksum of what the pods read at start-up (config, TLS); changes roll the pods. */
+  configChecksum: string;
+  /** Checksum of the AppRole Secret (its `kmsstack.io/approle-checksum`); a new secret-id rolls KES. */
+  appRoleChecksum: string;
+}
+
+/** Hex SHA-256 over `parts` in order, each length-prefixed so that boundaries cannot shift. */
+export function checksumOf(parts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(`${Buffer.byteLength(part)}:`).update(part);
+  return hash.digest('hex');
+}
+
+export function buildKesConfigSecret(ref: DeploymentRef, configYaml: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: kesNames(ref.name).configSecret, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') },
+    type: 'Opaque',
+    data: { [KES_CONFIG_KEY]: Buffer.from(configYaml).toString('base64') },
+  };
+}
+
+function volumes(input: KesWorkloadInput): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const { deployment, spec } = input;
+  const readOnly = 0o440;
+  const list: V1Volume[] = [
+    { name: 'config', secret: { secretName: kesNames(deployment.name).configSecret, defaultMode: readOnly } },
+    {
+      name: 'tls',
+      secret: {
+        secretName: pkiSecretNames(deployment.name).leaves.kesServer,
+        defaultMode: readOnly,
+        items: [
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+        ],
+      },
+    },
+  ];
+  const mounts: V1VolumeMount[] = [
+    { name: 'config', mountPath: kesMounts.configDir, readOnly: true },
+    { name: 'tls', mountPath: kesMounts.tlsDir, readOnly: true },
+  ];
+  const vaultCa = spec.vault?.tls?.caSecretRef;
+  if (vaultCa) {
+    list.push({ name: 'vault-ca', secret: { secretName: vaultCa.name, defaultMode: readOnly, items: [{ key: vaultCa.key, path: 'ca.crt' }] } });
+    mounts.push({ name: 'vault-ca', mountPath: kesMounts.vaultCaDir, readOnly: true });
+  }
+  return { volumes: list, mounts };
+}
+
+export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
+  const { deployment, spec } = input;
+  const kes = spec.kes;
+  if (spec.mode !== 'Vault' || !kes) throw new Error(`spec.kes: KES runs only in Vault mode with spec.kes set (mode is ${spec.mode})`);
+  const { volumes: podVolumes, mounts } = volumes(input);
+  const approleSecret = appRoleSecretName(deployment.name);
+  const probe = (path: string) => ({ httpGet: { path, port: 'https', scheme: 'HTTPS' } });
+
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: kesNames(deployment.name).workload, namespace: deployment.namespace, labels: stackLabels(deployment.name, 'kes') },
+    spec: {
+      replicas: kes.replicas,
+      selector: { matchLabels: selectorLabels(deployment.name, 'kes') },
+      // A new pod must be ready before an old one goes, so rolling a new secret-id keeps KES serving.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: {
+          labels: stackLabels(deployment.name, 'kes'),
+          annotations: podAnnotations(kes.podAnnotations, {
+            [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum,
+            [KES_APPROLE_CHECKSUM_ANNOTATION]: input.appRoleChecksum,
+          }),
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: KES_RUN_AS,
+            runAsGroup: KES_RUN_AS,
+            fsGroup: KES_RUN_AS,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          ...(kes.imagePullSecrets ? { imagePullSecrets: kes.imagePullSecrets } : {}),
+          ...(kes.nodeSelector ? { nodeSelector: definedValues(kes.nodeSelector) } : {}),
+          ...(kes.affinity ? { affinity: kes.affinity } : {}),
+          ...(kes.tolerations ? { tolerations: kes.tolerations } : {}),
+          containers: [
+            {
+              name: 'kes',
+              image: kes.image,
+              args: ['server', '--config', kesFiles.config],
+              ports: [{ name: 'https', containerPort: KES_PORT, protocol: 'TCP' }],
+              env: [
+                { name: KES_APPROLE_ENV.roleId, valueFrom: { secretKeyRef: { name: approleSecret, key: APPROLE_SECRET_KEYS.roleId } } },
+                { name: KES_APPROLE_ENV.secretId, valueFrom: { secretKeyRef: { name: approleSecret, key: APPROLE_SECRET_KEYS.secretId } } },
+              ],
+              ...(kes.resources ? { resources: kes.resources } : {}),
+              // /v1/ready answers 200 only while KES reaches Vault; /version needs no identity and
+              // no keystore, so a Vault outage makes KES unready but does not restart it.
+              readinessProbe: { ...probe(kesPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { ...probe(kesPaths.version), initialDelaySeconds: 5, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                // KES mlock()s its memory so keys are never swapped out (guide step 4).
+                capabilities: { drop: ['ALL'], add: ['IPC_LOCK'] },
+              },
+              volumeMounts: mounts,
+            },
+          ],
+          volumes: podVolumes,
+        },
+      },
+    },
+  };
+}
+
+export function buildKesService(ref: DeploymentRef): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: kesNames(ref.name).workload, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(ref.name, 'kes'),
+      ports: [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }],
+    },
+  };
+}
+
+function definedValues(map: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(map)) if (value !== undefined) out[key] = value;
+  return out;
+}

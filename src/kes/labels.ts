@@ -1,0 +1,31 @@
+// Labels every child object of a KMSDeployment carries. Selectors use only the stable subset
+// (name + instance) because Deployment and StatefulSet selectors are immutable.
+
+export type StackComponent = 'kes' | 'minio';
+
+const componentRole: Record<StackComponent, string> = { kes: 'key-server', minio: 'object-storage' };
+
+/** Labels that select the pods of `component` of KMSDeployment `instance`. */
+export function selectorLabels(instance: string, component: StackComponent): Record<string, string> {
+  return { 'app.kubernetes.io/name': component, 'app.kubernetes.io/instance': instance };
+}
+
+/** All labels of an object belonging to `component` of KMSDeployment `instance`. */
+export function stackLabels(instance: string, component: StackComponent): Record<string, string> {
+  return {
+    ...selectorLabels(instance, component),
+    'app.kubernetes.io/component': componentRole[component],
+    'app.kubernetes.io/managed-by': 'kmsstack-operator',
+    'app.kubernetes.io/part-of': 'kmsstack',
+  };
+}
+
+/** Pod-template annotation whose value changes whenever what the pods mount changes, so they roll. */
+export const CONFIG_CHECKSUM_ANNOTATION = 'kmsstack.io/config-checksum';
+
+/** User pod annotations first, so that the operator's own annotations win on conflict. */
+export function podAnnotations(user: Record<string, string | undefined> | undefined, own: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(user ?? {})) if (value !== undefined) out[key] = value;
+  return { ...out, ...own };
+}

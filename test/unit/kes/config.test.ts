@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as yaml from 'js-yaml';
+import { buildKesConfig, minioPolicyPaths, operatorPolicyPaths, renderKesConfig } from '../../../src/kes/config.ts';
+import { assertGolden } from '../../support/golden.ts';
+import { identities, ref, vaultSpec } from './fixtures.ts';
+
+describe('KES config', () => {
+  it('renders the config for a KV v1 mount (golden)', () => {
+    assertGolden('kes/config-kv-v1.yaml', renderKesConfig({ deployment: ref, spec: vaultSpec({ kvVersion: 'v1' }), identities }));
+  });
+
+  it('renders the config for a KV v2 mount with a Vault namespace, custom mounts and cache (golden)', () => {
+    const spec = vaultSpec({
+      kvVersion: 'v2',
+      extra: {
+        vault: {
+          address: 'https://openbao.example.com:8200',
+          namespace: 'team-a',
+          auth: { token: { secretRef: { name: 'vault-token' } } },
+          kv: { mountPath: 'secret', version: 'v2', prefix: 'kes/tenant-a' },
+          appRole: { mountPath: 'approle-kes' },
+        },
+        kes: { keys: [{ name: 'minio-key-1' }], cache: { expiry: { any: '1h30m', unused: '45s' } } },
+        keyDeletionPolicy: 'Delete',
+      },
+    });
+    assertGolden('kes/config-kv-v2.yaml', renderKesConfig({ deployment: ref, spec, identities }));
+  });
+
+  it('parses back to the KES schema with the secrets only as whole ${VAR} references', () => {
+    const text = renderKesConfig({ deployment: ref, spec: vaultSpec(), identities });
+    const parsed = yaml.load(text) as ReturnType<typeof buildKesConfig>;
+    assert.deepEqual(parsed, buildKesConfig({ deployment: ref, spec: vaultSpec(), identities }));
+    assert.equal(parsed.keystore.vault.approle.id, '${KES_VAULT_ROLE_ID}');
+    assert.equal(parsed.keystore.vault.approle.secret, '${KES_VAULT_SECRET_ID}');
+    assert.equal(parsed.admin.identity, 'disabled');
+    assert.deepEqual(parsed.policy.minio.identities, [identities.minio]);
+    assert.deepEqual(parsed.policy.operator.identities, [identities.operator]);
+    assert.equal(parsed.keystore.vault.tls?.ca, '/etc/kes/vault-ca/ca.crt');
+  });
+
+  it('leaves out the Vault CA and namespace when the spec has none', () => {
+    const spec = vaultSpec();
+    delete spec.vault?.tls;
+    const config = buildKesConfig({ deployment: ref, spec, identities });
+    assert.equal(config.keystore.vault.tls, undefined);
+    assert.equal('namespace' in config.keystore.vault, false);
+  });
+
+  it('grants MinIO exactly the per-key paths of this deployment plus listing, status and API listing', () => {
+    assert.deepEqual(minioPolicyPaths(['k1']), [
+      '/v1/key/create/k1',
+      '/v1/key/generate/k1',
+      '/v1/key/decrypt/k1',
+      '/v1/key/describe/k1',
+      '/v1/key/list/*',
+      '/v1/status',
+      '/v1/api',
+    ]);
+    // No pattern may reach a key whose name merely starts with a listed one.
+    for (const path of minioPolicyPaths(['k1', 'k2'])) assert.ok(!/\/v1\/key\/(create|generate|decrypt|describe)\/.*\*/.test(path), path);
+  });
+
+  it('grants the operator key deletion only with keyDeletionPolicy Delete', () => {
+    assert.deepEqual(operatorPolicyPaths(['k1'], 'Retain'), ['/v1/key/create/k1', '/v1/key/list/*', '/v1/status']);
+    assert.deepEqual(operatorPolicyPaths(['k1'], 'Delete'), ['/v1/key/create/k1', '/v1/key/list/*', '/v1/status', '/v1/key/delete/*']);
+  });
+
+  it('names every invalid field in one error', () => {
+    const spec = vaultSpec({ extra: { kes: { keys: [{ name: 'ok-key' }, { name: 'bad.key' }, { name: 'trailing-' }] } } });
+    spec.vault = { ...spec.vault!, tls: { serverName: 'vault.internal' } };
+    assert.throws(
+      () => buildKesConfig({ deployment: ref, spec, identities: { minio: 'ABC', operator: identities.operator } }),
+      (err: Error) => {
+        assert.match(err.message, /spec\.kes\.keys\[1\]\.name: "bad\.key" may contain only letters, digits, "_" and "-"/);
+        assert.match(err.message, /spec\.kes\.keys\[2\]\.name: "trailing-" must not start or end with "-"/);
+        assert.match(err.message, /spec\.vault\.tls\.serverName: KES has no setting/);
+        assert.match(err.message, /identities\.minio: must be 64 lowercase hex/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => buildKesConfig({ deployment: ref, spec: vaultSpec(), identities: { minio: identities.minio, operator: identities.minio } }),
+      /MinIO and the operator must have different identities/,
+    );
+  });
+
+  it('refuses to build a KES config in StaticKey mode', () => {
+    const spec = { ...vaultSpec(), mode: 'StaticKey' as const };
+    assert.throws(() => buildKesConfig({ deployment: ref, spec, identities }), /spec\.mode: KES runs only in Vault mode/);
+  });
+});

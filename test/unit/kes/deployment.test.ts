@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildKesConfigSecret, buildKesDeployment, buildKesService, checksumOf } from '../../../src/kes/deployment.ts';
+import { assertGolden } from '../../support/golden.ts';
+import { ref, vaultSpec } from './fixtures.ts';
+
+const checksums = { configChecksum: checksumOf(['config', 'tls']), appRoleChecksum: 'a'.repeat(64) };
+
+describe('KES workload objects', () => {
+  it('builds the Deployment, Service and config Secret (golden)', () => {
+    const spec = vaultSpec({
+      extra: {
+        kes: {
+          keys: [{ name: 'minio-key-1' }],
+          replicas: 3,
+          resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'kms', effect: 'NoSchedule' }],
+          imagePullSecrets: [{ name: 'registry' }],
+          podAnnotations: { 'example.com/team': 'storage', 'kmsstack.io/config-checksum': 'user-value-loses' },
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'kes' } } } },
+              ],
+            },
+          },
+        },
+      },
+    });
+    assertGolden('kes/deployment.yaml', buildKesDeployment({ deployment: ref, spec, ...checksums }));
+    assertGolden('kes/service.yaml', buildKesService(ref));
+    assertGolden('kes/config-secret.yaml', buildKesConfigSecret(ref, 'version: v1\n'));
+  });
+
+  it('mounts the Vault CA only when the spec names one, and leaves unset pod settings out', () => {
+    const spec = vaultSpec();
+    delete spec.vault?.tls;
+    const pod = buildKesDeployment({ deployment: ref, spec, ...checksums }).spec?.template.spec;
+    assert.deepEqual(pod?.volumes?.map((v) => v.name), ['config', 'tls']);
+    for (const field of ['affinity', 'tolerations', 'nodeSelector', 'imagePullSecrets'] as const) assert.equal(field in (pod ?? {}), false, field);
+    assert.equal('resources' in (pod?.containers[0] ?? {}), false);
+  });
+
+  it('takes the AppRole credentials only from the AppRole Secret, never as values', () => {
+    const env = buildKesDeployment({ deployment: ref, spec: vaultSpec(), ...checksums }).spec?.template.spec?.containers[0]?.env ?? [];
+    assert.deepEqual(env, [
+      { name: 'KES_VAULT_ROLE_ID', valueFrom: { secretKeyRef: { name: 'tenant-a-kes-vault-approle', key: 'role-id' } } },
+      { name: 'KES_VAULT_SECRET_ID', valueFrom: { secretKeyRef: { name: 'tenant-a-kes-vault-approle', key: 'secret-id' } } },
+    ]);
+  });
+
+  it('puts both checksums on the pod template so a changed config or secret-id rolls KES', () => {
+    const annotations = buildKesDeployment({ deployment: ref, spec: vaultSpec(), ...checksums }).spec?.template.metadata?.annotations;
+    assert.equal(annotations?.['kmsstack.io/config-checksum'], checksums.configChecksum);
+    assert.equal(annotations?.['kmsstack.io/vault-approle-checksum'], checksums.appRoleChecksum);
+  });
+
+  it('checksums are order- and boundary-sensitive', () => {
+    assert.notEqual(checksumOf(['ab', 'c']), checksumOf(['a', 'bc']));
+    assert.notEqual(checksumOf(['a', 'b']), checksumOf(['b', 'a']));
+    assert.equal(checksumOf(['a', 'b']), checksumOf(['a', 'b']));
+  });
+
+  it('refuses to build KES in StaticKey mode', () => {
+    const spec = { ...vaultSpec(), mode: 'StaticKey' as const };
+    assert.throws(() => buildKesDeployment({ deployment: ref, spec, ...checksums }), /KES runs only in Vault mode/);
+  });
+});

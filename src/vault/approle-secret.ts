@@ -1,0 +1,94 @@
+// The Secret `<name>-kes-vault-approle` that KES reads its AppRole login from, built from and
+// read back into plain values. Secret values only ever go into `data`; annotations carry the
+// non-secret accessor and expiry so rotation can be planned without reading Vault's secrets.
+import { createHash } from 'node:crypto';
+import { APPROLE_ANNOTATIONS, APPROLE_SECRET_KEYS, appRoleSecretName } from './names.ts';
+import type { StoredCredentials } from './secret-id-plan.ts';
+
+export interface SecretObject {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: unknown[];
+  };
+  type: 'Opaque';
+  data: Record<string, string>;
+}
+
+export interface AppRoleSecretInput {
+  deployment: { namespace: string; name: string };
+  roleId: string;
+  secretId: string;
+  accessor: string;
+  expiresAt: Date | undefined;
+  previousAccessor: string | undefined;
+  labels: Record<string, string>;
+  ownerReferences: unknown[];
+}
+
+/** Changes whenever role-id or secret-id change; KES's pod template carries it to roll KES. */
+export function appRoleChecksum(roleId: string, secretId: string): string {
+  return createHash('sha256').update(`${roleId}\n${secretId}`).digest('hex');
+}
+
+export function buildAppRoleSecret(input: AppRoleSecretInput): SecretObject {
+  const annotations: Record<string, string> = {
+    [APPROLE_ANNOTATIONS.accessor]: input.accessor,
+    [APPROLE_ANNOTATIONS.checksum]: appRoleChecksum(input.roleId, input.secretId),
+  };
+  if (input.expiresAt) annotations[APPROLE_ANNOTATIONS.expiresAt] = input.expiresAt.toISOString();
+  if (input.previousAccessor) annotations[APPROLE_ANNOTATIONS.previousAccessor] = input.previousAccessor;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: appRoleSecretName(input.deployment.name),
+      namespace: input.deployment.namespace,
+      labels: { ...input.labels },
+      annotations,
+      ownerReferences: [...input.ownerReferences],
+    },
+    type: 'Opaque',
+    data: {
+      [APPROLE_SECRET_KEYS.roleId]: Buffer.from(input.roleId).toString('base64'),
+      [APPROLE_SECRET_KEYS.secretId]: Buffer.from(input.secretId).toString('base64'),
+    },
+  };
+}
+
+function decode(data: Record<string, string> | undefined, key: string): string | undefined {
+  const value = data?.[key];
+  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+}
+
+function date(text: string | undefined): Date | undefined {
+  if (!text) return undefined;
+  const parsed = new Date(text);
+  return Number.isNaN(parsed.getTime()) ? undefined : parsed;
+}
+
+/** The credentials of an existing Secret (as read from the API server), secret values included. */
+export function readAppRoleSecret(secret: { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> } | undefined):
+  | { stored: StoredCredentials; roleId: string | undefined; secretId: string | undefined; checksum: string | undefined }
+  | undefined {
+  if (!secret) return undefined;
+  const annotations = secret.metadata?.annotations ?? {};
+  const roleId = decode(secret.data, APPROLE_SECRET_KEYS.roleId);
+  const secretId = decode(secret.data, APPROLE_SECRET_KEYS.secretId);
+  return {
+    stored: {
+      roleId,
+      hasSecretId: Boolean(secretId),
+      accessor: annotations[APPROLE_ANNOTATIONS.accessor] || undefined,
+      expiresAt: date(annotations[APPROLE_ANNOTATIONS.expiresAt]),
+      previousAccessor: annotations[APPROLE_ANNOTATIONS.previousAccessor] || undefined,
+    },
+    roleId,
+    secretId,
+    checksum: roleId && secretId ? appRoleChecksum(roleId, secretId) : undefined,
+  };
+}

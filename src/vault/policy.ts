@@ -1,0 +1,50 @@
+// The Vault ACL policy KES gets through its AppRole: exactly the calls KES makes on its key store,
+// confined to this deployment's KV prefix. Facts about KES (internal/keystore/vault):
+//   create  -> read <entry> to refuse overwriting, then write it (KV v2: data path, cas=0)
+//   get     -> read <entry>                                   (KV v2: data path)
+//   delete  -> delete <entry>                                 (KV v2: metadata path, all versions)
+//   list    -> list <mount>/<prefix>                          (KV v2: metadata path)
+//   token   -> auth/token/renew-self before its token expires; login and sys/health need no policy.
+// KES never updates an existing entry, so "update" is not granted: a stolen secret-id cannot
+// overwrite a master key. The role sets token_no_default_policy, so renew-self is granted here.
+import { checkVaultPath, type KvVersion } from './settings.ts';
+
+export interface KesPolicyInput {
+  /** KMSDeployment namespace and name, for the header comment only. */
+  deployment: { namespace: string; name: string };
+  kvMountPath: string;
+  kvVersion: KvVersion;
+  prefix: string;
+}
+
+export interface PolicyRule {
+  path: string;
+  capabilities: string[];
+}
+
+/** The rules of the KES policy, in the order they are rendered. */
+export function kesPolicyRules(input: Pick<KesPolicyInput, 'kvMountPath' | 'kvVersion' | 'prefix'>): PolicyRule[] {
+  const mount = checkVaultPath(input.kvMountPath, 'spec.vault.kv.mountPath');
+  const prefix = checkVaultPath(input.prefix, 'spec.vault.kv.prefix');
+  const keyRules: PolicyRule[] =
+    input.kvVersion === 'v2'
+      ? [
+          { path: `${mount}/data/${prefix}/*`, capabilities: ['create', 'read'] },
+          { path: `${mount}/metadata/${prefix}/*`, capabilities: ['delete', 'list'] },
+        ]
+      : [{ path: `${mount}/${prefix}/*`, capabilities: ['create', 'read', 'delete', 'list'] }];
+  return [...keyRules, { path: 'auth/token/renew-self', capabilities: ['update'] }];
+}
+
+/** HCL text of the policy, byte-for-byte stable so the stored policy can be compared with it. */
+export function renderKesPolicy(input: KesPolicyInput): string {
+  const { namespace, name } = input.deployment;
+  const header = [
+    `# KES key store access for KMSDeployment ${namespace}/${name} (KV ${input.kvVersion}).`,
+    '# Managed by kmsstack-operator: changes made here are overwritten.',
+  ];
+  const blocks = kesPolicyRules(input).map((rule) =>
+    [`path "${rule.path}" {`, `  capabilities = [${rule.capabilities.map((c) => `"${c}"`).join(', ')}]`, '}'].join('\n'),
+  );
+  return `${header.join('\n')}\n\n${blocks.join('\n\n')}\n`;
+}

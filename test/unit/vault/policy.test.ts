@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertGolden } from '../../support/golden.ts';
+import { kesPolicyRules, renderKesPolicy } from '../../../src/vault/policy.ts';
+
+const deployment = { namespace: 'storage', name: 'tenant-a' };
+
+test('KV v1 policy grants create/read/delete/list under the prefix and renew-self, nothing else', () => {
+  const text = renderKesPolicy({ deployment, kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a' });
+  assertGolden('vault/policy-kv-v1.hcl', text);
+  assert.deepEqual(kesPolicyRules({ kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a' }), [
+    { path: 'kv/minio/tenant-a/*', capabilities: ['create', 'read', 'delete', 'list'] },
+    { path: 'auth/token/renew-self', capabilities: ['update'] },
+  ]);
+});
+
+test('KV v2 policy splits data (create/read) and metadata (delete/list) paths', () => {
+  const text = renderKesPolicy({ deployment, kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a' });
+  assertGolden('vault/policy-kv-v2.hcl', text);
+  assert.deepEqual(kesPolicyRules({ kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a' }), [
+    { path: 'secret/data/kmsstack/storage/tenant-a/*', capabilities: ['create', 'read'] },
+    { path: 'secret/metadata/kmsstack/storage/tenant-a/*', capabilities: ['delete', 'list'] },
+    { path: 'auth/token/renew-self', capabilities: ['update'] },
+  ]);
+});
+
+test('no rule reaches outside the prefix and none grants update or sudo', () => {
+  for (const kvVersion of ['v1', 'v2'] as const) {
+    for (const rule of kesPolicyRules({ kvMountPath: 'kv', kvVersion, prefix: 'a/b' })) {
+      if (rule.path === 'auth/token/renew-self') continue;
+      assert.match(rule.path, /^kv\/(?:data\/|metadata\/)?a\/b\/\*$/);
+      assert.ok(!rule.capabilities.includes('update') && !rule.capabilities.includes('sudo'));
+    }
+  }
+});
+
+test('leading and trailing slashes are normalized; the output is stable', () => {
+  const a = renderKesPolicy({ deployment, kvMountPath: '/kv/', kvVersion: 'v1', prefix: '/minio/tenant-a/' });
+  const b = renderKesPolicy({ deployment, kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a' });
+  assert.equal(a, b);
+});
+
+test('glob characters, quotes and dot segments in mount or prefix are rejected with the field path', () => {
+  const bad: [string, string, RegExp][] = [
+    ['kv', 'minio/*', /spec\.vault\.kv\.prefix/],
+    ['kv', 'minio/+/x', /spec\.vault\.kv\.prefix/],
+    ['kv', 'a/../b', /spec\.vault\.kv\.prefix.*"\.\."/],
+    ['kv', '', /spec\.vault\.kv\.prefix: must not be empty/],
+    ['k"v', 'a', /spec\.vault\.kv\.mountPath/],
+    ['kv', 'a b', /spec\.vault\.kv\.prefix/],
+  ];
+  for (const [kvMountPath, prefix, message] of bad) {
+    assert.throws(() => renderKesPolicy({ deployment, kvMountPath, kvVersion: 'v1', prefix }), message, `${kvMountPath} ${prefix}`);
+  }
+});

@@ -6,7 +6,7 @@ import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { pkiSecretNames } from '../pki/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
 import { KES_PORT, kesPaths } from './api.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, selectorLabels, stackLabels } from './labels.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from './labels.ts';
 import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts, kesNames, type DeploymentRef } from './names.ts';
 
 /** UID/GID KES runs as: the KES image runs as root by default, so a non-root user must be named. */
@@ -103,7 +103,7 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
             seccompProfile: { type: 'RuntimeDefault' },
           },
           ...(kes.imagePullSecrets ? { imagePullSecrets: kes.imagePullSecrets } : {}),
-          ...(kes.nodeSelector ? { nodeSelector: definedValues(kes.nodeSelector) } : {}),
+          ...(kes.nodeSelector ? { nodeSelector: definedEntries(kes.nodeSelector) } : {}),
           ...(kes.affinity ? { affinity: kes.affinity } : {}),
           ...(kes.tolerations ? { tolerations: kes.tolerations } : {}),
           containers: [
@@ -149,10 +149,4 @@ export function buildKesService(ref: DeploymentRef): V1Service {
       ports: [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }],
     },
   };
-}
-
-function definedValues(map: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(map)) if (value !== undefined) out[key] = value;
-  return out;
 }

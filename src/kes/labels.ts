@@ -23,9 +23,14 @@ export function stackLabels(instance: string, component: StackComponent): Record
 /** Pod-template annotation whose value changes whenever what the pods mount changes, so they roll. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'kmsstack.io/config-checksum';
 
+/** `map` without its undefined entries (the generated spec types allow them in string maps). */
+export function definedEntries(map: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(map ?? {})) if (value !== undefined) out[key] = value;
+  return out;
+}
+
 /** User pod annotations first, so that the operator's own annotations win on conflict. */
 export function podAnnotations(user: Record<string, string | undefined> | undefined, own: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(user ?? {})) if (value !== undefined) out[key] = value;
-  return { ...out, ...own };
+  return { ...definedEntries(user), ...own };
 }

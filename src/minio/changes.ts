@@ -1,0 +1,67 @@
+// Changes to a running MinIO that the operator refuses to apply. MinIO fixes its erasure layout
+// (servers x drives) when it formats the drives; starting the same pool with another layout leaves
+// it unable to find the objects it wrote. The claim templates of a StatefulSet are immutable too,
+// so a new size or class cannot reach existing drives this way.
+import type { V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
+import { quantitiesEqual } from '../runtime/quantity.ts';
+
+export interface ChangeRefusal {
+  /** Condition reason (MinIOAvailable=False). */
+  reason: 'UnsafeChangeRefused';
+  /** Spec field whose change is refused. */
+  field: string;
+  message: string;
+}
+
+function refuse(field: string, message: string): ChangeRefusal {
+  return { reason: 'UnsafeChangeRefused', field, message: `${field}: ${message}` };
+}
+
+function size(claim: V1PersistentVolumeClaim | undefined): string | undefined {
+  return claim?.spec?.resources?.requests?.storage as string | undefined;
+}
+
+/**
+ * Why `desired` must not replace the existing MinIO StatefulSet, or undefined when it may.
+ * `existing` is the StatefulSet as read from the cluster (undefined when there is none yet).
+ */
+export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: V1StatefulSet): ChangeRefusal | undefined {
+  if (!existing?.spec || !desired.spec) return undefined;
+  const before = existing.spec;
+  const after = desired.spec;
+  const serversBefore = before.replicas ?? 1;
+  const serversAfter = after.replicas ?? 1;
+  if (serversBefore !== serversAfter) {
+    return refuse(
+      'spec.minio.replicas',
+      `MinIO runs with ${serversBefore} server(s); changing to ${serversAfter} would change its erasure layout and leave existing objects unreadable. Set it back to ${serversBefore}; growing needs a new server pool, which this operator does not manage.`,
+    );
+  }
+  const claimsBefore = before.volumeClaimTemplates ?? [];
+  const claimsAfter = after.volumeClaimTemplates ?? [];
+  if (claimsBefore.length !== claimsAfter.length) {
+    return refuse(
+      'spec.minio.drivesPerServer',
+      `MinIO runs with ${claimsBefore.length} drive(s) per server; changing to ${claimsAfter.length} would change its erasure layout and leave existing objects unreadable. Set it back to ${claimsBefore.length}.`,
+    );
+  }
+  for (const [i, claim] of claimsAfter.entries()) {
+    const old = claimsBefore[i];
+    const [sizeBefore, sizeAfter] = [size(old), size(claim)];
+    if (sizeBefore !== undefined && sizeAfter !== undefined && !quantitiesEqual(sizeBefore, sizeAfter)) {
+      return refuse(
+        'spec.minio.storage.size',
+        `the drives were created with ${sizeBefore} and a StatefulSet cannot change the size of its claims; set it back to ${sizeBefore} (to grow drives, expand each PersistentVolumeClaim if its StorageClass allows it).`,
+      );
+    }
+    const [classBefore, classAfter] = [old?.spec?.storageClassName, claim.spec?.storageClassName];
+    if (classBefore !== classAfter) {
+      const name = (c: string | undefined) => c ?? '(unset: the cluster default)';
+      return refuse(
+        'spec.minio.storage.storageClassName',
+        `the drives were created with StorageClass ${name(classBefore)} and a StatefulSet cannot move them to ${name(classAfter)}; set it back.`,
+      );
+    }
+  }
+  return undefined;
+}

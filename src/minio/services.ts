@@ -1,0 +1,44 @@
+// The two Services of MinIO: a headless one that gives every server a stable DNS name for the
+// distributed endpoints, and the client Service for S3 and the console.
+import type { V1Service } from '@kubernetes/client-node';
+import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
+import { selectorLabels, stackLabels } from '../kes/labels.ts';
+import type { DeploymentRef } from '../kes/names.ts';
+import { MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioNames } from './names.ts';
+
+export function buildMinioHeadlessService(ref: DeploymentRef): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: minioNames(ref.name).headless, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') },
+    spec: {
+      clusterIP: 'None',
+      // Servers must find each other before any is ready: distributed MinIO starts only with its peers.
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(ref.name, 'minio'),
+      ports: [{ name: 's3', port: MINIO_S3_PORT, targetPort: 's3', protocol: 'TCP' }],
+    },
+  };
+}
+
+export function buildMinioService(ref: DeploymentRef): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: minioNames(ref.name).workload, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(ref.name, 'minio'),
+      ports: [
+        { name: 's3', port: MINIO_S3_PORT, targetPort: 's3', protocol: 'TCP' },
+        { name: 'console', port: MINIO_CONSOLE_PORT, targetPort: 'console', protocol: 'TCP' },
+      ],
+    },
+  };
+}
+
+/** The S3 URL clients use inside the cluster (status.minio.endpoint). */
+export function minioEndpoint(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string {
+  const scheme = spec.minio.tls.enabled ? 'https' : 'http';
+  return `${scheme}://${minioNames(ref.name).workload}.${ref.namespace}.svc.${spec.tls.clusterDomain}:${MINIO_S3_PORT}`;
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { V1EnvVar } from '@kubernetes/client-node';
+import { applyDefaults, type DefaultedKMSDeploymentSpec } from '../../../src/api/index.ts';
+import { buildMinioEnv } from '../../../src/minio/env.ts';
+import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../src/minio/services.ts';
+import { buildMinioStatefulSet, minioEndpoints } from '../../../src/minio/statefulset.ts';
+import { assertGolden } from '../../support/golden.ts';
+import { ref, staticSpec, vaultSpec } from '../kes/fixtures.ts';
+
+const configChecksum = 'c'.repeat(64);
+const build = (spec: DefaultedKMSDeploymentSpec) => buildMinioStatefulSet({ deployment: ref, spec, configChecksum });
+const envOf = (spec: DefaultedKMSDeploymentSpec): Record<string, V1EnvVar> =>
+  Object.fromEntries(buildMinioEnv(ref, spec).map((e) => [e.name, e]));
+
+function withMinio(minio: Record<string, unknown>): DefaultedKMSDeploymentSpec {
+  const base = vaultSpec();
+  return applyDefaults({ ...base, minio: { keyName: 'minio-key-1', ...minio } });
+}
+
+describe('MinIO StatefulSet', () => {
+  it('runs a single server on its local drive (golden)', () => {
+    assertGolden('minio/statefulset-1-replica.yaml', build(withMinio({ replicas: 1, autoEncryption: false })));
+  });
+
+  it('runs 4 distributed servers with 2 drives each, TLS and auto-encryption (golden)', () => {
+    const spec = withMinio({
+      replicas: 4,
+      drivesPerServer: 2,
+      autoEncryption: true,
+      tls: { enabled: true },
+      storage: { size: '50Gi', storageClassName: 'fast-ssd' },
+      rootCredentials: { secretRef: { name: 'my-minio-root' } },
+      resources: { requests: { cpu: '500m', memory: '1Gi' } },
+      nodeSelector: { 'kubernetes.io/arch': 'amd64' },
+      tolerations: [{ key: 'storage', operator: 'Exists', effect: 'NoSchedule' }],
+      imagePullSecrets: [{ name: 'registry' }],
+      podAnnotations: { 'example.com/backup': 'true' },
+    });
+    assertGolden('minio/statefulset-4-replicas.yaml', build(spec));
+  });
+
+  it('runs in StaticKey mode without any KES wiring (golden)', () => {
+    const spec = staticSpec();
+    assertGolden('minio/statefulset-static-key.yaml', build(spec));
+    const pod = build(spec).spec?.template.spec;
+    assert.equal(pod?.volumes?.some((v) => v.name === 'kes-identity'), false);
+    assert.equal(Object.keys(envOf(spec)).some((name) => name.startsWith('MINIO_KMS_KES_')), false);
+  });
+
+  it('forms the distributed endpoints from the headless Service names', () => {
+    assert.equal(minioEndpoints(ref, withMinio({ replicas: 1 })), '/data1');
+    assert.equal(minioEndpoints(ref, withMinio({ replicas: 1, drivesPerServer: 4 })), '/data{1...4}');
+    assert.equal(
+      minioEndpoints(ref, withMinio({ replicas: 4 })),
+      'http://tenant-a-minio-{0...3}.tenant-a-minio-hl.storage.svc.cluster.local/data1',
+    );
+    const custom = withMinio({ replicas: 8, drivesPerServer: 2, tls: { enabled: true } });
+    custom.tls.clusterDomain = 'corp.example';
+    assert.equal(minioEndpoints(ref, custom), 'https://tenant-a-minio-{0...7}.tenant-a-minio-hl.storage.svc.corp.example/data{1...2}');
+  });
+
+  it('mounts one claim per drive at the paths the endpoints name', () => {
+    const sts = build(withMinio({ replicas: 4, drivesPerServer: 3 }));
+    assert.deepEqual(sts.spec?.volumeClaimTemplates?.map((c) => c.metadata?.name), ['data1', 'data2', 'data3']);
+    const mounts = sts.spec?.template.spec?.containers[0]?.volumeMounts?.filter((m) => m.name.startsWith('data'));
+    assert.deepEqual(mounts?.map((m) => m.mountPath), ['/data1', '/data2', '/data3']);
+  });
+});
+
+describe('MinIO env', () => {
+  it('wires KES to the mounted identity, the CA bundle and the key name', () => {
+    const env = envOf(withMinio({ replicas: 4 }));
+    assert.equal(env.MINIO_KMS_KES_ENDPOINT?.value, 'https://tenant-a-kes.storage.svc.cluster.local:7373');
+    assert.equal(env.MINIO_KMS_KES_CERT_FILE?.value, '/etc/minio/kes/tls.crt');
+    assert.equal(env.MINIO_KMS_KES_KEY_FILE?.value, '/etc/minio/kes/tls.key');
+    assert.equal(env.MINIO_KMS_KES_CAPATH?.value, '/etc/minio/kes/ca.crt');
+    assert.equal(env.MINIO_KMS_KES_KEY_NAME?.value, 'minio-key-1');
+    assert.equal(env.MINIO_KMS_SECRET_KEY, undefined);
+  });
+
+  it('sets MINIO_KMS_AUTO_ENCRYPTION=on only with autoEncryption', () => {
+    assert.equal(envOf(withMinio({ autoEncryption: true })).MINIO_KMS_AUTO_ENCRYPTION?.value, 'on');
+    assert.equal(envOf(withMinio({ autoEncryption: false })).MINIO_KMS_AUTO_ENCRYPTION, undefined);
+    assert.equal(envOf(staticSpec({ minio: { autoEncryption: true } })).MINIO_KMS_AUTO_ENCRYPTION?.value, 'on');
+  });
+
+  it('takes root credentials from the user Secret or the generated one, never as values', () => {
+    const generated = envOf(withMinio({}));
+    assert.deepEqual(generated.MINIO_ROOT_USER, { name: 'MINIO_ROOT_USER', valueFrom: { secretKeyRef: { name: 'tenant-a-minio-root', key: 'rootUser' } } });
+    const user = envOf(withMinio({ rootCredentials: { secretRef: { name: 'mine' } } }));
+    assert.deepEqual(user.MINIO_ROOT_PASSWORD, { name: 'MINIO_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: 'mine', key: 'rootPassword' } } });
+    for (const e of buildMinioEnv(ref, staticSpec())) {
+      if (e.name === 'MINIO_ROOT_USER' || e.name === 'MINIO_ROOT_PASSWORD' || e.name === 'MINIO_KMS_SECRET_KEY') assert.equal(e.value, undefined, e.name);
+    }
+    assert.deepEqual(envOf(staticSpec()).MINIO_KMS_SECRET_KEY?.valueFrom, { secretKeyRef: { name: 'tenant-a-minio-static-key', key: 'kms-secret-key' } });
+  });
+});
+
+describe('MinIO Services', () => {
+  it('builds the headless and the client Service (golden)', () => {
+    assertGolden('minio/service-headless.yaml', buildMinioHeadlessService(ref));
+    assertGolden('minio/service.yaml', buildMinioService(ref));
+  });
+
+  it('reports the in-cluster S3 endpoint with the right scheme', () => {
+    assert.equal(minioEndpoint(ref, withMinio({})), 'http://tenant-a-minio.storage.svc.cluster.local:9000');
+    assert.equal(minioEndpoint(ref, withMinio({ tls: { enabled: true } })), 'https://tenant-a-minio.storage.svc.cluster.local:9000');
+  });
+});

@@ -18,8 +18,9 @@ export const kmsDeploymentSchema: JSONSchema = obj(
     apiVersion: { type: 'string', description: 'APIVersion of this object: kmsstack.io/v1alpha1.' },
     kind: { type: 'string', description: 'Kind of this object: KMSDeployment.' },
     metadata: {
+      // The API server refuses anything on metadata but restrictions of name and generateName,
+      // even a description.
       type: 'object',
-      description: 'Standard object metadata.',
       tsType: 'V1ObjectMeta',
       properties: {
         // Child Services and StatefulSets are named <name>-minio-hl, <name>-kes, ...; the

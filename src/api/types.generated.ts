@@ -20,9 +20,6 @@ export interface KMSDeployment {
    * Kind of this object: KMSDeployment.
    */
   kind?: string;
-  /**
-   * Standard object metadata.
-   */
   metadata?: V1ObjectMeta;
   spec: KMSDeploymentSpec;
   status?: KMSDeploymentStatus;
@@ -32,7 +29,7 @@ export interface KMSDeployment {
  */
 export interface KMSDeploymentSpec {
   /**
-   * Vault: MinIO gets its keys from KES, which stores them in Vault (production). StaticKey: MinIO uses one static master key from a Secret, without Vault or KES; for development and tests only, NOT for production.
+   * Vault: MinIO gets its keys from KES, which stores them in Vault (production). StaticKey: MinIO uses one static master key from a Secret, without Vault or KES; for development and tests only, NOT for production. Default: Vault. Cannot be changed after creation: objects encrypted in one mode cannot be decrypted in the other.
    */
   mode?: 'Vault' | 'StaticKey';
   vault?: VaultSpec;
@@ -40,11 +37,11 @@ export interface KMSDeploymentSpec {
   minio?: MinIOSpec;
   tls?: TLSSpec;
   /**
-   * What happens to master keys in Vault when the KMSDeployment is deleted or a key is removed from kes.keys. Retain keeps them (data stays decryptable if the stack is rebuilt); Delete removes them, which makes all data encrypted with them permanently unreadable.
+   * What happens to master keys in Vault when the KMSDeployment is deleted or a key is removed from kes.keys. Retain keeps them (data stays decryptable if the stack is rebuilt); Delete removes them, which makes all data encrypted with them permanently unreadable. Default: Retain.
    */
   keyDeletionPolicy?: 'Retain' | 'Delete';
   /**
-   * Check the chain end to end by generating and decrypting a data key with the MinIO identity (condition EncryptionVerified).
+   * Check the chain end to end by generating and decrypting a data key with the MinIO identity (condition EncryptionVerified). Default: true.
    */
   verifyEncryption?: boolean;
 }
@@ -84,7 +81,7 @@ export interface VaultCASecretRef {
    */
   name: string;
   /**
-   * Key in the Secret's data that holds the PEM CA bundle.
+   * Key in the Secret's data that holds the PEM CA bundle. Default: ca.crt.
    */
   key?: string;
 }
@@ -104,7 +101,7 @@ export interface VaultKubernetesAuth {
    */
   role: string;
   /**
-   * Path where the Kubernetes auth method is mounted in Vault.
+   * Path where the Kubernetes auth method is mounted in Vault. Default: kubernetes.
    */
   mountPath?: string;
 }
@@ -123,7 +120,7 @@ export interface VaultTokenSecretRef {
    */
   name: string;
   /**
-   * Key in the Secret's data that holds the Vault token.
+   * Key in the Secret's data that holds the Vault token. Default: token.
    */
   key?: string;
 }
@@ -132,19 +129,19 @@ export interface VaultTokenSecretRef {
  */
 export interface VaultKV {
   /**
-   * Path where the KV secrets engine is mounted.
+   * Path where the KV secrets engine is mounted. Default: kv. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted.
    */
   mountPath?: string;
   /**
-   * KV engine version of the mount: v1 or v2. Decides the paths in the policy and the KES keystore settings.
+   * KV engine version of the mount: v1 or v2. Decides the paths in the policy and the KES keystore settings. Default: v1. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted (KV v1 and v2 store keys at different paths).
    */
   version?: 'v1' | 'v2';
   /**
-   * Path under the mount where this deployment's keys live, e.g. minio/tenant-a. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault.
+   * Path under the mount where this deployment's keys live, e.g. minio/tenant-a. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted.
    */
   prefix: string;
   /**
-   * Enable the KV engine at mountPath when it does not exist yet. When false, a missing mount is reported instead of created.
+   * Enable the KV engine at mountPath when it does not exist yet. When false, a missing mount is reported instead of created. Default: true.
    */
   create?: boolean;
 }
@@ -153,23 +150,23 @@ export interface VaultKV {
  */
 export interface VaultAppRole {
   /**
-   * Path where the AppRole auth method is mounted; enabled by the operator when missing.
+   * Path where the AppRole auth method is mounted; enabled by the operator when missing. Default: approle.
    */
   mountPath?: string;
   /**
-   * TTL of the Vault tokens KES obtains by logging in.
+   * TTL of the Vault tokens KES obtains by logging in. Default: 5m.
    */
   tokenTTL?: string;
   /**
-   * Maximum TTL of those tokens, including renewals.
+   * Maximum TTL of those tokens, including renewals. Default: 1h.
    */
   tokenMaxTTL?: string;
   /**
-   * Lifetime of each secret-id issued to KES.
+   * Lifetime of each secret-id issued to KES. Default: 24h.
    */
   secretIDTTL?: string;
   /**
-   * Issue a new secret-id (and roll KES) this long before the current one expires.
+   * Issue a new secret-id (and roll KES) this long before the current one expires. Default: 8h.
    */
   secretIDRenewBefore?: string;
 }
@@ -178,11 +175,11 @@ export interface VaultAppRole {
  */
 export interface KESSpec {
   /**
-   * KES container image. The default is the release this operator is tested with; forks that keep its config format work too.
+   * KES container image. The default is the release this operator is tested with; forks that keep its config format work too. Default: minio/kes:2025-03-12T09-35-18Z.
    */
   image?: string;
   /**
-   * Number of KES pods.
+   * Number of KES pods. Default: 2.
    */
   replicas?: number;
   /**
@@ -252,11 +249,11 @@ export interface KESCache {
  */
 export interface KESCacheExpiry {
   /**
-   * Evict any cached key after this time, used or not.
+   * Evict any cached key after this time, used or not. Default: 5m.
    */
   any?: string;
   /**
-   * Evict a cached key that was not used for this time.
+   * Evict a cached key that was not used for this time. Default: 20s.
    */
   unused?: string;
 }
@@ -265,24 +262,24 @@ export interface KESCacheExpiry {
  */
 export interface MinIOSpec {
   /**
-   * MinIO container image. The default is the release this operator is tested with.
+   * MinIO container image. The default is the release this operator is tested with. Default: minio/minio:RELEASE.2025-10-15T17-29-55Z.
    */
   image?: string;
   /**
-   * Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4.
+   * Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4. Default: 4.
    */
   replicas?: number;
   /**
-   * Number of drives (PersistentVolumeClaims) per MinIO server.
+   * Number of drives (PersistentVolumeClaims) per MinIO server. Default: 1.
    */
   drivesPerServer?: number;
   storage?: MinIOStorage;
   /**
-   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys.
+   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys. Default: minio-key-1. Cannot be changed after creation: objects already encrypted under this key name would no longer decrypt.
    */
   keyName?: string;
   /**
-   * Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION).
+   * Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION). Default: false.
    */
   autoEncryption?: boolean;
   rootCredentials?: MinIORootCredentials;
@@ -331,7 +328,7 @@ export interface MinIOSpec {
  */
 export interface MinIOStorage {
   /**
-   * Size of each drive, a Kubernetes quantity.
+   * Size of each drive, a Kubernetes quantity. Default: 10Gi.
    */
   size?: string;
   /**
@@ -359,7 +356,7 @@ export interface MinIORootSecretRef {
  */
 export interface MinIOTLS {
   /**
-   * Serve S3 over HTTPS with a certificate from the deployment's CA.
+   * Serve S3 over HTTPS with a certificate from the deployment's CA. Default: false.
    */
   enabled?: boolean;
 }
@@ -368,15 +365,15 @@ export interface MinIOTLS {
  */
 export interface TLSSpec {
   /**
-   * Lifetime of the certificates the operator issues (the CA it generates lives 4 times as long).
+   * Lifetime of the certificates the operator issues (the CA it generates lives 4 times as long). Default: 2160h.
    */
   validity?: string;
   /**
-   * Renew a certificate this long before it expires.
+   * Renew a certificate this long before it expires. Default: 720h.
    */
   renewBefore?: string;
   /**
-   * DNS domain of the cluster, used in the service names of the KES certificate's subjectAltNames.
+   * DNS domain of the cluster, used in the service names of the KES certificate's subjectAltNames. Default: cluster.local.
    */
   clusterDomain?: string;
   caSecretRef?: CASecretRef;
@@ -514,7 +511,7 @@ export interface CertificatesStatus {
  */
 export interface DefaultedKMSDeploymentSpec {
   /**
-   * Vault: MinIO gets its keys from KES, which stores them in Vault (production). StaticKey: MinIO uses one static master key from a Secret, without Vault or KES; for development and tests only, NOT for production.
+   * Vault: MinIO gets its keys from KES, which stores them in Vault (production). StaticKey: MinIO uses one static master key from a Secret, without Vault or KES; for development and tests only, NOT for production. Default: Vault. Cannot be changed after creation: objects encrypted in one mode cannot be decrypted in the other.
    */
   mode: 'Vault' | 'StaticKey';
   vault?: DefaultedVaultSpec;
@@ -522,11 +519,11 @@ export interface DefaultedKMSDeploymentSpec {
   minio: DefaultedMinIOSpec;
   tls: DefaultedTLSSpec;
   /**
-   * What happens to master keys in Vault when the KMSDeployment is deleted or a key is removed from kes.keys. Retain keeps them (data stays decryptable if the stack is rebuilt); Delete removes them, which makes all data encrypted with them permanently unreadable.
+   * What happens to master keys in Vault when the KMSDeployment is deleted or a key is removed from kes.keys. Retain keeps them (data stays decryptable if the stack is rebuilt); Delete removes them, which makes all data encrypted with them permanently unreadable. Default: Retain.
    */
   keyDeletionPolicy: 'Retain' | 'Delete';
   /**
-   * Check the chain end to end by generating and decrypting a data key with the MinIO identity (condition EncryptionVerified).
+   * Check the chain end to end by generating and decrypting a data key with the MinIO identity (condition EncryptionVerified). Default: true.
    */
   verifyEncryption: boolean;
 }
@@ -566,7 +563,7 @@ export interface DefaultedVaultCASecretRef {
    */
   name: string;
   /**
-   * Key in the Secret's data that holds the PEM CA bundle.
+   * Key in the Secret's data that holds the PEM CA bundle. Default: ca.crt.
    */
   key: string;
 }
@@ -586,7 +583,7 @@ export interface DefaultedVaultKubernetesAuth {
    */
   role: string;
   /**
-   * Path where the Kubernetes auth method is mounted in Vault.
+   * Path where the Kubernetes auth method is mounted in Vault. Default: kubernetes.
    */
   mountPath: string;
 }
@@ -605,7 +602,7 @@ export interface DefaultedVaultTokenSecretRef {
    */
   name: string;
   /**
-   * Key in the Secret's data that holds the Vault token.
+   * Key in the Secret's data that holds the Vault token. Default: token.
    */
   key: string;
 }
@@ -614,19 +611,19 @@ export interface DefaultedVaultTokenSecretRef {
  */
 export interface DefaultedVaultKV {
   /**
-   * Path where the KV secrets engine is mounted.
+   * Path where the KV secrets engine is mounted. Default: kv. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted.
    */
   mountPath: string;
   /**
-   * KV engine version of the mount: v1 or v2. Decides the paths in the policy and the KES keystore settings.
+   * KV engine version of the mount: v1 or v2. Decides the paths in the policy and the KES keystore settings. Default: v1. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted (KV v1 and v2 store keys at different paths).
    */
   version: 'v1' | 'v2';
   /**
-   * Path under the mount where this deployment's keys live, e.g. minio/tenant-a. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault.
+   * Path under the mount where this deployment's keys live, e.g. minio/tenant-a. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted.
    */
   prefix: string;
   /**
-   * Enable the KV engine at mountPath when it does not exist yet. When false, a missing mount is reported instead of created.
+   * Enable the KV engine at mountPath when it does not exist yet. When false, a missing mount is reported instead of created. Default: true.
    */
   create: boolean;
 }
@@ -635,23 +632,23 @@ export interface DefaultedVaultKV {
  */
 export interface DefaultedVaultAppRole {
   /**
-   * Path where the AppRole auth method is mounted; enabled by the operator when missing.
+   * Path where the AppRole auth method is mounted; enabled by the operator when missing. Default: approle.
    */
   mountPath: string;
   /**
-   * TTL of the Vault tokens KES obtains by logging in.
+   * TTL of the Vault tokens KES obtains by logging in. Default: 5m.
    */
   tokenTTL: string;
   /**
-   * Maximum TTL of those tokens, including renewals.
+   * Maximum TTL of those tokens, including renewals. Default: 1h.
    */
   tokenMaxTTL: string;
   /**
-   * Lifetime of each secret-id issued to KES.
+   * Lifetime of each secret-id issued to KES. Default: 24h.
    */
   secretIDTTL: string;
   /**
-   * Issue a new secret-id (and roll KES) this long before the current one expires.
+   * Issue a new secret-id (and roll KES) this long before the current one expires. Default: 8h.
    */
   secretIDRenewBefore: string;
 }
@@ -660,11 +657,11 @@ export interface DefaultedVaultAppRole {
  */
 export interface DefaultedKESSpec {
   /**
-   * KES container image. The default is the release this operator is tested with; forks that keep its config format work too.
+   * KES container image. The default is the release this operator is tested with; forks that keep its config format work too. Default: minio/kes:2025-03-12T09-35-18Z.
    */
   image: string;
   /**
-   * Number of KES pods.
+   * Number of KES pods. Default: 2.
    */
   replicas: number;
   /**
@@ -734,11 +731,11 @@ export interface DefaultedKESCache {
  */
 export interface DefaultedKESCacheExpiry {
   /**
-   * Evict any cached key after this time, used or not.
+   * Evict any cached key after this time, used or not. Default: 5m.
    */
   any: string;
   /**
-   * Evict a cached key that was not used for this time.
+   * Evict a cached key that was not used for this time. Default: 20s.
    */
   unused: string;
 }
@@ -747,24 +744,24 @@ export interface DefaultedKESCacheExpiry {
  */
 export interface DefaultedMinIOSpec {
   /**
-   * MinIO container image. The default is the release this operator is tested with.
+   * MinIO container image. The default is the release this operator is tested with. Default: minio/minio:RELEASE.2025-10-15T17-29-55Z.
    */
   image: string;
   /**
-   * Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4.
+   * Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4. Default: 4.
    */
   replicas: number;
   /**
-   * Number of drives (PersistentVolumeClaims) per MinIO server.
+   * Number of drives (PersistentVolumeClaims) per MinIO server. Default: 1.
    */
   drivesPerServer: number;
   storage: DefaultedMinIOStorage;
   /**
-   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys.
+   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys. Default: minio-key-1. Cannot be changed after creation: objects already encrypted under this key name would no longer decrypt.
    */
   keyName: string;
   /**
-   * Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION).
+   * Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION). Default: false.
    */
   autoEncryption: boolean;
   rootCredentials?: DefaultedMinIORootCredentials;
@@ -813,7 +810,7 @@ export interface DefaultedMinIOSpec {
  */
 export interface DefaultedMinIOStorage {
   /**
-   * Size of each drive, a Kubernetes quantity.
+   * Size of each drive, a Kubernetes quantity. Default: 10Gi.
    */
   size: string;
   /**
@@ -841,7 +838,7 @@ export interface DefaultedMinIORootSecretRef {
  */
 export interface DefaultedMinIOTLS {
   /**
-   * Serve S3 over HTTPS with a certificate from the deployment's CA.
+   * Serve S3 over HTTPS with a certificate from the deployment's CA. Default: false.
    */
   enabled: boolean;
 }
@@ -850,15 +847,15 @@ export interface DefaultedMinIOTLS {
  */
 export interface DefaultedTLSSpec {
   /**
-   * Lifetime of the certificates the operator issues (the CA it generates lives 4 times as long).
+   * Lifetime of the certificates the operator issues (the CA it generates lives 4 times as long). Default: 2160h.
    */
   validity: string;
   /**
-   * Renew a certificate this long before it expires.
+   * Renew a certificate this long before it expires. Default: 720h.
    */
   renewBefore: string;
   /**
-   * DNS domain of the cluster, used in the service names of the KES certificate's subjectAltNames.
+   * DNS domain of the cluster, used in the service names of the KES certificate's subjectAltNames. Default: cluster.local.
    */
   clusterDomain: string;
   caSecretRef?: DefaultedCASecretRef;

@@ -25,6 +25,16 @@ export function obj(
   return { type: 'object', ...(title ? { title } : {}), description, properties, ...extra };
 }
 
+/**
+ * The object node with a default made of its fields' defaults. The API server checks an object's
+ * default against the object's CEL rules as written, without filling in nested defaults first, so
+ * a bare `default: {}` would fail rules that read defaulted fields.
+ */
+export function withFieldDefaults(node: JSONSchema): JSONSchema {
+  const entries = Object.entries(node.properties ?? {}).filter(([, child]) => child.default !== undefined);
+  return { ...node, default: Object.fromEntries(entries.map(([key, child]) => [key, structuredClone(child.default)])) };
+}
+
 /** Reference to a key of a Secret in the KMSDeployment's namespace. */
 export function secretKeyRef(title: string, description: string, defaultKey: string, keyMeaning: string): JSONSchema {
   return obj(

@@ -1,5 +1,5 @@
 // spec.kes: the KES servers that sit between MinIO and Vault.
-import { int, obj, podSettings, str } from './common.ts';
+import { int, obj, podSettings, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 export const defaultKesImage = 'minio/kes:2025-03-12T09-35-18Z';
@@ -28,18 +28,16 @@ export const kesSchema: JSONSchema = obj(
       'x-kubernetes-list-map-keys': ['name'],
       items: key,
     },
-    cache: {
-      ...obj('KESCache', 'How long KES keeps master keys fetched from Vault in memory.', {
-        expiry: {
-          ...obj('KESCacheExpiry', 'Cache expiry times (KES config cache.expiry).', {
+    cache: withFieldDefaults(
+      obj('KESCache', 'How long KES keeps master keys fetched from Vault in memory.', {
+        expiry: withFieldDefaults(
+          obj('KESCacheExpiry', 'Cache expiry times (KES config cache.expiry).', {
             any: str('Evict any cached key after this time, used or not.', 'duration', { default: '5m' }),
             unused: str('Evict a cached key that was not used for this time.', 'duration', { default: '20s' }),
           }),
-          default: {},
-        },
+        ),
       }),
-      default: {},
-    },
+    ),
     ...podSettings('KES'),
   },
   { required: ['keys'] },

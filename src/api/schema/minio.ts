@@ -1,5 +1,5 @@
 // spec.minio: the MinIO StatefulSet that encrypts objects with keys from KES (or the static key).
-import { bool, int, obj, podSettings, secretRef, str } from './common.ts';
+import { bool, int, obj, podSettings, secretRef, str, withFieldDefaults } from './common.ts';
 import { immutable, type JSONSchema } from './json-schema.ts';
 
 export const defaultMinioImage = 'minio/minio:RELEASE.2025-10-15T17-29-55Z';
@@ -13,13 +13,12 @@ export const minioSchema: JSONSchema = obj(
       default: 4,
     }),
     drivesPerServer: int('Number of drives (PersistentVolumeClaims) per MinIO server.', 1, 16, { default: 1 }),
-    storage: {
-      ...obj('MinIOStorage', 'Storage of each drive.', {
+    storage: withFieldDefaults(
+      obj('MinIOStorage', 'Storage of each drive.', {
         size: str('Size of each drive, a Kubernetes quantity.', 'quantity', { default: '10Gi' }),
         storageClassName: str('StorageClass of the drives. Unset uses the cluster default.', 'dns1123Subdomain'),
       }),
-      default: {},
-    },
+    ),
     keyName: str(
       'Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys.',
       'keyName',
@@ -32,12 +31,11 @@ export const minioSchema: JSONSchema = obj(
     rootCredentials: obj('MinIORootCredentials', 'Root credentials of MinIO. When unset the operator generates them into the Secret <name>-minio-root.', {
       secretRef: secretRef('MinIORootSecretRef', 'Secret in the same namespace with the keys rootUser and rootPassword.'),
     }, { required: ['secretRef'] }),
-    tls: {
-      ...obj('MinIOTLS', "MinIO's own S3 endpoint TLS.", {
+    tls: withFieldDefaults(
+      obj('MinIOTLS', "MinIO's own S3 endpoint TLS.", {
         enabled: bool("Serve S3 over HTTPS with a certificate from the deployment's CA.", false),
       }),
-      default: {},
-    },
+    ),
     ...podSettings('MinIO'),
   },
 );

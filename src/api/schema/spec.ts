@@ -1,6 +1,6 @@
 // spec: the top level of the KMSDeployment spec and the rules that span its sections.
 import { durationMs } from '../duration.ts';
-import { bool, obj, secretRef, str } from './common.ts';
+import { bool, obj, secretRef, str, withFieldDefaults } from './common.ts';
 import { celRule, immutable, type JSONSchema } from './json-schema.ts';
 import { kesSchema } from './kes.ts';
 import { minioSchema } from './minio.ts';
@@ -61,15 +61,17 @@ const specRules = [
   ),
   celRule<SpecSelf>(
     {
-      rule: "self.mode != 'Vault' || !has(self.kes) || !has(self.minio) || self.kes.keys.exists(k, k.name == self.minio.keyName)",
+      // Guards keep a missing kes.keys (reported by the schema) from failing the rule's evaluation too.
+      rule: "self.mode != 'Vault' || !has(self.kes) || !has(self.kes.keys) || !has(self.minio) || self.kes.keys.exists(k, k.name == self.minio.keyName)",
       message: 'must be one of the key names in kes.keys',
       fieldPath: '.minio.keyName',
     },
     (self) =>
       self.mode !== 'Vault' ||
       self.kes === undefined ||
+      self.kes.keys === undefined ||
       self.minio === undefined ||
-      (self.kes.keys ?? []).some((k) => k.name === self.minio?.keyName),
+      self.kes.keys.some((k) => k.name === self.minio?.keyName),
   ),
 ];
 
@@ -87,8 +89,8 @@ export const specSchema: JSONSchema = obj(
     },
     vault: vaultSchema,
     kes: kesSchema,
-    minio: { ...minioSchema, default: {} },
-    tls: { ...tlsSchema, default: {} },
+    minio: withFieldDefaults(minioSchema),
+    tls: withFieldDefaults(tlsSchema),
     keyDeletionPolicy: {
       type: 'string',
       description:

@@ -1,6 +1,6 @@
 // spec.vault: where the external Vault (or OpenBao) is and how this deployment uses it.
 import { durationMs } from '../duration.ts';
-import { bool, obj, secretKeyRef, str } from './common.ts';
+import { bool, obj, secretKeyRef, str, withFieldDefaults } from './common.ts';
 import { celRule, immutable, type JSONSchema } from './json-schema.ts';
 
 const orphan = 'the master keys already stored there would no longer be found and data encrypted with them could not be decrypted';
@@ -114,7 +114,7 @@ export const vaultSchema: JSONSchema = obj(
     }),
     auth,
     kv,
-    appRole: { ...appRole, default: {} },
+    appRole: withFieldDefaults(appRole),
   },
   { required: ['address', 'auth', 'kv'] },
 );

@@ -29,6 +29,25 @@ function omit(node: Node, ...keys: string[]): Node {
   return copy;
 }
 
+/**
+ * The description with the facts `kubectl explain` does not show by itself: the default and
+ * whether the field can change after creation.
+ */
+export function describe(node: JSONSchema): string | undefined {
+  const facts: string[] = [];
+  if (node.default !== undefined && (node.default === null || typeof node.default !== 'object')) facts.push(`Default: ${String(node.default)}.`);
+  for (const rule of node['x-kubernetes-validations'] ?? []) {
+    if (rule.rule === 'self == oldSelf') facts.push(`Cannot be changed after creation: ${rule.message.replace(/^is immutable: /, '')}.`);
+  }
+  if (facts.length === 0) return node.description;
+  return [node.description, ...facts].filter(Boolean).join(' ');
+}
+
+function withFacts(node: Node): Node {
+  const description = describe(node);
+  return description === undefined ? node : { ...node, description };
+}
+
 /** An object whose fields are all declared: unknown fields are an error (ajv) or absent (types). */
 function isClosedObject(node: JSONSchema): boolean {
   return node.type === 'object' && node.properties !== undefined && !node['x-kubernetes-preserve-unknown-fields'];
@@ -36,7 +55,7 @@ function isClosedObject(node: JSONSchema): boolean {
 
 /** The openAPIV3Schema of the CRD: only keys the API server knows. */
 export function crdView(schema: JSONSchema): JSONSchema {
-  return mapSchema(schema, (node) => omit(node, 'title', 'tsType'));
+  return mapSchema(schema, (node) => withFacts(omit(node, 'title', 'tsType')));
 }
 
 /**
@@ -57,7 +76,7 @@ export function ajvView(schema: JSONSchema): JSONSchema {
  */
 export function typesView(schema: JSONSchema, options: { defaulted: boolean }): JSONSchema {
   return mapSchema(schema, (node) => {
-    const copy = omit(node, 'x-kubernetes-validations');
+    const copy = omit(withFacts(node), 'x-kubernetes-validations');
     if (isClosedObject(node)) copy.additionalProperties = false;
     if (node['x-kubernetes-preserve-unknown-fields'] && !node.tsType) copy.additionalProperties = true;
     if (options.defaulted) {

@@ -15,8 +15,8 @@ const kubernetesKeywords = [
 // RFC 3339 as metav1.Time writes it; the calendar itself is checked by Date.parse.
 const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-export function createAjv(): Ajv {
-  const ajv = new Ajv({ strict: true, allErrors: true, verbose: true, useDefaults: true });
+export function createAjv(options: { useDefaults: boolean } = { useDefaults: true }): Ajv {
+  const ajv = new Ajv({ strict: true, allErrors: true, verbose: true, useDefaults: options.useDefaults });
   // Enforced by the API server (CEL, list-map keys) and mirrored in cel-mirror.ts, so ajv only has to accept them.
   for (const keyword of kubernetesKeywords) ajv.addKeyword({ keyword });
   ajv.addFormat('date-time', { type: 'string', validate: (s: string) => rfc3339.test(s) && !Number.isNaN(Date.parse(s)) });

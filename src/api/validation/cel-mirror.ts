@@ -9,7 +9,7 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-function evaluateRules(schema: JSONSchema, self: unknown, oldSelf: unknown, path: string, out: FieldError[]): void {
+function evaluateRules(schema: JSONSchema, self: unknown, oldSelf: unknown, path: string, out: FieldError[], reportThrows: boolean): void {
   for (const rule of schema['x-kubernetes-validations'] ?? []) {
     const entry = mirrorOf(rule);
     if (!entry) throw new Error(`CEL rule ${JSON.stringify(rule.rule)} at ${path} has no TypeScript mirror`);
@@ -17,8 +17,10 @@ function evaluateRules(schema: JSONSchema, self: unknown, oldSelf: unknown, path
     let holds: boolean;
     try {
       holds = entry.mirror(self as never, oldSelf);
-    } catch {
-      // A mirror throws only on values of the wrong type, which the schema check already reported.
+    } catch (error) {
+      // A mirror throws only on a missing or mistyped field, which the schema check already
+      // reported; the API server would fail the rule's evaluation there.
+      if (reportThrows) out.push({ path, message: `rule ${JSON.stringify(rule.rule)} cannot be evaluated: ${String(error)}`, origin: 'cel' });
       continue;
     }
     if (!holds) out.push({ path: rule.fieldPath ? path + rule.fieldPath : path, message: rule.message, origin: 'cel' });
@@ -44,7 +46,13 @@ function checkListMapKeys(schema: JSONSchema, list: unknown[], path: string, out
  * Walks `schema` and `value` together. `old` is the previous value on an update; transition rules
  * (self == oldSelf) only apply where both exist, as in the API server.
  */
-export function mirrorApiServerRules(schema: JSONSchema, value: unknown, old: unknown, path: string): FieldError[] {
+export function mirrorApiServerRules(
+  schema: JSONSchema,
+  value: unknown,
+  old: unknown,
+  path: string,
+  options: { reportEvaluationErrors?: boolean } = {},
+): FieldError[] {
   const out: FieldError[] = [];
   const walk = (node: JSONSchema, self: unknown, oldSelf: unknown, at: string): void => {
     if (self === undefined) return;
@@ -57,7 +65,7 @@ export function mirrorApiServerRules(schema: JSONSchema, value: unknown, old: un
       self.forEach((item, index) => walk(node.items as JSONSchema, item, undefined, childPath(at, index)));
       if (node['x-kubernetes-list-type'] === 'map') checkListMapKeys(node, self, at, out);
     }
-    evaluateRules(node, self, oldSelf, at, out);
+    evaluateRules(node, self, oldSelf, at, out, options.reportEvaluationErrors ?? false);
   };
   walk(schema, value, old, path);
   return out;

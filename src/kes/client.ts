@@ -79,15 +79,16 @@ export class KesClient {
     }
   }
 
-  /** Deletes master key `name` from the keystore: data encrypted under it can no longer be decrypted. */
-  async deleteKey(name: string): Promise<'deleted' | 'absent'> {
+  /**
+   * Deletes master key `name` from the keystore: data encrypted under it can no longer be decrypted.
+   * A key that is already gone counts as deleted (KES on Vault answers 200 for it, others 404).
+   */
+  async deleteKey(name: string): Promise<void> {
     const operation = `delete key ${checkedKeyName(name)}`;
     try {
       await this.expectOk(operation, 'DELETE', kesPaths.keyDelete + name);
-      return 'deleted';
     } catch (err) {
-      if (err instanceof KesError && err.reason === 'KeyNotFound') return 'absent';
-      throw err;
+      if (!(err instanceof KesError && err.reason === 'KeyNotFound')) throw err;
     }
   }
 

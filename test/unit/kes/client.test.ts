@@ -78,7 +78,7 @@ describe('KesClient against a KES stand-in over mTLS', () => {
     minio = await issue(ca, 'minio', 'client');
     stranger = await issue(ca, 'stranger', 'client');
     kes = await startStandIn(server, ca.cert, {
-      operator: { allow: ['/v1/key/create/minio-key-1', '/v1/key/list/*', '/v1/status', '/v1/ready'], identities: [identityOf(operator.cert)] },
+      operator: { allow: ['/v1/key/create/minio-key-1', '/v1/key/create/old-key', '/v1/key/delete/*', '/v1/key/list/*', '/v1/status', '/v1/ready'], identities: [identityOf(operator.cert)] },
       minio: { allow: ['/v1/key/generate/minio-key-1', '/v1/key/decrypt/minio-key-1'], identities: [identityOf(minio.cert)] },
     });
   });
@@ -159,6 +159,17 @@ describe('KesClient against a KES stand-in over mTLS', () => {
       kes.keystoreUnreachable = false;
     }
     await client.ready();
+  });
+
+  it('deletes a key with DELETE, also when it is already gone', async () => {
+    const client = clientFor(operator);
+    await client.createKey('old-key');
+    await client.deleteKey('old-key');
+    assert.equal(kes.keys.has('old-key'), false);
+    assert.deepEqual([kes.requests.at(-1)?.method, kes.requests.at(-1)?.path], ['DELETE', '/v1/key/delete/old-key']);
+    await client.deleteKey('old-key');
+    await rejectsWith(clientFor(minio).deleteKey('minio-key-1'), 'PolicyDenied', 403);
+    assert.ok(kes.keys.has('minio-key-1'));
   });
 
   it('parses the status answer', async () => {

@@ -62,7 +62,7 @@ function open(key: Buffer, ciphertext: Buffer, context: Buffer): Buffer | undefi
   }
 }
 
-const keyRoutes = ['/v1/key/create/', '/v1/key/list/', '/v1/key/generate/', '/v1/key/decrypt/'] as const;
+const keyRoutes = ['/v1/key/create/', '/v1/key/delete/', '/v1/key/list/', '/v1/key/generate/', '/v1/key/decrypt/'] as const;
 
 export async function startStandIn(serverPem: Pem, caPem: string, policies: Record<string, { allow: string[]; identities: string[] }>): Promise<StandIn> {
   const sockets = new Set<Socket>();
@@ -87,7 +87,7 @@ export async function startStandIn(serverPem: Pem, caPem: string, policies: Reco
     const route = keyRoutes.find((r) => path.startsWith(r)) ?? path;
     const known = ['/v1/status', '/v1/ready', ...keyRoutes];
     if (!known.includes(route)) return fail(res, 404, '404 page not found');
-    const method = route === '/v1/status' || route === '/v1/ready' || route === '/v1/key/list/' ? 'GET' : 'PUT';
+    const method = route === '/v1/key/delete/' ? 'DELETE' : route === '/v1/status' || route === '/v1/ready' || route === '/v1/key/list/' ? 'GET' : 'PUT';
     if (req.method !== method && !(req.method === 'POST' && method === 'PUT')) return fail(res, 405, `received method '${req.method}' expected '${method}'`);
     if (!identity) return fail(res, 400, 'tls: client certificate is required');
     const policy = Object.values(policies).find((p) => p.identities.includes(identity));
@@ -115,6 +115,11 @@ export async function startStandIn(serverPem: Pem, caPem: string, policies: Reco
         if (state.keystoreFailing) return fail(res, 502, 'failed to create key');
         if (state.keys.has(resource)) return fail(res, 400, 'key already exists');
         state.keys.set(resource, randomBytes(32));
+        return reply(res, {});
+      case '/v1/key/delete/':
+        if (state.keystoreFailing) return fail(res, 502, 'failed to delete key');
+        // KES on Vault reports success for a key that does not exist.
+        state.keys.delete(resource);
         return reply(res, {});
       case '/v1/key/list/': {
         if (state.keystoreFailing) return fail(res, 502, 'failed to list keys');

@@ -1,0 +1,151 @@
+// Reading certificates: what a certificate says (names, validity, key, usages) and how it relates to a
+// CA and to a private key. Nothing here issues anything.
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { x509 } from './x509.ts';
+import { certificatePem, firstCertificateDer, pemBlocks, PemError } from './pem.ts';
+import { describeKey, parsePrivateKeyPem } from './keys.ts';
+import { kesIdentityOfCertificate } from './identity.ts';
+
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+  dnsNames: string[];
+  ipAddresses: string[];
+  /** "ECDSA-P256", "ECDSA-P384", "RSA-2048", ... (see describeKey). */
+  keyAlgorithm: string;
+  isCA: boolean;
+  pathLength?: number;
+  keyUsages: string[];
+  /** "serverAuth", "clientAuth", or the OID of any other purpose. */
+  extendedKeyUsages: string[];
+  subjectKeyId?: string;
+  authorityKeyId?: string;
+  /** Hex SHA-256 of the certificate's DER; names a certificate (e.g. a CA in the trust bundle). */
+  fingerprint: string;
+  kesIdentity: string;
+}
+
+export interface ParsedCertificate {
+  /** The certificate alone, re-encoded as PEM. */
+  pem: string;
+  cert: x509.X509Certificate;
+  publicKey: KeyObject;
+  info: CertificateInfo;
+}
+
+const keyUsageNames: [x509.KeyUsageFlags, string][] = [
+  [x509.KeyUsageFlags.digitalSignature, 'digitalSignature'],
+  [x509.KeyUsageFlags.nonRepudiation, 'nonRepudiation'],
+  [x509.KeyUsageFlags.keyEncipherment, 'keyEncipherment'],
+  [x509.KeyUsageFlags.dataEncipherment, 'dataEncipherment'],
+  [x509.KeyUsageFlags.keyAgreement, 'keyAgreement'],
+  [x509.KeyUsageFlags.keyCertSign, 'keyCertSign'],
+  [x509.KeyUsageFlags.cRLSign, 'cRLSign'],
+  [x509.KeyUsageFlags.encipherOnly, 'encipherOnly'],
+  [x509.KeyUsageFlags.decipherOnly, 'decipherOnly'],
+];
+
+const extendedKeyUsageNames: Record<string, string> = {
+  [x509.ExtendedKeyUsage.serverAuth]: 'serverAuth',
+  [x509.ExtendedKeyUsage.clientAuth]: 'clientAuth',
+};
+
+function parseDer(der: ArrayBuffer): ParsedCertificate {
+  let cert: x509.X509Certificate;
+  let publicKey: KeyObject;
+  try {
+    cert = new x509.X509Certificate(der);
+    publicKey = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' });
+  } catch {
+    throw new PemError('holds a "CERTIFICATE" block that is not a valid X.509 certificate');
+  }
+  const names = cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
+  const basic = cert.getExtension(x509.BasicConstraintsExtension);
+  const usage = cert.getExtension(x509.KeyUsagesExtension);
+  const extended = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  const info: CertificateInfo = {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serialNumber: cert.serialNumber,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
+    ipAddresses: names.filter((n) => n.type === 'ip').map((n) => n.value),
+    keyAlgorithm: describeKey(publicKey),
+    isCA: basic?.ca ?? false,
+    keyUsages: usage ? keyUsageNames.filter(([flag]) => (usage.usages & flag) !== 0).map(([, name]) => name) : [],
+    extendedKeyUsages: Array.from(extended?.usages ?? [], (oid) => extendedKeyUsageNames[String(oid)] ?? String(oid)),
+    fingerprint: createHash('sha256').update(new Uint8Array(der)).digest('hex'),
+    kesIdentity: kesIdentityOfCertificate(cert),
+  };
+  if (basic?.pathLength !== undefined) info.pathLength = basic.pathLength;
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  if (ski) info.subjectKeyId = ski;
+  const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+  if (aki) info.authorityKeyId = aki;
+  return { pem: certificatePem(der), cert, publicKey, info };
+}
+
+/** Parses the first certificate of a PEM text; throws PemError ("holds no ...") naming no content. */
+export function parseCertificatePem(pem: string): ParsedCertificate {
+  return parseDer(firstCertificateDer(pem));
+}
+
+/** Every certificate of a PEM bundle that parses; the others are skipped (a bundle is advisory). */
+export function parseCertificateBundle(pem: string | undefined): ParsedCertificate[] {
+  if (!pem) return [];
+  let blocks: ArrayBuffer[];
+  try {
+    blocks = pemBlocks(pem, 'CERTIFICATE');
+  } catch {
+    return [];
+  }
+  const parsed: ParsedCertificate[] = [];
+  for (const der of blocks) {
+    try {
+      parsed.push(parseDer(der));
+    } catch {
+      // skipped on purpose
+    }
+  }
+  return parsed;
+}
+
+/**
+ * True when `cert` names `ca` as its issuer and carries a valid signature by the CA's key (the check a
+ * TLS peer makes, minus validity dates, which callers judge themselves).
+ */
+export async function isIssuedBy(cert: ParsedCertificate, ca: ParsedCertificate): Promise<boolean> {
+  const issuer = new Uint8Array(cert.cert.issuerName.toArrayBuffer());
+  const subject = new Uint8Array(ca.cert.subjectName.toArrayBuffer());
+  if (Buffer.compare(issuer, subject) !== 0) return false;
+  const { authorityKeyId } = cert.info;
+  const { subjectKeyId } = ca.info;
+  if (authorityKeyId && subjectKeyId && authorityKeyId !== subjectKeyId) return false;
+  try {
+    return await cert.cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true });
+  } catch {
+    return false;
+  }
+}
+
+/** True when the private key is the one whose public half the certificate carries. */
+export function keyMatchesPublicKey(privateKey: KeyObject, publicKey: KeyObject): boolean {
+  return createPublicKey(privateKey).equals(publicKey);
+}
+
+/** True when `keyPem` is an unencrypted PEM private key belonging to the first certificate of `certPem`. */
+export function keyMatchesCertificate(keyPem: string, certPem: string): boolean {
+  const key = parsePrivateKeyPem(keyPem);
+  if (!key) return false;
+  let cert: ParsedCertificate;
+  try {
+    cert = parseCertificatePem(certPem);
+  } catch {
+    return false;
+  }
+  return keyMatchesPublicKey(key, cert.publicKey);
+}

@@ -1,0 +1,54 @@
+// The certificate lifetimes and key type a KMSDeployment asks for (spec.tls), and their checks.
+import { defaultKeyAlgorithm, keyAlgorithms, type KeyAlgorithm } from './keys.ts';
+
+const hour = 3_600_000;
+
+export interface PkiPolicy {
+  /** Lifetime of the leaf certificates (spec.tls.validity). */
+  validityMs: number;
+  /** Leaves are re-issued once less than this remains (spec.tls.renewBefore). */
+  renewBeforeMs: number;
+  /** Lifetime of the operator's own CA. */
+  caValidityMs: number;
+  /**
+   * The operator starts rotating its CA once less than max(caRenewBeforeMs, validityMs) remains, so
+   * that every leaf it signs before the rotation still gets its full validity.
+   */
+  caRenewBeforeMs: number;
+  keyAlgorithm: KeyAlgorithm;
+}
+
+export const defaultPkiPolicy: PkiPolicy = {
+  validityMs: 2160 * hour,
+  renewBeforeMs: 720 * hour,
+  caValidityMs: 87_600 * hour,
+  caRenewBeforeMs: 8760 * hour,
+  keyAlgorithm: defaultKeyAlgorithm,
+};
+
+/** How long before its expiry the operator's CA is replaced. */
+export function caRotationLeadMs(policy: PkiPolicy): number {
+  return Math.max(policy.caRenewBeforeMs, policy.validityMs);
+}
+
+/** Problems with a policy, each naming its spec field; empty when it is usable. */
+export function validatePkiPolicy(policy: PkiPolicy, field = 'spec.tls'): string[] {
+  const errors: string[] = [];
+  const positive = (value: number, name: string, minimum: number, what: string): boolean => {
+    if (Number.isFinite(value) && value >= minimum) return true;
+    errors.push(`${field}.${name}: must be at least ${what}`);
+    return false;
+  };
+  if (positive(policy.validityMs, 'validity', hour, '1h') && positive(policy.renewBeforeMs, 'renewBefore', 60_000, '1m')) {
+    if (policy.renewBeforeMs >= policy.validityMs) errors.push(`${field}.renewBefore: must be shorter than ${field}.validity`);
+  }
+  if (positive(policy.caValidityMs, 'caValidity', hour, '1h') && positive(policy.caRenewBeforeMs, 'caRenewBefore', 60_000, '1m')) {
+    if (policy.caValidityMs <= caRotationLeadMs(policy)) {
+      errors.push(`${field}.caValidity: must be longer than both ${field}.caRenewBefore and ${field}.validity`);
+    }
+  }
+  if (!keyAlgorithms.includes(policy.keyAlgorithm)) {
+    errors.push(`${field}.keyAlgorithm: must be one of ${keyAlgorithms.join(', ')}`);
+  }
+  return errors;
+}

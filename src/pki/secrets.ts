@@ -1,0 +1,69 @@
+// The Secrets the PKI lives in, rendered from issued material, and the checksum that rolls pods when
+// their certificates or trust bundle change.
+import { createHash } from 'node:crypto';
+import { leafKinds, type LeafKind, type PkiSecretNames } from './names.ts';
+import type { PkiMaterial } from './materialize.ts';
+
+export interface RenderedSecret {
+  name: string;
+  type: 'kubernetes.io/tls';
+  /** Plain-text values; see toSecretData for the base64 `data` form. */
+  stringData: Record<string, string>;
+}
+
+export interface RenderedPkiSecrets {
+  /** Absent when the CA is the user's: the operator never writes that Secret. */
+  ca?: RenderedSecret;
+  leaves: Record<LeafKind, RenderedSecret>;
+}
+
+/**
+ * CA Secret: tls.crt / tls.key (the CA) and ca.crt (the trust bundle). Leaf Secrets, type
+ * kubernetes.io/tls: tls.crt / tls.key (the leaf) and ca.crt (the trust bundle).
+ */
+export function renderPkiSecrets(material: PkiMaterial, names: PkiSecretNames): RenderedPkiSecrets {
+  const bundle = material.trustBundlePem;
+  const leaves = Object.fromEntries(
+    leafKinds.map((kind) => {
+      const leaf = material.leaves[kind];
+      const secret: RenderedSecret = {
+        name: names.leaves[kind],
+        type: 'kubernetes.io/tls',
+        stringData: { 'ca.crt': bundle, 'tls.crt': leaf.certPem, 'tls.key': leaf.keyPem },
+      };
+      return [kind, secret];
+    }),
+  ) as Record<LeafKind, RenderedSecret>;
+  if (material.ca.keyPem === undefined) return { leaves };
+  return {
+    ca: { name: names.ca, type: 'kubernetes.io/tls', stringData: { 'ca.crt': bundle, 'tls.crt': material.ca.certPem, 'tls.key': material.ca.keyPem } },
+    leaves,
+  };
+}
+
+/** A Secret's `data` map (base64 values), in sorted key order, for server-side apply. */
+export function toSecretData(stringData: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(stringData)
+      .sort()
+      .map((key) => [key, Buffer.from(stringData[key] as string, 'utf8').toString('base64')]),
+  );
+}
+
+/**
+ * Hex SHA-256 over the certificates of `kinds` and the trust bundle, for a pod-template annotation:
+ * it changes exactly when what a pod mounts changes. Private keys are not hashed (a new key always
+ * comes with a new certificate), so the annotation reveals nothing about them.
+ */
+export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafKind[] = leafKinds): string {
+  const hash = createHash('sha256');
+  const field = (text: string): void => {
+    hash.update(`${Buffer.byteLength(text)}:`).update(text);
+  };
+  field(material.trustBundlePem);
+  for (const kind of [...new Set(kinds)].sort()) {
+    field(kind);
+    field(material.leaves[kind].certPem);
+  }
+  return hash.digest('hex');
+}

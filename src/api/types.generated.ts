@@ -275,7 +275,7 @@ export interface MinIOSpec {
   drivesPerServer?: number;
   storage?: MinIOStorage;
   /**
-   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys. Default: minio-key-1. Cannot be changed after creation: objects already encrypted under this key name would no longer decrypt.
+   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys. Default: minio-key-1. Cannot be changed after creation: MinIO records the key name in every object it encrypts and needs that same key to decrypt it.
    */
   keyName?: string;
   /**
@@ -757,7 +757,7 @@ export interface DefaultedMinIOSpec {
   drivesPerServer: number;
   storage: DefaultedMinIOStorage;
   /**
-   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys. Default: minio-key-1. Cannot be changed after creation: objects already encrypted under this key name would no longer decrypt.
+   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys. Default: minio-key-1. Cannot be changed after creation: MinIO records the key name in every object it encrypts and needs that same key to decrypt it.
    */
   keyName: string;
   /**

@@ -24,7 +24,7 @@ export const minioSchema: JSONSchema = obj(
       'keyName',
       {
         default: 'minio-key-1',
-        'x-kubernetes-validations': [immutable('objects already encrypted under this key name would no longer decrypt')],
+        'x-kubernetes-validations': [immutable('MinIO records the key name in every object it encrypts and needs that same key to decrypt it')],
       },
     ),
     autoEncryption: bool('Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION).', false),

@@ -92,3 +92,24 @@ export function readAppRoleSecret(secret: { metadata?: { annotations?: Record<st
     checksum: roleId && secretId ? appRoleChecksum(roleId, secretId) : undefined,
   };
 }
+
+const OWNED_ANNOTATIONS = Object.values(APPROLE_ANNOTATIONS);
+
+/** True when applying `desired` would change `existing` (data, the operator's annotations, labels, owners). */
+export function appRoleSecretDiffers(
+  existing: { metadata?: { annotations?: Record<string, string>; labels?: Record<string, string>; ownerReferences?: unknown[] }; data?: Record<string, string> } | undefined,
+  desired: SecretObject,
+): boolean {
+  if (!existing) return true;
+  const have = existing.metadata?.annotations ?? {};
+  const want = desired.metadata.annotations ?? {};
+  if (OWNED_ANNOTATIONS.some((key) => have[key] !== want[key])) return true;
+  const haveData = existing.data ?? {};
+  const wantData = desired.data;
+  if (Object.keys(haveData).length !== Object.keys(wantData).length) return true;
+  if (Object.entries(wantData).some(([key, value]) => haveData[key] !== value)) return true;
+  const labels = existing.metadata?.labels ?? {};
+  if (Object.entries(desired.metadata.labels ?? {}).some(([key, value]) => labels[key] !== value)) return true;
+  const owners = JSON.stringify(existing.metadata?.ownerReferences ?? []);
+  return (desired.metadata.ownerReferences ?? []).some((owner) => !owners.includes(JSON.stringify((owner as { uid?: string }).uid ?? '')));
+}

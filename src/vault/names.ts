@@ -17,7 +17,6 @@ export const APPROLE_ANNOTATIONS = {
   accessor: 'kmsstack.io/secret-id-accessor',
   expiresAt: 'kmsstack.io/secret-id-expires-at',
   previousAccessor: 'kmsstack.io/previous-secret-id-accessor',
-  previousExpiresAt: 'kmsstack.io/previous-secret-id-expires-at',
   checksum: 'kmsstack.io/approle-checksum',
 } as const;
 

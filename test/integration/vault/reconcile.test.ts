@@ -1,0 +1,160 @@
+// reconcileVault against a real Vault and a real kube-apiserver, with the operator logged in through
+// a token Secret holding only the documented operator policy.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeClient } from '../../../src/runtime/kube/client.ts';
+import { reconcileVault } from '../../../src/vault/reconcile.ts';
+import type { VaultDeps } from '../../../src/vault/connect.ts';
+import type { KvVersion } from '../../../src/vault/settings.ts';
+import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { startVault, type TestVault } from '../../env/vault.ts';
+import { KesLikeClient, ensureNamespace, operatorDeps, operatorToken, ownerOf, putSecret, readAppRoleCredentials, settingsFor } from './fixture.ts';
+
+const NS = 'storage';
+let vault: TestVault;
+let cp: ControlPlane;
+let kube: KubeClient;
+let deps: VaultDeps;
+
+async function reconcile(name: string, kvVersion: KvVersion = 'v1', kvMount?: string) {
+  const settings = settingsFor(vault, NS, name, { kvVersion, kvMount });
+  const owner = ownerOf(NS, name);
+  return reconcileVault(deps, { settings, labels: owner.labels, ownerReferences: owner.ownerReferences, now: new Date() });
+}
+
+before(async () => {
+  [vault, cp] = await Promise.all([startVault(), startControlPlane({ installCRDs: false })]);
+  kube = new KubeClient(cp.kubeConfig);
+  await ensureNamespace(kube, NS);
+  await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
+  deps = operatorDeps(kube);
+});
+
+after(async () => {
+  await Promise.all([vault?.stop(), cp?.stop()]);
+});
+
+for (const kvVersion of ['v1', 'v2'] as const) {
+  describe(`KV ${kvVersion}`, () => {
+    const name = `tenant-${kvVersion}`;
+    const other = `other-${kvVersion}`;
+    const mount = kvVersion === 'v2' ? 'kv2' : 'kv';
+
+    test('the first reconcile creates mount, AppRole mount, policy, role and the AppRole Secret', async () => {
+      const outcome = await reconcile(name, kvVersion);
+      assert.equal(outcome.condition.reason, 'Configured', outcome.condition.message);
+      assert.equal(outcome.condition.status, 'True');
+      assert.ok(outcome.appRoleChecksum && /^[0-9a-f]{64}$/.test(outcome.appRoleChecksum));
+      assert.ok(outcome.changes.some((c) => c.startsWith(`created policy kmsstack-${NS}-${name}`)), outcome.changes.join('\n'));
+      assert.ok(outcome.changes.some((c) => c.startsWith('issued secret-id')));
+      assert.equal(outcome.status.policy, `kmsstack-${NS}-${name}`);
+      assert.ok(outcome.status.secretIDExpiresAt);
+      const { secret } = await readAppRoleCredentials(kube, NS, name);
+      assert.equal(secret.metadata.annotations?.['kmsstack.io/approle-checksum'], outcome.appRoleChecksum);
+      assert.ok(!JSON.stringify(outcome).includes((await readAppRoleCredentials(kube, NS, name)).secretId), 'no secret-id in the outcome');
+    });
+
+    test('the AppRole credentials can do exactly what KES does under the prefix', async () => {
+      await reconcile(other, kvVersion);
+      const { roleId, secretId } = await readAppRoleCredentials(kube, NS, name);
+      const kes = await KesLikeClient.login(vault, roleId, secretId, mount, kvVersion);
+      const prefix = `kmsstack/${NS}/${name}`;
+      assert.equal(await KesLikeClient.outcome(() => kes.create(`${prefix}/minio-key-1`, 'master-key-1')), 'ok');
+      assert.equal(await kes.read(`${prefix}/minio-key-1`), 'master-key-1');
+      assert.equal(await KesLikeClient.outcome(() => kes.create(`${prefix}/minio-key-2`, 'master-key-2')), 'ok');
+      assert.deepEqual((await kes.list(prefix)).sort(), ['minio-key-1', 'minio-key-2']);
+      assert.equal(await KesLikeClient.outcome(() => kes.delete(`${prefix}/minio-key-2`)), 'ok');
+      assert.deepEqual(await kes.list(prefix), ['minio-key-1']);
+      assert.equal(await KesLikeClient.outcome(() => kes.renewSelf()), 'ok');
+    });
+
+    test('the AppRole credentials are denied outside the prefix', async () => {
+      const { roleId, secretId } = await readAppRoleCredentials(kube, NS, name);
+      const kes = await KesLikeClient.login(vault, roleId, secretId, mount, kvVersion);
+      const otherKes = await readAppRoleCredentials(kube, NS, other).then((c) => KesLikeClient.login(vault, c.roleId, c.secretId, mount, kvVersion));
+      const otherPrefix = `kmsstack/${NS}/${other}`;
+      await otherKes.create(`${otherPrefix}/their-key`, 'theirs');
+      const denied = async (label: string, call: () => Promise<unknown>) => assert.equal(await KesLikeClient.outcome(call), 'PermissionDenied', label);
+      await denied('read another deployment\'s key', () => kes.read(`${otherPrefix}/their-key`));
+      await denied('list another deployment\'s prefix', () => kes.list(otherPrefix));
+      await denied('delete another deployment\'s key', () => kes.delete(`${otherPrefix}/their-key`));
+      await denied('create under another prefix', () => kes.create(`${otherPrefix}/planted`, 'x'));
+      await denied('a sibling whose name starts like the prefix', () => kes.create(`kmsstack/${NS}/${name}x/k`, 'x'));
+      await denied('the parent of the prefix', () => kes.list(`kmsstack/${NS}`));
+      await denied('the mount root', () => kes.list(''));
+      await denied('overwrite an existing key', () => kes.create(`kmsstack/${NS}/${name}/minio-key-1`, 'replaced'));
+      await denied('another mount', () => kes.on('secret', 'v2').read('anything'));
+      assert.equal(await otherKes.read(`${otherPrefix}/their-key`), 'theirs');
+      assert.equal(await kes.read(`kmsstack/${NS}/${name}/minio-key-1`), 'master-key-1', 'the key was not overwritten');
+      const policy = await vault.request('GET', 'sys/policies/acl/default', undefined, kes.token);
+      assert.equal(policy.status, 403, 'no access to sys/');
+    });
+
+    test('a reconcile with nothing to change makes no Vault write', async () => {
+      await vault.enableAudit();
+      await reconcile(name, kvVersion); // settle: nothing should be due
+      const before = vault.auditedWrites().length;
+      const outcome = await reconcile(name, kvVersion);
+      assert.equal(outcome.condition.reason, 'Configured');
+      assert.deepEqual(outcome.changes, []);
+      assert.deepEqual(vault.auditedWrites().slice(before), [], 'audited write requests during a no-op reconcile');
+      // The count is live: a deployment that needs setting up shows up in it.
+      await reconcile(`fresh-${kvVersion}`, kvVersion);
+      const writes = vault.auditedWrites().slice(before).map((w) => w.path);
+      assert.ok(writes.includes(`sys/policies/acl/kmsstack-${NS}-fresh-${kvVersion}`), writes.join('\n'));
+    });
+
+    test('drift made in Vault by hand is repaired, and only what drifted is written', async () => {
+      const policy = `kmsstack-${NS}-${name}`;
+      await vault.writePolicy(policy, 'path "*" { capabilities = ["sudo", "read"] }');
+      await vault.request('POST', `auth/approle/role/${policy}`, { token_ttl: 7, token_policies: ['default', policy] });
+      const outcome = await reconcile(name, kvVersion);
+      assert.deepEqual(outcome.changes, [`updated policy ${policy}`, `updated AppRole role ${policy} (token_policies, token_ttl)`]);
+      const stored = await vault.request('GET', `sys/policies/acl/${policy}`);
+      assert.doesNotMatch(String((stored.body?.['data'] as { policy: string }).policy), /sudo/);
+      assert.deepEqual((await reconcile(name, kvVersion)).changes, []);
+    });
+  });
+}
+
+test('an existing mount of the other KV version is reported and left alone', async () => {
+  await vault.request('POST', 'sys/mounts/kvother', { type: 'kv', options: { version: '2' } });
+  await vault.enableAudit();
+  const before = vault.auditedWrites().length;
+  const outcome = await reconcile('mismatch', 'v1', 'kvother');
+  assert.equal(outcome.condition.status, 'False');
+  assert.equal(outcome.condition.reason, 'KVVersionMismatch');
+  assert.match(outcome.condition.message, /kvother is KV v2 but spec\.vault\.kv\.version is v1/);
+  assert.deepEqual(vault.auditedWrites().slice(before), []);
+  const mount = await vault.request('GET', 'sys/mounts/kvother');
+  assert.deepEqual(mount.body?.['options'], { version: '2' });
+});
+
+test('a missing token Secret and a revoked operator token are reported as such', async () => {
+  const settings = settingsFor(vault, NS, 'no-token', { auth: { token: { secretRef: { name: 'does-not-exist', key: 'token' } } } });
+  const missing = await reconcileVault(deps, { settings, labels: {}, ownerReferences: [], now: new Date() });
+  assert.equal(missing.condition.reason, 'SecretMissing');
+  assert.match(missing.condition.message, /spec\.vault\.auth\.token\.secretRef: Secret storage\/does-not-exist does not exist/);
+
+  const revoked = await operatorToken(vault);
+  await putSecret(kube, NS, 'revoked-token', { token: revoked });
+  await vault.request('POST', 'auth/token/revoke', { token: revoked });
+  const refused = await reconcileVault(deps, {
+    settings: settingsFor(vault, NS, 'revoked', { auth: { token: { secretRef: { name: 'revoked-token', key: 'token' } } } }),
+    labels: {}, ownerReferences: [], now: new Date(),
+  });
+  assert.equal(refused.condition.reason, 'AuthFailed');
+  assert.ok(!refused.condition.message.includes(revoked), 'the token is not in the message');
+});
+
+test('a token without the needed permission is reported as PermissionDenied', async () => {
+  await vault.writePolicy('too-small', 'path "sys/mounts/kv" { capabilities = ["read"] }\npath "auth/token/lookup-self" { capabilities = ["read"] }');
+  const res = await vault.request('POST', 'auth/token/create', { policies: ['too-small'], no_default_policy: true });
+  await putSecret(kube, NS, 'small-token', { token: (res.body?.['auth'] as { client_token: string }).client_token });
+  const outcome = await reconcileVault(deps, {
+    settings: settingsFor(vault, NS, 'small', { auth: { token: { secretRef: { name: 'small-token', key: 'token' } } } }),
+    labels: {}, ownerReferences: [], now: new Date(),
+  });
+  assert.equal(outcome.condition.reason, 'PermissionDenied');
+  assert.match(outcome.condition.message, /read auth method mount approle: permission denied/);
+});

@@ -18,13 +18,22 @@ export interface PkiPolicy {
   keyAlgorithm: KeyAlgorithm;
 }
 
-export const defaultPkiPolicy: PkiPolicy = {
-  validityMs: 2160 * hour,
-  renewBeforeMs: 720 * hour,
-  caValidityMs: 87_600 * hour,
-  caRenewBeforeMs: 8760 * hour,
-  keyAlgorithm: defaultKeyAlgorithm,
-};
+/**
+ * The policy spec.tls asks for (durations already parsed): the CA the operator generates lives 4
+ * times as long as a leaf and is rotated when one leaf lifetime of it remains.
+ */
+export function pkiPolicyFor(tls: { validityMs: number; renewBeforeMs: number; keyAlgorithm?: KeyAlgorithm }): PkiPolicy {
+  return {
+    validityMs: tls.validityMs,
+    renewBeforeMs: tls.renewBeforeMs,
+    caValidityMs: 4 * tls.validityMs,
+    caRenewBeforeMs: tls.validityMs,
+    keyAlgorithm: tls.keyAlgorithm ?? defaultKeyAlgorithm,
+  };
+}
+
+/** spec.tls defaults: validity 2160h, renewBefore 720h (CA: 8640h, rotated 2160h before it ends). */
+export const defaultPkiPolicy: PkiPolicy = pkiPolicyFor({ validityMs: 2160 * hour, renewBeforeMs: 720 * hour });
 
 /** How long before its expiry the operator's CA is replaced. */
 export function caRotationLeadMs(policy: PkiPolicy): number {

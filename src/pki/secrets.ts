@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { leafKinds, type LeafKind, type PkiSecretNames } from './names.ts';
 import type { PkiMaterial } from './materialize.ts';
+import type { SecretContents } from './validate-ca.ts';
 
 export interface RenderedSecret {
   name: string;
@@ -50,20 +51,35 @@ export function toSecretData(stringData: Readonly<Record<string, string>>): Reco
   );
 }
 
-/**
- * Hex SHA-256 over the certificates of `kinds` and the trust bundle, for a pod-template annotation:
- * it changes exactly when what a pod mounts changes. Private keys are not hashed (a new key always
- * comes with a new certificate), so the annotation reveals nothing about them.
- */
-export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafKind[] = leafKinds): string {
+function checksumOf(pairs: readonly (readonly [LeafKind, string, string])[]): string {
   const hash = createHash('sha256');
   const field = (text: string): void => {
     hash.update(`${Buffer.byteLength(text)}:`).update(text);
   };
-  field(material.trustBundlePem);
-  for (const kind of [...new Set(kinds)].sort()) {
+  for (const [kind, certPem, bundlePem] of [...pairs].sort(([a], [b]) => a.localeCompare(b))) {
     field(kind);
-    field(material.leaves[kind].certPem);
+    field(certPem);
+    field(bundlePem);
   }
   return hash.digest('hex');
+}
+
+const uniqueKinds = (kinds: readonly LeafKind[]): LeafKind[] => [...new Set(kinds)];
+
+/**
+ * Hex SHA-256 over the certificates of `kinds` and their trust bundle, for a pod-template annotation:
+ * it changes exactly when what a pod mounts changes. Private keys are not hashed (a new key always
+ * comes with a new certificate), so the annotation reveals nothing about them.
+ */
+export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafKind[] = leafKinds): string {
+  return checksumOf(uniqueKinds(kinds).map((kind) => [kind, material.leaves[kind].certPem, material.trustBundlePem] as const));
+}
+
+/**
+ * The same checksum over the Secrets as they are now (tls.crt and ca.crt of each), equal to
+ * certificateChecksum of the material that wrote them. A workload whose pod template carries this
+ * value, with its rollout complete, runs the current Secrets (see PlanInput.workloadsSettled).
+ */
+export function secretsChecksum(leaves: Partial<Record<LeafKind, SecretContents | undefined>>, kinds: readonly LeafKind[] = leafKinds): string {
+  return checksumOf(uniqueKinds(kinds).map((kind) => [kind, leaves[kind]?.['tls.crt'] ?? '', leaves[kind]?.['ca.crt'] ?? ''] as const));
 }

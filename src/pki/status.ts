@@ -8,9 +8,9 @@ export type CertificatesReason = 'Issued' | 'Renewing' | 'InvalidCASecret';
 export interface CertificatesStatus {
   condition: { type: 'CertificatesReady'; status: 'True' | 'False'; reason: CertificatesReason; message: string };
   /** status.certificates; absent when nothing could be issued. */
-  certificates?: { notAfter: string };
-  /** status.kes.minioIdentity. */
-  minioIdentity?: string;
+  certificates?: { notAfter: string; caNotAfter: string };
+  /** status.kes.minioIdentity and status.kes.operatorIdentity. */
+  identities?: { minio: string; operator: string };
 }
 
 const label: Record<LeafKind | 'ca', string> = {
@@ -45,7 +45,7 @@ export function certificatesStatus(result: PlanResult, material?: PkiMaterial): 
   parts.push(...plan.warnings.map((w) => `warning: ${w}`));
   return {
     condition: { type: 'CertificatesReady', status: 'True', reason: renewing ? 'Renewing' : 'Issued', message: parts.join('; ') },
-    certificates: { notAfter },
-    minioIdentity: material.leaves.minioClient.kesIdentity,
+    certificates: { notAfter, caNotAfter: material.ca.notAfter.toISOString() },
+    identities: { minio: material.leaves.minioClient.kesIdentity, operator: material.leaves.operatorClient.kesIdentity },
   };
 }

@@ -10,6 +10,7 @@ import {
   parseCertificatePem,
   validatePkiPolicy,
   defaultPkiPolicy,
+  pkiPolicyFor,
   type Decision,
   type IssuedAuthority,
   type LeafKind,
@@ -61,7 +62,8 @@ describe('planning certificates', () => {
       assert.ok(ok, `${kind}: ${out}`);
     }
     assert.deepEqual(parseCertificatePem(leafPem(store, 'kesServer')).info.dnsNames, kesServerDnsNames('tenant-a', 'storage', 'cluster.local'));
-    assert.equal(first.status.minioIdentity, kesIdentity(leafPem(store, 'minioClient')));
+    assert.deepEqual(first.status.identities, { minio: kesIdentity(leafPem(store, 'minioClient')), operator: kesIdentity(leafPem(store, 'operatorClient')) });
+    assert.equal(first.status.certificates?.caNotAfter, at(4 * validity).toISOString());
   });
 
   it('keeps everything, byte for byte, when nothing changed', async () => {
@@ -198,6 +200,8 @@ describe('planning certificates', () => {
     assert.deepEqual(validatePkiPolicy(defaultPkiPolicy), []);
     assert.deepEqual(validatePkiPolicy({ ...defaultPkiPolicy, renewBeforeMs: defaultPkiPolicy.validityMs }), ['spec.tls.renewBefore: must be shorter than spec.tls.validity']);
     assert.deepEqual(validatePkiPolicy({ ...defaultPkiPolicy, validityMs: 60_000 }), ['spec.tls.validity: must be at least 1h']);
+    assert.deepEqual(defaultPkiPolicy, pkiPolicyFor({ validityMs: 2160 * hour, renewBeforeMs: 720 * hour }));
+    assert.equal(defaultPkiPolicy.caValidityMs, 8640 * hour);
     assert.deepEqual(validatePkiPolicy({ ...defaultPkiPolicy, caValidityMs: defaultPkiPolicy.caRenewBeforeMs }), [
       'spec.tls.caValidity: must be longer than both spec.tls.caRenewBefore and spec.tls.validity',
     ]);

@@ -5,6 +5,7 @@ import {
   decodeSecretData,
   keyMatchesCertificate,
   renderPkiSecrets,
+  secretsChecksum,
   toSecretData,
   type PkiMaterial,
 } from '../../../src/pki/index.ts';
@@ -61,6 +62,9 @@ describe('PKI Secrets', () => {
     assert.equal(certificateChecksum(otherMinio, ['kesServer']), kesOnly, 'a MinIO certificate does not roll KES');
     assert.notEqual(certificateChecksum(otherMinio), sum);
     assert.notEqual(certificateChecksum({ ...material, trustBundlePem: `${material.trustBundlePem}x` }, ['kesServer']), kesOnly);
+    assert.equal(secretsChecksum(store.leaves), sum, 'the Secrets a material wrote have its checksum');
+    assert.equal(secretsChecksum(store.leaves, ['kesServer']), kesOnly);
+    assert.notEqual(secretsChecksum({ ...store.leaves, kesServer: undefined }), sum);
     const otherKey = { ...material, leaves: { ...material.leaves, kesServer: { ...material.leaves.kesServer, keyPem: 'different' } } };
     assert.equal(certificateChecksum(otherKey), sum);
   });

@@ -107,9 +107,10 @@ describe('validating a CA Secret', () => {
 
     const ecKey = openssl.text(['ecparam', '-genkey', '-name', 'secp384r1', '-noout']);
     assert.match(ecKey, /BEGIN EC PRIVATE KEY/);
+    const p521Key = openssl.text(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521']);
     const rsaKey = openssl.text(['genrsa', '-traditional', '2048']);
     assert.match(rsaKey, /BEGIN RSA PRIVATE KEY/);
-    for (const [keyPem, subj] of [[ecKey, '/CN=corp-ec'], [rsaKey, '/CN=corp-rsa']] as const) {
+    for (const [keyPem, subj] of [[ecKey, '/CN=corp-ec'], [p521Key, '/CN=corp-p521'], [rsaKey, '/CN=corp-rsa']] as const) {
       const certPem = make(keyPem, subj);
       const now = later();
       const result = await validateCASecret({ 'tls.crt': certPem, 'tls.key': keyPem }, { ...options, now });

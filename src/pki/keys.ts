@@ -4,13 +4,13 @@
 import { createPrivateKey, createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
 import { x509 } from './x509.ts';
 
-/** Key types the operator generates (spec.tls.keyAlgorithm). ECDSA-P256 is what the guide uses. */
 // The project compiles without the DOM library, so WebCrypto types come from Node's typings.
 export type CryptoKey = webcrypto.CryptoKey;
 type EcKeyImportParams = webcrypto.EcKeyImportParams;
 type RsaHashedImportParams = webcrypto.RsaHashedImportParams;
 type EcdsaParams = webcrypto.EcdsaParams;
 
+/** Key types the operator generates. ECDSA-P256 is what the guide uses and the default. */
 export const keyAlgorithms = ['ECDSA-P256', 'ECDSA-P384'] as const;
 export type KeyAlgorithm = (typeof keyAlgorithms)[number];
 export const defaultKeyAlgorithm: KeyAlgorithm = 'ECDSA-P256';
@@ -49,8 +49,8 @@ export async function exportPrivateKeyPem(privateKey: CryptoKey): Promise<string
 }
 
 /**
- * Names a key the way spec.tls.keyAlgorithm does when it is one of ours ("ECDSA-P256"), otherwise
- * descriptively ("RSA-2048", "ECDSA-secp521r1", "ed25519") so that messages can say what was found.
+ * Names a key as keyAlgorithms does when it is one of ours ("ECDSA-P256"), otherwise descriptively
+ * ("RSA-2048", "ECDSA-P521", "ed25519") so that messages can say what was found.
  */
 export function describeKey(key: KeyObject): string {
   const details = key.asymmetricKeyDetails ?? {};

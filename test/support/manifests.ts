@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
-import { repoRoot } from '../../../hack/gen.ts';
+import { repoRoot } from '../../hack/gen.ts';
 
 export { repoRoot };
 

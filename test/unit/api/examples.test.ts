@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDefaults, kmsDeploymentSchema, validateKMSDeployment, type JSONSchema, type KMSDeploymentSpec } from '../../../src/api/index.ts';
-import { loadManifests, yamlFilesIn } from './load.ts';
+import { loadManifests, yamlFilesIn } from '../../support/manifests.ts';
 
 for (const file of yamlFilesIn('examples').filter((f) => f.includes('kmsdeployment'))) {
   test(`${file} is a valid KMSDeployment`, () => {

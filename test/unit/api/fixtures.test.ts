@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateKMSDeployment, type ViolationOrigin } from '../../../src/api/index.ts';
-import { loadManifests, yamlFilesIn } from './load.ts';
+import { loadManifests, yamlFilesIn } from '../../support/manifests.ts';
 
 const files = yamlFilesIn('test/fixtures/invalid');
 const layers: ViolationOrigin[] = ['schema', 'unknownField', 'cel', 'operator'];

@@ -1,0 +1,161 @@
+// The chart and the kustomize base against a real kube-apiserver: server-side dry runs of every
+// rendering (strict field validation, admission, Pod Security warnings), a real `kubectl apply -k
+// deploy/`, and the CRD as kubectl users see it (printer columns, short name, category, explain).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as yaml from 'js-yaml';
+import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { parseManifest, renderManifest, repoRoot } from '../../unit/packaging/helm.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const podSecurityWarning = /would violate PodSecurity/;
+let cp: ControlPlane;
+
+before(async () => {
+  // The CRD is not preinstalled: `kubectl apply -k deploy/` has to install it.
+  cp = await startControlPlane({ installCRDs: false });
+});
+after(async () => {
+  await cp?.stop();
+});
+
+/** Creates a namespace that warns about anything below the restricted Pod Security Standard. */
+async function restrictedNamespace(name: string): Promise<void> {
+  await cp.kubectl(['create', 'namespace', name]);
+  await cp.kubectl(['label', 'namespace', name, 'pod-security.kubernetes.io/warn=restricted', 'pod-security.kubernetes.io/enforce=restricted']);
+}
+
+/** kubectl apply --dry-run=server of `manifest`; returns what kubectl printed (it throws if the server refused anything). */
+async function serverDryRun(manifest: string): Promise<{ stdout: string; stderr: string }> {
+  const result = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest);
+  const applied = result.stdout.trim().split('\n');
+  assert.equal(applied.length, parseManifest(manifest).length, `one line per object:\n${result.stdout}`);
+  for (const line of applied) assert.match(line, /\(server dry run\)$/);
+  return result;
+}
+
+describe('chart and kustomize base on a real API server', () => {
+  test('Pod Security warnings are reported by this API server (control for the checks below)', async () => {
+    await restrictedNamespace('psa-control');
+    const privileged = {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'privileged', namespace: 'psa-control' },
+      spec: {
+        selector: { matchLabels: { app: 'x' } },
+        template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', image: 'x', securityContext: { privileged: true } }] } },
+      },
+    };
+    const { stderr } = await serverDryRun(yaml.dump(privileged));
+    assert.match(stderr, podSecurityWarning);
+  });
+
+  test('helm template with the defaults is accepted, without Pod Security warnings', async () => {
+    await restrictedNamespace('kmsstack-helm');
+    const { stderr } = await serverDryRun(await renderManifest({}, 'kmsstack-helm'));
+    assert.doesNotMatch(stderr, podSecurityWarning);
+    assert.equal(stderr.trim(), '', `warnings: ${stderr}`);
+  });
+
+  test('helm template watching a list of namespaces is accepted', async () => {
+    await cp.kubectl(['create', 'namespace', 'team-a']);
+    await cp.kubectl(['create', 'namespace', 'team-b']);
+    const manifest = await renderManifest({ watchNamespaces: ['team-a', 'team-b'] }, 'kmsstack-helm');
+    const { stderr } = await serverDryRun(manifest);
+    assert.equal(stderr.trim(), '', `warnings: ${stderr}`);
+  });
+
+  test('helm template with ServiceMonitor, PodDisruptionBudget and two replicas is accepted', async () => {
+    await cp.kubectl(['apply', '-f', join(here, 'fixtures/servicemonitor-crd.yaml')]);
+    await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com']);
+    const manifest = await renderManifest(
+      { replicaCount: 2, metrics: { serviceMonitor: { enabled: true, interval: '15s', scrapeTimeout: '5s', labels: { release: 'prom' } } }, podDisruptionBudget: { enabled: true } },
+      'kmsstack-helm',
+    );
+    const kinds = parseManifest(manifest).map((o) => o.kind);
+    assert.ok(kinds.includes('ServiceMonitor') && kinds.includes('PodDisruptionBudget'));
+    const { stderr } = await serverDryRun(manifest);
+    assert.equal(stderr.trim(), '', `warnings: ${stderr}`);
+  });
+
+  test('a field the API does not know is refused (the dry runs validate strictly)', async () => {
+    const manifest = (await renderManifest({}, 'kmsstack-helm')).replace('revisionHistoryLimit: 5', 'revisionHistoryLimit: 5\n  revisionHistoryLimmit: 5');
+    await assert.rejects(cp.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest), /unknown field "spec.revisionHistoryLimmit"/);
+  });
+
+  test('kubectl apply -k deploy/ --dry-run=server succeeds once the namespace exists', async () => {
+    // A server dry run persists nothing, so the objects in kmsstack-system need the namespace first.
+    await cp.kubectl(['apply', '-f', join(repoRoot, 'deploy/namespace.yaml')]);
+    const { stdout, stderr } = await cp.kubectl(['apply', '-k', join(repoRoot, 'deploy'), '--dry-run=server']);
+    assert.match(stdout, /customresourcedefinition\.apiextensions\.k8s\.io\/kmsdeployments\.kmsstack\.io created \(server dry run\)/);
+    assert.match(stdout, /deployment\.apps\/kmsstack-operator created \(server dry run\)/);
+    assert.equal(stderr.trim(), '', `warnings: ${stderr}`);
+  });
+
+  test('kubectl apply -k deploy/ installs the CRD, RBAC and the operator Deployment', async () => {
+    await cp.kubectl(['apply', '-k', join(repoRoot, 'deploy')]);
+    await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/kmsdeployments.kmsstack.io']);
+    const { stdout } = await cp.kubectl(['get', 'deployment,serviceaccount,service,role,rolebinding', '-n', 'kmsstack-system', '-o', 'name']);
+    // No controller-manager here, so no "default" ServiceAccount: what is listed is what deploy/ created.
+    assert.deepEqual(stdout.trim().split('\n').sort(), [
+      'deployment.apps/kmsstack-operator',
+      'role.rbac.authorization.k8s.io/kmsstack-operator-leader-election',
+      'rolebinding.rbac.authorization.k8s.io/kmsstack-operator-leader-election',
+      'service/kmsstack-operator-metrics',
+      'serviceaccount/kmsstack-operator',
+    ]);
+    const cluster = await cp.kubectl(['get', 'clusterrole/kmsstack-operator', 'clusterrolebinding/kmsstack-operator', '-o', 'name']);
+    assert.equal(cluster.stdout.trim().split('\n').length, 2);
+    const again = await cp.kubectl(['apply', '-k', join(repoRoot, 'deploy'), '--dry-run=server']);
+    assert.equal(again.stderr.trim(), '');
+  });
+
+  describe('the KMSDeployment CRD in kubectl', () => {
+    before(async () => {
+      await cp.kubectl(['create', 'namespace', 'storage']);
+      await cp.kubectl(['apply', '-n', 'storage', '-f', join(repoRoot, 'examples/kmsdeployment-minimal.yaml')]);
+      const status = {
+        status: {
+          observedGeneration: 1,
+          conditions: [{ type: 'Ready', status: 'True', reason: 'AllConditionsTrue', message: 'the MinIO, KES and Vault chain is up', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' }],
+          kes: { readyReplicas: 2 },
+          minio: { readyReplicas: 4 },
+        },
+      };
+      await cp.kubectl(['patch', 'kmsdeployment', 'minio-kms', '-n', 'storage', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    });
+
+    test('kubectl get kmsd shows the printer columns', async () => {
+      const { stdout } = await cp.kubectl(['get', 'kmsd', '-n', 'storage']);
+      const [header, row] = stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
+      assert.deepEqual(header, ['NAME', 'READY', 'KES', 'MINIO', 'KEY', 'AGE']);
+      assert.deepEqual(row?.slice(0, 5), ['minio-kms', 'True', '2', '4', 'minio-key-1']);
+    });
+
+    test('kubectl get kmsd -o wide adds the mode and the reason of Ready', async () => {
+      const { stdout } = await cp.kubectl(['get', 'kmsd', '-n', 'storage', '-o', 'wide']);
+      const [header = [], row = []] = stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
+      assert.ok(header.includes('MODE') && header.includes('REASON'), header.join(' '));
+      assert.equal(row[header.indexOf('REASON')], 'AllConditionsTrue');
+    });
+
+    test('the category kmsstack lists KMSDeployments', async () => {
+      const { stdout } = await cp.kubectl(['get', 'kmsstack', '-n', 'storage', '-o', 'name']);
+      assert.equal(stdout.trim(), 'kmsdeployment.kmsstack.io/minio-kms');
+    });
+
+    test('kubectl explain kmsd.spec.kes.keys prints the field description', async () => {
+      const crd = yaml.load(readFileSync(join(repoRoot, 'crds/kmsdeployment.yaml'), 'utf8')) as {
+        spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { kes: { properties: { keys: { description: string } } } } } } } } }[] };
+      };
+      const description = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties.kes.properties.keys.description;
+      assert.ok(description, 'the CRD has no description for spec.kes.keys');
+      const { stdout } = await cp.kubectl(['explain', 'kmsd.spec.kes.keys']);
+      assert.match(stdout, /GROUP:\s+kmsstack\.io/);
+      assert.match(stdout, /FIELD:\s+keys <\[\]Object>/);
+      assert.ok(stdout.replace(/\s+/g, ' ').includes(description.replace(/\s+/g, ' ')), `explain did not print the description:\n${stdout}`);
+      assert.match(stdout, /name\s+<string> -required-/);
+    });
+  });
+});

@@ -8,19 +8,18 @@
 --   is a terminal failure (needs a human to fix it)   -> Degraded
 --   otherwise                                         -> Progressing, with the first condition that is not True
 
--- Reasons that the operator reports when retrying will not help until someone changes the spec, a
--- referenced Secret or Vault's configuration. Keep in sync with the reasons the controller sets.
+-- Condition reasons the operator sets when retrying cannot help until someone changes the spec, a
+-- referenced Secret or Vault's configuration. Transient ones (Unreachable, Sealed, AuthFailed, which
+-- is retried with a fresh login) stay Progressing. Keep in sync with the controller's reasons.
 local terminalReasons = {
-  InvalidSpec = true,
-  SpecInvalid = true,
-  ReferencedSecretMissing = true,
-  ReferencedSecretInvalid = true,
-  VaultAuthFailed = true,
-  VaultPermissionDenied = true,
-  VaultMountConflict = true,
-  VaultKVVersionMismatch = true,
-  KESKeyForbidden = true,
-  ImmutableFieldChanged = true,
+  InvalidSpec = true,          -- SpecValid: the spec breaks a rule the CRD cannot express
+  InvalidCASecret = true,      -- CertificatesReady: the CA Secret given in spec.tls.caSecretRef is unusable
+  SecretMissing = true,        -- VaultConfigured: a Secret the spec refers to does not exist
+  PermissionDenied = true,     -- VaultConfigured: the operator's Vault policy lacks a capability
+  KVVersionMismatch = true,    -- VaultConfigured: the KV mount has the other version
+  KVMountMissing = true,       -- VaultConfigured: no KV mount and spec.vault.kv.create is false
+  AppRoleMountConflict = true, -- VaultConfigured: another auth method is mounted at the AppRole path
+  UnsafeChangeRefused = true,  -- MinIOAvailable: a spec change that would lose or strand data
 }
 
 -- Data-path order: the first condition in this order that is not True is what the stack waits for.

@@ -40,6 +40,20 @@ function runHealth(name: string, object: Json, script = healthScript): { status:
   return { status, message };
 }
 
+function terminalReasons(script: string): string[] {
+  const table = /local terminalReasons = \{([^}]*)\}/.exec(script)?.[1];
+  assert.ok(table, 'health.lua has no terminalReasons table');
+  return [...table.matchAll(/^\s*([A-Za-z]+) = true,/gm)].map((m) => m[1] as string);
+}
+
+function sourceTexts(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceTexts(path);
+    return entry.name.endsWith('.ts') ? [readFileSync(path, 'utf8')] : [];
+  });
+}
+
 const fixtures = readdirSync(fixtureDir)
   .filter((file) => file.endsWith('.json'))
   .sort()
@@ -60,16 +74,20 @@ describe('Argo CD health check', () => {
   }
 
   test('every terminal failure reason in the script has a Degraded fixture', () => {
-    const script = readFileSync(healthScript, 'utf8');
-    const table = /local terminalReasons = \{([^}]*)\}/.exec(script)?.[1];
-    assert.ok(table, 'health.lua has no terminalReasons table');
-    const reasons = [...table.matchAll(/^\s*([A-Za-z]+) = true,/gm)].map((m) => m[1]);
+    const reasons = terminalReasons(readFileSync(healthScript, 'utf8'));
     assert.ok(reasons.length > 0);
     for (const reason of reasons) {
       const degraded = fixtures.some(
         (f) => f.expected.status === 'Degraded' && JSON.stringify(f.object).includes(`"reason":"${reason}"`),
       );
       assert.ok(degraded, `no Degraded fixture uses the terminal reason ${reason}`);
+    }
+  });
+
+  test('every terminal failure reason in the script is one the operator sets (a string literal in src/)', () => {
+    const sources = sourceTexts(join(repoRoot, 'src')).join('\n');
+    for (const reason of terminalReasons(readFileSync(healthScript, 'utf8'))) {
+      assert.ok(sources.includes(`'${reason}'`), `src/ never uses the reason '${reason}': update health.lua's terminalReasons`);
     }
   });
 

@@ -1,0 +1,81 @@
+// A Vault run as the guide runs it (file storage, TLS, init + unseal): TLS trust from the CA Secret,
+// and how the step reports a stopped or sealed Vault and converges once it is back.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeClient } from '../../../src/runtime/kube/client.ts';
+import { reconcileVault } from '../../../src/vault/reconcile.ts';
+import type { VaultDeps } from '../../../src/vault/connect.ts';
+import type { VaultSpec } from '../../../src/vault/settings.ts';
+import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { startVault, type TestVault } from '../../env/vault.ts';
+import { ensureNamespace, operatorDeps, operatorToken, putSecret, settingsFor } from './fixture.ts';
+
+const NS = 'availability';
+let vault: TestVault;
+let cp: ControlPlane;
+let kube: KubeClient;
+let deps: VaultDeps;
+
+before(async () => {
+  [vault, cp] = await Promise.all([startVault({ persistent: true }), startControlPlane({ installCRDs: false })]);
+  kube = new KubeClient(cp.kubeConfig);
+  await ensureNamespace(kube, NS);
+  await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
+  await putSecret(kube, NS, 'vault-ca', { 'ca.crt': vault.caPem as string });
+  deps = operatorDeps(kube);
+});
+
+after(async () => {
+  await Promise.all([vault?.stop(), cp?.stop()]);
+});
+
+function run(name: string, overrides: Partial<VaultSpec> = {}) {
+  const settings = settingsFor(vault, NS, name, { tls: { caSecretRef: { name: 'vault-ca', key: 'ca.crt' } }, ...overrides });
+  return reconcileVault(deps, { settings, labels: {}, ownerReferences: [], now: new Date() });
+}
+
+test('TLS is verified with the CA from spec.vault.tls.caSecretRef', async () => {
+  const ok = await run('tls');
+  assert.equal(ok.condition.reason, 'Configured', ok.condition.message);
+
+  const noCa = await run('tls', { tls: undefined });
+  assert.equal(noCa.condition.reason, 'Unreachable');
+  assert.match(noCa.condition.message, /TLS verification of the Vault server failed .*spec\.vault\.tls/);
+});
+
+test('spec.vault.tls.serverName is the name verified in the certificate', async () => {
+  const right = await run('tls', { tls: { caSecretRef: { name: 'vault-ca', key: 'ca.crt' }, serverName: 'localhost' } });
+  assert.equal(right.condition.reason, 'Configured', right.condition.message);
+  const wrong = await run('tls', { tls: { caSecretRef: { name: 'vault-ca', key: 'ca.crt' }, serverName: 'vault.elsewhere.example' } });
+  assert.equal(wrong.condition.reason, 'Unreachable');
+  assert.match(wrong.condition.message, /TLS verification/);
+});
+
+test('a stopped Vault is Unreachable; the step converges once it is back', async () => {
+  assert.equal((await run('outage')).condition.reason, 'Configured');
+  await vault.halt();
+  try {
+    const down = await run('outage');
+    assert.equal(down.condition.status, 'False');
+    assert.equal(down.condition.reason, 'Unreachable');
+    assert.equal(down.failed, true);
+    assert.match(down.condition.message, /ECONNREFUSED/);
+  } finally {
+    await vault.start();
+  }
+  const back = await run('outage');
+  assert.equal(back.condition.reason, 'Configured', back.condition.message);
+  assert.deepEqual(back.changes, [], 'file storage kept everything');
+});
+
+test('a sealed Vault is reported as Sealed; the step converges after unseal', async () => {
+  await vault.seal();
+  try {
+    const sealed = await run('outage');
+    assert.equal(sealed.condition.reason, 'Sealed', sealed.condition.message);
+    assert.match(sealed.condition.message, /unseal/);
+  } finally {
+    await vault.unseal();
+  }
+  assert.equal((await run('outage')).condition.reason, 'Configured');
+});

@@ -1,0 +1,92 @@
+// Finalizer cleanup against a real Vault: role and policy go, keys stay unless keyDeletionPolicy is
+// Delete (then only this deployment's keys go); an unreachable Vault fails the cleanup.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeClient } from '../../../src/runtime/kube/client.ts';
+import { cleanupVault, describeVaultLeftovers } from '../../../src/vault/cleanup.ts';
+import { reconcileVault } from '../../../src/vault/reconcile.ts';
+import type { VaultDeps } from '../../../src/vault/connect.ts';
+import { VaultRequestError } from '../../../src/vault/errors.ts';
+import type { KvVersion } from '../../../src/vault/settings.ts';
+import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { startVault, type TestVault } from '../../env/vault.ts';
+import { KesLikeClient, ensureNamespace, operatorDeps, operatorToken, putSecret, readAppRoleCredentials, settingsFor } from './fixture.ts';
+
+const NS = 'cleanup';
+let vault: TestVault;
+let cp: ControlPlane;
+let kube: KubeClient;
+let deps: VaultDeps;
+
+before(async () => {
+  [vault, cp] = await Promise.all([startVault({ persistent: true }), startControlPlane({ installCRDs: false })]);
+  kube = new KubeClient(cp.kubeConfig);
+  await ensureNamespace(kube, NS);
+  await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
+  await putSecret(kube, NS, 'vault-ca', { 'ca.crt': vault.caPem as string });
+  deps = operatorDeps(kube);
+});
+
+after(async () => {
+  await Promise.all([vault?.stop(), cp?.stop()]);
+});
+
+/** Sets up a deployment and stores `keys` under its prefix through its own AppRole, as KES would. */
+async function deploymentWithKeys(name: string, kvVersion: KvVersion, keys: string[]) {
+  const settings = settingsFor(vault, NS, name, { kvVersion, tls: { caSecretRef: { name: 'vault-ca', key: 'ca.crt' } } });
+  const outcome = await reconcileVault(deps, { settings, labels: {}, ownerReferences: [], now: new Date() });
+  assert.equal(outcome.condition.reason, 'Configured', outcome.condition.message);
+  const { roleId, secretId } = await readAppRoleCredentials(kube, NS, name);
+  const kes = await KesLikeClient.login(vault, roleId, secretId, settings.kv.mountPath, kvVersion);
+  for (const key of keys) await kes.create(`${settings.kv.prefix}/${key}`, `value-of-${key}`);
+  return { settings, kes };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await vault.request('GET', path)).status === 200;
+}
+
+for (const kvVersion of ['v1', 'v2'] as const) {
+  test(`KV ${kvVersion}: Retain deletes role and policy and keeps the keys`, async () => {
+    const name = `retain-${kvVersion}`;
+    const { settings } = await deploymentWithKeys(name, kvVersion, ['minio-key-1']);
+    const done = await cleanupVault(deps, settings, 'Retain', new Date());
+    assert.deepEqual(done, [`deleted AppRole role ${settings.objectName} and its secret-ids`, `deleted policy ${settings.objectName}`]);
+    assert.equal(await exists(`auth/approle/role/${settings.objectName}`), false);
+    assert.equal(await exists(`sys/policies/acl/${settings.objectName}`), false);
+    const keyPath = kvVersion === 'v2' ? `kv2/data/${settings.kv.prefix}/minio-key-1` : `kv/${settings.kv.prefix}/minio-key-1`;
+    assert.equal(await exists(keyPath), true, 'the master key is kept');
+    assert.deepEqual(await cleanupVault(deps, settings, 'Retain', new Date()), [], 'a second cleanup finds nothing to do');
+  });
+
+  test(`KV ${kvVersion}: Delete deletes only this deployment's keys`, async () => {
+    const mine = await deploymentWithKeys(`delete-${kvVersion}`, kvVersion, ['k1', 'k2']);
+    const theirs = await deploymentWithKeys(`keep-${kvVersion}`, kvVersion, ['k1']);
+    const done = await cleanupVault(deps, mine.settings, 'Delete', new Date());
+    assert.ok(done.includes(`deleted key ${mine.settings.kv.mountPath}/${mine.settings.kv.prefix}/k1`), done.join('\n'));
+    assert.deepEqual(await theirs.kes.list(theirs.settings.kv.prefix), ['k1']);
+    assert.equal(await theirs.kes.read(`${theirs.settings.kv.prefix}/k1`), 'value-of-k1');
+    const left = await vault.request('GET', `${kvVersion === 'v2' ? 'kv2/metadata' : 'kv'}/${mine.settings.kv.prefix}?list=true`);
+    assert.equal(left.status, 404, 'no keys left under the deleted deployment prefix');
+  });
+}
+
+test('cleanup fails while Vault is unreachable, and succeeds once it is back', async () => {
+  const { settings } = await deploymentWithKeys('unreachable', 'v1', []);
+  await vault.halt();
+  try {
+    await assert.rejects(cleanupVault(deps, settings, 'Retain', new Date()), (err: unknown) => err instanceof VaultRequestError && err.reason === 'Unreachable');
+  } finally {
+    await vault.start();
+  }
+  assert.deepEqual(await cleanupVault(deps, settings, 'Retain', new Date()), [
+    `deleted AppRole role ${settings.objectName} and its secret-ids`,
+    `deleted policy ${settings.objectName}`,
+  ]);
+});
+
+test('the leftover description names what stays in Vault, and no secret', () => {
+  const settings = settingsFor(vault, NS, 'skipped');
+  const text = describeVaultLeftovers(settings, 'Retain');
+  assert.match(text, /policy kmsstack-cleanup-skipped, AppRole role kmsstack-cleanup-skipped on auth\/approle .* master keys under kv\/kmsstack\/cleanup\/skipped/);
+});

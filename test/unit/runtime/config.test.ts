@@ -30,7 +30,7 @@ describe('config', () => {
   });
 
   it('reads flags before environment variables', () => {
-    const config = parse(['--workers', '8', '--namespaces=a,b', '--leader-elect=false', '--http-bind-address', '127.0.0.1:0'], {
+    const config = parse(['--workers', '8', '--watch-namespaces=a,b', '--leader-election=false', '--http-address', '127.0.0.1:0'], {
       KMSSTACK_WORKERS: '3', KMSSTACK_LOG_LEVEL: 'debug', KMSSTACK_RESYNC_PERIOD: '1h30m',
     });
     assert.equal(config.workers, 8);
@@ -42,7 +42,7 @@ describe('config', () => {
   });
 
   it('takes a bare boolean flag as true and "0" as no HTTP server', () => {
-    const config = parse(['--leader-elect', '--http-bind-address=0'], { KMSSTACK_LEADER_ELECT: 'false' });
+    const config = parse(['--leader-election', '--http-address=0'], { KMSSTACK_LEADER_ELECTION: 'false' });
     assert.equal(config.leaderElection.enabled, true);
     assert.equal(config.httpBindAddress, undefined);
   });
@@ -52,9 +52,9 @@ describe('config', () => {
     rejects([], { KMSSTACK_WORKERS: '0' }, /--workers .*must be >= 1 \(got "0"\)/);
     rejects(['--resync-period', '10 minutes'], {}, /--resync-period .*must be a duration/);
     rejects(['--log-level', 'loud'], {}, /--log-level .*must be equal to one of the allowed values/);
-    rejects(['--namespaces', 'Bad_NS'], {}, /--namespaces/);
-    rejects(['--leader-elect=maybe'], {}, /--leader-elect .*must be true or false/);
-    rejects(['--http-bind-address', 'localhost'], {}, /--http-bind-address/);
+    rejects(['--watch-namespaces', 'Bad_NS'], {}, /--watch-namespaces \(env KMSSTACK_WATCH_NAMESPACES\)/);
+    rejects(['--leader-election=maybe'], {}, /--leader-election .*must be true or false/);
+    rejects(['--http-address', 'localhost'], {}, /--http-address/);
     rejects(['--cluster-domain', 'UPPER'], {}, /--cluster-domain/);
   });
 
@@ -69,7 +69,11 @@ describe('config', () => {
   it('enforces the leader election timing rules of client-go', () => {
     rejects(['--lease-duration', '10s', '--renew-deadline', '10s'], {}, /--lease-duration .* must be greater than --renew-deadline/);
     rejects(['--renew-deadline', '2s', '--retry-period', '2s', '--lease-duration', '15s'], {}, /--renew-deadline .* 1\.2 x --retry-period/);
-    assert.equal(parse(['--leader-elect=false', '--lease-duration', '1s']).leaderElection.enabled, false);
+    assert.equal(parse(['--leader-election=false', '--lease-duration', '1s']).leaderElection.enabled, false);
+  });
+
+  it('uses the pod name for the default identity', () => {
+    assert.equal(parse([], { KMSSTACK_POD_NAME: 'op-7d9f' }).leaderElection.identity, 'op-7d9f_abc');
   });
 
   it('needs a lease namespace outside a cluster, unless POD_NAMESPACE is set', () => {

@@ -1,0 +1,77 @@
+// The reconcile of one KMSDeployment: the data path of docs/architecture.md, top to bottom. Every stage
+// is a Step that owns one condition; the runtime applies the children the steps declare (only when
+// they differ from the cache), prunes unwanted ones after a complete run, and writes status only when
+// it changed, so a reconcile where nothing changed sends no write at all.
+import { applyDefaults, formatFieldErrors, validateKMSDeployment, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec } from '../../api/index.ts';
+import type { ObjectReader } from '../../runtime/cache.ts';
+import { DesiredChildren, pruneChildren } from '../../runtime/children.ts';
+import { TerminalError, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
+import type { EventSink } from '../../runtime/events.ts';
+import type { KubeClient } from '../../runtime/kube/client.ts';
+import { runSteps, type PipelineOutcome } from '../../runtime/pipeline.ts';
+import { notImplemented, type CleanupStep, type Step, type StepContext } from '../../runtime/step.ts';
+import type { ConditionUpdate } from './conditions.ts';
+import { ensureFinalizer, finalize } from './finalizer.ts';
+import { buildStatus, readyEvent, writeStatus, type KMSDeploymentObject } from './status.ts';
+
+export type KMSDeploymentStep = Step<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
+export type KMSDeploymentCleanup = CleanupStep<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
+export type KMSDeploymentStepContext = StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
+
+export interface ReconcileEnv {
+  kube: KubeClient;
+  cache: ObjectReader;
+  events: EventSink;
+  now: () => Date;
+  /** Stages 3-8 of the data path, in order (dataPathSteps unless a test plugs in others). */
+  steps: readonly KMSDeploymentStep[];
+  /** Run before the finalizer is released (the Vault helper plugs in Vault cleanup). */
+  cleanups: readonly KMSDeploymentCleanup[];
+  settings: { clusterDomain: string };
+}
+
+/** Stages 3-8 of the data path. Stages not built yet report NotImplemented (and Ready stays False). */
+export const dataPathSteps: readonly KMSDeploymentStep[] = [
+  notImplemented('CertificatesReady', 'Issuing the CA, the KES server certificate and the client identities'),
+  notImplemented('VaultConfigured', 'Configuring Vault (KV mount, policy, AppRole, secret-id)'),
+  notImplemented('KESAvailable', 'Deploying KES (config Secret, Deployment, Service)'),
+  notImplemented('KeysReady', 'Creating the KES keys'),
+  notImplemented('MinIOAvailable', 'Deploying MinIO (credentials, StatefulSet, Services)'),
+  notImplemented('EncryptionVerified', 'The generate/decrypt round trip'),
+];
+
+export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): Promise<ReconcileResult> {
+  const object = env.cache.get('KMSDeployment', request.namespace, request.name) as KMSDeploymentObject | undefined;
+  if (!object) return {}; //                                            gone: its children go with it (ownerReferences)
+  const checked = checkSpec(object); //                                 2. validate + default ............ SpecValid
+  if (object.metadata.deletionTimestamp) return finalize(env, object, checked.spec, request); // 1. deleting: cleanup
+  let outcome: PipelineOutcome | undefined;
+  const context = checked.spec ? stepContext(env, request, object, checked.spec) : undefined;
+  if (context) {
+    await ensureFinalizer(env, object); //                              1. before anything outside the cluster exists
+    outcome = await runSteps(env.steps, context); //               3.-8. PKI, Vault, KES, keys, MinIO, round trip
+    if (outcome.complete) await pruneChildren(object, context.children, context); // children no longer wanted
+  }
+  const status = buildStatus(object, [checked.condition, ...(outcome?.conditions ?? [])], context?.status ?? {}, env.now());
+  if (await writeStatus(env.kube, object, status)) await readyEvent(env.events, object, status); // 9. status, Ready
+  if (!checked.spec) throw new TerminalError(`invalid spec: ${checked.condition.message}`);
+  if (outcome?.error !== undefined) throw outcome.error;
+  return outcome?.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : {};
+}
+
+/** SpecValid: the same checks as the API server's schema and CEL rules plus the operator's own. Pure. */
+export function checkSpec(object: KMSDeploymentObject): { condition: ConditionUpdate; spec?: DefaultedKMSDeploymentSpec } {
+  const errors = validateKMSDeployment(object);
+  if (errors.length > 0) {
+    return { condition: { type: 'SpecValid', status: 'False', reason: 'InvalidSpec', message: formatFieldErrors(errors).slice(0, 1024) } };
+  }
+  const spec = applyDefaults(object.spec as KMSDeploymentSpec);
+  return { condition: { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec is valid' }, spec };
+}
+
+function stepContext(env: ReconcileEnv, request: ReconcileRequest, object: KMSDeploymentObject, spec: DefaultedKMSDeploymentSpec): KMSDeploymentStepContext {
+  return {
+    object, spec, now: env.now(), logger: request.logger, cache: env.cache, kube: env.kube, events: env.events,
+    children: new DesiredChildren(object), status: {}, shared: new Map(), settings: env.settings, signal: request.signal,
+  };
+}

@@ -1,0 +1,65 @@
+// The status of a KMSDeployment: conditions (with Ready derived from them), observedGeneration and the
+// fragments steps contributed. Written through the status subresource, and only when it changed.
+import type { EventSink } from '../../runtime/events.ts';
+import type { KubeClient } from '../../runtime/kube/client.ts';
+import type { KubeObject } from '../../runtime/kube/resources.ts';
+import { findDifference } from '../../runtime/subset.ts';
+import { READY, readyFrom, setCondition, type Condition, type ConditionUpdate } from './conditions.ts';
+
+export interface KMSDeploymentStatusView {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  [fragment: string]: unknown;
+}
+
+export type KMSDeploymentObject = KubeObject & { spec?: unknown; status?: KMSDeploymentStatusView };
+
+/**
+ * The status after this reconcile: the reported conditions in data-path order (a transition time is
+ * kept when the status did not flip), then Ready derived from them. Conditions no step reported this
+ * time (e.g. after an invalid spec stopped the run) are dropped rather than left stale.
+ */
+export function buildStatus(
+  object: KMSDeploymentObject,
+  reports: readonly ConditionUpdate[],
+  fragments: Record<string, unknown>,
+  now: Date,
+): KMSDeploymentStatusView {
+  const generation = object.metadata.generation ?? 0;
+  let merged: Condition[] = [...(object.status?.conditions ?? [])];
+  for (const report of reports) merged = setCondition(merged, report, generation, now);
+  merged = setCondition(merged, readyFrom(merged, reports.map((r) => r.type)), generation, now);
+  const order = [...reports.map((r) => r.type), READY];
+  const conditions = order.map((type) => merged.find((c) => c.type === type) as Condition);
+  return { ...fragments, observedGeneration: generation, conditions };
+}
+
+/** Whether writing `desired` would change the live status (fields only we write; removals count). */
+export function statusChanged(desired: KMSDeploymentStatusView, live: KMSDeploymentStatusView | undefined): boolean {
+  if (!live) return true;
+  if (Object.keys(live).some((key) => !(key in desired))) return true;
+  const wrap = (status: unknown): KubeObject => ({ metadata: {}, status });
+  return findDifference(wrap(desired), wrap(live)) !== undefined;
+}
+
+/** Server-side applies the status subresource if it changed; returns whether a write was sent. */
+export async function writeStatus(kube: KubeClient, object: KMSDeploymentObject, status: KMSDeploymentStatusView): Promise<boolean> {
+  if (!statusChanged(status, object.status)) return false;
+  await kube.apply(
+    { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace }, status },
+    { subresource: 'status' },
+  );
+  return true;
+}
+
+/** An Event when Ready changed: Normal when the stack became ready, Warning with the reason when it stopped being. */
+export async function readyEvent(events: EventSink, object: KMSDeploymentObject, status: KMSDeploymentStatusView): Promise<void> {
+  const before = object.status?.conditions?.find((c) => c.type === READY);
+  const after = status.conditions?.find((c) => c.type === READY);
+  if (!after || before?.status === after.status) return;
+  if (after.status === 'True') {
+    await events.emit(object, { type: 'Normal', reason: 'Ready', action: 'Reconcile', note: after.message });
+  } else if (before !== undefined || after.reason !== 'SpecValidTrue') {
+    await events.emit(object, { type: 'Warning', reason: after.reason, action: 'Reconcile', note: after.message });
+  }
+}

@@ -1,0 +1,39 @@
+// Entry point: read the configuration, connect to Kubernetes (in-cluster config or kubeconfig), run the
+// manager, and on SIGTERM/SIGINT stop gracefully (finish in-flight reconciles, release the lease, exit 0).
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, loadConfig, usage, type OperatorConfig } from './runtime/config.ts';
+import { exitSoon, runUntilSignalled } from './runtime/lifecycle.ts';
+import { createLogger } from './runtime/logger.ts';
+import { Manager } from './runtime/manager.ts';
+
+function loadKubeConfig(config: OperatorConfig): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  if (!kubeConfig.getCurrentCluster()) throw new ConfigError('no Kubernetes cluster configured: run in a cluster, or set --kubeconfig / $KUBECONFIG');
+  return kubeConfig;
+}
+
+async function main(): Promise<number> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  let config: OperatorConfig;
+  let kubeConfig: KubeConfig;
+  try {
+    config = loadConfig();
+    kubeConfig = loadKubeConfig(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError) && !(err instanceof Error && /kubeconfig|ENOENT/i.test(err.message))) throw err;
+    process.stderr.write(`kmsstack-operator: ${err.message}\n`);
+    return 2;
+  }
+  const logger = createLogger({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
+  return runUntilSignalled(new Manager({ config, kubeConfig, logger }), logger);
+}
+
+main().then(exitSoon, (err: unknown) => {
+  process.stderr.write(`kmsstack-operator: ${err instanceof Error ? err.stack : String(err)}\n`);
+  exitSoon(1);
+});

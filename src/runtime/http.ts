@@ -1,0 +1,52 @@
+// /healthz (the process serves), /readyz (the informer caches have synced) and /metrics (Prometheus).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { registry } from './metrics.ts';
+
+export interface HealthChecks {
+  ready(): boolean;
+}
+
+export class HttpEndpoints {
+  private server: Server | undefined;
+
+  constructor(private readonly checks: HealthChecks) {}
+
+  /** Listens on host:port (port 0 = any free port); resolves with the bound port. */
+  async listen(host: string, port: number): Promise<number> {
+    const server = createServer((request, response) => {
+      const path = (request.url ?? '/').split('?')[0];
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      if (path === '/healthz' || path === '/livez') {
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      } else if (path === '/readyz') {
+        const ready = this.checks.ready();
+        response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok' : 'informer caches not synced');
+      } else if (path === '/metrics') {
+        registry.metrics().then(
+          (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          (err: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
+        );
+      } else {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      }
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,126 @@
+// An informer (list + watch + cache) for one resource type, built on @kubernetes/client-node's
+// ListWatch. ListWatch relists on 410 Gone and reconnects after a clean close, but after a watch
+// error it stops for good; this wrapper restarts it with exponential backoff and counts restarts.
+import { ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { KeyedBackoff } from './backoff.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { KubeClient } from './kube/client.ts';
+import { resourcePath, type KubeObject, type ResourceType } from './kube/resources.ts';
+import type { Logger } from './logger.ts';
+import { watchRestarts } from './metrics.ts';
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+export interface InformerOptions {
+  client: KubeClient;
+  type: ResourceType;
+  /** undefined = all namespaces. */
+  namespace?: string;
+  labelSelector?: string;
+  logger: Logger;
+  clock?: Clock;
+  restartBackoff?: { baseMs: number; maxMs: number };
+}
+
+export class Informer {
+  readonly type: ResourceType;
+  readonly namespace: string | undefined;
+  // ListWatch's object type is client-node's typed KubernetesObject; the JSON it holds is our KubeObject.
+  private readonly listWatch: ListWatch<KubernetesObject>;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly backoff: KeyedBackoff;
+  private attempt = 0;
+  private failedAttempt = -1;
+  private restartTimer: unknown;
+  private stopped = true;
+  private synced = false;
+  private readonly syncWaiters: Array<() => void> = [];
+
+  constructor(options: InformerOptions) {
+    this.type = options.type;
+    this.namespace = options.namespace;
+    this.logger = options.logger.child({ resource: options.type.plural, namespace: options.namespace ?? '*' });
+    this.clock = options.clock ?? systemClock;
+    this.backoff = new KeyedBackoff(options.restartBackoff ?? { baseMs: 500, maxMs: 15_000 });
+    const { client, type, namespace, labelSelector } = options;
+    const list = async () => (await client.list(type, namespace, labelSelector === undefined ? {} : { labelSelector })) as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
+    this.listWatch = new ListWatch<KubernetesObject>(resourcePath(type, namespace), new Watch(client.kubeConfig), list, false, labelSelector);
+    this.listWatch.on('error', (err: unknown) => this.onError(err));
+  }
+
+  on(event: InformerEvent, callback: (obj: KubeObject) => void): void {
+    this.listWatch.on(event, (obj) => callback(obj as unknown as KubeObject));
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Starts listing and watching; resolves once the cache holds a complete list (retrying as needed). */
+  start(): Promise<void> {
+    if (this.stopped) {
+      this.stopped = false;
+      void this.connect();
+    }
+    return this.waitForSync();
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer !== undefined) this.clock.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    await this.listWatch.stop();
+    this.syncWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  get(name: string, namespace?: string): KubeObject | undefined {
+    return this.listWatch.get(name, namespace) as unknown as KubeObject | undefined;
+  }
+
+  list(namespace?: string): readonly KubeObject[] {
+    return this.listWatch.list(namespace) as unknown as readonly KubeObject[];
+  }
+
+  private async connect(): Promise<void> {
+    const attempt = ++this.attempt;
+    try {
+      await this.listWatch.start();
+    } catch (err) {
+      this.onError(err);
+      return;
+    }
+    if (this.failedAttempt === attempt || this.stopped) return;
+    this.backoff.forget('watch');
+    if (!this.synced) {
+      this.synced = true;
+      this.logger.debug('cache synced');
+      this.syncWaiters.splice(0).forEach((resolve) => resolve());
+    }
+  }
+
+  private onError(err: unknown): void {
+    this.failedAttempt = this.attempt;
+    if (this.stopped || this.restartTimer !== undefined) return;
+    const delay = this.backoff.next('watch');
+    watchRestarts.inc({ resource: this.type.plural });
+    this.logger.warn({ err: describeError(err), retryInMs: delay }, 'watch failed; restarting');
+    this.restartTimer = this.clock.setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) void this.connect();
+    }, delay);
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ? `${err.message} (${cause.code})` : err.message;
+  }
+  return String(err);
+}

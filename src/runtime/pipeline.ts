@@ -1,0 +1,67 @@
+// Runs the steps of a reconcile in order: each step's result becomes its condition, the children it
+// declared are applied right after it (later steps may depend on them), and a step that is not True
+// stops the run unless it says `proceed`. A thrown error ends the run and is returned for retry.
+import { applyChildren } from './children.ts';
+import { redactString } from './logger.ts';
+import type { KubeObject } from './kube/resources.ts';
+import type { ConditionStatus, Step, StepContext } from './step.ts';
+
+export interface ConditionReport {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+export interface PipelineOutcome {
+  conditions: ConditionReport[];
+  /** Every step ran to the end without error or block: only then may unwanted children be pruned. */
+  complete: boolean;
+  requeueAfterMs: number | undefined;
+  /** The first error thrown by a step or by applying its children. */
+  error: unknown;
+  /** Write requests sent for children. */
+  writes: number;
+}
+
+/** Condition messages end up in status and events: bounded, and scrubbed of anything token-like. */
+export function safeMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return redactString(text).slice(0, 512);
+}
+
+export async function runSteps<TObject extends KubeObject, TSpec>(
+  steps: readonly Step<TObject, TSpec>[],
+  context: StepContext<TObject, TSpec>,
+): Promise<PipelineOutcome> {
+  const outcome: PipelineOutcome = { conditions: [], complete: true, requeueAfterMs: undefined, error: undefined, writes: 0 };
+  let blockedBy: string | undefined;
+  for (const step of steps) {
+    if (blockedBy !== undefined || outcome.error !== undefined) {
+      const reason = outcome.error !== undefined ? 'BlockedByError' : 'Blocked';
+      outcome.conditions.push({ type: step.condition, status: 'Unknown', reason, message: `waiting for ${blockedBy}` });
+      continue;
+    }
+    const logger = context.logger.child({ step: step.name });
+    try {
+      const result = await step.run({ ...context, logger });
+      outcome.writes += await applyChildren(context.object, context.children.takeUnapplied(), { ...context, logger });
+      outcome.conditions.push({ type: step.condition, status: result.status, reason: result.reason, message: result.message });
+      if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
+        outcome.requeueAfterMs = Math.min(outcome.requeueAfterMs ?? Infinity, result.requeueAfterMs);
+      }
+      if (result.status !== 'True' && !result.proceed) {
+        blockedBy = step.condition;
+        outcome.complete = false;
+      }
+    } catch (err) {
+      logger.error({ err }, 'step failed');
+      outcome.error = err;
+      outcome.complete = false;
+      blockedBy = step.condition;
+      outcome.conditions.push({ type: step.condition, status: 'Unknown', reason: 'Error', message: safeMessage(err) });
+      await context.events.emit(context.object, { type: 'Warning', reason: 'ReconcileError', action: step.name, note: `${step.condition}: ${safeMessage(err)}` });
+    }
+  }
+  return outcome;
+}

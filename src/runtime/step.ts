@@ -1,0 +1,89 @@
+// The plug-in point of the reconcile: a Step does one stage of the data path, owns one status
+// condition, declares the children it wants, and reports how its condition stands.
+import type { ObjectReader } from './cache.ts';
+import type { DesiredChildren } from './children.ts';
+import type { EventSink } from './events.ts';
+import type { KubeClient } from './kube/client.ts';
+import type { KubeObject } from './kube/resources.ts';
+import type { Logger } from './logger.ts';
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface StepResult {
+  status: ConditionStatus;
+  /** CamelCase reason, e.g. Issued, WaitingForPods, NotImplemented. */
+  reason: string;
+  /** For the user; never a secret. */
+  message: string;
+  /** Reconcile again after this many ms (e.g. pods not ready yet, certificate renewal due). */
+  requeueAfterMs?: number;
+  /**
+   * Run the next steps even though this condition is not True. By default a step that is not True
+   * stops the pipeline and later conditions are reported Unknown (blocked).
+   */
+  proceed?: boolean;
+}
+
+export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = unknown> {
+  /** The object being reconciled, as cached; treat as read-only. */
+  readonly object: TObject;
+  /** Its validated spec with defaults applied. */
+  readonly spec: TSpec;
+  /** The time of this reconcile; steps use it instead of reading the clock. */
+  readonly now: Date;
+  readonly logger: Logger;
+  /** Reads from the informer caches (the operator's children and the primary objects). */
+  readonly cache: ObjectReader;
+  /** Direct API access, for reads outside the caches (e.g. a user's Secret) and non-child writes. */
+  readonly kube: KubeClient;
+  readonly events: EventSink;
+  /** Children this reconcile wants; they are applied after the step returns (only if changed). */
+  readonly children: DesiredChildren;
+  /** Fields a step contributes to .status besides conditions (e.g. status.kes = {...}). */
+  readonly status: Record<string, unknown>;
+  /** Values one step hands to later steps (e.g. an identity computed by the PKI step). */
+  readonly shared: Map<string, unknown>;
+  /** Operator settings steps may need. */
+  readonly settings: { clusterDomain: string };
+  /** Aborted when the operator shuts down and the shutdown timeout has passed. */
+  readonly signal: AbortSignal;
+}
+
+export interface Step<TObject extends KubeObject = KubeObject, TSpec = unknown> {
+  /** For logs, e.g. "pki". */
+  name: string;
+  /** The condition type this step owns. */
+  condition: string;
+  run(context: StepContext<TObject, TSpec>): Promise<StepResult>;
+}
+
+export const NOT_IMPLEMENTED = 'NotImplemented';
+
+/** A placeholder for a stage that is not built yet: its condition says so and Ready stays False. */
+export function notImplemented(condition: string, what: string): Step<KubeObject, unknown> {
+  return {
+    name: `${condition} (not implemented)`,
+    condition,
+    run: async () => ({ status: 'False', reason: NOT_IMPLEMENTED, message: `${what} is not implemented in this version of the operator`, proceed: true }),
+  };
+}
+
+/** Cleanup that must succeed before the finalizer is removed (e.g. revoking Vault credentials). */
+export interface CleanupStep<TObject extends KubeObject = KubeObject, TSpec = unknown> {
+  name: string;
+  /** An annotation that, set to "true" on the object, skips this cleanup (e.g. kmsstack.io/skip-vault-cleanup). */
+  skipAnnotation?: string;
+  run(context: CleanupContext<TObject, TSpec>): Promise<void>;
+}
+
+export interface CleanupContext<TObject extends KubeObject = KubeObject, TSpec = unknown> {
+  readonly object: TObject;
+  /** The defaulted spec, or undefined if the spec is not valid (cleanup then has to cope or fail). */
+  readonly spec: TSpec | undefined;
+  readonly now: Date;
+  readonly logger: Logger;
+  readonly cache: ObjectReader;
+  readonly kube: KubeClient;
+  readonly events: EventSink;
+  readonly signal: AbortSignal;
+}

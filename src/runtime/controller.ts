@@ -6,6 +6,8 @@ import type { Logger } from './logger.ts';
 import { reconcileDuration, reconcileTotal } from './metrics.ts';
 import type { WorkQueue } from './workqueue.ts';
 
+const ABORT_GRACE_MS = 5_000;
+
 export interface ReconcileResult {
   /** Reconcile again after this many ms (waiting for pods, a rotation due...). */
   requeueAfterMs?: number;
@@ -70,6 +72,10 @@ export class Controller {
     if (!finished) {
       this.abort.abort(new Error('shutdown timeout'));
       this.options.logger.warn({ timeoutMs }, 'reconciles still running at the shutdown timeout were aborted');
+      // Give aborted reconciles a moment to unwind, so that nothing writes after the lease is released.
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, ABORT_GRACE_MS)));
+      await Promise.race([Promise.all(this.workers), grace]);
+      clearTimeout(timer);
     }
     return finished;
   }

@@ -2,13 +2,14 @@
 // rendering (strict field validation, admission, Pod Security warnings), a real `kubectl apply -k
 // deploy/`, and the CRD as kubectl users see it (printer columns, short name, category, explain).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
-import { parseManifest, renderManifest, repoRoot } from '../../unit/packaging/helm.ts';
+import { chartDir, helm, parseManifest, renderManifest, repoRoot } from '../../unit/packaging/helm.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const podSecurityWarning = /would violate PodSecurity/;
@@ -82,6 +83,38 @@ describe('chart and kustomize base on a real API server', () => {
   test('a field the API does not know is refused (the dry runs validate strictly)', async () => {
     const manifest = (await renderManifest({}, 'kmsstack-helm')).replace('revisionHistoryLimit: 5', 'revisionHistoryLimit: 5\n  revisionHistoryLimmit: 5');
     await assert.rejects(cp.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest), /unknown field "spec.revisionHistoryLimmit"/);
+  });
+
+  test('helm install creates the CRD; a CRD upgrade needs kubectl apply --server-side --force-conflicts once', async () => {
+    const kube = ['--kubeconfig', cp.kubeconfigPath];
+    const install = await helm(['install', 'kmsstack-operator', chartDir, '-n', 'kmsstack-release', '--create-namespace', ...kube]);
+    assert.equal(install.code, 0, install.stderr);
+    assert.match(install.stdout, /STATUS: deployed/);
+    await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/kmsdeployments.kmsstack.io']);
+
+    // A newer chart version's CRD: the same file with one description changed.
+    const dir = mkdtempSync(join(tmpdir(), 'kmsstack-crd-upgrade-'));
+    try {
+      const newer = readFileSync(join(repoRoot, 'crds/kmsdeployment.yaml'), 'utf8').replace('description: Whether the whole stack works.', 'description: Whether the whole stack works (newer chart).');
+      writeFileSync(join(dir, 'kmsdeployment.yaml'), newer);
+      // Helm created the CRD, so its fields belong to the manager "helm" until someone takes them over.
+      await assert.rejects(cp.kubectl(['apply', '--server-side', '-f', dir]), /conflict with "helm"/);
+      await cp.kubectl(['apply', '--server-side', '--force-conflicts', '-f', dir]);
+      const served = await cp.kubectl(['get', 'crd', 'kmsdeployments.kmsstack.io', '-o', 'jsonpath={.spec.versions[0].additionalPrinterColumns[0].description}']);
+      assert.equal(served.stdout, 'Whether the whole stack works (newer chart).');
+      // From then on kubectl owns the fields and later upgrades need no flag.
+      await cp.kubectl(['apply', '--server-side', '-f', join(repoRoot, 'crds')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const upgrade = await helm(['upgrade', 'kmsstack-operator', chartDir, '-n', 'kmsstack-release', '--set', 'operator.workers=4', ...kube]);
+    assert.equal(upgrade.code, 0, upgrade.stderr);
+    const uninstall = await helm(['uninstall', 'kmsstack-operator', '-n', 'kmsstack-release', ...kube]);
+    assert.equal(uninstall.code, 0, uninstall.stderr);
+    // Helm never deletes crds/: the CRD, and every KMSDeployment, survive an uninstall.
+    await cp.kubectl(['get', 'crd', 'kmsdeployments.kmsstack.io']);
+    // Removing it is a separate, deliberate step (it deletes every KMSDeployment); it also leaves a clean cluster for deploy/.
+    await cp.kubectl(['delete', 'crd', 'kmsdeployments.kmsstack.io', '--wait=true']);
   });
 
   test('kubectl apply -k deploy/ --dry-run=server succeeds once the namespace exists', async () => {

@@ -2,7 +2,7 @@
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { resources, type KubeObject } from '../runtime/kube/resources.ts';
 import { kesNames } from '../kes/names.ts';
-import type { SecretObject } from './approle-secret.ts';
+import { appRoleSecretDiffers, type SecretObject } from './approle-secret.ts';
 import { KES_APPROLE_CHECKSUM_ANNOTATION } from './names.ts';
 
 export interface SecretLike {
@@ -12,8 +12,11 @@ export interface SecretLike {
 
 export interface VaultKubePort {
   getSecret(namespace: string, name: string): Promise<SecretLike | undefined>;
-  /** Server-side apply as the operator's field manager. */
-  applySecret(secret: SecretObject): Promise<void>;
+  /**
+   * Makes the AppRole Secret look like `desired`; `existing` is what getSecret returned. Called on
+   * every successful pass, so an implementation that declares children can always declare it.
+   */
+  applySecret(desired: SecretObject, existing: SecretLike | undefined): Promise<void>;
   /** The KES Deployment of `name`, if it exists. */
   getKesDeployment(namespace: string, name: string): Promise<KubeObject | undefined>;
 }
@@ -47,8 +50,8 @@ export function kesRunsOnChecksum(deployment: KubeObject | undefined, checksum: 
 export function kubeClientPort(kube: KubeClient): VaultKubePort {
   return {
     getSecret: (namespace, name) => kube.get<KubeObject & SecretLike>(resources.Secret, namespace, name),
-    applySecret: async (secret) => {
-      await kube.apply(secret as unknown as KubeObject);
+    applySecret: async (desired, existing) => {
+      if (appRoleSecretDiffers(existing, desired)) await kube.apply(desired as unknown as KubeObject);
     },
     getKesDeployment: (namespace, name) => kube.get(resources.Deployment, namespace, kesNames(name).workload),
   };

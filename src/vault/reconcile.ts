@@ -190,10 +190,9 @@ async function ensureSecretId(
   const desired = buildAppRoleSecret({
     deployment: settings.deployment, roleId, ...values, previousAccessor: plan.previousAccessor, labels: input.labels, ownerReferences: input.ownerReferences,
   });
-  if (appRoleSecretDiffers(existing, desired)) {
-    await deps.kube.applySecret(desired);
-    changes.push(`${existing ? 'updated' : 'created'} Secret ${namespace}/${desired.metadata.name}`);
-  }
+  const differs = appRoleSecretDiffers(existing, desired);
+  await deps.kube.applySecret(desired, existing);
+  if (differs) changes.push(`${existing ? 'updated' : 'created'} Secret ${namespace}/${desired.metadata.name}`);
   const renewAt = values.expiresAt && new Date(values.expiresAt.getTime() - secretIDRenewBeforeSeconds * 1000);
   const delays = [renewAt ? Math.max(1000, renewAt.getTime() - now.getTime()) : undefined, plan.previousAccessor ? KES_ROLL_POLL_MS : undefined];
   const defined = delays.filter((d): d is number => d !== undefined);

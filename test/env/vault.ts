@@ -41,6 +41,8 @@ export interface TestVault {
   enableKubernetesAuth(options: KubernetesAuthOptions): Promise<void>;
   /** Enables a file audit device (idempotent); from then on writes can be counted. */
   enableAudit(): Promise<void>;
+  /** Every request logged since the audit device was enabled. */
+  auditedRequests(): AuditEntry[];
   /** Non-read requests logged since the audit device was enabled (login and renewals included). */
   auditedWrites(): AuditEntry[];
   seal(): Promise<void>;
@@ -204,19 +206,21 @@ export async function startVault(options: StartVaultOptions = {}): Promise<TestV
       await must('PUT', 'sys/audit/file', { type: 'file', options: { file_path: auditFile } });
       auditEnabled = true;
     },
-    auditedWrites() {
+    auditedRequests() {
       if (!existsSync(auditFile)) return [];
       const entries: AuditEntry[] = [];
       for (const line of readFileSync(auditFile, 'utf8').split('\n')) {
         if (!line.trim()) continue;
         const record = JSON.parse(line) as { type?: string; request?: { operation?: string; path?: string } };
-        const operation = record.request?.operation ?? '';
         // Vault writes a sys/audit/test record when a device is enabled; it is not a client request.
-        if (record.type === 'request' && operation !== 'read' && operation !== 'list' && record.request?.path !== 'sys/audit/test') {
-          entries.push({ operation, path: record.request?.path ?? '' });
+        if (record.type === 'request' && record.request?.path !== 'sys/audit/test') {
+          entries.push({ operation: record.request?.operation ?? '', path: record.request?.path ?? '' });
         }
       }
       return entries;
+    },
+    auditedWrites() {
+      return handle.auditedRequests().filter((entry) => entry.operation !== 'read' && entry.operation !== 'list');
     },
     async seal() {
       await must('PUT', 'sys/seal');

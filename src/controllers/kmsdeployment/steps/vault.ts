@@ -1,0 +1,133 @@
+// Stage 4 of the data path (VaultConfigured) and the Vault part of the finalizer, plugged into the
+// runtime's Step / CleanupStep. The work is in src/vault; this file wires it to the step context:
+// user Secrets are read from the API server, the AppRole Secret is declared as a child (so the
+// runtime applies it only when it changed and owns it), and the KES rollout is read from the cache.
+import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
+import { stackLabels } from '../../../kes/labels.ts';
+import { KeyedBackoff } from '../../../runtime/backoff.ts';
+import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import type { CleanupContext, StepContext, StepResult } from '../../../runtime/step.ts';
+import { kesNames } from '../../../kes/names.ts';
+import { cleanupVault, describeVaultLeftovers } from '../../../vault/cleanup.ts';
+import { VaultClients } from '../../../vault/clients.ts';
+import type { VaultDeps } from '../../../vault/connect.ts';
+import { SKIP_VAULT_CLEANUP_ANNOTATION, VAULT_CONDITION_TYPE } from '../../../vault/names.ts';
+import type { VaultKubePort } from '../../../vault/ports.ts';
+import { reconcileVault } from '../../../vault/reconcile.ts';
+import { VaultSessions } from '../../../vault/session.ts';
+import { resolveVaultSettings } from '../../../vault/settings.ts';
+import type { KMSDeploymentCleanup, KMSDeploymentStep } from '../reconcile.ts';
+import type { KMSDeploymentObject } from '../status.ts';
+
+/** Keys in StepContext.shared this step fills for later steps. */
+export const VAULT_SHARED = {
+  /** The AppRole Secret's checksum; the KES pod template carries it so KES rolls on a new secret-id. */
+  appRoleChecksum: 'vault.appRoleChecksum',
+} as const;
+
+export interface VaultStepOptions {
+  /** The operator's ServiceAccount token file (default: the in-cluster path). */
+  serviceAccountTokenPath?: string;
+  /** Per-attempt Vault request timeout (default 10 s). */
+  timeoutMs?: number;
+}
+
+/** Shared by the step and the cleanup so a login made while reconciling is reused for cleanup. */
+export interface VaultRuntime {
+  clients: VaultClients;
+  sessions: VaultSessions;
+  /** Retry delays of failing deployments: Vault being down must not be polled at a fixed rate. */
+  backoff: KeyedBackoff;
+}
+
+export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
+  return {
+    clients: new VaultClients({ timeoutMs: options.timeoutMs }),
+    sessions: new VaultSessions({ serviceAccountTokenPath: options.serviceAccountTokenPath }),
+    backoff: new KeyedBackoff({ baseMs: 2_000, maxMs: 300_000 }),
+  };
+}
+
+type Context = Pick<StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>, 'kube' | 'cache'> & {
+  children?: StepContext['children'];
+};
+
+function port(context: Context): VaultKubePort {
+  return {
+    // Direct reads: user Secrets are outside the label-narrowed caches, and the AppRole Secret must
+    // not be stale, or a secret-id issued a moment ago would look like a stray and be destroyed.
+    getSecret: (namespace, name) => context.kube.get(resources.Secret, namespace, name),
+    applySecret: async (desired) => {
+      if (!context.children) throw new Error('the AppRole Secret can only be declared during a reconcile');
+      context.children.add(desired as unknown as KubeObject);
+    },
+    getKesDeployment: async (namespace, name) => context.cache.get('Deployment', namespace, kesNames(name).workload),
+  };
+}
+
+function deps(runtime: VaultRuntime, context: Context): VaultDeps {
+  return { clients: runtime.clients, sessions: runtime.sessions, kube: port(context) };
+}
+
+function ref(object: KMSDeploymentObject): { namespace: string; name: string } {
+  return { namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '' };
+}
+
+export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
+  return {
+    name: 'vault',
+    condition: VAULT_CONDITION_TYPE,
+    async run(context): Promise<StepResult> {
+      const { spec, object } = context;
+      if (spec.mode !== 'Vault') {
+        return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} uses no Vault` };
+      }
+      let settings;
+      try {
+        settings = resolveVaultSettings(spec.vault, ref(object));
+      } catch (err) {
+        return { status: 'False', reason: 'InvalidSpec', message: (err as Error).message };
+      }
+      const outcome = await reconcileVault(deps(runtime, context), { settings, labels: stackLabels(ref(object).name, 'kes'), ownerReferences: [], now: context.now });
+      for (const change of outcome.changes) {
+        context.logger.info({ change }, 'vault change');
+        await context.events.emit(object, { type: 'Normal', reason: 'VaultConfigured', action: 'Configure', note: change });
+      }
+      context.status['vault'] = outcome.status;
+      if (outcome.appRoleChecksum) context.shared.set(VAULT_SHARED.appRoleChecksum, outcome.appRoleChecksum);
+      const { status, reason, message } = outcome.condition;
+      const key = `${object.metadata.namespace}/${object.metadata.name}`;
+      if (outcome.failed) {
+        // The condition carries the actionable reason; the retry comes with growing delays.
+        await context.events.emit(object, { type: 'Warning', reason, action: 'Configure', note: message });
+        return { status, reason, message, requeueAfterMs: runtime.backoff.next(key) };
+      }
+      runtime.backoff.forget(key);
+      return { status, reason, message, requeueAfterMs: outcome.requeueAfterMs };
+    },
+  };
+}
+
+export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
+  return {
+    name: 'vault',
+    skipAnnotation: SKIP_VAULT_CLEANUP_ANNOTATION,
+    async run(context: CleanupContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>): Promise<void> {
+      const { spec, object } = context;
+      if (!spec || spec.mode !== 'Vault') return;
+      const settings = resolveVaultSettings(spec.vault, ref(object));
+      const done = await cleanupVault(deps(runtime, context), settings, spec.keyDeletionPolicy ?? 'Retain', context.now);
+      for (const change of done) await context.events.emit(object, { type: 'Normal', reason: 'VaultCleanedUp', action: 'Cleanup', note: change });
+    },
+  };
+}
+
+/** The event note when a user skips the Vault cleanup: what stays behind in Vault. */
+export function vaultLeftovers(object: KMSDeploymentObject, spec: DefaultedKMSDeploymentSpec | undefined): string | undefined {
+  if (!spec || spec.mode !== 'Vault' || !spec.vault) return undefined;
+  try {
+    return describeVaultLeftovers(resolveVaultSettings(spec.vault, ref(object)), spec.keyDeletionPolicy ?? 'Retain');
+  } catch {
+    return undefined;
+  }
+}

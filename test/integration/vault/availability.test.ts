@@ -3,6 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
+import { VaultClient } from '../../../src/vault/client.ts';
+import { health } from '../../../src/vault/operations.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
 import type { VaultDeps } from '../../../src/vault/connect.ts';
 import type { VaultSpec } from '../../../src/vault/settings.ts';
@@ -41,6 +43,18 @@ test('TLS is verified with the CA from spec.vault.tls.caSecretRef', async () => 
   const noCa = await run('tls', { tls: undefined });
   assert.equal(noCa.condition.reason, 'Unreachable');
   assert.match(noCa.condition.message, /TLS verification of the Vault server failed .*spec\.vault\.tls/);
+});
+
+test('VAULT_SKIP_VERIFY in the operator environment does not turn verification off', async () => {
+  process.env.VAULT_SKIP_VERIFY = 'true';
+  try {
+    const client = new VaultClient({ address: vault.address, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    await assert.rejects(health(client), { reason: 'Unreachable', message: /TLS verification/ });
+  } finally {
+    delete process.env.VAULT_SKIP_VERIFY;
+  }
+  const trusted = new VaultClient({ address: vault.address, caPem: vault.caPem });
+  assert.equal((await health(trusted)).sealed, false);
 });
 
 test('spec.vault.tls.serverName is the name verified in the certificate', async () => {

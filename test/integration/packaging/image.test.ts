@@ -1,0 +1,130 @@
+// The image, assembled the way the Dockerfile does it (there is no Docker engine here): the build
+// context as .dockerignore leaves it, `npm run build` in it, then a runtime directory with only
+// package.json, dist/ and the production dependencies. That directory must start the operator with
+// plain `node dist/main.js`, and, run with the chart's environment and a token bound by exactly the
+// chart's RBAC, the operator must become ready and take its Lease on a real API server.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import * as yaml from 'js-yaml';
+import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { freePort, makeTempDir, ManagedProcess, removeTempDir, waitFor } from '../../env/process.ts';
+import { isIgnored, readDockerignore } from '../../unit/packaging/docker.ts';
+import { findObject, renderChart, repoRoot, type KubeObject } from '../../unit/packaging/helm.ts';
+
+const execFileAsync = promisify(execFile);
+const node = process.execPath; // Node 24: the tests run under the project's pinned node
+let work: string;
+let app: string;
+
+/** Files of the repository (tracked and untracked, not ignored) that Docker would send as the build context. */
+function buildContext(): string[] {
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const patterns = readDockerignore();
+  return files.filter((file) => !isIgnored(file, patterns) && existsSync(join(repoRoot, file)));
+}
+
+/** Directories of the production dependency tree, as `npm ci --omit=dev` lays it out. */
+function productionPackages(): string[] {
+  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return out.split('\n').filter((line) => line.startsWith(join(repoRoot, 'node_modules') + '/'));
+}
+
+before(async () => {
+  work = makeTempDir('image');
+  // build stage: COPY package*.json, tsconfig*.json, src; node_modules stands for `npm ci` (same lockfile).
+  const build = join(work, 'build');
+  for (const file of buildContext()) cpSync(join(repoRoot, file), join(build, file), { recursive: true });
+  symlinkSync(join(repoRoot, 'node_modules'), join(build, 'node_modules'));
+  await execFileAsync('npm', ['run', 'build'], { cwd: build, maxBuffer: 16 * 1024 * 1024 });
+  // runtime stage: package.json, production node_modules, dist.
+  app = join(work, 'app');
+  mkdirSync(app);
+  cpSync(join(repoRoot, 'package.json'), join(app, 'package.json'));
+  renameSync(join(build, 'dist'), join(app, 'dist'));
+  for (const dir of productionPackages()) {
+    cpSync(dir, join(app, relative(repoRoot, dir)), { recursive: true, filter: (source) => !relative(dir, source).startsWith('node_modules') });
+  }
+});
+after(() => {
+  if (work) removeTempDir(work);
+});
+
+describe('image layout', () => {
+  test('the build context is package*.json, tsconfig*.json and src/ only', () => {
+    const context = buildContext();
+    assert.ok(context.includes('src/main.ts'));
+    const outside = context.filter((file) => !file.startsWith('src/') && !/^(package(-lock)?\.json|tsconfig(\.build)?\.json)$/.test(file));
+    assert.deepEqual(outside, []);
+  });
+
+  test('the runtime directory holds no dev dependency and no TypeScript source', () => {
+    const modules = readdirSync(join(app, 'node_modules'));
+    for (const dev of ['typescript', 'tsx', 'eslint', 'node', 'fast-check', 'typescript-eslint']) assert.ok(!modules.includes(dev), `${dev} is in the runtime node_modules`);
+    for (const dep of ['@kubernetes', 'pino', 'ajv', 'prom-client', 'js-yaml']) assert.ok(modules.includes(dep), `${dep} is missing`);
+    assert.ok(existsSync(join(app, 'dist/main.js')));
+    const sources = execFileSync('find', [join(app, 'dist'), '-name', '*.ts'], { encoding: 'utf8' }).trim();
+    assert.equal(sources, '');
+  });
+
+  test('node dist/main.js --help loads the whole program from dist/ and production dependencies', async () => {
+    const { stdout } = await execFileAsync(node, ['dist/main.js', '--help'], { cwd: app, env: { PATH: process.env.PATH, NODE_ENV: 'production' } });
+    assert.match(stdout, /^Usage: kmsstack-operator/);
+    assert.match(stdout, /KMSSTACK_WATCH_NAMESPACES/);
+  });
+
+  describe('run with the chart\'s environment and RBAC', () => {
+    let cp: ControlPlane;
+    let operator: ManagedProcess | undefined;
+    before(async () => {
+      cp = await startControlPlane();
+    });
+    after(async () => {
+      await operator?.stop(35_000);
+      await cp?.stop();
+    });
+
+    test('the operator becomes ready and holds its Lease', async () => {
+      for (const ns of ['kmsstack-system', 'team-a']) await cp.kubectl(['create', 'namespace', ns]);
+      const objects = await renderChart({ watchNamespaces: ['team-a'] });
+      const rbac = objects.filter((o: KubeObject) => ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind));
+      await cp.kubectl(['apply', '-f', '-'], rbac.map((o) => `---\n${yaml.dump(o)}`).join(''));
+      const token = await cp.mintServiceAccountToken('kmsstack-system', 'kmsstack-operator');
+      const kubeconfig = cp.kubeConfigForToken(token, 'operator').path;
+
+      const container = (findObject(objects, 'Deployment').spec as { template: { spec: { containers: { command: string[]; env: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }[] }[] } } }).template.spec.containers[0];
+      assert.ok(container);
+      const port = await freePort();
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, NODE_ENV: 'production', KUBECONFIG: kubeconfig };
+      for (const variable of container.env) {
+        const field = variable.valueFrom?.fieldRef.fieldPath;
+        env[variable.name] = field === 'metadata.namespace' ? 'kmsstack-system' : field === 'metadata.name' ? 'kmsstack-operator-0' : variable.value;
+      }
+      env.KMSSTACK_HTTP_ADDRESS = `127.0.0.1:${port}`; // the chart's :8080 on all interfaces, moved to a free loopback port
+      assert.deepEqual(container.command, ['node', 'dist/main.js']);
+      const log = join(work, 'operator.log');
+      operator = new ManagedProcess('operator', node, [join(app, 'dist/main.js')], log, env).start();
+
+      const probe = async (path: string) => {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
+        return response?.status === 200 ? true : undefined;
+      };
+      try {
+        await waitFor('/healthz', () => probe('/healthz'), 60_000, 250);
+        await waitFor('/readyz', () => probe('/readyz'), 60_000, 250);
+        const holder = await waitFor('the Lease', async () => {
+          const { stdout } = await cp.kubectl(['get', 'lease', 'kmsstack-operator-leader', '-n', 'kmsstack-system', '-o', 'jsonpath={.spec.holderIdentity}']).catch(() => ({ stdout: '' }));
+          return stdout || undefined;
+        }, 60_000, 250);
+        assert.match(holder, /^kmsstack-operator-0_/);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\noperator log:\n${readFileSync(log, 'utf8').slice(-4000)}`);
+      }
+      const logText = readFileSync(log, 'utf8');
+      assert.doesNotMatch(logText, /forbidden/i, 'the operator hit an RBAC refusal');
+    });
+  });
+});

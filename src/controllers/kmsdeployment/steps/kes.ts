@@ -1,0 +1,99 @@
+// Stage 5 of the data path (KESAvailable): the KES config Secret, Deployment and Service, built by
+// src/kes from the spec and from what earlier stages produced — the client identities (hashed from
+// the PKI Secrets) and the AppRole Secret's checksum (from the Vault step).
+import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
+import { renderKesConfig } from '../../../kes/config.ts';
+import { buildKesConfigSecret, buildKesDeployment, buildKesService, checksumOf } from '../../../kes/deployment.ts';
+import { kesEndpoint, kesNames, type DeploymentRef } from '../../../kes/names.ts';
+import { rolloutOf } from '../../../kes/rollout.ts';
+import { secretDataText, secretValue } from '../../../kes/secret-data.ts';
+import { kesIdentity } from '../../../pki/identity.ts';
+import { pkiSecretNames } from '../../../pki/names.ts';
+import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import type { StepResult } from '../../../runtime/step.ts';
+import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
+import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
+import { VAULT_SHARED } from './vault.ts';
+
+export const KES_CONDITION = 'KESAvailable';
+const POLL_MS = 10_000;
+
+export function deploymentRef(context: Pick<KMSDeploymentStepContext, 'object'>): DeploymentRef {
+  return { name: context.object.metadata.name ?? '', namespace: context.object.metadata.namespace ?? '' };
+}
+
+/** A Secret this reconcile declared, else the cached one (children are applied before the cache sees them). */
+export function childSecret(context: KMSDeploymentStepContext, name: string): KubeObject | undefined {
+  return context.children.get('Secret', name) ?? context.cache.get('Secret', context.object.metadata.namespace ?? '', name);
+}
+
+function identityOf(context: KMSDeploymentStepContext, secretName: string): string | { missing: string } {
+  const cert = secretValue(childSecret(context, secretName), 'tls.crt');
+  if (!cert) return { missing: `Secret ${secretName} has no tls.crt yet` };
+  return kesIdentity(cert);
+}
+
+function appRoleChecksum(context: KMSDeploymentStepContext, ref: DeploymentRef): string | undefined {
+  const shared = context.shared.get(VAULT_SHARED.appRoleChecksum);
+  if (typeof shared === 'string') return shared;
+  const secret = childSecret(context, appRoleSecretName(ref.name)) as { metadata?: { annotations?: Record<string, string> } } | undefined;
+  return secret?.metadata?.annotations?.[APPROLE_ANNOTATIONS.checksum];
+}
+
+async function vaultCaText(context: KMSDeploymentStepContext, spec: DefaultedKMSDeploymentSpec): Promise<string | { missing: string } | undefined> {
+  const ref = spec.vault?.tls?.caSecretRef;
+  if (!ref) return undefined;
+  // The user's Secret is outside the operator's label-narrowed caches: read it directly.
+  const secret = await context.kube.get(resources.Secret, context.object.metadata.namespace, ref.name);
+  const ca = secretValue(secret, ref.key);
+  return ca ?? { missing: `Secret ${ref.name} (spec.vault.tls.caSecretRef) has no key ${ref.key}` };
+}
+
+export function kesStep(): KMSDeploymentStep {
+  return {
+    name: 'kes',
+    condition: KES_CONDITION,
+    async run(context): Promise<StepResult> {
+      const { spec } = context;
+      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} runs without KES` };
+      const ref = deploymentRef(context);
+      const pki = pkiSecretNames(ref.name);
+      const minio = identityOf(context, pki.leaves.minioClient);
+      const operator = identityOf(context, pki.leaves.operatorClient);
+      const tls = childSecret(context, pki.leaves.kesServer);
+      const waiting = [minio, operator].flatMap((id) => (typeof id === 'string' ? [] : [id.missing]));
+      if (!secretValue(tls, 'tls.crt') || !secretValue(tls, 'tls.key')) waiting.push(`Secret ${pki.leaves.kesServer} has no server certificate yet`);
+      if (waiting.length > 0) return { status: 'False', reason: 'WaitingForCertificates', message: waiting.join('; '), requeueAfterMs: POLL_MS };
+      const approle = appRoleChecksum(context, ref);
+      if (!approle) {
+        return { status: 'False', reason: 'WaitingForVaultCredentials', message: `Secret ${appRoleSecretName(ref.name)} does not exist yet`, requeueAfterMs: POLL_MS };
+      }
+      const vaultCa = await vaultCaText(context, spec);
+      if (typeof vaultCa === 'object') return { status: 'False', reason: 'VaultCAMissing', message: vaultCa.missing, requeueAfterMs: POLL_MS };
+
+      let config: string;
+      try {
+        config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string } });
+      } catch (err) {
+        return { status: 'False', reason: 'InvalidConfiguration', message: (err as Error).message };
+      }
+      const configChecksum = checksumOf([config, secretDataText(tls), vaultCa ?? '']);
+      context.children.add(buildKesConfigSecret(ref, config) as unknown as KubeObject);
+      context.children.add(buildKesDeployment({ deployment: ref, spec, configChecksum, appRoleChecksum: approle }) as unknown as KubeObject);
+      context.children.add(buildKesService(ref) as unknown as KubeObject);
+
+      const live = context.cache.get('Deployment', ref.namespace, kesNames(ref.name).workload);
+      const rollout = rolloutOf('Deployment', live, spec.kes.replicas, configChecksum);
+      const previous = (context.status['kes'] ?? {}) as Record<string, unknown>;
+      context.status['kes'] = {
+        ...previous,
+        endpoint: kesEndpoint(ref, spec.tls.clusterDomain),
+        readyReplicas: rollout.readyReplicas,
+        minioIdentity: minio,
+        operatorIdentity: operator,
+      };
+      if (!rollout.ready) return { status: 'False', reason: 'WaitingForPods', message: `KES: ${rollout.message}`, requeueAfterMs: POLL_MS };
+      return { status: 'True', reason: 'Available', message: `KES: ${rollout.message}` };
+    },
+  };
+}

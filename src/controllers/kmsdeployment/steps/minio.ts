@@ -1,0 +1,138 @@
+// Stage 7 of the data path (MinIOAvailable): root credentials (the user's, or generated once into
+// <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet and its two
+// Services. Changes that would lose data are refused, not applied.
+import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import type { StepResult } from '../../../runtime/step.ts';
+import { checksumOf } from '../../../kes/deployment.ts';
+import { secretDataText, secretValue } from '../../../kes/secret-data.ts';
+import { rolloutOf } from '../../../kes/rollout.ts';
+import { unsafeMinioChange } from '../../../minio/changes.ts';
+import {
+  buildRootCredentialsSecret,
+  buildStaticKeySecret,
+  generateRootCredentials,
+  generateStaticKey,
+  type RandomBytes,
+} from '../../../minio/credentials.ts';
+import { rootCredentialsSecretName } from '../../../minio/env.ts';
+import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from '../../../minio/names.ts';
+import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../minio/services.ts';
+import { buildMinioStatefulSet } from '../../../minio/statefulset.ts';
+import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
+import { childSecret, deploymentRef } from './kes.ts';
+
+export const MINIO_CONDITION = 'MinIOAvailable';
+const POLL_MS = 10_000;
+
+type Outcome<T> = { value: T } | { result: StepResult };
+
+async function getSecret(context: KMSDeploymentStepContext, name: string): Promise<KubeObject | undefined> {
+  // Read generated Secrets from the API server, not the cache: a cache that lags behind a Secret
+  // created a moment ago must never make the operator generate (and overwrite) it again.
+  return context.kube.get(resources.Secret, context.object.metadata.namespace, name);
+}
+
+async function rootCredentials(context: KMSDeploymentStepContext, random: RandomBytes | undefined): Promise<Outcome<string>> {
+  const ref = deploymentRef(context);
+  const name = rootCredentialsSecretName(ref, context.spec);
+  const live = await getSecret(context, name);
+  if (context.spec.minio.rootCredentials) {
+    if (!live) return { result: { status: 'False', reason: 'RootCredentialsMissing', message: `Secret ${name} (spec.minio.rootCredentials) does not exist`, requeueAfterMs: POLL_MS } };
+    const [user, password] = [secretValue(live, ROOT_SECRET_KEYS.user), secretValue(live, ROOT_SECRET_KEYS.password)];
+    if (!user || user.length < 3 || !password || password.length < 8) {
+      const message = `Secret ${name} needs keys ${ROOT_SECRET_KEYS.user} (at least 3 characters) and ${ROOT_SECRET_KEYS.password} (at least 8 characters)`;
+      return { result: { status: 'False', reason: 'RootCredentialsInvalid', message } };
+    }
+    return { value: secretDataText(live) };
+  }
+  const user = secretValue(live, ROOT_SECRET_KEYS.user);
+  const password = secretValue(live, ROOT_SECRET_KEYS.password);
+  const credentials = user && password ? { rootUser: user, rootPassword: password } : generateRootCredentials(random);
+  const secret = buildRootCredentialsSecret(ref, credentials);
+  context.children.add(secret as unknown as KubeObject);
+  return { value: secretDataText(secret) };
+}
+
+async function staticKey(context: KMSDeploymentStepContext, random: RandomBytes | undefined): Promise<Outcome<string>> {
+  const ref = deploymentRef(context);
+  const name = minioNames(ref.name).staticKeySecret;
+  const live = await getSecret(context, name);
+  const existing = secretValue(live, STATIC_KEY_SECRET_KEY);
+  if (live && existing === undefined) {
+    return { result: { status: 'False', reason: 'StaticKeyInvalid', message: `Secret ${name} exists without key ${STATIC_KEY_SECRET_KEY}; the operator will not replace a master key` } };
+  }
+  // Never regenerate an existing key: objects encrypted with it would become unreadable.
+  const value = existing ?? generateStaticKey(context.spec.minio.keyName, random);
+  if (!value.startsWith(`${context.spec.minio.keyName}:`)) {
+    return { result: { status: 'False', reason: 'StaticKeyInvalid', message: `Secret ${name} holds a key not named ${context.spec.minio.keyName} (spec.minio.keyName)` } };
+  }
+  let secret;
+  try {
+    secret = buildStaticKeySecret(ref, value);
+  } catch (err) {
+    return { result: { status: 'False', reason: 'StaticKeyInvalid', message: `Secret ${name}: ${(err as Error).message}` } };
+  }
+  context.children.add(secret as unknown as KubeObject);
+  return { value: secretDataText(secret) };
+}
+
+/** The PKI Secrets the pods mount; what is missing, or their data for the checksum. */
+function mountedCertificates(context: KMSDeploymentStepContext): Outcome<string[]> {
+  const names = minioNames(deploymentRef(context).name);
+  const wanted = [
+    ...(context.spec.mode === 'Vault' ? [{ name: names.kesIdentitySecret, keys: ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
+    ...(context.spec.minio.tls.enabled ? [{ name: names.tlsSecret, keys: ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
+  ];
+  const texts: string[] = [];
+  for (const { name, keys } of wanted) {
+    const secret = childSecret(context, name);
+    const absent = keys.filter((k) => secretValue(secret, k) === undefined);
+    if (!secret || absent.length > 0) {
+      const message = secret ? `Secret ${name} has no ${absent.join(', ')} yet` : `Secret ${name} does not exist yet`;
+      return { result: { status: 'False', reason: 'WaitingForCertificates', message, requeueAfterMs: POLL_MS } };
+    }
+    texts.push(secretDataText(secret));
+  }
+  return { value: texts };
+}
+
+export interface MinioStepOptions {
+  /** Byte source for generated credentials and keys; default crypto.randomBytes. */
+  random?: RandomBytes;
+}
+
+export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
+  return {
+    name: 'minio',
+    condition: MINIO_CONDITION,
+    async run(context): Promise<StepResult> {
+      const { spec, object } = context;
+      const ref = deploymentRef(context);
+      const certificates = mountedCertificates(context);
+      if ('result' in certificates) return certificates.result;
+      const root = await rootCredentials(context, options.random);
+      if ('result' in root) return root.result;
+      const key = spec.mode === 'StaticKey' ? await staticKey(context, options.random) : { value: '' };
+      if ('result' in key) return key.result;
+
+      const configChecksum = checksumOf([root.value, key.value, ...certificates.value]);
+      const desired = buildMinioStatefulSet({ deployment: ref, spec, configChecksum });
+      const live = context.cache.get('StatefulSet', ref.namespace, minioNames(ref.name).workload);
+      context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
+      context.children.add(buildMinioService(ref) as unknown as KubeObject);
+      const refusal = unsafeMinioChange(live as V1StatefulSet | undefined, desired);
+      if (refusal) {
+        // The StatefulSet is left as it is; not True, so the run is incomplete and nothing is pruned.
+        await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Apply', note: refusal.message });
+        return { status: 'False', reason: refusal.reason, message: refusal.message };
+      }
+      context.children.add(desired as unknown as KubeObject);
+
+      const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
+      context.status['minio'] = { endpoint: minioEndpoint(ref, spec), readyReplicas: rollout.readyReplicas };
+      if (!rollout.ready) return { status: 'False', reason: 'WaitingForPods', message: `MinIO: ${rollout.message}`, requeueAfterMs: POLL_MS };
+      return { status: 'True', reason: 'Available', message: `MinIO: ${rollout.message}` };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// A step context over in-memory objects, for running the KES/keys/MinIO/verify steps without an API
+// server: the runtime's real DesiredChildren, a cache and an API server that are plain maps (`kube`
+// answers only the reads the steps make), and an event sink that records.
+import { Writable } from 'node:stream';
+import type { DefaultedKMSDeploymentSpec } from '../../../src/api/index.ts';
+import type { KMSDeploymentStepContext } from '../../../src/controllers/kmsdeployment/reconcile.ts';
+import type { KMSDeploymentObject } from '../../../src/controllers/kmsdeployment/status.ts';
+import type { ObjectReader } from '../../../src/runtime/cache.ts';
+import { DesiredChildren } from '../../../src/runtime/children.ts';
+import type { EventInput, EventSink } from '../../../src/runtime/events.ts';
+import type { KubeClient } from '../../../src/runtime/kube/client.ts';
+import type { KnownKind, KubeObject, ResourceType } from '../../../src/runtime/kube/resources.ts';
+import { createLogger } from '../../../src/runtime/logger.ts';
+import type { Pem } from './tls-fixture.ts';
+
+export const owner: KMSDeploymentObject = {
+  apiVersion: 'kmsstack.io/v1alpha1',
+  kind: 'KMSDeployment',
+  metadata: { name: 'tenant-a', namespace: 'storage', uid: 'uid-1', generation: 1 },
+};
+
+const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+export class World {
+  /** What the informer caches hold. */
+  readonly cached = new Map<string, KubeObject>();
+  /** What the API server holds (direct reads). */
+  readonly stored = new Map<string, KubeObject>();
+  readonly events: EventInput[] = [];
+
+  put(kind: KnownKind, object: KubeObject, where: 'cache' | 'server' | 'both' = 'both'): void {
+    const key = `${kind}/${object.metadata.name}`;
+    if (where !== 'server') this.cached.set(key, object);
+    if (where !== 'cache') this.stored.set(key, object);
+  }
+
+  context(spec: DefaultedKMSDeploymentSpec, shared: [string, unknown][] = []): KMSDeploymentStepContext {
+    const cache: ObjectReader = {
+      get: (kind, _namespace, name) => this.cached.get(`${kind}/${name}`),
+      list: () => [],
+    };
+    const kube = {
+      get: async (type: ResourceType, _namespace: string | undefined, name: string) => this.stored.get(`${type.kind}/${name}`),
+    } as unknown as KubeClient;
+    const events: EventSink = { emit: async (_regarding, event) => void this.events.push(event) };
+    return {
+      object: owner,
+      spec,
+      now: new Date('2026-01-01T00:00:00Z'),
+      logger: silent,
+      cache,
+      kube,
+      events,
+      children: new DesiredChildren(owner),
+      status: {},
+      shared: new Map(shared),
+      settings: { clusterDomain: 'cluster.local' },
+      signal: new AbortController().signal,
+    };
+  }
+}
+
+export function tlsSecret(name: string, pem: Pem, ca: string): KubeObject {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'storage' }, data: { 'tls.crt': b64(pem.cert), 'tls.key': b64(pem.key), 'ca.crt': b64(ca) } };
+}
+
+export function opaqueSecret(name: string, data: Record<string, string>, annotations?: Record<string, string>): KubeObject {
+  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'storage', ...(annotations ? { annotations } : {}) }, data: encoded };
+}
+
+export function decoded(secret: KubeObject | undefined, key: string): string {
+  return Buffer.from(((secret as { data?: Record<string, string> } | undefined)?.data ?? {})[key] ?? '', 'base64').toString('utf8');
+}

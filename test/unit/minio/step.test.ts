@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { applyDefaults } from '../../../src/api/index.ts';
+import { minioStep } from '../../../src/controllers/kmsdeployment/steps/minio.ts';
+import type { RandomBytes } from '../../../src/minio/credentials.ts';
+import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
+import { staticSpec, vaultSpec } from '../kes/fixtures.ts';
+import { decoded, opaqueSecret, tlsSecret, World } from '../kes/step-harness.ts';
+import { issue, makeCa, type Pem } from '../kes/tls-fixture.ts';
+
+let ca: Awaited<ReturnType<typeof makeCa>>;
+let minioClient: Pem;
+before(async () => {
+  ca = await makeCa();
+  minioClient = await issue(ca, 'tenant-a-minio', 'client');
+});
+
+const ones: RandomBytes = (size) => Buffer.alloc(size, 1);
+
+function vaultWorld(): World {
+  const world = new World();
+  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', minioClient, ca.cert));
+  return world;
+}
+
+type Sts = KubeObject & { spec: { replicas: number; template: { metadata: { annotations: Record<string, string> } } } };
+const sts = (context: ReturnType<World['context']>) => context.children.get('StatefulSet', 'tenant-a-minio') as Sts | undefined;
+
+describe('MinIO step', () => {
+  it('generates root credentials once and keeps them on later reconciles', async () => {
+    const world = vaultWorld();
+    const first = world.context(vaultSpec());
+    const result = await minioStep({ random: ones }).run(first);
+    assert.equal(result.reason, 'WaitingForPods');
+    const root = first.children.get('Secret', 'tenant-a-minio-root');
+    assert.match(decoded(root, 'rootUser'), /^[A-Za-z0-9]{20}$/);
+    for (const name of ['tenant-a-minio', 'tenant-a-minio-hl']) assert.ok(first.children.get('Service', name), name);
+    assert.ok(sts(first));
+    assert.deepEqual(first.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', readyReplicas: 0 });
+
+    // Stored in the API server but not yet in the cache: it must be reused, not generated again.
+    world.put('Secret', root as KubeObject, 'server');
+    const second = world.context(vaultSpec());
+    await minioStep({ random: (size) => Buffer.alloc(size, 7) }).run(second);
+    assert.equal(decoded(second.children.get('Secret', 'tenant-a-minio-root'), 'rootPassword'), decoded(root, 'rootPassword'));
+    assert.equal(
+      sts(second)?.spec.template.metadata.annotations['kmsstack.io/config-checksum'],
+      sts(first)?.spec.template.metadata.annotations['kmsstack.io/config-checksum'],
+    );
+  });
+
+  it('uses the user root Secret as given, and names missing keys without revealing values', async () => {
+    const spec = applyDefaults({ ...vaultSpec(), minio: { keyName: 'minio-key-1', rootCredentials: { secretRef: { name: 'mine' } } } });
+    const world = vaultWorld();
+    assert.equal((await minioStep().run(world.context(spec))).reason, 'RootCredentialsMissing');
+    world.put('Secret', opaqueSecret('mine', { rootUser: 'admin', rootPassword: 'short' }), 'server');
+    const invalid = await minioStep().run(world.context(spec));
+    assert.equal(invalid.reason, 'RootCredentialsInvalid');
+    assert.doesNotMatch(invalid.message, /short|admin/);
+    world.put('Secret', opaqueSecret('mine', { rootUser: 'admin', rootPassword: 'long-enough-password' }), 'server');
+    const context = world.context(spec);
+    assert.equal((await minioStep().run(context)).reason, 'WaitingForPods');
+    assert.equal(context.children.get('Secret', 'tenant-a-minio-root'), undefined, 'no generated Secret next to the user one');
+  });
+
+  it('generates the static key once in StaticKey mode and never replaces it', async () => {
+    const world = new World();
+    const first = world.context(staticSpec());
+    await minioStep({ random: ones }).run(first);
+    const key = first.children.get('Secret', 'tenant-a-minio-static-key');
+    assert.equal(decoded(key, 'kms-secret-key'), `dev-key:${Buffer.alloc(32, 1).toString('base64')}`);
+    world.put('Secret', key as KubeObject, 'server');
+    const second = world.context(staticSpec());
+    await minioStep({ random: (size) => Buffer.alloc(size, 9) }).run(second);
+    assert.equal(decoded(second.children.get('Secret', 'tenant-a-minio-static-key'), 'kms-secret-key'), decoded(key, 'kms-secret-key'));
+
+    world.put('Secret', opaqueSecret('tenant-a-minio-static-key', { other: 'x' }), 'server');
+    const broken = await minioStep().run(world.context(staticSpec()));
+    assert.equal(broken.reason, 'StaticKeyInvalid');
+    world.put('Secret', opaqueSecret('tenant-a-minio-static-key', { 'kms-secret-key': `other-key:${Buffer.alloc(32).toString('base64')}` }), 'server');
+    assert.match((await minioStep().run(world.context(staticSpec()))).message, /not named dev-key/);
+  });
+
+  it('waits for the KES identity in Vault mode and for the server certificate with TLS', async () => {
+    assert.equal((await minioStep().run(new World().context(vaultSpec()))).reason, 'WaitingForCertificates');
+    const spec = applyDefaults({ ...vaultSpec(), minio: { keyName: 'minio-key-1', tls: { enabled: true } } });
+    const result = await minioStep().run(vaultWorld().context(spec));
+    assert.deepEqual([result.reason, result.message], ['WaitingForCertificates', 'Secret tenant-a-minio-tls does not exist yet']);
+  });
+
+  it('refuses a layout change and leaves the running StatefulSet alone', async () => {
+    const world = vaultWorld();
+    const first = world.context(vaultSpec());
+    await minioStep({ random: ones }).run(first);
+    world.put('StatefulSet', sts(first) as KubeObject);
+    world.put('Secret', first.children.get('Secret', 'tenant-a-minio-root') as KubeObject, 'server');
+    const grown = applyDefaults({ ...vaultSpec(), minio: { keyName: 'minio-key-1', replicas: 8 } });
+    const context = world.context(grown);
+    const result = await minioStep().run(context);
+    assert.equal(result.status, 'False');
+    assert.equal(result.reason, 'UnsafeChangeRefused');
+    assert.match(result.message, /^spec\.minio\.replicas: MinIO runs with 4 server/);
+    assert.equal(sts(context), undefined);
+    assert.equal(world.events.at(-1)?.type, 'Warning');
+  });
+
+  it('is Available when all servers run the declared configuration and are ready', async () => {
+    const world = vaultWorld();
+    const first = world.context(vaultSpec());
+    await minioStep({ random: ones }).run(first);
+    world.put('Secret', first.children.get('Secret', 'tenant-a-minio-root') as KubeObject, 'server');
+    const declared = sts(first) as Sts;
+    world.put('StatefulSet', { ...declared, status: { observedGeneration: 0, replicas: 4, readyReplicas: 3, updatedReplicas: 4, currentRevision: 'r1', updateRevision: 'r1' } });
+    assert.deepEqual(await minioStep().run(world.context(vaultSpec())), {
+      status: 'False', reason: 'WaitingForPods', message: 'MinIO: 3/4 pods ready', requeueAfterMs: 10_000,
+    });
+    world.put('StatefulSet', { ...declared, status: { observedGeneration: 0, replicas: 4, readyReplicas: 4, updatedReplicas: 4, currentRevision: 'r1', updateRevision: 'r1' } });
+    assert.deepEqual(await minioStep().run(world.context(vaultSpec())), { status: 'True', reason: 'Available', message: 'MinIO: 4/4 pods ready' });
+  });
+});

@@ -10,7 +10,11 @@ function loadKubeConfig(config: OperatorConfig): KubeConfig {
   const kubeConfig = new KubeConfig();
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
-  if (!kubeConfig.getCurrentCluster()) throw new ConfigError('no Kubernetes cluster configured: run in a cluster, or set --kubeconfig / $KUBECONFIG');
+  const cluster = kubeConfig.getCurrentCluster();
+  // loadFromDefault falls back to http://localhost:8080 when it finds nothing; client-go refuses that, and so do we.
+  if (!cluster || (cluster.name === 'cluster' && cluster.server === 'http://localhost:8080')) {
+    throw new ConfigError('no Kubernetes configuration found: run in a cluster, or set --kubeconfig / $KUBECONFIG');
+  }
   return kubeConfig;
 }
 

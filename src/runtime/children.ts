@@ -100,9 +100,12 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
     const difference = findDifference(child, live);
     if (difference === undefined) continue;
     env.logger.info({ child: `${kind}/${name}`, difference }, live ? 'updating child' : 'creating child');
-    await env.kube.apply(child);
+    const applied = await env.kube.apply(child);
     writes++;
-    if (!live) await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note: `created ${kind} ${name}` });
+    if (!live) {
+      const note = `created ${kind} ${name}`;
+      await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note, dedupKey: `${note} ${applied.metadata.uid ?? ''}` });
+    }
   }
   return writes;
 }

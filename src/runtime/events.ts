@@ -2,7 +2,6 @@
 // event (object, type, reason, note) is emitted once per de-duplication window, not on every reconcile,
 // so a steady state sends no Event writes. Emitting is best effort: a failure is logged, never thrown.
 import { redactString, type Logger } from './logger.ts';
-import { type KubeClient } from './kube/client.ts';
 import { resources, type KubeObject } from './kube/resources.ts';
 import { eventsEmitted } from './metrics.ts';
 import { microTime } from './leader.ts';
@@ -16,6 +15,13 @@ export interface EventInput {
   /** What the operator did or tried, e.g. Apply, Cleanup (events.k8s.io "action"). */
   action: string;
   note: string;
+  /** What makes two events "the same" for de-duplication; default: type, reason and note. */
+  dedupKey?: string;
+}
+
+/** The one call the recorder needs (KubeClient has it). */
+export interface EventWriter {
+  create(obj: KubeObject): Promise<unknown>;
 }
 
 export interface EventSink {
@@ -26,7 +32,7 @@ export class EventRecorder implements EventSink {
   private readonly lastEmitted = new Map<string, number>();
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: EventWriter,
     private readonly reportingInstance: string,
     private readonly logger: Logger,
     private readonly dedupWindowMs = 60 * 60 * 1000,
@@ -35,7 +41,7 @@ export class EventRecorder implements EventSink {
 
   async emit(regarding: KubeObject, input: EventInput): Promise<void> {
     const note = redactString(input.note).slice(0, 1024);
-    const dedupKey = [regarding.metadata.uid, input.type, input.reason, note].join('\u0000');
+    const dedupKey = [regarding.metadata.uid, input.type, input.reason, input.dedupKey ?? note].join('\u0000');
     const now = this.now();
     const last = this.lastEmitted.get(dedupKey);
     if (last !== undefined && now - last < this.dedupWindowMs) return;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { FINALIZER } from '../../../src/controllers/kmsdeployment/finalizer.ts';
+import { ensureFinalizer, FINALIZER } from '../../../src/controllers/kmsdeployment/finalizer.ts';
 import type { KMSDeploymentCleanup } from '../../../src/controllers/kmsdeployment/reconcile.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
@@ -184,6 +184,23 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     await admin.delete(resources.KMSDeployment, NS, 'clean');
     await waitFor('clean deleted', async () => ((await getKMSDeployment(admin, NS, 'clean')) === undefined ? true : undefined), 20_000);
     assert.ok(cleanupCalls.includes('clean'));
+  });
+
+  it('never recreates a deleted KMSDeployment through the finalizer apply (it carries the uid)', async () => {
+    const ghost = await admin.create(kmsDeployment(NS, 'ghost'));
+    await waitFor('finalizer on ghost', async () => ((await getKMSDeployment(admin, NS, 'ghost'))?.metadata.finalizers?.includes(FINALIZER) ? true : undefined));
+    await manager.stop(); // nobody removes the finalizer meanwhile
+    try {
+      const live = (await getKMSDeployment(admin, NS, 'ghost')) as KubeObject;
+      await admin.replace({ ...live, metadata: { ...live.metadata, finalizers: [] } });
+      await admin.delete(resources.KMSDeployment, NS, 'ghost');
+      await waitFor('ghost gone', async () => ((await getKMSDeployment(admin, NS, 'ghost')) === undefined ? true : undefined));
+      await assert.rejects(ensureFinalizer({ kube: manager.client }, ghost), (err: Error) => /uid|Precondition|not found|Conflict/i.test(err.message));
+      assert.equal(await getKMSDeployment(admin, NS, 'ghost'), undefined, 'the apply did not create a new object');
+    } finally {
+      manager = newManager(plane, { steps: [configMapStep(() => wanted, stepCalls)], cleanups: [cleanup], config: testConfig({ resyncPeriodMs: 15_000 }) });
+      await manager.start();
+    }
   });
 
   it('recovers its watches after a kube-apiserver restart and reconciles a change made afterwards', async () => {

@@ -81,3 +81,15 @@ describe('config', () => {
     assert.equal(parseConfig({ ...base, inClusterNamespace: undefined, env: { POD_NAMESPACE: 'p' } }).leaderElection.namespace, 'p');
   });
 });
+
+describe('docs/runtime.md', () => {
+  it('documents every flag with its variable', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { options } = await import('../../../src/runtime/config.ts');
+    const docs = readFileSync(new URL('../../../docs/runtime.md', import.meta.url), 'utf8');
+    for (const option of options) {
+      assert.ok(docs.includes(`| \`--${option.flag}\` | \`${option.env}\` |`), `docs/runtime.md lacks a row for --${option.flag} / ${option.env}`);
+      if (option.default) assert.ok(docs.includes(`\`${option.default}\``), `docs/runtime.md lacks the default ${option.default} of --${option.flag}`);
+    }
+  });
+});

@@ -17,6 +17,8 @@ export const generatedPaths = {
   types: 'src/api/types.generated.ts',
   crd: 'crds/kmsdeployment.yaml',
   chartCrd: 'charts/kmsstack-operator/crds/kmsdeployment.yaml',
+  // kustomize cannot load files outside deploy/ without --load-restrictor, so the base keeps a copy.
+  deployCrd: 'deploy/crd.yaml',
   apiDocs: 'docs/api.md',
 } as const;
 
@@ -80,6 +82,7 @@ export async function renderGeneratedFiles(): Promise<Map<string, string>> {
     [generatedPaths.types, await renderTypes()],
     [generatedPaths.crd, crd],
     [generatedPaths.chartCrd, crd],
+    [generatedPaths.deployCrd, crd],
     [generatedPaths.apiDocs, renderApiDocs()],
   ]);
 }

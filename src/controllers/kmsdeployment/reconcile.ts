@@ -12,7 +12,7 @@ import { runSteps, type PipelineOutcome } from '../../runtime/pipeline.ts';
 import { notImplemented, type CleanupStep, type Step, type StepContext } from '../../runtime/step.ts';
 import type { ConditionUpdate } from './conditions.ts';
 import { ensureFinalizer, finalize } from './finalizer.ts';
-import { buildStatus, readyEvent, writeStatus, type KMSDeploymentObject } from './status.ts';
+import { announce, buildStatus, writeStatus, type KMSDeploymentObject } from './status.ts';
 
 export type KMSDeploymentStep = Step<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
 export type KMSDeploymentCleanup = CleanupStep<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
@@ -53,7 +53,7 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
     if (outcome.complete) await pruneChildren(object, context.children, context); // children no longer wanted
   }
   const status = buildStatus(object, [checked.condition, ...(outcome?.conditions ?? [])], context?.status ?? {}, env.now());
-  if (await writeStatus(env.kube, object, status)) await readyEvent(env.events, object, status); // 9. status, Ready
+  if (await writeStatus(env.kube, object, status)) await announce(env.events, object, status); // 9. status → Ready
   if (!checked.spec) throw new TerminalError(`invalid spec: ${checked.condition.message}`);
   if (outcome?.error !== undefined) throw outcome.error;
   return outcome?.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : {};

@@ -52,14 +52,22 @@ export async function writeStatus(kube: KubeClient, object: KMSDeploymentObject,
   return true;
 }
 
-/** An Event when Ready changed: Normal when the stack became ready, Warning with the reason when it stopped being. */
-export async function readyEvent(events: EventSink, object: KMSDeploymentObject, status: KMSDeploymentStatusView): Promise<void> {
-  const before = object.status?.conditions?.find((c) => c.type === READY);
-  const after = status.conditions?.find((c) => c.type === READY);
-  if (!after || before?.status === after.status) return;
-  if (after.status === 'True') {
-    await events.emit(object, { type: 'Normal', reason: 'Ready', action: 'Reconcile', note: after.message });
-  } else if (before !== undefined || after.reason !== 'SpecValidTrue') {
-    await events.emit(object, { type: 'Warning', reason: after.reason, action: 'Reconcile', note: after.message });
+/**
+ * Events for what changed in this status write: Ready became True (Normal), Ready stopped being True
+ * (Warning with its reason), the spec became invalid (Warning InvalidSpec with the field errors).
+ * Called only after a status write, so a steady state emits nothing.
+ */
+export async function announce(events: EventSink, object: KMSDeploymentObject, status: KMSDeploymentStatusView): Promise<void> {
+  const before = (type: string) => object.status?.conditions?.find((c) => c.type === type);
+  const after = (type: string) => status.conditions?.find((c) => c.type === type);
+  const ready = after(READY);
+  if (ready?.status === 'True' && before(READY)?.status !== 'True') {
+    await events.emit(object, { type: 'Normal', reason: 'Ready', action: 'Reconcile', note: ready.message });
+  } else if (ready && ready.status !== 'True' && before(READY)?.status === 'True') {
+    await events.emit(object, { type: 'Warning', reason: ready.reason, action: 'Reconcile', note: ready.message });
+  }
+  const specValid = after('SpecValid');
+  if (specValid?.status === 'False' && (before('SpecValid')?.status !== 'False' || before('SpecValid')?.message !== specValid.message)) {
+    await events.emit(object, { type: 'Warning', reason: specValid.reason, action: 'Validate', note: specValid.message });
   }
 }

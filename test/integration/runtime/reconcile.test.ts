@@ -100,6 +100,15 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     assert.equal(await writeCount(plane), writesBefore, 'a reconcile where nothing changed wrote to the API server');
   });
 
+  it('emits Events for what changed, once each', async () => {
+    const list = await admin.list(resources.Event, NS);
+    const forAlpha = list.items.filter((e) => (e.regarding as { name?: string }).name === 'alpha');
+    const summary = forAlpha.map((e) => `${String(e.type)}/${String(e.reason)}: ${String(e.note)}`);
+    assert.equal(summary.filter((s) => s.startsWith('Normal/Created: created ConfigMap alpha-info')).length, 1, summary.join('\n'));
+    assert.equal(summary.filter((s) => s.startsWith('Normal/Ready')).length, 1, summary.join('\n'));
+    assert.equal(forAlpha[0]?.reportingController, 'kmsstack.io/kmsstack-operator');
+  });
+
   it('repairs a child edited by hand, from the event of the owned object (before any resync)', async () => {
     const callsBefore = stepCalls.count;
     const child = await configMap('alpha-info');

@@ -195,3 +195,19 @@ describe('small helpers', () => {
     assert.equal(isSkipped(annotated('true'), {}), false);
   });
 });
+
+describe('announce', () => {
+  const condition = (type: string, status: 'True' | 'False', reason = 'R', message = 'm') => ({ type, status, reason, message, observedGeneration: 1, lastTransitionTime: 't' });
+  const withStatus = (...conditions: ReturnType<typeof condition>[]) => ({ ...owner, status: { conditions } });
+
+  it('tells when Ready became True, when it stopped being True, and when the spec became invalid', async () => {
+    const { announce } = await import('../../../src/controllers/kmsdeployment/status.ts');
+    const sink = new RecordingSink();
+    await announce(sink, withStatus(), { conditions: [condition('SpecValid', 'True'), condition('Ready', 'False', 'KESAvailableFalse')] });
+    assert.equal(sink.emitted.length, 0, 'a new object that is not ready yet is no news');
+    await announce(sink, withStatus(condition('Ready', 'False')), { conditions: [condition('Ready', 'True', 'AllConditionsTrue', 'up')] });
+    await announce(sink, withStatus(condition('Ready', 'True')), { conditions: [condition('Ready', 'False', 'KESAvailableFalse', 'KES: 0/2 ready')] });
+    await announce(sink, withStatus(condition('SpecValid', 'True')), { conditions: [condition('SpecValid', 'False', 'InvalidSpec', 'spec.minio.replicas: ...'), condition('Ready', 'False')] });
+    assert.deepEqual(sink.emitted.map((e) => [e.type, e.reason]), [['Normal', 'Ready'], ['Warning', 'KESAvailableFalse'], ['Warning', 'InvalidSpec']]);
+  });
+});

@@ -213,6 +213,11 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
   });
 
   it('recovers its watches after a kube-apiserver restart and reconciles a change made afterwards', async () => {
+    const lists = async () => {
+      const metrics = await (await fetch(`http://127.0.0.1:${manager.httpPort}/metrics`)).text();
+      return [...metrics.matchAll(/^kmsstack_kube_requests_total\{verb="list",resource="configmaps",code="200"\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const listsBefore = await lists();
     await plane.restartApiServer();
     await admin.apply(kmsDeployment(NS, 'alpha', { minio: { replicas: 1, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } } }));
     const generation = (await getKMSDeployment(admin, NS, 'alpha'))?.metadata.generation;
@@ -223,6 +228,8 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     const metrics = await (await fetch(`http://127.0.0.1:${manager.httpPort}/metrics`)).text();
     const restarts = [...metrics.matchAll(/^kmsstack_watch_restarts_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
     assert.ok(restarts > 0, 'the failed watches were restarted (and counted)');
+    // The restarted API server's watch cache starts after our last resourceVersion: 410 Gone, relist.
+    assert.ok((await lists()) > listsBefore, 'the ConfigMap informer relisted after 410 Gone');
   });
 
   it('serves /healthz, /readyz and /metrics with reconcile, queue and API call metrics', async () => {

@@ -95,8 +95,10 @@ export class Controller {
 
   private async process(key: string): Promise<void> {
     const { queue, name: controller } = this.options;
+    // The token of the version this reconcile reads: a change made meanwhile must not be skipped later.
+    const token = this.options.changeToken(key);
     if (this.terminal.has(key)) {
-      if (this.terminal.get(key) === this.options.changeToken(key)) {
+      if (this.terminal.get(key) === token) {
         reconcileTotal.inc({ controller, result: 'skipped' });
         return;
       }
@@ -121,7 +123,7 @@ export class Controller {
     } catch (err) {
       if (err instanceof TerminalError) {
         queue.forget(key);
-        this.terminal.set(key, this.options.changeToken(key));
+        this.terminal.set(key, token);
         reconcileTotal.inc({ controller, result: 'terminal' });
         logger.error({ err }, 'reconcile failed terminally; waiting for the object to change');
       } else {

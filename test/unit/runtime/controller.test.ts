@@ -120,6 +120,24 @@ describe('Controller', () => {
     await controller.stop(1000);
   });
 
+  it('reconciles again when the object changed while a terminally failing reconcile ran', async () => {
+    let calls = 0;
+    let token = 'gen-1';
+    const { queue, controller } = setup(async () => {
+      calls++;
+      if (calls === 1) {
+        token = 'gen-2'; // a user fixes the spec while the first reconcile still works on gen-1
+        queue.add('ns/a');
+      }
+      throw new TerminalError('invalid');
+    }, () => token);
+    queue.add('ns/a');
+    await tick();
+    await tick();
+    assert.equal(calls, 2, 'the change made during the reconcile is not skipped');
+    await controller.stop(1000);
+  });
+
   it('stop() waits for in-flight reconciles up to the timeout, then aborts them', async () => {
     let aborted = false;
     let release: () => void = () => {};

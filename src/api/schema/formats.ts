@@ -32,9 +32,10 @@ export const formats = {
   ),
   secretKey: format('^[-._a-zA-Z0-9]+$', 253, 'must be a Secret data key: letters, digits, "-", "_" and "."'),
   keyName: format(
-    '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+    // KES's own key-name rule, slightly stricter (no leading "_"): KES refuses "." and a trailing "-".
+    '^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9_])?$',
     80,
-    'must be 1 to 80 characters of letters, digits, "-", "_" and ".", starting with a letter or digit',
+    'must be 1 to 80 characters of letters, digits, "-" and "_", starting with a letter or digit and not ending with "-" (the names KES accepts)',
   ),
   /** Vault mount paths and the KV prefix: the same rules, so one pattern (and one hint) serves both. */
   vaultPath: format(

@@ -12,13 +12,13 @@ import { KMSSTACK_GROUP, objectKey, ownedKinds, type KnownKind, type KubeObject 
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { WorkQueue } from './workqueue.ts';
-import { dataPathSteps, reconcile, type KMSDeploymentCleanup, type KMSDeploymentStep } from '../controllers/kmsdeployment/reconcile.ts';
+import { defaultDataPath, reconcile, type KMSDeploymentCleanup, type KMSDeploymentStep } from '../controllers/kmsdeployment/reconcile.ts';
 
 export interface ManagerOptions {
   config: OperatorConfig;
   kubeConfig: KubeConfig;
   logger: Logger;
-  /** Stages 3-8 of the data path; default dataPathSteps. */
+  /** Stages 3-8 of the data path and the finalizer's cleanups; default defaultDataPath(). */
   steps?: readonly KMSDeploymentStep[];
   cleanups?: readonly KMSDeploymentCleanup[];
   now?: () => Date;
@@ -52,9 +52,11 @@ export class Manager {
     ], config.namespaces, logger);
     this.queue = new WorkQueue({ name: 'kmsdeployment', backoff: config.backoff });
     this.events = new EventRecorder(this.client, config.leaderElection.identity, logger);
+    const defaults = options.steps ? undefined : defaultDataPath();
     const env = {
       kube: this.client, cache: this.cache, events: this.events, now: options.now ?? (() => new Date()),
-      steps: options.steps ?? dataPathSteps, cleanups: options.cleanups ?? [], settings: { clusterDomain: config.clusterDomain },
+      steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],
+      settings: { clusterDomain: config.clusterDomain },
     };
     const reconciler: Reconciler = (request) => reconcile(env, request);
     this.controller = new Controller({

@@ -12,6 +12,11 @@ import { runSteps, type PipelineOutcome } from '../../runtime/pipeline.ts';
 import { notImplemented, type CleanupStep, type Step, type StepContext } from '../../runtime/step.ts';
 import type { ConditionUpdate } from './conditions.ts';
 import { ensureFinalizer, finalize } from './finalizer.ts';
+import { kesStep } from './steps/kes.ts';
+import { keysStep } from './steps/keys.ts';
+import { minioStep } from './steps/minio.ts';
+import { vaultCleanup, vaultRuntime, vaultStep, type VaultRuntime } from './steps/vault.ts';
+import { verifyStep } from './steps/verify.ts';
 import { announce, buildStatus, writeStatus, type KMSDeploymentObject } from './status.ts';
 
 export type KMSDeploymentStep = Step<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
@@ -23,22 +28,30 @@ export interface ReconcileEnv {
   cache: ObjectReader;
   events: EventSink;
   now: () => Date;
-  /** Stages 3-8 of the data path, in order (dataPathSteps unless a test plugs in others). */
+  /** Stages 3-8 of the data path, in order (defaultDataPath() unless a test plugs in others). */
   steps: readonly KMSDeploymentStep[];
   /** Run before the finalizer is released (the Vault helper plugs in Vault cleanup). */
   cleanups: readonly KMSDeploymentCleanup[];
   settings: { clusterDomain: string };
 }
 
-/** Stages 3-8 of the data path. Stages not built yet report NotImplemented (and Ready stays False). */
-export const dataPathSteps: readonly KMSDeploymentStep[] = [
-  notImplemented('CertificatesReady', 'Issuing the CA, the KES server certificate and the client identities'),
-  notImplemented('VaultConfigured', 'Configuring Vault (KV mount, policy, AppRole, secret-id)'),
-  notImplemented('KESAvailable', 'Deploying KES (config Secret, Deployment, Service)'),
-  notImplemented('KeysReady', 'Creating the KES keys'),
-  notImplemented('MinIOAvailable', 'Deploying MinIO (credentials, StatefulSet, Services)'),
-  notImplemented('EncryptionVerified', 'The generate/decrypt round trip'),
-];
+/**
+ * Stages 3-8 of the data path as the operator runs them, and the cleanups of the finalizer. Stages not
+ * built yet are placeholders that report NotImplemented (and keep Ready False).
+ */
+export function defaultDataPath(vault: VaultRuntime = vaultRuntime()): { steps: KMSDeploymentStep[]; cleanups: KMSDeploymentCleanup[] } {
+  return {
+    steps: [
+      notImplemented('CertificatesReady', 'Issuing the CA, the KES server certificate and the client identities'),
+      vaultStep(vault), //  VaultConfigured: KV mount, policy, AppRole, secret-id
+      kesStep(), //         KESAvailable: config Secret, Deployment, Service
+      keysStep(), //        KeysReady: keys created through the KES API
+      minioStep(), //       MinIOAvailable: credentials, StatefulSet, Services
+      verifyStep(), //      EncryptionVerified: generate/decrypt round trip
+    ],
+    cleanups: [vaultCleanup(vault)],
+  };
+}
 
 export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): Promise<ReconcileResult> {
   const object = env.cache.get('KMSDeployment', request.namespace, request.name) as KMSDeploymentObject | undefined;

@@ -63,7 +63,10 @@ export class Manager {
       name: 'kmsdeployment', queue: this.queue, reconcile: reconciler, workers: config.workers, logger,
       changeToken: (key) => this.changeToken(key),
     });
-    this.elector = config.leaderElection.enabled ? new LeaderElector(this.client, config.leaderElection, logger) : undefined;
+    const le = config.leaderElection;
+    // client-go bounds each acquire/renew attempt; a hung request must not outlast the renew deadline.
+    const leaseClient = new KubeClient(options.kubeConfig, this.client.fieldManager, Math.max(1000, Math.min(le.renewDeadlineMs / 2, le.retryPeriodMs * 2)));
+    this.elector = le.enabled ? new LeaderElector(leaseClient, le, logger) : undefined;
     this.http = new HttpEndpoints({ ready: () => this.cache.hasSynced });
     this.cache.onEvent((kind, _event, obj) => this.enqueueFor(kind, obj));
   }

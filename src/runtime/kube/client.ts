@@ -50,6 +50,8 @@ export class KubeClient {
   constructor(
     readonly kubeConfig: KubeConfig,
     readonly fieldManager: string = FIELD_MANAGER,
+    /** Per request; leader election uses a shorter one so a hung request cannot outlast its renew deadline. */
+    readonly timeoutMs: number = REQUEST_TIMEOUT_MS,
   ) {}
 
   get server(): string {
@@ -144,7 +146,7 @@ export class KubeClient {
       context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
       context.setBody(JSON.stringify(options.body));
     }
-    context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+    context.setSignal(AbortSignal.timeout(this.timeoutMs));
     const labels = { verb: options.verb, resource: options.resource };
     const endTimer = kubeRequestDuration.startTimer(labels);
     let code = 0;

@@ -200,5 +200,12 @@ async function installCRDs(kubectl: ControlPlane['kubectl']): Promise<void> {
   const crdDir = join(repoRoot, 'crds');
   if (!existsSync(crdDir) || !readdirSync(crdDir).some((f) => f.endsWith('.yaml'))) return;
   await kubectl(['apply', '--server-side', '--field-manager=kmsstack-test', '-f', crdDir]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', crdDir]);
+  // `kubectl wait` fails outright while a new CRD has no status yet, so poll the condition instead.
+  await waitFor('the CRDs to be established', async () => {
+    type Crd = { status?: { conditions?: { type: string; status: string }[] } };
+    const parsed = JSON.parse((await kubectl(['get', '-f', crdDir, '-o', 'json'])).stdout) as Crd & { items?: Crd[] };
+    const crds = parsed.items ?? [parsed];
+    const established = (crd: Crd) => crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    return crds.every(established) ? true : undefined;
+  }, 60_000, 100);
 }

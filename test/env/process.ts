@@ -87,7 +87,9 @@ export class ManagedProcess {
 
   start(): this {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(this.command, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // setpriv --pdeathsig: the server dies with the test process even when that is killed outright
+    // (a timeout, SIGKILL), so no orphaned etcd or Vault outlives a run.
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', this.command, ...this.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));

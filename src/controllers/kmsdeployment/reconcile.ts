@@ -9,12 +9,13 @@ import { TerminalError, type ReconcileRequest, type ReconcileResult } from '../.
 import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import { runSteps, type PipelineOutcome } from '../../runtime/pipeline.ts';
-import { notImplemented, type CleanupStep, type Step, type StepContext } from '../../runtime/step.ts';
+import type { CleanupStep, Step, StepContext } from '../../runtime/step.ts';
 import type { ConditionUpdate } from './conditions.ts';
 import { ensureFinalizer, finalize } from './finalizer.ts';
 import { kesStep } from './steps/kes.ts';
 import { keysStep } from './steps/keys.ts';
 import { minioStep } from './steps/minio.ts';
+import { pkiStep } from './steps/pki.ts';
 import { vaultCleanup, vaultRuntime, vaultStep, type VaultRuntime } from './steps/vault.ts';
 import { verifyStep } from './steps/verify.ts';
 import { announce, buildStatus, writeStatus, type KMSDeploymentObject } from './status.ts';
@@ -35,14 +36,11 @@ export interface ReconcileEnv {
   settings: { clusterDomain: string };
 }
 
-/**
- * Stages 3-8 of the data path as the operator runs them, and the cleanups of the finalizer. Stages not
- * built yet are placeholders that report NotImplemented (and keep Ready False).
- */
+/** Stages 3-8 of the data path as the operator runs them, and the cleanups of the finalizer. */
 export function defaultDataPath(vault: VaultRuntime = vaultRuntime()): { steps: KMSDeploymentStep[]; cleanups: KMSDeploymentCleanup[] } {
   return {
     steps: [
-      notImplemented('CertificatesReady', 'Issuing the CA, the KES server certificate and the client identities'),
+      pkiStep(), //         CertificatesReady: CA, KES server certificate, client identities
       vaultStep(vault), //  VaultConfigured: KV mount, policy, AppRole, secret-id
       kesStep(), //         KESAvailable: config Secret, Deployment, Service
       keysStep(), //        KeysReady: keys created through the KES API

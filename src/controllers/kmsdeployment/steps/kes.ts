@@ -13,6 +13,7 @@ import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
+import { mountedCertificatesChecksum, withCertificatesChecksum } from './pki.ts';
 import { VAULT_SHARED } from './vault.ts';
 
 export const KES_CONDITION = 'KESAvailable';
@@ -79,7 +80,8 @@ export function kesStep(): KMSDeploymentStep {
       }
       const configChecksum = checksumOf([config, secretDataText(tls), vaultCa ?? '']);
       context.children.add(buildKesConfigSecret(ref, config) as unknown as KubeObject);
-      context.children.add(buildKesDeployment({ deployment: ref, spec, configChecksum, appRoleChecksum: approle }) as unknown as KubeObject);
+      const certificates = mountedCertificatesChecksum(spec, ref.name, 'kes', (name) => childSecret(context, name));
+      context.children.add(withCertificatesChecksum(buildKesDeployment({ deployment: ref, spec, configChecksum, appRoleChecksum: approle }), certificates) as unknown as KubeObject);
       context.children.add(buildKesService(ref) as unknown as KubeObject);
 
       const live = context.cache.get('Deployment', ref.namespace, kesNames(ref.name).workload);

@@ -21,6 +21,7 @@ import { buildMinioStatefulSet } from '../../../minio/statefulset.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
 import { childSecret, deploymentRef } from './kes.ts';
+import { mountedCertificatesChecksum, withCertificatesChecksum } from './pki.ts';
 
 export const MINIO_CONDITION = 'MinIOAvailable';
 const POLL_MS = 10_000;
@@ -117,7 +118,8 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       if ('result' in key) return key.result;
 
       const configChecksum = checksumOf([root.value, key.value, ...certificates.value]);
-      const desired = buildMinioStatefulSet({ deployment: ref, spec, configChecksum });
+      const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => childSecret(context, name));
+      const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum }), certificatesChecksum);
       const live = context.cache.get('StatefulSet', ref.namespace, minioNames(ref.name).workload);
       context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
       context.children.add(buildMinioService(ref) as unknown as KubeObject);

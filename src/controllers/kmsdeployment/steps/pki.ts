@@ -1,0 +1,239 @@
+// Stage 3 of the data path (CertificatesReady): the CA, the KES server certificate and the client
+// identities of MinIO and the operator, issued and renewed by src/pki and declared here as owned
+// Secrets. Later steps read them back through the declared children (identities, TLS material) and
+// stamp the checksum of what their pods mount on the pod template, which this step reads back to
+// learn whether a rollout finished (the CA rotation advances only then).
+import { durationMs, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
+import { CONFIG_CHECKSUM_ANNOTATION } from '../../../kes/labels.ts';
+import { kesNames } from '../../../kes/names.ts';
+import { rolloutOf } from '../../../kes/rollout.ts';
+import { minioNames } from '../../../minio/names.ts';
+import {
+  certificatesStatus,
+  decodeSecretData,
+  kesServerDnsNames,
+  leafKinds,
+  materializePki,
+  observePki,
+  pkiPolicyFor,
+  pkiSecretNames,
+  planCertificates,
+  renderPkiSecrets,
+  secretsChecksum,
+  toSecretData,
+  validatePkiPolicy,
+  type LeafKind,
+  type ObservedSecrets,
+  type PkiDesired,
+  type PkiPlan,
+  type PkiSecretNames,
+  type RenderedSecret,
+} from '../../../pki/index.ts';
+import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import type { StepResult } from '../../../runtime/step.ts';
+import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
+
+export const PKI_CONDITION = 'CertificatesReady';
+
+/**
+ * Pod-template annotation of the KES Deployment and the MinIO StatefulSet: the checksum of the
+ * certificates and trust bundle their pods mount (secretsChecksum). A workload whose template carries
+ * the checksum of the Secrets as they are now, with its rollout complete, runs the current material.
+ */
+export const CERTIFICATES_CHECKSUM_ANNOTATION = 'kmsstack.io/certificates-checksum';
+
+const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+/** The user's CA Secret is not watched: while it is unusable, look at it again this often. */
+const INVALID_CA_POLL_MS = 60_000;
+/** A renewal months away is still checked daily (timers cannot wait longer than ~24.8 days anyway). */
+const MAX_REQUEUE_MS = 24 * 3_600_000;
+const MIN_REQUEUE_MS = 1_000;
+
+export type PkiWorkload = 'kes' | 'minio';
+
+/** The leaf certificates (with their trust bundle) the pods of each workload mount; empty without KES. */
+export function mountedLeaves(spec: Pick<DefaultedKMSDeploymentSpec, 'mode'>, workload: PkiWorkload): LeafKind[] {
+  if (spec.mode !== 'Vault') return [];
+  return workload === 'kes' ? ['kesServer'] : ['minioClient'];
+}
+
+/** What spec.tls asks for, or the spec.tls fields that cannot be used. Pure. */
+export function pkiDesiredFor(spec: DefaultedKMSDeploymentSpec, ref: { name: string; namespace: string }): { desired: PkiDesired } | { errors: string[] } {
+  const policy = pkiPolicyFor({ validityMs: durationMs(spec.tls.validity), renewBeforeMs: durationMs(spec.tls.renewBefore) });
+  const errors = validatePkiPolicy(policy);
+  if (errors.length > 0) return { errors };
+  return { desired: { ...policy, serverDnsNames: kesServerDnsNames(ref.name, ref.namespace, spec.tls.clusterDomain) } };
+}
+
+/** A spec.tls.caSecretRef the operator cannot honour: it names a Secret the operator itself writes. */
+export function caSecretRefProblem(caSecretName: string | undefined, names: PkiSecretNames): string | undefined {
+  if (caSecretName === undefined) return undefined;
+  const own = [names.ca, ...leafKinds.map((kind) => names.leaves[kind])];
+  if (!own.includes(caSecretName)) return undefined;
+  return `CA Secret ${JSON.stringify(caSecretName)} (spec.tls.caSecretRef): names a Secret the operator manages itself (${own.join(', ')}); name a Secret of your own`;
+}
+
+type SecretLookup = (name: string) => KubeObject | undefined;
+
+function secretData(secret: KubeObject | undefined): Record<string, string> | undefined {
+  return (secret as { data?: Record<string, string> } | undefined)?.data ?? (secret ? {} : undefined);
+}
+
+/**
+ * secretsChecksum of the certificate Secrets `workload` mounts, read through `lookup` (the Secrets
+ * this reconcile declared, else the cached ones); undefined when the workload mounts none.
+ */
+export function mountedCertificatesChecksum(spec: DefaultedKMSDeploymentSpec, deployment: string, workload: PkiWorkload, lookup: SecretLookup): string | undefined {
+  const kinds = mountedLeaves(spec, workload);
+  if (kinds.length === 0) return undefined;
+  const names = pkiSecretNames(deployment).leaves;
+  const leaves = Object.fromEntries(kinds.map((kind) => [kind, decodeSecretData(secretData(lookup(names[kind])))]));
+  return secretsChecksum(leaves, kinds);
+}
+
+interface PodTemplateHolder {
+  spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };
+}
+
+/** `workload` with the certificates checksum on its pod template (unchanged when there is none). */
+export function withCertificatesChecksum<T extends PodTemplateHolder>(workload: T, checksum: string | undefined): T {
+  if (checksum === undefined || !workload.spec?.template) return workload;
+  const template = workload.spec.template;
+  const annotations = { ...template.metadata?.annotations, [CERTIFICATES_CHECKSUM_ANNOTATION]: checksum };
+  return { ...workload, spec: { ...workload.spec, template: { ...template, metadata: { ...template.metadata, annotations } } } };
+}
+
+/**
+ * Whether every pod of a workload (as cached) runs the certificates whose checksum is `checksum`: the
+ * pod template carries it and the rollout of that template is complete. No workload means no pods.
+ */
+export function workloadSettled(kind: 'Deployment' | 'StatefulSet', live: KubeObject | undefined, checksum: string): boolean {
+  if (!live) return true;
+  const view = live as PodTemplateHolder & { spec?: { replicas?: number } };
+  const annotations = view.spec?.template?.metadata?.annotations ?? {};
+  if (annotations[CERTIFICATES_CHECKSUM_ANNOTATION] !== checksum) return false;
+  const configChecksum = annotations[CONFIG_CHECKSUM_ANNOTATION];
+  if (configChecksum === undefined) return false;
+  // The template is the wanted one; rolloutOf then says whether every replica runs it and is ready.
+  return rolloutOf(kind, live, view.spec?.replicas ?? 1, configChecksum).ready;
+}
+
+function workloadsSettled(context: KMSDeploymentStepContext, observed: ObservedSecrets): boolean {
+  const { name, namespace = '' } = context.object.metadata as { name: string; namespace?: string };
+  const checksum = (workload: PkiWorkload): string => {
+    const kinds = mountedLeaves(context.spec, workload);
+    return secretsChecksum(observed.leaves, kinds);
+  };
+  return (
+    workloadSettled('Deployment', context.cache.get('Deployment', namespace, kesNames(name).workload), checksum('kes')) &&
+    workloadSettled('StatefulSet', context.cache.get('StatefulSet', namespace, minioNames(name).workload), checksum('minio'))
+  );
+}
+
+/** The Secret as an owned child: always type kubernetes.io/tls, values as base64 in sorted key order. */
+export function secretChild(secret: RenderedSecret): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: secret.name, labels: { 'app.kubernetes.io/component': 'certificates' } },
+    type: secret.type,
+    data: toSecretData(secret.stringData),
+  };
+}
+
+/** For events: what was issued and why, by Secret name; never any certificate or key content. */
+export function issuedSummary(plan: PkiPlan, names: PkiSecretNames): string[] {
+  const decisions = [[names.ca, plan.ca] as const, ...leafKinds.map((kind) => [names.leaves[kind], plan.leaves[kind]] as const)];
+  return decisions.flatMap(([name, decision]) => (decision.action === 'issue' ? [`${name}: ${decision.reason} (${decision.message})`] : []));
+}
+
+/** requeueAfter for the next renewal: at renewAt, but at least 1 s and at most a day away. */
+export function requeueForRenewal(renewAt: Date | undefined, now: Date): number | undefined {
+  if (!renewAt) return undefined;
+  return Math.min(MAX_REQUEUE_MS, Math.max(MIN_REQUEUE_MS, renewAt.getTime() - now.getTime()));
+}
+
+async function readSecrets(context: KMSDeploymentStepContext, names: PkiSecretNames, caSecretName: string): Promise<Map<string, KubeObject | undefined>> {
+  // Read from the API server, not the cache: a cache that has not seen the Secrets written a moment
+  // ago would make the operator issue a new CA and new client keys, i.e. new KES identities.
+  const namespace = context.object.metadata.namespace;
+  const wanted = [caSecretName, ...leafKinds.map((kind) => names.leaves[kind])];
+  const found = await Promise.all(wanted.map((name) => context.kube.get(resources.Secret, namespace, name)));
+  return new Map(wanted.map((name, i) => [name, found[i]]));
+}
+
+/**
+ * A Secret's type cannot change. One of ours found with another type (deleted and re-created by
+ * hand) is deleted, so that the apply that follows creates it again as kubernetes.io/tls.
+ */
+async function dropMistypedSecrets(context: KMSDeploymentStepContext, secrets: Map<string, KubeObject | undefined>, ours: string[]): Promise<void> {
+  for (const name of ours) {
+    const live = secrets.get(name);
+    if (!live || (live as { type?: string }).type === TLS_SECRET_TYPE) continue;
+    context.logger.info({ secret: name, type: (live as { type?: string }).type }, 'deleting a certificate Secret of the wrong type');
+    await context.kube.delete(resources.Secret, context.object.metadata.namespace, name, live.metadata.uid);
+  }
+}
+
+export function pkiStep(): KMSDeploymentStep {
+  return {
+    name: 'pki',
+    condition: PKI_CONDITION,
+    async run(context): Promise<StepResult> {
+      const { spec, object, now } = context;
+      if (spec.mode !== 'Vault') return notUsed(spec);
+      const ref = { name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? '' };
+      const wanted = pkiDesiredFor(spec, ref);
+      if ('errors' in wanted) return { status: 'False', reason: 'InvalidSpec', message: wanted.errors.join('; ') };
+      const names = pkiSecretNames(ref.name);
+      const userCASecret = spec.tls.caSecretRef?.name;
+      const refProblem = caSecretRefProblem(userCASecret, names);
+      if (refProblem) return { status: 'False', reason: 'InvalidCASecret', message: refProblem };
+      const caSecretName = userCASecret ?? names.ca;
+
+      const secrets = await readSecrets(context, names, caSecretName);
+      const contents = (name: string) => decodeSecretData(secretData(secrets.get(name)));
+      const observed: ObservedSecrets = {
+        ca: contents(caSecretName),
+        leaves: Object.fromEntries(leafKinds.map((kind) => [kind, contents(names.leaves[kind])])),
+      };
+      const observation = await observePki(observed, { caSecretName, userCA: userCASecret !== undefined, now });
+      const result = planCertificates({ desired: wanted.desired, observation, now, workloadsSettled: workloadsSettled(context, observed) });
+      if (!result.ok) {
+        // Nothing is declared: the leaves stay as they are, and nothing is pruned (the run stops here).
+        const { condition } = certificatesStatus(result);
+        await context.events.emit(object, { type: 'Warning', reason: condition.reason, action: 'IssueCertificates', note: condition.message });
+        return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: INVALID_CA_POLL_MS };
+      }
+
+      const material = await materializePki({ plan: result.plan, observation, desired: wanted.desired, deployment: ref, now });
+      const rendered = renderPkiSecrets(material, names);
+      const ours = [...(rendered.ca ? [rendered.ca] : []), ...leafKinds.map((kind) => rendered.leaves[kind])];
+      await dropMistypedSecrets(context, secrets, ours.map((secret) => secret.name));
+      for (const secret of ours) context.children.add(secretChild(secret));
+
+      for (const note of issuedSummary(result.plan, names)) {
+        context.logger.info({ issued: note }, 'certificate issued');
+        await context.events.emit(object, { type: 'Normal', reason: 'CertificateIssued', action: 'IssueCertificates', note });
+      }
+      const status = certificatesStatus(result, material);
+      if (status.certificates) context.status['certificates'] = status.certificates;
+      if (status.identities) {
+        const kes = (context.status['kes'] ?? {}) as Record<string, unknown>;
+        context.status['kes'] = { ...kes, minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
+      }
+      const { condition } = status;
+      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: requeueForRenewal(material.renewAt, now) };
+    },
+  };
+}
+
+function notUsed(spec: DefaultedKMSDeploymentSpec): StepResult {
+  const message = `mode ${spec.mode} runs without KES: no CA, KES certificate or client identities are issued`;
+  if (!spec.minio.tls.enabled) return { status: 'True', reason: 'NotUsed', message };
+  return {
+    status: 'False',
+    reason: 'MinIOTLSNotSupported',
+    message: `${message}; spec.minio.tls.enabled: issuing MinIO's server certificate is not supported by this version of the operator`,
+  };
+}

@@ -1,4 +1,4 @@
-// A real Vault server for tests (HashiCorp Vault 1.14.1, MPL-2.0; the HTTP API OpenBao shares).
+// A real Vault server for tests (HashiCorp Vault 1.13.0, MPL-2.0; the HTTP API OpenBao shares).
 // Dev mode: in memory, plain HTTP, a known root token. Persistent mode: as the guide runs it, with
 // file storage, TLS on a self-signed certificate, `operator init` and unseal over the HTTP API,
 // so a test can seal, stop and start it without losing data. An optional file audit device

@@ -17,7 +17,7 @@ export CGO_ENABLED=${CGO_ENABLED:-0}
 components=(
   "kubernetes|v1.36.3|kubernetes|kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kubectl=k8s.io/kubernetes/cmd/kubectl|-X k8s.io/component-base/version.gitVersion=v1.36.3 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 -X k8s.io/client-go/pkg/version.gitVersion=v1.36.3 -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=36"
   "etcd|v3.6.16|etcd|etcd=go.etcd.io/etcd/server/v3|"
-  "vault|v1.14.1|vault|vault=github.com/hashicorp/vault|-X github.com/hashicorp/vault/version.Version=1.14.1 -X github.com/hashicorp/vault/version.VersionPrerelease="
+  "vault|v1.13.0|vault|vault=github.com/hashicorp/vault|"
   "helm|v3.22.0|helm|helm=helm.sh/helm/v3/cmd/helm|-X helm.sh/helm/v3/internal/version.version=v3.22.0"
 )
 

@@ -60,11 +60,19 @@ describe('PKI step', () => {
     assert.deepEqual(context.children.all(), []);
   });
 
-  it('says plainly that StaticKey mode with MinIO TLS has no certificate yet', async () => {
+  it('says plainly that MinIO TLS has no certificate yet in StaticKey mode', async () => {
     const { context, result } = await reconcile(new World(), staticSpec({ minio: { tls: { enabled: true } } } as never));
     assert.equal(result.status, 'False');
     assert.equal(result.reason, 'MinIOTLSNotSupported');
+    assert.equal(result.proceed, true, 'the rest of the stack is still reconciled');
     assert.deepEqual(context.children.all(), []);
+  });
+
+  it('in Vault mode with MinIO TLS issues the KES certificates and says the MinIO one is missing', async () => {
+    const { context, result } = await reconcile(new World(), vaultSpec({ extra: { minio: { keyName: 'minio-key-1', tls: { enabled: true } } } as never }));
+    assert.deepEqual([result.status, result.reason, result.proceed], ['False', 'MinIOTLSNotSupported', true]);
+    assert.match(result.message, /KES server certificate issued .*; spec\.minio\.tls\.enabled: issuing MinIO's server certificate is not supported/);
+    assert.deepEqual(context.children.all().map((c) => c.metadata.name), allNames);
   });
 
   it('issues the CA and the three leaf Secrets, with identities in status and no key in any message', async () => {

@@ -223,17 +223,23 @@ export function pkiStep(): KMSDeploymentStep {
         context.status['kes'] = { ...kes, minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
       }
       const { condition } = status;
-      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: requeueForRenewal(material.renewAt, now) };
+      const requeueAfterMs = requeueForRenewal(material.renewAt, now);
+      if (spec.minio.tls.enabled) return { ...minioTlsUnsupported(condition.message), requeueAfterMs };
+      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs };
     },
   };
 }
 
+/**
+ * MinIO's own server certificate (<name>-minio-tls) is not issued yet: say so on this condition, and
+ * let the rest of the stack be reconciled (proceed); the MinIO step waits for that Secret.
+ */
+function minioTlsUnsupported(before: string): StepResult {
+  const message = `${before}; spec.minio.tls.enabled: issuing MinIO's server certificate is not supported by this version of the operator`;
+  return { status: 'False', reason: 'MinIOTLSNotSupported', message, proceed: true };
+}
+
 function notUsed(spec: DefaultedKMSDeploymentSpec): StepResult {
   const message = `mode ${spec.mode} runs without KES: no CA, KES certificate or client identities are issued`;
-  if (!spec.minio.tls.enabled) return { status: 'True', reason: 'NotUsed', message };
-  return {
-    status: 'False',
-    reason: 'MinIOTLSNotSupported',
-    message: `${message}; spec.minio.tls.enabled: issuing MinIO's server certificate is not supported by this version of the operator`,
-  };
+  return spec.minio.tls.enabled ? minioTlsUnsupported(message) : { status: 'True', reason: 'NotUsed', message };
 }

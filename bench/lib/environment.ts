@@ -1,0 +1,123 @@
+// The servers one benchmark round runs against: a real etcd + kube-apiserver (with a write-only
+// audit log to attribute Kubernetes writes to the operator) and a real Vault (with its audit
+// device, to count Vault writes). The operator gets its own ServiceAccount so its writes can be
+// told from the benchmark's, and a Vault token with only the documented operator policy.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startControlPlane, type ControlPlane } from '../../test/env/controlplane.ts';
+import { makeTempDir, removeTempDir } from '../../test/env/process.ts';
+import { startVault, type TestVault } from '../../test/env/vault.ts';
+import { KubeClient } from '../../src/runtime/kube/client.ts';
+import type { KubeObject } from '../../src/runtime/kube/resources.ts';
+import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
+import { KubeAuditLog, WRITE_AUDIT_POLICY, type JsonLinesTail } from './kube-audit.ts';
+import { vaultAuditLog, type VaultRequest } from './vault-audit.ts';
+import { childrenByName } from './procstat.ts';
+
+export const OPERATOR_NAMESPACE = 'kmsstack-system';
+export const OPERATOR_SERVICE_ACCOUNT = 'kmsstack-operator';
+export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
+export const TOKEN_SECRET = 'vault-operator-token';
+/** KV mount the KMSDeployments use; the operator creates it (spec.vault.kv.create defaults to true). */
+export const KV_MOUNT = 'kv';
+export const KV_PREFIX_ROOT = 'kmsstack';
+
+export interface BenchEnvironment {
+  plane: ControlPlane;
+  vault: TestVault;
+  /** Admin client (system:masters): the benchmark's own reads and writes. */
+  admin: KubeClient;
+  /** The operator's identity, for the operator process and the floor alike. */
+  operatorKubeconfigPath: string;
+  operatorClient: KubeClient;
+  /** The Vault token the KMSDeployments name (operator policy only). */
+  operatorVaultToken: string;
+  kubeAudit: KubeAuditLog;
+  vaultAudit: JsonLinesTail<VaultRequest>;
+  /** "kube-apiserver v1.36.3, etcd 3.6.16, Vault 1.13.0". */
+  versions: string;
+  /** PIDs of etcd, kube-apiserver and vault. */
+  serverPids(): Map<string, number>;
+  /** A namespace holding the token Secret the KMSDeployments name. */
+  prepareNamespace(namespace: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startEnvironment(): Promise<BenchEnvironment> {
+  const dir = makeTempDir('bench');
+  const policyPath = join(dir, 'audit-policy.yaml');
+  const auditLogPath = join(dir, 'kube-audit.log');
+  writeFileSync(policyPath, WRITE_AUDIT_POLICY);
+  const [plane, vault] = await Promise.all([
+    startControlPlane({ apiServerFlags: [`--audit-policy-file=${policyPath}`, `--audit-log-path=${auditLogPath}`, '--audit-log-maxsize=0'] }),
+    startVault(),
+  ]);
+  const stop = async () => {
+    await Promise.all([plane.stop(), vault.stop()]);
+    removeTempDir(dir);
+  };
+  try {
+    const admin = new KubeClient(plane.kubeConfig, 'kmsstack-bench');
+    const token = await plane.mintServiceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, { expirationSeconds: 4 * 3600 });
+    await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', { body: clusterAdminBinding(), resource: 'clusterrolebindings', verb: 'create' });
+    const operator = plane.kubeConfigForToken(token, OPERATOR_SERVICE_ACCOUNT);
+    const operatorVaultToken = await vaultOperatorToken(vault);
+    await vault.enableAudit();
+    const servers = childrenByName();
+    const serverPids = () => new Map([...servers].filter(([name]) => ['etcd', 'kube-apiserver', 'vault'].includes(name)));
+    if (serverPids().size !== 3) throw new Error(`expected etcd, kube-apiserver and vault among this process's children, found: ${[...servers.keys()].join(', ')}`);
+    return {
+      plane, vault, admin, versions: await serverVersions(plane, vault),
+      operatorKubeconfigPath: operator.path,
+      operatorClient: new KubeClient(operator.kubeConfig),
+      operatorVaultToken,
+      kubeAudit: new KubeAuditLog(auditLogPath),
+      vaultAudit: vaultAuditLog(vault),
+      serverPids,
+      prepareNamespace: async (namespace) => {
+        await admin.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, resource: 'namespaces', verb: 'create' });
+        await admin.create({
+          apiVersion: 'v1', kind: 'Secret', metadata: { name: TOKEN_SECRET, namespace }, type: 'Opaque',
+          data: { token: Buffer.from(operatorVaultToken).toString('base64') },
+        });
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The benchmark is about speed, not RBAC: the operator's ServiceAccount is a cluster admin. */
+function clusterAdminBinding(): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'kmsstack-operator-bench' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
+  };
+}
+
+/** A Vault token holding only the operator policy of docs/vault.md, as a user would give the operator. */
+async function vaultOperatorToken(vault: TestVault): Promise<string> {
+  const policy = renderOperatorPolicy({
+    kvMounts: [{ mountPath: KV_MOUNT, version: 'v1', prefixRoot: KV_PREFIX_ROOT }],
+    appRoleMountPath: 'approle',
+    allowMountCreation: true,
+    allowKeyDeletion: false,
+  });
+  await vault.writePolicy('kmsstack-operator', policy);
+  const res = await vault.request('POST', 'auth/token/create', { policies: ['kmsstack-operator'], ttl: '4h', no_default_policy: true });
+  const token = (res.body?.['auth'] as { client_token?: string } | undefined)?.client_token;
+  if (!token) throw new Error(`Vault did not create the operator token (status ${res.status})`);
+  return token;
+}
+
+async function serverVersions(plane: ControlPlane, vault: TestVault): Promise<string> {
+  const kube = (JSON.parse(await plane.getRaw('/version')) as { gitVersion?: string }).gitVersion ?? '?';
+  const etcd = ((await (await fetch(`${plane.etcdEndpoint}/version`)).json()) as { etcdserver?: string }).etcdserver ?? '?';
+  const vaultVersion = (await vault.request('GET', 'sys/health', undefined, '')).body?.['version'] ?? '?';
+  return `kube-apiserver ${kube}, etcd ${etcd}, Vault ${String(vaultVersion)} (dev mode, in memory, audit device on)`;
+}

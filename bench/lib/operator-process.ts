@@ -1,0 +1,136 @@
+// The operator as users run it: `node dist/main.js` in a separate process (built from src/ into a
+// temp dir, so the figures include no TypeScript loader), talking to the API server with its own
+// ServiceAccount. Its RSS is read from /proc, its progress from its /metrics.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
+import { OPERATOR_NAMESPACE } from './environment.ts';
+import { memoryOf, cpuSecondsOf } from './procstat.ts';
+import { parseMetrics, sumOf, type Sample } from './prom.ts';
+
+export interface BuiltOperator {
+  mainJs: string;
+  dir: string;
+  remove(): void;
+}
+
+/** Compiles src/ with tsconfig.build.json into a temp dir (as `npm run build` does into dist/). */
+export function buildOperator(): BuiltOperator {
+  const dir = makeTempDir('bench-operator');
+  const outDir = join(dir, 'dist');
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', outDir], {
+    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // dist/ is ESM and finds its dependencies through the project's node_modules.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  const mainJs = join(outDir, 'main.js');
+  if (!existsSync(mainJs)) throw new Error(`the build made no ${mainJs}`);
+  return { mainJs, dir, remove: () => removeTempDir(dir) };
+}
+
+export interface OperatorOptions {
+  kubeconfigPath: string;
+  watchNamespace: string;
+  resyncPeriod: string;
+  workers: number;
+  /** Directory for a V8 CPU profile written when the process exits (node --cpu-prof). */
+  cpuProfileDir?: string;
+  logFile: string;
+}
+
+export interface MemoryDetail {
+  rssBytes: number;
+  peakBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  openFds: number;
+}
+
+export class OperatorProcess {
+  private constructor(
+    private readonly process: ManagedProcess,
+    private readonly port: number,
+    readonly startedAt: number,
+  ) {}
+
+  static async start(built: BuiltOperator, options: OperatorOptions): Promise<OperatorProcess> {
+    const port = await freePort();
+    const nodeFlags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+    const args = [
+      ...nodeFlags, built.mainJs,
+      `--kubeconfig=${options.kubeconfigPath}`,
+      `--watch-namespaces=${options.watchNamespace}`,
+      `--resync-period=${options.resyncPeriod}`,
+      `--workers=${options.workers}`,
+      `--http-address=127.0.0.1:${port}`,
+      `--leader-election-namespace=${OPERATOR_NAMESPACE}`,
+      '--log-level=warn',
+    ];
+    const child = new ManagedProcess('kmsstack-operator', process.execPath, args, options.logFile);
+    const startedAt = performance.now();
+    child.start();
+    return new OperatorProcess(child, port, startedAt);
+  }
+
+  get pid(): number {
+    const pid = this.process.pid;
+    if (pid === undefined) throw new Error('the operator process is not running');
+    return pid;
+  }
+
+  async waitReady(timeoutMs = 60_000): Promise<number> {
+    await waitFor('the operator /readyz', async () => ((await this.get('/readyz')).status === 200 ? true : undefined), timeoutMs, 50);
+    return performance.now() - this.startedAt;
+  }
+
+  async metrics(): Promise<Sample[]> {
+    const res = await this.get('/metrics');
+    if (res.status !== 200) throw new Error(`operator /metrics answered ${res.status}`);
+    return parseMetrics(res.text);
+  }
+
+  /** Reconciles finished (any result) and keys waiting, from /metrics. */
+  async progress(): Promise<{ reconciles: number; depth: number; leader: boolean }> {
+    const samples = await this.metrics();
+    return {
+      reconciles: sumOf(samples, 'kmsstack_reconcile_total'),
+      depth: sumOf(samples, 'kmsstack_workqueue_depth'),
+      leader: sumOf(samples, 'kmsstack_leader') > 0,
+    };
+  }
+
+  memory(): { rssBytes: number; peakBytes: number } {
+    return memoryOf(this.pid);
+  }
+
+  /** RSS from /proc, with the JS heap, external memory and open descriptors from its process metrics. */
+  async memoryDetail(): Promise<MemoryDetail> {
+    const samples = await this.metrics();
+    return {
+      ...this.memory(),
+      heapUsedBytes: sumOf(samples, 'kmsstack_process_nodejs_heap_size_used_bytes'),
+      externalBytes: sumOf(samples, 'kmsstack_process_nodejs_external_memory_bytes'),
+      openFds: sumOf(samples, 'kmsstack_process_open_fds'),
+    };
+  }
+
+  cpuSeconds(): number {
+    return cpuSecondsOf(this.pid);
+  }
+
+  /** SIGTERM and wait for the graceful exit (which also writes the CPU profile, if asked for). */
+  async stop(): Promise<void> {
+    await this.process.stop(40_000);
+  }
+
+  private async get(path: string): Promise<{ status: number; text: string }> {
+    const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(5000) });
+    return { status: res.status, text: await res.text() };
+  }
+}
+
+export function cpuProfiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)) : [];
+}

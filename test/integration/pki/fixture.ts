@@ -84,6 +84,24 @@ export async function secretContents(stack: Stack, name: string): Promise<Secret
   return decodeSecretData(secret.data ?? {}) ?? {};
 }
 
+/**
+ * Deletes a certificate Secret and waits until the operator has issued it anew (another tls.crt). A
+ * reconcile that read the Secret just before the delete puts back what it read, which is a correct
+ * repair but not a new certificate: the Secret is then deleted again.
+ */
+export async function deleteUntilReissued(stack: Stack, name: string): Promise<SecretObject> {
+  const original = await getSecret(stack, name);
+  if (!original) throw new Error(`Secret ${name} does not exist`);
+  await stack.kube.delete(resources.Secret, stack.namespace, name, original.metadata.uid);
+  return waitFor(`${name} to be issued anew`, async () => {
+    const now = await getSecret(stack, name);
+    if (!now) return undefined;
+    if (now.data?.['tls.crt'] !== original.data?.['tls.crt']) return now;
+    await stack.kube.delete(resources.Secret, stack.namespace, name, now.metadata.uid);
+    return undefined;
+  }, 60_000, 500);
+}
+
 export interface Condition {
   type: string;
   status: string;

@@ -9,6 +9,7 @@ import { resources } from '../../../src/runtime/kube/resources.ts';
 import {
   certificatesAnnotation,
   completeKesRollout,
+  deleteUntilReissued,
   kesDeployment,
   kesSecretChecksum,
   opensslVerifies,
@@ -85,11 +86,8 @@ describe('renewal and CA rotation', { timeout: 600_000 }, () => {
     await completeKesRollout(stack, 'rot');
 
     // 1. A new CA; every bundle trusts the new and the old CA; the leaves stay (pods do not trust the new CA yet).
-    await stack.kube.delete(resources.Secret, NS, names.ca);
-    const newCA = await waitFor('a new CA', async () => {
-      const ca = await secretContents(stack, names.ca).catch(() => undefined);
-      return ca && ca['tls.crt'] !== oldCA['tls.crt'] ? ca : undefined;
-    }, 30_000, 200);
+    await deleteUntilReissued(stack, names.ca);
+    const newCA = await secretContents(stack, names.ca);
     const [newFingerprint] = fingerprints(newCA['tls.crt']);
     const renewing = await waitForCondition(stack, 'rot', { status: 'True', reason: 'Renewing' });
     await reconcileNow(stack, 'rot');

@@ -1,6 +1,11 @@
 // An informer (list + watch + cache) for one resource type, built on @kubernetes/client-node's
 // ListWatch. ListWatch relists on 410 Gone and reconnects after a clean close, but after a watch
 // error it stops for good; this wrapper restarts it with exponential backoff and counts restarts.
+// ListWatch reconnects from inside the previous watch's done callback and awaits Watch.watch()
+// there, where nobody awaits ListWatch in turn: if watch() rejects (it does when the credentials
+// cannot be obtained: a failing exec plugin, an unreadable token file), the rejection is unhandled
+// and Node ends the process. ReportingWatch turns that rejection into the done(err) callback, so it
+// takes the ordinary error path: logged, counted, restarted with backoff.
 import { ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { KeyedBackoff } from './backoff.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -10,6 +15,21 @@ import type { Logger } from './logger.ts';
 import { watchRestarts } from './metrics.ts';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
+
+type WatchArgs = Parameters<Watch['watch']>;
+
+/** A Watch whose failures all arrive through `done`, never as a rejected promise. */
+export class ReportingWatch extends Watch {
+  override async watch(path: WatchArgs[0], queryParams: WatchArgs[1], callback: WatchArgs[2], done: WatchArgs[3]): Promise<AbortController> {
+    try {
+      return await super.watch(path, queryParams, callback, done);
+    } catch (err) {
+      // Watch.watch calls done itself for every failure after the request was built, so this is the only call.
+      done(err);
+      return new AbortController();
+    }
+  }
+}
 
 export interface InformerOptions {
   client: KubeClient;
@@ -45,7 +65,7 @@ export class Informer {
     this.backoff = new KeyedBackoff(options.restartBackoff ?? { baseMs: 500, maxMs: 15_000 });
     const { client, type, namespace, labelSelector } = options;
     const list = async () => (await client.list(type, namespace, labelSelector === undefined ? {} : { labelSelector })) as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
-    this.listWatch = new ListWatch<KubernetesObject>(resourcePath(type, namespace), new Watch(client.kubeConfig), list, false, labelSelector);
+    this.listWatch = new ListWatch<KubernetesObject>(resourcePath(type, namespace), new ReportingWatch(client.kubeConfig), list, false, labelSelector);
     this.listWatch.on('error', (err: unknown) => this.onError(err));
   }
 

@@ -36,6 +36,12 @@ export class Manager {
   private readonly http: HttpEndpoints;
   private readonly leaderLoop = new AbortController();
   private resyncTimer: NodeJS.Timeout | undefined;
+  /**
+   * The runtime's timers are unref'd, and a watch waiting to restart holds no socket: without this
+   * handle the process would end with exit code 0 whenever nothing else is open (e.g. every watch
+   * backing off while the API server is unreachable and the HTTP server is disabled).
+   */
+  private keepAlive: NodeJS.Timeout | undefined;
   private leaderTask: Promise<void> | undefined;
   private lostListeners: Array<() => void> = [];
   private stopping: Promise<boolean> | undefined;
@@ -84,6 +90,7 @@ export class Manager {
   async start(): Promise<void> {
     const { config, logger } = this.options;
     this.state = 'starting';
+    this.keepAlive ??= setInterval(() => undefined, 2 ** 31 - 1);
     if (config.httpBindAddress) this.httpPort = await this.http.listen(config.httpBindAddress.host, config.httpBindAddress.port);
     await this.cache.start();
     if (this.stopping) return;
@@ -117,6 +124,7 @@ export class Manager {
     const { logger, config } = this.options;
     this.state = 'stopped';
     clearInterval(this.resyncTimer);
+    clearInterval(this.keepAlive); // what is still open (requests, the grace timer) keeps us alive until done
     this.leaderLoop.abort();
     const clean = await this.controller.stop(graceful ? config.shutdownTimeoutMs : 0);
     await this.leaderTask;

@@ -5,6 +5,9 @@ import { KeyedBackoff, type BackoffOptions } from './backoff.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { workqueueAdds, workqueueDepth, workqueueRetries, workqueueWait } from './metrics.ts';
 
+/** The longest delay a Node timer can take (about 24.8 days). */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+
 export interface WorkQueueOptions {
   name: string;
   backoff: BackoffOptions;
@@ -47,9 +50,11 @@ export class WorkQueue {
   }
 
   /** Queues `key` after `ms`; of several pending delayed adds of a key the earliest wins. */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: string, requestedMs: number): void {
     if (this.shuttingDown) return;
-    if (ms <= 0) return this.add(key);
+    if (requestedMs <= 0) return this.add(key);
+    // Node fires a timer longer than 2^31-1 ms after 1 ms; the periodic resync covers longer waits.
+    const ms = Math.min(requestedMs, MAX_DELAY_MS);
     const due = this.clock.now() + ms;
     const pending = this.delayed.get(key);
     if (pending && pending.due <= due) return;

@@ -20,6 +20,7 @@ local terminalReasons = {
   KVMountMissing = true,       -- VaultConfigured: no KV mount and spec.vault.kv.create is false
   AppRoleMountConflict = true, -- VaultConfigured: another auth method is mounted at the AppRole path
   UnsafeChangeRefused = true,  -- MinIOAvailable: a spec change that would lose or strand data
+  MinIOTLSNotSupported = true, -- CertificatesReady: spec.minio.tls.enabled, which this version cannot issue yet
 }
 
 -- Data-path order: the first condition in this order that is not True is what the stack waits for.

@@ -34,9 +34,15 @@ const tlsSchema: JSONSchema = obj(
         { rule: 'duration(self.renewBefore) < duration(self.validity)', message: 'renewBefore must be shorter than validity', fieldPath: '.renewBefore' },
         (self) => durationMs(self.renewBefore) < durationMs(self.validity),
       ),
+      // Shorter lifetimes would make the operator re-issue (and roll KES and MinIO) faster than a
+      // rollout completes; the PKI step relies on these floors.
       celRule<TLSSelf>(
-        { rule: "duration(self.renewBefore) > duration('0s')", message: 'renewBefore must be greater than 0', fieldPath: '.renewBefore' },
-        (self) => durationMs(self.renewBefore) > 0,
+        { rule: "duration(self.renewBefore) >= duration('1m')", message: 'renewBefore must be at least 1m', fieldPath: '.renewBefore' },
+        (self) => durationMs(self.renewBefore) >= 60_000,
+      ),
+      celRule<TLSSelf>(
+        { rule: "duration(self.validity) >= duration('1h')", message: 'validity must be at least 1h', fieldPath: '.validity' },
+        (self) => durationMs(self.validity) >= 3_600_000,
       ),
     ],
   },

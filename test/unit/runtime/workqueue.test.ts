@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue } from '../../../src/runtime/workqueue.ts';
+import { MAX_DELAY_MS, WorkQueue } from '../../../src/runtime/workqueue.ts';
 import { KeyedBackoff } from '../../../src/runtime/backoff.ts';
 import { FakeClock } from './fake-clock.ts';
 
@@ -63,6 +63,15 @@ describe('WorkQueue', () => {
     assert.equal(clock.pendingTimers, 1);
     clock.advance(300);
     assert.equal(queue.length, 1);
+  });
+
+  it('clamps a delay longer than a Node timer can take, instead of firing it at once', () => {
+    const { clock, queue } = newQueue();
+    queue.addAfter('ns/a', 40 * 24 * 3600 * 1000);
+    clock.advance(1);
+    assert.equal(queue.length, 0, 'an overlong delay must not fire after 1 ms');
+    clock.advance(MAX_DELAY_MS - 1);
+    assert.equal(queue.length, 1, 'it fires at the longest delay a timer can take');
   });
 
   it('backs off exponentially per key up to the cap, and forget() resets it', () => {

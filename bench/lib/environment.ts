@@ -49,7 +49,13 @@ export async function startEnvironment(): Promise<BenchEnvironment> {
   const auditLogPath = join(dir, 'kube-audit.log');
   writeFileSync(policyPath, WRITE_AUDIT_POLICY);
   const [plane, vault] = await Promise.all([
-    startControlPlane({ apiServerFlags: [`--audit-policy-file=${policyPath}`, `--audit-log-path=${auditLogPath}`, '--audit-log-maxsize=0'] }),
+    startControlPlane({
+      apiServerFlags: [
+        `--audit-policy-file=${policyPath}`, `--audit-log-path=${auditLogPath}`, '--audit-log-maxsize=0',
+        // Every KMSDeployment gets a KES Service with a cluster IP, the floor's too: the test env's /24 holds ~250.
+        '--service-cluster-ip-range=10.0.0.0/16',
+      ],
+    }),
     startVault(),
   ]);
   const stop = async () => {

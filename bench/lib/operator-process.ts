@@ -6,7 +6,7 @@ import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
 import { OPERATOR_NAMESPACE } from './environment.ts';
-import { memoryOf, cpuSecondsOf } from './procstat.ts';
+import { memoryOf, cpuSecondsOf, openDescriptorsOf } from './procstat.ts';
 import { parseMetrics, sumOf, type Sample } from './prom.ts';
 
 export interface BuiltOperator {
@@ -105,14 +105,14 @@ export class OperatorProcess {
     return memoryOf(this.pid);
   }
 
-  /** RSS from /proc, with the JS heap, external memory and open descriptors from its process metrics. */
+  /** RSS and open descriptors from /proc, the JS heap and external memory from its process metrics. */
   async memoryDetail(): Promise<MemoryDetail> {
     const samples = await this.metrics();
     return {
       ...this.memory(),
       heapUsedBytes: sumOf(samples, 'kmsstack_process_nodejs_heap_size_used_bytes'),
       externalBytes: sumOf(samples, 'kmsstack_process_nodejs_external_memory_bytes'),
-      openFds: sumOf(samples, 'kmsstack_process_open_fds'),
+      openFds: openDescriptorsOf(this.pid),
     };
   }
 

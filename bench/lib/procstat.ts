@@ -35,6 +35,11 @@ export function memoryOf(pid: number): { rssBytes: number; peakBytes: number } {
   return parseMemory(readFileSync(`/proc/${pid}/status`, 'utf8'));
 }
 
+/** Open file descriptors (sockets included) of a process. */
+export function openDescriptorsOf(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
 export function cpuSecondsOf(pid: number): number {
   return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpuTicks / clockTicks();
 }

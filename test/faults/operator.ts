@@ -88,6 +88,18 @@ export class OperatorProcess {
     return lines;
   }
 
+  /** Keys whose reconcile started and has not finished, per the log (needs log level debug). */
+  inFlightReconciles(): string[] {
+    const open = new Map<string, string>();
+    for (const line of this.logLines()) {
+      const id = line.reconcileId as string | undefined;
+      if (!id) continue;
+      if (line.msg === 'reconcile started') open.set(id, String(line.key));
+      else if (typeof line.msg === 'string' && /^reconcile (done|failed)/.test(line.msg)) open.delete(id);
+    }
+    return [...open.values()];
+  }
+
   /** Throws (with the end of the log) if the process ended without being told to: a crash. */
   assertAlive(context = ''): void {
     if (!this.expectedExit && !this.process.running) {

@@ -8,7 +8,7 @@
 // output, in Events, in status or conditions, or in annotations/labels of Secrets it writes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../src/vault/names.ts';
@@ -16,10 +16,10 @@ import { waitFor } from '../../env/process.ts';
 import { conditionOf, secretIdAccessors } from '../../faults/checks.ts';
 import { OperatorProcess } from '../../faults/operator.ts';
 import { getDeployment, prepareNamespace, staticKeyDeployment, startStack, TOKEN_SECRET, vaultDeployment, type Stack } from '../../faults/stack.ts';
-import { putSecret, TEST_OPERATOR_POLICY } from '../vault/fixture.ts';
+import { putSecret } from '../vault/fixture.ts';
+import { enableOperatorKubernetesAuth, KUBERNETES_AUTH_ROLE, OPERATOR_WITH_TOKEN_PATH } from './kubernetes-auth.ts';
 
 const NS = 'hygiene';
-const OPERATOR_NS = 'kmsstack-system';
 
 /** Fields of Vault's raw audit records that carry credentials (accessors and role-ids do not). */
 const SECRET_AUDIT_FIELDS = new Set(['client_token', 'secret_id', 'jwt', 'token']);
@@ -57,18 +57,9 @@ describe('no secret in logs, Events, status, errors, or Secret metadata', { time
     stack = await startStack();
     await stack.vault.request('PUT', 'sys/audit/raw', { type: 'file', options: { file_path: rawAudit(), log_raw: 'true' } });
     await prepareNamespace(stack, NS); // the operator token (operator policy) in Secret vault-operator-token
-    // Kubernetes auth for the operator's ServiceAccount, reviewed by a token reviewer.
-    const reviewer = await stack.cp.mintServiceAccountToken('vault', 'token-reviewer', { expirationSeconds: 7200 });
-    await stack.cp.kubectl(['create', 'clusterrolebinding', 'vault-token-reviewer', '--clusterrole=system:auth-delegator', '--serviceaccount=vault:token-reviewer']);
-    await stack.vault.writePolicy('kmsstack-operator', TEST_OPERATOR_POLICY);
-    await stack.vault.enableKubernetesAuth({
-      kubernetesHost: stack.cp.server, kubernetesCA: stack.cp.caPem, tokenReviewerJWT: reviewer, role: 'kmsstack',
-      boundServiceAccountNames: ['kmsstack-operator'], boundServiceAccountNamespaces: [OPERATOR_NS], policies: ['kmsstack-operator'], tokenTTL: '10m',
-    });
-    const jwt = await stack.cp.mintServiceAccountToken(OPERATOR_NS, 'kmsstack-operator');
-    writeFileSync(join(stack.dir, 'sa-token'), jwt, { mode: 0o600 });
-    inputs.set(jwt, 'the operator ServiceAccount JWT');
-    inputs.set(reviewer, 'the token reviewer JWT');
+    const k8sAuth = await enableOperatorKubernetesAuth(stack);
+    inputs.set(k8sAuth.jwt, 'the operator ServiceAccount JWT');
+    inputs.set(k8sAuth.reviewerJwt, 'the token reviewer JWT');
     // A token Vault refuses, and a valid token without the operator policy (AuthFailed, PermissionDenied).
     const refused = `hvs.${'CAESIJ'}${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')}`;
     const weak = (await stack.vault.request('POST', 'auth/token/create', { policies: ['default'], ttl: '1h' })).body?.['auth'] as { client_token: string };
@@ -86,13 +77,13 @@ describe('no secret in logs, Events, status, errors, or Secret metadata', { time
       return obj;
     };
     await stack.kube.create(withAuth('by-token', { token: { secretRef: { name: TOKEN_SECRET } } }, { secretIDTTL: '60s', secretIDRenewBefore: '52s' }));
-    await stack.kube.create(withAuth('by-k8s', { kubernetes: { role: 'kmsstack' } }));
+    await stack.kube.create(withAuth('by-k8s', { kubernetes: { role: KUBERNETES_AUTH_ROLE } }));
     await stack.kube.create(withAuth('refused', { token: { secretRef: { name: 'refused-token' } } }));
     await stack.kube.create(withAuth('weak', { token: { secretRef: { name: 'weak-token' } } }));
     await stack.kube.create(staticKeyDeployment(NS, 'static'));
     operator = stack.startOperator({
-      leaseNamespace: NS, leaseName: 'hygiene', logLevel: 'debug', script: 'test/integration/security/fixtures/operator-with-token-path.ts',
-      env: { KMSSTACK_TEST_SA_TOKEN_PATH: join(stack.dir, 'sa-token') },
+      leaseNamespace: NS, leaseName: 'hygiene', logLevel: 'debug', script: OPERATOR_WITH_TOKEN_PATH,
+      env: { KMSSTACK_TEST_SA_TOKEN_PATH: k8sAuth.tokenPath },
     });
   });
 

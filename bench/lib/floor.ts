@@ -7,9 +7,8 @@
 // Mounts are not enabled again (the operator's run did that; they are 2 writes in total).
 import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
 import type { KubeClient } from '../../src/runtime/kube/client.ts';
-import { VaultClient } from '../../src/vault/client.ts';
-import * as vaultOps from '../../src/vault/operations.ts';
 import type { TestVault } from '../../test/env/vault.ts';
+import type { FloorTransport } from './floor-transport.ts';
 
 /** Kinds the operator creates as children of a KMSDeployment, in the order a reconcile applies them. */
 const CHILD_TYPES = [resources.Secret, resources.ConfigMap, resources.Deployment, resources.Service, resources.StatefulSet];
@@ -123,36 +122,31 @@ export function atGeneration(status: Record<string, unknown>, generation: number
   return { ...status, observedGeneration: generation, conditions: conditions.map((c) => ({ ...c, observedGeneration: generation })) };
 }
 
-export interface FloorOptions {
-  kube: KubeClient;
-  vaultAddress: string;
-  vaultToken: string;
-  fromNamespace: string;
-  toNamespace: string;
-}
+const rolePath = (role: string) => `auth/${APPROLE_MOUNT}/role/${role}`;
 
 export class Floor {
-  private readonly vault: VaultClient;
   private eventSerial = 0;
 
-  constructor(private readonly options: FloorOptions) {
-    this.vault = new VaultClient({ address: options.vaultAddress, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
-  }
+  constructor(
+    private readonly transport: FloorTransport,
+    private readonly fromNamespace: string,
+    private readonly toNamespace: string,
+  ) {}
 
   /** The operator's writes for `created` (a KMSDeployment the benchmark just created), in data-path order. */
   async write(created: KubeObject, source: Template): Promise<void> {
-    const { kube, vaultToken: token, fromNamespace, toNamespace } = this.options;
-    const template = moveNamespace(source, fromNamespace, toNamespace);
+    const { transport } = this;
+    const template = moveNamespace(source, this.fromNamespace, this.toNamespace);
     const { name, namespace } = created.metadata as { name: string; namespace: string };
     const kind = { apiVersion: created.apiVersion, kind: created.kind };
-    await kube.apply({ ...kind, metadata: { name, namespace, uid: created.metadata.uid, finalizers: template.finalizers } });
-    await vaultOps.writePolicy(this.vault, token, template.policy.name, template.policy.text);
-    await vaultOps.writeRole(this.vault, token, APPROLE_MOUNT, template.role.name, template.role.fields);
-    await vaultOps.readRoleId(this.vault, token, APPROLE_MOUNT, template.role.name);
-    await vaultOps.generateSecretId(this.vault, token, APPROLE_MOUNT, template.role.name, { kmsstack_deployment: `${namespace}/${name}` });
-    for (const child of template.children) await kube.apply(asWritten(child, created));
-    for (const event of template.events) await kube.create(this.eventFor(event, created));
-    await kube.apply({ ...kind, metadata: { name, namespace }, status: atGeneration(template.status, created.metadata.generation ?? 1) }, { subresource: 'status' });
+    await transport.apply({ ...kind, metadata: { name, namespace, uid: created.metadata.uid, finalizers: template.finalizers } });
+    await transport.vault('PUT', `sys/policies/acl/${template.policy.name}`, { policy: template.policy.text });
+    await transport.vault('POST', rolePath(template.role.name), template.role.fields);
+    await transport.vault('GET', `${rolePath(template.role.name)}/role-id`);
+    await transport.vault('POST', `${rolePath(template.role.name)}/secret-id`, { metadata: JSON.stringify({ kmsstack_deployment: `${namespace}/${name}` }) });
+    for (const child of template.children) await transport.apply(asWritten(child, created));
+    for (const event of template.events) await transport.create(this.eventFor(event, created));
+    await transport.apply({ ...kind, metadata: { name, namespace }, status: atGeneration(template.status, created.metadata.generation ?? 1) }, 'status');
   }
 
   private eventFor(event: KubeObject, regarding: KubeObject): KubeObject {

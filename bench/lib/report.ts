@@ -24,7 +24,7 @@ function perObject(total: number, n: number): string {
 }
 
 function cpuLine(cpu: Record<string, { utilisation: number }>): string {
-  const order = ['operator', 'kube-apiserver', 'etcd', 'vault'];
+  const order = ['operator', 'kube-apiserver', 'etcd', 'vault', 'bench'];
   return order.filter((k) => cpu[k]).map((k) => `${k === 'kube-apiserver' ? 'apiserver' : k} ${(cpu[k] as { utilisation: number }).utilisation.toFixed(2)}`).join(', ');
 }
 
@@ -33,14 +33,17 @@ type Row = [label: string, cell: (r: RoundResult) => string, target: string];
 const ROWS: Row[] = [
   ['convergence, operator: all N', (r) => seconds(r.operator.totalMs), ''],
   ['convergence, operator: per object p50 / p95', (r) => `${seconds(r.operator.latency.p50Ms)} / ${seconds(r.operator.latency.p95Ms)}`, ''],
-  ['floor (same writes, plain script): all N', (r) => seconds(r.floor.totalMs), ''],
+  ['floor (same writes, plain keep-alive script): all N', (r) => seconds(r.floor.totalMs), ''],
   ['floor: per object p50 / p95', (r) => `${seconds(r.floor.latency.p50Ms)} / ${seconds(r.floor.latency.p95Ms)}`, ''],
   ['**operator / floor**', (r) => `**${ratio(r.operator.totalMs, r.floor.totalMs)}**`, '≤ 1.5 at N = 500'],
+  ["same writes through the operator's clients: all N", (r) => seconds(r.floorOperatorClients.totalMs), ''],
+  ["operator / same writes through the operator's clients", (r) => ratio(r.operator.totalMs, r.floorOperatorClients.totalMs), ''],
   ['writes per object to converge, operator: Kubernetes / Vault', (r) => `${perObject(r.operator.writes.kube, r.n)} / ${perObject(r.operator.writes.vault, r.n)}`, ''],
   ['writes per object, floor: Kubernetes / Vault', (r) => `${perObject(r.floor.writes.kube, r.n)} / ${perObject(r.floor.writes.vault, r.n)}`, ''],
   ['reconciles to converge (per object)', (r) => `${r.operator.reconciles} (${perObject(r.operator.reconciles, r.n)})`, ''],
   ['CPU while converging, CPU-seconds per second', (r) => cpuLine(r.operator.cpu), ''],
   ['CPU of the floor, CPU-seconds per second', (r) => cpuLine(r.floor.cpu), ''],
+  ["CPU, same writes through the operator's clients", (r) => cpuLine(r.floorOperatorClients.cpu), ''],
   ['steady state, 3 resync periods: reconciles', (r) => `${r.steady.reconciles} in ${seconds(r.steady.windowMs)}`, ''],
   ['**steady state: writes Kubernetes / Vault**', (r) => `**${r.steady.writes.kube} / ${r.steady.writes.vault}**`, '0 / 0'],
   ['steady state: Lease renewals (leader election)', (r) => String(r.steady.writes.lease), 'one per retry period'],

@@ -8,6 +8,7 @@ import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts'
 import { createLogger } from '../../src/runtime/logger.ts';
 import { startEnvironment, type BenchEnvironment } from './environment.ts';
 import { captureTemplates, Floor, type Template } from './floor.ts';
+import { keepAliveTransport, operatorClientsTransport, type FloorTransport } from './floor-transport.ts';
 import { OperatorProcess, type BuiltOperator, type MemoryDetail } from './operator-process.ts';
 import { CpuMeter } from './procstat.ts';
 import { sumOf } from './prom.ts';
@@ -17,6 +18,7 @@ import { countWrites, settle, type WriteCount } from './writes.ts';
 
 export const OPERATOR_NS = 'bench-operator';
 export const FLOOR_NS = 'bench-floor';
+export const FLOOR_CLIENTS_NS = 'bench-floor-clients';
 
 export interface RoundOptions {
   n: number;
@@ -43,7 +45,10 @@ export interface RoundResult {
   versions: string;
   idle: MemoryDetail;
   operator: Convergence & { settledAfterMs: number; reconciles: number };
+  /** The floor: a plain keep-alive script. */
   floor: Convergence;
+  /** The same writes through the operator's own Kubernetes and Vault clients. */
+  floorOperatorClients: Convergence;
   steady: { windowMs: number; reconciles: number; writes: WriteCount };
   throughput: { changes: number; windowMs: number; reconciles: number; reconcilesPerSecond: number; latency: LatencySummary; cpu: CpuUse };
   restart: { readyMs: number; caughtUpMs: number; reconciles: number; depthWhenCaughtUp: number; writes: WriteCount };
@@ -73,13 +78,15 @@ class Round {
     private readonly o: RoundOptions,
   ) {
     this.names = Array.from({ length: o.n }, (_, i) => objectName(i));
-    this.cpu = new CpuMeter(() => new Map([...env.serverPids(), ...(this.operatorPid ? [['operator', this.operatorPid] as [string, number]] : [])]));
+    // The benchmark's own process runs the watches and the floor script.
+    this.cpu = new CpuMeter(() => new Map([...env.serverPids(), ['bench', process.pid], ...(this.operatorPid ? [['operator', this.operatorPid] as [string, number]] : [])]));
   }
 
   async run(): Promise<RoundResult> {
     const { env, o } = this;
     await env.prepareNamespace(OPERATOR_NS);
     await env.prepareNamespace(FLOOR_NS);
+    await env.prepareNamespace(FLOOR_CLIENTS_NS);
     const watch = new ConvergenceWatch(env.admin, OPERATOR_NS, silent);
     await watch.start();
     try {
@@ -111,9 +118,10 @@ class Round {
       await operator.stop();
       this.operatorPid = 0;
 
-      const floor = await this.floor(templates);
+      const floor = await this.floor(templates, FLOOR_NS, keepAliveTransport(env.operatorClient.kubeConfig, env.vault.address, env.operatorVaultToken, o.workers));
+      const floorOperatorClients = await this.floor(templates, FLOOR_CLIENTS_NS, operatorClientsTransport(env.operatorClient, env.vault.address, env.operatorVaultToken));
       return {
-        n: o.n, versions: env.versions, idle, operator: converged, floor, steady, throughput, restart,
+        n: o.n, versions: env.versions, idle, operator: converged, floor, floorOperatorClients, steady, throughput, restart,
         memory: { converged: memoryAfter, restarted },
         ...(o.cpuProfile ? { cpuProfileDir: join(o.workDir, `cpu-n${o.n}`) } : {}),
       };
@@ -218,13 +226,13 @@ class Round {
     }
   }
 
-  private async floor(templates: Map<string, Template>): Promise<Convergence> {
+  private async floor(templates: Map<string, Template>, namespace: string, transport: FloorTransport): Promise<Convergence> {
     const { env, o } = this;
-    const watch = new ConvergenceWatch(env.admin, FLOOR_NS, silent);
+    const watch = new ConvergenceWatch(env.admin, namespace, silent);
     await watch.start();
     try {
-      const floor = new Floor({ kube: env.operatorClient, vaultAddress: env.vault.address, vaultToken: env.operatorVaultToken, fromNamespace: OPERATOR_NS, toNamespace: FLOOR_NS });
-      const writes = countWrites(env, FLOOR_NS);
+      const floor = new Floor(transport, OPERATOR_NS, namespace);
+      const writes = countWrites(env, namespace);
       const cpu = this.cpu.start();
       // Created objects wait in a plain in-memory queue for o.workers writers, as keys wait for the operator's workers.
       const queue: KubeObject[] = [];
@@ -242,7 +250,7 @@ class Round {
           await new Promise<void>((resolve) => waiting.push(resolve));
         }
       });
-      const started = await this.create(FLOOR_NS, watch, (created) => {
+      const started = await this.create(namespace, watch, (created) => {
         queue.push(created);
         wakeAll();
       });
@@ -251,9 +259,10 @@ class Round {
       await Promise.all(writers);
       const { latenciesMs, lastAt } = await watch.waitAll(this.names, convergenceTimeoutMs(o.n));
       const result = { totalMs: lastAt - started, latency: summarize(latenciesMs), writes: writes(), cpu: cpu() };
-      o.log(`  floor made the same writes for ${o.n} in ${(result.totalMs / 1000).toFixed(2)} s (p50 ${(result.latency.p50Ms / 1000).toFixed(2)} s); writes ${result.writes.kube} Kubernetes, ${result.writes.vault} Vault`);
+      o.log(`  floor (${transport.name}) made the same writes for ${o.n} in ${(result.totalMs / 1000).toFixed(2)} s (p50 ${(result.latency.p50Ms / 1000).toFixed(2)} s); writes ${result.writes.kube} Kubernetes, ${result.writes.vault} Vault`);
       return result;
     } finally {
+      transport.close();
       await watch.stop();
     }
   }

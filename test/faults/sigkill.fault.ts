@@ -6,8 +6,9 @@
 // instead. The plan comes from the run's seed.
 // Invariants, after every restart: it converges; no duplicated objects (Kubernetes children exactly
 // the expected ones, Vault policies and roles exactly those of the live deployments); never more
-// than two live secret-ids per deployment (polled all along); the marker "key" written under each
-// deployment's prefix, as KES would, is never lost, also across deletion and re-creation.
+// than two live secret-ids per deployment (polled all along; t0 rotates 20 s after each issue and,
+// as KES never rolls here, keeps two); the marker "key" written under each deployment's prefix, as
+// KES would, is never lost, also across deletion and re-creation.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +26,9 @@ import { collectGarbage, patchSpec, prepareNamespace, startStack, vaultDeploymen
 const NS = 'crash';
 const POOL = ['t0', 't1', 't2'];
 const CONVERGE_TIMEOUT_MS = 60_000;
+/** t0 rotates its secret-id 20 s after each issue; KES never rolls here, so it keeps two live. */
+const ROTATING = 't0';
+const ROTATION = { secretIDTTL: '150s', secretIDRenewBefore: '130s' };
 
 const actions = ['create', 'delete', 'update', 'drop-approle-secret', 'drop-ca', 'startup'] as const;
 type Action = (typeof actions)[number];
@@ -60,7 +64,7 @@ describe('fault: operator SIGKILLed during reconciles', { timeout: 900_000 }, ()
     stack = await startStack();
     await prepareNamespace(stack, NS);
     for (const name of POOL.slice(0, 2)) {
-      await stack.kube.create(vaultDeployment(stack, NS, name));
+      await stack.kube.create(vaultDeployment(stack, NS, name, name === ROTATING ? ROTATION : {}));
       live.set(name, { namespace: NS, name });
     }
     watcher = new SecretIdWatcher(stack, () => POOL.map((name) => ({ namespace: NS, name })));
@@ -123,7 +127,7 @@ describe('fault: operator SIGKILLed during reconciles', { timeout: 900_000 }, ()
     if (live.has(name) && action === 'create') action = 'update';
     switch (action) {
       case 'create':
-        await stack.kube.create(vaultDeployment(stack, NS, name, { tokenTTL: trial.tokenTTL, kesReplicas: trial.replicas }));
+        await stack.kube.create(vaultDeployment(stack, NS, name, { tokenTTL: trial.tokenTTL, kesReplicas: trial.replicas, ...(name === ROTATING ? ROTATION : {}) }));
         live.set(name, { namespace: NS, name });
         deleted.delete(name);
         break;
@@ -147,7 +151,7 @@ describe('fault: operator SIGKILLed during reconciles', { timeout: 900_000 }, ()
     return `${action} ${name}`;
   }
 
-  const reconcileStarts = () => operator?.logLines().filter((l) => l.msg === 'reconcile started').length ?? 0;
+  const reconcileStarts = () => (operator?.output().split('"msg":"reconcile started"').length ?? 1) - 1;
 
   it(`converges after each of ${trials} kills, with no duplicate, at most two secret-ids, no key lost`, async () => {
     console.log(`sigkill plan (seed ${faultSeed()}): ${plan.map((t) => `${t.action}:${POOL[t.target]}@${t.anchor}+${t.killAfterMs}ms`).join(' ')}`);
@@ -168,7 +172,7 @@ describe('fault: operator SIGKILLed during reconciles', { timeout: 900_000 }, ()
       const startedBefore = reconcileStarts();
       const what = await disturb(trial);
       if (trial.anchor === 'reconcile-start') {
-        await waitFor('a reconcile to start', async () => (reconcileStarts() > startedBefore ? true : undefined), 5_000, 5).catch(() => undefined);
+        await waitFor('a reconcile to start', async () => (reconcileStarts() > startedBefore ? true : undefined), 5_000, 10).catch(() => undefined);
       }
       await sleep(trial.killAfterMs);
       operator?.assertAlive(label);

@@ -60,6 +60,9 @@ export interface DeploymentOptions {
   keyDeletionPolicy?: 'Retain' | 'Delete';
   kvVersion?: 'v1' | 'v2';
   tokenTTL?: string;
+  /** Short secret-id lifetimes make the operator rotate during a test. */
+  secretIDTTL?: string;
+  secretIDRenewBefore?: string;
   kesReplicas?: number;
   annotations?: Record<string, string>;
 }
@@ -84,7 +87,11 @@ export function vaultDeployment(stack: Stack, namespace: string, name: string, o
         ...(stack.vault.caPem ? { tls: { caSecretRef: { name: CA_SECRET } } } : {}),
         auth: { token: { secretRef: { name: TOKEN_SECRET } } },
         kv: { mountPath: kvMountOf(options.kvVersion), version: options.kvVersion ?? 'v1', prefix: prefixOf(namespace, name) },
-        appRole: { tokenTTL: options.tokenTTL ?? '5m' },
+        appRole: {
+          tokenTTL: options.tokenTTL ?? '5m',
+          ...(options.secretIDTTL ? { secretIDTTL: options.secretIDTTL } : {}),
+          ...(options.secretIDRenewBefore ? { secretIDRenewBefore: options.secretIDRenewBefore } : {}),
+        },
       },
       kes: { replicas: options.kesReplicas ?? 1, keys: [{ name: 'minio-key-1' }] },
       minio: { keyName: 'minio-key-1' },

@@ -8,6 +8,10 @@ import { resourceFor, resourcePath, type KubeObject, type ResourceType } from '.
 
 export const FIELD_MANAGER = 'kmsstack-operator';
 const REQUEST_TIMEOUT_MS = 30_000;
+/** How long one connection pool serves requests before a fresh one picks up rotated TLS material. */
+const DISPATCHER_TTL_MS = 5 * 60_000;
+
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
 export interface KubeList<T extends KubeObject = KubeObject> {
   items: T[];
@@ -46,6 +50,7 @@ interface RequestOptions {
 
 export class KubeClient {
   private readonly http = new IsomorphicFetchHttpLibrary();
+  private pool: { dispatcher: Dispatcher; expires: number } | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -141,6 +146,7 @@ export class KubeClient {
     }
     const context = new RequestContext(url.toString(), method as HttpMethod);
     await this.kubeConfig.applySecurityAuthentication(context);
+    this.reuseConnections(context);
     context.setHeaderParam('Accept', 'application/json');
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
@@ -160,6 +166,32 @@ export class KubeClient {
       endTimer();
       kubeRequests.inc({ ...labels, code: String(code) });
     }
+  }
+
+  /**
+   * client-node gives every request a new undici Agent, i.e. a new TLS connection pool: a handshake per
+   * request and hundreds of open sockets under load. Keep one pool (auth headers are still applied per
+   * request, so rotated tokens are picked up) and replace it now and then for rotated certificates.
+   */
+  private reuseConnections(context: RequestContext): void {
+    const fresh = context.getDispatcher();
+    if (!fresh) return;
+    const now = Date.now();
+    if (!this.pool || now >= this.pool.expires) {
+      const previous = this.pool?.dispatcher;
+      this.pool = { dispatcher: fresh, expires: now + DISPATCHER_TTL_MS };
+      void previous?.close().catch(() => undefined); // lets in-flight requests finish
+      return;
+    }
+    if (fresh !== this.pool.dispatcher) void fresh.close().catch(() => undefined);
+    context.setDispatcher(this.pool.dispatcher);
+  }
+
+  /** Closes the pooled connections (at shutdown). */
+  async close(): Promise<void> {
+    const dispatcher = this.pool?.dispatcher;
+    this.pool = undefined;
+    await dispatcher?.close().catch(() => undefined);
   }
 }
 

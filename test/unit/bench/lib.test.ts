@@ -6,15 +6,15 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { categoryOf, summarizeProfile } from '../lib/cpu-profile.ts';
-import { asWritten, atGeneration, moveNamespace, pickFields } from '../lib/floor.ts';
-import { JsonLinesTail, breakdown, parseAuditLine } from '../lib/kube-audit.ts';
-import { parseMemory, parseStat } from '../lib/procstat.ts';
-import { parseMetrics, sumOf } from '../lib/prom.ts';
-import { mapPool, percentile, summarize } from '../lib/stats.ts';
-import { isVaultWrite, parseVaultAuditLine } from '../lib/vault-audit.ts';
-import { benchKMSDeployment, isConverged } from '../lib/workload.ts';
-import { vaultBreakdown } from '../lib/writes.ts';
+import { categoryOf, summarizeProfile } from '../../../bench/lib/cpu-profile.ts';
+import { asWritten, atGeneration, moveNamespace, pickFields } from '../../../bench/lib/floor.ts';
+import { JsonLinesTail, breakdown, parseAuditLine } from '../../../bench/lib/kube-audit.ts';
+import { parseMemory, parseStat } from '../../../bench/lib/procstat.ts';
+import { parseMetrics, sumOf } from '../../../bench/lib/prom.ts';
+import { mapPool, percentile, summarize } from '../../../bench/lib/stats.ts';
+import { isVaultWrite, parseVaultAuditLine } from '../../../bench/lib/vault-audit.ts';
+import { benchKMSDeployment, isConverged } from '../../../bench/lib/workload.ts';
+import { vaultBreakdown } from '../../../bench/lib/writes.ts';
 
 describe('stats', () => {
   it('percentile uses the nearest rank', () => {

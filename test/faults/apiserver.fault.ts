@@ -1,8 +1,8 @@
 // Faults of the control plane:
 // - kube-apiserver restarted: the operator's watches and lease renewals fail for the restart, then
 //   it carries on (same process) and processes the changes made right after;
-// - the operator cut off (SIGSTOP, as a long partition or GC pause) while objects change, etcd
-//   compacted to its current revision (through etcd's HTTP gateway) and kube-apiserver restarted:
+// - the operator cut off (SIGSTOP, as a long partition or GC pause) while kube-apiserver restarts,
+//   objects change and etcd is compacted to its current revision (through etcd's HTTP gateway):
 //   on SIGCONT its watches resume from a resourceVersion that no longer exists, get 410 Gone,
 //   relist (counted in kmsstack_kube_requests_total{verb="list"}), and it processes what changed.
 // The operator runs with a 30 s lease / 20 s renew deadline so the outages here stay below it;
@@ -92,11 +92,13 @@ describe('fault: kube-apiserver restarted, etcd compacted', { timeout: 600_000 }
       const listsBefore = await operator.metric('kmsstack_kube_requests_total', { verb: 'list' });
       operator.pause();
       try {
+        // Restart first: changes made while the old API server still runs would reach the paused
+        // process's socket buffers and be read on SIGCONT, before the watches notice the restart.
+        await stack.cp.restartApiServer();
         await stack.kube.create(vaultDeployment(stack, NS, b.name));
         await patchSpec(stack, NS, a.name, { kes: { replicas: 3 } });
         await stack.kube.delete(resources.Secret, NS, pkiSecretNames(a.name).leaves.kesServer);
         await compactEtcd(stack);
-        await stack.cp.restartApiServer();
       } finally {
         operator.resume();
       }
@@ -107,10 +109,13 @@ describe('fault: kube-apiserver restarted, etcd compacted', { timeout: 600_000 }
       }, LIMIT_MS, 100);
       await waitConverged(stack, [a, b], [], LIMIT_MS, () => operator.assertAlive());
       took = Date.now() - resumedAt;
-      relists = (await operator.metric('kmsstack_kube_requests_total', { verb: 'list' })) - listsBefore;
+      relists = await waitFor('the informers to relist', async () => {
+        const lists = (await operator.metric('kmsstack_kube_requests_total', { verb: 'list' })) - listsBefore;
+        return lists > 0 ? lists : undefined;
+      }, LIMIT_MS, 200).catch(() => 0);
     } finally {
       recordResult({
-        fault: 'operator cut off (SIGSTOP) while objects changed, etcd compacted, kube-apiserver restarted; watches get 410 Gone',
+        fault: 'operator cut off (SIGSTOP) while kube-apiserver restarted, objects changed and etcd was compacted; watches get 410 Gone',
         trials: 1, converged: took === undefined ? 0 : 1, convergeMs: took === undefined ? [] : [took],
         convergedFrom: 'SIGCONT',
         lost: took === undefined ? 'not converged' : 'nothing',

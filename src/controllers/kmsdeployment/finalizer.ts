@@ -5,6 +5,7 @@
 import type { ReconcileRequest, ReconcileResult } from '../../runtime/controller.ts';
 import type { CleanupStep } from '../../runtime/step.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
+import { isConflict, isNotFound } from '../../runtime/kube/client.ts';
 import { safeMessage } from '../../runtime/pipeline.ts';
 import type { KMSDeploymentObject } from './status.ts';
 import type { ReconcileEnv } from './reconcile.ts';
@@ -59,7 +60,13 @@ export async function finalize(
       throw err;
     }
   }
-  await env.kube.apply(finalizerPatch(object, []));
+  try {
+    await env.kube.apply(finalizerPatch(object, []));
+  } catch (err) {
+    // The patch carries the uid: 404/409 mean this object is already gone (a restart repeated the
+    // removal after the API server had let it go), which is the outcome we wanted.
+    if (!isNotFound(err) && !isConflict(err)) throw err;
+  }
   logger.info('cleanup done; finalizer removed');
   return {};
 }

@@ -44,7 +44,9 @@ export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
   return {
     clients: new VaultClients({ timeoutMs: options.timeoutMs }),
     sessions: new VaultSessions({ serviceAccountTokenPath: options.serviceAccountTokenPath }),
-    backoff: new KeyedBackoff({ baseMs: 2_000, maxMs: 300_000 }),
+    // Capped at 30 s so a deployment converges within 30 s of Vault's return (a Vault outage is
+    // the usual cause), without waiting for the resync.
+    backoff: new KeyedBackoff({ baseMs: 2_000, maxMs: 30_000 }),
   };
 }
 

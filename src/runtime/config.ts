@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDuration } from '../api/duration.ts';
+import type { LeaderElectionOptions } from './leader.ts';
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty = all namespaces. */
@@ -15,15 +16,7 @@ export interface OperatorConfig {
   resyncPeriodMs: number;
   /** host:port of /healthz, /readyz, /metrics; undefined = no HTTP server. */
   httpBindAddress: { host: string; port: number } | undefined;
-  leaderElection: {
-    enabled: boolean;
-    namespace: string;
-    leaseName: string;
-    identity: string;
-    leaseDurationMs: number;
-    renewDeadlineMs: number;
-    retryPeriodMs: number;
-  };
+  leaderElection: LeaderElectionOptions & { enabled: boolean };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   clusterDomain: string;
   shutdownTimeoutMs: number;

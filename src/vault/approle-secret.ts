@@ -78,7 +78,12 @@ export function readAppRoleSecret(secret: { metadata?: { annotations?: Record<st
   if (!secret) return undefined;
   const annotations = secret.metadata?.annotations ?? {};
   const roleId = decode(secret.data, APPROLE_SECRET_KEYS.roleId);
-  const secretId = decode(secret.data, APPROLE_SECRET_KEYS.secretId);
+  const dataSecretId = decode(secret.data, APPROLE_SECRET_KEYS.secretId);
+  // Data that no longer matches the checksum recorded when the operator wrote it was edited by
+  // hand: its secret-id cannot be trusted, so it counts as missing and a new one is issued.
+  const recorded = annotations[APPROLE_ANNOTATIONS.checksum];
+  const edited = recorded !== undefined && !(roleId && dataSecretId && appRoleChecksum(roleId, dataSecretId) === recorded);
+  const secretId = edited ? undefined : dataSecretId;
   return {
     stored: {
       roleId,

@@ -85,7 +85,6 @@ const edits: Edit[] = [
     target: 'Secrets', what: 'AppRole Secret: secret-id overwritten',
     edit: (stack) => patch(stack, resources.Secret, appRoleSecretName(vaultMode.name), { data: { 'secret-id': b64('00000000-0000-0000-0000-000000000000') } }),
     restored: async (stack) => (await secretIdValid(stack)) && converged(stack),
-    knownBug: 'the Vault step trusts the secret-id in the Secret; it should issue a new one when the data no longer matches the kmsstack.io/approle-checksum annotation (src/vault/approle-secret.ts readAppRoleSecret)',
   },
   {
     target: 'KES Deployment', what: 'replicas changed',

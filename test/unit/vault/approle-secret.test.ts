@@ -37,3 +37,13 @@ test('a Secret without annotations or secret-id reads as incomplete', () => {
   assert.deepEqual(read?.stored, { roleId: 'r', hasSecretId: false, accessor: undefined, expiresAt: undefined, previousAccessor: undefined });
   assert.equal(read?.checksum, undefined);
 });
+
+test('a secret-id edited by hand (data no longer matches the recorded checksum) reads as missing', () => {
+  const secret = buildAppRoleSecret(input);
+  const edited = { ...secret, data: { ...secret.data, 'secret-id': Buffer.from('00000000-0000-0000-0000-000000000000').toString('base64') } };
+  const read = readAppRoleSecret(edited);
+  assert.equal(read?.stored.hasSecretId, false, 'an untrusted secret-id must lead to a new one');
+  assert.equal(read?.secretId, undefined);
+  assert.equal(read?.checksum, undefined);
+  assert.equal(read?.stored.accessor, input.accessor, 'the recorded accessor is kept so the old secret-id can be destroyed');
+});

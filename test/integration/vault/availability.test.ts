@@ -2,33 +2,26 @@
 // and how the step reports a stopped or sealed Vault and converges once it is back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { VaultClient } from '../../../src/vault/client.ts';
 import { health } from '../../../src/vault/operations.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
 import type { VaultDeps } from '../../../src/vault/connect.ts';
 import type { VaultSpec } from '../../../src/vault/settings.ts';
-import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
-import { startVault, type TestVault } from '../../env/vault.ts';
-import { ensureNamespace, operatorDeps, operatorToken, putSecret, settingsFor } from './fixture.ts';
+import type { TestVault } from '../../env/vault.ts';
+import { settingsFor, startOperatorVaultEnv, type OperatorVaultEnv } from './fixture.ts';
 
 const NS = 'availability';
 let vault: TestVault;
-let cp: ControlPlane;
-let kube: KubeClient;
 let deps: VaultDeps;
+let env: OperatorVaultEnv | undefined;
 
 before(async () => {
-  [vault, cp] = await Promise.all([startVault({ persistent: true }), startControlPlane({ installCRDs: false })]);
-  kube = new KubeClient(cp.kubeConfig);
-  await ensureNamespace(kube, NS);
-  await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
-  await putSecret(kube, NS, 'vault-ca', { 'ca.crt': vault.caPem as string });
-  deps = operatorDeps(kube);
+  env = await startOperatorVaultEnv(NS, { persistent: true });
+  ({ vault, deps } = env);
 });
 
 after(async () => {
-  await Promise.all([vault?.stop(), cp?.stop()]);
+  await env?.stop();
 });
 
 function run(name: string, overrides: Partial<VaultSpec> = {}) {

@@ -8,27 +8,22 @@ import { reconcileVault } from '../../../src/vault/reconcile.ts';
 import type { VaultDeps } from '../../../src/vault/connect.ts';
 import { VaultRequestError } from '../../../src/vault/errors.ts';
 import type { KvVersion } from '../../../src/vault/settings.ts';
-import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
-import { startVault, type TestVault } from '../../env/vault.ts';
-import { KesLikeClient, ensureNamespace, operatorDeps, operatorToken, putSecret, readAppRoleCredentials, settingsFor } from './fixture.ts';
+import type { TestVault } from '../../env/vault.ts';
+import { KesLikeClient, readAppRoleCredentials, settingsFor, startOperatorVaultEnv, type OperatorVaultEnv } from './fixture.ts';
 
 const NS = 'cleanup';
 let vault: TestVault;
-let cp: ControlPlane;
 let kube: KubeClient;
 let deps: VaultDeps;
+let env: OperatorVaultEnv | undefined;
 
 before(async () => {
-  [vault, cp] = await Promise.all([startVault({ persistent: true }), startControlPlane({ installCRDs: false })]);
-  kube = new KubeClient(cp.kubeConfig);
-  await ensureNamespace(kube, NS);
-  await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
-  await putSecret(kube, NS, 'vault-ca', { 'ca.crt': vault.caPem as string });
-  deps = operatorDeps(kube);
+  env = await startOperatorVaultEnv(NS, { persistent: true });
+  ({ vault, kube, deps } = env);
 });
 
 after(async () => {
-  await Promise.all([vault?.stop(), cp?.stop()]);
+  await env?.stop();
 });
 
 /** Sets up a deployment and stores `keys` under its prefix through its own AppRole, as KES would. */

@@ -11,7 +11,8 @@ import { renderOperatorPolicy } from '../../../src/vault/operator-policy.ts';
 import { kubeClientPort } from '../../../src/vault/ports.ts';
 import { VaultSessions } from '../../../src/vault/session.ts';
 import { resolveVaultSettings, type KvVersion, type VaultSettings, type VaultSpec } from '../../../src/vault/settings.ts';
-import type { TestVault } from '../../env/vault.ts';
+import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { startVault, type TestVault } from '../../env/vault.ts';
 
 export const FAST_RETRY = { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 };
 
@@ -149,4 +150,25 @@ export class KesLikeClient {
       throw err;
     }
   }
+}
+
+export interface OperatorVaultEnv {
+  vault: TestVault;
+  cp: ControlPlane;
+  kube: KubeClient;
+  deps: VaultDeps;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Vault and a control plane, with `namespace` holding the operator's Vault token Secret
+ * (`vault-operator-token`) and, for a TLS Vault, its CA (`vault-ca`); deps log in as the operator.
+ */
+export async function startOperatorVaultEnv(namespace: string, options: { persistent?: boolean } = {}): Promise<OperatorVaultEnv> {
+  const [vault, cp] = await Promise.all([startVault({ persistent: options.persistent }), startControlPlane({ installCRDs: false })]);
+  const kube = new KubeClient(cp.kubeConfig);
+  await ensureNamespace(kube, namespace);
+  await putSecret(kube, namespace, 'vault-operator-token', { token: await operatorToken(vault) });
+  if (vault.caPem) await putSecret(kube, namespace, 'vault-ca', { 'ca.crt': vault.caPem });
+  return { vault, cp, kube, deps: operatorDeps(kube), stop: async () => void (await Promise.all([vault.stop(), cp.stop()])) };
 }

@@ -6,13 +6,11 @@ import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
 import type { VaultDeps } from '../../../src/vault/connect.ts';
 import type { KvVersion } from '../../../src/vault/settings.ts';
-import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
-import { startVault, type TestVault } from '../../env/vault.ts';
-import { KesLikeClient, ensureNamespace, operatorDeps, operatorToken, ownerOf, putSecret, readAppRoleCredentials, settingsFor } from './fixture.ts';
+import type { TestVault } from '../../env/vault.ts';
+import { KesLikeClient, operatorToken, ownerOf, putSecret, readAppRoleCredentials, settingsFor, startOperatorVaultEnv, type OperatorVaultEnv } from './fixture.ts';
 
 const NS = 'storage';
 let vault: TestVault;
-let cp: ControlPlane;
 let kube: KubeClient;
 let deps: VaultDeps;
 
@@ -22,16 +20,15 @@ async function reconcile(name: string, kvVersion: KvVersion = 'v1', kvMount?: st
   return reconcileVault(deps, { settings, labels: owner.labels, ownerReferences: owner.ownerReferences, now: new Date() });
 }
 
+let env: OperatorVaultEnv | undefined;
+
 before(async () => {
-  [vault, cp] = await Promise.all([startVault(), startControlPlane({ installCRDs: false })]);
-  kube = new KubeClient(cp.kubeConfig);
-  await ensureNamespace(kube, NS);
-  await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
-  deps = operatorDeps(kube);
+  env = await startOperatorVaultEnv(NS, {});
+  ({ vault, kube, deps } = env);
 });
 
 after(async () => {
-  await Promise.all([vault?.stop(), cp?.stop()]);
+  await env?.stop();
 });
 
 for (const kvVersion of ['v1', 'v2'] as const) {

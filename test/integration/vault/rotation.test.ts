@@ -9,28 +9,24 @@ import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
 import type { VaultDeps } from '../../../src/vault/connect.ts';
 import { APPROLE_ANNOTATIONS, KES_APPROLE_CHECKSUM_ANNOTATION } from '../../../src/vault/names.ts';
-import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
-import { startVault, type TestVault } from '../../env/vault.ts';
-import { KesLikeClient, ensureNamespace, operatorDeps, operatorToken, putSecret, readAppRoleCredentials, settingsFor } from './fixture.ts';
+import type { TestVault } from '../../env/vault.ts';
+import { KesLikeClient, readAppRoleCredentials, settingsFor, startOperatorVaultEnv, type OperatorVaultEnv } from './fixture.ts';
 
 const NS = 'rotation';
 const NAME = 'tenant-r';
 const ROLE = `kmsstack-${NS}-${NAME}`;
 let vault: TestVault;
-let cp: ControlPlane;
 let kube: KubeClient;
 let deps: VaultDeps;
+let env: OperatorVaultEnv | undefined;
 
 before(async () => {
-  [vault, cp] = await Promise.all([startVault(), startControlPlane({ installCRDs: false })]);
-  kube = new KubeClient(cp.kubeConfig);
-  await ensureNamespace(kube, NS);
-  await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
-  deps = operatorDeps(kube);
+  env = await startOperatorVaultEnv(NS, {});
+  ({ vault, kube, deps } = env);
 });
 
 after(async () => {
-  await Promise.all([vault?.stop(), cp?.stop()]);
+  await env?.stop();
 });
 
 /** Accessors of the role whose secret-id has not expired, as Vault itself reports them. */

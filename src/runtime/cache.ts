@@ -15,6 +15,8 @@ export interface ObjectReader {
   get(kind: KnownKind, namespace: string, name: string): KubeObject | undefined;
   /** Objects of `kind` in `namespace` whose labels include all of `labels`. */
   list(kind: KnownKind, namespace: string, labels?: Record<string, string>): KubeObject[];
+  /** Every cached object of `kind`, across the watched namespaces. */
+  listAll(kind: KnownKind): KubeObject[];
 }
 
 export interface WatchSpec {

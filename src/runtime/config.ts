@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDuration } from '../api/duration.ts';
+import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
 import type { LeaderElectionOptions } from './leader.ts';
 
 export interface OperatorConfig {
@@ -23,6 +24,8 @@ export interface OperatorConfig {
   backoff: { baseMs: number; maxMs: number };
   /** Path of a kubeconfig; undefined = in-cluster config or the default loading rules ($KUBECONFIG, ~/.kube/config). */
   kubeconfig: string | undefined;
+  /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
+  kvPrefixRule: PrefixRule;
 }
 
 type Kind = 'string' | 'integer' | 'boolean' | 'duration' | 'list';
@@ -54,6 +57,7 @@ export const options: readonly Option[] = [
   { key: 'shutdownTimeout', flag: 'shutdown-timeout', env: 'KMSSTACK_SHUTDOWN_TIMEOUT', kind: 'duration', default: '30s', help: 'On SIGTERM/SIGINT, how long in-flight reconciles may take to finish.' },
   { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s', help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
   { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '5m', help: 'Cap of the retry delay.' },
+  { key: 'kvPrefixTemplate', flag: 'kv-prefix-template', env: 'KMSSTACK_KV_PREFIX_TEMPLATE', kind: 'string', default: DEFAULT_PREFIX_TEMPLATE, help: 'spec.vault.kv.prefix must be this path or lie below it; {namespace} (required) and {name} are replaced by the KMSDeployment\'s; "*" allows any prefix (one tenant per operator only).' },
   { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', default: '', help: 'Kubeconfig file; default: in-cluster config, else ~/.kube/config.' },
 ];
 
@@ -80,6 +84,7 @@ const schema = {
     shutdownTimeout: { type: 'number', minimum: 0 },
     backoffBase: { type: 'number', minimum: 1 },
     backoffMax: { type: 'number', minimum: 1 },
+    kvPrefixTemplate: { type: 'string', minLength: 1 },
     kubeconfig: { type: 'string' },
   },
   additionalProperties: false,
@@ -103,6 +108,7 @@ interface ParsedValues {
   shutdownTimeout: number;
   backoffBase: number;
   backoffMax: number;
+  kvPrefixTemplate: string;
   kubeconfig: string;
 }
 
@@ -151,6 +157,7 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     shutdownTimeoutMs: v.shutdownTimeout,
     backoff: { baseMs: v.backoffBase, maxMs: v.backoffMax },
     kubeconfig: v.kubeconfig || undefined,
+    kvPrefixRule: parseRule(v.kvPrefixTemplate),
   };
   checkRelations(config, raw);
   return config;
@@ -235,6 +242,14 @@ function describeError(error: ErrorObject, raw: Map<string, string>): string {
   };
   const message = error.keyword === 'type' && expected[option.kind] ? expected[option.kind] : (error.message ?? 'is invalid');
   return `invalid ${label(option)}: ${message} (got ${JSON.stringify(given)})`;
+}
+
+function parseRule(template: string): PrefixRule {
+  try {
+    return parsePrefixTemplate(template);
+  } catch (err) {
+    throw new ConfigError(`invalid ${label(optionFor('kvPrefixTemplate'))}: ${(err as Error).message}`);
+  }
 }
 
 function parseBindAddress(text: string): OperatorConfig['httpBindAddress'] {

@@ -13,6 +13,7 @@ import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { WorkQueue } from './workqueue.ts';
 import { defaultDataPath, reconcile, type KMSDeploymentCleanup, type KMSDeploymentStep } from '../controllers/kmsdeployment/reconcile.ts';
+import { vaultRuntime } from '../controllers/kmsdeployment/steps/vault.ts';
 
 export interface ManagerOptions {
   config: OperatorConfig;
@@ -58,7 +59,7 @@ export class Manager {
     ], config.namespaces, logger);
     this.queue = new WorkQueue({ name: 'kmsdeployment', backoff: config.backoff });
     this.events = new EventRecorder(this.client, config.leaderElection.identity, logger);
-    const defaults = options.steps ? undefined : defaultDataPath();
+    const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({ prefixRule: config.kvPrefixRule }));
     const env = {
       kube: this.client, cache: this.cache, events: this.events, now: options.now ?? (() => new Date()),
       steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],

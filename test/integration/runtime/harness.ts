@@ -10,6 +10,7 @@ import { resources, type KubeObject } from '../../../src/runtime/kube/resources.
 import { createLogger, type Logger } from '../../../src/runtime/logger.ts';
 import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
 import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/reconcile.ts';
+import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
 
 export { waitFor, WRITE_VERBS };
 export type { ControlPlane };
@@ -39,6 +40,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     shutdownTimeoutMs: 10_000,
     backoff: { baseMs: 200, maxMs: 2_000 },
     kubeconfig: undefined,
+    kvPrefixRule: parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
     ...overrides,
     leaderElection: {
       enabled: false, namespace: 'default', leaseName: `kmsstack-test-${randomUUID().slice(0, 8)}`, identity: `test-${randomUUID().slice(0, 8)}`,

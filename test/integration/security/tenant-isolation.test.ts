@@ -1,76 +1,150 @@
 // Tenant isolation through the operator (a confused-deputy check). With Kubernetes auth the operator
-// acts in Vault with its own identity for every namespace it watches, and writes a KES policy for
-// whatever spec.vault.kv.prefix a KMSDeployment names. So a user who may create KMSDeployments in
-// namespace team-b, and holds no Vault credential at all, names team-a's prefix and receives, in a
-// Secret of team-b, AppRole credentials that read team-a's master keys — or, with
-// keyDeletionPolicy: Delete, has the operator delete them.
-// These tests state what must hold and run against the real operator; they are marked todo while
-// the operator has no rule tying a prefix to a namespace (docs/reliability.md, threat model), so
-// they report the gap on every run without failing it. Remove the todo once such a rule exists.
+// acts in Vault with its own identity for every namespace it watches and writes a KES policy for the
+// spec.vault.kv.prefix a KMSDeployment names. Without a rule, a user who may create KMSDeployments in
+// namespace team-b, and holds no Vault credential at all, could name team-a's prefix and receive, in
+// a Secret of team-b, AppRole credentials that read team-a's master keys — or, with
+// keyDeletionPolicy: Delete, have the operator delete them. The operator's --kv-prefix-template
+// (default kmsstack/{namespace}) and its one-prefix-one-owner rule prevent both; these tests run the
+// real operator process against real Vault and check what Vault holds, not only what status says.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
+import { vaultObjectName } from '../../../src/vault/names.ts';
 import { waitFor } from '../../env/process.ts';
 import { conditionOf, readMarker, waitConverged, writeMarker, type Tracked } from '../../faults/checks.ts';
 import type { OperatorProcess } from '../../faults/operator.ts';
-import { getDeployment, prefixOf, prepareNamespace, startStack, vaultDeployment, type Stack } from '../../faults/stack.ts';
-import { ensureNamespace, KesLikeClient, readAppRoleCredentials } from '../vault/fixture.ts';
+import { getDeployment, prefixOf, prepareNamespace, startStack, vaultDeployment } from '../../faults/stack.ts';
+import { ensureNamespace } from '../vault/fixture.ts';
 import { enableOperatorKubernetesAuth, KUBERNETES_AUTH_ROLE, OPERATOR_WITH_TOKEN_PATH } from './kubernetes-auth.ts';
 
-const GAP = 'known gap: a KMSDeployment may name any KV prefix, also another namespace\'s (see the threat model in docs/reliability.md)';
 const victim: Tracked = { namespace: 'team-a', name: 'store' };
+const victimPrefix = prefixOf(victim.namespace, victim.name); // kmsstack/team-a/store
 
-describe('tenant isolation: a KMSDeployment cannot reach another namespace\'s keys through the operator', { timeout: 300_000 }, () => {
-  let stack: Stack;
-  let operator: OperatorProcess;
+/** A stack with team-a's deployment converged and its marker key written; the operator uses `template`. */
+async function tenants(template: string | undefined) {
+  const stack = await startStack();
+  const auth = await enableOperatorKubernetesAuth(stack);
+  await prepareNamespace(stack, victim.namespace);
+  await ensureNamespace(stack.kube, 'team-b');
+  const env: Record<string, string> = { KMSSTACK_TEST_SA_TOKEN_PATH: auth.tokenPath, ...(template ? { KMSSTACK_KV_PREFIX_TEMPLATE: template } : {}) };
+  const operator: OperatorProcess = stack.startOperator({ leaseNamespace: 'team-a', leaseName: 'isolation', script: OPERATOR_WITH_TOKEN_PATH, env });
+  await operator.waitUntilReconciling();
 
   /** A Vault-mode KMSDeployment using the operator's own Kubernetes auth identity. */
-  function withKubernetesAuth(namespace: string, name: string, prefix: string, extra: Record<string, unknown> = {}): KubeObject {
+  const withKubernetesAuth = (namespace: string, name: string, prefix: string, extra: Record<string, unknown> = {}): KubeObject => {
     const obj = vaultDeployment(stack, namespace, name);
     const spec = obj.spec as { vault: { auth: unknown; kv: { prefix: string } } } & Record<string, unknown>;
     spec.vault.auth = { kubernetes: { role: KUBERNETES_AUTH_ROLE } };
     spec.vault.kv.prefix = prefix;
     Object.assign(spec, extra);
     return obj;
-  }
+  };
+  await stack.kube.create(withKubernetesAuth(victim.namespace, victim.name, victimPrefix));
+  await waitConverged(stack, [victim]);
+  await writeMarker(stack, victim, 'team-a-master-key');
 
+  return {
+    stack,
+    create: (namespace: string, name: string, prefix: string, extra: Record<string, unknown> = {}) => stack.kube.create(withKubernetesAuth(namespace, name, prefix, extra)),
+
+    /** VaultConfigured once the operator has decided, one way or the other. */
+    vaultCondition: (namespace: string, name: string) => waitFor(`${namespace}/${name} to be handled`, async () => {
+      const condition = conditionOf(await getDeployment(stack, namespace, name), 'VaultConfigured');
+      return condition?.status === 'True' || condition?.status === 'False' ? condition : undefined;
+    }, 60_000, 200),
+
+    /** Nothing was granted in Vault for namespace/name, and no credentials reached its namespace. */
+    async assertNothingGranted(namespace: string, name: string): Promise<void> {
+      const role = vaultObjectName(namespace, name);
+      assert.equal((await stack.vault.request('GET', `sys/policies/acl/${role}`)).status, 404, `no policy ${role}`);
+      assert.equal((await stack.vault.request('GET', `auth/approle/role/${role}`)).status, 404, `no AppRole role ${role}`);
+      assert.equal(await stack.kube.get(resources.Secret, namespace, `${name}-kes-vault-approle`), undefined, 'no AppRole Secret');
+    },
+
+    async deleteAndWait(namespace: string, name: string): Promise<void> {
+      await stack.kube.delete(resources.KMSDeployment, namespace, name);
+      await waitFor(`${name} to be deleted`, async () => ((await getDeployment(stack, namespace, name)) ? undefined : true), 60_000, 200);
+    },
+
+    async warningReasons(namespace: string, name: string): Promise<string[]> {
+      const events = await stack.kube.list(resources.Event, namespace);
+      return events.items.filter((e: KubeObject) => e.type === 'Warning' && (e.regarding as { name?: string } | undefined)?.name === name).map((e: KubeObject) => String(e.reason));
+    },
+  };
+}
+
+describe('tenant isolation with the default --kv-prefix-template kmsstack/{namespace}', { timeout: 300_000 }, () => {
+  let t: Awaited<ReturnType<typeof tenants>>;
   before(async () => {
-    stack = await startStack();
-    const auth = await enableOperatorKubernetesAuth(stack);
-    await prepareNamespace(stack, victim.namespace);
-    await ensureNamespace(stack.kube, 'team-b');
-    operator = stack.startOperator({ leaseNamespace: 'team-a', leaseName: 'isolation', script: OPERATOR_WITH_TOKEN_PATH, env: { KMSSTACK_TEST_SA_TOKEN_PATH: auth.tokenPath } });
-    await operator.waitUntilReconciling();
-    await stack.kube.create(withKubernetesAuth(victim.namespace, victim.name, prefixOf(victim.namespace, victim.name)));
-    await waitConverged(stack, [victim]);
-    await writeMarker(stack, victim, 'team-a-master-key');
+    t = await tenants(undefined);
   });
-
   after(async () => {
-    await stack?.stop();
+    await t?.stack.stop();
   });
 
-  /** Waits until the operator has handled team-b's object one way or the other. */
-  async function settled(name: string): Promise<void> {
-    await waitFor(`${name} to be handled`, async () => (conditionOf(await getDeployment(stack, 'team-b', name), 'VaultConfigured')?.status ? true : undefined), 60_000, 200);
-  }
-
-  it('naming team-a\'s prefix in team-b yields no credentials that read team-a\'s keys', { todo: GAP }, async () => {
-    await stack.kube.create(withKubernetesAuth('team-b', 'steal', prefixOf(victim.namespace, victim.name)));
-    await settled('steal');
-    const secret = await stack.kube.get(resources.Secret, 'team-b', 'steal-kes-vault-approle');
-    if (!secret) return; // refused: nothing handed out
-    const { roleId, secretId } = await readAppRoleCredentials(stack.kube, 'team-b', 'steal');
-    const kes = await KesLikeClient.login(stack.vault, roleId, secretId, 'kv', 'v1');
-    const outcome = await KesLikeClient.outcome(() => kes.read(`${prefixOf(victim.namespace, victim.name)}/marker`));
-    assert.notEqual(outcome, 'ok', 'team-b read team-a\'s master key with credentials the operator gave it');
+  it('an allowed prefix in team-b is configured (the control for the refusals below)', async () => {
+    await t.create('team-b', 'own', prefixOf('team-b', 'own'));
+    const condition = await t.vaultCondition('team-b', 'own');
+    assert.equal(condition.status, 'True', condition.message);
+    assert.ok(await t.stack.kube.get(resources.Secret, 'team-b', 'own-kes-vault-approle'), 'team-b gets credentials for its own prefix');
   });
 
-  it('deleting a team-b KMSDeployment with keyDeletionPolicy Delete leaves team-a\'s keys alone', { todo: GAP }, async () => {
-    await stack.kube.create(withKubernetesAuth('team-b', 'wipe', prefixOf(victim.namespace, victim.name), { keyDeletionPolicy: 'Delete' }));
-    await settled('wipe');
-    await stack.kube.delete(resources.KMSDeployment, 'team-b', 'wipe');
-    await waitFor('wipe to be deleted', async () => ((await getDeployment(stack, 'team-b', 'wipe')) ? undefined : true), 60_000, 200);
-    assert.equal(await readMarker(stack, victim), 'team-a-master-key', 'team-a\'s key survives another namespace\'s deletion');
+  it('naming team-a\'s prefix in team-b is refused, naming the field, and nothing is granted', async () => {
+    await t.create('team-b', 'steal', victimPrefix);
+    const condition = await t.vaultCondition('team-b', 'steal');
+    assert.equal(condition.status, 'False');
+    assert.equal(condition.reason, 'PrefixNotAllowed');
+    assert.match(condition.message, /^spec\.vault\.kv\.prefix: "kmsstack\/team-a\/store" is outside "kmsstack\/team-b"/);
+    await t.assertNothingGranted('team-b', 'steal');
+    assert.ok((await t.warningReasons('team-b', 'steal')).includes('PrefixNotAllowed'), 'a Warning event tells the user');
+    await t.deleteAndWait('team-b', 'steal');
+  });
+
+  it('deleting a team-b KMSDeployment with keyDeletionPolicy Delete leaves team-a\'s keys alone', async () => {
+    await t.create('team-b', 'wipe', victimPrefix, { keyDeletionPolicy: 'Delete' });
+    assert.equal((await t.vaultCondition('team-b', 'wipe')).reason, 'PrefixNotAllowed');
+    await t.deleteAndWait('team-b', 'wipe');
+    assert.ok((await t.warningReasons('team-b', 'wipe')).includes('KeysRetained'), 'the deletion says why the keys stay');
+    assert.equal(await readMarker(t.stack, victim), 'team-a-master-key', 'team-a\'s key survives another namespace\'s deletion');
+  });
+
+  it('within team-a, a second deployment on the same or an enclosing prefix is refused and its deletion keeps the keys', async () => {
+    await t.create('team-a', 'twin', victimPrefix, { keyDeletionPolicy: 'Delete' });
+    await t.create('team-a', 'parent', 'kmsstack/team-a', { keyDeletionPolicy: 'Delete' });
+    const twin = await t.vaultCondition('team-a', 'twin');
+    assert.equal(twin.reason, 'PrefixInUse');
+    assert.match(twin.message, /^spec\.vault\.kv\.prefix: "kv\/kmsstack\/team-a\/store" is already used by KMSDeployment team-a\/store/);
+    const parent = await t.vaultCondition('team-a', 'parent');
+    assert.equal(parent.reason, 'PrefixInUse');
+    assert.match(parent.message, /contains the prefix of KMSDeployment team-a\/store/);
+    await t.assertNothingGranted('team-a', 'twin');
+    await t.assertNothingGranted('team-a', 'parent');
+    await t.deleteAndWait('team-a', 'twin');
+    await t.deleteAndWait('team-a', 'parent');
+    for (const name of ['twin', 'parent']) assert.ok((await t.warningReasons('team-a', name)).includes('KeysRetained'), `${name}'s deletion says why the keys stay`);
+    assert.equal(await readMarker(t.stack, victim), 'team-a-master-key', 'the owner\'s key survives');
+    assert.equal(conditionOf(await getDeployment(t.stack, victim.namespace, victim.name), 'VaultConfigured')?.status, 'True', 'the owner is untouched');
+  });
+});
+
+describe('tenant isolation with --kv-prefix-template "*" (template off): one prefix, one owner', { timeout: 300_000 }, () => {
+  let t: Awaited<ReturnType<typeof tenants>>;
+  before(async () => {
+    t = await tenants('*');
+  });
+  after(async () => {
+    await t?.stack.stop();
+  });
+
+  it('another namespace may name any free prefix, but not one an older deployment uses', async () => {
+    await t.create('team-b', 'free', 'elsewhere/team-b');
+    assert.equal((await t.vaultCondition('team-b', 'free')).status, 'True', 'the template no longer applies');
+    await t.create('team-b', 'steal', victimPrefix, { keyDeletionPolicy: 'Delete' });
+    const condition = await t.vaultCondition('team-b', 'steal');
+    assert.equal(condition.reason, 'PrefixInUse');
+    assert.match(condition.message, /is already used by KMSDeployment team-a\/store/);
+    await t.assertNothingGranted('team-b', 'steal');
+    await t.deleteAndWait('team-b', 'steal');
+    assert.equal(await readMarker(t.stack, victim), 'team-a-master-key', 'team-a\'s key survives');
   });
 });

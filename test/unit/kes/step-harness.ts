@@ -38,6 +38,7 @@ export class World {
     const cache: ObjectReader = {
       get: (kind, _namespace, name) => this.cached.get(`${kind}/${name}`),
       list: () => [],
+      listAll: () => [],
     };
     const kube = {
       get: async (type: ResourceType, _namespace: string | undefined, name: string) => this.stored.get(`${type.kind}/${name}`),

@@ -27,6 +27,14 @@ describe('config', () => {
     assert.equal(config.logLevel, 'info');
     assert.equal(config.clusterDomain, 'cluster.local');
     assert.equal(config.kubeconfig, undefined);
+    assert.deepEqual(config.kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
+  });
+
+  it('reads the KV prefix template from the flag or the variable, and names it when it is bad', () => {
+    assert.deepEqual(parse(['--kv-prefix-template=tenants/{namespace}/{name}']).kvPrefixRule, { kind: 'template', template: 'tenants/{namespace}/{name}', segments: ['tenants', '{namespace}', '{name}'] });
+    assert.deepEqual(parse([], { KMSSTACK_KV_PREFIX_TEMPLATE: '*' }).kvPrefixRule, { kind: 'any' });
+    rejects(['--kv-prefix-template=minio'], {}, /invalid --kv-prefix-template \(env KMSSTACK_KV_PREFIX_TEMPLATE\): must contain the segment \{namespace\}/);
+    rejects([], { KMSSTACK_KV_PREFIX_TEMPLATE: 'kv/ns-{namespace}' }, /--kv-prefix-template .*placeholders must be whole segments/);
   });
 
   it('reads flags before environment variables', () => {

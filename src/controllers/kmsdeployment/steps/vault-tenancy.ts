@@ -1,0 +1,74 @@
+// The tenancy rules of src/vault/tenancy.ts applied to one KMSDeployment and the others in the cache:
+// whether the Vault step may hand out credentials for its prefix, and whether the finalizer may delete
+// the keys under it. The cache is the operator's view of every watched KMSDeployment; two objects
+// created in the same instant may both pass once, and the next reconcile refuses the younger.
+import type { ObjectReader } from '../../../runtime/cache.ts';
+import type { KubeObject } from '../../../runtime/kube/resources.ts';
+import { resolveVaultSettings, type VaultSettings, type VaultSpec } from '../../../vault/settings.ts';
+import { describeOverlap, olderOverlap, prefixNotAllowed, sharesPrefix, type KeyLocation, type PrefixRule } from '../../../vault/tenancy.ts';
+
+export const PREFIX_NOT_ALLOWED = 'PrefixNotAllowed';
+export const PREFIX_IN_USE = 'PrefixInUse';
+
+export interface PrefixRefusal {
+  reason: typeof PREFIX_NOT_ALLOWED | typeof PREFIX_IN_USE;
+  message: string;
+}
+
+// Informers replace an object on every change, so the identity of the cached object is its version.
+const locations = new WeakMap<KubeObject, KeyLocation | null>();
+
+function createdAt(object: KubeObject): number {
+  const time = Date.parse(object.metadata.creationTimestamp ?? '');
+  return Number.isNaN(time) ? Number.MAX_SAFE_INTEGER : time;
+}
+
+/** Where a cached KMSDeployment keeps its keys; undefined for StaticKey mode or an unusable spec. */
+export function keyLocationOf(object: KubeObject): KeyLocation | undefined {
+  const known = locations.get(object);
+  if (known !== undefined) return known ?? undefined;
+  let location: KeyLocation | null = null;
+  const spec = (object as { spec?: { mode?: string; vault?: VaultSpec } }).spec;
+  if ((spec?.mode ?? 'Vault') === 'Vault') {
+    try {
+      const settings = resolveVaultSettings(spec?.vault, { namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '' });
+      location = locationOf(settings, createdAt(object));
+    } catch {
+      location = null; // its own reconcile reports the invalid spec; it claims no prefix meanwhile
+    }
+  }
+  locations.set(object, location);
+  return location ?? undefined;
+}
+
+function locationOf(settings: VaultSettings, created: number): KeyLocation {
+  return {
+    deployment: settings.deployment, createdAt: created, address: settings.address,
+    vaultNamespace: settings.vaultNamespace, mountPath: settings.kv.mountPath, prefix: settings.kv.prefix,
+  };
+}
+
+function otherLocations(cache: ObjectReader): KeyLocation[] {
+  return cache.listAll('KMSDeployment').flatMap((object) => keyLocationOf(object) ?? []);
+}
+
+/** Why this deployment may not use its prefix, or undefined when it may. */
+export function refusePrefix(rule: PrefixRule, settings: VaultSettings, object: KubeObject, cache: ObjectReader): PrefixRefusal | undefined {
+  const notAllowed = prefixNotAllowed(rule, settings);
+  if (notAllowed) return { reason: PREFIX_NOT_ALLOWED, message: notAllowed };
+  const self = locationOf(settings, createdAt(object));
+  const owner = olderOverlap(self, otherLocations(cache));
+  return owner ? { reason: PREFIX_IN_USE, message: describeOverlap(self, owner) } : undefined;
+}
+
+/**
+ * Why the keys under this deployment's prefix are not its own to delete, or undefined when they are:
+ * only a deployment that would be granted its prefix now, and shares it with no other, deletes keys.
+ */
+export function keysNotOwned(rule: PrefixRule, settings: VaultSettings, object: KubeObject, cache: ObjectReader): string | undefined {
+  const refusal = refusePrefix(rule, settings, object, cache);
+  if (refusal) return refusal.message;
+  const self = locationOf(settings, createdAt(object));
+  const other = sharesPrefix(self, otherLocations(cache));
+  return other ? `KMSDeployment ${other.deployment.namespace}/${other.deployment.name} uses the same prefix ${self.mountPath}/${self.prefix}` : undefined;
+}

@@ -1,0 +1,116 @@
+// Which KV prefixes a KMSDeployment may use. The operator acts in Vault with one identity for every
+// namespace it watches and writes a KES policy for whatever spec.vault.kv.prefix says, so without a
+// rule anyone who may create a KMSDeployment in one namespace could name another namespace's prefix
+// and be handed credentials for its master keys (or, with keyDeletionPolicy: Delete, have them
+// deleted). Two rules close that: the administrator's prefix template ties prefixes to namespaces,
+// and a prefix already used by an older KMSDeployment on the same Vault mount is not handed out again.
+// Pure: text and objects in, verdicts with field-naming messages out.
+import { checkVaultPath, type VaultSettings } from './settings.ts';
+
+export type PrefixRule =
+  | { kind: 'any' }
+  | { kind: 'template'; template: string; segments: readonly string[] };
+
+/** The setting that switches the template rule off, for clusters with a single tenant. */
+export const ANY_PREFIX = '*';
+export const DEFAULT_PREFIX_TEMPLATE = 'kmsstack/{namespace}';
+
+const PLACEHOLDERS = new Set(['{namespace}', '{name}']);
+
+/**
+ * Parses --kv-prefix-template: slash-separated segments, each a plain Vault path segment or one of
+ * the whole-segment placeholders {namespace} (required) and {name}. Whole segments only, because
+ * "{namespace}-{name}" would give team-a/b-c and team-a-b/c the same prefix.
+ */
+export function parsePrefixTemplate(text: string): PrefixRule {
+  const trimmed = text.trim();
+  if (trimmed === ANY_PREFIX) return { kind: 'any' };
+  const template = trimmed.replace(/^\/+|\/+$/g, '');
+  const segments = template.split('/');
+  if (template === '') throw new Error(`must contain the segment {namespace} (such as "${DEFAULT_PREFIX_TEMPLATE}"), or be "${ANY_PREFIX}" to allow any prefix; got ${JSON.stringify(text)}`);
+  for (const segment of segments) {
+    if (PLACEHOLDERS.has(segment)) continue;
+    if (segment.includes('{') || segment.includes('}')) {
+      throw new Error(`placeholders must be whole segments, and only {namespace} and {name} exist; got ${JSON.stringify(segment)} in ${JSON.stringify(text)}`);
+    }
+    checkVaultPath(segment, `segment ${JSON.stringify(segment)}`);
+  }
+  if (!segments.includes('{namespace}')) {
+    throw new Error(`must contain the segment {namespace} (such as "${DEFAULT_PREFIX_TEMPLATE}"), or be "${ANY_PREFIX}" to allow any prefix; got ${JSON.stringify(text)}`);
+  }
+  return { kind: 'template', template, segments };
+}
+
+export function describeRule(rule: PrefixRule): string {
+  return rule.kind === 'any' ? ANY_PREFIX : rule.template;
+}
+
+/** The prefix root the template gives one KMSDeployment; undefined when any prefix is allowed. */
+export function allowedRoot(rule: PrefixRule, deployment: { namespace: string; name: string }): string | undefined {
+  if (rule.kind === 'any') return undefined;
+  return rule.segments.map((s) => (s === '{namespace}' ? deployment.namespace : s === '{name}' ? deployment.name : s)).join('/');
+}
+
+/** True when `inner` is `outer` or lies below it, comparing whole segments ("a/b" is not below "a/bc"). */
+export function isWithin(inner: string, outer: string): boolean {
+  return inner === outer || inner.startsWith(`${outer}/`);
+}
+
+export function prefixesOverlap(a: string, b: string): boolean {
+  return isWithin(a, b) || isWithin(b, a);
+}
+
+/** Why the template forbids this deployment's prefix, naming the field; undefined when it is allowed. */
+export function prefixNotAllowed(rule: PrefixRule, settings: Pick<VaultSettings, 'deployment' | 'kv'>): string | undefined {
+  const root = allowedRoot(rule, settings.deployment);
+  if (root === undefined || isWithin(settings.kv.prefix, root)) return undefined;
+  return (
+    `spec.vault.kv.prefix: "${settings.kv.prefix}" is outside "${root}", the only prefix (with the paths below it) this operator ` +
+    `hands out to ${settings.deployment.namespace}/${settings.deployment.name} (operator setting --kv-prefix-template "${describeRule(rule)}"); ` +
+    'the prefix is immutable, so re-create the KMSDeployment with an allowed prefix'
+  );
+}
+
+/** Where a deployment's keys live: the same prefix means the same keys only on the same server, namespace and mount. */
+export interface KeyLocation {
+  deployment: { namespace: string; name: string };
+  /** Creation time in ms; the older of two overlapping deployments keeps its prefix. */
+  createdAt: number;
+  address: string;
+  vaultNamespace: string | undefined;
+  mountPath: string;
+  prefix: string;
+}
+
+function sameMount(a: KeyLocation, b: KeyLocation): boolean {
+  return a.address === b.address && (a.vaultNamespace ?? '') === (b.vaultNamespace ?? '') && a.mountPath === b.mountPath;
+}
+
+function isOlder(a: KeyLocation, b: KeyLocation): boolean {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt;
+  return `${a.deployment.namespace}/${a.deployment.name}` < `${b.deployment.namespace}/${b.deployment.name}`;
+}
+
+function isSelf(a: KeyLocation, b: KeyLocation): boolean {
+  return a.deployment.namespace === b.deployment.namespace && a.deployment.name === b.deployment.name;
+}
+
+/** The older deployment whose prefix equals, contains or lies inside this one's, if any. */
+export function olderOverlap(self: KeyLocation, others: readonly KeyLocation[]): KeyLocation | undefined {
+  return others
+    .filter((other) => !isSelf(self, other) && sameMount(self, other) && prefixesOverlap(self.prefix, other.prefix) && isOlder(other, self))
+    .sort((a, b) => (isOlder(a, b) ? -1 : 1))[0];
+}
+
+export function describeOverlap(self: KeyLocation, owner: KeyLocation): string {
+  const relation = owner.prefix === self.prefix ? 'is already used by' : isWithin(self.prefix, owner.prefix) ? 'lies inside the prefix of' : 'contains the prefix of';
+  return (
+    `spec.vault.kv.prefix: "${self.mountPath}/${self.prefix}" ${relation} KMSDeployment ${owner.deployment.namespace}/${owner.deployment.name} ` +
+    `("${owner.mountPath}/${owner.prefix}", created earlier); every KMSDeployment needs a prefix of its own, so re-create this one with another prefix`
+  );
+}
+
+/** Another deployment with exactly this prefix: deleting "our" keys would delete its keys. */
+export function sharesPrefix(self: KeyLocation, others: readonly KeyLocation[]): KeyLocation | undefined {
+  return others.find((other) => !isSelf(self, other) && sameMount(self, other) && other.prefix === self.prefix);
+}

@@ -1,0 +1,107 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { allowedRoot, describeOverlap, isWithin, olderOverlap, parsePrefixTemplate, prefixNotAllowed, sharesPrefix, type KeyLocation } from '../../../src/vault/tenancy.ts';
+
+const teamB = { namespace: 'team-b', name: 'store' };
+const kv = (prefix: string) => ({ mountPath: 'kv', version: 'v1' as const, prefix, create: true });
+
+function location(namespace: string, name: string, prefix: string, createdAt: number, extra: Partial<KeyLocation> = {}): KeyLocation {
+  return { deployment: { namespace, name }, createdAt, address: 'https://vault:8200', vaultNamespace: undefined, mountPath: 'kv', prefix, ...extra };
+}
+
+describe('prefix template', () => {
+  it('parses whole-segment placeholders, trims slashes, and "*" switches the rule off', () => {
+    assert.deepEqual(parsePrefixTemplate('/kmsstack/{namespace}/'), { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
+    assert.deepEqual(parsePrefixTemplate('{namespace}'), { kind: 'template', template: '{namespace}', segments: ['{namespace}'] });
+    assert.deepEqual(parsePrefixTemplate(' * '), { kind: 'any' });
+  });
+
+  it('refuses templates that cannot separate namespaces or would widen a policy path', () => {
+    for (const [text, pattern] of [
+      ['minio', /must contain the segment \{namespace\}/],
+      ['', /must contain the segment \{namespace\}/],
+      ['{name}', /must contain the segment \{namespace\}/],
+      ['kv/{namespace}-{name}', /placeholders must be whole segments/],
+      ['kv/{tenant}/{namespace}', /only \{namespace\} and \{name\} exist/],
+      ['kv*/{namespace}', /no "\*"/],
+      ['../{namespace}', /must not contain "\." or "\.\." segments/],
+    ] as const) {
+      assert.throws(() => parsePrefixTemplate(text), pattern, text);
+    }
+  });
+
+  it('expands to the root a deployment may use', () => {
+    assert.equal(allowedRoot(parsePrefixTemplate('kmsstack/{namespace}'), teamB), 'kmsstack/team-b');
+    assert.equal(allowedRoot(parsePrefixTemplate('t/{namespace}/{name}'), teamB), 't/team-b/store');
+    assert.equal(allowedRoot(parsePrefixTemplate('*'), teamB), undefined);
+  });
+});
+
+describe('prefixNotAllowed', () => {
+  const rule = parsePrefixTemplate('kmsstack/{namespace}');
+
+  it('allows the root and paths below it, by whole segments', () => {
+    for (const prefix of ['kmsstack/team-b', 'kmsstack/team-b/store', 'kmsstack/team-b/a/b']) {
+      assert.equal(prefixNotAllowed(rule, { deployment: teamB, kv: kv(prefix) }), undefined, prefix);
+    }
+  });
+
+  it('refuses another namespace\'s prefix, a sibling sharing the first characters, and the parent, naming the field', () => {
+    for (const prefix of ['kmsstack/team-a', 'kmsstack/team-a/store', 'kmsstack/team-bx', 'kmsstack', 'minio/team-b']) {
+      const message = prefixNotAllowed(rule, { deployment: teamB, kv: kv(prefix) });
+      assert.ok(message, `${prefix} must be refused`);
+      assert.match(message, new RegExp(`^spec\\.vault\\.kv\\.prefix: "${prefix}" is outside "kmsstack/team-b"`));
+      assert.match(message, /--kv-prefix-template "kmsstack\/\{namespace\}"/);
+    }
+  });
+
+  it('allows anything with "*"', () => {
+    assert.equal(prefixNotAllowed(parsePrefixTemplate('*'), { deployment: teamB, kv: kv('kmsstack/team-a') }), undefined);
+  });
+});
+
+describe('prefix overlap between deployments', () => {
+  const owner = location('team-a', 'store', 'kmsstack/team-a', 1000);
+
+  it('segment-wise containment', () => {
+    assert.ok(isWithin('a/b', 'a'));
+    assert.ok(isWithin('a', 'a'));
+    assert.ok(!isWithin('a/bc', 'a/b'));
+    assert.ok(!isWithin('a', 'a/b'));
+  });
+
+  it('the older deployment keeps a prefix that equals, contains or lies inside the younger one\'s', () => {
+    for (const prefix of ['kmsstack/team-a', 'kmsstack/team-a/x', 'kmsstack']) {
+      const young = location('team-a', 'young', prefix, 2000);
+      assert.equal(olderOverlap(young, [owner, young]), owner, prefix);
+      assert.equal(olderOverlap(owner, [owner, young]), undefined, `the older one is never refused (${prefix})`);
+    }
+  });
+
+  it('equal creation times fall back to namespace/name, so exactly one of two keeps the prefix', () => {
+    const a = location('ns', 'a', 'p', 5);
+    const b = location('ns', 'b', 'p', 5);
+    assert.equal(olderOverlap(a, [a, b]), undefined);
+    assert.equal(olderOverlap(b, [a, b]), a);
+  });
+
+  it('prefixes on another mount, Vault namespace or server do not overlap', () => {
+    const young = location('team-a', 'young', 'kmsstack/team-a', 2000);
+    for (const other of [{ mountPath: 'kv2' }, { vaultNamespace: 'admin' }, { address: 'https://other:8200' }]) {
+      assert.equal(olderOverlap(young, [{ ...owner, ...other }]), undefined, JSON.stringify(other));
+    }
+    assert.equal(olderOverlap(location('team-a', 'young', 'kmsstack/team-ab', 2000), [owner]), undefined, 'a sibling sharing the first characters');
+  });
+
+  it('describes the overlap with both paths and the owner', () => {
+    assert.match(describeOverlap(location('team-a', 'young', 'kmsstack/team-a', 2), owner), /^spec\.vault\.kv\.prefix: "kv\/kmsstack\/team-a" is already used by KMSDeployment team-a\/store \("kv\/kmsstack\/team-a", created earlier\)/);
+    assert.match(describeOverlap(location('team-a', 'young', 'kmsstack/team-a/x', 2), owner), /lies inside the prefix of KMSDeployment team-a\/store/);
+    assert.match(describeOverlap(location('team-a', 'young', 'kmsstack', 2), owner), /contains the prefix of KMSDeployment team-a\/store/);
+  });
+
+  it('sharesPrefix finds only an exact match, whatever the age', () => {
+    const same = location('team-a', 'young', 'kmsstack/team-a', 2000);
+    assert.equal(sharesPrefix(owner, [owner, same]), same);
+    assert.equal(sharesPrefix(owner, [owner, location('team-a', 'x', 'kmsstack/team-a/x', 3000)]), undefined);
+  });
+});

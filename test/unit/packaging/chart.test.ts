@@ -156,11 +156,12 @@ describe('Helm chart', () => {
     assert.equal(config.leaderElection.identity, 'op-0_id');
     assert.equal(config.logLevel, 'info');
     assert.equal(config.clusterDomain, 'cluster.local');
+    assert.deepEqual(config.kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
 
     const custom = parse(
       await renderChart({
         watchNamespaces: ['team-a', 'team-b'],
-        operator: { workers: 5, resyncPeriod: '1m30s', logLevel: 'debug', clusterDomain: 'corp.example', httpPort: 9090 },
+        operator: { workers: 5, resyncPeriod: '1m30s', logLevel: 'debug', clusterDomain: 'corp.example', httpPort: 9090, kvPrefixTemplate: 'vault/{namespace}/{name}' },
       }),
     );
     assert.deepEqual(custom.namespaces, ['team-a', 'team-b']);
@@ -168,6 +169,7 @@ describe('Helm chart', () => {
     assert.equal(custom.resyncPeriodMs, 90_000);
     assert.equal(custom.logLevel, 'debug');
     assert.equal(custom.clusterDomain, 'corp.example');
+    assert.deepEqual(custom.kvPrefixRule, { kind: 'template', template: 'vault/{namespace}/{name}', segments: ['vault', '{namespace}', '{name}'] });
     assert.deepEqual(custom.httpBindAddress, { host: '0.0.0.0', port: 9090 });
   });
 

@@ -6,7 +6,7 @@ path "sys/mounts/kv" {
 }
 
 # Delete master keys of deleted KMSDeployments with keyDeletionPolicy: Delete.
-path "kv/minio/*" {
+path "kv/kmsstack/*" {
   capabilities = ["list", "delete"]
 }
 

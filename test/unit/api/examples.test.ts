@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDefaults, kmsDeploymentSchema, validateKMSDeployment, type JSONSchema, type KMSDeploymentSpec } from '../../../src/api/index.ts';
 import { loadManifests, yamlFilesIn } from '../../support/manifests.ts';
+import { resolveVaultSettings } from '../../../src/vault/settings.ts';
+import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, prefixNotAllowed } from '../../../src/vault/tenancy.ts';
 
 for (const file of yamlFilesIn('examples').filter((f) => f.includes('kmsdeployment'))) {
   test(`${file} is a valid KMSDeployment`, () => {
@@ -37,14 +39,27 @@ test('the full example sets every field except the alternative auth method', () 
   assert.deepEqual(missing, []);
 });
 
-test('the minimal example is the guide setup: KV v1 at kv, prefix minio, key minio-key-1', () => {
+test('the minimal example is the guide setup: KV v1 at kv, keys under minio (in the namespace storage\'s root), key minio-key-1', () => {
   const [minimal] = loadManifests('examples/kmsdeployment-minimal.yaml');
   const spec = applyDefaults(minimal?.spec as KMSDeploymentSpec);
   assert.equal(spec.mode, 'Vault');
   assert.deepEqual(
     { mountPath: spec.vault?.kv.mountPath, version: spec.vault?.kv.version, prefix: spec.vault?.kv.prefix },
-    { mountPath: 'kv', version: 'v1', prefix: 'minio' },
+    { mountPath: 'kv', version: 'v1', prefix: 'kmsstack/storage/minio' },
   );
   assert.deepEqual(spec.kes?.keys, [{ name: 'minio-key-1' }]);
   assert.equal(spec.minio.keyName, 'minio-key-1');
+});
+
+test('every Vault example uses a prefix the default --kv-prefix-template allows in the namespace it is written for', () => {
+  const rule = parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE);
+  for (const file of yamlFilesIn('examples').filter((f) => f.includes('kmsdeployment'))) {
+    const [example] = loadManifests(file);
+    const spec = applyDefaults(example?.spec as KMSDeploymentSpec);
+    if (spec.mode !== 'Vault') continue;
+    // The minimal example leaves the namespace to kubectl -n; its comment names storage.
+    const namespace = example?.metadata.namespace ?? 'storage';
+    const settings = resolveVaultSettings(spec.vault, { namespace, name: example?.metadata.name ?? '' });
+    assert.equal(prefixNotAllowed(rule, settings), undefined, file);
+  }
 });

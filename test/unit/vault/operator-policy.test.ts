@@ -5,7 +5,7 @@ import { renderOperatorPolicy } from '../../../src/vault/operator-policy.ts';
 
 test('the operator policy of docs/vault.md (golden)', () => {
   const text = renderOperatorPolicy({
-    kvMounts: [{ mountPath: 'kv', version: 'v1', prefixRoot: 'minio' }],
+    kvMounts: [{ mountPath: 'kv', version: 'v1', prefixRoot: 'kmsstack' }],
     appRoleMountPath: 'approle',
     allowMountCreation: true,
     allowKeyDeletion: true,

@@ -137,7 +137,7 @@ export interface VaultKV {
    */
   version?: 'v1' | 'v2';
   /**
-   * Path under the mount where this deployment's keys live, e.g. minio/tenant-a. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted.
+   * Path under the mount where this deployment's keys live, e.g. kmsstack/<namespace>/minio. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault. It must lie under the root the operator's --kv-prefix-template gives this namespace (default kmsstack/<namespace>) and must not equal, contain or lie inside another KMSDeployment's prefix on the same mount; otherwise VaultConfigured is False (PrefixNotAllowed or PrefixInUse) and nothing is created in Vault. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted.
    */
   prefix: string;
   /**
@@ -619,7 +619,7 @@ export interface DefaultedVaultKV {
    */
   version: 'v1' | 'v2';
   /**
-   * Path under the mount where this deployment's keys live, e.g. minio/tenant-a. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted.
+   * Path under the mount where this deployment's keys live, e.g. kmsstack/<namespace>/minio. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault. It must lie under the root the operator's --kv-prefix-template gives this namespace (default kmsstack/<namespace>) and must not equal, contain or lie inside another KMSDeployment's prefix on the same mount; otherwise VaultConfigured is False (PrefixNotAllowed or PrefixInUse) and nothing is created in Vault. Cannot be changed after creation: the master keys already stored there would no longer be found and data encrypted with them could not be decrypted.
    */
   prefix: string;
   /**

@@ -57,7 +57,7 @@ const kv = obj(
       'x-kubernetes-validations': [immutable(`${orphan} (KV v1 and v2 store keys at different paths)`)],
     },
     prefix: str(
-      "Path under the mount where this deployment's keys live, e.g. minio/tenant-a. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault.",
+      "Path under the mount where this deployment's keys live, e.g. kmsstack/<namespace>/minio. The operator's policy grants access to this prefix only, which isolates deployments sharing one Vault. It must lie under the root the operator's --kv-prefix-template gives this namespace (default kmsstack/<namespace>) and must not equal, contain or lie inside another KMSDeployment's prefix on the same mount; otherwise VaultConfigured is False (PrefixNotAllowed or PrefixInUse) and nothing is created in Vault.",
       'vaultPath',
       { 'x-kubernetes-validations': [immutable(orphan)] },
     ),

@@ -140,6 +140,8 @@ describe('chart and kustomize base on a real API server', () => {
     ]);
     const cluster = await cp.kubectl(['get', 'clusterrole/kmsstack-operator', 'clusterrolebinding/kmsstack-operator', '-o', 'name']);
     assert.equal(cluster.stdout.trim().split('\n').length, 2);
+    const policy = await cp.kubectl(['get', 'validatingadmissionpolicy/kmsstack-operator-kv-prefix', 'validatingadmissionpolicybinding/kmsstack-operator-kv-prefix', '-o', 'name']);
+    assert.equal(policy.stdout.trim().split('\n').length, 2);
     const again = await cp.kubectl(['apply', '-k', join(repoRoot, 'deploy'), '--dry-run=server']);
     assert.equal(again.stderr.trim(), '');
   });
@@ -157,6 +159,24 @@ describe('chart and kustomize base on a real API server', () => {
         },
       };
       await cp.kubectl(['patch', 'kmsdeployment', 'minio-kms', '-n', 'storage', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    });
+
+    test('the admission policy refuses a prefix outside kmsstack/<namespace>, naming the field (the example above is the control)', async () => {
+      const outside = yaml.load(readFileSync(join(repoRoot, 'examples/kmsdeployment-minimal.yaml'), 'utf8')) as { metadata: { name: string }; spec: { vault: { kv: { prefix: string } } } };
+      outside.metadata.name = 'outside';
+      outside.spec.vault.kv.prefix = 'kmsstack/team-a/outside';
+      // The API server loads a new policy asynchronously: retry until it is in force.
+      let refusal = '';
+      for (let attempt = 0; attempt < 50 && !refusal; attempt++) {
+        try {
+          await cp.kubectl(['create', '-n', 'storage', '--dry-run=server', '-f', '-'], yaml.dump(outside));
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        } catch (err) {
+          refusal = String((err as { stderr?: string }).stderr ?? err);
+        }
+      }
+      assert.match(refusal, /ValidatingAdmissionPolicy 'kmsstack-operator-kv-prefix'/);
+      assert.match(refusal, /spec\.vault\.kv\.prefix: "kmsstack\/team-a\/outside" is outside "kmsstack\/storage"/);
     });
 
     test('kubectl get kmsd shows the printer columns', async () => {

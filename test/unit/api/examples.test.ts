@@ -58,7 +58,7 @@ test('every Vault example uses a prefix the default --kv-prefix-template allows 
     const spec = applyDefaults(example?.spec as KMSDeploymentSpec);
     if (spec.mode !== 'Vault') continue;
     // The minimal example leaves the namespace to kubectl -n; its comment names storage.
-    const namespace = example?.metadata.namespace ?? 'storage';
+    const namespace = (example?.metadata as { namespace?: string } | undefined)?.namespace ?? 'storage';
     const settings = resolveVaultSettings(spec.vault, { namespace, name: example?.metadata.name ?? '' });
     assert.equal(prefixNotAllowed(rule, settings), undefined, file);
   }

@@ -225,6 +225,8 @@ describe('Helm chart', () => {
     ['a bad digest', { image: { digest: 'sha256:abc' } }, /\/image\/digest/],
     ['root as the user', { securityContext: { runAsUser: 0 } }, /\/securityContext\/runAsUser/],
     ['leader election switched off as a string', { leaderElection: { enabled: 'no' } }, /\/leaderElection\/enabled/],
+    ['a KV prefix template without {namespace}', { operator: { kvPrefixTemplate: 'minio' } }, /\/operator\/kvPrefixTemplate/],
+    ['a placeholder inside a segment', { operator: { kvPrefixTemplate: 'kv/ns-{namespace}' } }, /\/operator\/kvPrefixTemplate/],
     ['a PDB percentage without %', { podDisruptionBudget: { enabled: true, maxUnavailable: '50' } }, /\/podDisruptionBudget\/maxUnavailable/],
   ];
   for (const [what, values, field] of badValues) {

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDuration } from '../api/duration.ts';
+import { checkAddress } from '../vault/settings.ts';
 import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
 import type { LeaderElectionOptions } from './leader.ts';
 
@@ -26,6 +27,8 @@ export interface OperatorConfig {
   kubeconfig: string | undefined;
   /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
   kvPrefixRule: PrefixRule;
+  /** Origins of the Vault servers the operator may contact; Kubernetes auth needs one of them (--vault-addresses). */
+  vaultAddresses: string[];
 }
 
 type Kind = 'string' | 'integer' | 'boolean' | 'duration' | 'list';
@@ -58,6 +61,7 @@ export const options: readonly Option[] = [
   { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s', help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
   { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '5m', help: 'Cap of the retry delay.' },
   { key: 'kvPrefixTemplate', flag: 'kv-prefix-template', env: 'KMSSTACK_KV_PREFIX_TEMPLATE', kind: 'string', default: DEFAULT_PREFIX_TEMPLATE, help: 'spec.vault.kv.prefix must be this path or lie below it; {namespace} (required) and {name} are replaced by the KMSDeployment\'s; "*" allows any prefix (one tenant per operator only).' },
+  { key: 'vaultAddresses', flag: 'vault-addresses', env: 'KMSSTACK_VAULT_ADDRESSES', kind: 'list', default: '', help: 'Comma-separated Vault servers (scheme://host:port) the operator may contact; it sends its own ServiceAccount token (Kubernetes auth) only to these. Empty: Kubernetes auth is refused everywhere, token auth may use any server.' },
   { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', default: '', help: 'Kubeconfig file; default: in-cluster config, else ~/.kube/config.' },
 ];
 
@@ -85,6 +89,7 @@ const schema = {
     backoffBase: { type: 'number', minimum: 1 },
     backoffMax: { type: 'number', minimum: 1 },
     kvPrefixTemplate: { type: 'string', minLength: 1 },
+    vaultAddresses: { type: 'array', items: { type: 'string' } },
     kubeconfig: { type: 'string' },
   },
   additionalProperties: false,
@@ -109,6 +114,7 @@ interface ParsedValues {
   backoffBase: number;
   backoffMax: number;
   kvPrefixTemplate: string;
+  vaultAddresses: string[];
   kubeconfig: string;
 }
 
@@ -158,6 +164,7 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     backoff: { baseMs: v.backoffBase, maxMs: v.backoffMax },
     kubeconfig: v.kubeconfig || undefined,
     kvPrefixRule: parseRule(v.kvPrefixTemplate),
+    vaultAddresses: parseAddresses(v.vaultAddresses),
   };
   checkRelations(config, raw);
   return config;
@@ -249,6 +256,14 @@ function parseRule(template: string): PrefixRule {
     return parsePrefixTemplate(template);
   } catch (err) {
     throw new ConfigError(`invalid ${label(optionFor('kvPrefixTemplate'))}: ${(err as Error).message}`);
+  }
+}
+
+function parseAddresses(addresses: string[]): string[] {
+  try {
+    return [...new Set(addresses.map((address) => checkAddress(address)))];
+  } catch (err) {
+    throw new ConfigError(`invalid ${label(optionFor('vaultAddresses'))}: ${(err as Error).message.replace(/^spec\.vault\.address: /, '')}`);
   }
 }
 

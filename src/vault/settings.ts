@@ -65,7 +65,8 @@ export function checkVaultPath(value: string, field: string): string {
   return path;
 }
 
-function checkAddress(value: string): string {
+/** The origin (scheme://host:port) of a Vault address; throws naming spec.vault.address. */
+export function checkAddress(value: string): string {
   let url: URL;
   try {
     url = new URL(value);

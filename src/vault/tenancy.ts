@@ -1,9 +1,11 @@
-// Which KV prefixes a KMSDeployment may use. The operator acts in Vault with one identity for every
+// Which Vault servers and KV prefixes a KMSDeployment may use. The operator acts in Vault with one identity for every
 // namespace it watches and writes a KES policy for whatever spec.vault.kv.prefix says, so without a
 // rule anyone who may create a KMSDeployment in one namespace could name another namespace's prefix
 // and be handed credentials for its master keys (or, with keyDeletionPolicy: Delete, have them
 // deleted). Two rules close that: the administrator's prefix template ties prefixes to namespaces,
 // and a prefix already used by an older KMSDeployment on the same Vault mount is not handed out again.
+// A third keeps the operator's own credential home: with Kubernetes auth the operator sends its
+// ServiceAccount token to spec.vault.address, so only servers the administrator lists get it.
 // Pure: text and objects in, verdicts with field-naming messages out.
 import { checkVaultPath, type VaultSettings } from './settings.ts';
 
@@ -113,4 +115,23 @@ export function describeOverlap(self: KeyLocation, owner: KeyLocation): string {
 /** Another deployment with exactly this prefix: deleting "our" keys would delete its keys. */
 export function sharesPrefix(self: KeyLocation, others: readonly KeyLocation[]): KeyLocation | undefined {
   return others.find((other) => !isSelf(self, other) && sameMount(self, other) && other.prefix === self.prefix);
+}
+
+/**
+ * Why the operator may not contact this deployment's Vault, naming the field; undefined when it may.
+ * `allowed` holds origins (--vault-addresses). Kubernetes auth needs a listed server, since the
+ * operator would send it its own ServiceAccount token; token auth sends only the user's own token,
+ * so any server will do until the administrator lists some.
+ */
+export function addressNotAllowed(allowed: readonly string[], settings: Pick<VaultSettings, 'address' | 'auth'>): string | undefined {
+  if (allowed.includes(settings.address)) return undefined;
+  const list = allowed.length > 0 ? allowed.join(', ') : 'none yet';
+  if (settings.auth.method === 'kubernetes') {
+    return (
+      `spec.vault.address: "${settings.address}" is not a Vault server this operator sends its own ServiceAccount token to ` +
+      `(spec.vault.auth.kubernetes); its administrator allows: ${list} (operator setting --vault-addresses); use one of those, or token auth with a token of your own`
+    );
+  }
+  if (allowed.length === 0) return undefined;
+  return `spec.vault.address: "${settings.address}" is not a Vault server this operator may contact; its administrator allows: ${list} (operator setting --vault-addresses)`;
 }

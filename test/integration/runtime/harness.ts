@@ -41,6 +41,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     backoff: { baseMs: 200, maxMs: 2_000 },
     kubeconfig: undefined,
     kvPrefixRule: parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
+    vaultAddresses: [],
     ...overrides,
     leaderElection: {
       enabled: false, namespace: 'default', leaseName: `kmsstack-test-${randomUUID().slice(0, 8)}`, identity: `test-${randomUUID().slice(0, 8)}`,

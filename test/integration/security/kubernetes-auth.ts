@@ -16,6 +16,8 @@ export interface OperatorKubernetesAuth {
   tokenPath: string;
   jwt: string;
   reviewerJwt: string;
+  /** Environment of an OPERATOR_WITH_TOKEN_PATH process: the token file, and this Vault as the one allowed server. */
+  operatorEnv: Record<string, string>;
 }
 
 export async function enableOperatorKubernetesAuth(stack: Stack): Promise<OperatorKubernetesAuth> {
@@ -29,5 +31,5 @@ export async function enableOperatorKubernetesAuth(stack: Stack): Promise<Operat
   const jwt = await stack.cp.mintServiceAccountToken(OPERATOR_NAMESPACE, 'kmsstack-operator');
   const tokenPath = join(stack.dir, 'sa-token');
   writeFileSync(tokenPath, jwt, { mode: 0o600 });
-  return { tokenPath, jwt, reviewerJwt };
+  return { tokenPath, jwt, reviewerJwt, operatorEnv: { KMSSTACK_TEST_SA_TOKEN_PATH: tokenPath, KMSSTACK_VAULT_ADDRESSES: stack.vault.address } };
 }

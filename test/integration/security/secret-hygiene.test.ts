@@ -83,7 +83,7 @@ describe('no secret in logs, Events, status, errors, or Secret metadata', { time
     await stack.kube.create(staticKeyDeployment(NS, 'static'));
     operator = stack.startOperator({
       leaseNamespace: NS, leaseName: 'hygiene', logLevel: 'debug', script: OPERATOR_WITH_TOKEN_PATH,
-      env: { KMSSTACK_TEST_SA_TOKEN_PATH: k8sAuth.tokenPath },
+      env: k8sAuth.operatorEnv,
     });
   });
 

@@ -6,6 +6,8 @@
 // keyDeletionPolicy: Delete, have the operator delete them. The operator's --kv-prefix-template
 // (default kmsstack/{namespace}) and its one-prefix-one-owner rule prevent both; these tests run the
 // real operator process against real Vault and check what Vault holds, not only what status says.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
@@ -26,7 +28,7 @@ async function tenants(template: string | undefined) {
   const auth = await enableOperatorKubernetesAuth(stack);
   await prepareNamespace(stack, victim.namespace);
   await ensureNamespace(stack.kube, 'team-b');
-  const env: Record<string, string> = { KMSSTACK_TEST_SA_TOKEN_PATH: auth.tokenPath, ...(template ? { KMSSTACK_KV_PREFIX_TEMPLATE: template } : {}) };
+  const env: Record<string, string> = { ...auth.operatorEnv, ...(template ? { KMSSTACK_KV_PREFIX_TEMPLATE: template } : {}) };
   const operator: OperatorProcess = stack.startOperator({ leaseNamespace: 'team-a', leaseName: 'isolation', script: OPERATOR_WITH_TOKEN_PATH, env });
   await operator.waitUntilReconciling();
 
@@ -45,6 +47,7 @@ async function tenants(template: string | undefined) {
 
   return {
     stack,
+    withKubernetesAuth,
     create: (namespace: string, name: string, prefix: string, extra: Record<string, unknown> = {}) => stack.kube.create(withKubernetesAuth(namespace, name, prefix, extra)),
 
     /** VaultConfigured once the operator has decided, one way or the other. */
@@ -71,6 +74,13 @@ async function tenants(template: string | undefined) {
       return events.items.filter((e: KubeObject) => e.type === 'Warning' && (e.regarding as { name?: string } | undefined)?.name === name).map((e: KubeObject) => String(e.reason));
     },
   };
+}
+
+/** A Kubernetes-auth deployment whose spec.vault gets `vault` merged in. */
+function vaultDeploymentWith(t: Awaited<ReturnType<typeof tenants>>, namespace: string, name: string, prefix: string, vault: Record<string, unknown>): KubeObject {
+  const obj = t.withKubernetesAuth(namespace, name, prefix);
+  Object.assign((obj.spec as { vault: Record<string, unknown> }).vault, vault);
+  return obj;
 }
 
 describe('tenant isolation with the default --kv-prefix-template kmsstack/{namespace}', { timeout: 300_000 }, () => {
@@ -106,6 +116,28 @@ describe('tenant isolation with the default --kv-prefix-template kmsstack/{names
     await t.deleteAndWait('team-b', 'wipe');
     assert.ok((await t.warningReasons('team-b', 'wipe')).includes('KeysRetained'), 'the deletion says why the keys stay');
     assert.equal(await readMarker(t.stack, victim), 'team-a-master-key', 'team-a\'s key survives another namespace\'s deletion');
+  });
+
+  it('a Vault address the administrator did not list gets no request at all, so the operator\'s ServiceAccount token stays home', async () => {
+    const seen: string[] = [];
+    const impostor = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = `http://127.0.0.1:${(impostor.address() as AddressInfo).port}`;
+      const obj = vaultDeploymentWith(t, 'team-b', 'phish', prefixOf('team-b', 'phish'), { address });
+      await t.stack.kube.create(obj);
+      const condition = await t.vaultCondition('team-b', 'phish');
+      assert.equal(condition.reason, 'VaultAddressNotAllowed');
+      assert.match(condition.message, new RegExp(`^spec\\.vault\\.address: "${address.replace(/[.]/g, '\\.')}" is not a Vault server this operator sends its own ServiceAccount token to`));
+      await t.deleteAndWait('team-b', 'phish');
+      assert.ok((await t.warningReasons('team-b', 'phish')).includes('CleanupSkipped'), 'the deletion says the Vault cleanup was skipped');
+      assert.deepEqual(seen, [], 'the unlisted server received no request, neither while reconciling nor on deletion');
+    } finally {
+      impostor.close();
+    }
   });
 
   it('within team-a, a second deployment on the same or an enclosing prefix is refused and its deletion keeps the keys', async () => {

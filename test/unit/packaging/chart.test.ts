@@ -157,11 +157,12 @@ describe('Helm chart', () => {
     assert.equal(config.logLevel, 'info');
     assert.equal(config.clusterDomain, 'cluster.local');
     assert.deepEqual(config.kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
+    assert.deepEqual(config.vaultAddresses, []);
 
     const custom = parse(
       await renderChart({
         watchNamespaces: ['team-a', 'team-b'],
-        operator: { workers: 5, resyncPeriod: '1m30s', logLevel: 'debug', clusterDomain: 'corp.example', httpPort: 9090, kvPrefixTemplate: 'vault/{namespace}/{name}' },
+        operator: { workers: 5, resyncPeriod: '1m30s', logLevel: 'debug', clusterDomain: 'corp.example', httpPort: 9090, kvPrefixTemplate: 'vault/{namespace}/{name}', vaultAddresses: ['https://vault.vault.svc:8200', 'https://vault-dr.vault.svc:8200'] },
       }),
     );
     assert.deepEqual(custom.namespaces, ['team-a', 'team-b']);
@@ -169,6 +170,7 @@ describe('Helm chart', () => {
     assert.equal(custom.resyncPeriodMs, 90_000);
     assert.equal(custom.logLevel, 'debug');
     assert.equal(custom.clusterDomain, 'corp.example');
+    assert.deepEqual(custom.vaultAddresses, ['https://vault.vault.svc:8200', 'https://vault-dr.vault.svc:8200']);
     assert.deepEqual(custom.kvPrefixRule, { kind: 'template', template: 'vault/{namespace}/{name}', segments: ['vault', '{namespace}', '{name}'] });
     assert.deepEqual(custom.httpBindAddress, { host: '0.0.0.0', port: 9090 });
   });
@@ -226,6 +228,7 @@ describe('Helm chart', () => {
     ['root as the user', { securityContext: { runAsUser: 0 } }, /\/securityContext\/runAsUser/],
     ['leader election switched off as a string', { leaderElection: { enabled: 'no' } }, /\/leaderElection\/enabled/],
     ['a KV prefix template without {namespace}', { operator: { kvPrefixTemplate: 'minio' } }, /\/operator\/kvPrefixTemplate/],
+    ['a Vault address without a scheme', { operator: { vaultAddresses: ['vault:8200'] } }, /\/operator\/vaultAddresses\/0/],
     ['a placeholder inside a segment', { operator: { kvPrefixTemplate: 'kv/ns-{namespace}' } }, /\/operator\/kvPrefixTemplate/],
     ['a PDB percentage without %', { podDisruptionBudget: { enabled: true, maxUnavailable: '50' } }, /\/podDisruptionBudget\/maxUnavailable/],
   ];

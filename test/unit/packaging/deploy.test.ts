@@ -3,7 +3,8 @@
 // `npm run gen` and its staleness is checked with the other generated files. `kubectl kustomize deploy/` must build them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -60,5 +61,24 @@ describe('kustomize base deploy/', () => {
     }
     const namespace = built.find((o) => o.kind === 'Namespace');
     assert.equal(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+  });
+
+  test('the overlay of docs/install.md sets the image and the allowed Vault server', async () => {
+    const doc = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
+    const overlay = /```yaml\n# my-overlay\/kustomization\.yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(overlay, 'docs/install.md has no my-overlay/kustomization.yaml block');
+    const dir = mkdtempSync(join(tmpdir(), 'overlay-'));
+    try {
+      symlinkSync(deployDir, join(dir, 'deploy'));
+      mkdirSync(join(dir, 'my-overlay'));
+      writeFileSync(join(dir, 'my-overlay', 'kustomization.yaml'), overlay);
+      const { stdout } = await execFileAsync(testBinary('kubectl'), ['kustomize', join(dir, 'my-overlay')], { maxBuffer: 16 * 1024 * 1024 });
+      const deployment = parseManifest(stdout).find((o) => o.kind === 'Deployment') as KubeObject & { spec: { template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } } } };
+      const [container] = deployment.spec.template.spec.containers;
+      assert.equal(container?.image, 'registry.example.com/kmsstack-operator:0.1.0');
+      assert.equal(container?.env.find((e) => e.name === 'KMSSTACK_VAULT_ADDRESSES')?.value, 'https://vault.vault.svc:8200');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -28,6 +28,14 @@ describe('config', () => {
     assert.equal(config.clusterDomain, 'cluster.local');
     assert.equal(config.kubeconfig, undefined);
     assert.deepEqual(config.kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
+    assert.deepEqual(config.vaultAddresses, []);
+  });
+
+  it('reads the allowed Vault servers as origins, and names the flag when one is not a URL', () => {
+    assert.deepEqual(parse(['--vault-addresses', 'https://vault.vault.svc:8200/, http://127.0.0.1:8200']).vaultAddresses, ['https://vault.vault.svc:8200', 'http://127.0.0.1:8200']);
+    assert.deepEqual(parse([], { KMSSTACK_VAULT_ADDRESSES: 'https://a:8200,https://a:8200' }).vaultAddresses, ['https://a:8200']);
+    rejects(['--vault-addresses=vault:8200'], {}, /invalid --vault-addresses \(env KMSSTACK_VAULT_ADDRESSES\): .*scheme must be https/);
+    rejects([], { KMSSTACK_VAULT_ADDRESSES: 'https://a:8200/v1' }, /invalid --vault-addresses .*give only scheme, host and port/);
   });
 
   it('reads the KV prefix template from the flag or the variable, and names it when it is bad', () => {

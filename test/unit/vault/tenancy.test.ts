@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { allowedRoot, describeOverlap, isWithin, olderOverlap, parsePrefixTemplate, prefixNotAllowed, sharesPrefix, type KeyLocation } from '../../../src/vault/tenancy.ts';
+import { addressNotAllowed, allowedRoot, describeOverlap, isWithin, olderOverlap, parsePrefixTemplate, prefixNotAllowed, sharesPrefix, type KeyLocation } from '../../../src/vault/tenancy.ts';
 
 const teamB = { namespace: 'team-b', name: 'store' };
 const kv = (prefix: string) => ({ mountPath: 'kv', version: 'v1' as const, prefix, create: true });
@@ -103,5 +103,22 @@ describe('prefix overlap between deployments', () => {
     const same = location('team-a', 'young', 'kmsstack/team-a', 2000);
     assert.equal(sharesPrefix(owner, [owner, same]), same);
     assert.equal(sharesPrefix(owner, [owner, location('team-a', 'x', 'kmsstack/team-a/x', 3000)]), undefined);
+  });
+});
+
+describe('addressNotAllowed', () => {
+  const kubernetes = { method: 'kubernetes' as const, role: 'kmsstack-operator', mountPath: 'kubernetes' };
+  const token = { method: 'token' as const, secretName: 'vault-token', secretKey: 'token' };
+  const listed = ['https://vault.vault.svc:8200'];
+
+  it('Kubernetes auth only to a listed server: the operator\'s own ServiceAccount token is at stake', () => {
+    assert.equal(addressNotAllowed(listed, { address: 'https://vault.vault.svc:8200', auth: kubernetes }), undefined);
+    assert.match(addressNotAllowed(listed, { address: 'https://evil.example:8200', auth: kubernetes }) ?? '', /^spec\.vault\.address: "https:\/\/evil\.example:8200" is not a Vault server this operator sends its own ServiceAccount token to .*allows: https:\/\/vault\.vault\.svc:8200 \(operator setting --vault-addresses\)/);
+    assert.match(addressNotAllowed([], { address: 'https://vault.vault.svc:8200', auth: kubernetes }) ?? '', /allows: none yet/);
+  });
+
+  it('token auth to any server until the administrator lists some', () => {
+    assert.equal(addressNotAllowed([], { address: 'https://anywhere:8200', auth: token }), undefined);
+    assert.match(addressNotAllowed(listed, { address: 'https://anywhere:8200', auth: token }) ?? '', /^spec\.vault\.address: "https:\/\/anywhere:8200" is not a Vault server this operator may contact/);
   });
 });

@@ -5,13 +5,22 @@
 import type { ObjectReader } from '../../../runtime/cache.ts';
 import type { KubeObject } from '../../../runtime/kube/resources.ts';
 import { resolveVaultSettings, type VaultSettings, type VaultSpec } from '../../../vault/settings.ts';
-import { describeOverlap, olderOverlap, prefixNotAllowed, sharesPrefix, type KeyLocation, type PrefixRule } from '../../../vault/tenancy.ts';
+import { addressNotAllowed, describeOverlap, olderOverlap, prefixNotAllowed, sharesPrefix, type KeyLocation, type PrefixRule } from '../../../vault/tenancy.ts';
 
+export const ADDRESS_NOT_ALLOWED = 'VaultAddressNotAllowed';
 export const PREFIX_NOT_ALLOWED = 'PrefixNotAllowed';
 export const PREFIX_IN_USE = 'PrefixInUse';
 
-export interface PrefixRefusal {
-  reason: typeof PREFIX_NOT_ALLOWED | typeof PREFIX_IN_USE;
+/** What the operator's administrator allows KMSDeployments in Vault (operator settings). */
+export interface VaultTenancy {
+  /** Origins of the Vault servers the operator may contact (--vault-addresses). */
+  addresses: readonly string[];
+  /** Which KV prefixes a deployment may use (--kv-prefix-template). */
+  prefixRule: PrefixRule;
+}
+
+export interface Refusal {
+  reason: typeof ADDRESS_NOT_ALLOWED | typeof PREFIX_NOT_ALLOWED | typeof PREFIX_IN_USE;
   message: string;
 }
 
@@ -52,9 +61,17 @@ function otherLocations(cache: ObjectReader): KeyLocation[] {
   return cache.listAll('KMSDeployment').flatMap((object) => keyLocationOf(object) ?? []);
 }
 
-/** Why this deployment may not use its prefix, or undefined when it may. */
-export function refusePrefix(rule: PrefixRule, settings: VaultSettings, object: KubeObject, cache: ObjectReader): PrefixRefusal | undefined {
-  const notAllowed = prefixNotAllowed(rule, settings);
+/** Why the operator must not contact this deployment's Vault at all, or undefined when it may. */
+export function refuseAddress(tenancy: VaultTenancy, settings: VaultSettings): Refusal | undefined {
+  const message = addressNotAllowed(tenancy.addresses, settings);
+  return message ? { reason: ADDRESS_NOT_ALLOWED, message } : undefined;
+}
+
+/** Why this deployment may not use its Vault server or its prefix, or undefined when it may. */
+export function refuseVaultAccess(tenancy: VaultTenancy, settings: VaultSettings, object: KubeObject, cache: ObjectReader): Refusal | undefined {
+  const address = refuseAddress(tenancy, settings);
+  if (address) return address;
+  const notAllowed = prefixNotAllowed(tenancy.prefixRule, settings);
   if (notAllowed) return { reason: PREFIX_NOT_ALLOWED, message: notAllowed };
   const self = locationOf(settings, createdAt(object));
   const owner = olderOverlap(self, otherLocations(cache));
@@ -65,8 +82,8 @@ export function refusePrefix(rule: PrefixRule, settings: VaultSettings, object: 
  * Why the keys under this deployment's prefix are not its own to delete, or undefined when they are:
  * only a deployment that would be granted its prefix now, and shares it with no other, deletes keys.
  */
-export function keysNotOwned(rule: PrefixRule, settings: VaultSettings, object: KubeObject, cache: ObjectReader): string | undefined {
-  const refusal = refusePrefix(rule, settings, object, cache);
+export function keysNotOwned(tenancy: VaultTenancy, settings: VaultSettings, object: KubeObject, cache: ObjectReader): string | undefined {
+  const refusal = refuseVaultAccess(tenancy, settings, object, cache);
   if (refusal) return refusal.message;
   const self = locationOf(settings, createdAt(object));
   const other = sharesPrefix(self, otherLocations(cache));

@@ -16,10 +16,10 @@ import type { VaultKubePort } from '../../../vault/ports.ts';
 import { reconcileVault } from '../../../vault/reconcile.ts';
 import { VaultSessions } from '../../../vault/session.ts';
 import { resolveVaultSettings } from '../../../vault/settings.ts';
-import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../../../vault/tenancy.ts';
+import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../vault/tenancy.ts';
 import type { KMSDeploymentCleanup, KMSDeploymentStep } from '../reconcile.ts';
 import type { KMSDeploymentObject } from '../status.ts';
-import { keysNotOwned, PREFIX_IN_USE, refusePrefix } from './vault-tenancy.ts';
+import { keysNotOwned, PREFIX_IN_USE, refuseAddress, refuseVaultAccess, type VaultTenancy } from './vault-tenancy.ts';
 
 /** Keys in StepContext.shared this step fills for later steps. */
 export const VAULT_SHARED = {
@@ -32,8 +32,8 @@ export interface VaultStepOptions {
   serviceAccountTokenPath?: string;
   /** Per-attempt Vault request timeout (default 10 s). */
   timeoutMs?: number;
-  /** Which KV prefixes a deployment may use (default: DEFAULT_PREFIX_TEMPLATE). */
-  prefixRule?: PrefixRule;
+  /** Which Vault servers and KV prefixes deployments may use (default: no listed server, DEFAULT_PREFIX_TEMPLATE). */
+  tenancy?: Partial<VaultTenancy>;
 }
 
 /** Shared by the step and the cleanup so a login made while reconciling is reused for cleanup. */
@@ -42,7 +42,7 @@ export interface VaultRuntime {
   sessions: VaultSessions;
   /** Retry delays of failing deployments: Vault being down must not be polled at a fixed rate. */
   backoff: KeyedBackoff;
-  prefixRule: PrefixRule;
+  tenancy: VaultTenancy;
 }
 
 export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
@@ -52,7 +52,10 @@ export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
     // Capped at 30 s so a deployment converges within 30 s of Vault's return (a Vault outage is
     // the usual cause), without waiting for the resync.
     backoff: new KeyedBackoff({ baseMs: 2_000, maxMs: 30_000 }),
-    prefixRule: options.prefixRule ?? parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
+    tenancy: {
+      addresses: options.tenancy?.addresses ?? [],
+      prefixRule: options.tenancy?.prefixRule ?? parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
+    },
   };
 }
 
@@ -97,8 +100,8 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
         return { status: 'False', reason: 'InvalidSpec', message: (err as Error).message };
       }
       // Before any Vault call: a refused deployment gets nothing granted, and nothing of it is revoked
-      // either, so an administrator's change of the template cannot cut running KES off at once.
-      const refusal = refusePrefix(runtime.prefixRule, settings, object, context.cache);
+      // either, so an administrator's change of the rules cannot cut running KES off at once.
+      const refusal = refuseVaultAccess(runtime.tenancy, settings, object, context.cache);
       if (refusal) {
         await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Configure', note: refusal.message });
         // An older owner of the prefix may go away; the template only changes with a restart.
@@ -132,8 +135,16 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
       const { spec, object } = context;
       if (!spec || spec.mode !== 'Vault') return;
       const settings = resolveVaultSettings(spec.vault, ref(object));
+      const barred = refuseAddress(runtime.tenancy, settings);
+      if (barred) {
+        // Contacting it could hand the operator's credential to a server nobody vetted; the user
+        // cannot change the list, so the deletion is not held up either.
+        const leftovers = describeVaultLeftovers(settings, spec.keyDeletionPolicy ?? 'Retain');
+        await context.events.emit(object, { type: 'Warning', reason: 'CleanupSkipped', action: 'Cleanup', note: `vault cleanup skipped: ${barred.message}. ${leftovers}` });
+        return;
+      }
       let keyDeletionPolicy = spec.keyDeletionPolicy ?? 'Retain';
-      const notOwned = keyDeletionPolicy === 'Delete' ? keysNotOwned(runtime.prefixRule, settings, object, context.cache) : undefined;
+      const notOwned = keyDeletionPolicy === 'Delete' ? keysNotOwned(runtime.tenancy, settings, object, context.cache) : undefined;
       if (notOwned) {
         keyDeletionPolicy = 'Retain';
         await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDuration } from '../api/duration.ts';
+import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../vault/session.ts';
 import { checkAddress } from '../vault/settings.ts';
 import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
 import type { LeaderElectionOptions } from './leader.ts';
@@ -29,6 +30,8 @@ export interface OperatorConfig {
   kvPrefixRule: PrefixRule;
   /** Origins of the Vault servers the operator may contact; Kubernetes auth needs one of them (--vault-addresses). */
   vaultAddresses: string[];
+  /** The ServiceAccount token file the operator logs in to Vault with (Kubernetes auth). */
+  vaultTokenPath: string;
 }
 
 type Kind = 'string' | 'integer' | 'boolean' | 'duration' | 'list';
@@ -62,6 +65,7 @@ export const options: readonly Option[] = [
   { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '5m', help: 'Cap of the retry delay.' },
   { key: 'kvPrefixTemplate', flag: 'kv-prefix-template', env: 'KMSSTACK_KV_PREFIX_TEMPLATE', kind: 'string', default: DEFAULT_PREFIX_TEMPLATE, help: 'spec.vault.kv.prefix must be this path or lie below it; {namespace} (required) and {name} are replaced by the KMSDeployment\'s; "*" allows any prefix (one tenant per operator only).' },
   { key: 'vaultAddresses', flag: 'vault-addresses', env: 'KMSSTACK_VAULT_ADDRESSES', kind: 'list', default: '', help: 'Comma-separated Vault servers (scheme://host:port) the operator may contact; it sends its own ServiceAccount token (Kubernetes auth) only to these. Empty: Kubernetes auth is refused everywhere, token auth may use any server.' },
+  { key: 'vaultTokenPath', flag: 'vault-token-path', env: 'KMSSTACK_VAULT_TOKEN_PATH', kind: 'string', default: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH, help: 'ServiceAccount token file sent to Vault for Kubernetes auth, read at every login; the chart mounts one with the audience "vault" here.' },
   { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', default: '', help: 'Kubeconfig file; default: in-cluster config, else ~/.kube/config.' },
 ];
 
@@ -90,6 +94,7 @@ const schema = {
     backoffMax: { type: 'number', minimum: 1 },
     kvPrefixTemplate: { type: 'string', minLength: 1 },
     vaultAddresses: { type: 'array', items: { type: 'string' } },
+    vaultTokenPath: { type: 'string', pattern: '^/' },
     kubeconfig: { type: 'string' },
   },
   additionalProperties: false,
@@ -115,6 +120,7 @@ interface ParsedValues {
   backoffMax: number;
   kvPrefixTemplate: string;
   vaultAddresses: string[];
+  vaultTokenPath: string;
   kubeconfig: string;
 }
 
@@ -165,6 +171,7 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     kubeconfig: v.kubeconfig || undefined,
     kvPrefixRule: parseRule(v.kvPrefixTemplate),
     vaultAddresses: parseAddresses(v.vaultAddresses),
+    vaultTokenPath: v.vaultTokenPath,
   };
   checkRelations(config, raw);
   return config;

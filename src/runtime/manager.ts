@@ -59,7 +59,10 @@ export class Manager {
     ], config.namespaces, logger);
     this.queue = new WorkQueue({ name: 'kmsdeployment', backoff: config.backoff });
     this.events = new EventRecorder(this.client, config.leaderElection.identity, logger);
-    const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({ tenancy: { addresses: config.vaultAddresses, prefixRule: config.kvPrefixRule } }));
+    const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
+      serviceAccountTokenPath: config.vaultTokenPath,
+      tenancy: { addresses: config.vaultAddresses, prefixRule: config.kvPrefixRule },
+    }));
     const env = {
       kube: this.client, cache: this.cache, events: this.events, now: options.now ?? (() => new Date()),
       steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],

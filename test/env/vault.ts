@@ -21,6 +21,8 @@ export interface KubernetesAuthOptions {
   policies: string[];
   mountPath?: string;
   tokenTTL?: string;
+  /** The audience tokens must carry (Vault passes it on in the TokenReview). */
+  audience?: string;
 }
 
 export interface AuditEntry {
@@ -199,6 +201,7 @@ export async function startVault(options: StartVaultOptions = {}): Promise<TestV
         bound_service_account_namespaces: o.boundServiceAccountNamespaces,
         token_policies: o.policies,
         token_ttl: o.tokenTTL ?? '1h',
+        ...(o.audience ? { audience: o.audience } : {}),
       });
     },
     async enableAudit() {

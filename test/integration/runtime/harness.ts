@@ -42,6 +42,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     kubeconfig: undefined,
     kvPrefixRule: parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
     vaultAddresses: [],
+    vaultTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
     ...overrides,
     leaderElection: {
       enabled: false, namespace: 'default', leaseName: `kmsstack-test-${randomUUID().slice(0, 8)}`, identity: `test-${randomUUID().slice(0, 8)}`,

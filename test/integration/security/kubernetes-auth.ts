@@ -1,7 +1,8 @@
 // Vault's Kubernetes auth for the operator, as docs/vault.md tells a Vault admin to set it up: a
 // token reviewer bound to system:auth-delegator, the operator policy, and a role "kmsstack" bound to
-// the ServiceAccount kmsstack-operator in kmsstack-system. The operator process gets that
-// ServiceAccount's token through a file (fixtures/operator-with-token-path.ts reads it).
+// the ServiceAccount kmsstack-operator in kmsstack-system and to the audience "vault". The operator
+// process reads that ServiceAccount's audience-bound token from --vault-token-path, as it does in the
+// chart's pod from the projected volume.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Stack } from '../../faults/stack.ts';
@@ -9,14 +10,12 @@ import { TEST_OPERATOR_POLICY } from '../vault/fixture.ts';
 
 export const OPERATOR_NAMESPACE = 'kmsstack-system';
 export const KUBERNETES_AUTH_ROLE = 'kmsstack';
-export const OPERATOR_WITH_TOKEN_PATH = 'test/integration/security/fixtures/operator-with-token-path.ts';
-
 export interface OperatorKubernetesAuth {
   /** File holding the operator ServiceAccount's JWT. */
   tokenPath: string;
   jwt: string;
   reviewerJwt: string;
-  /** Environment of an OPERATOR_WITH_TOKEN_PATH process: the token file, and this Vault as the one allowed server. */
+  /** Environment of an operator process: the token file, and this Vault as the one allowed server. */
   operatorEnv: Record<string, string>;
 }
 
@@ -27,9 +26,11 @@ export async function enableOperatorKubernetesAuth(stack: Stack): Promise<Operat
   await stack.vault.enableKubernetesAuth({
     kubernetesHost: stack.cp.server, kubernetesCA: stack.cp.caPem, tokenReviewerJWT: reviewerJwt, role: KUBERNETES_AUTH_ROLE,
     boundServiceAccountNames: ['kmsstack-operator'], boundServiceAccountNamespaces: [OPERATOR_NAMESPACE], policies: ['kmsstack-operator'], tokenTTL: '10m',
+    audience: 'vault',
   });
-  const jwt = await stack.cp.mintServiceAccountToken(OPERATOR_NAMESPACE, 'kmsstack-operator');
+  // What the chart's projected volume holds: a token for the audience "vault" only.
+  const jwt = await stack.cp.mintServiceAccountToken(OPERATOR_NAMESPACE, 'kmsstack-operator', { audiences: ['vault'], expirationSeconds: 3600 });
   const tokenPath = join(stack.dir, 'sa-token');
   writeFileSync(tokenPath, jwt, { mode: 0o600 });
-  return { tokenPath, jwt, reviewerJwt, operatorEnv: { KMSSTACK_TEST_SA_TOKEN_PATH: tokenPath, KMSSTACK_VAULT_ADDRESSES: stack.vault.address } };
+  return { tokenPath, jwt, reviewerJwt, operatorEnv: { KMSSTACK_VAULT_TOKEN_PATH: tokenPath, KMSSTACK_VAULT_ADDRESSES: stack.vault.address } };
 }

@@ -17,7 +17,7 @@ import { conditionOf, secretIdAccessors } from '../../faults/checks.ts';
 import { OperatorProcess } from '../../faults/operator.ts';
 import { getDeployment, prepareNamespace, staticKeyDeployment, startStack, TOKEN_SECRET, vaultDeployment, type Stack } from '../../faults/stack.ts';
 import { putSecret } from '../vault/fixture.ts';
-import { enableOperatorKubernetesAuth, KUBERNETES_AUTH_ROLE, OPERATOR_WITH_TOKEN_PATH } from './kubernetes-auth.ts';
+import { enableOperatorKubernetesAuth, KUBERNETES_AUTH_ROLE } from './kubernetes-auth.ts';
 
 const NS = 'hygiene';
 
@@ -82,7 +82,7 @@ describe('no secret in logs, Events, status, errors, or Secret metadata', { time
     await stack.kube.create(withAuth('weak', { token: { secretRef: { name: 'weak-token' } } }));
     await stack.kube.create(staticKeyDeployment(NS, 'static'));
     operator = stack.startOperator({
-      leaseNamespace: NS, leaseName: 'hygiene', logLevel: 'debug', script: OPERATOR_WITH_TOKEN_PATH,
+      leaseNamespace: NS, leaseName: 'hygiene', logLevel: 'debug',
       env: k8sAuth.operatorEnv,
     });
   });

@@ -17,7 +17,7 @@ import { conditionOf, readMarker, waitConverged, writeMarker, type Tracked } fro
 import type { OperatorProcess } from '../../faults/operator.ts';
 import { getDeployment, prefixOf, prepareNamespace, startStack, vaultDeployment } from '../../faults/stack.ts';
 import { ensureNamespace } from '../vault/fixture.ts';
-import { enableOperatorKubernetesAuth, KUBERNETES_AUTH_ROLE, OPERATOR_WITH_TOKEN_PATH } from './kubernetes-auth.ts';
+import { enableOperatorKubernetesAuth, KUBERNETES_AUTH_ROLE } from './kubernetes-auth.ts';
 
 const victim: Tracked = { namespace: 'team-a', name: 'store' };
 const victimPrefix = prefixOf(victim.namespace, victim.name); // kmsstack/team-a/store
@@ -29,7 +29,7 @@ async function tenants(template: string | undefined) {
   await prepareNamespace(stack, victim.namespace);
   await ensureNamespace(stack.kube, 'team-b');
   const env: Record<string, string> = { ...auth.operatorEnv, ...(template ? { KMSSTACK_KV_PREFIX_TEMPLATE: template } : {}) };
-  const operator: OperatorProcess = stack.startOperator({ leaseNamespace: 'team-a', leaseName: 'isolation', script: OPERATOR_WITH_TOKEN_PATH, env });
+  const operator: OperatorProcess = stack.startOperator({ leaseNamespace: 'team-a', leaseName: 'isolation', env });
   await operator.waitUntilReconciling();
 
   /** A Vault-mode KMSDeployment using the operator's own Kubernetes auth identity. */

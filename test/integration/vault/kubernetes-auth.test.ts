@@ -102,3 +102,20 @@ test('a missing ServiceAccount token file is AuthFailed naming the path', async 
   assert.equal(outcome.condition.reason, 'AuthFailed');
   assert.match(outcome.condition.message, /ServiceAccount token at .*nope \(ENOENT\)/);
 });
+
+test('a role bound to the audience "vault" (as docs/vault.md sets it up) takes the chart\'s audience-bound token and refuses the API server\'s', async () => {
+  await vault.enableKubernetesAuth({
+    kubernetesHost: cp.server, kubernetesCA: cp.caPem,
+    tokenReviewerJWT: await cp.mintServiceAccountToken('vault', 'token-reviewer', { expirationSeconds: 7200 }),
+    role: 'kmsstack-audience', boundServiceAccountNames: ['kmsstack-operator'], boundServiceAccountNamespaces: [OPERATOR_NS],
+    policies: ['kmsstack-operator'], tokenTTL: '10m', audience: 'vault',
+  });
+  const audienceFile = join(dir, 'vault-audience-token');
+  writeFileSync(audienceFile, await cp.mintServiceAccountToken(OPERATOR_NS, 'kmsstack-operator', { audiences: ['vault'], expirationSeconds: 600 }));
+  const accepted = await reconcileVault(operatorDeps(kube, { serviceAccountTokenPath: audienceFile }), { settings: settingsFor(vault, NS, 'audience-ok', kubernetesAuth('kmsstack-audience')), labels: {}, ownerReferences: [], now: new Date() });
+  assert.equal(accepted.condition.reason, 'Configured', accepted.condition.message);
+  // The pod's default token (audience: the API server) is what a server posing as Vault could replay
+  // against the Kubernetes API; a role bound to "vault" does not take it, and the API server does not take an audience-bound one.
+  const refused = await reconcileVault(operatorDeps(kube, { serviceAccountTokenPath: tokenFile }), { settings: settingsFor(vault, NS, 'audience-wrong', kubernetesAuth('kmsstack-audience')), labels: {}, ownerReferences: [], now: new Date() });
+  assert.equal(refused.condition.reason, 'AuthFailed', refused.condition.message);
+});

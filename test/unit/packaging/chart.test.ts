@@ -158,11 +158,18 @@ describe('Helm chart', () => {
     assert.equal(config.clusterDomain, 'cluster.local');
     assert.deepEqual(config.kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
     assert.deepEqual(config.vaultAddresses, []);
+    assert.equal(config.vaultTokenPath, '/var/run/secrets/kmsstack.io/vault/token');
+    const { pod, container: operator } = container(defaults);
+    const mount = (operator.volumeMounts as { name: string; mountPath: string }[]).find((m) => m.name === 'vault-token');
+    assert.equal(mount?.mountPath, '/var/run/secrets/kmsstack.io/vault', 'the audience-bound token is mounted where the operator reads it');
+    assert.deepEqual((pod.volumes as { name: string; projected?: unknown }[]).find((v) => v.name === 'vault-token')?.projected, {
+      sources: [{ serviceAccountToken: { audience: 'vault', expirationSeconds: 600, path: 'token' } }],
+    });
 
     const custom = parse(
       await renderChart({
         watchNamespaces: ['team-a', 'team-b'],
-        operator: { workers: 5, resyncPeriod: '1m30s', logLevel: 'debug', clusterDomain: 'corp.example', httpPort: 9090, kvPrefixTemplate: 'vault/{namespace}/{name}', vaultAddresses: ['https://vault.vault.svc:8200', 'https://vault-dr.vault.svc:8200'] },
+        operator: { workers: 5, resyncPeriod: '1m30s', logLevel: 'debug', clusterDomain: 'corp.example', httpPort: 9090, kvPrefixTemplate: 'vault/{namespace}/{name}', vaultAddresses: ['https://vault.vault.svc:8200', 'https://vault-dr.vault.svc:8200'], vaultTokenAudience: '' },
       }),
     );
     assert.deepEqual(custom.namespaces, ['team-a', 'team-b']);
@@ -171,6 +178,7 @@ describe('Helm chart', () => {
     assert.equal(custom.logLevel, 'debug');
     assert.equal(custom.clusterDomain, 'corp.example');
     assert.deepEqual(custom.vaultAddresses, ['https://vault.vault.svc:8200', 'https://vault-dr.vault.svc:8200']);
+    assert.equal(custom.vaultTokenPath, '/var/run/secrets/kubernetes.io/serviceaccount/token', 'without an audience the pod\'s API token is sent');
     assert.deepEqual(custom.kvPrefixRule, { kind: 'template', template: 'vault/{namespace}/{name}', segments: ['vault', '{namespace}', '{name}'] });
     assert.deepEqual(custom.httpBindAddress, { host: '0.0.0.0', port: 9090 });
   });

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
 import { renderChart, repoRoot, type KubeObject } from '../../unit/packaging/helm.ts';
-import { apiCaller, type ApiAnswer, type ApiCaller } from './api-caller.ts';
+import { apiCaller, type ApiAnswer, type ApiCaller } from '../../support/api-caller.ts';
 
 const rbacKinds = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 const leaseName = 'kmsstack-operator-leader';

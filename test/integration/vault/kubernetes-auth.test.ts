@@ -2,13 +2,14 @@
 // checks the token with a TokenReview against the test kube-apiserver.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
 import type { VaultDeps } from '../../../src/vault/connect.ts';
 import type { VaultSessions } from '../../../src/vault/session.ts';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { apiCaller } from '../../support/api-caller.ts';
 import { makeTempDir, removeTempDir } from '../../env/process.ts';
 import { startVault, type TestVault } from '../../env/vault.ts';
 import { ensureNamespace, operatorDeps, readAppRoleCredentials, settingsFor, TEST_OPERATOR_POLICY } from './fixture.ts';
@@ -111,7 +112,11 @@ test('a role bound to the audience "vault" (as docs/vault.md sets it up) takes t
     policies: ['kmsstack-operator'], tokenTTL: '10m', audience: 'vault',
   });
   const audienceFile = join(dir, 'vault-audience-token');
-  writeFileSync(audienceFile, await cp.mintServiceAccountToken(OPERATOR_NS, 'kmsstack-operator', { audiences: ['vault'], expirationSeconds: 600 }));
+  const audienceToken = await cp.mintServiceAccountToken(OPERATOR_NS, 'kmsstack-operator', { audiences: ['vault'], expirationSeconds: 600 });
+  writeFileSync(audienceFile, audienceToken);
+  // What the operator hands to Vault is worth nothing against the cluster; the pod's API token is (the control).
+  assert.equal((await apiCaller(cp.server, cp.caPem, audienceToken)('GET', '/api/v1/namespaces')).status, 401, 'the API server refuses the audience-bound token');
+  assert.notEqual((await apiCaller(cp.server, cp.caPem, readFileSync(tokenFile, 'utf8'))('GET', '/api/v1/namespaces')).status, 401, 'the API server authenticates the pod\'s API token');
   const accepted = await reconcileVault(operatorDeps(kube, { serviceAccountTokenPath: audienceFile }), { settings: settingsFor(vault, NS, 'audience-ok', kubernetesAuth('kmsstack-audience')), labels: {}, ownerReferences: [], now: new Date() });
   assert.equal(accepted.condition.reason, 'Configured', accepted.condition.message);
   // The pod's default token (audience: the API server) is what a server posing as Vault could replay

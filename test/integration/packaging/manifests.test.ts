@@ -90,6 +90,7 @@ describe('chart and kustomize base on a real API server', () => {
     const install = await helm(['install', 'kmsstack-operator', chartDir, '-n', 'kmsstack-release', '--create-namespace', ...kube]);
     assert.equal(install.code, 0, install.stderr);
     assert.match(install.stdout, /STATUS: deployed/);
+    assert.match(install.stdout, /No Vault server is listed in operator\.vaultAddresses/, 'the notes say that Kubernetes auth needs a listed Vault');
     await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/kmsdeployments.kmsstack.io']);
 
     // A newer chart version's CRD: the same file with one description changed.

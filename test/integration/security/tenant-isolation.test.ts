@@ -3,9 +3,11 @@
 // spec.vault.kv.prefix a KMSDeployment names. Without a rule, a user who may create KMSDeployments in
 // namespace team-b, and holds no Vault credential at all, could name team-a's prefix and receive, in
 // a Secret of team-b, AppRole credentials that read team-a's master keys — or, with
-// keyDeletionPolicy: Delete, have the operator delete them. The operator's --kv-prefix-template
-// (default kmsstack/{namespace}) and its one-prefix-one-owner rule prevent both; these tests run the
-// real operator process against real Vault and check what Vault holds, not only what status says.
+// keyDeletionPolicy: Delete, have the operator delete them; or name a server of their own as Vault
+// and collect the operator's ServiceAccount token. The operator's --kv-prefix-template (default
+// kmsstack/{namespace}), its one-prefix-one-owner rule and --vault-addresses prevent all three; these
+// tests run the real operator process against real Vault and check what Vault holds (and what an
+// unlisted server receives), not only what status says.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';

@@ -169,8 +169,8 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     shutdownTimeoutMs: v.shutdownTimeout,
     backoff: { baseMs: v.backoffBase, maxMs: v.backoffMax },
     kubeconfig: v.kubeconfig || undefined,
-    kvPrefixRule: parseRule(v.kvPrefixTemplate),
-    vaultAddresses: parseAddresses(v.vaultAddresses),
+    kvPrefixRule: parseSetting('kvPrefixTemplate', () => parsePrefixTemplate(v.kvPrefixTemplate)),
+    vaultAddresses: parseSetting('vaultAddresses', () => [...new Set(v.vaultAddresses.map((address) => checkAddress(address)))]),
     vaultTokenPath: v.vaultTokenPath,
   };
   checkRelations(config, raw);
@@ -258,19 +258,12 @@ function describeError(error: ErrorObject, raw: Map<string, string>): string {
   return `invalid ${label(option)}: ${message} (got ${JSON.stringify(given)})`;
 }
 
-function parseRule(template: string): PrefixRule {
+/** Runs a parser of the setting `key`, turning its error into a ConfigError that names the flag. */
+function parseSetting<T>(key: string, parse: () => T): T {
   try {
-    return parsePrefixTemplate(template);
+    return parse();
   } catch (err) {
-    throw new ConfigError(`invalid ${label(optionFor('kvPrefixTemplate'))}: ${(err as Error).message}`);
-  }
-}
-
-function parseAddresses(addresses: string[]): string[] {
-  try {
-    return [...new Set(addresses.map((address) => checkAddress(address)))];
-  } catch (err) {
-    throw new ConfigError(`invalid ${label(optionFor('vaultAddresses'))}: ${(err as Error).message.replace(/^spec\.vault\.address: /, '')}`);
+    throw new ConfigError(`invalid ${label(optionFor(key))}: ${(err as Error).message.replace(/^spec\.vault\.address: /, '')}`);
   }
 }
 

@@ -22,6 +22,11 @@ export interface CachedToken {
 
 export type TokenAction = 'use' | 'renew' | 'login';
 
+/** When a token with `seconds` to live expires; undefined for 0 (a token that never expires). */
+function expiryAfter(now: Date, seconds: number): Date | undefined {
+  return seconds > 0 ? new Date(now.getTime() + seconds * 1000) : undefined;
+}
+
 /** Refresh once less than this share of the lifetime is left (or less than minimumMarginMs). */
 const REFRESH_SHARE = 1 / 3;
 const MINIMUM_MARGIN_MS = 10_000;
@@ -73,7 +78,7 @@ export class VaultSessions {
       try {
         const renewed = await renewSelf(client, cached.token);
         this.counts.renew++;
-        const expiresAt = renewed.leaseSeconds > 0 ? new Date(now.getTime() + renewed.leaseSeconds * 1000) : undefined;
+        const expiresAt = expiryAfter(now, renewed.leaseSeconds);
         // A renewal capped by the token's max TTL gains nothing: log in again next time.
         const gained = expiresAt && cached.expiresAt ? expiresAt.getTime() > cached.expiresAt.getTime() + 1000 : true;
         this.cache.set(key, { ...cached, refreshedAt: now, expiresAt, renewable: renewed.renewable && gained });
@@ -101,7 +106,7 @@ export class VaultSessions {
       return {
         token: source.token,
         refreshedAt: now,
-        expiresAt: info.ttlSeconds > 0 ? new Date(now.getTime() + info.ttlSeconds * 1000) : undefined,
+        expiresAt: expiryAfter(now, info.ttlSeconds),
         renewable: info.renewable,
         source: key,
       };
@@ -117,7 +122,7 @@ export class VaultSessions {
     return {
       token: result.token,
       refreshedAt: now,
-      expiresAt: result.leaseSeconds > 0 ? new Date(now.getTime() + result.leaseSeconds * 1000) : undefined,
+      expiresAt: expiryAfter(now, result.leaseSeconds),
       renewable: result.renewable,
       source: key,
     };

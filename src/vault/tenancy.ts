@@ -28,8 +28,9 @@ export function parsePrefixTemplate(text: string): PrefixRule {
   const trimmed = text.trim();
   if (trimmed === ANY_PREFIX) return { kind: 'any' };
   const template = trimmed.replace(/^\/+|\/+$/g, '');
+  const noNamespace = `must contain the segment {namespace} (such as "${DEFAULT_PREFIX_TEMPLATE}"), or be "${ANY_PREFIX}" to allow any prefix; got ${JSON.stringify(text)}`;
   const segments = template.split('/');
-  if (template === '') throw new Error(`must contain the segment {namespace} (such as "${DEFAULT_PREFIX_TEMPLATE}"), or be "${ANY_PREFIX}" to allow any prefix; got ${JSON.stringify(text)}`);
+  if (template === '') throw new Error(noNamespace);
   for (const segment of segments) {
     if (PLACEHOLDERS.has(segment)) continue;
     if (segment.includes('{') || segment.includes('}')) {
@@ -37,9 +38,7 @@ export function parsePrefixTemplate(text: string): PrefixRule {
     }
     checkVaultPath(segment, `segment ${JSON.stringify(segment)}`);
   }
-  if (!segments.includes('{namespace}')) {
-    throw new Error(`must contain the segment {namespace} (such as "${DEFAULT_PREFIX_TEMPLATE}"), or be "${ANY_PREFIX}" to allow any prefix; got ${JSON.stringify(text)}`);
-  }
+  if (!segments.includes('{namespace}')) throw new Error(noNamespace);
   return { kind: 'template', template, segments };
 }
 

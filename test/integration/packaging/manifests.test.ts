@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { waitFor } from '../../env/process.ts';
 import { chartDir, helm, parseManifest, renderManifest, repoRoot } from '../../unit/packaging/helm.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -167,15 +168,14 @@ describe('chart and kustomize base on a real API server', () => {
       outside.metadata.name = 'outside';
       outside.spec.vault.kv.prefix = 'kmsstack/team-a/outside';
       // The API server loads a new policy asynchronously: retry until it is in force.
-      let refusal = '';
-      for (let attempt = 0; attempt < 50 && !refusal; attempt++) {
+      const refusal = await waitFor('the admission policy to refuse the object', async () => {
         try {
           await cp.kubectl(['create', '-n', 'storage', '--dry-run=server', '-f', '-'], yaml.dump(outside));
-          await new Promise((resolve) => setTimeout(resolve, 200));
+          return undefined;
         } catch (err) {
-          refusal = String((err as { stderr?: string }).stderr ?? err);
+          return String((err as { stderr?: string }).stderr ?? err);
         }
-      }
+      }, 10_000, 200);
       assert.match(refusal, /ValidatingAdmissionPolicy 'kmsstack-operator-kv-prefix'/);
       assert.match(refusal, /spec\.vault\.kv\.prefix: "kmsstack\/team-a\/outside" is outside "kmsstack\/storage"/);
     });

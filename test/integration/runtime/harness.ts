@@ -10,6 +10,7 @@ import { resources, type KubeObject } from '../../../src/runtime/kube/resources.
 import { createLogger, type Logger } from '../../../src/runtime/logger.ts';
 import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
 import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/reconcile.ts';
+import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../../../src/vault/session.ts';
 import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
 
 export { waitFor, WRITE_VERBS };
@@ -42,7 +43,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     kubeconfig: undefined,
     kvPrefixRule: parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
     vaultAddresses: [],
-    vaultTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    vaultTokenPath: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH,
     ...overrides,
     leaderElection: {
       enabled: false, namespace: 'default', leaseName: `kmsstack-test-${randomUUID().slice(0, 8)}`, identity: `test-${randomUUID().slice(0, 8)}`,

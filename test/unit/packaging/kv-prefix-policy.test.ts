@@ -35,7 +35,7 @@ describe('chart: admission policy for the KV prefix template', () => {
   });
 
   test('{name} becomes the object name; watched namespaces narrow the binding', async () => {
-    const { policy, binding } = policyObjects(await renderChart({ watchNamespaces: ['team-a'], operator: { workers: 2, resyncPeriod: '10m', logLevel: 'info', clusterDomain: 'cluster.local', httpPort: 8080, kvPrefixTemplate: '/vault/{namespace}/{name}/' } }));
+    const { policy, binding } = policyObjects(await renderChart({ watchNamespaces: ['team-a'], operator: { kvPrefixTemplate: '/vault/{namespace}/{name}/' } }));
     assert.ok(policy && binding);
     assert.equal(rootExpression(policy), "'vault' + '/' + request.namespace + '/' + object.metadata.name");
     assert.deepEqual((binding.spec as { matchResources?: unknown }).matchResources, {
@@ -44,7 +44,7 @@ describe('chart: admission policy for the KV prefix template', () => {
   });
 
   test('no policy when the template is "*" or the policy is switched off', async () => {
-    const any = policyObjects(await renderChart({ operator: { workers: 2, resyncPeriod: '10m', logLevel: 'info', clusterDomain: 'cluster.local', httpPort: 8080, kvPrefixTemplate: '*' } }));
+    const any = policyObjects(await renderChart({ operator: { kvPrefixTemplate: '*' } }));
     assert.deepEqual(any, { policy: undefined, binding: undefined });
     const off = policyObjects(await renderChart({ admissionPolicy: { enabled: false } }));
     assert.deepEqual(off, { policy: undefined, binding: undefined });

@@ -67,25 +67,28 @@ export function refuseAddress(tenancy: VaultTenancy, settings: VaultSettings): R
   return message ? { reason: ADDRESS_NOT_ALLOWED, message } : undefined;
 }
 
+function refusePrefix(rule: PrefixRule, settings: VaultSettings, self: KeyLocation, others: readonly KeyLocation[]): Refusal | undefined {
+  const notAllowed = prefixNotAllowed(rule, settings);
+  if (notAllowed) return { reason: PREFIX_NOT_ALLOWED, message: notAllowed };
+  const owner = olderOverlap(self, others);
+  return owner ? { reason: PREFIX_IN_USE, message: describeOverlap(self, owner) } : undefined;
+}
+
 /** Why this deployment may not use its Vault server or its prefix, or undefined when it may. */
 export function refuseVaultAccess(tenancy: VaultTenancy, settings: VaultSettings, object: KubeObject, cache: ObjectReader): Refusal | undefined {
-  const address = refuseAddress(tenancy, settings);
-  if (address) return address;
-  const notAllowed = prefixNotAllowed(tenancy.prefixRule, settings);
-  if (notAllowed) return { reason: PREFIX_NOT_ALLOWED, message: notAllowed };
-  const self = locationOf(settings, createdAt(object));
-  const owner = olderOverlap(self, otherLocations(cache));
-  return owner ? { reason: PREFIX_IN_USE, message: describeOverlap(self, owner) } : undefined;
+  return refuseAddress(tenancy, settings) ?? refusePrefix(tenancy.prefixRule, settings, locationOf(settings, createdAt(object)), otherLocations(cache));
 }
 
 /**
  * Why the keys under this deployment's prefix are not its own to delete, or undefined when they are:
  * only a deployment that would be granted its prefix now, and shares it with no other, deletes keys.
+ * The caller has already made sure the operator may contact this Vault at all (refuseAddress).
  */
-export function keysNotOwned(tenancy: VaultTenancy, settings: VaultSettings, object: KubeObject, cache: ObjectReader): string | undefined {
-  const refusal = refuseVaultAccess(tenancy, settings, object, cache);
-  if (refusal) return refusal.message;
+export function keysNotOwned(rule: PrefixRule, settings: VaultSettings, object: KubeObject, cache: ObjectReader): string | undefined {
   const self = locationOf(settings, createdAt(object));
-  const other = sharesPrefix(self, otherLocations(cache));
+  const others = otherLocations(cache);
+  const refusal = refusePrefix(rule, settings, self, others);
+  if (refusal) return refusal.message;
+  const other = sharesPrefix(self, others);
   return other ? `KMSDeployment ${other.deployment.namespace}/${other.deployment.name} uses the same prefix ${self.mountPath}/${self.prefix}` : undefined;
 }

@@ -144,7 +144,7 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
         return;
       }
       let keyDeletionPolicy = spec.keyDeletionPolicy ?? 'Retain';
-      const notOwned = keyDeletionPolicy === 'Delete' ? keysNotOwned(runtime.tenancy, settings, object, context.cache) : undefined;
+      const notOwned = keyDeletionPolicy === 'Delete' ? keysNotOwned(runtime.tenancy.prefixRule, settings, object, context.cache) : undefined;
       if (notOwned) {
         keyDeletionPolicy = 'Retain';
         await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });

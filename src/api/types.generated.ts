@@ -275,7 +275,7 @@ export interface MinIOSpec {
   drivesPerServer?: number;
   storage?: MinIOStorage;
   /**
-   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys. Default: minio-key-1. Cannot be changed after creation: MinIO records the key name in every object it encrypts and needs that same key to decrypt it.
+   * Name of the key MinIO encrypts new objects with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys, and changing it rotates MinIO's default key: the operator creates and verifies the new key, then rolls MinIO to it; objects encrypted before keep their key, which must stay listed in spec.kes.keys to remain readable. Immutable in StaticKey mode. Default: minio-key-1.
    */
   keyName?: string;
   /**
@@ -455,6 +455,25 @@ export interface KESStatus {
    * KES identity of the operator's own client certificate, used to create keys.
    */
   operatorIdentity?: string;
+  /**
+   * Master keys the operator created or adopted, with the time it did. A recorded key that is later gone from Vault or holds other material is reported (KeysReady=False, KeyMissing or KeyReplaced) and never created again by the operator.
+   *
+   * @maxItems 64
+   */
+  keys?: KESKeyRecord[];
+}
+/**
+ * One master key the operator created or adopted.
+ */
+export interface KESKeyRecord {
+  /**
+   * Name of the master key.
+   */
+  name: string;
+  /**
+   * When the operator created the key, or first found it already in Vault and adopted it.
+   */
+  createdAt: string;
 }
 /**
  * What the operator observed about MinIO.
@@ -757,7 +776,7 @@ export interface DefaultedMinIOSpec {
   drivesPerServer: number;
   storage: DefaultedMinIOStorage;
   /**
-   * Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys. Default: minio-key-1. Cannot be changed after creation: MinIO records the key name in every object it encrypts and needs that same key to decrypt it.
+   * Name of the key MinIO encrypts new objects with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys, and changing it rotates MinIO's default key: the operator creates and verifies the new key, then rolls MinIO to it; objects encrypted before keep their key, which must stay listed in spec.kes.keys to remain readable. Immutable in StaticKey mode. Default: minio-key-1.
    */
   keyName: string;
   /**

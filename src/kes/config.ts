@@ -52,14 +52,16 @@ const READY_TIMEOUT = '15s';
 const identityPattern = /^[0-9a-f]{64}$/;
 
 /**
- * What MinIO's KES client calls, restricted to this deployment's keys: creating the default key at
- * start-up when it is missing, generating and decrypting data keys, describing the default key
- * (MinIO does so every 10s to keep it cached), plus listing, status and API listing for
- * `mc admin kms`. KES serves only this deployment's Vault prefix, so listing reveals nothing else.
+ * What MinIO's KES client calls, restricted to this deployment's keys: generating and decrypting
+ * data keys, describing the default key (MinIO does so every 10s to keep it cached), plus listing,
+ * status and API listing for `mc admin kms`. KES serves only this deployment's Vault prefix, so
+ * listing reveals nothing else. Not create: MinIO creates its default key at start-up when it is
+ * missing (and takes a permission error as non-fatal), so with create it would mint a replacement
+ * for a lost key — keys are created only by the operator, which never replaces one (docs/kes.md).
+ * The operator's canaries are generated and decrypted with MinIO's identity, through these paths.
  */
 export function minioPolicyPaths(keyNames: readonly string[]): string[] {
   const perKey = keyNames.flatMap((key) => [
-    kesPaths.keyCreate + key,
     kesPaths.keyGenerate + key,
     kesPaths.keyDecrypt + key,
     kesPaths.keyDescribe + key,

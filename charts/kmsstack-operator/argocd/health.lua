@@ -23,6 +23,8 @@ local terminalReasons = {
   PrefixInUse = true,          -- VaultConfigured: an older KMSDeployment uses (or nests with) the same prefix
   AppRoleMountConflict = true, -- VaultConfigured: another auth method is mounted at the AppRole path
   UnsafeChangeRefused = true,  -- MinIOAvailable: a spec change that would lose or strand data
+  KeyMissing = true,           -- KeysReady: a master key the operator created is gone from Vault
+  KeyReplaced = true,          -- KeysReady: a master key in Vault is not the one the operator created
   MinIOTLSNotSupported = true, -- CertificatesReady: spec.minio.tls.enabled, which this version cannot issue yet
 }
 

@@ -1,6 +1,6 @@
 // spec.minio: the MinIO StatefulSet that encrypts objects with keys from KES (or the static key).
 import { bool, int, obj, podSettings, secretRef, str, withFieldDefaults } from './common.ts';
-import { immutable, type JSONSchema } from './json-schema.ts';
+import type { JSONSchema } from './json-schema.ts';
 
 export const defaultMinioImage = 'minio/minio:RELEASE.2025-10-15T17-29-55Z';
 
@@ -20,12 +20,9 @@ export const minioSchema: JSONSchema = obj(
       }),
     ),
     keyName: str(
-      'Name of the key MinIO encrypts with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys.',
+      "Name of the key MinIO encrypts new objects with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys, and changing it rotates MinIO's default key: the operator creates and verifies the new key, then rolls MinIO to it; objects encrypted before keep their key, which must stay listed in spec.kes.keys to remain readable. Immutable in StaticKey mode.",
       'keyName',
-      {
-        default: 'minio-key-1',
-        'x-kubernetes-validations': [immutable('MinIO records the key name in every object it encrypts and needs that same key to decrypt it')],
-      },
+      { default: 'minio-key-1' },
     ),
     autoEncryption: bool('Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION).', false),
     rootCredentials: obj('MinIORootCredentials', 'Root credentials of MinIO. When unset the operator generates them into the Secret <name>-minio-root.', {

@@ -79,6 +79,18 @@ const specRules = [
       self.minio === undefined ||
       self.kes.keys.some((k) => k.name === self.minio?.keyName),
   ),
+  celRule<SpecSelf>(
+    {
+      // The static key Secret holds a key of this name; another name would find no key.
+      rule: "self.mode != 'StaticKey' || !has(self.minio) || !has(oldSelf.minio) || self.minio.keyName == oldSelf.minio.keyName",
+      message: 'is immutable in StaticKey mode: the static key is stored under this name',
+      fieldPath: '.minio.keyName',
+    },
+    (self, oldSelf) => {
+      const old = oldSelf as SpecSelf | undefined;
+      return self.mode !== 'StaticKey' || self.minio === undefined || old?.minio === undefined || self.minio.keyName === old.minio.keyName;
+    },
+  ),
 ];
 
 export const specSchema: JSONSchema = obj(

@@ -42,6 +42,23 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
     readyReplicas: int('Number of ready KES pods.', 0, 1000, { format: 'int32' }),
     minioIdentity: identity("KES identity (hex SHA-256 of the public key) of MinIO's client certificate."),
     operatorIdentity: identity("KES identity of the operator's own client certificate, used to create keys."),
+    keys: {
+      type: 'array',
+      description:
+        'Master keys the operator created or adopted, with the time it did. A recorded key that is later gone from Vault or holds other material is reported (KeysReady=False, KeyMissing or KeyReplaced) and never created again by the operator.',
+      maxItems: 64,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      items: obj(
+        'KESKeyRecord',
+        'One master key the operator created or adopted.',
+        {
+          name: str('Name of the master key.', undefined, { maxLength: 80 }),
+          createdAt: dateTime('When the operator created the key, or first found it already in Vault and adopted it.'),
+        },
+        { required: ['name', 'createdAt'] },
+      ),
+    },
   }),
   minio: obj('MinIOStatus', 'What the operator observed about MinIO.', {
     endpoint: endpoint('In-cluster URL of the MinIO S3 service.'),

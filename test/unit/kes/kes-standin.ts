@@ -33,8 +33,9 @@ function matches(pattern: string, path: string): boolean {
   return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern;
 }
 
+/** KES's error encoding: a Go JSON encoder's output (with its trailing newline) inside {"message": ...}. */
 function fail(res: ServerResponse, status: number, message: string): void {
-  const body = JSON.stringify({ message });
+  const body = `{"message":${JSON.stringify(message)}\n}`;
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -122,7 +123,8 @@ export async function startStandIn(serverPem: Pem, caPem: string, policies: Reco
         state.keys.delete(resource);
         return reply(res, {});
       case '/v1/key/list/': {
-        if (state.keystoreFailing) return fail(res, 502, 'failed to list keys');
+        // Vault answers LIST on a prefix without entries with 404, which KES passes on as a 502.
+        if (state.keystoreFailing || state.keys.size === 0) return fail(res, 502, 'failed to list keys');
         const prefix = resource === '*' ? '' : resource;
         return reply(res, { names: [...state.keys.keys()].filter((k) => k.startsWith(prefix)) });
       }

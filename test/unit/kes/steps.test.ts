@@ -5,7 +5,10 @@ import { kesStep } from '../../../src/controllers/kmsdeployment/steps/kes.ts';
 import { keysStep } from '../../../src/controllers/kmsdeployment/steps/keys.ts';
 import { verifyStep } from '../../../src/controllers/kmsdeployment/steps/verify.ts';
 import { VAULT_SHARED } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
+import { KesClient } from '../../../src/kes/client.ts';
 import type { KesConfig } from '../../../src/kes/config.ts';
+import type { KesError } from '../../../src/kes/errors.ts';
+import { ACCEPT_NEW_KEY_ANNOTATION, readLedger } from '../../../src/kes/key-records.ts';
 import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { KeyedBackoff } from '../../../src/runtime/backoff.ts';
 import { staticSpec, vaultSpec } from './fixtures.ts';
@@ -115,35 +118,118 @@ describe('KES step', () => {
 describe('keys and verify steps against a KES stand-in', () => {
   let kes: StandIn;
   const endpoint = () => kes.url;
+  const keyPaths = (...keys: string[]) => keys.flatMap((k) => [`/v1/key/generate/${k}`, `/v1/key/decrypt/${k}`]);
   before(async () => {
     kes = await startStandIn(kesServer, ca.cert, {
       operator: { allow: ['/v1/key/create/minio-key-1', '/v1/key/create/minio-key-2', '/v1/key/list/*', '/v1/status', '/v1/key/delete/*'], identities: [identityOf(operatorClient.cert)] },
-      minio: { allow: ['/v1/key/generate/minio-key-1', '/v1/key/decrypt/minio-key-1'], identities: [identityOf(minioClient.cert)] },
+      minio: { allow: keyPaths('minio-key-1', 'minio-key-2'), identities: [identityOf(minioClient.cert)] },
     });
   });
   after(() => kes.close());
 
-  it('creates the missing keys once; a second reconcile only lists', async () => {
+  /** Runs a step and stores what it declared, as the runtime's apply would. */
+  async function reconcileIn(world: World, step: ReturnType<typeof keysStep>, spec = vaultSpec(), annotations?: Record<string, string>) {
+    const context = world.context(spec);
+    const object = annotations ? { ...context.object, metadata: { ...context.object.metadata, annotations } } : context.object;
+    const result = await step.run({ ...context, object });
+    for (const declared of context.children.all()) world.put(declared.kind as 'Secret', declared);
+    return { result, context };
+  }
+  const since = (count: number) => kes.requests.slice(count).map((r) => `${r.method} ${r.path}`);
+  const canaries = 'tenant-a-kes-key-canaries';
+
+  it('creates the keys of a fresh prefix without listing it (KES answers 502 there), then only checks their canaries', async () => {
+    kes.keys.clear();
     const world = provisioned();
     const step = keysStep({ endpoint });
-    assert.deepEqual(await step.run(world.context(vaultSpec())), { status: 'True', reason: 'KeysPresent', message: 'master keys present: minio-key-1, minio-key-2' });
+    const start = kes.requests.length;
+    const { result, context } = await reconcileIn(world, step);
+    assert.deepEqual(result, { status: 'True', reason: 'KeysPresent', message: 'master keys present and verified by their canaries: minio-key-1, minio-key-2' });
     assert.deepEqual([...kes.keys.keys()].sort(), ['minio-key-1', 'minio-key-2']);
+    assert.ok(!since(start).some((r) => r.includes('/v1/key/list/')), 'no listing on the way to the first key');
     assert.deepEqual(world.events.map((e) => e.reason), ['KeyCreated', 'KeyCreated']);
+    assert.deepEqual((context.status['kes'] as { keys: unknown }).keys, [
+      { name: 'minio-key-1', createdAt: '2026-01-01T00:00:00.000Z' },
+      { name: 'minio-key-2', createdAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+    const ledger = readLedger(world.cached.get(`Secret/${canaries}`), undefined);
+    assert.deepEqual([...ledger.canaries.keys()].sort(), ['minio-key-1', 'minio-key-2']);
+    const generate = kes.requests.find((r) => r.path === '/v1/key/generate/minio-key-1');
+    assert.equal(generate?.identity, identityOf(minioClient.cert), 'canaries are minted with MinIO identity');
 
-    const before = kes.requests.length;
-    assert.equal((await step.run(world.context(vaultSpec()))).status, 'True');
-    assert.deepEqual(kes.requests.slice(before).map((r) => `${r.method} ${r.path}`), ['GET /v1/key/list/*']);
+    const steady = kes.requests.length;
+    assert.equal((await reconcileIn(world, step)).result.status, 'True');
+    assert.deepEqual(since(steady), ['PUT /v1/key/decrypt/minio-key-1', 'PUT /v1/key/decrypt/minio-key-2']);
   });
 
-  it('deletes keys that left the spec only with keyDeletionPolicy Delete', async () => {
+  it('adopts a key that already exists in Vault and records it', async () => {
+    kes.keys.clear();
+    kes.keys.set('minio-key-1', Buffer.alloc(32, 7));
+    const world = provisioned();
+    assert.equal((await reconcileIn(world, keysStep({ endpoint }))).result.status, 'True');
+    assert.deepEqual(kes.keys.get('minio-key-1'), Buffer.alloc(32, 7), 'the existing material is kept');
+    assert.deepEqual(world.events.map((e) => e.reason).sort(), ['KeyAdopted', 'KeyCreated']);
+  });
+
+  it('reports a recorded key that is gone from Vault as KeyMissing and never creates it again', async () => {
+    kes.keys.clear();
+    const world = provisioned();
+    const step = keysStep({ endpoint });
+    await reconcileIn(world, step);
+    kes.keys.delete('minio-key-1');
+    const start = kes.requests.length;
+    const { result } = await reconcileIn(world, step);
+    assert.equal(result.status, 'False');
+    assert.equal(result.reason, 'KeyMissing');
+    assert.match(result.message, /master key minio-key-1 \(created 2026-01-01T00:00:00.000Z\) is gone from Vault/);
+    assert.match(result.message, /kmsstack\.io\/accept-new-key=minio-key-1@2026-01-01T00:00:00\.000Z/);
+    assert.ok(!since(start).some((r) => r.startsWith('PUT /v1/key/create/')), 'no create request');
+    assert.equal(kes.keys.has('minio-key-1'), false);
+    assert.equal(world.events.at(-1)?.reason, 'KeyMissing');
+    assert.equal(world.events.at(-1)?.type, 'Warning');
+
+    // An acceptance for another generation of the key changes nothing; the exact one creates a new key, once.
+    assert.equal((await reconcileIn(world, step, vaultSpec(), { [ACCEPT_NEW_KEY_ANNOTATION]: 'minio-key-1@2025-01-01T00:00:00.000Z' })).result.reason, 'KeyMissing');
+    const accepted = { [ACCEPT_NEW_KEY_ANNOTATION]: 'minio-key-1@2026-01-01T00:00:00.000Z' };
+    assert.equal((await reconcileIn(world, step, vaultSpec(), accepted)).result.status, 'True');
+    assert.ok(kes.keys.has('minio-key-1'));
+    assert.equal(world.events.at(-1)?.reason, 'NewKeyAccepted');
+  });
+
+  it('reports a key whose material changed as KeyReplaced, and EncryptionVerified fails on its canary', async () => {
+    kes.keys.clear();
+    const world = provisioned();
+    await reconcileIn(world, keysStep({ endpoint }));
+    assert.equal((await verifyStep({ endpoint }).run(world.context(vaultSpec()))).status, 'True');
+    kes.keys.set('minio-key-1', Buffer.alloc(32, 9));
+    const { result } = await reconcileIn(world, keysStep({ endpoint }));
+    assert.equal(result.reason, 'KeyReplaced');
+    assert.deepEqual(kes.keys.get('minio-key-1'), Buffer.alloc(32, 9), 'left as it is');
+    const verified = await verifyStep({ endpoint }).run(world.context(vaultSpec()));
+    assert.equal(verified.reason, 'KeyReplaced', 'a fresh round trip alone would pass');
+  });
+
+  it('deletes keys that left the spec only with keyDeletionPolicy Delete, and tolerates an empty prefix', async () => {
+    kes.keys.clear();
     kes.keys.set('retired', Buffer.alloc(32));
     const world = provisioned();
-    await keysStep({ endpoint }).run(world.context(vaultSpec()));
+    await reconcileIn(world, keysStep({ endpoint }));
     assert.ok(kes.keys.has('retired'), 'Retain keeps it');
-    await keysStep({ endpoint }).run(world.context(vaultSpec({ extra: { keyDeletionPolicy: 'Delete' } })));
+    await reconcileIn(world, keysStep({ endpoint }), vaultSpec({ extra: { keyDeletionPolicy: 'Delete' } }));
     assert.equal(kes.keys.has('retired'), false);
     assert.equal(world.events.at(-1)?.reason, 'KeyDeleted');
     assert.equal(world.events.at(-1)?.type, 'Warning');
+
+    // A recorded key that left the spec is deleted even when listing fails on an emptied prefix.
+    kes.keys.clear();
+    const only = vaultSpec({ extra: { keyDeletionPolicy: 'Delete', kes: { keys: [{ name: 'minio-key-2' }] }, minio: { keyName: 'minio-key-2' } } });
+    const fresh = provisioned();
+    await reconcileIn(fresh, keysStep({ endpoint }), vaultSpec({ extra: { keyDeletionPolicy: 'Delete' } }));
+    kes.keys.delete('minio-key-2');
+    kes.keys.delete('minio-key-1');
+    const { result } = await reconcileIn(fresh, keysStep({ endpoint }), only);
+    assert.equal(result.reason, 'KeyMissing', 'minio-key-2 is recorded and gone');
+    assert.equal(readLedger(fresh.cached.get(`Secret/${canaries}`), undefined).records.has('minio-key-1'), false, 'the deleted key is no longer recorded');
   });
 
   it('turns KES failures into condition reasons with a growing retry delay', async () => {
@@ -155,7 +241,7 @@ describe('keys and verify steps against a KES stand-in', () => {
       const first = await step.run(provisioned().context(vaultSpec()));
       assert.equal(first.status, 'False');
       assert.equal(first.reason, 'KeystoreError');
-      assert.match(first.message, /HTTP 502: failed to list keys.*check the AppRole policy/);
+      assert.match(first.message, /HTTP 502: failed to create key.*check the AppRole policy/);
       const second = await step.run(provisioned().context(vaultSpec()));
       assert.ok((second.requeueAfterMs ?? 0) > (first.requeueAfterMs ?? 0), `${second.requeueAfterMs} > ${first.requeueAfterMs}`);
     } finally {
@@ -163,19 +249,34 @@ describe('keys and verify steps against a KES stand-in', () => {
     }
   });
 
-  it('waits for the operator identity Secret', async () => {
-    const world = provisioned();
-    world.cached.delete('Secret/tenant-a-operator-kes-identity');
-    const result = await keysStep({ endpoint }).run(world.context(vaultSpec()));
-    assert.equal(result.reason, 'WaitingForCertificates');
+  it('answers a listing of an empty prefix as the real KES does', async () => {
+    kes.keys.clear();
+    const client = new KesClient({ endpoint: kes.url, clientCert: operatorClient.cert, clientKey: operatorClient.key, ca: ca.cert });
+    try {
+      await assert.rejects(client.listKeys(), (err: KesError) => err.reason === 'KeystoreError' && err.status === 502 && /failed to list keys\)$/.test(err.message));
+    } finally {
+      client.close();
+    }
   });
 
-  it('verifies the round trip with MinIO identity, and reports a policy denial', async () => {
-    await keysStep({ endpoint }).run(provisioned().context(vaultSpec()));
-    assert.deepEqual(await verifyStep({ endpoint }).run(provisioned().context(vaultSpec())), {
+  it('waits for the operator and MinIO identity Secrets', async () => {
+    for (const name of ['tenant-a-operator-kes-identity', 'tenant-a-minio-kes-identity']) {
+      const world = provisioned();
+      world.cached.delete(`Secret/${name}`);
+      const result = await keysStep({ endpoint }).run(world.context(vaultSpec()));
+      assert.equal(result.reason, 'WaitingForCertificates');
+      assert.match(result.message, new RegExp(name));
+    }
+  });
+
+  it('verifies the round trip and the canary with MinIO identity, and reports a policy denial', async () => {
+    kes.keys.clear();
+    const world = provisioned();
+    await reconcileIn(world, keysStep({ endpoint }));
+    assert.deepEqual(await verifyStep({ endpoint }).run(world.context(vaultSpec())), {
       status: 'True',
       reason: 'RoundTripSucceeded',
-      message: "generated and decrypted a data key with MinIO's identity and key minio-key-1",
+      message: "generated and decrypted a data key with MinIO's identity and key minio-key-1, and decrypted its canary",
     });
     const generate = kes.requests.findLast((r) => r.path === '/v1/key/generate/minio-key-1');
     assert.equal(generate?.identity, identityOf(minioClient.cert));

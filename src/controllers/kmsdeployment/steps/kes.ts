@@ -86,9 +86,11 @@ export function kesStep(): KMSDeploymentStep {
 
       const live = context.cache.get('Deployment', ref.namespace, kesNames(ref.name).workload);
       const rollout = rolloutOf('Deployment', live, spec.kes.replicas, configChecksum);
-      const previous = (context.status['kes'] ?? {}) as Record<string, unknown>;
+      // The key records are the keys step's; carried over so a run that stops before it keeps them.
+      const recordedKeys = (context.object.status?.['kes'] as { keys?: unknown } | undefined)?.keys;
       context.status['kes'] = {
-        ...previous,
+        ...(context.status['kes'] as object | undefined),
+        ...(recordedKeys === undefined ? {} : { keys: recordedKeys }),
         endpoint: kesEndpoint(ref, spec.tls.clusterDomain),
         readyReplicas: rollout.readyReplicas,
         minioIdentity: minio,

@@ -1,10 +1,14 @@
 // Stage 8 of the data path (EncryptionVerified): the chain works end to end. With MinIO's own
 // identity, generate a data key under MinIO's key and decrypt it again — exactly the calls MinIO
 // makes for an SSE-S3 object, through KES's policy for MinIO, KES's Vault login and the stored
-// master key. The data key is compared and dropped; it is never logged or reported.
+// master key. The data key is compared and dropped; it is never logged or reported. A fresh round
+// trip also passes with a replaced key, so the key's canary (minted once by the keys step) must
+// decrypt too: that proves the key is the one objects were encrypted with.
 import { timingSafeEqual } from 'node:crypto';
 import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/client.ts';
+import { KesError } from '../../../kes/errors.ts';
 import { kesFailure } from '../../../kes/failure.ts';
+import { canaryContext, keyCanarySecretName, readLedger } from '../../../kes/key-records.ts';
 import { kesEndpoint, type DeploymentRef } from '../../../kes/names.ts';
 import { clientTlsOf } from '../../../kes/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
@@ -54,13 +58,19 @@ export function verifyStep(options: VerifyStepOptions = {}): KMSDeploymentStep {
         dataKey.plaintext.fill(0);
         plaintext.fill(0);
         if (!same) return { status: 'False', reason: 'RoundTripMismatch', message: `KES decrypted a data key of ${keyName} to a different value`, requeueAfterMs: 60_000 };
+        const canary = readLedger(childSecret(context, keyCanarySecretName(ref.name)), undefined).canaries.get(keyName);
+        if (!canary) return { status: 'False', reason: 'CanaryMissing', message: `no canary of key ${keyName} is recorded yet`, requeueAfterMs: 10_000 };
+        (await client.decrypt(keyName, canary, canaryContext(ref, keyName))).fill(0);
       } catch (err) {
+        if (err instanceof KesError && err.reason === 'DecryptionFailed') {
+          return { status: 'False', reason: 'KeyReplaced', message: `the canary of key ${keyName} no longer decrypts: the key in Vault is not the one objects were encrypted with`, requeueAfterMs: 60_000 };
+        }
         const { reason, message } = kesFailure(err);
         return { status: 'False', reason, message, requeueAfterMs: 30_000 };
       } finally {
         client.close();
       }
-      return { status: 'True', reason: 'RoundTripSucceeded', message: `generated and decrypted a data key with MinIO's identity and key ${keyName}` };
+      return { status: 'True', reason: 'RoundTripSucceeded', message: `generated and decrypted a data key with MinIO's identity and key ${keyName}, and decrypted its canary` };
     },
   };
 }

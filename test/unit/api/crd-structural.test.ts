@@ -127,7 +127,7 @@ test('exactly the fields whose change would orphan encrypted data are immutable'
     .filter(({ node }) => (node['x-kubernetes-validations'] ?? []).some((r) => r.rule === 'self == oldSelf'))
     .map(({ path }) => path)
     .sort();
-  assert.deepEqual(immutable, ['.spec.minio.keyName', '.spec.mode', '.spec.vault.kv.mountPath', '.spec.vault.kv.prefix', '.spec.vault.kv.version']);
+  assert.deepEqual(immutable, ['.spec.mode', '.spec.vault.kv.mountPath', '.spec.vault.kv.prefix', '.spec.vault.kv.version']);
   // A transition rule on a field that can be removed would let removal bypass it; these either
   // are required or have a default that comes back on removal.
   for (const path of immutable) {

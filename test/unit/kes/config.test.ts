@@ -48,9 +48,8 @@ describe('KES config', () => {
     assert.equal('namespace' in config.keystore.vault, false);
   });
 
-  it('grants MinIO exactly the per-key paths of this deployment plus listing, status and API listing', () => {
+  it('grants MinIO exactly the per-key paths of this deployment plus listing, status and API listing, never create', () => {
     assert.deepEqual(minioPolicyPaths(['k1']), [
-      '/v1/key/create/k1',
       '/v1/key/generate/k1',
       '/v1/key/decrypt/k1',
       '/v1/key/describe/k1',
@@ -60,6 +59,8 @@ describe('KES config', () => {
     ]);
     // No pattern may reach a key whose name merely starts with a listed one.
     for (const path of minioPolicyPaths(['k1', 'k2'])) assert.ok(!/\/v1\/key\/(create|generate|decrypt|describe)\/.*\*/.test(path), path);
+    // MinIO creates its default key at start-up when it is missing: it must never mint a replacement.
+    assert.ok(!minioPolicyPaths(['k1', 'k2']).some((path) => path.startsWith('/v1/key/create/')));
   });
 
   it('grants the operator key deletion only with keyDeletionPolicy Delete', () => {

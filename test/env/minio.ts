@@ -1,0 +1,93 @@
+// A real MinIO server for tests, started with the environment the operator renders for its
+// StatefulSet (src/minio/env.ts): values from Secrets and the mounted KES identity are filled in
+// from files in a temp dir, and the KES endpoint points at a local KES. Nothing else is changed.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import type { V1EnvVar } from '@kubernetes/client-node';
+import { minioEnvNames } from '../../src/minio/env.ts';
+import { findProgram } from './programs.ts';
+import { ManagedProcess, freePort, makeTempDir, removeTempDir, waitFor } from './process.ts';
+
+export interface TestMinio {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  rootUser: string;
+  rootPassword: string;
+  dataDir: string;
+  logFile: string;
+  /** Stops MinIO and starts it again with `env` (a rolled pod), keeping its data. */
+  restart(env: V1EnvVar[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartMinioOptions {
+  /** The container env the operator rendered. */
+  env: V1EnvVar[];
+  kesUrl: string;
+  /** MinIO's KES client identity and the CA that signed KES's certificate. */
+  kesIdentity: { cert: string; key: string; ca: string };
+}
+
+export async function startMinio(options: StartMinioOptions): Promise<TestMinio> {
+  const binary = findProgram('minio');
+  if (!binary) throw new Error('no minio program: see test/env/programs.ts');
+  const dir = makeTempDir('minio');
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir);
+  const files = { cert: join(dir, 'kes-tls.crt'), key: join(dir, 'kes-tls.key'), ca: join(dir, 'kes-ca.crt') };
+  writeFileSync(files.cert, options.kesIdentity.cert);
+  writeFileSync(files.key, options.kesIdentity.key, { mode: 0o600 });
+  writeFileSync(files.ca, options.kesIdentity.ca);
+  const [port, consolePort] = [await freePort(), await freePort()];
+  const root = { user: 'kmsstack-test', password: 'kmsstack-test-password' };
+  const url = `http://127.0.0.1:${port}`;
+  const logFile = join(dir, 'minio.log');
+
+  const environment = (env: V1EnvVar[]): NodeJS.ProcessEnv => {
+    const local: Record<string, string> = {
+      [minioEnvNames.rootUser]: root.user,
+      [minioEnvNames.rootPassword]: root.password,
+      [minioEnvNames.kesEndpoint]: options.kesUrl,
+      [minioEnvNames.kesCertFile]: files.cert,
+      [minioEnvNames.kesKeyFile]: files.key,
+      [minioEnvNames.kesCaPath]: files.ca,
+    };
+    const rendered = Object.fromEntries(env.map((e) => [e.name, local[e.name] ?? e.value ?? '']));
+    return { PATH: process.env.PATH, HOME: dir, MINIO_BROWSER: 'off', ...rendered };
+  };
+
+  let server: ManagedProcess | undefined;
+  const start = async (env: V1EnvVar[]) => {
+    server = new ManagedProcess('minio', binary, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`], logFile, environment(env)).start();
+    await waitFor('MinIO /minio/health/ready', () => status(`${url}/minio/health/ready`).then((s) => (s === 200 ? true : undefined)), 60_000, 250);
+  };
+  await start(options.env);
+  return {
+    url,
+    rootUser: root.user,
+    rootPassword: root.password,
+    dataDir,
+    logFile,
+    restart: async (env) => {
+      await server?.stop();
+      await start(env);
+    },
+    stop: async () => {
+      await server?.stop();
+      removeTempDir(dir);
+    },
+  };
+}
+
+function status(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -62,8 +62,9 @@ export async function startKesOnVault(options: KesOnVaultOptions): Promise<KesOn
       minio: { keyName },
     } as KMSDeploymentSpec);
   const identities = { minio: identityOf(minioClient.cert), operator: identityOf(operatorClient.cert) };
-  const launch = (spec: DefaultedKMSDeploymentSpec) =>
+  const launch = (spec: DefaultedKMSDeploymentSpec, port?: number) =>
     startKes({
+      port,
       config: buildKesConfig({ deployment: ref, spec, identities }),
       tls: kesServer,
       ca: ca.cert,
@@ -81,8 +82,9 @@ export async function startKesOnVault(options: KesOnVaultOptions): Promise<KesOn
     ref, vault, kes, ca, minioClient, operatorClient, mount, prefix, specFor,
     entryPath: (key, part = 'data') => (kvVersion === 'v1' ? `${mount}/${prefix}/${key}` : `${mount}/${part}/${prefix}/${key}`),
     rollKes: async (spec) => {
+      const port = env.kes.port;
       await env.kes.stop();
-      env.kes = await launch(spec);
+      env.kes = await launch(spec, port);
     },
     stop: async () => {
       await env.kes.stop();

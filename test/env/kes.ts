@@ -11,6 +11,7 @@ import { ManagedProcess, freePort, makeTempDir, removeTempDir, waitFor } from '.
 
 export interface TestKes {
   url: string;
+  port: number;
   logFile: string;
   stop(): Promise<void>;
 }
@@ -24,13 +25,15 @@ export interface StartKesOptions {
   vaultCa?: string;
   /** The AppRole credentials KES reads from its environment. */
   env: Record<string, string>;
+  /** Listen on this port (a restarted KES keeps its address); default a free one. */
+  port?: number;
 }
 
 export async function startKes(options: StartKesOptions): Promise<TestKes> {
   const binary = findProgram('kes');
   if (!binary) throw new Error('no kes program: see test/env/programs.ts');
   const dir = makeTempDir('kes');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const files = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), vaultCa: join(dir, 'vault-ca.crt'), config: join(dir, 'config.yaml') };
   writeFileSync(files.cert, options.tls.cert);
   writeFileSync(files.key, options.tls.key, { mode: 0o600 });
@@ -56,6 +59,7 @@ export async function startKes(options: StartKesOptions): Promise<TestKes> {
   }
   return {
     url,
+    port,
     logFile,
     stop: async () => {
       await kes.stop();

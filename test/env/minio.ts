@@ -1,7 +1,7 @@
 // A real MinIO server for tests, started with the environment the operator renders for its
 // StatefulSet (src/minio/env.ts): values from Secrets and the mounted KES identity are filled in
 // from files in a temp dir, and the KES endpoint points at a local KES. Nothing else is changed.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { V1EnvVar } from '@kubernetes/client-node';
@@ -16,10 +16,17 @@ export interface TestMinio {
   rootPassword: string;
   dataDir: string;
   logFile: string;
-  /** Stops MinIO and starts it again with `env` (a rolled pod), keeping its data. */
-  restart(env: V1EnvVar[]): Promise<void>;
+  /**
+   * Stops MinIO and starts it again with `env` (a rolled pod), keeping its data; waits until it is
+   * ready, or only live (MinIO is not ready while it cannot generate with its default key).
+   */
+  restart(env: V1EnvVar[], until?: Probe): Promise<void>;
+  /** HTTP status of /minio/health/<probe>. */
+  health(probe: Probe): Promise<number>;
   stop(): Promise<void>;
 }
+
+type Probe = 'ready' | 'live';
 
 export interface StartMinioOptions {
   /** The container env the operator rendered. */
@@ -58,9 +65,14 @@ export async function startMinio(options: StartMinioOptions): Promise<TestMinio>
   };
 
   let server: ManagedProcess | undefined;
-  const start = async (env: V1EnvVar[]) => {
+  const start = async (env: V1EnvVar[], until: Probe = 'ready') => {
     server = new ManagedProcess('minio', binary, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`], logFile, environment(env)).start();
-    await waitFor('MinIO /minio/health/ready', () => status(`${url}/minio/health/ready`).then((s) => (s === 200 ? true : undefined)), 60_000, 250);
+    try {
+      await waitFor(`MinIO /minio/health/${until}`, () => status(`${url}/minio/health/${until}`).then((s) => (s === 200 ? true : undefined)), 60_000, 250);
+    } catch (err) {
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
+      throw new Error(`${(err as Error).message}; MinIO's log ends with:\n${log}`);
+    }
   };
   await start(options.env);
   return {
@@ -69,10 +81,11 @@ export async function startMinio(options: StartMinioOptions): Promise<TestMinio>
     rootPassword: root.password,
     dataDir,
     logFile,
-    restart: async (env) => {
+    restart: async (env, until) => {
       await server?.stop();
-      await start(env);
+      await start(env, until);
     },
+    health: (probe) => status(`${url}/minio/health/${probe}`),
     stop: async () => {
       await server?.stop();
       removeTempDir(dir);

@@ -84,6 +84,24 @@ describe('KMSDeployment API on a real kube-apiserver', () => {
     });
   }
 
+  it("accepts a new spec.minio.keyName in Vault mode (a default-key rotation), but not dropping the default from kes.keys", async () => {
+    const [example] = loadManifests('examples/kmsdeployment-minimal.yaml');
+    const manifest = structuredClone({ ...example!, metadata: { name: 'rotated' } }) as Manifest & { spec: { kes: { keys: { name: string }[] }; minio?: { keyName?: string } } };
+    manifest.spec.kes.keys = [{ name: 'minio-key-1' }];
+    manifest.spec.minio = { ...manifest.spec.minio, keyName: 'minio-key-1' };
+    await cp.kubectl(['apply', '--server-side', '-n', 'fixtures', '-f', '-'], yaml.dump(manifest));
+    try {
+      manifest.spec.kes.keys = [{ name: 'minio-key-1' }, { name: 'minio-key-2' }];
+      manifest.spec.minio.keyName = 'minio-key-2';
+      await cp.kubectl(['apply', '--server-side', '-n', 'fixtures', '-f', '-'], yaml.dump(manifest));
+      manifest.spec.kes.keys = [{ name: 'minio-key-1' }];
+      const stderr = await kubectlFails(cp, ['apply', '--server-side', '-n', 'fixtures', '-f', '-'], manifest);
+      assert.match(stderr, /spec\.minio\.keyName: Invalid value: .*must be one of the key names in kes\.keys/);
+    } finally {
+      await cp.kubectl(['delete', '-n', 'fixtures', 'kmsd', 'rotated', '--wait=false']);
+    }
+  });
+
   it('sees create, update and delete through a watch', async () => {
     const seen: string[] = [];
     const watch = new k8s.Watch(cp.kubeConfig);

@@ -34,6 +34,8 @@ export interface VaultStepOptions {
   timeoutMs?: number;
   /** Which Vault servers and KV prefixes deployments may use (default: no listed server, DEFAULT_PREFIX_TEMPLATE). */
   tenancy?: Partial<VaultTenancy>;
+  /** CA bundles pinned per Vault origin (--vault-ca-files), used instead of spec.vault.tls. */
+  pinnedCAs?: ReadonlyMap<string, string>;
 }
 
 /** Shared by the step and the cleanup so a login made while reconciling is reused for cleanup. */
@@ -47,7 +49,7 @@ export interface VaultRuntime {
 
 export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
   return {
-    clients: new VaultClients({ timeoutMs: options.timeoutMs }),
+    clients: new VaultClients({ timeoutMs: options.timeoutMs }, options.pinnedCAs),
     sessions: new VaultSessions({ serviceAccountTokenPath: options.serviceAccountTokenPath }),
     // Capped at 30 s so a deployment converges within 30 s of Vault's return (a Vault outage is
     // the usual cause), without waiting for the resync.

@@ -91,7 +91,7 @@ async function deleteKeysAsRole(client: VaultClient, operatorToken: string, sett
 
 /** The Warning event note for entries that are not KES key names: how many, and a few safely quoted. */
 export function describeSkippedNames(settings: VaultSettings, names: readonly string[]): string {
-  const shown = names.slice(0, 3).map((name) => quoteUntrusted(name, 40)).join(', ');
+  const shown = names.slice(0, 3).map((name) => quoteUntrusted(name)).join(', ');
   const more = names.length > 3 ? ` and ${names.length - 3} more` : '';
   return (
     `${names.length} ${names.length === 1 ? 'entry' : 'entries'} under ${settings.kv.mountPath}/${settings.kv.prefix} ` +

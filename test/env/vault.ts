@@ -68,7 +68,7 @@ function vaultBinary(): string {
   return process.env.KMSSTACK_VAULT_BINARY ?? testBinary('vault');
 }
 
-function selfSignedCertificate(dir: string): { cert: string; key: string } {
+export function selfSignedCertificate(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'vault-tls.crt');
   const key = join(dir, 'vault-tls.key');
   execFileSync('openssl', [

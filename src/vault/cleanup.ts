@@ -93,10 +93,10 @@ async function deleteKeysAsRole(client: VaultClient, operatorToken: string, sett
 export function describeSkippedNames(settings: VaultSettings, names: readonly string[]): string {
   const shown = names.slice(0, 3).map((name) => quoteUntrusted(name)).join(', ');
   const more = names.length > 3 ? ` and ${names.length - 3} more` : '';
+  const one = names.length === 1;
   return (
-    `${names.length} ${names.length === 1 ? 'entry' : 'entries'} under ${settings.kv.mountPath}/${settings.kv.prefix} ` +
-    `${names.length === 1 ? 'has a name that is' : 'have names that are'} not KES key names and ${names.length === 1 ? 'was' : 'were'} left in place (${shown}${more}); ` +
-    'KES never writes such names, so someone else did: check them with a Vault admin token'
+    `${names.length} ${one ? 'entry' : 'entries'} under ${settings.kv.mountPath}/${settings.kv.prefix} ${one ? 'is' : 'are'} not named like KES keys ` +
+    `and ${one ? 'was' : 'were'} left in place (${shown}${more}); KES never writes such names, so someone else did: check them with a Vault admin token`
   );
 }
 

@@ -129,12 +129,13 @@ describe('Vault trust: listed key names, redirects, listed servers, pinned CAs',
     await writeMarker(stack, victim, 'team-b-master-key');
 
     // With its own AppRole credentials (from its namespace), team-a writes under its own prefix an
-    // entry whose name, pasted into a path unencoded, Vault decodes to kv/kmsstack/team-a/store/../../team-b/victim/marker.
+    // entry whose name, pasted into a path unencoded, becomes kv/kmsstack/team-a/store/../../team-b/victim/marker.
     const { roleId, secretId } = await readAppRoleCredentials(stack.kube, attacker.namespace, attacker.name);
     const kes = await KesLikeClient.login(stack.vault, roleId, secretId, 'kv', 'v1');
-    // Vault's storage refuses a literal "..", but not its encoded form.
-    const climbing = '%2e%2e%2f%2e%2e%2fteam-b%2fvictim%2fmarker';
-    await kes.create(`${prefixOf(attacker.namespace, attacker.name)}/${climbing.replace(/%/g, '%25')}`, 'bait');
+    // Vault's storage refuses a literal "..", but not "%2e%2e"; node-vault turns "&#x2F;" into "/"
+    // and URL parsing then reads "%2e%2e" segments as "..".
+    const climbing = '%2e%2e&#x2F;%2e%2e&#x2F;team-b&#x2F;victim&#x2F;marker';
+    await kes.create(`${prefixOf(attacker.namespace, attacker.name)}/${encodeURIComponent(climbing)}`, 'bait');
     await kes.create(`${prefixOf(attacker.namespace, attacker.name)}/own-key`, 'own');
     assert.deepEqual((await kes.list(prefixOf(attacker.namespace, attacker.name))).sort(), [climbing, 'own-key'], 'Vault lists the entry under the name the attack needs');
 
@@ -144,7 +145,7 @@ describe('Vault trust: listed key names, redirects, listed servers, pinned CAs',
     assert.equal(await readMarker(stack, victim), 'team-b-master-key', 'team-b\'s master key survives');
     const skipped = (await warnings(attacker.namespace, attacker.name)).find((e) => e.reason === 'KeysSkipped');
     assert.ok(skipped, 'a Warning event reports the skipped entry');
-    assert.match(String(skipped.note), /^1 entry under kv\/kmsstack\/team-a\/store is not named like KES keys and was left in place \("%2e%2e%2f%2e%2e%2fteam-b%2fvictim%2fmarker"\)/);
+    assert.match(String(skipped.note), /^1 entry under kv\/kmsstack\/team-a\/store is not named like KES keys and was left in place \("%2e%2e&#x2F;%2e%2e&#x2F;team-b&#x2F;victim&#x2F;marker"\)/);
     assert.equal((await stack.vault.request('GET', `kv/${prefixOf(attacker.namespace, attacker.name)}/own-key`)).status, 404, 'team-a\'s own key is deleted');
     assert.equal(conditionOf(await getDeployment(stack, victim.namespace, victim.name), 'VaultConfigured')?.status, 'True', 'team-b is untouched');
   });

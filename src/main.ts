@@ -1,7 +1,7 @@
 // Entry point: read the configuration, connect to Kubernetes (in-cluster config or kubeconfig), run the
 // manager, and on SIGTERM/SIGINT stop gracefully (finish in-flight reconciles, release the lease, exit 0).
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, loadConfig, usage, type OperatorConfig } from './runtime/config.ts';
+import { ConfigError, loadConfig, loadPinnedCAs, usage, type OperatorConfig } from './runtime/config.ts';
 import { exitSoon, runUntilSignalled } from './runtime/lifecycle.ts';
 import { createLogger } from './runtime/logger.ts';
 import { Manager } from './runtime/manager.ts';
@@ -25,16 +25,18 @@ async function main(): Promise<number> {
   }
   let config: OperatorConfig;
   let kubeConfig: KubeConfig;
+  let pinnedCAs: Map<string, string>;
   try {
     config = loadConfig();
     kubeConfig = loadKubeConfig(config);
+    pinnedCAs = loadPinnedCAs(config);
   } catch (err) {
     if (!(err instanceof ConfigError) && !(err instanceof Error && /kubeconfig|ENOENT/i.test(err.message))) throw err;
     process.stderr.write(`kmsstack-operator: ${err.message}\n`);
     return 2;
   }
   const logger = createLogger({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
-  return runUntilSignalled(new Manager({ config, kubeConfig, logger }), logger);
+  return runUntilSignalled(new Manager({ config, kubeConfig, logger, pinnedCAs }), logger);
 }
 
 main().then(exitSoon, (err: unknown) => {

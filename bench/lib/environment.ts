@@ -109,10 +109,9 @@ function clusterAdminBinding(): KubeObject {
 /** A Vault token holding only the operator policy of docs/vault.md, as a user would give the operator. */
 async function vaultOperatorToken(vault: TestVault): Promise<string> {
   const policy = renderOperatorPolicy({
-    kvMounts: [{ mountPath: KV_MOUNT, version: 'v1', prefixRoot: KV_PREFIX_ROOT }],
+    kvMounts: [{ mountPath: KV_MOUNT, version: 'v1' }],
     appRoleMountPath: 'approle',
     allowMountCreation: true,
-    allowKeyDeletion: false,
   });
   await vault.writePolicy('kmsstack-operator', policy);
   const res = await vault.request('POST', 'auth/token/create', { policies: ['kmsstack-operator'], ttl: '4h', no_default_policy: true });

@@ -38,6 +38,8 @@ export interface OperatorOptions {
   /** Directory for a V8 CPU profile written when the process exits (node --cpu-prof). */
   cpuProfileDir?: string;
   logFile: string;
+  /** The bench Vault: the operator contacts only listed servers. */
+  vaultAddress: string;
 }
 
 export interface MemoryDetail {
@@ -66,6 +68,7 @@ export class OperatorProcess {
       `--workers=${options.workers}`,
       `--http-address=127.0.0.1:${port}`,
       `--leader-election-namespace=${OPERATOR_NAMESPACE}`,
+      `--vault-addresses=${options.vaultAddress}`,
       '--log-level=warn',
     ];
     const child = new ManagedProcess('kmsstack-operator', process.execPath, args, options.logFile);

@@ -136,6 +136,7 @@ class Round {
       watchNamespace: OPERATOR_NS,
       resyncPeriod: `${this.o.resyncPeriodMs / 1000}s`,
       workers: this.o.workers,
+      vaultAddress: this.env.vault.address,
       logFile: join(this.o.workDir, `operator-n${this.o.n}-${label}.log`),
       ...(cpuProfile ? { cpuProfileDir: join(this.o.workDir, `cpu-n${this.o.n}`) } : {}),
     });

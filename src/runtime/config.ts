@@ -9,7 +9,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parseDuration } from '../api/duration.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../vault/session.ts';
 import { checkAddress } from '../vault/settings.ts';
-import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
+import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from '../vault/pinned-ca.ts';
+import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
 import type { LeaderElectionOptions } from './leader.ts';
 
 export interface OperatorConfig {
@@ -28,8 +29,10 @@ export interface OperatorConfig {
   kubeconfig: string | undefined;
   /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
   kvPrefixRule: PrefixRule;
-  /** Origins of the Vault servers the operator may contact; Kubernetes auth needs one of them (--vault-addresses). */
+  /** Origins of the Vault servers the operator may contact, or "*" (token auth only) for any (--vault-addresses). */
   vaultAddresses: string[];
+  /** CA files the administrator pins per listed Vault server, used instead of spec.vault.tls (--vault-ca-files). */
+  vaultCAFiles: PinnedCAFile[];
   /** The ServiceAccount token file the operator logs in to Vault with (Kubernetes auth). */
   vaultTokenPath: string;
 }
@@ -64,7 +67,8 @@ export const options: readonly Option[] = [
   { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s', help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
   { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '5m', help: 'Cap of the retry delay.' },
   { key: 'kvPrefixTemplate', flag: 'kv-prefix-template', env: 'KMSSTACK_KV_PREFIX_TEMPLATE', kind: 'string', default: DEFAULT_PREFIX_TEMPLATE, help: 'spec.vault.kv.prefix must be this path or lie below it; {namespace} (required) and {name} are replaced by the KMSDeployment\'s; "*" allows any prefix (one tenant per operator only).' },
-  { key: 'vaultAddresses', flag: 'vault-addresses', env: 'KMSSTACK_VAULT_ADDRESSES', kind: 'list', default: '', help: 'Comma-separated Vault servers (scheme://host:port) the operator may contact; it sends its own ServiceAccount token (Kubernetes auth) only to these. Empty: Kubernetes auth is refused everywhere, token auth may use any server.' },
+  { key: 'vaultAddresses', flag: 'vault-addresses', env: 'KMSSTACK_VAULT_ADDRESSES', kind: 'list', default: '', help: 'Comma-separated Vault servers (scheme://host:port) the operator may contact, with Kubernetes auth (its own ServiceAccount token) and token auth (a token from a Secret the tenant names) alike. Empty: every Vault is refused. "*" lets token auth use any server (one tenant per operator only); Kubernetes auth still needs the server listed by name.' },
+  { key: 'vaultCAFiles', flag: 'vault-ca-files', env: 'KMSSTACK_VAULT_CA_FILES', kind: 'list', default: '', help: 'Comma-separated address=path pairs: the CA bundle (PEM file) that must have signed the certificate of that listed Vault server; used instead of spec.vault.tls.caSecretRef. Read at start-up.' },
   { key: 'vaultTokenPath', flag: 'vault-token-path', env: 'KMSSTACK_VAULT_TOKEN_PATH', kind: 'string', default: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH, help: 'ServiceAccount token file sent to Vault for Kubernetes auth, read at every login; the chart mounts one with the audience "vault" here.' },
   { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', default: '', help: 'Kubeconfig file; default: in-cluster config, else ~/.kube/config.' },
 ];
@@ -94,6 +98,7 @@ const schema = {
     backoffMax: { type: 'number', minimum: 1 },
     kvPrefixTemplate: { type: 'string', minLength: 1 },
     vaultAddresses: { type: 'array', items: { type: 'string' } },
+    vaultCAFiles: { type: 'array', items: { type: 'string' } },
     vaultTokenPath: { type: 'string', pattern: '^/' },
     kubeconfig: { type: 'string' },
   },
@@ -120,6 +125,7 @@ interface ParsedValues {
   backoffMax: number;
   kvPrefixTemplate: string;
   vaultAddresses: string[];
+  vaultCAFiles: string[];
   vaultTokenPath: string;
   kubeconfig: string;
 }
@@ -149,6 +155,7 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
   for (const option of options) values[option.key] = convert(option, raw.get(option.key) ?? option.default);
   if (!validateValues(values)) throw new ConfigError((validateValues.errors ?? []).map((e) => describeError(e, raw)).join('\n'));
   const v = values as unknown as ParsedValues;
+  const vaultAddresses = parseSetting('vaultAddresses', () => [...new Set(v.vaultAddresses.map((address) => (address === ANY_ADDRESS ? ANY_ADDRESS : checkAddress(address))))]);
   const leaderNamespace = v.leaderElectionNamespace || input.env.POD_NAMESPACE || input.inClusterNamespace || '';
   const config: OperatorConfig = {
     namespaces: v.namespaces,
@@ -170,7 +177,8 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     backoff: { baseMs: v.backoffBase, maxMs: v.backoffMax },
     kubeconfig: v.kubeconfig || undefined,
     kvPrefixRule: parseSetting('kvPrefixTemplate', () => parsePrefixTemplate(v.kvPrefixTemplate)),
-    vaultAddresses: parseSetting('vaultAddresses', () => [...new Set(v.vaultAddresses.map((address) => checkAddress(address)))]),
+    vaultAddresses,
+    vaultCAFiles: parseSetting('vaultCAFiles', () => parsePinnedCAFiles(v.vaultCAFiles, vaultAddresses)),
     vaultTokenPath: v.vaultTokenPath,
   };
   checkRelations(config, raw);
@@ -187,6 +195,11 @@ export function loadConfig(): OperatorConfig {
     randomId: randomUUID(),
     inClusterNamespace: existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined,
   });
+}
+
+/** The CA files of --vault-ca-files, read once at start-up; an unreadable or empty one stops start-up. */
+export function loadPinnedCAs(config: Pick<OperatorConfig, 'vaultCAFiles'>): Map<string, string> {
+  return parseSetting('vaultCAFiles', () => readPinnedCAs(config.vaultCAFiles));
 }
 
 export function usage(): string {

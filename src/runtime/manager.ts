@@ -3,7 +3,7 @@
 // endpoints, and an orderly stop (stop taking work, finish in-flight reconciles, release the lease).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterCache, MANAGED_BY, MANAGED_BY_LABEL } from './cache.ts';
-import type { OperatorConfig } from './config.ts';
+import { loadPinnedCAs, type OperatorConfig } from './config.ts';
 import { Controller, type Reconciler } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { HttpEndpoints } from './http.ts';
@@ -23,6 +23,8 @@ export interface ManagerOptions {
   steps?: readonly KMSDeploymentStep[];
   cleanups?: readonly KMSDeploymentCleanup[];
   now?: () => Date;
+  /** The CAs of --vault-ca-files, already read (main reads them once); default: read them here. */
+  pinnedCAs?: ReadonlyMap<string, string>;
 }
 
 export type ManagerState = 'new' | 'starting' | 'standby' | 'leading' | 'lost' | 'stopped';
@@ -62,6 +64,7 @@ export class Manager {
     const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
       serviceAccountTokenPath: config.vaultTokenPath,
       tenancy: { addresses: config.vaultAddresses, prefixRule: config.kvPrefixRule },
+      pinnedCAs: options.pinnedCAs ?? loadPinnedCAs(config),
     }));
     const env = {
       kube: this.client, cache: this.cache, events: this.events, now: options.now ?? (() => new Date()),

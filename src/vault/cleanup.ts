@@ -1,13 +1,35 @@
 // Finalizer cleanup of one KMSDeployment in Vault: the AppRole role (with its secret-ids) and the
 // policy go; master keys stay unless keyDeletionPolicy is Delete, and then only the keys directly
 // under this deployment's own prefix are deleted. Mounts are shared and never removed.
+// Keys are listed and deleted with a login as the deployment's own AppRole role (a fresh, single-use,
+// short-lived secret-id the operator issues, so neither the tenant-writable AppRole Secret nor an
+// expired secret-id matters), whose policy covers this prefix only: the operator's own Vault policy
+// needs no list or delete on the KV mounts, and a name that came back from Vault's LIST cannot
+// reach another prefix. Names that KES could not have made are never sent back; they are reported.
 // Failures are thrown (VaultRequestError / MissingSecretError) so the runtime reports them and retries.
+import type { VaultClient } from './client.ts';
 import { connectVault, type VaultDeps } from './connect.ts';
 import { VaultRequestError } from './errors.ts';
 import * as vault from './operations.ts';
+import { quoteUntrusted } from './paths.ts';
+import { kesKeyNameProblem } from '../kes/api.ts';
+import type { KeyDeletionPolicy } from './policy.ts';
+import { ensurePolicy } from './reconcile.ts';
 import type { VaultSettings } from './settings.ts';
 
-export type KeyDeletionPolicy = 'Retain' | 'Delete';
+export type { KeyDeletionPolicy };
+
+/** What the cleanup did (for Normal events) and what it left for a person to look at (Warning events). */
+export interface CleanupReport {
+  done: string[];
+  /** Entries under the prefix whose names are not KES key names: left in place, never sent back to Vault. */
+  skippedNames: string[];
+  /** Why keys were kept despite keyDeletionPolicy: Delete, if they were. */
+  keysRetained: string | undefined;
+}
+
+/** Lifetime of the finalizer's own secret-id: long enough for one login, then useless. */
+const CLEANUP_SECRET_ID = { ttlSeconds: 60, uses: 1 } as const;
 
 async function ignoreMissing(call: () => Promise<void>): Promise<boolean> {
   try {
@@ -20,29 +42,62 @@ async function ignoreMissing(call: () => Promise<void>): Promise<boolean> {
 }
 
 /** Removes what the operator created for the deployment; returns what it did, for events. */
-export async function cleanupVault(deps: VaultDeps, settings: VaultSettings, keyDeletionPolicy: KeyDeletionPolicy, now: Date): Promise<string[]> {
+export async function cleanupVault(deps: VaultDeps, settings: VaultSettings, keyDeletionPolicy: KeyDeletionPolicy, now: Date): Promise<CleanupReport> {
   const { client, token } = await connectVault(deps, settings, now);
-  const { mountPath: kvMount, version, prefix } = settings.kv;
-  const done: string[] = [];
-  if (keyDeletionPolicy === 'Delete') {
-    const keys = await vault.listKvKeys(client, token, kvMount, version, prefix);
-    // Entries ending in "/" are sub-folders: KES never makes them, so they are not this deployment's keys.
-    for (const key of keys.filter((k) => !k.endsWith('/'))) {
-      await vault.deleteKvKey(client, token, kvMount, version, prefix, key);
-      done.push(`deleted key ${kvMount}/${prefix}/${key}`);
-    }
-  }
+  const report: CleanupReport = { done: [], skippedNames: [], keysRetained: undefined };
   const { mountPath: appRoleMount } = settings.appRole;
-  if ((await vault.readAuthMount(client, token, appRoleMount)) && (await vault.readRole(client, token, appRoleMount, settings.objectName))) {
+  const roleExists = Boolean((await vault.readAuthMount(client, token, appRoleMount)) && (await vault.readRole(client, token, appRoleMount, settings.objectName)));
+  if (keyDeletionPolicy === 'Delete') {
+    if (roleExists) await deleteKeysAsRole(client, token, settings, report);
+    else report.keysRetained = `the AppRole role ${settings.objectName} the keys are deleted with does not exist, so the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay`;
+  }
+  if (roleExists) {
     await ignoreMissing(() => vault.deleteRole(client, token, appRoleMount, settings.objectName));
-    done.push(`deleted AppRole role ${settings.objectName} and its secret-ids`);
+    report.done.push(`deleted AppRole role ${settings.objectName} and its secret-ids`);
   }
   if ((await vault.readPolicy(client, token, settings.objectName)) !== undefined) {
     await ignoreMissing(() => vault.deletePolicy(client, token, settings.objectName));
-    done.push(`deleted policy ${settings.objectName}`);
+    report.done.push(`deleted policy ${settings.objectName}`);
   }
   deps.sessions.forget(settings.deployment.namespace, settings.deployment.name);
-  return done;
+  return report;
+}
+
+/** Logs in as the deployment's role (its policy first made to allow delete) and deletes the keys it lists. */
+async function deleteKeysAsRole(client: VaultClient, operatorToken: string, settings: VaultSettings, report: CleanupReport): Promise<void> {
+  const { mountPath: appRoleMount } = settings.appRole;
+  const role = settings.objectName;
+  // keyDeletionPolicy may have become Delete after the last reconcile wrote the policy.
+  await ensurePolicy(client, operatorToken, settings, 'Delete', report.done);
+  const roleId = await vault.readRoleId(client, operatorToken, appRoleMount, role);
+  const { namespace, name } = settings.deployment;
+  const issued = await vault.generateSecretId(client, operatorToken, appRoleMount, role, { kmsstack_deployment: `${namespace}/${name}`, kmsstack_purpose: 'key-deletion' }, CLEANUP_SECRET_ID);
+  const login = await vault.loginAppRole(client, appRoleMount, roleId, issued.secretId);
+  if (!login.policies.includes(role)) {
+    throw new VaultRequestError('PermissionDenied', `log in as AppRole role ${role}`, `log in as AppRole role ${role}: the token carries policies [${login.policies.join(', ')}], not ${role}; no key was deleted`);
+  }
+  const { mountPath: kvMount, version, prefix } = settings.kv;
+  for (const key of await vault.listKvKeys(client, login.token, kvMount, version, prefix)) {
+    // Entries ending in "/" are sub-folders: KES never makes them, so they are not this deployment's keys.
+    if (key.endsWith('/')) continue;
+    if (kesKeyNameProblem(key)) {
+      report.skippedNames.push(key);
+      continue;
+    }
+    await vault.deleteKvKey(client, login.token, kvMount, version, prefix, key);
+    report.done.push(`deleted key ${kvMount}/${prefix}/${key}`);
+  }
+}
+
+/** The Warning event note for entries that are not KES key names: how many, and a few safely quoted. */
+export function describeSkippedNames(settings: VaultSettings, names: readonly string[]): string {
+  const shown = names.slice(0, 3).map((name) => quoteUntrusted(name)).join(', ');
+  const more = names.length > 3 ? ` and ${names.length - 3} more` : '';
+  const one = names.length === 1;
+  return (
+    `${names.length} ${one ? 'entry' : 'entries'} under ${settings.kv.mountPath}/${settings.kv.prefix} ${one ? 'is' : 'are'} not named like KES keys ` +
+    `and ${one ? 'was' : 'were'} left in place (${shown}${more}); KES never writes such names, so someone else did: check them with a Vault admin token`
+  );
 }
 
 /** For the event when a user skips cleanup (kmsstack.io/skip-vault-cleanup): what stays in Vault. */

@@ -1,6 +1,7 @@
 // The operator's one way to talk to Vault/OpenBao: node-vault's request(), with TLS from the
 // deployment's CA, the X-Vault-Namespace header, a timeout, retries of transient failures and
 // typed errors. Every call names the token it runs with; the node-vault instance never holds one.
+// Requests go through ./transport.ts, which never follows a redirect (a 3xx is RedirectRefused).
 //
 // node-vault's generated commands are not used: their login commands store the returned token
 // on the shared instance (it would leak into other deployments' calls), their schemas drop fields
@@ -8,6 +9,7 @@
 import nodeVault from 'node-vault';
 import { classifyVaultFailure } from './errors.ts';
 import { DEFAULT_RETRY, withRetry, type RetryHooks, type RetryPolicy } from './retry.ts';
+import { vaultTransport } from './transport.ts';
 
 export interface VaultClientOptions {
   /** https://host:port (no path). */
@@ -57,18 +59,12 @@ export class VaultClient {
     this.namespace = options.namespace || undefined;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.retryHooks = options.retryHooks ?? {};
-    const tls = {
-      ...(options.caPem ? { ca: options.caPem } : {}),
-      ...(options.tlsServerName ? { agentOptions: { servername: options.tlsServerName } } : {}),
-    };
     this.vault = nodeVault({
       endpoint: this.address,
       apiVersion: 'v1',
       // node-vault's debug output prints request bodies (secret-ids, JWTs): keep it silent.
       debug: () => undefined,
-      requestOptions: { ...tls, strictSSL: true },
-      // Explicit values so VAULT_SKIP_VERIFY in the operator's environment cannot turn verification off.
-      ...({ rpDefaults: { strictSSL: true, timeout: options.timeoutMs ?? 10_000 } } as object),
+      ...({ 'request-promise': vaultTransport({ caPem: options.caPem, tlsServerName: options.tlsServerName, timeoutMs: options.timeoutMs ?? 10_000 }) } as object),
     });
     // node-vault falls back to VAULT_TOKEN/VAULT_NAMESPACE/VAULT_PREFIX from the environment.
     this.vault.token = '';

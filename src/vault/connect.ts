@@ -29,9 +29,10 @@ async function secretValue(kube: VaultKubePort, namespace: string, name: string,
 
 export async function connectVault(deps: VaultDeps, settings: VaultSettings, now: Date): Promise<{ client: VaultClient; token: string }> {
   const { namespace } = settings.deployment;
-  const caPem = settings.ca
+  // A CA the administrator pinned for this address wins over the tenant's own (spec.vault.tls).
+  const caPem = deps.clients.pinnedCA(settings.address) ?? (settings.ca
     ? await secretValue(deps.kube, namespace, settings.ca.secretName, settings.ca.secretKey, 'spec.vault.tls.caSecretRef')
-    : undefined;
+    : undefined);
   const client = deps.clients.get({ address: settings.address, caPem, tlsServerName: settings.tlsServerName, namespace: settings.vaultNamespace });
   const source: LoginSource =
     settings.auth.method === 'kubernetes'

@@ -9,7 +9,8 @@ export type VaultFailureReason =
   | 'Sealed' // Vault answers 503 because it is sealed
   | 'NotFound'
   | 'InvalidRequest' // other 4xx: Vault rejected what was sent
-  | 'ServerError'; // other 5xx
+  | 'ServerError' // other 5xx
+  | 'RedirectRefused'; // a 3xx: never followed, since it would carry the token (or login body) elsewhere
 
 export class VaultRequestError extends Error {
   override readonly name = 'VaultRequestError';
@@ -95,6 +96,9 @@ export function classifyVaultFailure(err: unknown, context: FailureContext): Vau
     return make('Unreachable', `request failed before Vault answered (${code ?? message})`);
   }
   const said = detail ? `: ${detail}` : '';
+  if (status >= 300 && status < 400) {
+    return make('RedirectRefused', `Vault answered ${status}, a redirect; the operator never follows redirects, so no credential went to the address it named (point spec.vault.address at the Vault server itself)`);
+  }
   if (status === 503 && /sealed/i.test(detail)) return make('Sealed', 'Vault is sealed; unseal it to continue');
   if (status >= 500) return make('ServerError', `Vault answered ${status}${said}`);
   if (context.login) return make('AuthFailed', `login refused (${status})${said}`);

@@ -2,6 +2,8 @@
 // it runs with; reads return undefined for "not there" so callers can compare before writing.
 import { authOf, dataOf, type VaultBody, type VaultClient } from './client.ts';
 import type { MountDescription } from './kv-mount.ts';
+import { kesKeyNameProblem } from '../kes/api.ts';
+import { quoteUntrusted, vaultPath } from './paths.ts';
 import type { KvVersion } from './settings.ts';
 
 export interface LoginResult {
@@ -36,7 +38,7 @@ export async function health(client: VaultClient): Promise<{ initialized: boolea
 
 export async function loginKubernetes(client: VaultClient, mountPath: string, role: string, jwt: string): Promise<LoginResult> {
   const body = await client.call({
-    method: 'POST', path: `auth/${mountPath}/login`, json: { role, jwt }, login: true, secrets: [jwt],
+    method: 'POST', path: vaultPath`auth/${mountPath}/login`, json: { role, jwt }, login: true, secrets: [jwt],
     operation: `log in with Kubernetes auth (mount ${mountPath}, role ${role})`,
   });
   return loginResult(body);
@@ -44,7 +46,7 @@ export async function loginKubernetes(client: VaultClient, mountPath: string, ro
 
 export async function loginAppRole(client: VaultClient, mountPath: string, roleId: string, secretId: string): Promise<LoginResult> {
   const body = await client.call({
-    method: 'POST', path: `auth/${mountPath}/login`, json: { role_id: roleId, secret_id: secretId }, login: true, secrets: [secretId],
+    method: 'POST', path: vaultPath`auth/${mountPath}/login`, json: { role_id: roleId, secret_id: secretId }, login: true, secrets: [secretId],
     operation: `log in with AppRole (mount ${mountPath})`,
   });
   return loginResult(body);
@@ -66,21 +68,21 @@ export async function renewSelf(client: VaultClient, token: string): Promise<Log
 }
 
 export async function readSecretsMount(client: VaultClient, token: string, path: string): Promise<MountDescription | undefined> {
-  const body = await readMountLike(client, token, `sys/mounts/${path}`, `read secrets engine mount ${path}`);
+  const body = await readMountLike(client, token, vaultPath`sys/mounts/${path}`, `read secrets engine mount ${path}`);
   return body && { type: String(body['type'] ?? ''), options: (body['options'] as Record<string, unknown> | null | undefined) ?? null };
 }
 
 export async function enableSecretsMount(client: VaultClient, token: string, path: string, body: Record<string, unknown>): Promise<void> {
-  await client.call({ method: 'POST', path: `sys/mounts/${path}`, token, json: body, operation: `enable secrets engine at ${path}` });
+  await client.call({ method: 'POST', path: vaultPath`sys/mounts/${path}`, token, json: body, operation: `enable secrets engine at ${path}` });
 }
 
 export async function readAuthMount(client: VaultClient, token: string, path: string): Promise<{ type: string } | undefined> {
-  const body = await readMountLike(client, token, `sys/auth/${path}`, `read auth method mount ${path}`);
+  const body = await readMountLike(client, token, vaultPath`sys/auth/${path}`, `read auth method mount ${path}`);
   return body && { type: String(body['type'] ?? '') };
 }
 
 export async function enableAuthMount(client: VaultClient, token: string, path: string, type: string): Promise<void> {
-  await client.call({ method: 'POST', path: `sys/auth/${path}`, token, json: { type, description: 'kmsstack-operator' }, operation: `enable auth method ${type} at ${path}` });
+  await client.call({ method: 'POST', path: vaultPath`sys/auth/${path}`, token, json: { type, description: 'kmsstack-operator' }, operation: `enable auth method ${type} at ${path}` });
 }
 
 // sys/mounts/<path> and sys/auth/<path> answer 400 "No secret engine mount at" / "No auth engine at" for a missing mount.
@@ -98,21 +100,21 @@ async function readMountLike(client: VaultClient, token: string, path: string, o
 }
 
 export async function readPolicy(client: VaultClient, token: string, name: string): Promise<string | undefined> {
-  const body = await client.callOptional({ method: 'GET', path: `sys/policies/acl/${name}`, token, operation: `read policy ${name}` });
+  const body = await client.callOptional({ method: 'GET', path: vaultPath`sys/policies/acl/${name}`, token, operation: `read policy ${name}` });
   if (!body) return undefined;
   const policy = dataOf(body)['policy'] ?? body['policy'];
   return typeof policy === 'string' ? policy : undefined;
 }
 
 export async function writePolicy(client: VaultClient, token: string, name: string, policy: string): Promise<void> {
-  await client.call({ method: 'PUT', path: `sys/policies/acl/${name}`, token, json: { policy }, operation: `write policy ${name}` });
+  await client.call({ method: 'PUT', path: vaultPath`sys/policies/acl/${name}`, token, json: { policy }, operation: `write policy ${name}` });
 }
 
 export async function deletePolicy(client: VaultClient, token: string, name: string): Promise<void> {
-  await client.call({ method: 'DELETE', path: `sys/policies/acl/${name}`, token, operation: `delete policy ${name}` });
+  await client.call({ method: 'DELETE', path: vaultPath`sys/policies/acl/${name}`, token, operation: `delete policy ${name}` });
 }
 
-const rolePath = (mount: string, role: string) => `auth/${mount}/role/${role}`;
+const rolePath = (mount: string, role: string) => vaultPath`auth/${mount}/role/${role}`;
 
 export async function readRole(client: VaultClient, token: string, mount: string, role: string): Promise<Record<string, unknown> | undefined> {
   const body = await client.callOptional({ method: 'GET', path: rolePath(mount, role), token, operation: `read AppRole role ${role}` });
@@ -141,9 +143,13 @@ export interface IssuedSecretId {
   ttlSeconds: number;
 }
 
-export async function generateSecretId(client: VaultClient, token: string, mount: string, role: string, metadata: Record<string, string>): Promise<IssuedSecretId> {
+/** `limits`: a short-lived, single-use secret-id (the finalizer's own login as the role); default: the role's. */
+export async function generateSecretId(
+  client: VaultClient, token: string, mount: string, role: string, metadata: Record<string, string>, limits?: { ttlSeconds: number; uses: number },
+): Promise<IssuedSecretId> {
+  const json = { metadata: JSON.stringify(metadata), ...(limits ? { ttl: `${limits.ttlSeconds}s`, num_uses: limits.uses } : {}) };
   const body = await client.call({
-    method: 'POST', path: `${rolePath(mount, role)}/secret-id`, token, json: { metadata: JSON.stringify(metadata) },
+    method: 'POST', path: `${rolePath(mount, role)}/secret-id`, token, json,
     operation: `generate a secret-id for ${role}`,
   });
   const data = dataOf(body);
@@ -167,22 +173,29 @@ export async function destroySecretIdByAccessor(client: VaultClient, token: stri
   });
 }
 
-/** Where KES keeps entries: the listing path and the per-key delete path. */
+/** Where KES keeps entries: the listing path and the per-key delete and read paths, encoded. */
 export function kvKeyPaths(mount: string, version: KvVersion, prefix: string): { list: string; entry: (key: string) => string; read: (key: string) => string } {
-  const meta = version === 'v2' ? `${mount}/metadata/${prefix}` : `${mount}/${prefix}`;
-  const data = version === 'v2' ? `${mount}/data/${prefix}` : `${mount}/${prefix}`;
-  return { list: meta, entry: (key) => `${meta}/${key}`, read: (key) => `${data}/${key}` };
+  const meta = version === 'v2' ? vaultPath`${mount}/metadata/${prefix}` : vaultPath`${mount}/${prefix}`;
+  const data = version === 'v2' ? vaultPath`${mount}/data/${prefix}` : vaultPath`${mount}/${prefix}`;
+  return { list: meta, entry: (key) => `${meta}/${keySegment(key)}`, read: (key) => `${data}/${keySegment(key)}` };
+}
+
+/** A key name as one path segment: only names KES itself could have made (kesKeyNameProblem) are sent. */
+function keySegment(key: string): string {
+  const problem = kesKeyNameProblem(key);
+  if (problem) throw new Error(`refusing the Vault entry name ${quoteUntrusted(key)} as a key: it ${problem}`);
+  return vaultPath`${key}`;
 }
 
 export async function listKvKeys(client: VaultClient, token: string, mount: string, version: KvVersion, prefix: string): Promise<string[]> {
   const { list } = kvKeyPaths(mount, version, prefix);
-  const body = await client.callOptional({ method: 'GET', path: `${list}?list=true`, token, operation: `list keys under ${list}` });
+  const body = await client.callOptional({ method: 'GET', path: `${list}?list=true`, token, operation: `list keys under ${mount}/${prefix}` });
   const keys = dataOf(body)['keys'];
   return Array.isArray(keys) ? keys.map(String) : [];
 }
 
-/** Deletes one entry with every version (KV v2 metadata delete, as KES does). */
+/** Deletes one entry with every version (KV v2 metadata delete, as KES does); `key` must be a KES key name. */
 export async function deleteKvKey(client: VaultClient, token: string, mount: string, version: KvVersion, prefix: string, key: string): Promise<void> {
   const path = kvKeyPaths(mount, version, prefix).entry(key);
-  await client.call({ method: 'DELETE', path, token, operation: `delete key ${path}` });
+  await client.call({ method: 'DELETE', path, token, operation: `delete key ${mount}/${prefix}/${key}` });
 }

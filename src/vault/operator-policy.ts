@@ -1,16 +1,17 @@
 // The Vault policy a Vault admin grants the operator's own login (Kubernetes auth role or token):
 // what reconcileVault and cleanupVault call, for the mounts and prefixes the admin allows.
+// Nothing on the KV entries themselves: master keys of a keyDeletionPolicy: Delete deployment are
+// listed and deleted with a login as that deployment's own AppRole role (src/vault/cleanup.ts),
+// so no name or path confusion in the operator can reach another deployment's prefix.
 // Rendered by `docs/vault.md` and proven by the integration tests, which run the operator with it.
 import { checkVaultPath, type KvVersion } from './settings.ts';
 
 export interface OperatorPolicyInput {
-  /** KV mounts deployments may use, each with the path under which their prefixes must lie. */
-  kvMounts: { mountPath: string; version: KvVersion; prefixRoot: string }[];
+  /** KV mounts deployments may use. */
+  kvMounts: { mountPath: string; version: KvVersion }[];
   appRoleMountPath: string;
   /** Allow enabling missing KV mounts (spec.vault.kv.create: true). */
   allowMountCreation: boolean;
-  /** Allow deleting master keys (keyDeletionPolicy: Delete). */
-  allowKeyDeletion: boolean;
 }
 
 function block(path: string, capabilities: string[], comment: string): string {
@@ -22,17 +23,12 @@ export function renderOperatorPolicy(input: OperatorPolicyInput): string {
   const blocks: string[] = [];
   for (const kv of input.kvMounts) {
     const mount = checkVaultPath(kv.mountPath, 'kvMounts.mountPath');
-    const root = checkVaultPath(kv.prefixRoot, 'kvMounts.prefixRoot');
     blocks.push(block(`sys/mounts/${mount}`, input.allowMountCreation ? ['create', 'read', 'update'] : ['read'], `Check (and create) the KV ${kv.version} mount ${mount}.`));
-    if (input.allowKeyDeletion) {
-      const keys = kv.version === 'v2' ? `${mount}/metadata/${root}/*` : `${mount}/${root}/*`;
-      blocks.push(block(keys, ['list', 'delete'], 'Delete master keys of deleted KMSDeployments with keyDeletionPolicy: Delete.'));
-    }
   }
   blocks.push(
     block(`sys/auth/${approle}`, ['create', 'read', 'update', 'sudo'], 'Check (and enable) the AppRole auth method; Vault requires sudo for sys/auth.'),
     block('sys/policies/acl/kmsstack-*', ['create', 'read', 'update', 'delete'], 'The per-deployment KES policies.'),
-    block(`auth/${approle}/role/kmsstack-*`, ['create', 'read', 'update', 'delete', 'list'], 'The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor.'),
+    block(`auth/${approle}/role/kmsstack-*`, ['create', 'read', 'update', 'delete', 'list'], 'The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor (and the finalizer\'s own single-use login to delete keys).'),
     block('auth/token/lookup-self', ['read'], "The operator's own token: TTL, and telling an expired token from a missing permission."),
     block('auth/token/renew-self', ['update'], "The operator's own token: renewal before it expires."),
   );

@@ -6,8 +6,13 @@
 //   list    -> list <mount>/<prefix>                          (KV v2: metadata path)
 //   token   -> auth/token/renew-self before its token expires; login and sys/health need no policy.
 // KES never updates an existing entry, so "update" is not granted: a stolen secret-id cannot
-// overwrite a master key. The role sets token_no_default_policy, so renew-self is granted here.
+// overwrite a master key. "delete" is granted only under keyDeletionPolicy: Delete, where the
+// finalizer also deletes the keys with this role's own login; under Retain no holder of the
+// secret-id can destroy a master key. The role sets token_no_default_policy, so renew-self is granted here.
 import { checkVaultPath, type KvVersion } from './settings.ts';
+
+/** spec.keyDeletionPolicy: what the finalizer does with the master keys. */
+export type KeyDeletionPolicy = 'Retain' | 'Delete';
 
 export interface KesPolicyInput {
   /** KMSDeployment namespace and name, for the header comment only. */
@@ -15,6 +20,8 @@ export interface KesPolicyInput {
   kvMountPath: string;
   kvVersion: KvVersion;
   prefix: string;
+  /** keyDeletionPolicy: Delete; without it the policy grants no delete. */
+  allowKeyDeletion: boolean;
 }
 
 export interface PolicyRule {
@@ -23,16 +30,17 @@ export interface PolicyRule {
 }
 
 /** The rules of the KES policy, in the order they are rendered. */
-export function kesPolicyRules(input: Pick<KesPolicyInput, 'kvMountPath' | 'kvVersion' | 'prefix'>): PolicyRule[] {
+export function kesPolicyRules(input: Pick<KesPolicyInput, 'kvMountPath' | 'kvVersion' | 'prefix' | 'allowKeyDeletion'>): PolicyRule[] {
   const mount = checkVaultPath(input.kvMountPath, 'spec.vault.kv.mountPath');
   const prefix = checkVaultPath(input.prefix, 'spec.vault.kv.prefix');
+  const remove = input.allowKeyDeletion ? ['delete'] : [];
   const keyRules: PolicyRule[] =
     input.kvVersion === 'v2'
       ? [
           { path: `${mount}/data/${prefix}/*`, capabilities: ['create', 'read'] },
-          { path: `${mount}/metadata/${prefix}/*`, capabilities: ['delete', 'list'] },
+          { path: `${mount}/metadata/${prefix}/*`, capabilities: [...remove, 'list'] },
         ]
-      : [{ path: `${mount}/${prefix}/*`, capabilities: ['create', 'read', 'delete', 'list'] }];
+      : [{ path: `${mount}/${prefix}/*`, capabilities: ['create', 'read', ...remove, 'list'] }];
   return [...keyRules, { path: 'auth/token/renew-self', capabilities: ['update'] }];
 }
 

@@ -7,7 +7,7 @@ import { VaultRequestError } from './errors.ts';
 import { planKvMount } from './kv-mount.ts';
 import { appRoleSecretName, VAULT_CONDITION_TYPE } from './names.ts';
 import * as vault from './operations.ts';
-import { renderKesPolicy } from './policy.ts';
+import { renderKesPolicy, type KeyDeletionPolicy } from './policy.ts';
 import { kesRunsOnChecksum } from './ports.ts';
 import { appRoleRoleDifferences, desiredAppRoleRole } from './role.ts';
 import { planSecretIds } from './secret-id-plan.ts';
@@ -24,6 +24,7 @@ export type VaultConditionReason =
   | 'KVMountMissing'
   | 'AppRoleMountConflict'
   | 'SecretMissing'
+  | 'VaultRedirectRefused'
   | 'VaultError';
 
 export interface VaultCondition {
@@ -53,6 +54,8 @@ export interface VaultReconcileInput {
   labels: Record<string, string>;
   ownerReferences: unknown[];
   now: Date;
+  /** spec.keyDeletionPolicy (default Retain): the KES policy grants delete only under Delete. */
+  keyDeletionPolicy?: KeyDeletionPolicy;
 }
 
 /** Poll interval while a previous secret-id waits for KES to roll (Deployment events also trigger). */
@@ -77,7 +80,7 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
     ({ client, token } = await connectVault(deps, settings, now));
     status.kvVersion = await ensureKvMount(client, token, settings, changes);
     await ensureAppRoleMount(client, token, settings, changes);
-    await ensurePolicy(client, token, settings, changes);
+    await ensurePolicy(client, token, settings, input.keyDeletionPolicy ?? 'Retain', changes);
     await ensureRole(client, token, settings, changes);
     const credentials = await ensureSecretId(deps, client, token, input, changes);
     if (credentials.expiresAt) status.secretIDExpiresAt = credentials.expiresAt.toISOString();
@@ -136,8 +139,11 @@ async function ensureAppRoleMount(client: VaultClient, token: string, settings: 
   }
 }
 
-async function ensurePolicy(client: VaultClient, token: string, settings: VaultSettings, changes: string[]): Promise<void> {
-  const policy = renderKesPolicy({ deployment: settings.deployment, kvMountPath: settings.kv.mountPath, kvVersion: settings.kv.version, prefix: settings.kv.prefix });
+/** Writes the KES policy when the stored one differs; also used by the finalizer before it deletes keys. */
+export async function ensurePolicy(client: VaultClient, token: string, settings: VaultSettings, keyDeletionPolicy: KeyDeletionPolicy, changes: string[]): Promise<void> {
+  const policy = renderKesPolicy({
+    deployment: settings.deployment, kvMountPath: settings.kv.mountPath, kvVersion: settings.kv.version, prefix: settings.kv.prefix, allowKeyDeletion: keyDeletionPolicy === 'Delete',
+  });
   const stored = await vault.readPolicy(client, token, settings.objectName);
   if (stored === policy) return;
   await vault.writePolicy(client, token, settings.objectName, policy);
@@ -230,5 +236,6 @@ async function explain(
       }
     }
   }
+  if (err.reason === 'RedirectRefused') return { reason: 'VaultRedirectRefused', message: err.message };
   return { reason: DIRECT_REASONS.has(err.reason) ? (err.reason as VaultConditionReason) : 'VaultError', message: err.message };
 }

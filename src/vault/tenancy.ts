@@ -4,8 +4,8 @@
 // and be handed credentials for its master keys (or, with keyDeletionPolicy: Delete, have them
 // deleted). Two rules close that: the administrator's prefix template ties prefixes to namespaces,
 // and a prefix already used by an older KMSDeployment on the same Vault mount is not handed out again.
-// A third keeps the operator's own credential home: with Kubernetes auth the operator sends its
-// ServiceAccount token to spec.vault.address, so only servers the administrator lists get it.
+// A third keeps credentials home: the operator contacts only Vault servers the administrator lists,
+// since it sends them its own ServiceAccount token (Kubernetes auth) or a Secret's value (token auth).
 // Pure: text and objects in, verdicts with field-naming messages out.
 import { checkVaultPath, type VaultSettings } from './settings.ts';
 
@@ -116,21 +116,27 @@ export function sharesPrefix(self: KeyLocation, others: readonly KeyLocation[]):
   return others.find((other) => !isSelf(self, other) && sameMount(self, other) && other.prefix === self.prefix);
 }
 
+/** The --vault-addresses entry that lets token auth use any server (one tenant per operator only). */
+export const ANY_ADDRESS = '*';
+
 /**
  * Why the operator may not contact this deployment's Vault, naming the field; undefined when it may.
- * `allowed` holds origins (--vault-addresses). Kubernetes auth needs a listed server, since the
- * operator would send it its own ServiceAccount token; token auth sends only the user's own token,
- * so any server will do until the administrator lists some.
+ * `allowed` holds origins (--vault-addresses), possibly with ANY_ADDRESS. Every request carries a
+ * credential: with Kubernetes auth the operator's own ServiceAccount token, so only a server listed
+ * by name gets it ("*" does not count); with token auth the value of a Secret the tenant names, so an
+ * unlisted server would be an SSRF target and a way to read any Secret of the namespace: token auth
+ * too needs a listed server, or "*".
  */
 export function addressNotAllowed(allowed: readonly string[], settings: Pick<VaultSettings, 'address' | 'auth'>): string | undefined {
   if (allowed.includes(settings.address)) return undefined;
-  const list = allowed.length > 0 ? allowed.join(', ') : 'none yet';
+  const named = allowed.filter((address) => address !== ANY_ADDRESS);
+  const list = named.length > 0 ? named.join(', ') : 'none yet';
   if (settings.auth.method === 'kubernetes') {
     return (
       `spec.vault.address: "${settings.address}" is not a Vault server this operator sends its own ServiceAccount token to ` +
       `(spec.vault.auth.kubernetes); its administrator allows: ${list} (operator setting --vault-addresses); use one of those, or token auth with a token of your own`
     );
   }
-  if (allowed.length === 0) return undefined;
+  if (allowed.includes(ANY_ADDRESS)) return undefined;
   return `spec.vault.address: "${settings.address}" is not a Vault server this operator may contact; its administrator allows: ${list} (operator setting --vault-addresses)`;
 }

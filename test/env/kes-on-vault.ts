@@ -49,7 +49,7 @@ export async function startKesOnVault(options: KesOnVaultOptions): Promise<KesOn
   const vault = await startVault();
   await vault.request('POST', `sys/mounts/${mount}`, { type: 'kv', options: { version: kvVersion === 'v1' ? '1' : '2' } });
   await vault.request('POST', 'sys/auth/approle', { type: 'approle' });
-  await vault.writePolicy('kes-tenant-a', renderKesPolicy({ deployment: ref, kvMountPath: mount, kvVersion, prefix }));
+  await vault.writePolicy('kes-tenant-a', renderKesPolicy({ deployment: ref, kvMountPath: mount, kvVersion, prefix, allowKeyDeletion: false }));
   await vault.request('POST', 'auth/approle/role/kes-tenant-a', { token_policies: ['kes-tenant-a'], token_no_default_policy: true, token_ttl: '5m' });
   const roleId = ((await vault.request('GET', 'auth/approle/role/kes-tenant-a/role-id')).body?.['data'] as { role_id: string }).role_id;
   const secretId = ((await vault.request('POST', 'auth/approle/role/kes-tenant-a/secret-id')).body?.['data'] as { secret_id: string }).secret_id;

@@ -28,6 +28,8 @@ export interface KubernetesAuthOptions {
 export interface AuditEntry {
   operation: string;
   path: string;
+  /** Policies of the token the request ran with (empty for logins and root). */
+  policies: string[];
 }
 
 export interface TestVault {
@@ -68,7 +70,7 @@ function vaultBinary(): string {
   return process.env.KMSSTACK_VAULT_BINARY ?? testBinary('vault');
 }
 
-function selfSignedCertificate(dir: string): { cert: string; key: string } {
+export function selfSignedCertificate(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'vault-tls.crt');
   const key = join(dir, 'vault-tls.key');
   execFileSync('openssl', [
@@ -214,10 +216,10 @@ export async function startVault(options: StartVaultOptions = {}): Promise<TestV
       const entries: AuditEntry[] = [];
       for (const line of readFileSync(auditFile, 'utf8').split('\n')) {
         if (!line.trim()) continue;
-        const record = JSON.parse(line) as { type?: string; request?: { operation?: string; path?: string } };
+        const record = JSON.parse(line) as { type?: string; request?: { operation?: string; path?: string }; auth?: { policies?: string[] } };
         // Vault writes a sys/audit/test record when a device is enabled; it is not a client request.
         if (record.type === 'request' && record.request?.path !== 'sys/audit/test') {
-          entries.push({ operation: record.request?.operation ?? '', path: record.request?.path ?? '' });
+          entries.push({ operation: record.request?.operation ?? '', path: record.request?.path ?? '', policies: record.auth?.policies ?? [] });
         }
       }
       return entries;

@@ -36,7 +36,9 @@ export async function startStack(options: { persistentVault?: boolean; apiServer
     cp, vault, dir, operators,
     kube: new KubeClient(cp.kubeConfig, 'kmsstack-test'),
     startOperator(operatorOptions) {
-      const operator = OperatorProcess.start({ ...operatorOptions, kubeconfigPath: cp.kubeconfigPath, logDir: dir });
+      // The operator contacts only listed Vault servers; a test may list others (or none) in env.
+      const env = { KMSSTACK_VAULT_ADDRESSES: vault.address, ...operatorOptions.env };
+      const operator = OperatorProcess.start({ ...operatorOptions, env, kubeconfigPath: cp.kubeconfigPath, logDir: dir });
       operators.push(operator);
       return operator;
     },

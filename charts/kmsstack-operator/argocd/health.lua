@@ -19,6 +19,7 @@ local terminalReasons = {
   KVVersionMismatch = true,    -- VaultConfigured: the KV mount has the other version
   KVMountMissing = true,       -- VaultConfigured: no KV mount and spec.vault.kv.create is false
   VaultAddressNotAllowed = true, -- VaultConfigured: spec.vault.address is not among the operator's --vault-addresses
+  VaultRedirectRefused = true, -- VaultConfigured: Vault answered a redirect, which the operator never follows
   PrefixNotAllowed = true,     -- VaultConfigured: spec.vault.kv.prefix is outside the operator's --kv-prefix-template
   PrefixInUse = true,          -- VaultConfigured: an older KMSDeployment uses (or nests with) the same prefix
   AppRoleMountConflict = true, -- VaultConfigured: another auth method is mounted at the AppRole path

@@ -81,3 +81,14 @@ Exactly the calls the operator makes; no wildcard. Leader election Leases are in
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}
+
+{{/*
+KMSSTACK_VAULT_CA_FILES: address=path for each operator.vaultCAs entry, pointing into the vault-ca ConfigMap volume.
+*/}}
+{{- define "kmsstack-operator.vaultCAFiles" -}}
+{{- $pairs := list }}
+{{- range $i, $ca := .Values.operator.vaultCAs }}
+{{- $pairs = append $pairs (printf "%s=/etc/kmsstack/vault-ca/ca-%d.pem" (trimSuffix "/" $ca.address) $i) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}

@@ -5,11 +5,6 @@ path "sys/mounts/kv" {
   capabilities = ["create", "read", "update"]
 }
 
-# Delete master keys of deleted KMSDeployments with keyDeletionPolicy: Delete.
-path "kv/kmsstack/*" {
-  capabilities = ["list", "delete"]
-}
-
 # Check (and enable) the AppRole auth method; Vault requires sudo for sys/auth.
 path "sys/auth/approle" {
   capabilities = ["create", "read", "update", "sudo"]
@@ -20,7 +15,7 @@ path "sys/policies/acl/kmsstack-*" {
   capabilities = ["create", "read", "update", "delete"]
 }
 
-# The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor.
+# The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor (and the finalizer's own single-use login to delete keys).
 path "auth/approle/role/kmsstack-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }

@@ -43,6 +43,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     kubeconfig: undefined,
     kvPrefixRule: parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
     vaultAddresses: [],
+    vaultCAFiles: [],
     vaultTokenPath: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH,
     ...overrides,
     leaderElection: {

@@ -45,20 +45,27 @@ for (const kvVersion of ['v1', 'v2'] as const) {
   test(`KV ${kvVersion}: Retain deletes role and policy and keeps the keys`, async () => {
     const name = `retain-${kvVersion}`;
     const { settings } = await deploymentWithKeys(name, kvVersion, ['minio-key-1']);
-    const done = await cleanupVault(deps, settings, 'Retain', new Date());
+    const { done } = await cleanupVault(deps, settings, 'Retain', new Date());
     assert.deepEqual(done, [`deleted AppRole role ${settings.objectName} and its secret-ids`, `deleted policy ${settings.objectName}`]);
     assert.equal(await exists(`auth/approle/role/${settings.objectName}`), false);
     assert.equal(await exists(`sys/policies/acl/${settings.objectName}`), false);
     const keyPath = kvVersion === 'v2' ? `kv2/data/${settings.kv.prefix}/minio-key-1` : `kv/${settings.kv.prefix}/minio-key-1`;
     assert.equal(await exists(keyPath), true, 'the master key is kept');
-    assert.deepEqual(await cleanupVault(deps, settings, 'Retain', new Date()), [], 'a second cleanup finds nothing to do');
+    assert.deepEqual((await cleanupVault(deps, settings, 'Retain', new Date())).done, [], 'a second cleanup finds nothing to do');
   });
 
-  test(`KV ${kvVersion}: Delete deletes only this deployment's keys`, async () => {
+  test(`KV ${kvVersion}: Delete deletes only this deployment's keys, logged in as its own AppRole role`, async () => {
+    // Reconciled under Retain: the cleanup first gives the role's policy delete, then uses it.
     const mine = await deploymentWithKeys(`delete-${kvVersion}`, kvVersion, ['k1', 'k2']);
     const theirs = await deploymentWithKeys(`keep-${kvVersion}`, kvVersion, ['k1']);
-    const done = await cleanupVault(deps, mine.settings, 'Delete', new Date());
+    await vault.enableAudit();
+    const from = vault.auditedRequests().length;
+    const { done, skippedNames } = await cleanupVault(deps, mine.settings, 'Delete', new Date());
     assert.ok(done.includes(`deleted key ${mine.settings.kv.mountPath}/${mine.settings.kv.prefix}/k1`), done.join('\n'));
+    assert.deepEqual(skippedNames, []);
+    const kvRequests = vault.auditedRequests().slice(from).filter((r) => r.path.startsWith(`${mine.settings.kv.mountPath}/`));
+    assert.equal(kvRequests.filter((r) => r.operation === 'delete').length, 2);
+    for (const request of kvRequests) assert.deepEqual(request.policies, [mine.settings.objectName], `${request.operation} ${request.path} ran as the deployment's role`);
     assert.deepEqual(await theirs.kes.list(theirs.settings.kv.prefix), ['k1']);
     assert.equal(await theirs.kes.read(`${theirs.settings.kv.prefix}/k1`), 'value-of-k1');
     const left = await vault.request('GET', `${kvVersion === 'v2' ? 'kv2/metadata' : 'kv'}/${mine.settings.kv.prefix}?list=true`);
@@ -74,7 +81,7 @@ test('cleanup fails while Vault is unreachable, and succeeds once it is back', a
   } finally {
     await vault.start();
   }
-  assert.deepEqual(await cleanupVault(deps, settings, 'Retain', new Date()), [
+  assert.deepEqual((await cleanupVault(deps, settings, 'Retain', new Date())).done, [
     `deleted AppRole role ${settings.objectName} and its secret-ids`,
     `deleted policy ${settings.objectName}`,
   ]);

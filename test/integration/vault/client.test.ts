@@ -1,5 +1,5 @@
 // VaultClient's transport behaviour against a local HTTP server that answers like Vault does in
-// failure cases (5xx bursts, 4xx, slow answers), and records the headers it receives.
+// failure cases (5xx bursts, 4xx, slow answers, redirects), and records the headers it receives.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -9,14 +9,14 @@ import { VaultRequestError } from '../../../src/vault/errors.ts';
 let server: Server;
 let address: string;
 const seen: IncomingMessage[] = [];
-let script: Array<{ status: number; body: unknown; delayMs?: number }> = [];
+let script: Array<{ status: number; body: unknown; delayMs?: number; headers?: Record<string, string> }> = [];
 
 before(async () => {
   server = createServer((req, res) => {
     seen.push(req);
     const next = script.shift() ?? { status: 200, body: { data: {} } };
     setTimeout(() => {
-      res.writeHead(next.status, { 'Content-Type': 'application/json' });
+      res.writeHead(next.status, { 'Content-Type': 'application/json', ...next.headers });
       res.end(JSON.stringify(next.body));
     }, next.delayMs ?? 0).unref();
   });
@@ -91,4 +91,40 @@ test('a sealed answer is Sealed and not retried', async () => {
   const client = new VaultClient({ address, retry: fast });
   await assert.rejects(client.call({ method: 'GET', path: 'x', operation: 'read x' }), { reason: 'Sealed' });
   assert.equal(seen.length, 1);
+});
+
+test('a redirect is never followed: the origin it names gets no token, no JWT, no secret-id', async () => {
+  const stolen: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
+  const thief = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      stolen.push({ headers: req.headers, body });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ auth: { client_token: 'hvs.thief-minted-token-0123456789' }, data: {} }));
+    });
+  });
+  await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
+  const thiefAddress = `http://127.0.0.1:${(thief.address() as { port: number }).port}`;
+  try {
+    const client = new VaultClient({ address, retry: fast });
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcGVyYXRvciJ9.c2lnbmF0dXJl';
+    for (const status of [301, 302, 303, 307, 308]) {
+      seen.length = 0;
+      script = [{ status, body: {}, headers: { Location: `${thiefAddress}/v1/auth/kubernetes/login` } }];
+      const login = await client.call({ method: 'POST', path: 'auth/kubernetes/login', json: { role: 'r', jwt }, login: true, secrets: [jwt], operation: 'log in' }).catch((e: unknown) => e);
+      assert.ok(login instanceof VaultRequestError, `${status}: the login fails`);
+      assert.equal(login.reason, 'RedirectRefused');
+      assert.equal(login.retryable, false);
+      assert.match(login.message, new RegExp(`^log in: Vault answered ${status}, a redirect; the operator never follows redirects`));
+      assert.ok(!login.message.includes(thiefAddress), 'the message does not repeat the Location');
+      const redirect = { status, body: {}, headers: { Location: `${thiefAddress}/v1/sys/policies/acl/x` } };
+      script = [redirect, redirect];
+      await assert.rejects(client.call({ method: 'GET', path: 'sys/policies/acl/x', token: 'hvs.operator-token-0123456789abcdef', operation: 'read' }), { reason: 'RedirectRefused' });
+      await assert.rejects(client.call({ method: 'GET', path: 'sys/health', operation: 'health', withoutNamespace: true }), { reason: 'RedirectRefused' }, 'sys/health too');
+      assert.equal(seen.length, 3, `${status}: each call reached the listed server once (no retry)`);
+    }
+    assert.deepEqual(stolen, [], 'the redirect target received nothing');
+  } finally {
+    thief.close();
+  }
 });

@@ -27,13 +27,12 @@ export function operatorDeps(kube: KubeClient, options: { serviceAccountTokenPat
 /** The operator policy of docs/vault.md for the mounts these tests use. */
 export const TEST_OPERATOR_POLICY = renderOperatorPolicy({
   kvMounts: [
-    { mountPath: 'kv', version: 'v1', prefixRoot: 'kmsstack' },
-    { mountPath: 'kv2', version: 'v2', prefixRoot: 'kmsstack' },
-    { mountPath: 'kvother', version: 'v2', prefixRoot: 'kmsstack' },
+    { mountPath: 'kv', version: 'v1' },
+    { mountPath: 'kv2', version: 'v2' },
+    { mountPath: 'kvother', version: 'v2' },
   ],
   appRoleMountPath: 'approle',
   allowMountCreation: true,
-  allowKeyDeletion: true,
 });
 
 /** A non-root Vault token holding only the operator policy. */

@@ -14,10 +14,10 @@ let vault: TestVault;
 let kube: KubeClient;
 let deps: VaultDeps;
 
-async function reconcile(name: string, kvVersion: KvVersion = 'v1', kvMount?: string) {
+async function reconcile(name: string, kvVersion: KvVersion = 'v1', kvMount?: string, keyDeletionPolicy: 'Retain' | 'Delete' = 'Retain') {
   const settings = settingsFor(vault, NS, name, { kvVersion, kvMount });
   const owner = ownerOf(NS, name);
-  return reconcileVault(deps, { settings, labels: owner.labels, ownerReferences: owner.ownerReferences, now: new Date() });
+  return reconcileVault(deps, { settings, labels: owner.labels, ownerReferences: owner.ownerReferences, now: new Date(), keyDeletionPolicy });
 }
 
 let env: OperatorVaultEnv | undefined;
@@ -60,8 +60,12 @@ for (const kvVersion of ['v1', 'v2'] as const) {
       assert.equal(await kes.read(`${prefix}/minio-key-1`), 'master-key-1');
       assert.equal(await KesLikeClient.outcome(() => kes.create(`${prefix}/minio-key-2`, 'master-key-2')), 'ok');
       assert.deepEqual((await kes.list(prefix)).sort(), ['minio-key-1', 'minio-key-2']);
-      assert.equal(await KesLikeClient.outcome(() => kes.delete(`${prefix}/minio-key-2`)), 'ok');
+      assert.equal(await KesLikeClient.outcome(() => kes.delete(`${prefix}/minio-key-2`)), 'PermissionDenied', 'keyDeletionPolicy Retain: no delete, even for KES');
+      const changed = await reconcile(name, kvVersion, undefined, 'Delete');
+      assert.ok(changed.changes.includes(`updated policy kmsstack-${NS}-${name}`), changed.changes.join('\n'));
+      assert.equal(await KesLikeClient.outcome(() => kes.delete(`${prefix}/minio-key-2`)), 'ok', 'keyDeletionPolicy Delete: KES may delete');
       assert.deepEqual(await kes.list(prefix), ['minio-key-1']);
+      await reconcile(name, kvVersion);
       assert.equal(await KesLikeClient.outcome(() => kes.renewSelf()), 'ok');
     });
 

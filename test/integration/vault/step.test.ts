@@ -44,7 +44,7 @@ before(async () => {
   kube = adminClient(cp);
   await createNamespace(kube, NS);
   await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
-  const runtime = vaultRuntime();
+  const runtime = vaultRuntime({ tenancy: { addresses: [vault.address] } });
   manager = newManager(cp, { steps: [vaultStep(runtime)], cleanups: [vaultCleanup(runtime)] });
   await manager.start();
 });

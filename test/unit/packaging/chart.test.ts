@@ -3,7 +3,11 @@
 // optional objects, and values.schema.json rejecting bad values with the field named.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { options as operatorOptions, parseConfig } from '../../../src/runtime/config.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPinnedCAs, options as operatorOptions, parseConfig } from '../../../src/runtime/config.ts';
+import { selfSignedCertificate } from '../../env/vault.ts';
 import { chartDir, findObject, helm, helmTemplate, kubeVersion, releaseNamespace, renderChart, type KubeObject } from './helm.ts';
 
 interface PolicyRule {
@@ -183,6 +187,38 @@ describe('Helm chart', () => {
     assert.deepEqual(custom.httpBindAddress, { host: '0.0.0.0', port: 9090 });
   });
 
+  test('pinned Vault CAs: a ConfigMap mounted where --vault-ca-files points, read by the operator; a change rolls the pods', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chart-ca-'));
+    try {
+      const pem = readFileSync(selfSignedCertificate(dir).cert, 'utf8');
+      const values = { operator: { vaultAddresses: ['https://vault.vault.svc:8200', '*'], vaultCAs: [{ address: 'https://vault.vault.svc:8200/', pem }] } };
+      const objects = await renderChart(values);
+      const env = resolvedEnv(objects, releaseNamespace, 'op-0');
+      const config = parseConfig({ argv: [], env, hostname: 'host', randomId: 'id', inClusterNamespace: undefined });
+      assert.deepEqual(config.vaultAddresses, ['https://vault.vault.svc:8200', '*']);
+      assert.deepEqual(config.vaultCAFiles, [{ address: 'https://vault.vault.svc:8200', path: '/etc/kmsstack/vault-ca/ca-0.pem' }]);
+      const configMap = findObject(objects, 'ConfigMap', 'kmsstack-operator-vault-ca', releaseNamespace);
+      const stored = (configMap.data as Record<string, string>)['ca-0.pem'] ?? '';
+      writeFileSync(join(dir, 'ca-0.pem'), stored);
+      assert.equal(loadPinnedCAs({ vaultCAFiles: [{ address: 'https://vault.vault.svc:8200', path: join(dir, 'ca-0.pem') }] }).get('https://vault.vault.svc:8200')?.trim(), pem.trim());
+      const { pod, container: operator } = container(objects);
+      assert.deepEqual((operator.volumeMounts as { name: string; mountPath: string }[]).find((m) => m.name === 'vault-ca'), { name: 'vault-ca', mountPath: '/etc/kmsstack/vault-ca', readOnly: true });
+      assert.deepEqual((pod.volumes as { name: string }[]).find((v) => v.name === 'vault-ca'), { name: 'vault-ca', configMap: { name: 'kmsstack-operator-vault-ca' } });
+      const checksum = (objects: KubeObject[]) => (container(objects).deployment.template.metadata as { annotations?: Record<string, string> }).annotations?.['kmsstack.io/vault-ca-checksum'];
+      assert.match(checksum(objects) ?? '', /^[0-9a-f]{64}$/);
+      const other = readFileSync(selfSignedCertificate(mkdtempSync(join(dir, 'b-'))).cert, 'utf8');
+      assert.notEqual(checksum(await renderChart({ operator: { ...values.operator, vaultCAs: [{ address: 'https://vault.vault.svc:8200', pem: other }] } })), checksum(objects));
+      const defaults = await renderChart();
+      assert.equal(defaults.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kmsstack-operator-vault-ca').length, 0, 'no ConfigMap without pinned CAs');
+      assert.equal(resolvedEnv(defaults, releaseNamespace, 'op-0')['KMSSTACK_VAULT_CA_FILES'], undefined);
+      const unlisted = await helmTemplate({ operator: { vaultAddresses: ['https://vault.vault.svc:8200'], vaultCAs: [{ address: 'https://other:8200', pem }] } });
+      assert.notEqual(unlisted.code, 0);
+      assert.match(unlisted.stderr, /operator\.vaultCAs: https:\/\/other:8200 is not in operator\.vaultAddresses/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('image digest, extra env, scheduling and a platform-assigned UID', async () => {
     const digest = `sha256:${'a'.repeat(64)}`;
     const objects = await renderChart({
@@ -237,6 +273,8 @@ describe('Helm chart', () => {
     ['leader election switched off as a string', { leaderElection: { enabled: 'no' } }, /\/leaderElection\/enabled/],
     ['a KV prefix template without {namespace}', { operator: { kvPrefixTemplate: 'minio' } }, /\/operator\/kvPrefixTemplate/],
     ['a Vault address without a scheme', { operator: { vaultAddresses: ['vault:8200'] } }, /\/operator\/vaultAddresses\/0/],
+    ['a pinned CA for an http address', { operator: { vaultAddresses: ['http://v:8200'], vaultCAs: [{ address: 'http://v:8200', pem: '-----BEGIN CERTIFICATE-----' }] } }, /\/operator\/vaultCAs\/0\/address/],
+    ['a pinned CA that is not PEM', { operator: { vaultAddresses: ['https://v:8200'], vaultCAs: [{ address: 'https://v:8200', pem: 'MIIB...' }] } }, /\/operator\/vaultCAs\/0\/pem/],
     ['a placeholder inside a segment', { operator: { kvPrefixTemplate: 'kv/ns-{namespace}' } }, /\/operator\/kvPrefixTemplate/],
     ['a PDB percentage without %', { podDisruptionBudget: { enabled: true, maxUnavailable: '50' } }, /\/podDisruptionBudget\/maxUnavailable/],
   ];

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig, type ConfigInput } from '../../../src/runtime/config.ts';
+import { ConfigError, loadPinnedCAs, parseConfig, type ConfigInput } from '../../../src/runtime/config.ts';
 
 const base: ConfigInput = { argv: [], env: {}, hostname: 'host-1', randomId: 'abc', inClusterNamespace: 'operators' };
 const parse = (argv: string[], env: Record<string, string> = {}, extra: Partial<ConfigInput> = {}) => parseConfig({ ...base, ...extra, argv, env });
@@ -36,6 +36,20 @@ describe('config', () => {
     assert.deepEqual(parse([], { KMSSTACK_VAULT_ADDRESSES: 'https://a:8200,https://a:8200' }).vaultAddresses, ['https://a:8200']);
     rejects(['--vault-addresses=vault:8200'], {}, /invalid --vault-addresses \(env KMSSTACK_VAULT_ADDRESSES\): .*scheme must be https/);
     rejects([], { KMSSTACK_VAULT_ADDRESSES: 'https://a:8200/v1' }, /invalid --vault-addresses .*give only scheme, host and port/);
+    assert.deepEqual(parse(['--vault-addresses', '*, https://a:8200']).vaultAddresses, ['*', 'https://a:8200'], '"*" is kept as the any-address entry');
+  });
+
+  it('reads pinned Vault CA files per listed address, and names the flag when an entry is wrong', () => {
+    assert.deepEqual(parse([]).vaultCAFiles, []);
+    const listed = ['--vault-addresses', 'https://vault.vault.svc:8200/'];
+    assert.deepEqual(parse([...listed, '--vault-ca-files', 'https://vault.vault.svc:8200=/etc/kmsstack/vault-ca/ca-0.pem']).vaultCAFiles, [
+      { address: 'https://vault.vault.svc:8200', path: '/etc/kmsstack/vault-ca/ca-0.pem' },
+    ]);
+    rejects([...listed, '--vault-ca-files', 'https://other:8200=/ca.pem'], {}, /invalid --vault-ca-files \(env KMSSTACK_VAULT_CA_FILES\): https:\/\/other:8200 is not in --vault-addresses/);
+    rejects([...listed, '--vault-ca-files', '/ca.pem'], {}, /invalid --vault-ca-files .*each entry is address=path/);
+    rejects([...listed, '--vault-ca-files', 'https://vault.vault.svc:8200=ca.pem'], {}, /must be an absolute path/);
+    rejects(['--vault-addresses', 'http://v:8200', '--vault-ca-files', 'http://v:8200=/ca.pem'], {}, /only matters for an https address/);
+    assert.throws(() => loadPinnedCAs({ vaultCAFiles: [{ address: 'https://v:8200', path: '/nonexistent/ca.pem' }] }), /invalid --vault-ca-files .*\/nonexistent\/ca\.pem for https:\/\/v:8200 cannot be read \(ENOENT\)/);
   });
 
   it('reads the KV prefix template from the flag or the variable, and names it when it is bad', () => {

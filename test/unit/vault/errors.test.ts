@@ -26,6 +26,8 @@ test('status codes map to reasons a user can act on', () => {
     [apiError(502, []), false, 'ServerError'],
     [apiError(404, []), false, 'NotFound'],
     [apiError(400, ['missing client token']), false, 'InvalidRequest'],
+    [apiError(307, []), true, 'RedirectRefused'],
+    [apiError(301, []), false, 'RedirectRefused'],
     [networkError('ECONNREFUSED'), false, 'Unreachable'],
     [networkError('ECONNABORTED'), false, 'Unreachable'],
     [networkError('DEPTH_ZERO_SELF_SIGNED_CERT'), false, 'Unreachable'],

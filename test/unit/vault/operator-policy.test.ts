@@ -5,22 +5,21 @@ import { renderOperatorPolicy } from '../../../src/vault/operator-policy.ts';
 
 test('the operator policy of docs/vault.md (golden)', () => {
   const text = renderOperatorPolicy({
-    kvMounts: [{ mountPath: 'kv', version: 'v1', prefixRoot: 'kmsstack' }],
+    kvMounts: [{ mountPath: 'kv', version: 'v1' }],
     appRoleMountPath: 'approle',
     allowMountCreation: true,
-    allowKeyDeletion: true,
   });
   assertGolden('vault/operator-policy.hcl', text);
 });
 
-test('without mount creation and key deletion the operator only reads mounts and touches no keys', () => {
+test('without mount creation the operator only reads mounts, and it never touches keys', () => {
   const text = renderOperatorPolicy({
-    kvMounts: [{ mountPath: 'kv2', version: 'v2', prefixRoot: 'tenants' }],
+    kvMounts: [{ mountPath: 'kv2', version: 'v2' }],
     appRoleMountPath: 'approle',
     allowMountCreation: false,
-    allowKeyDeletion: false,
   });
   assert.match(text, /path "sys\/mounts\/kv2" \{\n {2}capabilities = \["read"\]/);
-  assert.doesNotMatch(text, /kv2\/metadata/);
-  assert.throws(() => renderOperatorPolicy({ kvMounts: [{ mountPath: 'kv', version: 'v1', prefixRoot: '*' }], appRoleMountPath: 'approle', allowMountCreation: false, allowKeyDeletion: true }), /kvMounts\.prefixRoot/);
+  assert.doesNotMatch(text, /kv2\//, 'no capability on any KV entry: keys are deleted with the deployment\'s own AppRole login');
+  assert.doesNotMatch(text, /"(?:list|delete)"[^\n]*\n\}[^#]*kv/);
+  assert.throws(() => renderOperatorPolicy({ kvMounts: [{ mountPath: 'kv/*', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: false }), /kvMounts\.mountPath/);
 });

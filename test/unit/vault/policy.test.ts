@@ -5,28 +5,38 @@ import { kesPolicyRules, renderKesPolicy } from '../../../src/vault/policy.ts';
 
 const deployment = { namespace: 'storage', name: 'tenant-a' };
 
-test('KV v1 policy grants create/read/delete/list under the prefix and renew-self, nothing else', () => {
-  const text = renderKesPolicy({ deployment, kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a' });
+test('KV v1 policy (keyDeletionPolicy Delete) grants create/read/delete/list under the prefix and renew-self, nothing else', () => {
+  const text = renderKesPolicy({ deployment, kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a', allowKeyDeletion: true });
   assertGolden('vault/policy-kv-v1.hcl', text);
-  assert.deepEqual(kesPolicyRules({ kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a' }), [
+  assert.deepEqual(kesPolicyRules({ kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a', allowKeyDeletion: true }), [
     { path: 'kv/minio/tenant-a/*', capabilities: ['create', 'read', 'delete', 'list'] },
     { path: 'auth/token/renew-self', capabilities: ['update'] },
   ]);
 });
 
-test('KV v2 policy splits data (create/read) and metadata (delete/list) paths', () => {
-  const text = renderKesPolicy({ deployment, kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a' });
+test('KV v2 policy (keyDeletionPolicy Delete) splits data (create/read) and metadata (delete/list) paths', () => {
+  const text = renderKesPolicy({ deployment, kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a', allowKeyDeletion: true });
   assertGolden('vault/policy-kv-v2.hcl', text);
-  assert.deepEqual(kesPolicyRules({ kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a' }), [
+  assert.deepEqual(kesPolicyRules({ kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a', allowKeyDeletion: true }), [
     { path: 'secret/data/kmsstack/storage/tenant-a/*', capabilities: ['create', 'read'] },
     { path: 'secret/metadata/kmsstack/storage/tenant-a/*', capabilities: ['delete', 'list'] },
     { path: 'auth/token/renew-self', capabilities: ['update'] },
   ]);
 });
 
+test('under keyDeletionPolicy Retain no rule grants delete (KV v1 and v2)', () => {
+  assert.deepEqual(kesPolicyRules({ kvMountPath: 'kv', kvVersion: 'v1', prefix: 'a/b', allowKeyDeletion: false })[0], { path: 'kv/a/b/*', capabilities: ['create', 'read', 'list'] });
+  assert.deepEqual(kesPolicyRules({ kvMountPath: 'kv', kvVersion: 'v2', prefix: 'a/b', allowKeyDeletion: false }).slice(0, 2), [
+    { path: 'kv/data/a/b/*', capabilities: ['create', 'read'] },
+    { path: 'kv/metadata/a/b/*', capabilities: ['list'] },
+  ]);
+  const text = renderKesPolicy({ deployment, kvMountPath: 'kv', kvVersion: 'v2', prefix: 'a/b', allowKeyDeletion: false });
+  assert.doesNotMatch(text, /"delete"/);
+});
+
 test('no rule reaches outside the prefix and none grants update or sudo', () => {
   for (const kvVersion of ['v1', 'v2'] as const) {
-    for (const rule of kesPolicyRules({ kvMountPath: 'kv', kvVersion, prefix: 'a/b' })) {
+    for (const rule of kesPolicyRules({ kvMountPath: 'kv', kvVersion, prefix: 'a/b', allowKeyDeletion: true })) {
       if (rule.path === 'auth/token/renew-self') continue;
       assert.match(rule.path, /^kv\/(?:data\/|metadata\/)?a\/b\/\*$/);
       assert.ok(!rule.capabilities.includes('update') && !rule.capabilities.includes('sudo'));
@@ -35,8 +45,8 @@ test('no rule reaches outside the prefix and none grants update or sudo', () => 
 });
 
 test('leading and trailing slashes are normalized; the output is stable', () => {
-  const a = renderKesPolicy({ deployment, kvMountPath: '/kv/', kvVersion: 'v1', prefix: '/minio/tenant-a/' });
-  const b = renderKesPolicy({ deployment, kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a' });
+  const a = renderKesPolicy({ deployment, kvMountPath: '/kv/', kvVersion: 'v1', prefix: '/minio/tenant-a/', allowKeyDeletion: false });
+  const b = renderKesPolicy({ deployment, kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a', allowKeyDeletion: false });
   assert.equal(a, b);
 });
 
@@ -50,6 +60,6 @@ test('glob characters, quotes and dot segments in mount or prefix are rejected w
     ['kv', 'a b', /spec\.vault\.kv\.prefix/],
   ];
   for (const [kvMountPath, prefix, message] of bad) {
-    assert.throws(() => renderKesPolicy({ deployment, kvMountPath, kvVersion: 'v1', prefix }), message, `${kvMountPath} ${prefix}`);
+    assert.throws(() => renderKesPolicy({ deployment, kvMountPath, kvVersion: 'v1', prefix, allowKeyDeletion: false }), message, `${kvMountPath} ${prefix}`);
   }
 });

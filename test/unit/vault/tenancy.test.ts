@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressNotAllowed, allowedRoot, describeOverlap, isWithin, olderOverlap, parsePrefixTemplate, prefixNotAllowed, sharesPrefix, type KeyLocation } from '../../../src/vault/tenancy.ts';
+import { ANY_ADDRESS, addressNotAllowed, allowedRoot, describeOverlap, isWithin, olderOverlap, parsePrefixTemplate, prefixNotAllowed, sharesPrefix, type KeyLocation } from '../../../src/vault/tenancy.ts';
 
 const teamB = { namespace: 'team-b', name: 'store' };
 const kv = (prefix: string) => ({ mountPath: 'kv', version: 'v1' as const, prefix, create: true });
@@ -117,8 +117,16 @@ describe('addressNotAllowed', () => {
     assert.match(addressNotAllowed([], { address: 'https://vault.vault.svc:8200', auth: kubernetes }) ?? '', /allows: none yet/);
   });
 
-  it('token auth to any server until the administrator lists some', () => {
-    assert.equal(addressNotAllowed([], { address: 'https://anywhere:8200', auth: token }), undefined);
+  it('token auth only to a listed server too: the token is a Secret\'s value the tenant chose', () => {
+    assert.equal(addressNotAllowed(listed, { address: 'https://vault.vault.svc:8200', auth: token }), undefined);
+    assert.match(addressNotAllowed([], { address: 'https://anywhere:8200', auth: token }) ?? '', /^spec\.vault\.address: "https:\/\/anywhere:8200" is not a Vault server this operator may contact; its administrator allows: none yet/);
     assert.match(addressNotAllowed(listed, { address: 'https://anywhere:8200', auth: token }) ?? '', /^spec\.vault\.address: "https:\/\/anywhere:8200" is not a Vault server this operator may contact/);
+  });
+
+  it('"*" lets token auth use any server, but never sends the operator\'s ServiceAccount token to an unnamed one', () => {
+    assert.equal(addressNotAllowed([ANY_ADDRESS], { address: 'https://anywhere:8200', auth: token }), undefined);
+    assert.match(addressNotAllowed([ANY_ADDRESS], { address: 'https://anywhere:8200', auth: kubernetes }) ?? '', /sends its own ServiceAccount token to .*allows: none yet/);
+    assert.equal(addressNotAllowed([ANY_ADDRESS, ...listed], { address: 'https://vault.vault.svc:8200', auth: kubernetes }), undefined);
+    assert.match(addressNotAllowed([ANY_ADDRESS, ...listed], { address: 'https://anywhere:8200', auth: kubernetes }) ?? '', /allows: https:\/\/vault\.vault\.svc:8200 \(/);
   });
 });

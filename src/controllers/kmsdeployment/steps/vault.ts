@@ -8,7 +8,7 @@ import { KeyedBackoff } from '../../../runtime/backoff.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext, StepResult } from '../../../runtime/step.ts';
 import { kesNames } from '../../../kes/names.ts';
-import { cleanupVault, describeVaultLeftovers } from '../../../vault/cleanup.ts';
+import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../../../vault/cleanup.ts';
 import { VaultClients } from '../../../vault/clients.ts';
 import type { VaultDeps } from '../../../vault/connect.ts';
 import { SKIP_VAULT_CLEANUP_ANNOTATION, VAULT_CONDITION_TYPE } from '../../../vault/names.ts';
@@ -34,6 +34,8 @@ export interface VaultStepOptions {
   timeoutMs?: number;
   /** Which Vault servers and KV prefixes deployments may use (default: no listed server, DEFAULT_PREFIX_TEMPLATE). */
   tenancy?: Partial<VaultTenancy>;
+  /** CA bundles pinned per Vault origin (--vault-ca-files), used instead of spec.vault.tls. */
+  pinnedCAs?: ReadonlyMap<string, string>;
 }
 
 /** Shared by the step and the cleanup so a login made while reconciling is reused for cleanup. */
@@ -47,7 +49,7 @@ export interface VaultRuntime {
 
 export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
   return {
-    clients: new VaultClients({ timeoutMs: options.timeoutMs }),
+    clients: new VaultClients({ timeoutMs: options.timeoutMs }, options.pinnedCAs),
     sessions: new VaultSessions({ serviceAccountTokenPath: options.serviceAccountTokenPath }),
     // Capped at 30 s so a deployment converges within 30 s of Vault's return (a Vault outage is
     // the usual cause), without waiting for the resync.
@@ -107,7 +109,9 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
         // An older owner of the prefix may go away; the template only changes with a restart.
         return { status: 'False', reason: refusal.reason, message: refusal.message, requeueAfterMs: refusal.reason === PREFIX_IN_USE ? 60_000 : undefined };
       }
-      const outcome = await reconcileVault(deps(runtime, context), { settings, labels: stackLabels(ref(object).name, 'kes'), ownerReferences: [], now: context.now });
+      const outcome = await reconcileVault(deps(runtime, context), {
+        settings, labels: stackLabels(ref(object).name, 'kes'), ownerReferences: [], now: context.now, keyDeletionPolicy: spec.keyDeletionPolicy ?? 'Retain',
+      });
       for (const change of outcome.changes) {
         context.logger.info({ change }, 'vault change');
         await context.events.emit(object, { type: 'Normal', reason: 'VaultConfigured', action: 'Configure', note: change });
@@ -149,8 +153,12 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
         keyDeletionPolicy = 'Retain';
         await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });
       }
-      const done = await cleanupVault(deps(runtime, context), settings, keyDeletionPolicy, context.now);
-      for (const change of done) await context.events.emit(object, { type: 'Normal', reason: 'VaultCleanedUp', action: 'Cleanup', note: change });
+      const report = await cleanupVault(deps(runtime, context), settings, keyDeletionPolicy, context.now);
+      for (const change of report.done) await context.events.emit(object, { type: 'Normal', reason: 'VaultCleanedUp', action: 'Cleanup', note: change });
+      if (report.skippedNames.length > 0) {
+        await context.events.emit(object, { type: 'Warning', reason: 'KeysSkipped', action: 'Cleanup', note: describeSkippedNames(settings, report.skippedNames) });
+      }
+      if (report.keysRetained) await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied: ${report.keysRetained}` });
     },
   };
 }

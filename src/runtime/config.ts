@@ -17,6 +17,10 @@ export interface OperatorConfig {
   namespaces: string[];
   workers: number;
   resyncPeriodMs: number;
+  /** A reconcile's deadline (--reconcile-timeout). */
+  reconcileTimeoutMs: number;
+  /** Deadline of one attempt of a Vault call, connect to last byte (--vault-request-timeout). */
+  vaultRequestTimeoutMs: number;
   /** host:port of /healthz, /readyz, /metrics; undefined = no HTTP server. */
   httpBindAddress: { host: string; port: number } | undefined;
   leaderElection: LeaderElectionOptions & { enabled: boolean };
@@ -50,6 +54,8 @@ export const options: readonly Option[] = [
   { key: 'namespaces', flag: 'watch-namespaces', env: 'KMSSTACK_WATCH_NAMESPACES', kind: 'list', default: '', help: 'Comma-separated namespaces to watch; empty watches all namespaces.' },
   { key: 'workers', flag: 'workers', env: 'KMSSTACK_WORKERS', kind: 'integer', default: '2', help: 'Concurrent reconciles (different KMSDeployments); 1-64.' },
   { key: 'resyncPeriod', flag: 'resync-period', env: 'KMSSTACK_RESYNC_PERIOD', kind: 'duration', default: '10m', help: 'Every KMSDeployment is reconciled at least this often; at least 10s.' },
+  { key: 'reconcileTimeout', flag: 'reconcile-timeout', env: 'KMSSTACK_RECONCILE_TIMEOUT', kind: 'duration', default: '2m', help: 'A reconcile still running after this fails and is retried with backoff; its worker moves on; 1s-1h.' },
+  { key: 'vaultRequestTimeout', flag: 'vault-request-timeout', env: 'KMSSTACK_VAULT_REQUEST_TIMEOUT', kind: 'duration', default: '10s', help: 'Deadline of one attempt of a Vault call, connect to last byte (3 attempts per call); a reconcile that takes longer marks its KMSDeployment slow; 1s-5m.' },
   { key: 'httpBindAddress', flag: 'http-address', env: 'KMSSTACK_HTTP_ADDRESS', kind: 'string', default: ':8080', help: 'host:port of /healthz, /readyz and /metrics (":8080" = all interfaces); "0" disables the server.' },
   { key: 'leaderElect', flag: 'leader-election', env: 'KMSSTACK_LEADER_ELECTION', kind: 'boolean', default: 'true', help: 'Only the holder of a coordination.k8s.io Lease reconciles.' },
   { key: 'leaderElectionNamespace', flag: 'leader-election-namespace', env: 'KMSSTACK_LEADER_ELECTION_NAMESPACE', kind: 'string', default: '', help: 'Namespace of the Lease; default: $POD_NAMESPACE, else the namespace of the in-cluster service account.' },
@@ -79,6 +85,8 @@ const schema = {
     namespaces: { type: 'array', items: { type: 'string', pattern: DNS_LABEL, maxLength: 63 }, uniqueItems: true },
     workers: { type: 'integer', minimum: 1, maximum: 64 },
     resyncPeriod: { type: 'number', minimum: 10_000 },
+    reconcileTimeout: { type: 'number', minimum: 1000, maximum: 3_600_000 },
+    vaultRequestTimeout: { type: 'number', minimum: 1000, maximum: 300_000 },
     httpBindAddress: { type: 'string', pattern: '^(0|(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5})$' },
     leaderElect: { type: 'boolean' },
     leaderElectionNamespace: { type: 'string', pattern: `(${DNS_LABEL})|^$`, maxLength: 63 },
@@ -105,6 +113,8 @@ interface ParsedValues {
   namespaces: string[];
   workers: number;
   resyncPeriod: number;
+  reconcileTimeout: number;
+  vaultRequestTimeout: number;
   httpBindAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
@@ -154,6 +164,8 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     namespaces: v.namespaces,
     workers: v.workers,
     resyncPeriodMs: v.resyncPeriod,
+    reconcileTimeoutMs: v.reconcileTimeout,
+    vaultRequestTimeoutMs: v.vaultRequestTimeout,
     httpBindAddress: parseBindAddress(v.httpBindAddress),
     leaderElection: {
       enabled: v.leaderElect,

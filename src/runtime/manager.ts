@@ -61,6 +61,7 @@ export class Manager {
     this.events = new EventRecorder(this.client, config.leaderElection.identity, logger);
     const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
       serviceAccountTokenPath: config.vaultTokenPath,
+      timeoutMs: config.vaultRequestTimeoutMs,
       tenancy: { addresses: config.vaultAddresses, prefixRule: config.kvPrefixRule },
     }));
     const env = {
@@ -71,6 +72,8 @@ export class Manager {
     const reconciler: Reconciler = (request) => reconcile(env, request);
     this.controller = new Controller({
       name: 'kmsdeployment', queue: this.queue, reconcile: reconciler, workers: config.workers, logger,
+      // A reconcile that waited longer than one Vault attempt's deadline waited on a stalled server.
+      reconcileTimeoutMs: config.reconcileTimeoutMs, slowReconcileMs: config.vaultRequestTimeoutMs,
       changeToken: (key) => this.changeToken(key),
     });
     const le = config.leaderElection;

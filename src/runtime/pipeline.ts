@@ -1,6 +1,8 @@
 // Runs the steps of a reconcile in order: each step's result becomes its condition, the children it
 // declared are applied right after it (later steps may depend on them), and a step that is not True
-// stops the run unless it says `proceed`. A thrown error ends the run and is returned for retry.
+// stops the run unless it says `proceed`. A thrown error ends the run and is returned for retry, and so
+// does an aborted signal (the reconcile's deadline passed) before a step starts; a step that finished
+// still gets its children applied, since they record work already done (e.g. a new secret-id).
 import { applyChildren } from './children.ts';
 import { redactString } from './logger.ts';
 import type { KubeObject } from './kube/resources.ts';
@@ -44,6 +46,8 @@ export async function runSteps<TObject extends KubeObject, TSpec>(
     }
     const logger = context.logger.child({ step: step.name });
     try {
+      // Past the reconcile's deadline (or at shutdown) no further step starts; the reason says which.
+      context.signal.throwIfAborted();
       const result = await step.run({ ...context, logger });
       outcome.writes += await applyChildren(context.object, context.children.takeUnapplied(), { ...context, logger });
       outcome.conditions.push({ type: step.condition, status: result.status, reason: result.reason, message: result.message });

@@ -1,5 +1,5 @@
 // The operator's one way to talk to Vault/OpenBao: node-vault's request(), with TLS from the
-// deployment's CA, the X-Vault-Namespace header, a timeout, retries of transient failures and
+// deployment's CA, the X-Vault-Namespace header, a deadline and size cap per attempt, retries of transient failures and
 // typed errors. Every call names the token it runs with; the node-vault instance never holds one.
 //
 // node-vault's generated commands are not used: their login commands store the returned token
@@ -8,6 +8,7 @@
 import nodeVault from 'node-vault';
 import { classifyVaultFailure } from './errors.ts';
 import { DEFAULT_RETRY, withRetry, type RetryHooks, type RetryPolicy } from './retry.ts';
+import { boundedTransport, DEFAULT_MAX_RESPONSE_BYTES } from './transport.ts';
 
 export interface VaultClientOptions {
   /** https://host:port (no path). */
@@ -18,8 +19,10 @@ export interface VaultClientOptions {
   tlsServerName?: string;
   /** Vault Enterprise / OpenBao namespace. */
   namespace?: string;
-  /** Per-attempt timeout (default 10 s). */
+  /** Per-attempt deadline, connect to last byte (default 10 s). */
   timeoutMs?: number;
+  /** Larger answers fail the attempt (default 4 MiB). */
+  maxResponseBytes?: number;
   retry?: RetryPolicy;
   retryHooks?: RetryHooks;
 }
@@ -57,18 +60,16 @@ export class VaultClient {
     this.namespace = options.namespace || undefined;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.retryHooks = options.retryHooks ?? {};
-    const tls = {
-      ...(options.caPem ? { ca: options.caPem } : {}),
-      ...(options.tlsServerName ? { agentOptions: { servername: options.tlsServerName } } : {}),
-    };
     this.vault = nodeVault({
       endpoint: this.address,
       apiVersion: 'v1',
       // node-vault's debug output prints request bodies (secret-ids, JWTs): keep it silent.
       debug: () => undefined,
-      requestOptions: { ...tls, strictSSL: true },
-      // Explicit values so VAULT_SKIP_VERIFY in the operator's environment cannot turn verification off.
-      ...({ rpDefaults: { strictSSL: true, timeout: options.timeoutMs ?? 10_000 } } as object),
+      // Our transport: TLS always verified against caPem (or the system roots), a total deadline and a size cap.
+      'request-promise': boundedTransport(
+        { caPem: options.caPem, servername: options.tlsServerName },
+        { deadlineMs: options.timeoutMs ?? 10_000, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES },
+      ),
     });
     // node-vault falls back to VAULT_TOKEN/VAULT_NAMESPACE/VAULT_PREFIX from the environment.
     this.vault.token = '';

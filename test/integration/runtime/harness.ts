@@ -35,6 +35,8 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     namespaces: [],
     workers: 2,
     resyncPeriodMs: 600_000,
+    reconcileTimeoutMs: 120_000,
+    vaultRequestTimeoutMs: 10_000,
     httpBindAddress: { host: '127.0.0.1', port: 0 },
     logLevel: 'silent',
     clusterDomain: 'cluster.local',

@@ -98,6 +98,15 @@ export function controlledBy(obj: KubeObject, owner: KubeObject): boolean {
   return obj.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === owner.metadata.uid) ?? false;
 }
 
+/**
+ * `obj` if `owner` controls it, else undefined: for steps that read a child from the API server, so a
+ * foreign object with a child's name is neither used (its data) nor replaced (deleted) but treated as
+ * absent; the apply then reports the conflict.
+ */
+export function ifControlledBy<T extends KubeObject>(obj: T | undefined, owner: KubeObject): T | undefined {
+  return obj && controlledBy(obj, owner) ? obj : undefined;
+}
+
 export interface ApplyOutcome {
   /** Write requests sent. */
   writes: number;

@@ -38,6 +38,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     reconcileTimeoutMs: 120_000,
     vaultRequestTimeoutMs: 10_000,
     httpBindAddress: { host: '127.0.0.1', port: 0 },
+    metricsBindAddress: 'shared',
     logLevel: 'silent',
     clusterDomain: 'cluster.local',
     shutdownTimeoutMs: 10_000,

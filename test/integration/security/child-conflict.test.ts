@@ -69,6 +69,8 @@ describe('a child name taken by a foreign object', { timeout: 300_000 }, () => {
     assert.deepEqual(now?.data, created.data);
     assert.deepEqual(now?.metadata.labels, { app: 'payments' });
     assert.equal(now?.metadata.ownerReferences, undefined, 'no ownerReference was added (a deletion would have garbage-collected it)');
+    const leaf = pkiSecretNames(name).leaves.kesServer;
+    assert.equal(await stack.kube.get(resources.Secret, namespace, leaf), undefined, `no ${leaf} issued from a CA that could not be stored`);
     operator.assertAlive('after the conflict');
   });
 

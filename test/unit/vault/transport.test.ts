@@ -34,6 +34,8 @@ describe('Vault transport limits', { timeout: 30_000 }, () => {
     const server = createServer((req, res) => {
       if (req.url?.includes('gzip')) {
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync('{"data":{}}'));
+      } else if (req.url?.includes('redirect')) {
+        res.writeHead(307, { location: `${drip.url}/v1/stolen` }).end();
       } else if (req.url?.includes('declared')) {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) }).end();
       } else {
@@ -67,6 +69,13 @@ describe('Vault transport limits', { timeout: 30_000 }, () => {
   it('refuses a compressed answer instead of inflating it', async () => {
     const client = new VaultClient({ address: misc.url, retry: once });
     await assert.rejects(client.call({ method: 'GET', path: 'gzip', operation: 'read gzip' }), /content-encoding "gzip", which the operator does not accept/);
+  });
+
+  it('does not follow a redirect (the token would go along)', async () => {
+    const before = drip.requests.length;
+    const client = new VaultClient({ address: misc.url, retry: once });
+    await assert.rejects(client.call({ method: 'GET', path: 'redirect', operation: 'read redirect', token: 'hvs.secret-token-value-abcdefghijkl' }), /Vault answered 307/);
+    assert.equal(drip.requests.length, before, 'the redirect target got no request');
   });
 
   it('still reads a normal answer, with the default limits', async () => {

@@ -17,7 +17,7 @@ export interface KesClientOptions {
   ca: string;
   /** Host name to verify in the server certificate when it differs from the endpoint's host. */
   serverName?: string;
-  /** Per-request timeout; KES itself times its routes out after 15s. */
+  /** Per-request deadline, connect to last byte; KES itself times its routes out after 15s. */
   timeoutMs?: number;
 }
 
@@ -160,6 +160,15 @@ export class KesClient {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const url = new URL(path, this.base);
     return new Promise<Answer>((resolve, reject) => {
+      let settled = false;
+      // The first outcome wins: the deadline's destroy also makes the request report a reset.
+      const finish = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        outcome();
+      };
+      const fail = (err: Error) => finish(() => reject(err));
       const req = request(
         url,
         {
@@ -177,20 +186,26 @@ export class KesClient {
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > maxResponseBytes) {
+              fail(new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (answer larger than ${maxResponseBytes} bytes)`, res.statusCode));
               res.destroy();
-              reject(new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (answer larger than ${maxResponseBytes} bytes)`, res.statusCode));
               return;
             }
             chunks.push(chunk);
           });
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }),
+            finish(() => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') })),
           );
-          res.on('error', (err) => reject(kesErrorFromNetwork(operation, err)));
+          res.on('error', (err) => fail(kesErrorFromNetwork(operation, err)));
         },
       );
+      // `timeout` above only fires after that long without a byte; a server that drips bytes needs a total deadline.
+      const deadline = setTimeout(() => {
+        const err = Object.assign(new Error(`no complete answer within ${this.timeoutMs}ms`), { code: 'ETIMEDOUT' });
+        fail(kesErrorFromNetwork(operation, err));
+        req.destroy(err);
+      }, this.timeoutMs);
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs}ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', (err) => reject(kesErrorFromNetwork(operation, err)));
+      req.on('error', (err) => fail(kesErrorFromNetwork(operation, err)));
       req.end(payload);
     });
   }

@@ -125,8 +125,9 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
                 runAsNonRoot: true,
-                // KES mlock()s its memory so keys are never swapped out (guide step 4).
-                capabilities: { drop: ['ALL'], add: ['IPC_LOCK'] },
+                // No IPC_LOCK: Pod Security baseline/restricted forbid it, and a non-root process does not
+                // get it anyway. KES tries mlockall and carries on without it (docs/kes.md, "mlock").
+                capabilities: { drop: ['ALL'] },
               },
               volumeMounts: mounts,
             },

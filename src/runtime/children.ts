@@ -1,6 +1,9 @@
 // The objects a reconcile wants to exist for one owner ("children"), and how they reach the cluster:
 // each is stamped with the operator's labels and a controller ownerReference, applied with server-side
 // apply only when the cached live object differs, and children that are no longer wanted are pruned.
+// An object that already has a child's name but is not controlled by this owner is never overwritten
+// (adopting it would let a KMSDeployment take over, say, another application's Secret): it is reported
+// as a conflict and left as it is.
 import type { ObjectReader } from './cache.ts';
 import { INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from './cache.ts';
 import type { EventSink } from './events.ts';
@@ -90,24 +93,63 @@ export interface ApplyEnv {
   logger: Logger;
 }
 
-/** Applies each child whose cached live object differs; returns how many writes were sent. */
-export async function applyChildren(owner: KubeObject, children: readonly KubeObject[], env: ApplyEnv): Promise<number> {
-  let writes = 0;
+/** Whether `obj` is controlled by `owner` (its controller ownerReference carries the owner's uid). */
+export function controlledBy(obj: KubeObject, owner: KubeObject): boolean {
+  return obj.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === owner.metadata.uid) ?? false;
+}
+
+/**
+ * `obj` if `owner` controls it, else undefined: for steps that read a child from the API server, so a
+ * foreign object with a child's name is neither used (its data) nor replaced (deleted) but treated as
+ * absent; the apply then reports the conflict.
+ */
+export function ifControlledBy<T extends KubeObject>(obj: T | undefined, owner: KubeObject): T | undefined {
+  return obj && controlledBy(obj, owner) ? obj : undefined;
+}
+
+export interface ApplyOutcome {
+  /** Write requests sent. */
+  writes: number;
+  /** "Kind name" of each child whose name is taken by an object this owner does not control; never applied. */
+  conflicts: string[];
+}
+
+/**
+ * Applies each child whose cached live object differs. If any child's name is taken by an object this
+ * owner does not control, none is applied: the step's children belong together (leaf certificates
+ * without the CA they were issued from would be rewritten on every reconcile).
+ */
+export async function applyChildren(owner: KubeObject, children: readonly KubeObject[], env: ApplyEnv): Promise<ApplyOutcome> {
+  const outcome: ApplyOutcome = { writes: 0, conflicts: [] };
+  const checked: Array<{ child: KubeObject; live: KubeObject | undefined; exists: boolean }> = [];
   for (const child of children) {
     const kind = child.kind as OwnedKind;
     const name = child.metadata.name as string;
-    const live = env.cache.get(kind, child.metadata.namespace as string, name);
+    const namespace = child.metadata.namespace as string;
+    const live = env.cache.get(kind, namespace, name);
+    // The caches hold only objects with the operator's labels; one without them needs a look (metadata
+    // only) before the first apply. A child the cache shows as this owner's needs none: steady state stays free.
+    const existing = live ?? (await env.kube.getMetadata(resources[kind], namespace, name));
+    if (existing && !controlledBy(existing, owner)) {
+      env.logger.warn({ child: `${kind}/${name}` }, 'a child\'s name is taken by an object this KMSDeployment does not own; leaving it alone');
+      outcome.conflicts.push(`${kind} ${name}`);
+    }
+    checked.push({ child, live, exists: existing !== undefined });
+  }
+  if (outcome.conflicts.length > 0) return outcome;
+  for (const { child, live, exists } of checked) {
     const difference = findDifference(child, live);
     if (difference === undefined) continue;
-    env.logger.info({ child: `${kind}/${name}`, difference }, live ? 'updating child' : 'creating child');
+    const what = `${child.kind} ${child.metadata.name}`;
+    env.logger.info({ child: what.replace(' ', '/'), difference }, live ? 'updating child' : 'creating child');
     const applied = await env.kube.apply(child);
-    writes++;
-    if (!live) {
-      const note = `created ${kind} ${name}`;
+    outcome.writes++;
+    if (!exists) {
+      const note = `created ${what}`;
       await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note, dedupKey: `${note} ${applied.metadata.uid ?? ''}` });
     }
   }
-  return writes;
+  return outcome;
 }
 
 /**
@@ -121,8 +163,7 @@ export async function pruneChildren(owner: KubeObject, desired: DesiredChildren,
   for (const kind of ownedKinds) {
     for (const live of env.cache.list(kind, namespace, childLabels(owner))) {
       const name = live.metadata.name as string;
-      const ownedByThis = live.metadata.ownerReferences?.some((ref) => ref.controller && ref.uid === owner.metadata.uid);
-      if (!ownedByThis || desired.has(kind, name)) continue;
+      if (!controlledBy(live, owner) || desired.has(kind, name)) continue;
       env.logger.info({ child: `${kind}/${name}` }, 'pruning child that is no longer desired');
       if (await env.kube.delete(resources[kind], namespace, name, live.metadata.uid)) deletes++;
       await env.events.emit(owner, { type: 'Normal', reason: 'Pruned', action: 'Delete', note: `deleted ${kind} ${name}, no longer needed` });

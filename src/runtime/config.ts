@@ -18,8 +18,14 @@ export interface OperatorConfig {
   namespaces: string[];
   workers: number;
   resyncPeriodMs: number;
-  /** host:port of /healthz, /readyz, /metrics; undefined = no HTTP server. */
+  /** A reconcile's deadline (--reconcile-timeout). */
+  reconcileTimeoutMs: number;
+  /** Deadline of one attempt of a Vault call, connect to last byte (--vault-request-timeout). */
+  vaultRequestTimeoutMs: number;
+  /** host:port of /healthz, /readyz (and /metrics unless metricsBindAddress says otherwise); undefined = no HTTP server. */
   httpBindAddress: { host: string; port: number } | undefined;
+  /** Where /metrics is served: with the health endpoints ('shared'), not at all, or on its own host:port. */
+  metricsBindAddress: 'shared' | { host: string; port: number } | undefined;
   leaderElection: LeaderElectionOptions & { enabled: boolean };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   clusterDomain: string;
@@ -53,7 +59,10 @@ export const options: readonly Option[] = [
   { key: 'namespaces', flag: 'watch-namespaces', env: 'KMSSTACK_WATCH_NAMESPACES', kind: 'list', default: '', help: 'Comma-separated namespaces to watch; empty watches all namespaces.' },
   { key: 'workers', flag: 'workers', env: 'KMSSTACK_WORKERS', kind: 'integer', default: '2', help: 'Concurrent reconciles (different KMSDeployments); 1-64.' },
   { key: 'resyncPeriod', flag: 'resync-period', env: 'KMSSTACK_RESYNC_PERIOD', kind: 'duration', default: '10m', help: 'Every KMSDeployment is reconciled at least this often; at least 10s.' },
+  { key: 'reconcileTimeout', flag: 'reconcile-timeout', env: 'KMSSTACK_RECONCILE_TIMEOUT', kind: 'duration', default: '2m', help: 'A reconcile still running after this fails and is retried with backoff; its worker moves on; 1s-1h.' },
+  { key: 'vaultRequestTimeout', flag: 'vault-request-timeout', env: 'KMSSTACK_VAULT_REQUEST_TIMEOUT', kind: 'duration', default: '10s', help: 'Deadline of one attempt of a Vault call, connect to last byte (3 attempts per call); a reconcile that takes longer marks its KMSDeployment slow; 1s-5m.' },
   { key: 'httpBindAddress', flag: 'http-address', env: 'KMSSTACK_HTTP_ADDRESS', kind: 'string', default: ':8080', help: 'host:port of /healthz, /readyz and /metrics (":8080" = all interfaces); "0" disables the server.' },
+  { key: 'metricsBindAddress', flag: 'metrics-bind-address', env: 'KMSSTACK_METRICS_BIND_ADDRESS', kind: 'string', default: '', help: 'host:port of /metrics on a listener of its own (e.g. "127.0.0.1:8443" for an authenticating proxy in the pod); empty serves it with --http-address (no authentication: restrict access with a NetworkPolicy); "0" disables it.' },
   { key: 'leaderElect', flag: 'leader-election', env: 'KMSSTACK_LEADER_ELECTION', kind: 'boolean', default: 'true', help: 'Only the holder of a coordination.k8s.io Lease reconciles.' },
   { key: 'leaderElectionNamespace', flag: 'leader-election-namespace', env: 'KMSSTACK_LEADER_ELECTION_NAMESPACE', kind: 'string', default: '', help: 'Namespace of the Lease; default: $POD_NAMESPACE, else the namespace of the in-cluster service account.' },
   { key: 'leaderElectionId', flag: 'leader-election-lease-name', env: 'KMSSTACK_LEADER_ELECTION_LEASE_NAME', kind: 'string', default: 'kmsstack-operator', help: 'Name of the Lease.' },
@@ -83,7 +92,10 @@ const schema = {
     namespaces: { type: 'array', items: { type: 'string', pattern: DNS_LABEL, maxLength: 63 }, uniqueItems: true },
     workers: { type: 'integer', minimum: 1, maximum: 64 },
     resyncPeriod: { type: 'number', minimum: 10_000 },
+    reconcileTimeout: { type: 'number', minimum: 1000, maximum: 3_600_000 },
+    vaultRequestTimeout: { type: 'number', minimum: 1000, maximum: 300_000 },
     httpBindAddress: { type: 'string', pattern: '^(0|(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5})$' },
+    metricsBindAddress: { type: 'string', pattern: '^(|0|(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5})$' },
     leaderElect: { type: 'boolean' },
     leaderElectionNamespace: { type: 'string', pattern: `(${DNS_LABEL})|^$`, maxLength: 63 },
     leaderElectionId: { type: 'string', pattern: DNS_SUBDOMAIN, maxLength: 253 },
@@ -110,7 +122,10 @@ interface ParsedValues {
   namespaces: string[];
   workers: number;
   resyncPeriod: number;
+  reconcileTimeout: number;
+  vaultRequestTimeout: number;
   httpBindAddress: string;
+  metricsBindAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -161,7 +176,10 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     namespaces: v.namespaces,
     workers: v.workers,
     resyncPeriodMs: v.resyncPeriod,
+    reconcileTimeoutMs: v.reconcileTimeout,
+    vaultRequestTimeoutMs: v.vaultRequestTimeout,
     httpBindAddress: parseBindAddress(v.httpBindAddress),
+    metricsBindAddress: v.metricsBindAddress === '' ? 'shared' : parseBindAddress(v.metricsBindAddress),
     leaderElection: {
       enabled: v.leaderElect,
       namespace: leaderNamespace,
@@ -293,6 +311,11 @@ function checkRelations(config: OperatorConfig, raw: Map<string, string>): void 
   const le = config.leaderElection;
   const show = (key: string) => `${label(optionFor(key))} = ${raw.get(key) ?? optionFor(key).default}`;
   if (config.httpBindAddress && config.httpBindAddress.port > 65535) problems.push(`invalid ${show('httpBindAddress')}: port must be at most 65535`);
+  const metrics = config.metricsBindAddress;
+  if (metrics && metrics !== 'shared') {
+    if (metrics.port > 65535) problems.push(`invalid ${show('metricsBindAddress')}: port must be at most 65535`);
+    if (config.httpBindAddress && metrics.port === config.httpBindAddress.port && metrics.port !== 0) problems.push(`invalid ${show('metricsBindAddress')}: must use another port than ${show('httpBindAddress')}`);
+  }
   if (le.enabled) {
     if (!le.namespace) problems.push(`${label(optionFor('leaderElectionNamespace'))} is required with leader election outside a cluster (or set POD_NAMESPACE)`);
     if (le.leaseDurationMs <= le.renewDeadlineMs) problems.push(`invalid ${show('leaseDuration')}: must be greater than ${show('renewDeadline')}`);

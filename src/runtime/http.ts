@@ -1,4 +1,5 @@
-// /healthz (the process serves), /readyz (the informer caches have synced) and /metrics (Prometheus).
+// /healthz (the process serves), /readyz (the informer caches have synced) and /metrics (Prometheus),
+// on one listener or, with --metrics-bind-address, /metrics on a listener of its own (e.g. loopback only).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registry } from './metrics.ts';
@@ -10,7 +11,11 @@ export interface HealthChecks {
 export class HttpEndpoints {
   private server: Server | undefined;
 
-  constructor(private readonly checks: HealthChecks) {}
+  constructor(
+    private readonly checks: HealthChecks,
+    /** Which endpoints this listener serves; the others answer 404. */
+    private readonly serves: { health: boolean; metrics: boolean } = { health: true, metrics: true },
+  ) {}
 
   /** Listens on host:port (port 0 = any free port); resolves with the bound port. */
   async listen(host: string, port: number): Promise<number> {
@@ -20,12 +25,13 @@ export class HttpEndpoints {
         response.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;
       }
-      if (path === '/healthz' || path === '/livez') {
+      const health = this.serves.health;
+      if (health && (path === '/healthz' || path === '/livez')) {
         response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      } else if (path === '/readyz') {
+      } else if (health && path === '/readyz') {
         const ready = this.checks.ready();
         response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok' : 'informer caches not synced');
-      } else if (path === '/metrics') {
+      } else if (this.serves.metrics && path === '/metrics') {
         registry.metrics().then(
           (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
           (err: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),

@@ -37,6 +37,8 @@ export class Manager {
   private readonly controller: Controller;
   private readonly elector: LeaderElector | undefined;
   private readonly http: HttpEndpoints;
+  /** /metrics on a listener of its own (--metrics-bind-address host:port). */
+  private readonly metricsHttp: HttpEndpoints | undefined;
   private readonly leaderLoop = new AbortController();
   private resyncTimer: NodeJS.Timeout | undefined;
   /**
@@ -51,6 +53,7 @@ export class Manager {
   state: ManagerState = 'new';
   /** Port of the HTTP endpoints once started (useful with port 0). */
   httpPort: number | undefined;
+  metricsPort: number | undefined;
 
   constructor(private readonly options: ManagerOptions) {
     const { config, logger } = options;
@@ -63,6 +66,7 @@ export class Manager {
     this.events = new EventRecorder(this.client, config.leaderElection.identity, logger);
     const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
       serviceAccountTokenPath: config.vaultTokenPath,
+      timeoutMs: config.vaultRequestTimeoutMs,
       tenancy: { addresses: config.vaultAddresses, prefixRule: config.kvPrefixRule },
       pinnedCAs: options.pinnedCAs ?? loadPinnedCAs(config),
     }));
@@ -74,13 +78,18 @@ export class Manager {
     const reconciler: Reconciler = (request) => reconcile(env, request);
     this.controller = new Controller({
       name: 'kmsdeployment', queue: this.queue, reconcile: reconciler, workers: config.workers, logger,
+      // A reconcile that waited longer than one Vault attempt's deadline waited on a stalled server.
+      reconcileTimeoutMs: config.reconcileTimeoutMs, slowReconcileMs: config.vaultRequestTimeoutMs,
       changeToken: (key) => this.changeToken(key),
     });
     const le = config.leaderElection;
     // client-go bounds each acquire/renew attempt; a hung request must not outlast the renew deadline.
     const leaseClient = new KubeClient(options.kubeConfig, this.client.fieldManager, Math.max(1000, Math.min(le.renewDeadlineMs / 2, le.retryPeriodMs * 2)));
     this.elector = le.enabled ? new LeaderElector(leaseClient, le, logger) : undefined;
-    this.http = new HttpEndpoints({ ready: () => this.cache.hasSynced });
+    const health = { ready: () => this.cache.hasSynced };
+    const metrics = config.metricsBindAddress;
+    this.http = new HttpEndpoints(health, { health: true, metrics: metrics === 'shared' });
+    this.metricsHttp = metrics && metrics !== 'shared' ? new HttpEndpoints(health, { health: false, metrics: true }) : undefined;
     this.cache.onEvent((kind, _event, obj) => this.enqueueFor(kind, obj));
   }
 
@@ -99,9 +108,11 @@ export class Manager {
     this.state = 'starting';
     this.keepAlive ??= setInterval(() => undefined, 2 ** 31 - 1);
     if (config.httpBindAddress) this.httpPort = await this.http.listen(config.httpBindAddress.host, config.httpBindAddress.port);
+    const metrics = config.metricsBindAddress;
+    if (this.metricsHttp && metrics && metrics !== 'shared') this.metricsPort = await this.metricsHttp.listen(metrics.host, metrics.port);
     await this.cache.start();
     if (this.stopping) return;
-    logger.info({ namespaces: config.namespaces.length ? config.namespaces : 'all', httpPort: this.httpPort }, 'caches synced');
+    logger.info({ namespaces: config.namespaces.length ? config.namespaces : 'all', httpPort: this.httpPort, metricsPort: this.metricsPort }, 'caches synced');
     this.resyncTimer = setInterval(() => this.resync(), config.resyncPeriodMs);
     this.resyncTimer.unref();
     if (!this.elector) {
@@ -138,6 +149,7 @@ export class Manager {
     if (graceful) await this.elector?.release(); // a no-op unless this process holds the lease
     await this.cache.stop();
     await this.http.close();
+    await this.metricsHttp?.close();
     logger.info({ clean }, 'stopped');
     return clean;
   }

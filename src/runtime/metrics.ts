@@ -9,7 +9,7 @@ const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 
 export const reconcileTotal = new Counter({
   name: 'kmsstack_reconcile_total',
-  help: 'Reconciles by controller and result (success, requeue, error, terminal, skipped).',
+  help: 'Reconciles by controller and result (success, requeue, error, timeout, terminal, skipped).',
   labelNames: ['controller', 'result'] as const,
   registers: [registry],
 });

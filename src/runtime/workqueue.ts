@@ -14,6 +14,9 @@ export interface WorkQueueOptions {
   clock?: Clock;
 }
 
+/** Which keys a worker takes; a worker with a filter leaves other keys to the rest. */
+export type KeyFilter = (key: string) => boolean;
+
 interface Delayed {
   due: number;
   handle: unknown;
@@ -29,7 +32,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly addedAt = new Map<string, number>();
   private readonly delayed = new Map<string, Delayed>();
-  private readonly waiters: Array<(key: string | undefined) => void> = [];
+  private readonly waiters: Array<{ accept: KeyFilter | undefined; resolve: (key: string | undefined) => void }> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private shuttingDown = false;
 
@@ -83,11 +86,15 @@ export class WorkQueue {
     return this.backoff.attempts(key);
   }
 
-  /** The next key to process (marked in flight), or undefined once the queue shuts down. */
-  get(): Promise<string | undefined> {
-    if (this.ready.length > 0) return Promise.resolve(this.take());
+  /**
+   * The next key to process (marked in flight), or undefined once the queue shuts down. With `accept`,
+   * the oldest ready key it accepts; keys it refuses stay in order for other callers.
+   */
+  get(accept?: KeyFilter): Promise<string | undefined> {
+    const index = accept ? this.ready.findIndex(accept) : this.ready.length > 0 ? 0 : -1;
+    if (index >= 0) return Promise.resolve(this.take(index));
     if (this.shuttingDown) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => this.waiters.push({ accept, resolve }));
   }
 
   /** Marks `key` processed; if it was added while in flight it is queued again now. */
@@ -122,7 +129,7 @@ export class WorkQueue {
     this.ready.length = 0;
     this.dirty.clear();
     workqueueDepth.set({ name: this.name }, 0);
-    this.waiters.splice(0).forEach((resolve) => resolve(undefined));
+    this.waiters.splice(0).forEach((waiter) => waiter.resolve(undefined));
     if (this.processing.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 
@@ -137,17 +144,18 @@ export class WorkQueue {
   }
 
   private push(key: string): void {
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      waiter(this.takeKey(key));
+    const index = this.waiters.findIndex((waiter) => !waiter.accept || waiter.accept(key));
+    if (index >= 0) {
+      const [waiter] = this.waiters.splice(index, 1);
+      waiter?.resolve(this.takeKey(key));
       return;
     }
     this.ready.push(key);
     workqueueDepth.set({ name: this.name }, this.ready.length);
   }
 
-  private take(): string {
-    const key = this.ready.shift() as string;
+  private take(index: number): string {
+    const [key] = this.ready.splice(index, 1) as [string];
     workqueueDepth.set({ name: this.name }, this.ready.length);
     return this.takeKey(key);
   }

@@ -1,5 +1,5 @@
 // The operator's one way to talk to Vault/OpenBao: node-vault's request(), with TLS from the
-// deployment's CA, the X-Vault-Namespace header, a timeout, retries of transient failures and
+// deployment's CA, the X-Vault-Namespace header, a deadline and size cap per attempt, retries of transient failures and
 // typed errors. Every call names the token it runs with; the node-vault instance never holds one.
 // Requests go through ./transport.ts, which never follows a redirect (a 3xx is RedirectRefused).
 //
@@ -9,7 +9,7 @@
 import nodeVault from 'node-vault';
 import { classifyVaultFailure } from './errors.ts';
 import { DEFAULT_RETRY, withRetry, type RetryHooks, type RetryPolicy } from './retry.ts';
-import { vaultTransport } from './transport.ts';
+import { boundedTransport, DEFAULT_MAX_RESPONSE_BYTES } from './transport.ts';
 
 export interface VaultClientOptions {
   /** https://host:port (no path). */
@@ -20,8 +20,10 @@ export interface VaultClientOptions {
   tlsServerName?: string;
   /** Vault Enterprise / OpenBao namespace. */
   namespace?: string;
-  /** Per-attempt timeout (default 10 s). */
+  /** Per-attempt deadline, connect to last byte (default 10 s). */
   timeoutMs?: number;
+  /** Larger answers fail the attempt (default 4 MiB). */
+  maxResponseBytes?: number;
   retry?: RetryPolicy;
   retryHooks?: RetryHooks;
 }
@@ -64,7 +66,11 @@ export class VaultClient {
       apiVersion: 'v1',
       // node-vault's debug output prints request bodies (secret-ids, JWTs): keep it silent.
       debug: () => undefined,
-      ...({ 'request-promise': vaultTransport({ caPem: options.caPem, tlsServerName: options.tlsServerName, timeoutMs: options.timeoutMs ?? 10_000 }) } as object),
+      // Our transport: TLS always verified against caPem (or the system roots), a total deadline and a size cap.
+      'request-promise': boundedTransport(
+        { caPem: options.caPem, servername: options.tlsServerName },
+        { deadlineMs: options.timeoutMs ?? 10_000, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES },
+      ),
     });
     // node-vault falls back to VAULT_TOKEN/VAULT_NAMESPACE/VAULT_PREFIX from the environment.
     this.vault.token = '';

@@ -1,6 +1,7 @@
 // Failures of Vault calls as typed reasons a user can act on. The raw errors of node-vault/axios
 // carry the request configuration, X-Vault-Token header included, so they are never kept, logged
 // or chained: only the status, Vault's own error text (redacted) and a network error code survive.
+import { VaultLimitError } from './transport.ts';
 
 export type VaultFailureReason =
   | 'AuthFailed' // login refused, or the operator's token is invalid/expired
@@ -84,6 +85,10 @@ export interface FailureContext {
 /** The typed failure for anything a Vault call threw. */
 export function classifyVaultFailure(err: unknown, context: FailureContext): VaultRequestError {
   if (err instanceof VaultRequestError) return err;
+  if (err instanceof VaultLimitError) {
+    // A deadline may pass by itself (a slow network); an oversized or compressed answer will not, but is rare.
+    return new VaultRequestError(err.limit === 'deadline' ? 'Unreachable' : 'ServerError', context.operation, `${context.operation}: ${err.message}`);
+  }
   const { status, vaultErrors, code } = rawFailure(err);
   const detail = redact(vaultErrors.join('; ').replace(/\s+/g, ' ').trim(), context.secrets);
   const make = (reason: VaultFailureReason, message: string) =>

@@ -46,6 +46,8 @@ interface RequestOptions {
   resource: string;
   /** Verb label for metrics: get, list, apply, create, update, delete. */
   verb: string;
+  /** Accept header (default application/json). */
+  accept?: string;
 }
 
 export class KubeClient {
@@ -87,6 +89,21 @@ export class KubeClient {
   async get<T extends KubeObject = KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
     try {
       return await this.request<T>('GET', resourcePath(type, namespace, name), { resource: type.plural, verb: 'get' });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Only the metadata of an object (PartialObjectMetadata), or undefined when it does not exist: enough to
+   * see who owns it, without reading the contents of, say, someone else's Secret.
+   */
+  async getMetadata(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    try {
+      return await this.request<KubeObject>('GET', resourcePath(type, namespace, name), {
+        resource: type.plural, verb: 'get', accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+      });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -147,7 +164,7 @@ export class KubeClient {
     const context = new RequestContext(url.toString(), method as HttpMethod);
     await this.kubeConfig.applySecurityAuthentication(context);
     this.reuseConnections(context);
-    context.setHeaderParam('Accept', 'application/json');
+    context.setHeaderParam('Accept', options.accept ?? 'application/json');
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
       context.setBody(JSON.stringify(options.body));

@@ -11,6 +11,8 @@ import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
 import { waitFor } from '../../env/process.ts';
 import { chartDir, helm, parseManifest, renderManifest, repoRoot } from '../../unit/packaging/helm.ts';
+import { buildKesDeployment, checksumOf } from '../../../src/kes/deployment.ts';
+import { ref, vaultSpec } from '../../unit/kes/fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const podSecurityWarning = /would violate PodSecurity/;
@@ -51,6 +53,13 @@ describe('chart and kustomize base on a real API server', () => {
     };
     const { stderr } = await serverDryRun(yaml.dump(privileged));
     assert.match(stderr, podSecurityWarning);
+  });
+
+  test('the KES Deployment the operator builds meets the restricted Pod Security Standard (no IPC_LOCK)', async () => {
+    await restrictedNamespace('kes-psa');
+    const kes = buildKesDeployment({ deployment: { ...ref, namespace: 'kes-psa' }, spec: vaultSpec(), configChecksum: checksumOf(['c']), appRoleChecksum: 'a'.repeat(64) });
+    const { stderr } = await serverDryRun(yaml.dump(kes));
+    assert.equal(stderr.trim(), '', `warnings: ${stderr}`);
   });
 
   test('helm template with the defaults is accepted, without Pod Security warnings', async () => {

@@ -259,6 +259,24 @@ describe('Helm chart', () => {
     assert.deepEqual(Object.keys(minAvailable.spec as object).sort(), ['minAvailable', 'selector']);
   });
 
+  test('/metrics: an opt-in NetworkPolicy admits only the listed peers; bindAddress moves it off the probe port', async () => {
+    assert.equal((await renderChart()).filter((o) => o.kind === 'NetworkPolicy').length, 0);
+    const prometheus = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    const open = await renderChart({ metrics: { networkPolicy: { enabled: true, from: [prometheus] } } });
+    const policy = findObject(open, 'NetworkPolicy', 'kmsstack-operator-metrics', releaseNamespace);
+    const spec = policy.spec as { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: unknown[] };
+    const podLabels = container(open).deployment.template.metadata.labels;
+    for (const [key, value] of Object.entries(spec.podSelector.matchLabels)) assert.equal(podLabels[key], value, `pod label ${key}`);
+    assert.deepEqual(spec.policyTypes, ['Ingress']);
+    assert.deepEqual(spec.ingress, [{ from: [prometheus], ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    const closed = findObject(await renderChart({ metrics: { networkPolicy: { enabled: true } } }), 'NetworkPolicy');
+    assert.deepEqual((closed.spec as { ingress: unknown[] }).ingress, [], 'no peers listed: nothing but the node gets in (an empty from would admit everyone)');
+
+    const moved = await renderChart({ metrics: { bindAddress: '127.0.0.1:8443' } });
+    assert.deepEqual(parseConfig({ argv: [], env: resolvedEnv(moved, releaseNamespace, 'op-0'), hostname: 'h', randomId: 'id', inClusterNamespace: undefined }).metricsBindAddress, { host: '127.0.0.1', port: 8443 });
+    assert.equal(container(await renderChart()).container.env.some((v) => v.name === 'KMSSTACK_METRICS_BIND_ADDRESS'), false, 'default: served with the probes');
+  });
+
   const badValues: [string, unknown, RegExp][] = [
     ['watchNamespaces as a string', { watchNamespaces: 'team-a' }, /\/watchNamespaces.*want array/],
     ['a namespace that is not a DNS label', { watchNamespaces: ['Team_A'] }, /\/watchNamespaces\/0/],
@@ -276,6 +294,7 @@ describe('Helm chart', () => {
     ['a pinned CA for an http address', { operator: { vaultAddresses: ['http://v:8200'], vaultCAs: [{ address: 'http://v:8200', pem: '-----BEGIN CERTIFICATE-----' }] } }, /\/operator\/vaultCAs\/0\/address/],
     ['a pinned CA that is not PEM', { operator: { vaultAddresses: ['https://v:8200'], vaultCAs: [{ address: 'https://v:8200', pem: 'MIIB...' }] } }, /\/operator\/vaultCAs\/0\/pem/],
     ['a placeholder inside a segment', { operator: { kvPrefixTemplate: 'kv/ns-{namespace}' } }, /\/operator\/kvPrefixTemplate/],
+    ['a metrics bind address without a port', { metrics: { bindAddress: 'localhost' } }, /\/metrics\/bindAddress/],
     ['a PDB percentage without %', { podDisruptionBudget: { enabled: true, maxUnavailable: '50' } }, /\/podDisruptionBudget\/maxUnavailable/],
   ];
   for (const [what, values, field] of badValues) {

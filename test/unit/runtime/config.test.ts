@@ -77,6 +77,23 @@ describe('config', () => {
     assert.equal(config.httpBindAddress, undefined);
   });
 
+  it('serves /metrics with the health endpoints by default, on its own address, or not at all', () => {
+    assert.equal(parse([]).metricsBindAddress, 'shared');
+    assert.deepEqual(parse(['--metrics-bind-address', '127.0.0.1:8443']).metricsBindAddress, { host: '127.0.0.1', port: 8443 });
+    assert.deepEqual(parse([], { KMSSTACK_METRICS_BIND_ADDRESS: '[::1]:9090' }).metricsBindAddress, { host: '::1', port: 9090 });
+    assert.equal(parse(['--metrics-bind-address', '0']).metricsBindAddress, undefined);
+    rejects(['--metrics-bind-address', ':8080'], {}, /invalid --metrics-bind-address \(env KMSSTACK_METRICS_BIND_ADDRESS\) = :8080: must use another port than --http-address/);
+    rejects(['--metrics-bind-address', 'localhost'], {}, /--metrics-bind-address/);
+  });
+
+  it('reads the reconcile and Vault request deadlines', () => {
+    assert.equal(parse([]).reconcileTimeoutMs, 120_000);
+    assert.equal(parse([]).vaultRequestTimeoutMs, 10_000);
+    const config = parse(['--reconcile-timeout', '30s', '--vault-request-timeout', '2s']);
+    assert.deepEqual([config.reconcileTimeoutMs, config.vaultRequestTimeoutMs], [30_000, 2_000]);
+    rejects(['--vault-request-timeout', '10ms'], {}, /--vault-request-timeout/);
+  });
+
   it('names the flag and the variable of a bad value', () => {
     rejects(['--workers', 'many'], {}, /invalid --workers \(env KMSSTACK_WORKERS\): must be a whole number \(got "many"\)/);
     rejects([], { KMSSTACK_WORKERS: '0' }, /--workers .*must be >= 1 \(got "0"\)/);

@@ -117,4 +117,26 @@ describe('WorkQueue', () => {
     await drainedPromise;
     assert.equal(drained, true);
   });
+
+  it('get(accept) hands out the oldest key it accepts and leaves the others in order', async () => {
+    const { queue } = newQueue();
+    const notSlow = (key: string) => key !== 'ns/slow';
+    queue.add('ns/slow');
+    queue.add('ns/a');
+    assert.equal(await queue.get(notSlow), 'ns/a');
+    let filtered: string | undefined;
+    const waiting = queue.get(notSlow).then((k) => (filtered = k));
+    queue.add('ns/slow-again');
+    assert.equal(await queue.get(), 'ns/slow', 'an unfiltered get takes the refused key');
+    await waiting;
+    assert.equal(filtered, 'ns/slow-again', 'a waiting filtered get receives an accepted key');
+    queue.done('ns/slow');
+    queue.add('ns/slow');
+    assert.equal(queue.length, 1, 'no waiter: it stays ready');
+    let refused = false;
+    void queue.get(notSlow).then(() => (refused = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(refused, false, 'a filtered waiter does not take a key it refuses');
+    queue.shutdown();
+  });
 });

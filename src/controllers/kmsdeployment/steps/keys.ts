@@ -25,6 +25,7 @@ import { kesEndpoint, type DeploymentRef } from '../../../kes/names.ts';
 import { clientTlsOf, type ClientTls } from '../../../kes/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { KeyedBackoff } from '../../../runtime/backoff.ts';
+import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
@@ -64,7 +65,8 @@ interface KeyRun {
 /** The canary Secret from the cache, else from the API server: a lagging cache must not lose records. */
 async function ledgerOf(context: KMSDeploymentStepContext, ref: DeploymentRef): Promise<KeyLedger> {
   const name = keyCanarySecretName(ref.name);
-  const secret = childSecret(context, name) ?? (await context.kube.get(resources.Secret, ref.namespace, name));
+  // A canary Secret this KMSDeployment does not control is someone else's: its records are not ours.
+  const secret = ifControlledBy(childSecret(context, name) ?? (await context.kube.get(resources.Secret, ref.namespace, name)), context.object);
   const status = (context.object.status?.['kes'] as { keys?: unknown } | undefined)?.keys;
   return readLedger(secret, status);
 }

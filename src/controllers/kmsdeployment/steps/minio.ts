@@ -1,6 +1,7 @@
 // Stage 7 of the data path (MinIOAvailable): root credentials (the user's, or generated once into
 // <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet and its two
 // Services. Changes that would lose data are refused, not applied.
+import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { checksumOf } from '../../../kes/deployment.ts';
@@ -28,16 +29,18 @@ const POLL_MS = 10_000;
 
 type Outcome<T> = { value: T } | { result: StepResult };
 
-async function getSecret(context: KMSDeploymentStepContext, name: string): Promise<KubeObject | undefined> {
+async function getSecret(context: KMSDeploymentStepContext, name: string, generated = true): Promise<KubeObject | undefined> {
   // Read generated Secrets from the API server, not the cache: a cache that lags behind a Secret
-  // created a moment ago must never make the operator generate (and overwrite) it again.
-  return context.kube.get(resources.Secret, context.object.metadata.namespace, name);
+  // created a moment ago must never make the operator generate (and overwrite) it again. A generated
+  // one this KMSDeployment does not control is someone else's: not used, and its apply is refused.
+  const live = await context.kube.get(resources.Secret, context.object.metadata.namespace, name);
+  return generated ? ifControlledBy(live, context.object) : live;
 }
 
 async function rootCredentials(context: KMSDeploymentStepContext, random: RandomBytes | undefined): Promise<Outcome<string>> {
   const ref = deploymentRef(context);
   const name = rootCredentialsSecretName(ref, context.spec);
-  const live = await getSecret(context, name);
+  const live = await getSecret(context, name, !context.spec.minio.rootCredentials);
   if (context.spec.minio.rootCredentials) {
     if (!live) return { result: { status: 'False', reason: 'RootCredentialsMissing', message: `Secret ${name} (spec.minio.rootCredentials) does not exist`, requeueAfterMs: POLL_MS } };
     const [user, password] = [secretValue(live, ROOT_SECRET_KEYS.user), secretValue(live, ROOT_SECRET_KEYS.password)];

@@ -29,6 +29,7 @@ import {
   type PkiSecretNames,
   type RenderedSecret,
 } from '../../../pki/index.ts';
+import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
@@ -159,7 +160,10 @@ async function readSecrets(context: KMSDeploymentStepContext, names: PkiSecretNa
   const namespace = context.object.metadata.namespace;
   const wanted = [caSecretName, ...leafKinds.map((kind) => names.leaves[kind])];
   const found = await Promise.all(wanted.map((name) => context.kube.get(resources.Secret, namespace, name)));
-  return new Map(wanted.map((name, i) => [name, found[i]]));
+  // The user's CA Secret is theirs; one of ours that this KMSDeployment does not control is someone
+  // else's object: never read as our CA or key, never deleted as mistyped (ChildConflict instead).
+  const userCA = caSecretName !== names.ca;
+  return new Map(wanted.map((name, i) => [name, userCA && name === caSecretName ? found[i] : ifControlledBy(found[i], context.object)]));
 }
 
 /**

@@ -5,13 +5,14 @@
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { stackLabels } from '../../../kes/labels.ts';
 import { KeyedBackoff } from '../../../runtime/backoff.ts';
+import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext, StepResult } from '../../../runtime/step.ts';
 import { kesNames } from '../../../kes/names.ts';
 import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../../../vault/cleanup.ts';
 import { VaultClients } from '../../../vault/clients.ts';
 import type { VaultDeps } from '../../../vault/connect.ts';
-import { SKIP_VAULT_CLEANUP_ANNOTATION, VAULT_CONDITION_TYPE } from '../../../vault/names.ts';
+import { appRoleSecretName, SKIP_VAULT_CLEANUP_ANNOTATION, VAULT_CONDITION_TYPE } from '../../../vault/names.ts';
 import type { VaultKubePort } from '../../../vault/ports.ts';
 import { reconcileVault } from '../../../vault/reconcile.ts';
 import { VaultSessions } from '../../../vault/session.ts';
@@ -61,7 +62,7 @@ export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
   };
 }
 
-type Context = Pick<StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>, 'kube' | 'cache'> & {
+type Context = Pick<StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>, 'kube' | 'cache' | 'object'> & {
   children?: StepContext['children'];
 };
 
@@ -69,7 +70,11 @@ function port(context: Context): VaultKubePort {
   return {
     // Direct reads: user Secrets are outside the label-narrowed caches, and the AppRole Secret must
     // not be stale, or a secret-id issued a moment ago would look like a stray and be destroyed.
-    getSecret: (namespace, name) => context.kube.get(resources.Secret, namespace, name),
+    // An AppRole Secret this KMSDeployment does not control is someone else's: its values are not ours.
+    getSecret: async (namespace, name) => {
+      const secret = await context.kube.get(resources.Secret, namespace, name);
+      return name === appRoleSecretName(context.object.metadata.name ?? '') ? ifControlledBy(secret, context.object) : secret;
+    },
     applySecret: async (desired) => {
       if (!context.children) throw new Error('the AppRole Secret can only be declared during a reconcile');
       context.children.add(desired as unknown as KubeObject);

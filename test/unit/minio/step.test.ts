@@ -3,9 +3,10 @@ import { before, describe, it } from 'node:test';
 import { applyDefaults } from '../../../src/api/index.ts';
 import { minioStep } from '../../../src/controllers/kmsdeployment/steps/minio.ts';
 import type { RandomBytes } from '../../../src/minio/credentials.ts';
+import { controllerReference } from '../../../src/runtime/children.ts';
 import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../kes/fixtures.ts';
-import { decoded, opaqueSecret, tlsSecret, World } from '../kes/step-harness.ts';
+import { decoded, opaqueSecret, owner, tlsSecret, World } from '../kes/step-harness.ts';
 import { issue, makeCa, type Pem } from '../kes/tls-fixture.ts';
 
 let ca: Awaited<ReturnType<typeof makeCa>>;
@@ -74,10 +75,12 @@ describe('MinIO step', () => {
     await minioStep({ random: (size) => Buffer.alloc(size, 9) }).run(second);
     assert.equal(decoded(second.children.get('Secret', 'tenant-a-minio-static-key'), 'kms-secret-key'), decoded(key, 'kms-secret-key'));
 
-    world.put('Secret', opaqueSecret('tenant-a-minio-static-key', { other: 'x' }), 'server');
+    // Hand edits of the operator's own Secret (a foreign one with this name is a ChildConflict instead).
+    const ours = (secret: KubeObject): KubeObject => ({ ...secret, metadata: { ...secret.metadata, ownerReferences: [controllerReference(owner)] } });
+    world.put('Secret', ours(opaqueSecret('tenant-a-minio-static-key', { other: 'x' })), 'server');
     const broken = await minioStep().run(world.context(staticSpec()));
     assert.equal(broken.reason, 'StaticKeyInvalid');
-    world.put('Secret', opaqueSecret('tenant-a-minio-static-key', { 'kms-secret-key': `other-key:${Buffer.alloc(32).toString('base64')}` }), 'server');
+    world.put('Secret', ours(opaqueSecret('tenant-a-minio-static-key', { 'kms-secret-key': `other-key:${Buffer.alloc(32).toString('base64')}` })), 'server');
     assert.match((await minioStep().run(world.context(staticSpec()))).message, /not named dev-key/);
   });
 

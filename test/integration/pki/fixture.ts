@@ -12,7 +12,7 @@ import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
 import { startVault, type TestVault } from '../../env/vault.ts';
-import { adminClient, createNamespace, getKMSDeployment, newManager, waitFor, withControlPlane, writeCount, type ControlPlane } from '../runtime/harness.ts';
+import { adminClient, createNamespace, getKMSDeployment, newManager, testConfig, waitFor, withControlPlane, writeCount, type ControlPlane } from '../runtime/harness.ts';
 import { operatorToken, putSecret } from '../vault/fixture.ts';
 
 export { waitFor };
@@ -34,7 +34,8 @@ export async function startStack(namespace: string): Promise<Stack> {
   const kube = adminClient(plane);
   await createNamespace(kube, namespace);
   await putSecret(kube, namespace, TOKEN_SECRET, { token: await operatorToken(vault) });
-  const manager = newManager(plane);
+  // Token auth, too, reaches only the Vault servers the operator lists.
+  const manager = newManager(plane, { config: testConfig({ vaultAddresses: [vault.address] }) });
   await manager.start();
   return {
     plane, vault, kube, manager, namespace,

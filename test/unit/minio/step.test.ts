@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { applyDefaults } from '../../../src/api/index.ts';
+import { applyDefaults, defaultMinioImage } from '../../../src/api/index.ts';
 import { minioStep } from '../../../src/controllers/kmsdeployment/steps/minio.ts';
 import type { RandomBytes } from '../../../src/minio/credentials.ts';
 import { controllerReference } from '../../../src/runtime/children.ts';
@@ -37,7 +37,7 @@ describe('MinIO step', () => {
     assert.match(decoded(root, 'rootUser'), /^[A-Za-z0-9]{20}$/);
     for (const name of ['tenant-a-minio', 'tenant-a-minio-hl']) assert.ok(first.children.get('Service', name), name);
     assert.ok(sts(first));
-    assert.deepEqual(first.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', readyReplicas: 0 });
+    assert.deepEqual(first.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', image: defaultMinioImage, readyReplicas: 0 });
 
     // Stored in the API server but not yet in the cache: it must be reused, not generated again.
     world.put('Secret', root as KubeObject, 'server');

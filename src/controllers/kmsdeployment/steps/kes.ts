@@ -92,6 +92,7 @@ export function kesStep(): KMSDeploymentStep {
         ...(context.status['kes'] as object | undefined),
         ...(recordedKeys === undefined ? {} : { keys: recordedKeys }),
         endpoint: kesEndpoint(ref, spec.tls.clusterDomain),
+        image: spec.kes.image,
         readyReplicas: rollout.readyReplicas,
         minioIdentity: minio,
         operatorIdentity: operator,

@@ -135,7 +135,7 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       context.children.add(desired as unknown as KubeObject);
 
       const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
-      context.status['minio'] = { endpoint: minioEndpoint(ref, spec), readyReplicas: rollout.readyReplicas };
+      context.status['minio'] = { endpoint: minioEndpoint(ref, spec), image: spec.minio.image, readyReplicas: rollout.readyReplicas };
       if (!rollout.ready) return { status: 'False', reason: 'WaitingForPods', message: `MinIO: ${rollout.message}`, requeueAfterMs: POLL_MS };
       return { status: 'True', reason: 'Available', message: `MinIO: ${rollout.message}` };
     },

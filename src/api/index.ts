@@ -6,6 +6,6 @@ export type { CelRule, JSONSchema, OperatorDefaults } from './schema.ts';
 export { buildCrd } from './crd.ts';
 export type * from './types.generated.ts';
 export { validate, validateKMSDeployment, applyDefaults, applySchemaDefaults, type ValidateOptions } from './validate.ts';
-export { operatorDefaultsOf } from './operator-defaults.ts';
+export { formerDefaultImageHint, formerDefaultImages, operatorDefaultsOf } from './operator-defaults.ts';
 export { formatFieldErrors, type FieldError, type ViolationOrigin } from './validation/field-error.ts';
 export { possibleErasureSetSizes } from './validation/semantic.ts';

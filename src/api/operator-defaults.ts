@@ -25,3 +25,19 @@ export function operatorDefaultsOf(schema: JSONSchema, path: string): (OperatorD
   const children = Object.entries(schema.properties ?? {}).flatMap(([key, child]) => operatorDefaultsOf(child, `${path}.${key}`));
   return [...own, ...children, ...(schema.items ? operatorDefaultsOf(schema.items, `${path}[]`) : [])];
 }
+
+/**
+ * The images earlier releases wrote into every KMSDeployment as CRD defaults. Neither can be pulled
+ * any more (MinIO deleted its Docker Hub repositories; that MinIO release never had an image), and
+ * objects keep them until someone removes them (docs/install.md).
+ */
+export const formerDefaultImages = {
+  'spec.kes.image': 'minio/kes:2025-03-12T09-35-18Z',
+  'spec.minio.image': 'minio/minio:RELEASE.2025-10-15T17-29-55Z',
+} as const;
+
+/** What to tell the user whose pods wait while `field` still holds the former default image. */
+export function formerDefaultImageHint(field: keyof typeof formerDefaultImages, image: string): string | undefined {
+  if (image !== formerDefaultImages[field]) return undefined;
+  return `${field} is ${image}, the default of earlier releases, which can no longer be pulled: remove the field to use the operator's default image, or name a mirror (docs/install.md)`;
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { applyDefaults, applySchemaDefaults, defaultKesImage, defaultMinioImage, validate, type KMSDeploymentSpec } from '../../../src/api/index.ts';
+import { applyDefaults, applySchemaDefaults, defaultKesImage, defaultMinioImage, formerDefaultImageHint, validate, type KMSDeploymentSpec } from '../../../src/api/index.ts';
 import { kesSchema } from '../../../src/api/schema/kes.ts';
 import { minioSchema } from '../../../src/api/schema/minio.ts';
 
@@ -58,6 +58,9 @@ test('images: the spec wins, else the operator-wide default, else the built-in o
   assert.deepEqual([stored.kes?.image, stored.minio?.image], [undefined, undefined]);
   assert.equal(applyDefaults({ mode: 'StaticKey', minio: { keyName: 'k' } }, mirror).kes, undefined);
   for (const image of [kesSchema.properties?.image, minioSchema.properties?.image]) assert.equal(image?.default, undefined);
+  // The steps tell the owner of such an object why its pods wait, and only then.
+  assert.match(formerDefaultImageHint('spec.kes.image', 'minio/kes:2025-03-12T09-35-18Z') ?? '', /^spec\.kes\.image is minio\/kes:2025-03-12T09-35-18Z, the default of earlier releases/);
+  assert.equal(formerDefaultImageHint('spec.kes.image', defaultKesImage), undefined);
 });
 
 test('validate reports every violation at once, each at its own path', () => {

@@ -32,6 +32,7 @@ function typeOf(node: JSONSchema): string {
 }
 
 function defaultOf(node: JSONSchema): string {
+  if (node.operatorDefault) return `the operator's \`${node.operatorDefault.flag}\`, else \`${node.operatorDefault.value}\``;
   if (node.default === undefined) return '';
   if (node.default !== null && typeof node.default === 'object') return '(the defaults of its fields)';
   return `\`${String(node.default)}\``;

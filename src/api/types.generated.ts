@@ -175,7 +175,7 @@ export interface VaultAppRole {
  */
 export interface KESSpec {
   /**
-   * KES container image. The default is the release this operator is tested with; forks that keep its config format work too. Default: minio/kes:2025-03-12T09-35-18Z.
+   * KES container image; forks that keep its config format work too. Default: the operator's --default-kes-image if set, else quay.io/minio/kes:2025-03-12T09-35-18Z (applied by the operator, never stored in the object; see docs/install.md).
    */
   image?: string;
   /**
@@ -262,7 +262,7 @@ export interface KESCacheExpiry {
  */
 export interface MinIOSpec {
   /**
-   * MinIO container image. The default is the release this operator is tested with. Default: minio/minio:RELEASE.2025-10-15T17-29-55Z.
+   * MinIO container image; forks and mirrors of the community image work too. Default: the operator's --default-minio-image if set, else quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z (applied by the operator, never stored in the object; see docs/install.md).
    */
   image?: string;
   /**
@@ -444,6 +444,10 @@ export interface KESStatus {
    */
   endpoint?: string;
   /**
+   * Image of the KES pods: spec.kes.image, else the operator's default.
+   */
+  image?: string;
+  /**
    * Number of ready KES pods.
    */
   readyReplicas?: number;
@@ -483,6 +487,10 @@ export interface MinIOStatus {
    * In-cluster URL of the MinIO S3 service.
    */
   endpoint?: string;
+  /**
+   * Image of the MinIO pods: spec.minio.image, else the operator's default.
+   */
+  image?: string;
   /**
    * Number of ready MinIO pods.
    */
@@ -676,7 +684,7 @@ export interface DefaultedVaultAppRole {
  */
 export interface DefaultedKESSpec {
   /**
-   * KES container image. The default is the release this operator is tested with; forks that keep its config format work too. Default: minio/kes:2025-03-12T09-35-18Z.
+   * KES container image; forks that keep its config format work too. Default: the operator's --default-kes-image if set, else quay.io/minio/kes:2025-03-12T09-35-18Z (applied by the operator, never stored in the object; see docs/install.md).
    */
   image: string;
   /**
@@ -763,7 +771,7 @@ export interface DefaultedKESCacheExpiry {
  */
 export interface DefaultedMinIOSpec {
   /**
-   * MinIO container image. The default is the release this operator is tested with. Default: minio/minio:RELEASE.2025-10-15T17-29-55Z.
+   * MinIO container image; forks and mirrors of the community image work too. Default: the operator's --default-minio-image if set, else quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z (applied by the operator, never stored in the object; see docs/install.md).
    */
   image: string;
   /**

@@ -1,7 +1,9 @@
 // validate() and applyDefaults(): the pure entry points the reconciler (SpecValid) and tools use.
 // Defaults and rules come from the schema; nothing here restates a default.
 import { isDeepStrictEqual } from 'node:util';
+import { fillOperatorDefaults } from './operator-defaults.ts';
 import { formats } from './schema/formats.ts';
+import type { OperatorDefaults } from './schema/json-schema.ts';
 import { specSchema } from './schema.ts';
 import type { DefaultedKMSDeploymentSpec, KMSDeploymentSpec } from './types.generated.ts';
 import { runSpecValidator } from './validation/ajv.ts';
@@ -17,10 +19,20 @@ export interface ValidateOptions {
   name?: string;
 }
 
-/** A deep copy of `spec` with every schema default filled in. Does not validate. */
-export function applyDefaults(spec: KMSDeploymentSpec): DefaultedKMSDeploymentSpec {
+/** A deep copy of `spec` with the CRD's defaults filled in: what the API server stores. Does not validate. */
+export function applySchemaDefaults(spec: KMSDeploymentSpec): KMSDeploymentSpec {
   const copy = structuredClone(spec);
   runSpecValidator(copy);
+  return copy;
+}
+
+/**
+ * A deep copy of `spec` with every default filled in: the CRD's, then the operator's own (the
+ * images), where a non-empty entry of `operatorDefaults` replaces the built-in value. Does not validate.
+ */
+export function applyDefaults(spec: KMSDeploymentSpec, operatorDefaults: Partial<OperatorDefaults> = {}): DefaultedKMSDeploymentSpec {
+  const copy = applySchemaDefaults(spec);
+  fillOperatorDefaults(specSchema, copy, operatorDefaults);
   return copy as DefaultedKMSDeploymentSpec;
 }
 
@@ -52,6 +64,8 @@ export function validate(spec: unknown, options: ValidateOptions = {}): FieldErr
     runSpecValidator(old);
   }
   errors.push(...mirrorApiServerRules(specSchema, defaulted, old, 'spec'));
+  // The semantic checks read the defaulted shape; which image fills it does not matter to them.
+  fillOperatorDefaults(specSchema, defaulted, {});
   errors.push(...semanticChecks(defaulted as DefaultedKMSDeploymentSpec));
   return dedupe(errors);
 }

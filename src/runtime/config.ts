@@ -7,6 +7,8 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDuration } from '../api/duration.ts';
+import { defaultKesImage, defaultMinioImage, type OperatorDefaults } from '../api/index.ts';
+import { formats } from '../api/schema/formats.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../vault/session.ts';
 import { checkAddress } from '../vault/settings.ts';
 import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from '../vault/pinned-ca.ts';
@@ -41,6 +43,8 @@ export interface OperatorConfig {
   vaultCAFiles: PinnedCAFile[];
   /** The ServiceAccount token file the operator logs in to Vault with (Kubernetes auth). */
   vaultTokenPath: string;
+  /** Images of the KMSDeployments that leave spec.kes.image / spec.minio.image unset (--default-*-image). */
+  defaultImages: OperatorDefaults;
 }
 
 type Kind = 'string' | 'integer' | 'boolean' | 'duration' | 'list';
@@ -52,6 +56,8 @@ interface Option {
   kind: Kind;
   default: string;
   help: string;
+  /** Shown instead of the raw pattern when a value does not match. */
+  hint?: string;
 }
 
 /** Every setting, in the order of docs/runtime.md. */
@@ -79,6 +85,8 @@ export const options: readonly Option[] = [
   { key: 'vaultAddresses', flag: 'vault-addresses', env: 'KMSSTACK_VAULT_ADDRESSES', kind: 'list', default: '', help: 'Comma-separated Vault servers (scheme://host:port) the operator may contact, with Kubernetes auth (its own ServiceAccount token) and token auth (a token from a Secret the tenant names) alike. Empty: every Vault is refused. "*" lets token auth use any server (one tenant per operator only); Kubernetes auth still needs the server listed by name.' },
   { key: 'vaultCAFiles', flag: 'vault-ca-files', env: 'KMSSTACK_VAULT_CA_FILES', kind: 'list', default: '', help: 'Comma-separated address=path pairs: the CA bundle (PEM file) that must have signed the certificate of that listed Vault server; used instead of spec.vault.tls.caSecretRef. Read at start-up.' },
   { key: 'vaultTokenPath', flag: 'vault-token-path', env: 'KMSSTACK_VAULT_TOKEN_PATH', kind: 'string', default: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH, help: 'ServiceAccount token file sent to Vault for Kubernetes auth, read at every login; the chart mounts one with the audience "vault" here.' },
+  { key: 'defaultKesImage', flag: 'default-kes-image', env: 'KMSSTACK_DEFAULT_KES_IMAGE', kind: 'string', default: defaultKesImage, hint: formats.image.hint, help: 'KES image of the KMSDeployments that leave spec.kes.image unset: point it at a mirror, an air-gapped registry or a maintained fork.' },
+  { key: 'defaultMinioImage', flag: 'default-minio-image', env: 'KMSSTACK_DEFAULT_MINIO_IMAGE', kind: 'string', default: defaultMinioImage, hint: formats.image.hint, help: 'MinIO image of the KMSDeployments that leave spec.minio.image unset: point it at a mirror, an air-gapped registry or a maintained fork.' },
   { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', default: '', help: 'Kubeconfig file; default: in-cluster config, else ~/.kube/config.' },
 ];
 
@@ -112,6 +120,9 @@ const schema = {
     vaultAddresses: { type: 'array', items: { type: 'string' } },
     vaultCAFiles: { type: 'array', items: { type: 'string' } },
     vaultTokenPath: { type: 'string', pattern: '^/' },
+    // The same rule as spec.kes.image and spec.minio.image, which these stand in for.
+    defaultKesImage: { type: 'string', pattern: formats.image.pattern, maxLength: formats.image.maxLength },
+    defaultMinioImage: { type: 'string', pattern: formats.image.pattern, maxLength: formats.image.maxLength },
     kubeconfig: { type: 'string' },
   },
   additionalProperties: false,
@@ -142,6 +153,8 @@ interface ParsedValues {
   vaultAddresses: string[];
   vaultCAFiles: string[];
   vaultTokenPath: string;
+  defaultKesImage: string;
+  defaultMinioImage: string;
   kubeconfig: string;
 }
 
@@ -198,6 +211,7 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     vaultAddresses,
     vaultCAFiles: parseSetting('vaultCAFiles', () => parsePinnedCAFiles(v.vaultCAFiles, vaultAddresses)),
     vaultTokenPath: v.vaultTokenPath,
+    defaultImages: { kesImage: v.defaultKesImage, minioImage: v.defaultMinioImage },
   };
   checkRelations(config, raw);
   return config;
@@ -285,7 +299,8 @@ function describeError(error: ErrorObject, raw: Map<string, string>): string {
     list: 'must be a comma-separated list of namespace names',
     string: '',
   };
-  const message = error.keyword === 'type' && expected[option.kind] ? expected[option.kind] : (error.message ?? 'is invalid');
+  const hint = (error.keyword === 'pattern' || error.keyword === 'maxLength') && option.hint ? option.hint : undefined;
+  const message = error.keyword === 'type' && expected[option.kind] ? expected[option.kind] : (hint ?? error.message ?? 'is invalid');
   return `invalid ${label(option)}: ${message} (got ${JSON.stringify(given)})`;
 }
 

@@ -73,7 +73,7 @@ export class Manager {
     const env = {
       kube: this.client, cache: this.cache, events: this.events, now: options.now ?? (() => new Date()),
       steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],
-      settings: { clusterDomain: config.clusterDomain },
+      settings: { clusterDomain: config.clusterDomain, defaultImages: config.defaultImages },
     };
     const reconciler: Reconciler = (request) => reconcile(env, request);
     this.controller = new Controller({

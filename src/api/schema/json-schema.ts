@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 
-// The subset of Kubernetes' JSONSchemaProps this API uses, plus two keys that never reach the CRD:
-// `title` names generated TypeScript interfaces and `tsType` maps pass-through Kubernetes core
-// types to @kubernetes/client-node types. Both are stripped by the CRD and validator views.
+// The subset of Kubernetes' JSONSchemaProps this API uses, plus three keys that never reach the CRD:
+// `title` names generated TypeScript interfaces, `tsType` maps pass-through Kubernetes core types to
+// @kubernetes/client-node types, and `operatorDefault` marks a default the operator fills in instead
+// of the API server. All three are stripped by the CRD and validator views.
 
 export type SchemaType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
 
@@ -16,10 +17,26 @@ export interface CelRule {
   reason?: CelReason;
 }
 
+/** Operator-wide settings that may replace a built-in default of the spec (OperatorDefault.setting). */
+export type OperatorDefaultSetting = 'kesImage' | 'minioImage';
+export type OperatorDefaults = Record<OperatorDefaultSetting, string>;
+
+/**
+ * A default the operator applies when it reads the spec, instead of a CRD `default:`. The API server
+ * would store a CRD default in every object, so an operator-wide setting could never apply; this one
+ * is never stored: the operator's `setting` (flag `flag`) wins when set, else `value`.
+ */
+export interface OperatorDefault {
+  setting: OperatorDefaultSetting;
+  flag: string;
+  value: string;
+}
+
 export interface JSONSchema {
   type?: SchemaType;
   title?: string;
   tsType?: string;
+  operatorDefault?: OperatorDefault;
   description?: string;
   properties?: Record<string, JSONSchema>;
   required?: string[];

@@ -2,7 +2,11 @@
 import { int, obj, podSettings, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
-export const defaultKesImage = 'minio/kes:2025-03-12T09-35-18Z';
+/**
+ * The last KES release published as an image. KES was archived in May 2025 and MinIO deleted its
+ * Docker Hub repositories in September 2026; quay.io/minio still serves the published tags.
+ */
+export const defaultKesImage = 'quay.io/minio/kes:2025-03-12T09-35-18Z';
 
 const key = obj(
   'KESKey',
@@ -15,8 +19,8 @@ export const kesSchema: JSONSchema = obj(
   'KESSpec',
   'The KES servers (guide step 4). Required when mode is Vault, forbidden when mode is StaticKey.',
   {
-    image: str('KES container image. The default is the release this operator is tested with; forks that keep its config format work too.', 'image', {
-      default: defaultKesImage,
+    image: str('KES container image; forks that keep its config format work too.', 'image', {
+      operatorDefault: { setting: 'kesImage', flag: '--default-kes-image', value: defaultKesImage },
     }),
     replicas: int('Number of KES pods.', 1, 10, { default: 2 }),
     keys: {

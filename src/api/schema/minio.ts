@@ -2,13 +2,20 @@
 import { bool, int, obj, podSettings, secretRef, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
-export const defaultMinioImage = 'minio/minio:RELEASE.2025-10-15T17-29-55Z';
+/**
+ * The last MinIO community release published as an image: later releases (from
+ * RELEASE.2025-10-15T17-29-55Z on) are source-only, and MinIO deleted its Docker Hub repositories in
+ * September 2026; quay.io/minio still serves the published tags.
+ */
+export const defaultMinioImage = 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z';
 
 export const minioSchema: JSONSchema = obj(
   'MinIOSpec',
   'The MinIO servers (guide step 5), run as a StatefulSet with one PersistentVolumeClaim per drive.',
   {
-    image: str('MinIO container image. The default is the release this operator is tested with.', 'image', { default: defaultMinioImage }),
+    image: str('MinIO container image; forks and mirrors of the community image work too.', 'image', {
+      operatorDefault: { setting: 'minioImage', flag: '--default-minio-image', value: defaultMinioImage },
+    }),
     replicas: int('Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4.', 1, 32, {
       default: 4,
     }),

@@ -39,6 +39,7 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
   },
   kes: obj('KESStatus', 'What the operator observed about KES.', {
     endpoint: endpoint('In-cluster URL of the KES service.'),
+    image: str('Image of the KES pods: spec.kes.image, else the operator\'s default.', undefined, { maxLength: 512 }),
     readyReplicas: int('Number of ready KES pods.', 0, 1000, { format: 'int32' }),
     minioIdentity: identity("KES identity (hex SHA-256 of the public key) of MinIO's client certificate."),
     operatorIdentity: identity("KES identity of the operator's own client certificate, used to create keys."),
@@ -62,6 +63,7 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
   }),
   minio: obj('MinIOStatus', 'What the operator observed about MinIO.', {
     endpoint: endpoint('In-cluster URL of the MinIO S3 service.'),
+    image: str('Image of the MinIO pods: spec.minio.image, else the operator\'s default.', undefined, { maxLength: 512 }),
     readyReplicas: int('Number of ready MinIO pods.', 0, 1000, { format: 'int32' }),
   }),
   vault: obj('VaultStatus', 'What the operator set up in Vault.', {

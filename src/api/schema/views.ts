@@ -36,6 +36,7 @@ function omit(node: Node, ...keys: string[]): Node {
 export function describe(node: JSONSchema): string | undefined {
   const facts: string[] = [];
   if (node.default !== undefined && (node.default === null || typeof node.default !== 'object')) facts.push(`Default: ${String(node.default)}.`);
+  if (node.operatorDefault) facts.push(`Default: the operator's ${node.operatorDefault.flag} if set, else ${node.operatorDefault.value} (applied by the operator, never stored in the object; see docs/install.md).`);
   for (const rule of node['x-kubernetes-validations'] ?? []) {
     if (rule.rule === 'self == oldSelf') facts.push(`Cannot be changed after creation: ${rule.message.replace(/^is immutable: /, '')}.`);
   }
@@ -55,7 +56,7 @@ function isClosedObject(node: JSONSchema): boolean {
 
 /** The openAPIV3Schema of the CRD: only keys the API server knows. */
 export function crdView(schema: JSONSchema): JSONSchema {
-  return mapSchema(schema, (node) => withFacts(omit(node, 'title', 'tsType')));
+  return mapSchema(schema, (node) => omit(withFacts(node), 'title', 'tsType', 'operatorDefault'));
 }
 
 /**
@@ -64,26 +65,29 @@ export function crdView(schema: JSONSchema): JSONSchema {
  */
 export function ajvView(schema: JSONSchema): JSONSchema {
   return mapSchema(schema, (node) => {
-    const copy = omit(node, 'tsType', 'title');
+    const copy = omit(node, 'tsType', 'title', 'operatorDefault');
     if (isClosedObject(node)) copy.additionalProperties = false;
     return copy;
   });
 }
 
 /**
- * The schema types are generated from. With `defaulted`, every field that has a default is
- * required, which is the shape applyDefaults() returns; interfaces get the `Defaulted` prefix.
+ * The schema types are generated from. With `defaulted`, every field that has a default (the
+ * API server's or the operator's) is required, which is the shape applyDefaults() returns; interfaces get the `Defaulted` prefix.
  */
 export function typesView(schema: JSONSchema, options: { defaulted: boolean }): JSONSchema {
-  return mapSchema(schema, (node) => {
+  // Children are visited before their parent, so operatorDefault goes in a second pass: the
+  // parent still has to see it to make the field required.
+  const typed = mapSchema(schema, (node) => {
     const copy = omit(withFacts(node), 'x-kubernetes-validations');
     if (isClosedObject(node)) copy.additionalProperties = false;
     if (node['x-kubernetes-preserve-unknown-fields'] && !node.tsType) copy.additionalProperties = true;
     if (options.defaulted) {
       if (node.title) copy.title = `Defaulted${node.title}`;
-      const withDefaults = Object.entries(node.properties ?? {}).filter(([, v]) => v.default !== undefined).map(([k]) => k);
+      const withDefaults = Object.entries(node.properties ?? {}).filter(([, v]) => v.default !== undefined || v.operatorDefault).map(([k]) => k);
       if (withDefaults.length > 0) copy.required = [...new Set([...(node.required ?? []), ...withDefaults])];
     }
     return copy;
   });
+  return mapSchema(typed, (node) => omit(node, 'operatorDefault'));
 }

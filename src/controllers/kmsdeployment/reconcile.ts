@@ -2,7 +2,7 @@
 // is a Step that owns one condition; the runtime applies the children the steps declare (only when
 // they differ from the cache), prunes unwanted ones after a complete run, and writes status only when
 // it changed, so a reconcile where nothing changed sends no write at all.
-import { applyDefaults, formatFieldErrors, validateKMSDeployment, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec } from '../../api/index.ts';
+import { applyDefaults, formatFieldErrors, validateKMSDeployment, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec, type OperatorDefaults } from '../../api/index.ts';
 import type { ObjectReader } from '../../runtime/cache.ts';
 import { DesiredChildren, pruneChildren } from '../../runtime/children.ts';
 import { TerminalError, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
@@ -33,7 +33,7 @@ export interface ReconcileEnv {
   steps: readonly KMSDeploymentStep[];
   /** Run before the finalizer is released (the Vault helper plugs in Vault cleanup). */
   cleanups: readonly KMSDeploymentCleanup[];
-  settings: { clusterDomain: string };
+  settings: { clusterDomain: string; defaultImages: OperatorDefaults };
 }
 
 /** Stages 3-8 of the data path as the operator runs them, and the cleanups of the finalizer. */
@@ -54,7 +54,7 @@ export function defaultDataPath(vault: VaultRuntime = vaultRuntime()): { steps: 
 export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): Promise<ReconcileResult> {
   const object = env.cache.get('KMSDeployment', request.namespace, request.name) as KMSDeploymentObject | undefined;
   if (!object) return {}; //                                            gone: its children go with it (ownerReferences)
-  const checked = checkSpec(object); //                                 2. validate + default ............ SpecValid
+  const checked = checkSpec(object, env.settings.defaultImages); //     2. validate + default ............ SpecValid
   if (object.metadata.deletionTimestamp) return finalize(env, object, checked.spec, request); // 1. deleting: cleanup
   let outcome: PipelineOutcome | undefined;
   const context = checked.spec ? stepContext(env, request, object, checked.spec) : undefined;
@@ -70,13 +70,16 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
   return outcome?.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : {};
 }
 
-/** SpecValid: the same checks as the API server's schema and CEL rules plus the operator's own. Pure. */
-export function checkSpec(object: KMSDeploymentObject): { condition: ConditionUpdate; spec?: DefaultedKMSDeploymentSpec } {
+/**
+ * SpecValid: the same checks as the API server's schema and CEL rules plus the operator's own, and
+ * the spec with every default, the images the operator is configured with included. Pure.
+ */
+export function checkSpec(object: KMSDeploymentObject, defaultImages: Partial<OperatorDefaults>): { condition: ConditionUpdate; spec?: DefaultedKMSDeploymentSpec } {
   const errors = validateKMSDeployment(object);
   if (errors.length > 0) {
     return { condition: { type: 'SpecValid', status: 'False', reason: 'InvalidSpec', message: formatFieldErrors(errors).slice(0, 1024) } };
   }
-  const spec = applyDefaults(object.spec as KMSDeploymentSpec);
+  const spec = applyDefaults(object.spec as KMSDeploymentSpec, defaultImages);
   return { condition: { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec is valid' }, spec };
 }
 

@@ -1,15 +1,17 @@
-// The KMSDeployment API against a real kube-apiserver: the CRD is accepted as structural, the
-// examples are stored with the defaults applyDefaults() computes, every invalid fixture the schema
-// or a CEL rule must reject is rejected by kubectl with the field named, immutable fields stay
-// immutable, and a watch sees create/update/delete.
+// The KMSDeployment API against a real kube-apiserver: the CRD is accepted as structural, every
+// example passes a server-side dry run as written and is stored with the defaults
+// applySchemaDefaults() computes (the operator's own defaults, the images, are never stored), every
+// invalid fixture the schema or a CEL rule must reject is rejected by kubectl with the field named,
+// immutable fields stay immutable, and a watch sees create/update/delete.
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
-import { API_GROUP, API_VERSION, PLURAL, applyDefaults, type KMSDeploymentSpec } from '../../../src/api/index.ts';
+import { API_GROUP, API_VERSION, PLURAL, applySchemaDefaults, type KMSDeploymentSpec } from '../../../src/api/index.ts';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
 import { leftovers } from '../../env/process.ts';
-import { loadManifests, yamlFilesIn, type Manifest } from '../../support/manifests.ts';
+import { loadManifests, repoRoot, yamlFilesIn, type Manifest } from '../../support/manifests.ts';
 
 const crdName = `${PLURAL}.${API_GROUP}`;
 
@@ -29,7 +31,7 @@ describe('KMSDeployment API on a real kube-apiserver', () => {
   before(async () => {
     cp = await startControlPlane();
     custom = cp.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    for (const ns of ['examples', 'fixtures', 'watch']) await cp.kubectl(['create', 'namespace', ns]);
+    for (const ns of ['examples', 'fixtures', 'watch', 'storage']) await cp.kubectl(['create', 'namespace', ns]);
   });
 
   after(async () => {
@@ -47,14 +49,21 @@ describe('KMSDeployment API on a real kube-apiserver', () => {
   });
 
   for (const file of yamlFilesIn('examples')) {
-    it(`stores ${file} with the defaults applyDefaults() computes`, async () => {
+    it(`kubectl apply --dry-run=server accepts ${file} as written, without warnings`, async () => {
+      // As the user runs it: the file itself, in the namespace its comments name (storage).
+      const { stdout, stderr } = await cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-n', 'storage', '-f', join(repoRoot, file)]);
+      assert.match(stdout.trim(), /^kmsdeployment\.kmsstack\.io\/[a-z0-9-]+ created \(server dry run\)$/);
+      assert.equal(stderr.trim(), '', `warnings: ${stderr}`);
+    });
+
+    it(`stores ${file} with the defaults applySchemaDefaults() computes`, async () => {
       for (const manifest of loadManifests(file)) {
         delete (manifest.metadata as { namespace?: string }).namespace;
         await cp.kubectl(['apply', '--validate=strict', '-n', 'examples', '-f', '-'], yaml.dump(manifest));
         const stored = (await custom.getNamespacedCustomObject({
           group: API_GROUP, version: API_VERSION, namespace: 'examples', plural: PLURAL, name: manifest.metadata.name,
         })) as { spec: unknown };
-        assert.deepEqual(stored.spec, applyDefaults(manifest.spec as KMSDeploymentSpec));
+        assert.deepEqual(stored.spec, applySchemaDefaults(manifest.spec as KMSDeploymentSpec));
       }
     });
   }

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { startControlPlane, WRITE_VERBS, type ControlPlane } from '../../env/controlplane.ts';
 import { waitFor } from '../../env/process.ts';
+import { defaultKesImage, defaultMinioImage } from '../../../src/api/index.ts';
 import type { OperatorConfig } from '../../../src/runtime/config.ts';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
@@ -48,6 +49,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     vaultAddresses: [],
     vaultCAFiles: [],
     vaultTokenPath: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH,
+    defaultImages: { kesImage: defaultKesImage, minioImage: defaultMinioImage },
     ...overrides,
     leaderElection: {
       enabled: false, namespace: 'default', leaseName: `kmsstack-test-${randomUUID().slice(0, 8)}`, identity: `test-${randomUUID().slice(0, 8)}`,

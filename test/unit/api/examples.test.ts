@@ -2,14 +2,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDefaults, kmsDeploymentSchema, validateKMSDeployment, type JSONSchema, type KMSDeploymentSpec } from '../../../src/api/index.ts';
 import { loadManifests, yamlFilesIn } from '../../support/manifests.ts';
+import { caSecretRefProblem } from '../../../src/controllers/kmsdeployment/steps/pki.ts';
+import { pkiSecretNames } from '../../../src/pki/names.ts';
 import { resolveVaultSettings } from '../../../src/vault/settings.ts';
 import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, prefixNotAllowed } from '../../../src/vault/tenancy.ts';
 
 for (const file of yamlFilesIn('examples').filter((f) => f.includes('kmsdeployment'))) {
-  test(`${file} is a valid KMSDeployment`, () => {
+  test(`${file} is a valid KMSDeployment, also for the checks only the PKI step makes`, () => {
     const docs = loadManifests(file);
     assert.equal(docs.length, 1);
     assert.deepEqual(validateKMSDeployment(docs[0]), []);
+    const spec = applyDefaults(docs[0]?.spec as KMSDeploymentSpec);
+    assert.equal(caSecretRefProblem(spec.tls.caSecretRef?.name, pkiSecretNames(docs[0]?.metadata.name ?? '')), undefined);
   });
 }
 

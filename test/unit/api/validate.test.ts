@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { applyDefaults, defaultKesImage, validate, type KMSDeploymentSpec } from '../../../src/api/index.ts';
+import { applyDefaults, applySchemaDefaults, defaultKesImage, defaultMinioImage, formerDefaultImageHint, validate, type KMSDeploymentSpec } from '../../../src/api/index.ts';
+import { kesSchema } from '../../../src/api/schema/kes.ts';
+import { minioSchema } from '../../../src/api/schema/minio.ts';
 
 function vaultSpec(): KMSDeploymentSpec {
   return {
@@ -36,6 +38,29 @@ test('applyDefaults does not touch its input, keeps set values and is idempotent
   assert.deepEqual(spec, before);
   assert.equal(once.minio.replicas, 1);
   assert.deepEqual(applyDefaults(once), once);
+});
+
+test('images: the spec wins, else the operator-wide default, else the built-in one; the CRD stores none', () => {
+  const mirror = { kesImage: 'registry.corp:5000/mirror/kes:2025-03-12T09-35-18Z', minioImage: 'registry.corp:5000/mirror/minio:RELEASE.2025-09-07T16-13-09Z' };
+  const bare = applyDefaults(vaultSpec());
+  assert.deepEqual([bare.kes?.image, bare.minio.image], [defaultKesImage, defaultMinioImage]);
+  assert.deepEqual([defaultKesImage, defaultMinioImage], ['quay.io/minio/kes:2025-03-12T09-35-18Z', 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z']);
+  const mirrored = applyDefaults(vaultSpec(), mirror);
+  assert.deepEqual([mirrored.kes?.image, mirrored.minio.image], [mirror.kesImage, mirror.minioImage]);
+  // An empty setting is no setting (an empty environment variable in the chart).
+  assert.equal(applyDefaults(vaultSpec(), { kesImage: '' }).kes?.image, defaultKesImage);
+  // An object still holding the old CRD default keeps it: only an unset field follows the operator.
+  const pinned = { ...vaultSpec(), kes: { keys: [{ name: 'minio-key-1' }], image: 'minio/kes:2025-03-12T09-35-18Z' }, minio: { image: 'minio/minio:RELEASE.2025-10-15T17-29-55Z' } };
+  const kept = applyDefaults(pinned, mirror);
+  assert.deepEqual([kept.kes?.image, kept.minio.image], ['minio/kes:2025-03-12T09-35-18Z', 'minio/minio:RELEASE.2025-10-15T17-29-55Z']);
+  // What the API server stores has no image (a CRD default would always win over the operator's), and no KES section in StaticKey mode.
+  const stored = applySchemaDefaults(vaultSpec());
+  assert.deepEqual([stored.kes?.image, stored.minio?.image], [undefined, undefined]);
+  assert.equal(applyDefaults({ mode: 'StaticKey', minio: { keyName: 'k' } }, mirror).kes, undefined);
+  for (const image of [kesSchema.properties?.image, minioSchema.properties?.image]) assert.equal(image?.default, undefined);
+  // The steps tell the owner of such an object why its pods wait, and only then.
+  assert.match(formerDefaultImageHint('spec.kes.image', 'minio/kes:2025-03-12T09-35-18Z') ?? '', /^spec\.kes\.image is minio\/kes:2025-03-12T09-35-18Z, the default of earlier releases/);
+  assert.equal(formerDefaultImageHint('spec.kes.image', defaultKesImage), undefined);
 });
 
 test('validate reports every violation at once, each at its own path', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as yaml from 'js-yaml';
+import { defaultKesImage } from '../../../src/api/index.ts';
 import { kesStep } from '../../../src/controllers/kmsdeployment/steps/kes.ts';
 import { keysStep } from '../../../src/controllers/kmsdeployment/steps/keys.ts';
 import { verifyStep } from '../../../src/controllers/kmsdeployment/steps/verify.ts';
@@ -81,6 +82,7 @@ describe('KES step', () => {
     assert.ok(child(context, 'Service', 'tenant-a-kes'));
     assert.deepEqual(context.status['kes'], {
       endpoint: 'https://tenant-a-kes.storage.svc.cluster.local:7373',
+      image: defaultKesImage,
       readyReplicas: 0,
       minioIdentity: identityOf(minioClient.cert),
       operatorIdentity: identityOf(operatorClient.cert),

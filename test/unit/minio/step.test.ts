@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { applyDefaults } from '../../../src/api/index.ts';
+import { applyDefaults, defaultMinioImage, formerDefaultImages } from '../../../src/api/index.ts';
 import { minioStep } from '../../../src/controllers/kmsdeployment/steps/minio.ts';
 import type { RandomBytes } from '../../../src/minio/credentials.ts';
 import { controllerReference } from '../../../src/runtime/children.ts';
@@ -37,7 +37,7 @@ describe('MinIO step', () => {
     assert.match(decoded(root, 'rootUser'), /^[A-Za-z0-9]{20}$/);
     for (const name of ['tenant-a-minio', 'tenant-a-minio-hl']) assert.ok(first.children.get('Service', name), name);
     assert.ok(sts(first));
-    assert.deepEqual(first.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', readyReplicas: 0 });
+    assert.deepEqual(first.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', image: defaultMinioImage, readyReplicas: 0 });
 
     // Stored in the API server but not yet in the cache: it must be reused, not generated again.
     world.put('Secret', root as KubeObject, 'server');
@@ -62,6 +62,15 @@ describe('MinIO step', () => {
     const context = world.context(spec);
     assert.equal((await minioStep().run(context)).reason, 'WaitingForPods');
     assert.equal(context.children.get('Secret', 'tenant-a-minio-root'), undefined, 'no generated Secret next to the user one');
+  });
+
+  it('while the pods wait, says when spec.minio.image is the former CRD default that can no longer be pulled', async () => {
+    const world = new World();
+    const former = await minioStep({ random: ones }).run(world.context(staticSpec({ minio: { keyName: 'dev-key', image: formerDefaultImages['spec.minio.image'] } })));
+    assert.equal(former.reason, 'WaitingForPods');
+    assert.match(former.message, /spec\.minio\.image is minio\/minio:RELEASE\.2025-10-15T17-29-55Z, the default of earlier releases, which can no longer be pulled: remove the field/);
+    const current = await minioStep({ random: ones }).run(world.context(staticSpec()));
+    assert.doesNotMatch(current.message, /earlier releases/);
   });
 
   it('generates the static key once in StaticKey mode and never replaces it', async () => {

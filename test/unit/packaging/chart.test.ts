@@ -6,6 +6,8 @@ import { describe, test } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultKesImage, defaultMinioImage } from '../../../src/api/index.ts';
+import { formats } from '../../../src/api/schema/formats.ts';
 import { loadPinnedCAs, options as operatorOptions, parseConfig } from '../../../src/runtime/config.ts';
 import { selfSignedCertificate } from '../../env/vault.ts';
 import { chartDir, findObject, helm, helmTemplate, kubeVersion, releaseNamespace, renderChart, type KubeObject } from './helm.ts';
@@ -55,6 +57,11 @@ function resolvedEnv(objects: KubeObject[], namespace: string, podName: string):
     env[variable.name] = field === 'metadata.namespace' ? namespace : field === 'metadata.name' ? podName : (variable.value ?? '');
   }
   return env;
+}
+
+/** The configuration the operator parses from the rendered Deployment's environment (pod op-0). */
+function operatorConfig(objects: KubeObject[]) {
+  return parseConfig({ argv: [], env: resolvedEnv(objects, releaseNamespace, 'op-0'), hostname: 'host', randomId: 'id', inClusterNamespace: undefined });
 }
 
 describe('Helm chart', () => {
@@ -146,8 +153,7 @@ describe('Helm chart', () => {
     for (const variable of container(defaults).container.env) {
       assert.ok(known.has(variable.name) || variable.name === 'KMSSTACK_POD_NAME', `the operator does not read ${variable.name}`);
     }
-    const parse = (objects: KubeObject[]) =>
-      parseConfig({ argv: [], env: resolvedEnv(objects, releaseNamespace, 'op-0'), hostname: 'host', randomId: 'id', inClusterNamespace: undefined });
+    const parse = operatorConfig;
 
     const config = parse(defaults);
     assert.deepEqual(config.namespaces, []);
@@ -217,6 +223,16 @@ describe('Helm chart', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('operator.defaultImages: empty leaves the built-in images, set ones reach the operator, with the pattern of spec.kes.image', async () => {
+    const parse = (objects: KubeObject[]) => operatorConfig(objects).defaultImages;
+    assert.deepEqual(parse(await renderChart()), { kesImage: defaultKesImage, minioImage: defaultMinioImage });
+    const mirror = { kes: 'registry.corp:5000/mirror/kes:2025-03-12T09-35-18Z', minio: `registry.corp:5000/fork/minio@sha256:${'b'.repeat(64)}` };
+    assert.deepEqual(parse(await renderChart({ operator: { defaultImages: mirror } })), { kesImage: mirror.kes, minioImage: mirror.minio });
+    assert.deepEqual(parse(await renderChart({ operator: { defaultImages: { minio: mirror.minio } } })), { kesImage: defaultKesImage, minioImage: mirror.minio });
+    const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as { definitions: { imageOrEmpty: { anyOf: { pattern?: string }[] } } };
+    assert.equal(schema.definitions.imageOrEmpty.anyOf[1]?.pattern, formats.image.pattern, 'the chart checks images as the CRD does');
   });
 
   test('image digest, extra env, scheduling and a platform-assigned UID', async () => {
@@ -296,6 +312,8 @@ describe('Helm chart', () => {
     ['a placeholder inside a segment', { operator: { kvPrefixTemplate: 'kv/ns-{namespace}' } }, /\/operator\/kvPrefixTemplate/],
     ['a metrics bind address without a port', { metrics: { bindAddress: 'localhost' } }, /\/metrics\/bindAddress/],
     ['a PDB percentage without %', { podDisruptionBudget: { enabled: true, maxUnavailable: '50' } }, /\/podDisruptionBudget\/maxUnavailable/],
+    ['a default KES image that is no image reference', { operator: { defaultImages: { kes: 'Registry/KES:latest' } } }, /\/operator\/defaultImages\/kes/],
+    ['a misspelled default image key', { operator: { defaultImages: { minIO: 'quay.io/minio/minio:x' } } }, /additional properties 'minIO' not allowed/],
   ];
   for (const [what, values, field] of badValues) {
     test(`values.schema.json rejects ${what}, naming the field`, async () => {

@@ -63,7 +63,7 @@ describe('kustomize base deploy/', () => {
     assert.equal(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
   });
 
-  test('the overlay of docs/install.md sets the image and the allowed Vault server', async () => {
+  test('the overlay of docs/install.md sets the image, the allowed Vault server and the default KES and MinIO images', async () => {
     const doc = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
     const overlay = /```yaml\n# my-overlay\/kustomization\.yaml\n([\s\S]*?)```/.exec(doc)?.[1];
     assert.ok(overlay, 'docs/install.md has no my-overlay/kustomization.yaml block');
@@ -76,7 +76,10 @@ describe('kustomize base deploy/', () => {
       const deployment = parseManifest(stdout).find((o) => o.kind === 'Deployment') as KubeObject & { spec: { template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } } } };
       const [container] = deployment.spec.template.spec.containers;
       assert.equal(container?.image, 'registry.example.com/kmsstack-operator:0.1.0');
-      assert.equal(container?.env.find((e) => e.name === 'KMSSTACK_VAULT_ADDRESSES')?.value, 'https://vault.vault.svc:8200');
+      const env = (name: string) => container?.env.find((e) => e.name === name)?.value;
+      assert.equal(env('KMSSTACK_VAULT_ADDRESSES'), 'https://vault.vault.svc:8200');
+      assert.equal(env('KMSSTACK_DEFAULT_KES_IMAGE'), 'registry.example.com/mirror/minio/kes:2025-03-12T09-35-18Z');
+      assert.equal(env('KMSSTACK_DEFAULT_MINIO_IMAGE'), 'registry.example.com/mirror/minio/minio:RELEASE.2025-09-07T16-13-09Z');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

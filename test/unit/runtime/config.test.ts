@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadPinnedCAs, parseConfig, type ConfigInput } from '../../../src/runtime/config.ts';
+import { defaultKesImage, defaultMinioImage, operatorDefaultsOf, specSchema } from '../../../src/api/index.ts';
+import { ConfigError, loadPinnedCAs, options, parseConfig, type ConfigInput } from '../../../src/runtime/config.ts';
 
 const base: ConfigInput = { argv: [], env: {}, hostname: 'host-1', randomId: 'abc', inClusterNamespace: 'operators' };
 const parse = (argv: string[], env: Record<string, string> = {}, extra: Partial<ConfigInput> = {}) => parseConfig({ ...base, ...extra, argv, env });
@@ -107,6 +108,34 @@ describe('config', () => {
 
   it('reports every bad value at once', () => {
     rejects(['--workers', '100', '--log-level', 'x'], {}, /--workers[\s\S]*--log-level/);
+  });
+
+  it('defaults the images to the built-in ones; a flag wins over its variable, and an empty variable is unset', () => {
+    assert.deepEqual(parse([]).defaultImages, { kesImage: defaultKesImage, minioImage: defaultMinioImage });
+    const mirrored = parse(['--default-kes-image', 'registry.corp:5000/mirror/kes:2025-03-12T09-35-18Z'], {
+      KMSSTACK_DEFAULT_KES_IMAGE: 'ignored.example/kes:1',
+      KMSSTACK_DEFAULT_MINIO_IMAGE: 'registry.corp:5000/fork/minio@sha256:' + 'a'.repeat(64),
+    });
+    assert.deepEqual(mirrored.defaultImages, {
+      kesImage: 'registry.corp:5000/mirror/kes:2025-03-12T09-35-18Z',
+      minioImage: 'registry.corp:5000/fork/minio@sha256:' + 'a'.repeat(64),
+    });
+    assert.equal(parse([], { KMSSTACK_DEFAULT_MINIO_IMAGE: '' }).defaultImages.minioImage, defaultMinioImage);
+  });
+
+  it('refuses a default image that is not an image reference, with the rule of spec.kes.image', () => {
+    rejects(['--default-kes-image', 'Registry.Example/KES:latest'], {}, /invalid --default-kes-image \(env KMSSTACK_DEFAULT_KES_IMAGE\): must be an image reference such as .* \(got "Registry\.Example\/KES:latest"\)/);
+    rejects([], { KMSSTACK_DEFAULT_MINIO_IMAGE: 'minio minio' }, /invalid --default-minio-image \(env KMSSTACK_DEFAULT_MINIO_IMAGE\): must be an image reference/);
+  });
+
+  it('has a flag for every operator default the spec schema declares', () => {
+    const flags = new Set(options.map((o) => `--${o.flag}`));
+    const declared = operatorDefaultsOf(specSchema, 'spec');
+    assert.deepEqual(declared.map((d) => d.path), ['spec.kes.image', 'spec.minio.image']);
+    for (const entry of declared) {
+      assert.ok(flags.has(entry.flag), `${entry.path} names ${entry.flag}, which the operator does not read`);
+      assert.equal(options.find((o) => `--${o.flag}` === entry.flag)?.default, entry.value, `${entry.flag} defaults to the built-in value of ${entry.path}`);
+    }
   });
 
   it('rejects unknown flags with the usage', () => {

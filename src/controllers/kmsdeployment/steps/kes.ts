@@ -1,7 +1,7 @@
 // Stage 5 of the data path (KESAvailable): the KES config Secret, Deployment and Service, built by
 // src/kes from the spec and from what earlier stages produced — the client identities (hashed from
 // the PKI Secrets) and the AppRole Secret's checksum (from the Vault step).
-import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
+import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { renderKesConfig } from '../../../kes/config.ts';
 import { buildKesConfigSecret, buildKesDeployment, buildKesService, checksumOf } from '../../../kes/deployment.ts';
 import { kesEndpoint, kesNames, type DeploymentRef } from '../../../kes/names.ts';
@@ -92,11 +92,15 @@ export function kesStep(): KMSDeploymentStep {
         ...(context.status['kes'] as object | undefined),
         ...(recordedKeys === undefined ? {} : { keys: recordedKeys }),
         endpoint: kesEndpoint(ref, spec.tls.clusterDomain),
+        image: spec.kes.image,
         readyReplicas: rollout.readyReplicas,
         minioIdentity: minio,
         operatorIdentity: operator,
       };
-      if (!rollout.ready) return { status: 'False', reason: 'WaitingForPods', message: `KES: ${rollout.message}`, requeueAfterMs: POLL_MS };
+      if (!rollout.ready) {
+        const message = [`KES: ${rollout.message}`, formerDefaultImageHint('spec.kes.image', spec.kes.image)].filter(Boolean).join('; ');
+        return { status: 'False', reason: 'WaitingForPods', message, requeueAfterMs: POLL_MS };
+      }
       return { status: 'True', reason: 'Available', message: `KES: ${rollout.message}` };
     },
   };

@@ -1,6 +1,7 @@
 // Stage 7 of the data path (MinIOAvailable): root credentials (the user's, or generated once into
 // <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet and its two
 // Services. Changes that would lose data are refused, not applied.
+import { formerDefaultImageHint } from '../../../api/index.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
@@ -135,8 +136,11 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       context.children.add(desired as unknown as KubeObject);
 
       const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
-      context.status['minio'] = { endpoint: minioEndpoint(ref, spec), readyReplicas: rollout.readyReplicas };
-      if (!rollout.ready) return { status: 'False', reason: 'WaitingForPods', message: `MinIO: ${rollout.message}`, requeueAfterMs: POLL_MS };
+      context.status['minio'] = { endpoint: minioEndpoint(ref, spec), image: spec.minio.image, readyReplicas: rollout.readyReplicas };
+      if (!rollout.ready) {
+        const message = [`MinIO: ${rollout.message}`, formerDefaultImageHint('spec.minio.image', spec.minio.image)].filter(Boolean).join('; ');
+        return { status: 'False', reason: 'WaitingForPods', message, requeueAfterMs: POLL_MS };
+      }
       return { status: 'True', reason: 'Available', message: `MinIO: ${rollout.message}` };
     },
   };

@@ -206,7 +206,7 @@ describe('PKI step', () => {
     const deployment = context.children.get('Deployment', 'tenant-a-kes') as { spec: { template: { metadata: { annotations: Record<string, string> } } } } | undefined;
     for (const child of context.children.all()) if (child.kind === 'Secret') world.put('Secret', child);
     assert.equal(deployment?.spec.template.metadata.annotations[CERTIFICATES_CHECKSUM_ANNOTATION], kesChecksumNow(world));
-    assert.deepEqual(context.status['kes'] && Object.keys(context.status['kes'] as object).sort(), ['endpoint', 'minioIdentity', 'operatorIdentity', 'readyReplicas']);
+    assert.deepEqual(context.status['kes'] && Object.keys(context.status['kes'] as object).sort(), ['endpoint', 'image', 'minioIdentity', 'operatorIdentity', 'readyReplicas']);
   });
 });
 

@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kesIdentity, parseCertificatePem } from '../../../src/pki/index.ts';
+import { resources } from '../../../src/runtime/kube/resources.ts';
 import { kmsDeployment, writeCount, WRITE_VERBS } from '../runtime/harness.ts';
 import {
   certificatesAnnotation,
@@ -141,10 +142,17 @@ describe('PKI on the real API server', { timeout: 600_000 }, () => {
     assert.ok(opensslVerifies(caPem ?? '', repaired['tls.crt'] ?? '', 'sslclient'));
   });
 
-  it('a Secret of the wrong type under a certificate name is replaced by a kubernetes.io/tls one', async () => {
+  it("a Secret of the wrong type under a certificate name is replaced when it is the operator's, and left alone (ChildConflict) when it is not", async () => {
     const name = pkiNames('tenant-b').operatorClient;
-    await stack.kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, type: 'Opaque', data: { note: Buffer.from('left over').toString('base64') } });
-    await stack.kube.create(vaultDeployment(stack, 'tenant-b'));
+    const foreign = await stack.kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, type: 'Opaque', data: { note: Buffer.from('left over').toString('base64') } });
+    const deployment = await stack.kube.create(vaultDeployment(stack, 'tenant-b'));
+    await waitForCondition(stack, 'tenant-b', { status: 'False', reason: 'ChildConflict' });
+    assert.equal((await getSecret(stack, name))?.metadata.resourceVersion, foreign.metadata.resourceVersion, 'a Secret it does not own is untouched');
+
+    // The same leftover, owned by the KMSDeployment (e.g. edited by hand): replaced by a kubernetes.io/tls one.
+    await stack.kube.delete(resources.Secret, NS, name);
+    const owner = { apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment', name: 'tenant-b', uid: deployment.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+    await stack.kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS, ownerReferences: [owner] }, type: 'Opaque', data: { note: Buffer.from('left over').toString('base64') } });
     await waitForCondition(stack, 'tenant-b', { status: 'True', reason: 'Issued' });
     const secret = await waitFor('the replaced Secret', async () => {
       const found = await getSecret(stack, name);

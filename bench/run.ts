@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const workDir = makeTempDir('bench-run');
   const log = (line: string) => console.log(line);
   const started = performance.now();
-  log(`building the operator (tsc -p tsconfig.build.json) ...`);
+  log(`building the operator (npm run build: the esbuild bundle the image runs) ...`);
   const built = buildOperator();
   const imports = importCostTable(importCosts());
   const results: RoundResult[] = [];

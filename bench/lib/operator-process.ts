@@ -1,8 +1,8 @@
-// The operator as users run it: `node dist/main.js` in a separate process (built from src/ into a
-// temp dir, so the figures include no TypeScript loader), talking to the API server with its own
+// The operator as users run it: `node dist/main.js` in a separate process (bundled from src/ into a
+// temp dir as the image's build does, so the figures include no TypeScript loader), talking to the API server with its own
 // ServiceAccount. Its RSS is read from /proc, its progress from its /metrics.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
 import { OPERATOR_NAMESPACE } from './environment.ts';
@@ -15,17 +15,13 @@ export interface BuiltOperator {
   remove(): void;
 }
 
-/** Compiles src/ with tsconfig.build.json into a temp dir (as `npm run build` does into dist/). */
+/** Bundles src/ exactly as `npm run build` does for the image (esbuild), into a temp dir without node_modules. */
 export function buildOperator(): BuiltOperator {
   const dir = makeTempDir('bench-operator');
-  const outDir = join(dir, 'dist');
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', outDir], {
-    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // dist/ is ESM and finds its dependencies through the project's node_modules.
+  const mainJs = join(dir, 'dist', 'main.js');
+  execFileSync('npm', ['run', 'build', '--', `--outfile=${mainJs}`], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // dist/main.js is ESM; like the image, the directory has the package.json and no node_modules.
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  const mainJs = join(outDir, 'main.js');
   if (!existsSync(mainJs)) throw new Error(`the build made no ${mainJs}`);
   return { mainJs, dir, remove: () => removeTempDir(dir) };
 }

@@ -27,32 +27,25 @@ describe('Dockerfile', () => {
   test('every stage is the official Node image of the major version the project pins', () => {
     const pinned = /^(\d+)/.exec(packageJson.devDependencies.node ?? '')?.[1];
     assert.ok(pinned, 'package.json pins no node devDependency');
-    assert.equal(dockerfile.stages.length, 3);
+    assert.equal(dockerfile.stages.length, 2);
     for (const s of dockerfile.stages) assert.match(s.from, new RegExp(`^node:${pinned}-[a-z]+-slim$`), `stage ${s.name}`);
   });
 
-  test('the build stage installs everything with npm ci and compiles with npm run build into dist/', () => {
+  test('the build stage installs everything with npm ci and bundles with npm run build into dist/main.js', () => {
     const build = stage('build');
     assert.deepEqual(runs(build), ['npm ci --no-audit --no-fund', 'npm run build']);
-    assert.equal(packageJson.scripts.build, 'tsc -p tsconfig.build.json');
-    const tsconfig = JSON.parse(readFileSync(join(repoRoot, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string } };
-    assert.equal(tsconfig.compilerOptions.outDir, 'dist');
+    assert.match(packageJson.scripts.build ?? '', /^esbuild src\/main\.ts --bundle --platform=node --format=esm .*--outfile=dist\/main\.js/);
     assert.deepEqual(copies(build), [
       ['package.json', 'package-lock.json', './'],
-      ['tsconfig.json', 'tsconfig.build.json', './'],
+      ['tsconfig.json', './'],
       ['src', './src'],
     ]);
   });
 
-  test('production dependencies come from npm ci --omit=dev (no dev dependency, no second Node binary)', () => {
-    assert.deepEqual(runs(stage('deps')), ['npm ci --omit=dev --ignore-scripts --no-audit --no-fund']);
-  });
-
-  test('the runtime stage holds only package.json, production node_modules and dist/', () => {
+  test('the runtime stage holds only package.json and the bundle: no node_modules', () => {
     assert.equal(runs(runtime).length, 0, 'the runtime stage runs nothing');
     assert.deepEqual(copies(runtime), [
-      ['--from=deps', '/app/package.json', './package.json'],
-      ['--from=deps', '/app/node_modules', './node_modules'],
+      ['--from=build', '/app/package.json', './package.json'],
       ['--from=build', '/app/dist', './dist'],
     ]);
     const env = runtime.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args);
@@ -73,7 +66,7 @@ describe('Dockerfile', () => {
     const patterns = readDockerignore();
     const copied = dockerfile.stages.flatMap(copies).filter((args) => !args[0]?.startsWith('--from=')).flatMap((args) => args.slice(0, -1));
     for (const source of copied) assert.ok(!isIgnored(source, patterns), `${source} is copied but .dockerignore excludes it`);
-    for (const kept of ['src/main.ts', 'package.json', 'package-lock.json', 'tsconfig.build.json']) assert.ok(!isIgnored(kept, patterns), kept);
+    for (const kept of ['src/main.ts', 'package.json', 'package-lock.json', 'tsconfig.json']) assert.ok(!isIgnored(kept, patterns), kept);
     for (const left of ['node_modules/x', 'dist/main.js', '.git/HEAD', 'test/unit/x.ts', 'charts/x', 'deploy/x', 'crds/x.yaml', '.env', '.env.local', 'npm-debug.log', 'README.md', '.tmp/x']) {
       assert.ok(isIgnored(left, patterns), `${left} would be sent to the build`);
     }

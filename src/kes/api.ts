@@ -18,6 +18,12 @@ export const kesPaths = {
   keyDecrypt: '/v1/key/decrypt/',
 } as const;
 
+/** The route of `path` for metric labels ("key/create", "status", ...): the key name is left out. */
+export function kesRouteLabel(path: string): string {
+  const route = Object.values(kesPaths).find((p) => (p.endsWith('/') ? path.startsWith(p) : path === p));
+  return route ? route.replace(/^\/(v1\/)?/, '').replace(/\/$/, '') : 'other';
+}
+
 const keyNameChars = /^[A-Za-z0-9_-]+$/;
 const maxKeyNameLength = 80;
 

@@ -3,7 +3,8 @@
 // authenticates clients by their TLS certificate (mTLS), so every request goes over an agent that
 // carries the client certificate and trusts only the deployment's CA.
 import { Agent, request } from 'node:https';
-import { kesKeyNameProblem, kesPaths } from './api.ts';
+import { kesRequestDuration, kesRequestErrors, kesRequests } from '../runtime/metrics.ts';
+import { kesKeyNameProblem, kesPaths, kesRouteLabel } from './api.ts';
 import { KesError, kesErrorFromNetwork, kesErrorFromResponse } from './errors.ts';
 
 export interface KesClientOptions {
@@ -150,10 +151,23 @@ export class KesClient {
     this.agent.destroy();
   }
 
+  /** Every KES call goes through here, so here it is counted and timed (by route, never by key name). */
   private async expectOk(operation: string, method: string, path: string, body?: object): Promise<Answer> {
-    const answer = await this.send(operation, method, path, body);
-    if (answer.status >= 200 && answer.status < 300) return answer;
-    throw kesErrorFromResponse(operation, answer.status, answer.contentType, answer.body);
+    const route = kesRouteLabel(path);
+    const started = performance.now();
+    let code = 0;
+    try {
+      const answer = await this.send(operation, method, path, body);
+      code = answer.status;
+      if (answer.status >= 200 && answer.status < 300) return answer;
+      throw kesErrorFromResponse(operation, answer.status, answer.contentType, answer.body);
+    } catch (err) {
+      kesRequestErrors.inc({ operation: route, reason: err instanceof KesError ? err.reason : 'UnexpectedResponse' });
+      throw err;
+    } finally {
+      kesRequests.inc({ operation: route, code: String(code) });
+      kesRequestDuration.observe({ operation: route }, (performance.now() - started) / 1000);
+    }
   }
 
   private send(operation: string, method: string, path: string, body?: object): Promise<Answer> {

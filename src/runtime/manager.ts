@@ -12,6 +12,7 @@ import { KMSSTACK_GROUP, objectKey, ownedKinds, type KnownKind, type KubeObject 
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { WorkQueue } from './workqueue.ts';
+import { exportStatusMetrics } from '../controllers/kmsdeployment/status-metrics.ts';
 import { defaultDataPath, reconcile, type KMSDeploymentCleanup, type KMSDeploymentStep } from '../controllers/kmsdeployment/reconcile.ts';
 import { vaultRuntime } from '../controllers/kmsdeployment/steps/vault.ts';
 
@@ -40,6 +41,7 @@ export class Manager {
   /** /metrics on a listener of its own (--metrics-bind-address host:port). */
   private readonly metricsHttp: HttpEndpoints | undefined;
   private readonly leaderLoop = new AbortController();
+  private readonly stopStatusMetrics: () => void;
   private resyncTimer: NodeJS.Timeout | undefined;
   /**
    * The runtime's timers are unref'd, and a watch waiting to restart holds no socket: without this
@@ -91,6 +93,7 @@ export class Manager {
     this.http = new HttpEndpoints(health, { health: true, metrics: metrics === 'shared' });
     this.metricsHttp = metrics && metrics !== 'shared' ? new HttpEndpoints(health, { health: false, metrics: true }) : undefined;
     this.cache.onEvent((kind, _event, obj) => this.enqueueFor(kind, obj));
+    this.stopStatusMetrics = exportStatusMetrics(() => this.cache.listAll('KMSDeployment'));
   }
 
   get isLeader(): boolean {
@@ -148,6 +151,7 @@ export class Manager {
     await this.leaderTask;
     if (graceful) await this.elector?.release(); // a no-op unless this process holds the lease
     await this.cache.stop();
+    this.stopStatusMetrics();
     await this.http.close();
     await this.metricsHttp?.close();
     logger.info({ clean }, 'stopped');

@@ -81,6 +81,13 @@ export const vaultRequestDuration = new Histogram({
   registers: [registry],
 });
 
+export const vaultRequestErrors = new Counter({
+  name: 'kmsstack_vault_request_errors_total',
+  help: 'Failed Vault requests by operation and reason (Unreachable, Sealed, PermissionDenied, AuthFailed, ...), per attempt.',
+  labelNames: ['operation', 'reason'] as const,
+  registers: [registry],
+});
+
 export const kesRequests = new Counter({
   name: 'kmsstack_kes_requests_total',
   help: 'Requests to KES by operation and HTTP status code (0 = no response).',
@@ -93,6 +100,13 @@ export const kesRequestDuration = new Histogram({
   help: 'Duration of requests to KES.',
   labelNames: ['operation'] as const,
   buckets: latencyBuckets,
+  registers: [registry],
+});
+
+export const kesRequestErrors = new Counter({
+  name: 'kmsstack_kes_request_errors_total',
+  help: 'Failed KES requests by operation and reason (PolicyDenied, KeyNotFound, KeystoreError, Unreachable, ...).',
+  labelNames: ['operation', 'reason'] as const,
   registers: [registry],
 });
 

@@ -7,7 +7,9 @@
 // on the shared instance (it would leak into other deployments' calls), their schemas drop fields
 // such as token_policies, and policies go through the legacy sys/policy path.
 import nodeVault from 'node-vault';
+import { vaultRequestErrors } from '../runtime/metrics.ts';
 import { classifyVaultFailure } from './errors.ts';
+import { vaultOperationLabel } from './request-labels.ts';
 import { DEFAULT_RETRY, withRetry, type RetryHooks, type RetryPolicy } from './retry.ts';
 import { boundedTransport, DEFAULT_MAX_RESPONSE_BYTES } from './transport.ts';
 
@@ -90,7 +92,9 @@ export class VaultClient {
         const body: unknown = await this.vault.request(request);
         return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
       } catch (err) {
-        throw classifyVaultFailure(err, { operation: call.operation, login: call.login, secrets });
+        const failure = classifyVaultFailure(err, { operation: call.operation, login: call.login, secrets });
+        vaultRequestErrors.inc({ operation: vaultOperationLabel(call.method, `/${call.path}`), reason: failure.reason });
+        throw failure;
       }
     };
     return withRetry(attempt, this.retry, this.retryHooks);

@@ -9,6 +9,8 @@
 //   body could expand past any cap).
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { vaultRequestDuration, vaultRequests } from '../runtime/metrics.ts';
+import { vaultOperationLabel } from './request-labels.ts';
 
 export interface TransportLimits {
   /** Connect to last byte, per attempt. */
@@ -75,6 +77,13 @@ export function boundedTransport(tls: TransportTls, limits: TransportLimits): { 
   const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
   const send: Send = (options) => {
     const url = new URL(options.uri);
+    const operation = vaultOperationLabel(options.method, url.pathname);
+    const started = performance.now();
+    // Every attempt is counted once, with its status (0: no complete answer, e.g. a deadline or a cap).
+    const record = (code: number) => {
+      vaultRequests.inc({ operation, code: String(code) });
+      vaultRequestDuration.observe({ operation }, (performance.now() - started) / 1000);
+    };
     const payload = options.json !== undefined && typeof options.json === 'object' ? Buffer.from(JSON.stringify(options.json)) : undefined;
     const headers: Record<string, string> = {
       ...options.headers,
@@ -90,6 +99,7 @@ export function boundedTransport(tls: TransportTls, limits: TransportLimits): { 
       const fail = (err: unknown) => {
         if (settled) return;
         settled = true;
+        record(err instanceof VaultRedirectError ? err.response.statusCode : 0);
         clearTimeout(timer);
         req.destroy();
         reject(err);
@@ -103,6 +113,7 @@ export function boundedTransport(tls: TransportTls, limits: TransportLimits): { 
         readCapped(res, limits.maxResponseBytes).then((text) => {
           if (settled) return;
           settled = true;
+          record(res.statusCode ?? 0);
           clearTimeout(timer);
           resolve({ statusCode: res.statusCode ?? 0, body: parseBody(text), request: { path: url.pathname } });
         }, fail);

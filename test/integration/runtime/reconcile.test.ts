@@ -240,7 +240,8 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     for (const name of ['kmsstack_reconcile_total{controller="kmsdeployment",result="success"}', 'kmsstack_reconcile_duration_seconds_bucket', 'kmsstack_workqueue_depth',
       'kmsstack_workqueue_queue_duration_seconds_bucket', 'kmsstack_kube_requests_total{verb="apply",resource="configmaps",code="200"}', 'kmsstack_kube_request_duration_seconds_bucket',
-      'kmsstack_reconcile_total{controller="kmsdeployment",result="terminal"}', 'kmsstack_vault_requests_total', 'kmsstack_kes_requests_total']) {
+      'kmsstack_reconcile_total{controller="kmsdeployment",result="terminal"}', 'kmsstack_vault_requests_total', 'kmsstack_kes_requests_total',
+      'kmsstack_kmsdeployment_condition{namespace=']) {
       assert.ok(metrics.includes(name), `/metrics lacks ${name}`);
     }
   });

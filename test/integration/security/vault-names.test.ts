@@ -93,7 +93,7 @@ before(async () => {
   [vault, cp] = await Promise.all([startVault(), startControlPlane()]);
   kube = adminClient(cp);
   token = await operatorToken(vault);
-  const runtime = vaultRuntime();
+  const runtime = vaultRuntime({ tenancy: { addresses: [vault.address] } });
   manager = newManager(cp, { steps: [vaultStep(runtime)], cleanups: [vaultCleanup(runtime)] });
   await manager.start();
 });

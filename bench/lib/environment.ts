@@ -112,6 +112,8 @@ async function vaultOperatorToken(vault: TestVault): Promise<string> {
     kvMounts: [{ mountPath: KV_MOUNT, version: 'v1' }],
     appRoleMountPath: 'approle',
     allowMountCreation: true,
+    instance: 'default',
+    legacyNames: false,
   });
   await vault.writePolicy('kmsstack-operator', policy);
   const res = await vault.request('POST', 'auth/token/create', { policies: ['kmsstack-operator'], ttl: '4h', no_default_policy: true });

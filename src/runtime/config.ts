@@ -12,7 +12,8 @@ import { formats } from '../api/schema/formats.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../vault/session.ts';
 import { checkAddress } from '../vault/settings.ts';
 import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from '../vault/pinned-ca.ts';
-import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
+import { checkInstanceName, DEFAULT_INSTANCE } from '../vault/names.ts';
+import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
 import type { LeaderElectionOptions } from './leader.ts';
 
 export interface OperatorConfig {
@@ -35,6 +36,8 @@ export interface OperatorConfig {
   backoff: { baseMs: number; maxMs: number };
   /** Path of a kubeconfig; undefined = in-cluster config or the default loading rules ($KUBECONFIG, ~/.kube/config). */
   kubeconfig: string | undefined;
+  /** This operator among others on one Vault: part of every Vault object name (--instance-name). */
+  instanceName: string;
   /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
   kvPrefixRule: PrefixRule;
   /** Origins of the Vault servers the operator may contact, or "*" (token auth only) for any (--vault-addresses). */
@@ -81,7 +84,8 @@ export const options: readonly Option[] = [
   { key: 'shutdownTimeout', flag: 'shutdown-timeout', env: 'KMSSTACK_SHUTDOWN_TIMEOUT', kind: 'duration', default: '30s', help: 'On SIGTERM/SIGINT, how long in-flight reconciles may take to finish.' },
   { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s', help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
   { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '5m', help: 'Cap of the retry delay.' },
-  { key: 'kvPrefixTemplate', flag: 'kv-prefix-template', env: 'KMSSTACK_KV_PREFIX_TEMPLATE', kind: 'string', default: DEFAULT_PREFIX_TEMPLATE, help: 'spec.vault.kv.prefix must be this path or lie below it; {namespace} (required) and {name} are replaced by the KMSDeployment\'s; "*" allows any prefix (one tenant per operator only).' },
+  { key: 'instanceName', flag: 'instance-name', env: 'KMSSTACK_INSTANCE_NAME', kind: 'string', default: DEFAULT_INSTANCE, help: 'This operator\'s name among all operators that share a Vault (each needs its own): part of every Vault policy and role name and of the default prefix template; 1-32 of a-z, 0-9 and "-".' },
+  { key: 'kvPrefixTemplate', flag: 'kv-prefix-template', env: 'KMSSTACK_KV_PREFIX_TEMPLATE', kind: 'string', default: '', help: `spec.vault.kv.prefix must be this path or lie below it; {namespace} (required), {name} and {instance} are replaced by the KMSDeployment's and the operator's; "*" allows any prefix (one tenant per operator only). Empty: "${DEFAULT_PREFIX_TEMPLATE}" for the instance "${DEFAULT_INSTANCE}", else "${INSTANCE_PREFIX_TEMPLATE}".` },
   { key: 'vaultAddresses', flag: 'vault-addresses', env: 'KMSSTACK_VAULT_ADDRESSES', kind: 'list', default: '', help: 'Comma-separated Vault servers (scheme://host:port) the operator may contact, with Kubernetes auth (its own ServiceAccount token) and token auth (a token from a Secret the tenant names) alike. Empty: every Vault is refused. "*" lets token auth use any server (one tenant per operator only); Kubernetes auth still needs the server listed by name.' },
   { key: 'vaultCAFiles', flag: 'vault-ca-files', env: 'KMSSTACK_VAULT_CA_FILES', kind: 'list', default: '', help: 'Comma-separated address=path pairs: the CA bundle (PEM file) that must have signed the certificate of that listed Vault server; used instead of spec.vault.tls.caSecretRef. Read at start-up.' },
   { key: 'vaultTokenPath', flag: 'vault-token-path', env: 'KMSSTACK_VAULT_TOKEN_PATH', kind: 'string', default: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH, help: 'ServiceAccount token file sent to Vault for Kubernetes auth, read at every login; the chart mounts one with the audience "vault" here.' },
@@ -116,7 +120,8 @@ const schema = {
     shutdownTimeout: { type: 'number', minimum: 0 },
     backoffBase: { type: 'number', minimum: 1 },
     backoffMax: { type: 'number', minimum: 1 },
-    kvPrefixTemplate: { type: 'string', minLength: 1 },
+    instanceName: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$' },
+    kvPrefixTemplate: { type: 'string' },
     vaultAddresses: { type: 'array', items: { type: 'string' } },
     vaultCAFiles: { type: 'array', items: { type: 'string' } },
     vaultTokenPath: { type: 'string', pattern: '^/' },
@@ -149,6 +154,7 @@ interface ParsedValues {
   shutdownTimeout: number;
   backoffBase: number;
   backoffMax: number;
+  instanceName: string;
   kvPrefixTemplate: string;
   vaultAddresses: string[];
   vaultCAFiles: string[];
@@ -207,7 +213,8 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
     shutdownTimeoutMs: v.shutdownTimeout,
     backoff: { baseMs: v.backoffBase, maxMs: v.backoffMax },
     kubeconfig: v.kubeconfig || undefined,
-    kvPrefixRule: parseSetting('kvPrefixTemplate', () => parsePrefixTemplate(v.kvPrefixTemplate)),
+    instanceName: parseSetting('instanceName', () => checkInstanceName(v.instanceName)),
+    kvPrefixRule: parseSetting('kvPrefixTemplate', () => parsePrefixTemplate(v.kvPrefixTemplate, v.instanceName)),
     vaultAddresses,
     vaultCAFiles: parseSetting('vaultCAFiles', () => parsePinnedCAFiles(v.vaultCAFiles, vaultAddresses)),
     vaultTokenPath: v.vaultTokenPath,

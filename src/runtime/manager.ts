@@ -69,7 +69,7 @@ export class Manager {
     const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
       serviceAccountTokenPath: config.vaultTokenPath,
       timeoutMs: config.vaultRequestTimeoutMs,
-      tenancy: { addresses: config.vaultAddresses, prefixRule: config.kvPrefixRule },
+      tenancy: { addresses: config.vaultAddresses, prefixRule: config.kvPrefixRule, instance: config.instanceName },
       pinnedCAs: options.pinnedCAs ?? loadPinnedCAs(config),
     }));
     const env = {

@@ -11,6 +11,7 @@ import type { VaultClient } from './client.ts';
 import { connectVault, type VaultDeps } from './connect.ts';
 import { VaultRequestError } from './errors.ts';
 import * as vault from './operations.ts';
+import { deleteOwnedObjects, legacyObjectsPending, nameConflict, removeLegacyObjects, type RecordedVaultNames } from './ownership.ts';
 import { quoteUntrusted } from './paths.ts';
 import { kesKeyNameProblem } from '../kes/api.ts';
 import type { KeyDeletionPolicy } from './policy.ts';
@@ -26,39 +27,40 @@ export interface CleanupReport {
   skippedNames: string[];
   /** Why keys were kept despite keyDeletionPolicy: Delete, if they were. */
   keysRetained: string | undefined;
+  /** Policies and roles under this deployment's names that are not provably its own: left in place. */
+  kept: string[];
 }
 
 /** Lifetime of the finalizer's own secret-id: long enough for one login, then useless. */
 const CLEANUP_SECRET_ID = { ttlSeconds: 60, uses: 1 } as const;
 
-async function ignoreMissing(call: () => Promise<void>): Promise<boolean> {
-  try {
-    await call();
-    return true;
-  } catch (err) {
-    if (err instanceof VaultRequestError && err.reason === 'NotFound') return false;
-    throw err;
-  }
-}
-
-/** Removes what the operator created for the deployment; returns what it did, for events. */
-export async function cleanupVault(deps: VaultDeps, settings: VaultSettings, keyDeletionPolicy: KeyDeletionPolicy, now: Date): Promise<CleanupReport> {
+/**
+ * Removes what the operator created for the deployment; returns what it did and what it left, for
+ * events. Only a policy and role that are this deployment's are used or deleted (src/vault/ownership.ts).
+ * `recorded`: status.vault, which names the version 0.1 objects while they have not been moved yet.
+ */
+export async function cleanupVault(
+  deps: VaultDeps,
+  settings: VaultSettings,
+  keyDeletionPolicy: KeyDeletionPolicy,
+  now: Date,
+  recorded?: RecordedVaultNames,
+): Promise<CleanupReport> {
   const { client, token } = await connectVault(deps, settings, now);
-  const report: CleanupReport = { done: [], skippedNames: [], keysRetained: undefined };
+  const report: CleanupReport = { done: [], skippedNames: [], keysRetained: undefined, kept: [] };
   const { mountPath: appRoleMount } = settings.appRole;
-  const roleExists = Boolean((await vault.readAuthMount(client, token, appRoleMount)) && (await vault.readRole(client, token, appRoleMount, settings.objectName)));
+  const mountExists = Boolean(await vault.readAuthMount(client, token, appRoleMount));
+  const conflict = mountExists ? await nameConflict(client, token, settings) : undefined;
+  const roleExists = mountExists && !conflict && Boolean(await vault.readRole(client, token, appRoleMount, settings.objectName));
   if (keyDeletionPolicy === 'Delete') {
     if (roleExists) await deleteKeysAsRole(client, token, settings, report);
+    else if (conflict) report.keysRetained = `the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay: ${conflict}`;
     else report.keysRetained = `the AppRole role ${settings.objectName} the keys are deleted with does not exist, so the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay`;
   }
-  if (roleExists) {
-    await ignoreMissing(() => vault.deleteRole(client, token, appRoleMount, settings.objectName));
-    report.done.push(`deleted AppRole role ${settings.objectName} and its secret-ids`);
-  }
-  if ((await vault.readPolicy(client, token, settings.objectName)) !== undefined) {
-    await ignoreMissing(() => vault.deletePolicy(client, token, settings.objectName));
-    report.done.push(`deleted policy ${settings.objectName}`);
-  }
+  const owned = await deleteOwnedObjects(client, token, settings);
+  const old = legacyObjectsPending(settings, recorded) ? await removeLegacyObjects(client, token, settings) : { done: [], kept: [] };
+  report.done.push(...owned.done, ...old.done);
+  report.kept.push(...owned.kept, ...old.kept);
   deps.sessions.forget(settings.deployment.namespace, settings.deployment.name);
   return report;
 }

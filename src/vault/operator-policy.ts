@@ -4,6 +4,7 @@
 // listed and deleted with a login as that deployment's own AppRole role (src/vault/cleanup.ts),
 // so no name or path confusion in the operator can reach another deployment's prefix.
 // Rendered by `docs/vault.md` and proven by the integration tests, which run the operator with it.
+import { checkInstanceName, vaultObjectNamePrefix } from './names.ts';
 import { checkVaultPath, type KvVersion } from './settings.ts';
 
 export interface OperatorPolicyInput {
@@ -12,6 +13,10 @@ export interface OperatorPolicyInput {
   appRoleMountPath: string;
   /** Allow enabling missing KV mounts (spec.vault.kv.create: true). */
   allowMountCreation: boolean;
+  /** The operator's --instance-name: it may touch only policies and roles of its own instance. */
+  instance: string;
+  /** Also the version 0.1 names `kmsstack-*`, read and deleted once while moving to the new names. */
+  legacyNames: boolean;
 }
 
 function block(path: string, capabilities: string[], comment: string): string {
@@ -20,6 +25,7 @@ function block(path: string, capabilities: string[], comment: string): string {
 
 export function renderOperatorPolicy(input: OperatorPolicyInput): string {
   const approle = checkVaultPath(input.appRoleMountPath, 'appRoleMountPath');
+  const names = vaultObjectNamePrefix(checkInstanceName(input.instance));
   const blocks: string[] = [];
   for (const kv of input.kvMounts) {
     const mount = checkVaultPath(kv.mountPath, 'kvMounts.mountPath');
@@ -27,8 +33,16 @@ export function renderOperatorPolicy(input: OperatorPolicyInput): string {
   }
   blocks.push(
     block(`sys/auth/${approle}`, ['create', 'read', 'update', 'sudo'], 'Check (and enable) the AppRole auth method; Vault requires sudo for sys/auth.'),
-    block('sys/policies/acl/kmsstack-*', ['create', 'read', 'update', 'delete'], 'The per-deployment KES policies.'),
-    block(`auth/${approle}/role/kmsstack-*`, ['create', 'read', 'update', 'delete', 'list'], 'The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor (and the finalizer\'s own single-use login to delete keys).'),
+    block(`sys/policies/acl/${names}*`, ['create', 'read', 'update', 'delete'], `The per-deployment KES policies of operator instance ${input.instance}.`),
+    block(`auth/${approle}/role/${names}*`, ['create', 'read', 'update', 'delete', 'list'], 'The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor (and the finalizer\'s own single-use login to delete keys).'),
+  );
+  if (input.legacyNames) {
+    blocks.push(
+      block('sys/policies/acl/kmsstack-*', ['read', 'delete'], 'Upgrade from 0.1: read and delete the old per-deployment policies (drop once every KMSDeployment reports the new names).'),
+      block(`auth/${approle}/role/kmsstack-*`, ['read', 'delete'], 'Upgrade from 0.1: read and delete the old per-deployment AppRole roles.'),
+    );
+  }
+  blocks.push(
     block('auth/token/lookup-self', ['read'], "The operator's own token: TTL, and telling an expired token from a missing permission."),
     block('auth/token/renew-self', ['update'], "The operator's own token: renewal before it expires."),
   );

@@ -17,6 +17,8 @@ export type KeyDeletionPolicy = 'Retain' | 'Delete';
 export interface KesPolicyInput {
   /** KMSDeployment namespace and name, for the header comment only. */
   deployment: { namespace: string; name: string };
+  /** The owner record (src/vault/ownership.ts) the operator checks before it rewrites or deletes the policy. */
+  owner?: string;
   kvMountPath: string;
   kvVersion: KvVersion;
   prefix: string;
@@ -27,6 +29,14 @@ export interface KesPolicyInput {
 export interface PolicyRule {
   path: string;
   capabilities: string[];
+}
+
+/** The header line of a KES policy that records which KMSDeployment the policy belongs to. */
+export const OWNER_LINE_PREFIX = '# owner: ';
+
+/** The first line of every KES policy; version 0.1 policies had nothing else to say whose they are. */
+export function policyTitle(deployment: { namespace: string; name: string }, kvVersion: KvVersion): string {
+  return `# KES key store access for KMSDeployment ${deployment.namespace}/${deployment.name} (KV ${kvVersion}).`;
 }
 
 /** The rules of the KES policy, in the order they are rendered. */
@@ -46,10 +56,10 @@ export function kesPolicyRules(input: Pick<KesPolicyInput, 'kvMountPath' | 'kvVe
 
 /** HCL text of the policy, byte-for-byte stable so the stored policy can be compared with it. */
 export function renderKesPolicy(input: KesPolicyInput): string {
-  const { namespace, name } = input.deployment;
   const header = [
-    `# KES key store access for KMSDeployment ${namespace}/${name} (KV ${input.kvVersion}).`,
+    policyTitle(input.deployment, input.kvVersion),
     '# Managed by kmsstack-operator: changes made here are overwritten.',
+    ...(input.owner ? [`${OWNER_LINE_PREFIX}${input.owner}`] : []),
   ];
   const blocks = kesPolicyRules(input).map((rule) =>
     [`path "${rule.path}" {`, `  capabilities = [${rule.capabilities.map((c) => `"${c}"`).join(', ')}]`, '}'].join('\n'),

@@ -7,6 +7,7 @@ import { VaultRequestError } from './errors.ts';
 import { planKvMount } from './kv-mount.ts';
 import { appRoleSecretName, VAULT_CONDITION_TYPE } from './names.ts';
 import * as vault from './operations.ts';
+import { legacyObjectsPending, nameConflict, ownerRecord, removeLegacyObjects, VAULT_NAME_CONFLICT, type RecordedVaultNames } from './ownership.ts';
 import { renderKesPolicy, type KeyDeletionPolicy } from './policy.ts';
 import { kesRunsOnChecksum } from './ports.ts';
 import { appRoleRoleDifferences, desiredAppRoleRole } from './role.ts';
@@ -25,6 +26,7 @@ export type VaultConditionReason =
   | 'AppRoleMountConflict'
   | 'SecretMissing'
   | 'VaultRedirectRefused'
+  | typeof VAULT_NAME_CONFLICT
   | 'VaultError';
 
 export interface VaultCondition {
@@ -56,6 +58,8 @@ export interface VaultReconcileInput {
   now: Date;
   /** spec.keyDeletionPolicy (default Retain): the KES policy grants delete only under Delete. */
   keyDeletionPolicy?: KeyDeletionPolicy;
+  /** status.vault as last written: names a version 0.1 policy/role still to be moved. */
+  recorded?: RecordedVaultNames;
 }
 
 /** Poll interval while a previous secret-id waits for KES to roll (Deployment events also trigger). */
@@ -73,16 +77,27 @@ class StepFailure extends Error {
 export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput): Promise<VaultOutcome> {
   const { settings, now } = input;
   const changes: string[] = [];
-  const status: VaultOutcome['status'] = { policy: settings.objectName, role: settings.objectName };
+  const legacy = settings.legacyObjectName;
+  // Until the move is done, status keeps naming the 0.1 objects: it is what says they are to be moved.
+  const migrating = legacyObjectsPending(settings, input.recorded);
+  const status: VaultOutcome['status'] = migrating ? { policy: legacy, role: legacy } : { policy: settings.objectName, role: settings.objectName };
   let token: string | undefined;
   let client: VaultClient | undefined;
   try {
     ({ client, token } = await connectVault(deps, settings, now));
     status.kvVersion = await ensureKvMount(client, token, settings, changes);
     await ensureAppRoleMount(client, token, settings, changes);
+    const conflict = await nameConflict(client, token, settings);
+    if (conflict) throw new StepFailure(VAULT_NAME_CONFLICT, conflict);
     await ensurePolicy(client, token, settings, input.keyDeletionPolicy ?? 'Retain', changes);
     await ensureRole(client, token, settings, changes);
     const credentials = await ensureSecretId(deps, client, token, input, changes);
+    if (migrating) {
+      const moved = await moveFromLegacyNames(deps, client, token, settings, credentials.checksum, changes);
+      if (moved.done) Object.assign(status, { policy: settings.objectName, role: settings.objectName });
+      credentials.waiting = [credentials.waiting, moved.note].filter(Boolean).join('; ') || undefined;
+      if (!moved.done) credentials.requeueAfterMs = Math.min(credentials.requeueAfterMs ?? KES_ROLL_POLL_MS, KES_ROLL_POLL_MS);
+    }
     if (credentials.expiresAt) status.secretIDExpiresAt = credentials.expiresAt.toISOString();
     const expiry = credentials.expiresAt ? `; the secret-id expires at ${credentials.expiresAt.toISOString()}` : '';
     return {
@@ -139,10 +154,32 @@ async function ensureAppRoleMount(client: VaultClient, token: string, settings: 
   }
 }
 
+/**
+ * Upgrade from version 0.1 names: once KES runs on the credentials of the new role (issued above),
+ * the old role and policy go, if they are provably this deployment's (src/vault/ownership.ts).
+ */
+async function moveFromLegacyNames(
+  deps: VaultDeps,
+  client: VaultClient,
+  token: string,
+  settings: VaultSettings,
+  checksum: string,
+  changes: string[],
+): Promise<{ done: boolean; note: string | undefined }> {
+  const { namespace, name } = settings.deployment;
+  if (!kesRunsOnChecksum(await deps.kube.getKesDeployment(namespace, name), checksum)) {
+    return { done: false, note: `the version 0.1 policy and AppRole role ${settings.legacyObjectName} stay until KES has rolled to ${settings.objectName}` };
+  }
+  const { done, kept } = await removeLegacyObjects(client, token, settings);
+  changes.push(...done, ...kept);
+  return { done: true, note: kept.length ? kept.join('; ') : undefined };
+}
+
 /** Writes the KES policy when the stored one differs; also used by the finalizer before it deletes keys. */
 export async function ensurePolicy(client: VaultClient, token: string, settings: VaultSettings, keyDeletionPolicy: KeyDeletionPolicy, changes: string[]): Promise<void> {
   const policy = renderKesPolicy({
-    deployment: settings.deployment, kvMountPath: settings.kv.mountPath, kvVersion: settings.kv.version, prefix: settings.kv.prefix, allowKeyDeletion: keyDeletionPolicy === 'Delete',
+    deployment: settings.deployment, owner: ownerRecord(settings), kvMountPath: settings.kv.mountPath, kvVersion: settings.kv.version, prefix: settings.kv.prefix,
+    allowKeyDeletion: keyDeletionPolicy === 'Delete',
   });
   const stored = await vault.readPolicy(client, token, settings.objectName);
   if (stored === policy) return;

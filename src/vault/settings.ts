@@ -3,7 +3,7 @@
 // The CRD schema checks the same rules; they are repeated here because Vault paths end up inside
 // policy text, where a stray "*" or quote would widen what KES may touch.
 import { parseDuration, type VaultSpec } from '../api/index.ts';
-import { vaultObjectName } from './names.ts';
+import { DEFAULT_INSTANCE, legacyVaultObjectName, vaultObjectName } from './names.ts';
 
 export type { VaultSpec };
 export type KvVersion = 'v1' | 'v2';
@@ -13,8 +13,10 @@ export type VaultAuthSettings =
   | { method: 'token'; secretName: string; secretKey: string };
 
 export interface VaultSettings {
-  /** The KMSDeployment these settings belong to. */
-  deployment: { namespace: string; name: string };
+  /** The KMSDeployment these settings belong to (uid: recorded as the owner of its Vault objects). */
+  deployment: { namespace: string; name: string; uid?: string };
+  /** The operator instance (--instance-name) whose Vault objects these are. */
+  instance: string;
   address: string;
   vaultNamespace: string | undefined;
   ca: { secretName: string; secretKey: string } | undefined;
@@ -29,8 +31,10 @@ export interface VaultSettings {
     secretIDTTLSeconds: number;
     secretIDRenewBeforeSeconds: number;
   };
-  /** `kmsstack-<namespace>-<name>`: the policy and the AppRole role share it. */
+  /** `kmsstack_<instance>_<namespace>_<name>`: the policy and the AppRole role share it. */
   objectName: string;
+  /** `kmsstack-<namespace>-<name>` of version 0.1, moved to objectName on upgrade. */
+  legacyObjectName: string;
 }
 
 /** The CRD's defaults (src/api/schema/vault.ts), for specs that did not go through applyDefaults. */
@@ -113,8 +117,12 @@ function seconds(value: string | undefined, fallback: string, field: string): nu
   return durationSeconds(value ?? fallback, field);
 }
 
-/** Checks and defaults `spec.vault` of the KMSDeployment `namespace/name`. */
-export function resolveVaultSettings(spec: VaultSpec | undefined, deployment: { namespace: string; name: string }): VaultSettings {
+/** Checks and defaults `spec.vault` of the KMSDeployment `namespace/name` for the operator instance `instance`. */
+export function resolveVaultSettings(
+  spec: VaultSpec | undefined,
+  deployment: { namespace: string; name: string; uid?: string },
+  instance: string = DEFAULT_INSTANCE,
+): VaultSettings {
   if (!spec) throw new Error('spec.vault: is required unless the deployment runs without Vault');
   if (!spec.address) throw new Error('spec.vault.address: is required');
   const kvVersion = spec.kv?.version ?? VAULT_DEFAULTS.kvVersion;
@@ -137,7 +145,8 @@ export function resolveVaultSettings(spec: VaultSpec | undefined, deployment: { 
   if (!spec.kv?.prefix) throw new Error('spec.vault.kv.prefix: is required; it is the path under the mount that holds only this deployment\'s keys');
   if (spec.namespace !== undefined && spec.namespace !== '') checkVaultPath(spec.namespace, 'spec.vault.namespace');
   return {
-    deployment: { namespace: deployment.namespace, name: deployment.name },
+    deployment: { namespace: deployment.namespace, name: deployment.name, ...(deployment.uid ? { uid: deployment.uid } : {}) },
+    instance,
     address: checkAddress(spec.address),
     vaultNamespace: spec.namespace ? spec.namespace.replace(/^\/+|\/+$/g, '') : undefined,
     ca: caRef ? { secretName: caRef.name, secretKey: caRef.key ?? VAULT_DEFAULTS.caKey } : undefined,
@@ -156,6 +165,7 @@ export function resolveVaultSettings(spec: VaultSpec | undefined, deployment: { 
       secretIDTTLSeconds,
       secretIDRenewBeforeSeconds,
     },
-    objectName: vaultObjectName(deployment.namespace, deployment.name),
+    objectName: vaultObjectName(deployment.namespace, deployment.name, instance),
+    legacyObjectName: legacyVaultObjectName(deployment.namespace, deployment.name),
   };
 }

@@ -7,25 +7,39 @@
 // A third keeps credentials home: the operator contacts only Vault servers the administrator lists,
 // since it sends them its own ServiceAccount token (Kubernetes auth) or a Secret's value (token auth).
 // Pure: text and objects in, verdicts with field-naming messages out.
+import { DEFAULT_INSTANCE } from './names.ts';
 import { checkVaultPath, type VaultSettings } from './settings.ts';
 
 export type PrefixRule =
   | { kind: 'any' }
+  /** `segments` has {instance} already replaced; {namespace} and {name} are replaced per deployment. */
   | { kind: 'template'; template: string; segments: readonly string[] };
 
 /** The setting that switches the template rule off, for clusters with a single tenant. */
 export const ANY_PREFIX = '*';
+/** The default template of the instance "default": the root of version 0.1, so its prefixes keep working. */
 export const DEFAULT_PREFIX_TEMPLATE = 'kmsstack/{namespace}';
+/**
+ * The default template of every other instance. Its first segment is not "kmsstack" and its second
+ * is the instance, so no two instances' roots overlap, and none overlaps the "default" instance's.
+ */
+export const INSTANCE_PREFIX_TEMPLATE = 'kmsstack-instances/{instance}/{namespace}';
 
-const PLACEHOLDERS = new Set(['{namespace}', '{name}']);
+const PLACEHOLDERS = new Set(['{namespace}', '{name}', '{instance}']);
+
+/** The template an operator instance uses when --kv-prefix-template is empty. */
+export function defaultPrefixTemplate(instance: string): string {
+  return instance === DEFAULT_INSTANCE ? DEFAULT_PREFIX_TEMPLATE : INSTANCE_PREFIX_TEMPLATE;
+}
 
 /**
- * Parses --kv-prefix-template: slash-separated segments, each a plain Vault path segment or one of
- * the whole-segment placeholders {namespace} (required) and {name}. Whole segments only, because
- * "{namespace}-{name}" would give team-a/b-c and team-a-b/c the same prefix.
+ * Parses --kv-prefix-template for the operator instance `instance`: slash-separated segments, each a
+ * plain Vault path segment or one of the whole-segment placeholders {namespace} (required), {name}
+ * and {instance}. Whole segments only, because "{namespace}-{name}" would give team-a/b-c and
+ * team-a-b/c the same prefix. Empty: defaultPrefixTemplate(instance).
  */
-export function parsePrefixTemplate(text: string): PrefixRule {
-  const trimmed = text.trim();
+export function parsePrefixTemplate(text: string, instance: string = DEFAULT_INSTANCE): PrefixRule {
+  const trimmed = text.trim() === '' ? defaultPrefixTemplate(instance) : text.trim();
   if (trimmed === ANY_PREFIX) return { kind: 'any' };
   const template = trimmed.replace(/^\/+|\/+$/g, '');
   const noNamespace = `must contain the segment {namespace} (such as "${DEFAULT_PREFIX_TEMPLATE}"), or be "${ANY_PREFIX}" to allow any prefix; got ${JSON.stringify(text)}`;
@@ -34,12 +48,12 @@ export function parsePrefixTemplate(text: string): PrefixRule {
   for (const segment of segments) {
     if (PLACEHOLDERS.has(segment)) continue;
     if (segment.includes('{') || segment.includes('}')) {
-      throw new Error(`placeholders must be whole segments, and only {namespace} and {name} exist; got ${JSON.stringify(segment)} in ${JSON.stringify(text)}`);
+      throw new Error(`placeholders must be whole segments, and only {namespace}, {name} and {instance} exist; got ${JSON.stringify(segment)} in ${JSON.stringify(text)}`);
     }
     checkVaultPath(segment, `segment ${JSON.stringify(segment)}`);
   }
   if (!segments.includes('{namespace}')) throw new Error(noNamespace);
-  return { kind: 'template', template, segments };
+  return { kind: 'template', template, segments: segments.map((s) => (s === '{instance}' ? instance : s)) };
 }
 
 export function describeRule(rule: PrefixRule): string {
@@ -83,8 +97,42 @@ export interface KeyLocation {
   prefix: string;
 }
 
-function sameMount(a: KeyLocation, b: KeyLocation): boolean {
-  return a.address === b.address && (a.vaultNamespace ?? '') === (b.vaultNamespace ?? '') && a.mountPath === b.mountPath;
+/**
+ * One spelling per Vault server: scheme and host in lower case, no default port, no trailing slash
+ * and no trailing dot of a fully qualified host name (URL parsing does all but the last).
+ */
+export function normalizeAddress(address: string): string {
+  try {
+    const url = new URL(address);
+    return `${url.protocol}//${url.hostname.replace(/\.$/, '')}${url.port ? `:${url.port}` : ''}`;
+  } catch {
+    return address;
+  }
+}
+
+function joinPath(parts: readonly string[]): string {
+  return parts.join('/').split('/').filter((s) => s !== '').join('/');
+}
+
+/**
+ * The paths under which the keys may lie on the server, each compared whole. Vault Enterprise reads
+ * a request's namespace from X-Vault-Namespace and from the front of its path alike (namespace "a"
+ * with mount "b/kv" may be namespace "a/b" with mount "kv"), so namespace, mount and prefix form one
+ * path; Vault OSS ignores X-Vault-Namespace (a namespace "x" reaches the root's mounts), so the path
+ * without the namespace counts too. Refusing a pair that would not really collide is the safe error.
+ */
+function storagePaths(location: KeyLocation): [string, string] {
+  return [joinPath([location.vaultNamespace ?? '', location.mountPath, location.prefix]), joinPath([location.mountPath, location.prefix])];
+}
+
+function storageOverlaps(a: KeyLocation, b: KeyLocation, compare: (x: string, y: string) => boolean): boolean {
+  const [pa, qa] = storagePaths(a);
+  const [pb, qb] = storagePaths(b);
+  return compare(pa, pb) || compare(qa, qb);
+}
+
+function sameServer(a: KeyLocation, b: KeyLocation): boolean {
+  return normalizeAddress(a.address) === normalizeAddress(b.address);
 }
 
 function isOlder(a: KeyLocation, b: KeyLocation): boolean {
@@ -99,12 +147,12 @@ function isSelf(a: KeyLocation, b: KeyLocation): boolean {
 /** The older deployment whose prefix equals, contains or lies inside this one's, if any. */
 export function olderOverlap(self: KeyLocation, others: readonly KeyLocation[]): KeyLocation | undefined {
   return others
-    .filter((other) => !isSelf(self, other) && sameMount(self, other) && prefixesOverlap(self.prefix, other.prefix) && isOlder(other, self))
+    .filter((other) => !isSelf(self, other) && sameServer(self, other) && storageOverlaps(self, other, prefixesOverlap) && isOlder(other, self))
     .sort((a, b) => (isOlder(a, b) ? -1 : 1))[0];
 }
 
 export function describeOverlap(self: KeyLocation, owner: KeyLocation): string {
-  const relation = owner.prefix === self.prefix ? 'is already used by' : isWithin(self.prefix, owner.prefix) ? 'lies inside the prefix of' : 'contains the prefix of';
+  const relation = storageOverlaps(self, owner, (a, b) => a === b) ? 'is already used by' : storageOverlaps(self, owner, isWithin) ? 'lies inside the prefix of' : 'contains the prefix of';
   return (
     `spec.vault.kv.prefix: "${self.mountPath}/${self.prefix}" ${relation} KMSDeployment ${owner.deployment.namespace}/${owner.deployment.name} ` +
     `("${owner.mountPath}/${owner.prefix}", created earlier); every KMSDeployment needs a prefix of its own, so re-create this one with another prefix`
@@ -113,7 +161,7 @@ export function describeOverlap(self: KeyLocation, owner: KeyLocation): string {
 
 /** Another deployment with exactly this prefix: deleting "our" keys would delete its keys. */
 export function sharesPrefix(self: KeyLocation, others: readonly KeyLocation[]): KeyLocation | undefined {
-  return others.find((other) => !isSelf(self, other) && sameMount(self, other) && other.prefix === self.prefix);
+  return others.find((other) => !isSelf(self, other) && sameServer(self, other) && storageOverlaps(self, other, (a, b) => a === b));
 }
 
 /** The --vault-addresses entry that lets token auth use any server (one tenant per operator only). */

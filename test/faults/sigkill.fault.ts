@@ -111,7 +111,7 @@ describe('fault: operator SIGKILLed during reconciles', { timeout: 900_000 }, ()
     const wanted = [...live.keys()].map((name) => vaultObjectName(NS, name)).sort();
     const listed = async (path: string) => {
       const res = await stack.vault.request('GET', `${path}?list=true`);
-      return (((res.body?.['data'] as { keys?: string[] } | undefined)?.keys) ?? []).filter((k) => k.startsWith(`kmsstack-${NS}-`)).sort();
+      return (((res.body?.['data'] as { keys?: string[] } | undefined)?.keys) ?? []).filter((k) => k.startsWith(`kmsstack_default_${NS}_`)).sort();
     };
     const policies = await listed('sys/policies/acl');
     const roles = await listed('auth/approle/role');

@@ -22,6 +22,7 @@ local terminalReasons = {
   VaultRedirectRefused = true, -- VaultConfigured: Vault answered a redirect, which the operator never follows
   PrefixNotAllowed = true,     -- VaultConfigured: spec.vault.kv.prefix is outside the operator's --kv-prefix-template
   PrefixInUse = true,          -- VaultConfigured: an older KMSDeployment uses (or nests with) the same prefix
+  VaultNameConflict = true,    -- VaultConfigured: a Vault policy or role with this deployment's name is someone else's
   AppRoleMountConflict = true, -- VaultConfigured: another auth method is mounted at the AppRole path
   UnsafeChangeRefused = true,  -- MinIOAvailable: a spec change that would lose or strand data
   KeyMissing = true,           -- KeysReady: a master key the operator created is gone from Vault

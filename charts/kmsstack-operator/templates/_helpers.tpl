@@ -17,6 +17,17 @@
 {{- end }}
 {{- end }}
 
+{{/* The KV prefix template in force: operator.kvPrefixTemplate, else the instance's default (src/vault/tenancy.ts defaultPrefixTemplate). */}}
+{{- define "kmsstack-operator.kvPrefixTemplate" -}}
+{{- if .Values.operator.kvPrefixTemplate }}
+{{- .Values.operator.kvPrefixTemplate }}
+{{- else if eq .Values.operator.instanceName "default" }}
+{{- "kmsstack/{namespace}" }}
+{{- else }}
+{{- "kmsstack-instances/{instance}/{namespace}" }}
+{{- end }}
+{{- end }}
+
 {{- define "kmsstack-operator.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}

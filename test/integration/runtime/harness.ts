@@ -45,6 +45,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     shutdownTimeoutMs: 10_000,
     backoff: { baseMs: 200, maxMs: 2_000 },
     kubeconfig: undefined,
+    instanceName: 'default',
     kvPrefixRule: parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
     vaultAddresses: [],
     vaultCAFiles: [],

@@ -90,5 +90,5 @@ test('cleanup fails while Vault is unreachable, and succeeds once it is back', a
 test('the leftover description names what stays in Vault, and no secret', () => {
   const settings = settingsFor(vault, NS, 'skipped');
   const text = describeVaultLeftovers(settings, 'Retain');
-  assert.match(text, /policy kmsstack-cleanup-skipped, AppRole role kmsstack-cleanup-skipped on auth\/approle .* master keys under kv\/kmsstack\/cleanup\/skipped/);
+  assert.match(text, /policy kmsstack_default_cleanup_skipped, AppRole role kmsstack_default_cleanup_skipped on auth\/approle .* master keys under kv\/kmsstack\/cleanup\/skipped/);
 });

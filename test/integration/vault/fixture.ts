@@ -33,6 +33,8 @@ export const TEST_OPERATOR_POLICY = renderOperatorPolicy({
   ],
   appRoleMountPath: 'approle',
   allowMountCreation: true,
+  instance: 'default',
+  legacyNames: true,
 });
 
 /** A non-root Vault token holding only the operator policy. */

@@ -42,9 +42,9 @@ for (const kvVersion of ['v1', 'v2'] as const) {
       assert.equal(outcome.condition.reason, 'Configured', outcome.condition.message);
       assert.equal(outcome.condition.status, 'True');
       assert.ok(outcome.appRoleChecksum && /^[0-9a-f]{64}$/.test(outcome.appRoleChecksum));
-      assert.ok(outcome.changes.some((c) => c.startsWith(`created policy kmsstack-${NS}-${name}`)), outcome.changes.join('\n'));
+      assert.ok(outcome.changes.some((c) => c.startsWith(`created policy kmsstack_default_${NS}_${name}`)), outcome.changes.join('\n'));
       assert.ok(outcome.changes.some((c) => c.startsWith('issued secret-id')));
-      assert.equal(outcome.status.policy, `kmsstack-${NS}-${name}`);
+      assert.equal(outcome.status.policy, `kmsstack_default_${NS}_${name}`);
       assert.ok(outcome.status.secretIDExpiresAt);
       const { secret } = await readAppRoleCredentials(kube, NS, name);
       assert.equal(secret.metadata.annotations?.['kmsstack.io/approle-checksum'], outcome.appRoleChecksum);
@@ -62,7 +62,7 @@ for (const kvVersion of ['v1', 'v2'] as const) {
       assert.deepEqual((await kes.list(prefix)).sort(), ['minio-key-1', 'minio-key-2']);
       assert.equal(await KesLikeClient.outcome(() => kes.delete(`${prefix}/minio-key-2`)), 'PermissionDenied', 'keyDeletionPolicy Retain: no delete, even for KES');
       const changed = await reconcile(name, kvVersion, undefined, 'Delete');
-      assert.ok(changed.changes.includes(`updated policy kmsstack-${NS}-${name}`), changed.changes.join('\n'));
+      assert.ok(changed.changes.includes(`updated policy kmsstack_default_${NS}_${name}`), changed.changes.join('\n'));
       assert.equal(await KesLikeClient.outcome(() => kes.delete(`${prefix}/minio-key-2`)), 'ok', 'keyDeletionPolicy Delete: KES may delete');
       assert.deepEqual(await kes.list(prefix), ['minio-key-1']);
       await reconcile(name, kvVersion);
@@ -102,11 +102,11 @@ for (const kvVersion of ['v1', 'v2'] as const) {
       // The count is live: a deployment that needs setting up shows up in it.
       await reconcile(`fresh-${kvVersion}`, kvVersion);
       const writes = vault.auditedWrites().slice(before).map((w) => w.path);
-      assert.ok(writes.includes(`sys/policies/acl/kmsstack-${NS}-fresh-${kvVersion}`), writes.join('\n'));
+      assert.ok(writes.includes(`sys/policies/acl/kmsstack_default_${NS}_fresh-${kvVersion}`), writes.join('\n'));
     });
 
     test('drift made in Vault by hand is repaired, and only what drifted is written', async () => {
-      const policy = `kmsstack-${NS}-${name}`;
+      const policy = `kmsstack_default_${NS}_${name}`;
       await vault.writePolicy(policy, 'path "*" { capabilities = ["sudo", "read"] }');
       await vault.request('POST', `auth/approle/role/${policy}`, { token_ttl: 7, token_policies: ['default', policy] });
       const outcome = await reconcile(name, kvVersion);

@@ -14,7 +14,7 @@ import { KesLikeClient, readAppRoleCredentials, settingsFor, startOperatorVaultE
 
 const NS = 'rotation';
 const NAME = 'tenant-r';
-const ROLE = `kmsstack-${NS}-${NAME}`;
+const ROLE = `kmsstack_default_${NS}_${NAME}`;
 let vault: TestVault;
 let kube: KubeClient;
 let deps: VaultDeps;

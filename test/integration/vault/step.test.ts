@@ -66,7 +66,7 @@ test('a KMSDeployment gets VaultConfigured=True and an owned AppRole Secret that
   assert.equal(secret.metadata.labels?.['app.kubernetes.io/managed-by'], 'kmsstack-operator');
   await KesLikeClient.login(vault, roleId, secretId, 'kv', 'v1');
   const object = await getKMSDeployment(kube, NS, 'tenant-a');
-  assert.equal((object?.status as { vault?: { policy?: string } } | undefined)?.vault?.policy, `kmsstack-${NS}-tenant-a`);
+  assert.equal((object?.status as { vault?: { policy?: string } } | undefined)?.vault?.policy, `kmsstack_default_${NS}_tenant-a`);
 });
 
 test('a reconcile with nothing to change writes nothing to Vault nor to the AppRole Secret', async () => {
@@ -77,7 +77,7 @@ test('a reconcile with nothing to change writes nothing to Vault nor to the AppR
   const secretBefore = await kube.get(resources.Secret, NS, appRoleSecretName('tenant-a'));
   // An annotation change is a watch event: the operator reconciles, and has nothing to do.
   await kube.apply({ apiVersion: resources.KMSDeployment.apiVersion, kind: 'KMSDeployment', metadata: { name: 'tenant-a', namespace: NS, annotations: { poke: '1' } } });
-  const policyPath = `sys/policies/acl/kmsstack-${NS}-tenant-a`;
+  const policyPath = `sys/policies/acl/kmsstack_default_${NS}_tenant-a`;
   await waitFor('the poked reconcile to read Vault', async () => (vault.auditedRequests().slice(vaultRequests).some((r) => r.path === policyPath) ? true : undefined));
   await waitFor('the reconcile to finish', async () => (manager.queue.length === 0 ? true : undefined));
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -90,8 +90,8 @@ test('a reconcile with nothing to change writes nothing to Vault nor to the AppR
 test('deleting the KMSDeployment removes role and policy, then releases it', async () => {
   await kube.delete(resources.KMSDeployment, NS, 'tenant-a');
   await waitFor('the KMSDeployment to be gone', async () => ((await getKMSDeployment(kube, NS, 'tenant-a')) ? undefined : true));
-  assert.equal((await vault.request('GET', `auth/approle/role/kmsstack-${NS}-tenant-a`)).status, 404);
-  assert.equal((await vault.request('GET', `sys/policies/acl/kmsstack-${NS}-tenant-a`)).status, 404);
+  assert.equal((await vault.request('GET', `auth/approle/role/kmsstack_default_${NS}_tenant-a`)).status, 404);
+  assert.equal((await vault.request('GET', `sys/policies/acl/kmsstack_default_${NS}_tenant-a`)).status, 404);
 });
 
 test('with Vault unreachable the deletion waits; the skip annotation releases it', async () => {

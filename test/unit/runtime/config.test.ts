@@ -60,6 +60,15 @@ describe('config', () => {
     rejects([], { KMSSTACK_KV_PREFIX_TEMPLATE: 'kv/ns-{namespace}' }, /--kv-prefix-template .*placeholders must be whole segments/);
   });
 
+  it('the instance name scopes the default prefix template and is checked', () => {
+    assert.equal(parse([]).instanceName, 'default');
+    assert.deepEqual(parse([]).kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
+    const staging = parse(['--instance-name=staging']);
+    assert.deepEqual(staging.kvPrefixRule, { kind: 'template', template: 'kmsstack-instances/{instance}/{namespace}', segments: ['kmsstack-instances', 'staging', '{namespace}'] });
+    assert.deepEqual(parse([], { KMSSTACK_INSTANCE_NAME: 'prod', KMSSTACK_KV_PREFIX_TEMPLATE: 't/{instance}/{namespace}' }).kvPrefixRule.kind, 'template');
+    for (const bad of ['Prod', 'a_b', 'a.b', '-a', 'a'.repeat(33), '']) rejects([`--instance-name=${bad}`], {}, /--instance-name/);
+  });
+
   it('reads flags before environment variables', () => {
     const config = parse(['--workers', '8', '--watch-namespaces=a,b', '--leader-election=false', '--http-address', '127.0.0.1:0'], {
       KMSSTACK_WORKERS: '3', KMSSTACK_LOG_LEVEL: 'debug', KMSSTACK_RESYNC_PERIOD: '1h30m',

@@ -8,6 +8,8 @@ test('the operator policy of docs/vault.md (golden)', () => {
     kvMounts: [{ mountPath: 'kv', version: 'v1' }],
     appRoleMountPath: 'approle',
     allowMountCreation: true,
+    instance: 'default',
+    legacyNames: true,
   });
   assertGolden('vault/operator-policy.hcl', text);
 });
@@ -17,9 +19,11 @@ test('without mount creation the operator only reads mounts, and it never touche
     kvMounts: [{ mountPath: 'kv2', version: 'v2' }],
     appRoleMountPath: 'approle',
     allowMountCreation: false,
+    instance: 'staging',
+    legacyNames: false,
   });
   assert.match(text, /path "sys\/mounts\/kv2" \{\n {2}capabilities = \["read"\]/);
   assert.doesNotMatch(text, /kv2\//, 'no capability on any KV entry: keys are deleted with the deployment\'s own AppRole login');
   assert.doesNotMatch(text, /"(?:list|delete)"[^\n]*\n\}[^#]*kv/);
-  assert.throws(() => renderOperatorPolicy({ kvMounts: [{ mountPath: 'kv/*', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: false }), /kvMounts\.mountPath/);
+  assert.throws(() => renderOperatorPolicy({ kvMounts: [{ mountPath: 'kv/*', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: false, instance: 'default', legacyNames: false }), /kvMounts\.mountPath/);
 });

@@ -10,6 +10,7 @@ test('defaults fill every optional field', () => {
   const settings = resolveVaultSettings(minimal, deployment);
   assert.deepEqual(settings, {
     deployment,
+    instance: 'default',
     address: 'https://vault.vault.svc:8200',
     vaultNamespace: undefined,
     ca: undefined,
@@ -17,7 +18,8 @@ test('defaults fill every optional field', () => {
     auth: { method: 'kubernetes', role: 'kmsstack', mountPath: 'kubernetes' },
     kv: { mountPath: 'kv', version: 'v1', prefix: 'minio/tenant-a', create: true },
     appRole: { mountPath: 'approle', tokenTTLSeconds: 300, tokenMaxTTLSeconds: 3600, secretIDTTLSeconds: 86400, secretIDRenewBeforeSeconds: 28800 },
-    objectName: 'kmsstack-storage-tenant-a',
+    objectName: 'kmsstack_default_storage_tenant-a',
+    legacyObjectName: 'kmsstack-storage-tenant-a',
   });
 });
 

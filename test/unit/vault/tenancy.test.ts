@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ANY_ADDRESS, addressNotAllowed, allowedRoot, describeOverlap, isWithin, olderOverlap, parsePrefixTemplate, prefixNotAllowed, sharesPrefix, type KeyLocation } from '../../../src/vault/tenancy.ts';
+import { ANY_ADDRESS, addressNotAllowed, allowedRoot, describeOverlap, isWithin, normalizeAddress, olderOverlap, parsePrefixTemplate, prefixesOverlap, prefixNotAllowed, sharesPrefix, type KeyLocation } from '../../../src/vault/tenancy.ts';
 
 const teamB = { namespace: 'team-b', name: 'store' };
 const kv = (prefix: string) => ({ mountPath: 'kv', version: 'v1' as const, prefix, create: true });
@@ -19,15 +19,25 @@ describe('prefix template', () => {
   it('refuses templates that cannot separate namespaces or would widen a policy path', () => {
     for (const [text, pattern] of [
       ['minio', /must contain the segment \{namespace\}/],
-      ['', /must contain the segment \{namespace\}/],
       ['{name}', /must contain the segment \{namespace\}/],
       ['kv/{namespace}-{name}', /placeholders must be whole segments/],
-      ['kv/{tenant}/{namespace}', /only \{namespace\} and \{name\} exist/],
+      ['kv/{tenant}/{namespace}', /only \{namespace\}, \{name\} and \{instance\} exist/],
+      ['kv/x{instance}/{namespace}', /placeholders must be whole segments/],
       ['kv*/{namespace}', /no "\*"/],
       ['../{namespace}', /must not contain "\." or "\.\." segments/],
     ] as const) {
       assert.throws(() => parsePrefixTemplate(text), pattern, text);
     }
+  });
+
+  it('empty is the default of the instance, and no two instances\' default roots overlap', () => {
+    assert.equal(allowedRoot(parsePrefixTemplate(''), teamB), 'kmsstack/team-b');
+    assert.equal(allowedRoot(parsePrefixTemplate('', 'default'), teamB), 'kmsstack/team-b');
+    const roots = ['default', 'staging', 'prod', 'kmsstack', 'team-b'].flatMap((instance) =>
+      ['team-b', 'default', 'staging', 'kmsstack-instances'].map((namespace) => allowedRoot(parsePrefixTemplate('', instance), { namespace, name: 'x' }) as string));
+    assert.equal(allowedRoot(parsePrefixTemplate('', 'staging'), teamB), 'kmsstack-instances/staging/team-b');
+    for (const a of roots) for (const b of roots) if (a !== b) assert.ok(!prefixesOverlap(a, b), `${a} / ${b}`);
+    assert.equal(allowedRoot(parsePrefixTemplate('t/{instance}/{namespace}', 'prod'), teamB), 't/prod/team-b');
   });
 
   it('expands to the root a deployment may use', () => {
@@ -60,6 +70,36 @@ describe('prefixNotAllowed', () => {
   });
 });
 
+describe('one owner per prefix compares locations, not spellings', () => {
+  const owner = location('team-a', 'store', 'kmsstack/team-a', 1000);
+
+  it('normalizes scheme and host case, default ports, trailing slash and a trailing dot', () => {
+    assert.equal(normalizeAddress('HTTPS://Vault.Example.:443/'), 'https://vault.example');
+    assert.equal(normalizeAddress('https://vault:8200'), 'https://vault:8200');
+    for (const address of ['HTTPS://VAULT:8200', 'https://vault.:8200/', 'https://vault:08200']) {
+      const young = location('team-b', 'copy', 'kmsstack/team-a', 2000, { address });
+      assert.equal(olderOverlap(young, [owner, young]), owner, address);
+    }
+    assert.equal(olderOverlap(location('team-b', 'copy', 'kmsstack/team-a', 2000, { address: 'https://other:8200' }), [owner]), undefined);
+  });
+
+  it('a Vault namespace written into the mount path is the same place', () => {
+    const nsOwner = location('team-a', 'store', 'kmsstack/team-a', 1000, { vaultNamespace: 'eng/team', mountPath: 'kv' });
+    for (const extra of [{ vaultNamespace: 'eng', mountPath: 'team/kv' }, { vaultNamespace: undefined, mountPath: 'eng/team/kv' }]) {
+      const young = location('team-b', 'copy', 'kmsstack/team-a', 2000, extra);
+      assert.equal(olderOverlap(young, [nsOwner]), nsOwner, JSON.stringify(extra));
+      assert.equal(sharesPrefix(young, [nsOwner]), nsOwner);
+    }
+    assert.equal(olderOverlap(location('team-b', 'copy', 'kmsstack/team-b', 2000, { vaultNamespace: 'other', mountPath: 'kv' }), [nsOwner]), undefined);
+  });
+
+  it('a Vault namespace that the server may ignore (Vault OSS) does not make a prefix another one', () => {
+    const young = location('team-b', 'copy', 'kmsstack/team-a', 2000, { vaultNamespace: 'x' });
+    assert.equal(olderOverlap(young, [owner, young]), owner);
+    assert.equal(sharesPrefix(young, [owner]), owner);
+  });
+});
+
 describe('prefix overlap between deployments', () => {
   const owner = location('team-a', 'store', 'kmsstack/team-a', 1000);
 
@@ -85,9 +125,9 @@ describe('prefix overlap between deployments', () => {
     assert.equal(olderOverlap(b, [a, b]), a);
   });
 
-  it('prefixes on another mount, Vault namespace or server do not overlap', () => {
+  it('prefixes on another mount or server do not overlap (another Vault namespace may: see above)', () => {
     const young = location('team-a', 'young', 'kmsstack/team-a', 2000);
-    for (const other of [{ mountPath: 'kv2' }, { vaultNamespace: 'admin' }, { address: 'https://other:8200' }]) {
+    for (const other of [{ mountPath: 'kv2' }, { address: 'https://other:8200' }]) {
       assert.equal(olderOverlap(young, [{ ...owner, ...other }]), undefined, JSON.stringify(other));
     }
     assert.equal(olderOverlap(location('team-a', 'young', 'kmsstack/team-ab', 2000), [owner]), undefined, 'a sibling sharing the first characters');

@@ -10,14 +10,15 @@ import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext, StepResult } from '../../../runtime/step.ts';
 import { kesNames } from '../../../kes/names.ts';
 import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../../../vault/cleanup.ts';
+import { VAULT_NAME_CONFLICT, type RecordedVaultNames } from '../../../vault/ownership.ts';
 import { VaultClients } from '../../../vault/clients.ts';
 import type { VaultDeps } from '../../../vault/connect.ts';
-import { appRoleSecretName, SKIP_VAULT_CLEANUP_ANNOTATION, VAULT_CONDITION_TYPE } from '../../../vault/names.ts';
+import { appRoleSecretName, DEFAULT_INSTANCE, SKIP_VAULT_CLEANUP_ANNOTATION, VAULT_CONDITION_TYPE } from '../../../vault/names.ts';
 import type { VaultKubePort } from '../../../vault/ports.ts';
 import { reconcileVault } from '../../../vault/reconcile.ts';
 import { VaultSessions } from '../../../vault/session.ts';
 import { resolveVaultSettings } from '../../../vault/settings.ts';
-import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../vault/tenancy.ts';
+import { parsePrefixTemplate } from '../../../vault/tenancy.ts';
 import type { KMSDeploymentCleanup, KMSDeploymentStep } from '../reconcile.ts';
 import type { KMSDeploymentObject } from '../status.ts';
 import { keysNotOwned, PREFIX_IN_USE, refuseAddress, refuseVaultAccess, type VaultTenancy } from './vault-tenancy.ts';
@@ -33,7 +34,7 @@ export interface VaultStepOptions {
   serviceAccountTokenPath?: string;
   /** Per-attempt Vault request timeout (default 10 s). */
   timeoutMs?: number;
-  /** Which Vault servers and KV prefixes deployments may use (default: no listed server, DEFAULT_PREFIX_TEMPLATE). */
+  /** Which Vault servers and KV prefixes deployments may use (default: no listed server, instance "default" and its default template). */
   tenancy?: Partial<VaultTenancy>;
   /** CA bundles pinned per Vault origin (--vault-ca-files), used instead of spec.vault.tls. */
   pinnedCAs?: ReadonlyMap<string, string>;
@@ -57,7 +58,8 @@ export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
     backoff: new KeyedBackoff({ baseMs: 2_000, maxMs: 30_000 }),
     tenancy: {
       addresses: options.tenancy?.addresses ?? [],
-      prefixRule: options.tenancy?.prefixRule ?? parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
+      prefixRule: options.tenancy?.prefixRule ?? parsePrefixTemplate('', options.tenancy?.instance ?? DEFAULT_INSTANCE),
+      instance: options.tenancy?.instance ?? DEFAULT_INSTANCE,
     },
   };
 }
@@ -87,8 +89,13 @@ function deps(runtime: VaultRuntime, context: Context): VaultDeps {
   return { clients: runtime.clients, sessions: runtime.sessions, kube: port(context) };
 }
 
-function ref(object: KMSDeploymentObject): { namespace: string; name: string } {
-  return { namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '' };
+function ref(object: KMSDeploymentObject): { namespace: string; name: string; uid?: string } {
+  return { namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '', ...(object.metadata.uid ? { uid: object.metadata.uid } : {}) };
+}
+
+/** status.vault as last written: while it names version 0.1 objects, they are still to be moved. */
+function recordedNames(object: KMSDeploymentObject): RecordedVaultNames | undefined {
+  return (object as { status?: { vault?: RecordedVaultNames } }).status?.vault;
 }
 
 export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
@@ -102,7 +109,7 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
       }
       let settings;
       try {
-        settings = resolveVaultSettings(spec.vault, ref(object));
+        settings = resolveVaultSettings(spec.vault, ref(object), runtime.tenancy.instance);
       } catch (err) {
         return { status: 'False', reason: 'InvalidSpec', message: (err as Error).message };
       }
@@ -115,7 +122,7 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
         return { status: 'False', reason: refusal.reason, message: refusal.message, requeueAfterMs: refusal.reason === PREFIX_IN_USE ? 60_000 : undefined };
       }
       const outcome = await reconcileVault(deps(runtime, context), {
-        settings, labels: stackLabels(ref(object).name, 'kes'), ownerReferences: [], now: context.now, keyDeletionPolicy: spec.keyDeletionPolicy ?? 'Retain',
+        settings, labels: stackLabels(ref(object).name, 'kes'), ownerReferences: [], now: context.now, keyDeletionPolicy: spec.keyDeletionPolicy ?? 'Retain', recorded: recordedNames(object),
       });
       for (const change of outcome.changes) {
         context.logger.info({ change }, 'vault change');
@@ -143,7 +150,7 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
     async run(context: CleanupContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>): Promise<void> {
       const { spec, object } = context;
       if (!spec || spec.mode !== 'Vault') return;
-      const settings = resolveVaultSettings(spec.vault, ref(object));
+      const settings = resolveVaultSettings(spec.vault, ref(object), runtime.tenancy.instance);
       const barred = refuseAddress(runtime.tenancy, settings);
       if (barred) {
         // Contacting it could hand the operator's credential to a server nobody vetted; the user
@@ -158,21 +165,22 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
         keyDeletionPolicy = 'Retain';
         await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });
       }
-      const report = await cleanupVault(deps(runtime, context), settings, keyDeletionPolicy, context.now);
+      const report = await cleanupVault(deps(runtime, context), settings, keyDeletionPolicy, context.now, recordedNames(object));
       for (const change of report.done) await context.events.emit(object, { type: 'Normal', reason: 'VaultCleanedUp', action: 'Cleanup', note: change });
       if (report.skippedNames.length > 0) {
         await context.events.emit(object, { type: 'Warning', reason: 'KeysSkipped', action: 'Cleanup', note: describeSkippedNames(settings, report.skippedNames) });
       }
       if (report.keysRetained) await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied: ${report.keysRetained}` });
+      for (const note of report.kept) await context.events.emit(object, { type: 'Warning', reason: VAULT_NAME_CONFLICT, action: 'Cleanup', note });
     },
   };
 }
 
 /** The event note when a user skips the Vault cleanup: what stays behind in Vault. */
-export function vaultLeftovers(object: KMSDeploymentObject, spec: DefaultedKMSDeploymentSpec | undefined): string | undefined {
+export function vaultLeftovers(object: KMSDeploymentObject, spec: DefaultedKMSDeploymentSpec | undefined, instance = DEFAULT_INSTANCE): string | undefined {
   if (!spec || spec.mode !== 'Vault' || !spec.vault) return undefined;
   try {
-    return describeVaultLeftovers(resolveVaultSettings(spec.vault, ref(object)), spec.keyDeletionPolicy ?? 'Retain');
+    return describeVaultLeftovers(resolveVaultSettings(spec.vault, ref(object), instance), spec.keyDeletionPolicy ?? 'Retain');
   } catch {
     return undefined;
   }

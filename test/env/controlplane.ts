@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Agent, request } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
-import { createControlPlanePKI, readPem } from './pki.ts';
+import { createControlPlanePKI, readPem, type ControlPlanePKI } from './pki.ts';
 import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, testBinary, waitFor } from './process.ts';
 
 const execFileAsync = promisify(execFile);
@@ -39,6 +39,11 @@ export interface ControlPlane {
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
   etcdEndpoint: string;
+  /** The CA, the ServiceAccount signing keys and the temp dir, for what runs next to the API server (startCluster). */
+  pki: ControlPlanePKI;
+  dir: string;
+  /** A kubeconfig file for `userName` with the given user entry (client certificate or token). */
+  writeKubeconfig(name: string, userName: string, user: Record<string, string>): string;
   /** Stops every process and removes the temp dir (kept, with log paths printed, when keepLogs is set). */
   stop(options?: { keepLogs?: boolean }): Promise<void>;
   logs: { etcd: string; apiserver: string };
@@ -183,7 +188,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   return {
     server, caPem, kubeConfig, kubeconfigPath, kubectl, mintServiceAccountToken, kubeConfigForToken, getRaw, requestCount,
-    etcdEndpoint, logs, stop,
+    etcdEndpoint, logs, stop, pki, dir,
+    writeKubeconfig: (name, userName, user) => {
+      const path = join(dir, `${name}.kubeconfig`);
+      writeFileSync(path, kubeconfigYaml(userName, user), { mode: 0o600 });
+      return path;
+    },
     restartApiServer: async () => {
       await apiserver.restart();
       await waitReady();

@@ -3,7 +3,7 @@
 // ServiceAccount signing key pair. This is test infrastructure, not the operator's PKI (src/pki).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface ControlPlanePKI {
   caCert: string;
@@ -29,6 +29,17 @@ function issue(dir: string, name: string, subject: string, extensions: string[])
       '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`],
     dir,
   );
+}
+
+/** A client certificate signed by the control plane's CA (e.g. for the controller-manager and the scheduler). */
+export function issueClientCert(pki: ControlPlanePKI, name: string, commonName: string, organization?: string): { cert: string; key: string } {
+  const dir = dirname(pki.caCert);
+  issue(dir, name, `${organization ? `/O=${organization}` : ''}/CN=${commonName}`, [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=clientAuth',
+  ]);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
 /** Writes the control plane's certificates and keys into `dir` and returns their paths. */

@@ -6,6 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { mountDisk, mountedDisks, quantityBytes, unmountDisk } from './disks.ts';
 import { hostsFiles, serviceWarnings } from './hosts.ts';
 import { NodeNetwork, type ProbeAnswer } from './network.ts';
 import { PodRuntime, type PodHost } from './pod.ts';
@@ -36,6 +37,7 @@ export class NodeAgent {
   private readonly written = new Map<string, string>();
   private readonly createdMountPoints: string[] = [];
   private readonly reported = new Set<string>();
+  private readonly provisioned = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
@@ -52,6 +54,7 @@ export class NodeAgent {
   }
 
   async start(): Promise<void> {
+    for (const path of mountedDisks('stale')) await unmountDisk(path);
     await this.network.start(this.options.logFile);
     await this.registerStorageClass();
     await this.registerNode();
@@ -75,6 +78,7 @@ export class NodeAgent {
     await Promise.all([...this.runtimes.values()].map((r) => r.terminate()));
     this.runtimes.clear();
     await this.network.stop();
+    for (const path of mountedDisks('own')) await unmountDisk(path);
     for (const path of this.createdMountPoints.reverse()) {
       try {
         rmdirSync(path);
@@ -250,13 +254,17 @@ export class NodeAgent {
     for (const claim of claims.items) {
       const meta = claim.metadata!;
       if (claim.status?.phase !== 'Pending' || claim.spec?.volumeName || claim.spec?.storageClassName !== this.options.storageClass) continue;
+      if (this.provisioned.has(meta.uid!)) continue;
+      this.provisioned.add(meta.uid!);
       const path = join(this.options.dir, 'volumes', `${meta.namespace}_${meta.name}_${meta.uid}`);
       mkdirSync(path, { recursive: true });
+      const request = claim.spec.resources?.requests?.storage ?? '1Gi';
+      await mountDisk(path, quantityBytes(request) ?? 2 ** 30);
       await this.core.createPersistentVolume({
         body: {
           metadata: { name: `pvc-${meta.uid}`, annotations: { 'pv.kubernetes.io/provisioned-by': PROVISIONER } },
           spec: {
-            capacity: { storage: claim.spec.resources?.requests?.storage ?? '1Gi' },
+            capacity: { storage: request },
             accessModes: claim.spec.accessModes ?? ['ReadWriteOnce'],
             persistentVolumeReclaimPolicy: 'Delete', storageClassName: this.options.storageClass,
             hostPath: { path, type: 'Directory' },
@@ -269,7 +277,10 @@ export class NodeAgent {
     for (const volume of volumes.items) {
       if (volume.status?.phase !== 'Released' || volume.metadata?.annotations?.['pv.kubernetes.io/provisioned-by'] !== PROVISIONER) continue;
       const path = volume.spec?.hostPath?.path;
-      if (path?.startsWith(join(this.options.dir, 'volumes'))) rmSync(path, { recursive: true, force: true });
+      if (path?.startsWith(join(this.options.dir, 'volumes'))) {
+        await unmountDisk(path);
+        rmSync(path, { recursive: true, force: true });
+      }
       await this.core.deletePersistentVolume({ name: volume.metadata.name! }).catch(ignore(404));
       this.log(`deleted released PV ${volume.metadata.name}`);
     }

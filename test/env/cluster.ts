@@ -7,6 +7,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
 import { NodeAgent, type NodeAgentOptions } from './node-agent/agent.ts';
+import { NODE_GATEWAY } from './node-agent/network.ts';
 import { issueClientCert, readPem } from './pki.ts';
 import { ManagedProcess, freePort, testBinary, waitFor } from './process.ts';
 
@@ -25,7 +26,7 @@ const CLOUD_CONTROLLERS = ['-cloud-node-lifecycle-controller', '-node-route-cont
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const started = Date.now();
-  const controlPlane = await startControlPlane(options);
+  const controlPlane = await startControlPlane({ ...options, serviceAccountAdmission: true, apiServerAddresses: [NODE_GATEWAY] });
   const { pki, dir } = controlPlane;
   const clientKubeconfig = (name: string, commonName: string) => {
     const { cert, key } = issueClientCert(pki, name, commonName);

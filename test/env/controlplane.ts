@@ -54,11 +54,18 @@ export interface ControlPlaneOptions {
   installCRDs?: boolean;
   /** Extra kube-apiserver flags. */
   apiServerFlags?: string[];
+  /**
+   * Run the ServiceAccount admission plugin (default false: with no ServiceAccount controller, Pods would be
+   * refused for want of a `default` account). startCluster() turns it on: Pods then get their token volume.
+   */
+  serviceAccountAdmission?: boolean;
+  /** More IP addresses in the API server's certificate (where a cluster's Pods reach it). */
+  apiServerAddresses?: string[];
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const dir = makeTempDir('controlplane');
-  const pki = createControlPlanePKI(dir);
+  const pki = createControlPlanePKI(dir, options.apiServerAddresses ?? []);
   const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
   const server = `https://127.0.0.1:${apiPort}`;
@@ -77,7 +84,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     `--etcd-servers=${etcdEndpoint}`, `--cert-dir=${join(dir, 'apiserver-certs')}`,
     `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.caCert}`,
     '--authorization-mode=RBAC', '--service-cluster-ip-range=10.0.0.0/24', '--allow-privileged=true',
-    '--disable-admission-plugins=ServiceAccount',
+    ...(options.serviceAccountAdmission ? [] : ['--disable-admission-plugins=ServiceAccount']),
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     '--profiling=false', '--v=1',

@@ -43,7 +43,7 @@ export function issueClientCert(pki: ControlPlanePKI, name: string, commonName: 
 }
 
 /** Writes the control plane's certificates and keys into `dir` and returns their paths. */
-export function createControlPlanePKI(dir: string): ControlPlanePKI {
+export function createControlPlanePKI(dir: string, extraAddresses: string[] = []): ControlPlanePKI {
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
   openssl(
     ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=kmsstack-test-control-plane-ca', '-days', '2', '-sha256',
@@ -54,7 +54,7 @@ export function createControlPlanePKI(dir: string): ControlPlanePKI {
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature',
     'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+    `subjectAltName=IP:127.0.0.1,${extraAddresses.map((a) => `IP:${a},`).join('')}DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc`,
   ]);
   issue(dir, 'admin', '/O=system:masters/CN=kmsstack-test-admin', [
     'basicConstraints=critical,CA:FALSE',

@@ -55,7 +55,7 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     for (const path of mountedDisks('stale')) await unmountDisk(path);
-    await this.network.start(this.options.logFile);
+    await this.network.start(this.options.logFile, Number(new URL(this.options.server).port));
     await this.registerStorageClass();
     await this.registerNode();
     await this.renewLease();

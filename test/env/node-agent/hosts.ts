@@ -4,6 +4,7 @@
 // every endpoint with a hostname (a StatefulSet Pod under its headless Service) has its per-pod name
 // `host.svc.ns.svc.cluster.local` (and the shorter forms). What CoreDNS would answer, minus SRV and search.
 import type * as k8s from '@kubernetes/client-node';
+import { NODE_GATEWAY } from './network.ts';
 import type { PodRuntime } from './pod.ts';
 
 const DOMAIN = 'cluster.local';
@@ -23,7 +24,8 @@ interface Entry {
 
 function entries(services: k8s.V1Service[], slices: k8s.V1EndpointSlice[]): Entry[] {
   const result: Entry[] = [];
-  const known = new Set(services.map((s) => `${s.metadata!.namespace}/${s.metadata!.name}`));
+  // default/kubernetes lists the API server's loopback address; Pods reach it at the gateway instead.
+  const known = new Set(services.map((s) => `${s.metadata!.namespace}/${s.metadata!.name}`).filter((key) => key !== 'default/kubernetes'));
   const byService = new Map<string, { ready: Set<string>; hosts: Map<string, Set<string>> }>();
   for (const slice of slices) {
     const service = slice.metadata?.labels?.['kubernetes.io/service-name'];
@@ -60,7 +62,9 @@ export function hostsFiles(runtimes: PodRuntime[], services: k8s.V1Service[], sl
       ? [`${hostname}.${pod.spec.subdomain}.${namespace}.svc.${DOMAIN}`, hostname]
       : [hostname];
     const lines = ['# written by the kmsstack node agent (test infrastructure): Services and Pods of the test cluster',
-      '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${runtime.podIP}\t${own.join(' ')}`];
+      '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${runtime.podIP}\t${own.join(' ')}`,
+      // The API server, reached through the node relay (network.ts), under the `kubernetes` Service's names.
+      `${NODE_GATEWAY}\t${forms('kubernetes', 'default', namespace).join(' ')}`];
     for (const entry of all) {
       const names = forms(entry.name, entry.namespace, namespace).join(' ');
       for (const address of entry.addresses) lines.push(`${address}\t${names}`);

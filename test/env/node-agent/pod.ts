@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { ManagedProcess } from '../process.ts';
 import { containerEnv, containerProcess, type ProcessSpec } from './containers.ts';
-import type { NodeNetwork } from './network.ts';
+import { API_SERVER_PORT, NODE_GATEWAY, type NodeNetwork } from './network.ts';
 import { ProbeLoop, checkProbe } from './probes.ts';
 import { NotYet, Refused, materializeVolumes } from './volumes.ts';
 
@@ -151,7 +151,11 @@ export class PodRuntime {
     const launcher = this.launchers.get(run.spec.name)!;
     const env = {
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root',
-      HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata!.name!, ...launcher.env,
+      HOSTNAME: this.pod.spec?.hostname ?? this.pod.metadata!.name!,
+      // In-cluster clients find the API server here; the kubelet gives the `kubernetes` Service's ClusterIP,
+      // which nothing serves in this cluster, so the gateway that forwards to the API server stands in.
+      KUBERNETES_SERVICE_HOST: NODE_GATEWAY, KUBERNETES_SERVICE_PORT: String(API_SERVER_PORT), KUBERNETES_SERVICE_PORT_HTTPS: String(API_SERVER_PORT),
+      ...launcher.env,
     };
     const process = new ManagedProcess(`${this.name}/${run.spec.name}`, 'ip', [
       'netns', 'exec', this.netns!, 'unshare', '--mount', '--uts', '--propagation', 'private', '--',

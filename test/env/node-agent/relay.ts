@@ -1,10 +1,12 @@
 // Runs inside the node network namespace (started by NodeNetwork with `ip netns exec`), so it can reach the
 // Pods' addresses, which the host cannot. It answers on a Unix socket (filesystem sockets are not tied to a
 // network namespace): POST / {url, timeoutMs, headers} -> {status, body} or {error}. HTTPS is not verified,
-// as the kubelet's probes do not verify. Plain Node (type stripping), no dependencies.
+// as the kubelet's probes do not verify. Its optional second argument `address:port=socket` forwards TCP
+// connections on address:port to that Unix socket (Pods reach the API server that way). Plain Node (type
+// stripping), no dependencies.
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
+import { connect, createServer as createTcpServer } from 'node:net';
 import { rmSync } from 'node:fs';
 
 interface Probe {
@@ -67,4 +69,18 @@ const server = createServer((req, res) => {
   });
 });
 server.listen(socketPath);
+
+const forward = /^([\d.]+):(\d+)=(.+)$/.exec(process.argv[3] ?? '');
+if (forward) {
+  createTcpServer((client) => {
+    const upstream = connect(forward[3]!);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+  }).listen(Number(forward[2]), forward[1]);
+}
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -3,7 +3,7 @@
 // /etc/hosts and /etc/resolv.conf), restarted as its restartPolicy says, probed, and stopped with the
 // grace period on deletion. The runtime keeps what the kubelet would report; the agent writes it back.
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize, relative } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { ManagedProcess } from '../process.ts';
 import { containerEnv, containerProcess, type ProcessSpec } from './containers.ts';
@@ -31,6 +31,9 @@ interface ContainerRun {
   probes: ProbeLoop[];
 }
 
+/** Where each container's mount namespace sees the node directory (a mount point on the host, made once). */
+const STAGE = '/.kmscl-node';
+const depth = (path: string) => normalize(path).split('/').filter(Boolean).length;
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const MAX_BACKOFF_MS = 10_000;
 
@@ -49,7 +52,7 @@ export class PodRuntime {
   private terminating = false;
   private setupDone = false;
 
-  constructor(private readonly host: PodHost, pod: k8s.V1Pod, nodeDir: string) {
+  constructor(private readonly host: PodHost, pod: k8s.V1Pod, private readonly nodeDir: string) {
     this.pod = pod;
     const meta = pod.metadata!;
     this.dir = join(nodeDir, 'pods', `${meta.namespace}_${meta.name}_${meta.uid}`);
@@ -123,22 +126,34 @@ export class PodRuntime {
     }
   }
 
-  /** A shell script that mounts the volumes, /etc/hosts and /etc/resolv.conf, then execs the program. */
+  /**
+   * A shell script that mounts the volumes, /etc/hosts and /etc/resolv.conf, then execs the program. The
+   * node directory (every source: the Pod's files, the PV disks) is first bound recursively at STAGE, so a
+   * mountPath over the directory that holds it (say an emptyDir at /tmp) cannot hide the sources mounted
+   * after it; mounts go shallowest first, as container runtimes order them.
+   */
   private writeLauncher(container: k8s.V1Container, spec: ProcessSpec, volumes: Map<string, string>, env: Record<string, string>): void {
-    const lines = ['set -e', `hostname ${quote(this.pod.spec?.hostname ?? this.pod.metadata!.name!)}`];
-    for (const [i, mount] of (container.volumeMounts ?? []).entries()) {
+    this.host.ensureMountPoint(STAGE, false);
+    const staged = (path: string) => (path.startsWith(this.nodeDir + '/') ? join(STAGE, relative(this.nodeDir, path)) : path);
+    const lines = ['set -e', `hostname ${quote(this.pod.spec?.hostname ?? this.pod.metadata!.name!)}`, `mount --rbind ${quote(this.nodeDir)} ${STAGE}`];
+    const mounts = (container.volumeMounts ?? []).map((mount, i) => ({ mount, i })).sort((a, b) => depth(a.mount.mountPath) - depth(b.mount.mountPath));
+    for (const { mount, i } of mounts) {
       const field = `container ${container.name} volumeMounts[${i}]`;
       const volumeDir = volumes.get(mount.name);
       if (!volumeDir) throw new Refused(`${field}: no volume named '${mount.name}'`);
       if (mount.subPathExpr) throw new Refused(`${field}: subPathExpr is not emulated by the node agent`);
+      const target = normalize(mount.mountPath);
+      if (!isAbsolute(target) || target === '/' || target === STAGE || /^\/(proc|sys|dev)(\/|$)/.test(target)) {
+        throw new Refused(`${field}: mountPath '${mount.mountPath}' is not emulated by the node agent`);
+      }
       const source = mount.subPath ? join(volumeDir, mount.subPath) : volumeDir;
       if (!source.startsWith(volumeDir)) throw new Refused(`${field}: subPath '${mount.subPath}' leaves the volume`);
       if (!existsSync(source)) mkdirSync(source, { recursive: true });
-      this.host.ensureMountPoint(mount.mountPath, !statSync(source).isDirectory());
-      lines.push(`mount --bind ${quote(source)} ${quote(mount.mountPath)}`);
-      if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${quote(mount.mountPath)}`);
+      this.host.ensureMountPoint(target, !statSync(source).isDirectory());
+      lines.push(`mount --bind ${quote(staged(source))} ${quote(target)}`);
+      if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${quote(target)}`);
     }
-    lines.push(`mount --bind ${quote(this.hostsFile)} /etc/hosts`, `mount --bind ${quote(join(this.dir, 'resolv.conf'))} /etc/resolv.conf`);
+    lines.push(`mount --bind ${quote(staged(this.hostsFile))} /etc/hosts`, `mount --bind ${quote(staged(join(this.dir, 'resolv.conf')))} /etc/resolv.conf`);
     const cwd = container.workingDir ?? spec.cwd;
     lines.push(`cd ${quote(cwd)}`, 'exec "$@"');
     writeFileSync(join(this.dir, `${container.name}.sh`), lines.join('\n') + '\n');

@@ -3,6 +3,7 @@
 // (test/env/node-agent/) that runs the Pods bound to its Node as local processes. The controllers are the
 // real ones: Deployments get ReplicaSets and Pods, StatefulSets get Pods and PVCs, EndpointSlices follow
 // ready Pods, ownerReferences are garbage-collected. What the node agent emulates: docs/testing.md.
+import { execFileSync } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
@@ -23,6 +24,19 @@ export interface ClusterOptions extends ControlPlaneOptions {
 
 // Controllers that need a cloud provider; the rest ('*') run as in a kubeadm cluster.
 const CLOUD_CONTROLLERS = ['-cloud-node-lifecycle-controller', '-node-route-controller', '-service-lb-controller'];
+
+/** The one-line reason the cluster cannot run here (it makes network namespaces and mounts), or false. */
+export function clusterUnavailable(): string | false {
+  if (process.getuid?.() !== 0) return 'skipped: the local test cluster needs root (network namespaces, bind mounts, tmpfs volumes)';
+  for (const tool of ['ip', 'unshare', 'nsenter', 'mount']) {
+    try {
+      execFileSync('which', [tool], { stdio: 'ignore' });
+    } catch {
+      return `skipped: the local test cluster needs ${tool} (iproute2, util-linux)`;
+    }
+  }
+  return false;
+}
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const started = Date.now();

@@ -123,6 +123,7 @@ export class PodRuntime {
       if (container.ports?.some((p) => p.hostPort)) throw new Refused(`${field}: hostPort is not emulated by the node agent`);
       if (container.lifecycle) throw new Refused(`${field}: lifecycle hooks are not emulated by the node agent`);
       if (container.volumeDevices?.length) throw new Refused(`${field}: volumeDevices are not emulated by the node agent`);
+      containerProcess(container);
     }
   }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { startCluster, type Cluster } from '../../env/cluster.ts';
+import { clusterUnavailable, startCluster, type Cluster } from '../../env/cluster.ts';
 import { repoRoot, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 import { chartDir, helm, releaseName, releaseNamespace } from '../../unit/packaging/helm.ts';
@@ -15,7 +15,7 @@ import { chartDir, helm, releaseName, releaseNamespace } from '../../unit/packag
 const execFileAsync = promisify(execFile);
 type Condition = { type: string; status: string; reason?: string; message?: string };
 
-describe('the operator installed with helm into the local test cluster', () => {
+describe('the operator installed with helm into the local test cluster', { skip: clusterUnavailable() }, () => {
   let cluster: Cluster;
   const status = async (kind: string, name: string, namespace: string) =>
     (JSON.parse((await cluster.kubectl(['get', kind, name, '-n', namespace, '-o', 'json'])).stdout) as { status?: Record<string, unknown> }).status ?? {};

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, type Cluster } from '../../env/cluster.ts';
+import { clusterUnavailable, startCluster, type Cluster } from '../../env/cluster.ts';
 import { isAlive, waitFor } from '../../env/process.ts';
 import { PINNED, missingProgram } from '../../env/programs.ts';
 import { identityOf, issue, makeCa } from '../../unit/kes/tls-fixture.ts';
@@ -14,7 +14,7 @@ import { identityOf, issue, makeCa } from '../../unit/kes/tls-fixture.ts';
 type Json = Record<string, unknown>;
 type Condition = { type: string; status: string; reason?: string; message?: string };
 
-describe('the local test cluster', () => {
+describe('the local test cluster', { skip: clusterUnavailable() }, () => {
   let cluster: Cluster;
   const get = async (args: string[]) => JSON.parse((await cluster.kubectl(['get', ...args, '-o', 'json'])).stdout) as Json & { items?: Json[] };
   const apply = (namespace: string, objects: Json[]) =>
@@ -131,7 +131,17 @@ describe('the local test cluster', () => {
       assert.equal(inPod('stat', '-c', '%a', '/etc/kes/tls.key'), '400', 'the item mode applies');
       assert.equal(inPod('stat', '-c', '%a', '/etc/kes/tls.crt'), '440', 'the defaultMode applies');
       assert.match(inPod('cat', '/etc/hosts'), new RegExp(`^${podIP!.replace(/\./g, '\\.')}\\s.*\\bkes\\.kes\\.svc\\.cluster\\.local\\b`, 'm'), 'the Service name resolves to the ready endpoint');
-      await deleteOwner(namespace, 'deployment', 'kes', pids);
+      // A container that dies is restarted in its Pod, and the Pod is Ready again.
+      process.kill(pids[0]!, 'SIGKILL');
+      await waitFor('the KES container to be restarted and Ready', async () => {
+        const pod = (await get(['pod', podName!, '-n', namespace])) as { status?: { containerStatuses?: { restartCount: number; ready: boolean }[] } };
+        const container = pod.status?.containerStatuses?.[0];
+        return container?.restartCount === 1 && container.ready ? true : undefined;
+      }, 30_000, 250);
+      const restarted = agentPids(namespace);
+      assert.equal(restarted.length, 1);
+      assert.notEqual(restarted[0], pids[0]);
+      await deleteOwner(namespace, 'deployment', 'kes', restarted);
     });
   });
 

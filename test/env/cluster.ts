@@ -99,16 +99,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   try {
     controllerManager.start();
     scheduler.start();
+    const phase = async (name: string, work: Promise<unknown>) => {
+      await work;
+      if (process.env.KMSSTACK_CLUSTER_TIMING) console.error(`  ${name} after ${Date.now() - started} ms`);
+    };
     await Promise.all([
-      waitFor('kube-controller-manager /healthz', () => healthz(cmPort), 60_000, 200),
-      waitFor('kube-scheduler /healthz', () => healthz(schedulerPort), 60_000, 200),
+      phase('kube-controller-manager', waitFor('kube-controller-manager /healthz', () => healthz(cmPort), 60_000, 100)),
+      phase('kube-scheduler', waitFor('kube-scheduler /healthz', () => healthz(schedulerPort), 60_000, 100)),
+      phase('node agent', node.start()),
     ]);
-    await node.start();
     // The ServiceAccount controller creates `default` in every namespace; Pods of the tests need it.
     await waitFor('the default ServiceAccount', async () => {
       await controlPlane.kubectl(['get', 'serviceaccount', 'default', '-n', 'default']);
       return true;
-    }, 60_000, 200);
+    }, 60_000, 100);
   } catch (err) {
     await stop({ keepLogs: true });
     throw err;

@@ -3,11 +3,12 @@
 // (pod.ts), writes their status back so the real controllers compute workload status, provisions a
 // directory PV for each pending claim of its StorageClass, and keeps every Pod's /etc/hosts in step with the
 // Services' ready endpoints (hosts.ts). It polls the API server, which keeps it simple and is fast enough.
-import { appendFileSync, existsSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { mountDisk, mountedDisks, quantityBytes, unmountDisk } from './disks.ts';
 import { hostsFiles, serviceWarnings } from './hosts.ts';
+import { ensureMountPoint, removeMountPoints } from './mountpoints.ts';
 import { NodeNetwork, type ProbeAnswer } from './network.ts';
 import { PodRuntime, type PodHost } from './pod.ts';
 
@@ -35,7 +36,6 @@ export class NodeAgent {
   private readonly core: k8s.CoreV1Api;
   private readonly runtimes = new Map<string, PodRuntime>();
   private readonly written = new Map<string, string>();
-  private readonly createdMountPoints: string[] = [];
   private readonly reported = new Set<string>();
   private readonly provisioned = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -55,6 +55,7 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     for (const path of mountedDisks('stale')) await unmountDisk(path);
+    removeMountPoints(); // left by a run that was killed, when no other agent uses them
     await this.network.start(this.options.logFile, Number(new URL(this.options.server).port));
     await this.registerStorageClass();
     await this.registerNode();
@@ -79,13 +80,7 @@ export class NodeAgent {
     this.runtimes.clear();
     await this.network.stop();
     for (const path of mountedDisks('own')) await unmountDisk(path);
-    for (const path of this.createdMountPoints.reverse()) {
-      try {
-        rmdirSync(path);
-      } catch {
-        rmSync(path, { force: true });
-      }
-    }
+    removeMountPoints();
   }
 
   /** The Pods the agent runs now: name, address and the pids of their running containers. */
@@ -114,22 +109,7 @@ export class NodeAgent {
     return {
       core: this.core,
       network: this.network,
-      ensureMountPoint: (path, file) => {
-        if (existsSync(path)) return;
-        let top = dirname(path);
-        const parents: string[] = [];
-        while (!existsSync(top)) {
-          parents.unshift(top);
-          top = dirname(top);
-        }
-        for (const parent of parents) {
-          mkdirSync(parent);
-          this.createdMountPoints.push(parent);
-        }
-        if (file) writeFileSync(path, '');
-        else mkdirSync(path);
-        this.createdMountPoints.push(path);
-      },
+      ensureMountPoint,
       event: (pod, type, reason, message) => this.event(pod, type, reason, message),
     };
   }

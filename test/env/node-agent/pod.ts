@@ -219,6 +219,7 @@ export class PodRuntime {
     run.ready = false;
     run.lastExit = { exitCode: code ?? 137, finishedAt: new Date(), reason: code === 0 ? 'Completed' : 'Error' };
     run.process = undefined;
+    void process.stop(); // already exited: only forgets it (leftovers())
     if (this.terminating) return;
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
     if (policy === 'Never' || (policy === 'OnFailure' && code === 0)) return;

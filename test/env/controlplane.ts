@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Agent, request } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
-import { createControlPlanePKI, readPem } from './pki.ts';
+import { createControlPlanePKI, readPem, type ControlPlanePKI } from './pki.ts';
 import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, testBinary, waitFor } from './process.ts';
 
 const execFileAsync = promisify(execFile);
@@ -39,6 +39,11 @@ export interface ControlPlane {
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
   etcdEndpoint: string;
+  /** The CA, the ServiceAccount signing keys and the temp dir, for what runs next to the API server (startCluster). */
+  pki: ControlPlanePKI;
+  dir: string;
+  /** A kubeconfig file for `userName` with the given user entry (client certificate or token). */
+  writeKubeconfig(name: string, userName: string, user: Record<string, string>): string;
   /** Stops every process and removes the temp dir (kept, with log paths printed, when keepLogs is set). */
   stop(options?: { keepLogs?: boolean }): Promise<void>;
   logs: { etcd: string; apiserver: string };
@@ -49,11 +54,18 @@ export interface ControlPlaneOptions {
   installCRDs?: boolean;
   /** Extra kube-apiserver flags. */
   apiServerFlags?: string[];
+  /**
+   * Run the ServiceAccount admission plugin (default false: with no ServiceAccount controller, Pods would be
+   * refused for want of a `default` account). startCluster() turns it on: Pods then get their token volume.
+   */
+  serviceAccountAdmission?: boolean;
+  /** More IP addresses in the API server's certificate (where a cluster's Pods reach it). */
+  apiServerAddresses?: string[];
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const dir = makeTempDir('controlplane');
-  const pki = createControlPlanePKI(dir);
+  const pki = createControlPlanePKI(dir, options.apiServerAddresses ?? []);
   const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
   const server = `https://127.0.0.1:${apiPort}`;
@@ -72,7 +84,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     `--etcd-servers=${etcdEndpoint}`, `--cert-dir=${join(dir, 'apiserver-certs')}`,
     `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.caCert}`,
     '--authorization-mode=RBAC', '--service-cluster-ip-range=10.0.0.0/24', '--allow-privileged=true',
-    '--disable-admission-plugins=ServiceAccount',
+    ...(options.serviceAccountAdmission ? [] : ['--disable-admission-plugins=ServiceAccount']),
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     '--profiling=false', '--v=1',
@@ -183,7 +195,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   return {
     server, caPem, kubeConfig, kubeconfigPath, kubectl, mintServiceAccountToken, kubeConfigForToken, getRaw, requestCount,
-    etcdEndpoint, logs, stop,
+    etcdEndpoint, logs, stop, pki, dir,
+    writeKubeconfig: (name, userName, user) => {
+      const path = join(dir, `${name}.kubeconfig`);
+      writeFileSync(path, kubeconfigYaml(userName, user), { mode: 0o600 });
+      return path;
+    },
     restartApiServer: async () => {
       await apiserver.restart();
       await waitReady();

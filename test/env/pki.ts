@@ -3,7 +3,7 @@
 // ServiceAccount signing key pair. This is test infrastructure, not the operator's PKI (src/pki).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface ControlPlanePKI {
   caCert: string;
@@ -31,8 +31,19 @@ function issue(dir: string, name: string, subject: string, extensions: string[])
   );
 }
 
+/** A client certificate signed by the control plane's CA (e.g. for the controller-manager and the scheduler). */
+export function issueClientCert(pki: ControlPlanePKI, name: string, commonName: string, organization?: string): { cert: string; key: string } {
+  const dir = dirname(pki.caCert);
+  issue(dir, name, `${organization ? `/O=${organization}` : ''}/CN=${commonName}`, [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=clientAuth',
+  ]);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
 /** Writes the control plane's certificates and keys into `dir` and returns their paths. */
-export function createControlPlanePKI(dir: string): ControlPlanePKI {
+export function createControlPlanePKI(dir: string, extraAddresses: string[] = []): ControlPlanePKI {
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
   openssl(
     ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=kmsstack-test-control-plane-ca', '-days', '2', '-sha256',
@@ -43,7 +54,7 @@ export function createControlPlanePKI(dir: string): ControlPlanePKI {
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature',
     'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+    `subjectAltName=IP:127.0.0.1,${extraAddresses.map((a) => `IP:${a},`).join('')}DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc`,
   ]);
   issue(dir, 'admin', '/O=system:masters/CN=kmsstack-test-admin', [
     'basicConstraints=critical,CA:FALSE',

@@ -85,6 +85,11 @@ export class ManagedProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Resolves with the exit code (null after a signal) when the current run ends. */
+  waitExit(): Promise<number | null> {
+    return this.exited;
+  }
+
   start(): this {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     // setpriv --pdeathsig: the server dies with the test process even when that is killed outright

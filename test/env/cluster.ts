@@ -1,0 +1,135 @@
+// A local test cluster: the control plane of startControlPlane() plus the real kube-controller-manager and
+// kube-scheduler (built by `npm run testbin` from the same Kubernetes module), and the node agent
+// (test/env/node-agent/) that runs the Pods bound to its Node as local processes. The controllers are the
+// real ones: Deployments get ReplicaSets and Pods, StatefulSets get Pods and PVCs, EndpointSlices follow
+// ready Pods, ownerReferences are garbage-collected. What the node agent emulates: docs/testing.md.
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
+import { NodeAgent, type NodeAgentOptions } from './node-agent/agent.ts';
+import { NODE_GATEWAY } from './node-agent/network.ts';
+import { issueClientCert, readPem } from './pki.ts';
+import { ManagedProcess, freePort, testBinary, waitFor } from './process.ts';
+
+export interface Cluster extends ControlPlane {
+  /** The node agent (one Node); its pods' addresses are on a bridge inside its own network namespace. */
+  node: NodeAgent;
+  clusterLogs: { controllerManager: string; scheduler: string; nodeAgent: string };
+}
+
+export interface ClusterOptions extends ControlPlaneOptions {
+  node?: Partial<NodeAgentOptions>;
+}
+
+// Controllers that need a cloud provider; the rest ('*') run as in a kubeadm cluster.
+const CLOUD_CONTROLLERS = ['-cloud-node-lifecycle-controller', '-node-route-controller', '-service-lb-controller'];
+
+/** The one-line reason the cluster cannot run here (it makes network namespaces and mounts), or false. */
+export function clusterUnavailable(): string | false {
+  if (process.getuid?.() !== 0) return 'skipped: the local test cluster needs root (network namespaces, bind mounts, tmpfs volumes)';
+  for (const tool of ['ip', 'unshare', 'nsenter', 'mount']) {
+    try {
+      execFileSync('which', [tool], { stdio: 'ignore' });
+    } catch {
+      return `skipped: the local test cluster needs ${tool} (iproute2, util-linux)`;
+    }
+  }
+  return false;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const started = Date.now();
+  const controlPlane = await startControlPlane({ ...options, serviceAccountAdmission: true, apiServerAddresses: [NODE_GATEWAY] });
+  const { pki, dir } = controlPlane;
+  const clientKubeconfig = (name: string, commonName: string) => {
+    const { cert, key } = issueClientCert(pki, name, commonName);
+    return controlPlane.writeKubeconfig(name, commonName, {
+      'client-certificate-data': Buffer.from(readPem(cert)).toString('base64'),
+      'client-key-data': Buffer.from(readPem(key)).toString('base64'),
+    });
+  };
+  const cmKubeconfig = clientKubeconfig('controller-manager', 'system:kube-controller-manager');
+  const schedulerKubeconfig = clientKubeconfig('scheduler', 'system:kube-scheduler');
+  const [cmPort, schedulerPort] = [await freePort(), await freePort()];
+  const clusterLogs = {
+    controllerManager: join(dir, 'kube-controller-manager.log'),
+    scheduler: join(dir, 'kube-scheduler.log'),
+    nodeAgent: join(dir, 'node-agent.log'),
+  };
+
+  const controllerManager = new ManagedProcess('kube-controller-manager', testBinary('kube-controller-manager'), [
+    `--kubeconfig=${cmKubeconfig}`, `--authentication-kubeconfig=${cmKubeconfig}`, `--authorization-kubeconfig=${cmKubeconfig}`,
+    '--bind-address=127.0.0.1', `--secure-port=${cmPort}`, `--cert-dir=${join(dir, 'controller-manager-certs')}`,
+    '--leader-elect=false', '--use-service-account-credentials',
+    `--controllers=*,${CLOUD_CONTROLLERS.join(',')}`,
+    `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.caCert}`,
+    `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
+    '--service-cluster-ip-range=10.0.0.0/24', '--allocate-node-cidrs=false',
+    // A test notices a lost node agent within seconds, not the production five minutes.
+    '--node-monitor-grace-period=20s', '--profiling=false', '--v=1',
+  ], clusterLogs.controllerManager);
+  const scheduler = new ManagedProcess('kube-scheduler', testBinary('kube-scheduler'), [
+    `--kubeconfig=${schedulerKubeconfig}`, `--authentication-kubeconfig=${schedulerKubeconfig}`,
+    `--authorization-kubeconfig=${schedulerKubeconfig}`,
+    '--bind-address=127.0.0.1', `--secure-port=${schedulerPort}`, `--cert-dir=${join(dir, 'scheduler-certs')}`,
+    '--leader-elect=false', '--profiling=false', '--v=1',
+  ], clusterLogs.scheduler);
+
+  const node = new NodeAgent({
+    kubeConfig: controlPlane.kubeConfig,
+    server: controlPlane.server,
+    dir: join(dir, 'node'),
+    logFile: clusterLogs.nodeAgent,
+    caPem: controlPlane.caPem,
+    ...options.node,
+  });
+
+  const stopControlPlane = controlPlane.stop;
+  let stopped = false;
+  const stop = async (stopOptions: { keepLogs?: boolean } = {}) => {
+    if (stopped) return;
+    stopped = true;
+    await node.stop();
+    await Promise.all([controllerManager.stop(), scheduler.stop()]);
+    if (stopOptions.keepLogs) console.error(`cluster logs kept: ${Object.values(clusterLogs).join(' ')}`);
+    await stopControlPlane(stopOptions);
+  };
+
+  try {
+    controllerManager.start();
+    scheduler.start();
+    const phase = async (name: string, work: Promise<unknown>) => {
+      await work;
+      if (process.env.KMSSTACK_CLUSTER_TIMING) console.error(`  ${name} after ${Date.now() - started} ms`);
+    };
+    await Promise.all([
+      phase('kube-controller-manager', waitFor('kube-controller-manager /healthz', () => healthz(cmPort), 60_000, 100)),
+      phase('kube-scheduler', waitFor('kube-scheduler /healthz', () => healthz(schedulerPort), 60_000, 100)),
+      phase('node agent', node.start()),
+    ]);
+    // The ServiceAccount controller creates `default` in every namespace; Pods of the tests need it.
+    await waitFor('the default ServiceAccount', async () => {
+      await controlPlane.kubectl(['get', 'serviceaccount', 'default', '-n', 'default']);
+      return true;
+    }, 60_000, 100);
+  } catch (err) {
+    await stop({ keepLogs: true });
+    throw err;
+  }
+  if (process.env.KMSSTACK_CLUSTER_TIMING) console.error(`cluster started in ${Date.now() - started} ms`);
+  return { ...controlPlane, stop, node, clusterLogs };
+}
+
+function healthz(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    // The components serve a self-signed certificate; only the status is read.
+    const req = request({ host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? true : undefined);
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}

@@ -1,0 +1,140 @@
+// The node agent's network: one "node" network namespace holding a bridge, and one network namespace per
+// Pod with a veth on that bridge and its own address. There is no default route anywhere, so a Pod reaches
+// its own loopback and the other Pods' addresses and nothing else: no ClusterIP, no host, no internet.
+// The agent itself lives in the host namespace; it reaches Pod addresses (probes, tests) through a relay
+// process started inside the node namespace that answers on a Unix socket (relay.ts). The one way out of
+// the node network is the API server: the relay listens on the gateway's port 443 (where Pods are told the
+// `kubernetes` Service is) and passes the bytes, TLS untouched, through a Unix socket to the agent, which
+// connects to the API server on loopback.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { request } from 'node:http';
+import { connect, createServer, type Server } from 'node:net';
+import { ManagedProcess, isAlive, waitFor } from '../process.ts';
+
+const execFileAsync = promisify(execFile);
+const ip = (args: string[]) => execFileAsync('ip', args);
+
+/** Every namespace of the agent is named `kmscl<pid>x<n>…`, so a crashed run's leftovers can be found and removed. */
+const NAMESPACE_PREFIX = 'kmscl';
+/** The bridge's address in every node network: the Node's InternalIP, the Pods' hostIP and the API server's address for Pods. */
+export const NODE_GATEWAY = '10.244.0.1';
+export const API_SERVER_PORT = 443;
+let nodeCounter = 0;
+
+export interface ProbeRequest {
+  /** http(s)://<pod address>:<port>/<path>, or tcp://<pod address>:<port> */
+  url: string;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+}
+export interface ProbeAnswer {
+  status?: number;
+  body?: string;
+  error?: string;
+}
+
+export class NodeNetwork {
+  readonly namespace: string;
+  /** The bridge's address: the Node's InternalIP and the Pods' hostIP. */
+  readonly gateway: string;
+  private readonly subnet = '10.244.0';
+  private readonly free: number[] = [];
+  private nextHost = 2;
+  private relay: ManagedProcess | undefined;
+  private readonly socket: string;
+  private apiForward: Server | undefined;
+
+  constructor(private readonly dir: string) {
+    this.namespace = `${NAMESPACE_PREFIX}${process.pid}x${++nodeCounter}`;
+    this.gateway = NODE_GATEWAY;
+    this.socket = join(dir, 'relay.sock');
+  }
+
+  /** `apiServer`: the API server's loopback port, which Pods reach at NODE_GATEWAY:API_SERVER_PORT. */
+  async start(logFile: string, apiServerPort: number): Promise<void> {
+    await removeStaleNamespaces();
+    await ip(['netns', 'add', this.namespace]);
+    await ip(['-n', this.namespace, 'link', 'set', 'lo', 'up']);
+    await ip(['-n', this.namespace, 'link', 'add', 'br0', 'type', 'bridge']);
+    await ip(['-n', this.namespace, 'addr', 'add', `${this.gateway}/24`, 'dev', 'br0']);
+    await ip(['-n', this.namespace, 'link', 'set', 'br0', 'up']);
+    const apiSocket = join(this.dir, 'apiserver.sock');
+    this.apiForward = createServer((pod) => {
+      const upstream = connect(apiServerPort, '127.0.0.1');
+      pod.pipe(upstream).pipe(pod);
+      const close = () => {
+        pod.destroy();
+        upstream.destroy();
+      };
+      pod.on('error', close);
+      upstream.on('error', close);
+    }).listen(apiSocket);
+    this.relay = new ManagedProcess('node-agent relay', 'ip', [
+      'netns', 'exec', this.namespace, process.execPath, join(import.meta.dirname, 'relay.ts'), this.socket,
+      `${this.gateway}:${API_SERVER_PORT}=${apiSocket}`,
+    ], logFile).start();
+    await waitFor('the node relay socket', async () => (existsSync(this.socket) ? true : undefined), 20_000, 100);
+  }
+
+  async stop(): Promise<void> {
+    await this.relay?.stop(2000);
+    await new Promise((resolve) => (this.apiForward ? this.apiForward.close(resolve) : resolve(undefined)));
+    await ip(['netns', 'del', this.namespace]).catch(() => undefined);
+  }
+
+  /** Creates the Pod's namespace and veth, and returns its namespace name and address. */
+  async addPod(): Promise<{ namespace: string; address: string }> {
+    const host = this.free.shift() ?? this.nextHost++;
+    if (host > 254) throw new Error('the node network has no free address left (253 Pods)');
+    const namespace = `${this.namespace}p${host}`;
+    const address = `${this.subnet}.${host}`;
+    await ip(['netns', 'add', namespace]);
+    await ip(['-n', namespace, 'link', 'set', 'lo', 'up']);
+    await ip(['-n', this.namespace, 'link', 'add', `veth${host}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
+    await ip(['-n', this.namespace, 'link', 'set', `veth${host}`, 'master', 'br0', 'up']);
+    await ip(['-n', namespace, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);
+    await ip(['-n', namespace, 'link', 'set', 'eth0', 'up']);
+    return { namespace, address };
+  }
+
+  async removePod(namespace: string, address: string): Promise<void> {
+    await ip(['netns', 'del', namespace]).catch(() => undefined);
+    this.free.push(Number(address.split('.').pop()));
+  }
+
+  /** One HTTP(S) GET or TCP connect from inside the node namespace (TLS is not verified, as the kubelet's probes). */
+  probe(probe: ProbeRequest): Promise<ProbeAnswer> {
+    return new Promise((resolve) => {
+      const body = JSON.stringify(probe);
+      const req = request({ socketPath: this.socket, method: 'POST', path: '/', timeout: probe.timeoutMs + 2000,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text) as ProbeAnswer);
+          } catch {
+            resolve({ error: `relay answered ${res.statusCode}` });
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('relay timeout')));
+      req.on('error', (err) => resolve({ error: err.message }));
+      req.end(body);
+    });
+  }
+}
+
+/** Namespaces of agents whose test process is gone (killed before it could clean up). */
+async function removeStaleNamespaces(): Promise<void> {
+  if (!existsSync('/run/netns')) return;
+  for (const name of readdirSync('/run/netns')) {
+    const owner = new RegExp(`^${NAMESPACE_PREFIX}(\\d+)x`).exec(name)?.[1];
+    if (!owner || isAlive(Number(owner))) continue;
+    await ip(['netns', 'del', name]).catch(() => undefined);
+  }
+}

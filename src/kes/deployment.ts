@@ -8,6 +8,7 @@ import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION
 import { KES_PORT, kesPaths } from './api.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from './labels.ts';
 import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts, kesNames, type DeploymentRef } from './names.ts';
+import { podLabels, podSpecExtras, withUserEnv } from './pod-settings.ts';
 
 /** UID/GID KES runs as: the KES image runs as root by default, so a non-root user must be named. */
 export const KES_RUN_AS = 1000;
@@ -86,7 +87,7 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
-          labels: stackLabels(deployment.name, 'kes'),
+          labels: podLabels(kes.podLabels, stackLabels(deployment.name, 'kes')),
           annotations: podAnnotations(kes.podAnnotations, {
             [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum,
             [KES_APPROLE_CHECKSUM_ANNOTATION]: input.appRoleChecksum,
@@ -95,13 +96,14 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: {
+          securityContext: kes.podSecurityContext ?? {
             runAsNonRoot: true,
             runAsUser: KES_RUN_AS,
             runAsGroup: KES_RUN_AS,
             fsGroup: KES_RUN_AS,
             seccompProfile: { type: 'RuntimeDefault' },
           },
+          ...podSpecExtras(kes),
           ...(kes.imagePullSecrets ? { imagePullSecrets: kes.imagePullSecrets } : {}),
           ...(kes.nodeSelector ? { nodeSelector: definedEntries(kes.nodeSelector) } : {}),
           ...(kes.affinity ? { affinity: kes.affinity } : {}),
@@ -112,16 +114,19 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
               image: kes.image,
               args: ['server', '--config', kesFiles.config],
               ports: [{ name: 'https', containerPort: KES_PORT, protocol: 'TCP' }],
-              env: [
-                { name: KES_APPROLE_ENV.roleId, valueFrom: { secretKeyRef: { name: approleSecret, key: APPROLE_SECRET_KEYS.roleId } } },
-                { name: KES_APPROLE_ENV.secretId, valueFrom: { secretKeyRef: { name: approleSecret, key: APPROLE_SECRET_KEYS.secretId } } },
-              ],
+              env: withUserEnv(
+                [
+                  { name: KES_APPROLE_ENV.roleId, valueFrom: { secretKeyRef: { name: approleSecret, key: APPROLE_SECRET_KEYS.roleId } } },
+                  { name: KES_APPROLE_ENV.secretId, valueFrom: { secretKeyRef: { name: approleSecret, key: APPROLE_SECRET_KEYS.secretId } } },
+                ],
+                kes.env,
+              ),
               ...(kes.resources ? { resources: kes.resources } : {}),
               // /v1/ready answers 200 only while KES reaches Vault; /version needs no identity and
               // no keystore, so a Vault outage makes KES unready but does not restart it.
               readinessProbe: { ...probe(kesPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe(kesPaths.version), initialDelaySeconds: 5, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-              securityContext: {
+              securityContext: kes.securityContext ?? {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
                 runAsNonRoot: true,
@@ -139,13 +144,19 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
   };
 }
 
-export function buildKesService(ref: DeploymentRef): V1Service {
+export function buildKesService(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): V1Service {
+  const service = spec.kes?.service;
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: kesNames(ref.name).workload, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') },
+    metadata: {
+      name: kesNames(ref.name).workload,
+      namespace: ref.namespace,
+      labels: podLabels(service?.labels, stackLabels(ref.name, 'kes')),
+      ...(service?.annotations ? { annotations: definedEntries(service.annotations) } : {}),
+    },
     spec: {
-      type: 'ClusterIP',
+      type: service?.type ?? 'ClusterIP',
       selector: selectorLabels(ref.name, 'kes'),
       ports: [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }],
     },

@@ -2,7 +2,8 @@
 // distributed endpoints, and the client Service for S3 and the console.
 import type { V1Service } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { selectorLabels, stackLabels } from '../kes/labels.ts';
+import { definedEntries, selectorLabels, stackLabels } from '../kes/labels.ts';
+import { podLabels } from '../kes/pod-settings.ts';
 import type { DeploymentRef } from '../kes/names.ts';
 import { MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioNames } from './names.ts';
 
@@ -21,13 +22,19 @@ export function buildMinioHeadlessService(ref: DeploymentRef): V1Service {
   };
 }
 
-export function buildMinioService(ref: DeploymentRef): V1Service {
+export function buildMinioService(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): V1Service {
+  const service = spec.minio.service;
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: minioNames(ref.name).workload, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') },
+    metadata: {
+      name: minioNames(ref.name).workload,
+      namespace: ref.namespace,
+      labels: podLabels(service?.labels, stackLabels(ref.name, 'minio')),
+      ...(service?.annotations ? { annotations: definedEntries(service.annotations) } : {}),
+    },
     spec: {
-      type: 'ClusterIP',
+      type: service?.type ?? 'ClusterIP',
       selector: selectorLabels(ref.name, 'minio'),
       ports: [
         { name: 's3', port: MINIO_S3_PORT, targetPort: 's3', protocol: 'TCP' },

@@ -5,6 +5,7 @@ import type { V1PersistentVolumeClaim, V1StatefulSet, V1Volume, V1VolumeMount } 
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from '../kes/labels.ts';
 import type { DeploymentRef } from '../kes/names.ts';
+import { podLabels, podSpecExtras, withUserEnv } from '../kes/pod-settings.ts';
 import { buildMinioEnv } from './env.ts';
 import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioMounts, minioNames } from './names.ts';
 
@@ -127,13 +128,13 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet 
       selector: { matchLabels: selectorLabels(ref.name, 'minio') },
       template: {
         metadata: {
-          labels: stackLabels(ref.name, 'minio'),
+          labels: podLabels(minio.podLabels, stackLabels(ref.name, 'minio')),
           annotations: podAnnotations(minio.podAnnotations, { [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum }),
         },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: {
+          securityContext: minio.podSecurityContext ?? {
             runAsNonRoot: true,
             runAsUser: MINIO_RUN_AS,
             runAsGroup: MINIO_RUN_AS,
@@ -141,6 +142,7 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet 
             fsGroupChangePolicy: 'OnRootMismatch',
             seccompProfile: { type: 'RuntimeDefault' },
           },
+          ...podSpecExtras(minio),
           ...(minio.imagePullSecrets ? { imagePullSecrets: minio.imagePullSecrets } : {}),
           ...(minio.nodeSelector ? { nodeSelector: definedEntries(minio.nodeSelector) } : {}),
           ...(minio.affinity ? { affinity: minio.affinity } : {}),
@@ -154,13 +156,13 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet 
                 { name: 's3', containerPort: MINIO_S3_PORT, protocol: 'TCP' },
                 { name: 'console', containerPort: MINIO_CONSOLE_PORT, protocol: 'TCP' },
               ],
-              env: buildMinioEnv(ref, spec),
+              env: withUserEnv(buildMinioEnv(ref, spec), minio.env),
               ...(minio.resources ? { resources: minio.resources } : {}),
               // /ready also generates a data key through the KMS, so it reflects KES and Vault;
               // /live contacts nothing external, so a KMS outage never restarts MinIO.
               readinessProbe: { ...probe(minioHealthPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe(minioHealthPaths.live), initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-              securityContext: {
+              securityContext: minio.securityContext ?? {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
                 runAsNonRoot: true,

@@ -1,7 +1,7 @@
 // Small schema builders shared by the spec sections, so every field is declared in one line with
 // its description, format and default.
 import { formatted, type FormatName } from './formats.ts';
-import type { JSONSchema } from './json-schema.ts';
+import { celRule, type CelRule, type JSONSchema } from './json-schema.ts';
 
 export function str(description: string, fmt?: FormatName, extra: JSONSchema = {}): JSONSchema {
   return { type: 'string', description, ...(fmt ? formatted(fmt) : {}), ...extra };
@@ -62,8 +62,26 @@ function passThrough(description: string, tsType: string): JSONSchema {
   return { type: 'object', description, tsType, 'x-kubernetes-preserve-unknown-fields': true };
 }
 
-/** Pod-level settings copied verbatim into the pod template of `component`. */
-export function podSettings(component: string): Record<string, JSONSchema> {
+/** Environment names the operator sets in a component's container; `env` may not set them. */
+export interface ReservedEnv {
+  names: readonly string[];
+  prefixes: readonly string[];
+}
+
+function envRule(reserved: ReservedEnv): CelRule {
+  const names = reserved.names.map((n) => `'${n}'`).join(', ');
+  const prefixes = reserved.prefixes.map((p) => `!e.name.startsWith('${p}')`).join(' && ');
+  return celRule<{ name?: string }[]>(
+    {
+      rule: `self.all(e, !(e.name in [${names}])${prefixes ? ` && ${prefixes}` : ''})`,
+      message: `must not set ${[...reserved.names, ...reserved.prefixes.map((p) => `${p}*`)].join(', ')}: the operator sets these`,
+    },
+    (self) => self.every((e) => !reserved.names.includes(e.name ?? '') && !reserved.prefixes.some((p) => (e.name ?? '').startsWith(p))),
+  );
+}
+
+/** Pod-level settings copied into the pod template of `component`. */
+export function podSettings(component: string, reservedEnv: ReservedEnv): Record<string, JSONSchema> {
   return {
     resources: passThrough(
       `Compute resources (requests/limits) of the ${component} container, a core/v1 ResourceRequirements.`,
@@ -78,11 +96,24 @@ export function podSettings(component: string): Record<string, JSONSchema> {
       'x-kubernetes-list-type': 'atomic',
       items: { type: 'object', description: 'A core/v1 Toleration.', 'x-kubernetes-preserve-unknown-fields': true },
     },
+    topologySpreadConstraints: {
+      type: 'array',
+      description: `How the ${component} pods spread over zones or nodes, a list of core/v1 TopologySpreadConstraint (its labelSelector should select app.kubernetes.io/name and app.kubernetes.io/instance, the labels the pods carry).`,
+      tsType: 'V1TopologySpreadConstraint[]',
+      maxItems: 8,
+      'x-kubernetes-list-type': 'atomic',
+      items: { type: 'object', description: 'A core/v1 TopologySpreadConstraint.', 'x-kubernetes-preserve-unknown-fields': true },
+    },
     nodeSelector: {
       type: 'object',
       description: `Node labels the ${component} pods must be scheduled on.`,
       additionalProperties: { type: 'string', description: 'Required value of the node label.', maxLength: 63 },
     },
+    priorityClassName: str(`PriorityClass of the ${component} pods.`, 'dns1123Subdomain'),
+    serviceAccountName: str(
+      `ServiceAccount the ${component} pods run as (default: the namespace's default). Its token is not mounted: ${component} does not call the Kubernetes API.`,
+      'dns1123Subdomain',
+    ),
     imagePullSecrets: {
       type: 'array',
       description: `Secrets (in the same namespace) used to pull the ${component} image.`,
@@ -102,5 +133,72 @@ export function podSettings(component: string): Record<string, JSONSchema> {
       description: `Extra annotations on the ${component} pods (the operator's own annotations win on conflict).`,
       additionalProperties: { type: 'string', description: 'Annotation value.', maxLength: 4096 },
     },
+    podLabels: {
+      type: 'object',
+      description: `Extra labels on the ${component} pods. Keys under app.kubernetes.io/ are the operator's (its selectors use them) and are refused.`,
+      additionalProperties: { type: 'string', description: 'Label value.', maxLength: 63 },
+      maxProperties: 32,
+      'x-kubernetes-validations': [
+        celRule<Record<string, string>>(
+          { rule: "self.all(k, !k.startsWith('app.kubernetes.io/'))", message: 'must not set app.kubernetes.io/ labels: the operator sets them and selects the pods by them' },
+          (self) => Object.keys(self).every((k) => !k.startsWith('app.kubernetes.io/')),
+        ),
+      ],
+    },
+    podSecurityContext: passThrough(
+      `Security context of the ${component} pods, a core/v1 PodSecurityContext. When set it replaces the operator's (runAsNonRoot, UID/GID/fsGroup 1000, seccomp RuntimeDefault) as a whole: set {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}} without a UID to let the platform assign one (OpenShift's restricted SCC).`,
+      'V1PodSecurityContext',
+    ),
+    securityContext: passThrough(
+      `Security context of the ${component} container, a core/v1 SecurityContext. When set it replaces the operator's (no privilege escalation, read-only root filesystem, runAsNonRoot, all capabilities dropped) as a whole.`,
+      'V1SecurityContext',
+    ),
+    env: {
+      type: 'array',
+      description: `Extra environment variables of the ${component} container, a list of core/v1 EnvVar (value, or valueFrom a Secret, ConfigMap or field).`,
+      tsType: 'V1EnvVar[]',
+      maxItems: 64,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      'x-kubernetes-validations': [envRule(reservedEnv)],
+      items: {
+        type: 'object',
+        description: 'A core/v1 EnvVar.',
+        required: ['name'],
+        properties: { name: str('Name of the variable.', undefined, { pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$', maxLength: 256 }) },
+        'x-kubernetes-preserve-unknown-fields': true,
+      },
+    },
   };
+}
+
+/** The Service in front of `component`: its type, and extra annotations and labels. */
+export function serviceSettings(component: string): JSONSchema {
+  return withFieldDefaults(
+    obj(`${component}ServiceSpec`, `The Service of ${component}.`, {
+      type: {
+        type: 'string',
+        description: `Type of the ${component} Service: ClusterIP (default), NodePort or LoadBalancer.`,
+        enum: ['ClusterIP', 'NodePort', 'LoadBalancer'],
+        default: 'ClusterIP',
+      },
+      annotations: {
+        type: 'object',
+        description: 'Extra annotations of the Service (e.g. for a cloud load balancer).',
+        additionalProperties: { type: 'string', description: 'Annotation value.', maxLength: 4096 },
+      },
+      labels: {
+        type: 'object',
+        description: "Extra labels of the Service; keys under app.kubernetes.io/ are the operator's and are refused.",
+        additionalProperties: { type: 'string', description: 'Label value.', maxLength: 63 },
+        maxProperties: 32,
+        'x-kubernetes-validations': [
+          celRule<Record<string, string>>(
+            { rule: "self.all(k, !k.startsWith('app.kubernetes.io/'))", message: 'must not set app.kubernetes.io/ labels: the operator sets them' },
+            (self) => Object.keys(self).every((k) => !k.startsWith('app.kubernetes.io/')),
+          ),
+        ],
+      },
+    }),
+  );
 }

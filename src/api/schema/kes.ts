@@ -1,5 +1,5 @@
 // spec.kes: the KES servers that sit between MinIO and Vault.
-import { int, obj, podSettings, str, withFieldDefaults } from './common.ts';
+import { int, obj, podSettings, serviceSettings, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 /**
@@ -42,7 +42,8 @@ export const kesSchema: JSONSchema = obj(
         ),
       }),
     ),
-    ...podSettings('KES'),
+    ...podSettings('KES', { names: [], prefixes: ['KES_VAULT_'] }),
+    service: serviceSettings('KES'),
   },
   { required: ['keys'] },
 );

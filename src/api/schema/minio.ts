@@ -1,5 +1,5 @@
 // spec.minio: the MinIO StatefulSet that encrypts objects with keys from KES (or the static key).
-import { bool, int, obj, podSettings, secretRef, str, withFieldDefaults } from './common.ts';
+import { bool, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 /**
@@ -40,6 +40,7 @@ export const minioSchema: JSONSchema = obj(
         enabled: bool("Serve S3 over HTTPS with a certificate from the deployment's CA.", false),
       }),
     ),
-    ...podSettings('MinIO'),
+    ...podSettings('MinIO', { names: ['MINIO_ROOT_USER', 'MINIO_ROOT_PASSWORD', 'MINIO_VOLUMES'], prefixes: ['MINIO_KMS_'] }),
+    service: serviceSettings('MinIO'),
   },
 );

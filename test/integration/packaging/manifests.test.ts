@@ -11,7 +11,11 @@ import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
 import { waitFor } from '../../env/process.ts';
 import { chartDir, helm, parseManifest, renderManifest, repoRoot } from '../../unit/packaging/helm.ts';
-import { buildKesDeployment, checksumOf } from '../../../src/kes/deployment.ts';
+import { applyDefaults, type KMSDeploymentSpec } from '../../../src/api/index.ts';
+import { buildKesDeployment, buildKesService, checksumOf } from '../../../src/kes/deployment.ts';
+import { buildMinioService } from '../../../src/minio/services.ts';
+import { buildMinioStatefulSet } from '../../../src/minio/statefulset.ts';
+import { loadManifests } from '../../support/manifests.ts';
 import { ref, vaultSpec } from '../../unit/kes/fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -59,6 +63,27 @@ describe('chart and kustomize base on a real API server', () => {
     await restrictedNamespace('kes-psa');
     const kes = buildKesDeployment({ deployment: { ...ref, namespace: 'kes-psa' }, spec: vaultSpec(), configChecksum: checksumOf(['c']), appRoleChecksum: 'a'.repeat(64) });
     const { stderr } = await serverDryRun(yaml.dump(kes));
+    assert.equal(stderr.trim(), '', `warnings: ${stderr}`);
+  });
+
+  test("KES and MinIO with the full example's pod settings (no fixed UID, extra env, spread, labels) meet restricted too", async () => {
+    await restrictedNamespace('pods-psa');
+    const [full] = loadManifests('examples/kmsdeployment-full.yaml');
+    const spec = applyDefaults(full?.spec as KMSDeploymentSpec);
+    assert.equal(spec.minio.podSecurityContext?.runAsUser, undefined, 'the example leaves the UID to the platform');
+    const at = { ...ref, namespace: 'pods-psa' };
+    // The example's ServiceAccount and PriorityClass are the cluster's business; the dry run must not need them.
+    for (const section of [spec.kes, spec.minio] as { serviceAccountName?: string; priorityClassName?: string }[]) {
+      delete section.serviceAccountName;
+      delete section.priorityClassName;
+    }
+    const objects = [
+      buildKesDeployment({ deployment: at, spec, configChecksum: checksumOf(['c']), appRoleChecksum: 'a'.repeat(64) }),
+      buildKesService(at, spec),
+      buildMinioStatefulSet({ deployment: at, spec, configChecksum: checksumOf(['c']) }),
+      buildMinioService(at, spec),
+    ];
+    const { stderr } = await serverDryRun(objects.map((o) => yaml.dump(o)).join('---\n'));
     assert.equal(stderr.trim(), '', `warnings: ${stderr}`);
   });
 

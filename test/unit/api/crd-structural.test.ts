@@ -30,7 +30,7 @@ const sourceNodes = walk(kmsDeploymentSchema);
 
 const allowedKeys = new Set([
   'type', 'description', 'properties', 'required', 'items', 'additionalProperties', 'enum', 'default', 'format',
-  'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'x-kubernetes-validations',
+  'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'maxProperties', 'x-kubernetes-validations',
   'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-preserve-unknown-fields',
 ]);
 

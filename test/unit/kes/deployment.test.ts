@@ -29,7 +29,7 @@ describe('KES workload objects', () => {
       },
     });
     assertGolden('kes/deployment.yaml', buildKesDeployment({ deployment: ref, spec, ...checksums }));
-    assertGolden('kes/service.yaml', buildKesService(ref));
+    assertGolden('kes/service.yaml', buildKesService(ref, vaultSpec()));
     assertGolden('kes/config-secret.yaml', buildKesConfigSecret(ref, 'version: v1\n'));
   });
 

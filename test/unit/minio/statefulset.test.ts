@@ -100,7 +100,7 @@ describe('MinIO env', () => {
 describe('MinIO Services', () => {
   it('builds the headless and the client Service (golden)', () => {
     assertGolden('minio/service-headless.yaml', buildMinioHeadlessService(ref));
-    assertGolden('minio/service.yaml', buildMinioService(ref));
+    assertGolden('minio/service.yaml', buildMinioService(ref, vaultSpec()));
   });
 
   it('reports the in-cluster S3 endpoint with the right scheme', () => {

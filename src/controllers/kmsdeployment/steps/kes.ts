@@ -82,7 +82,7 @@ export function kesStep(): KMSDeploymentStep {
       context.children.add(buildKesConfigSecret(ref, config) as unknown as KubeObject);
       const certificates = mountedCertificatesChecksum(spec, ref.name, 'kes', (name) => childSecret(context, name));
       context.children.add(withCertificatesChecksum(buildKesDeployment({ deployment: ref, spec, configChecksum, appRoleChecksum: approle }), certificates) as unknown as KubeObject);
-      context.children.add(buildKesService(ref) as unknown as KubeObject);
+      context.children.add(buildKesService(ref, spec) as unknown as KubeObject);
 
       const live = context.cache.get('Deployment', ref.namespace, kesNames(ref.name).workload);
       const rollout = rolloutOf('Deployment', live, spec.kes.replicas, configChecksum);

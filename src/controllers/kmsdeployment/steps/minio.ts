@@ -126,7 +126,7 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum }), certificatesChecksum);
       const live = context.cache.get('StatefulSet', ref.namespace, minioNames(ref.name).workload);
       context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
-      context.children.add(buildMinioService(ref) as unknown as KubeObject);
+      context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
       const refusal = unsafeMinioChange(live as V1StatefulSet | undefined, desired);
       if (refusal) {
         // The StatefulSet is left as it is; not True, so the run is incomplete and nothing is pruned.

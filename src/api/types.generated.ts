@@ -435,7 +435,7 @@ export interface MinIOSpec {
  */
 export interface MinIOStorage {
   /**
-   * Size of each drive, a Kubernetes quantity. Default: 10Gi.
+   * Size of each drive, a Kubernetes quantity. It may grow (each drive's claim is expanded when its StorageClass allows volume expansion, else MinIOAvailable is StorageExpansionNotSupported) but never shrink. Default: 10Gi.
    */
   size?: string;
   /**
@@ -1074,7 +1074,7 @@ export interface DefaultedMinIOSpec {
  */
 export interface DefaultedMinIOStorage {
   /**
-   * Size of each drive, a Kubernetes quantity. Default: 10Gi.
+   * Size of each drive, a Kubernetes quantity. It may grow (each drive's claim is expanded when its StorageClass allows volume expansion, else MinIOAvailable is StorageExpansionNotSupported) but never shrink. Default: 10Gi.
    */
   size: string;
   /**

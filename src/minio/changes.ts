@@ -3,7 +3,7 @@
 // it unable to find the objects it wrote. The claim templates of a StatefulSet are immutable too,
 // so a new size or class cannot reach existing drives this way.
 import type { V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
-import { quantitiesEqual } from '../runtime/quantity.ts';
+import { compareQuantities } from '../runtime/quantity.ts';
 
 export interface ChangeRefusal {
   /** Condition reason (MinIOAvailable=False). */
@@ -48,10 +48,11 @@ export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: 
   for (const [i, claim] of claimsAfter.entries()) {
     const old = claimsBefore[i];
     const [sizeBefore, sizeAfter] = [size(old), size(claim)];
-    if (sizeBefore !== undefined && sizeAfter !== undefined && !quantitiesEqual(sizeBefore, sizeAfter)) {
+    // Growing is done claim by claim (src/minio/storage.ts); a claim can never shrink.
+    if (sizeBefore !== undefined && sizeAfter !== undefined && (compareQuantities(sizeAfter, sizeBefore) ?? 0) < 0) {
       return refuse(
         'spec.minio.storage.size',
-        `the drives were created with ${sizeBefore} and a StatefulSet cannot change the size of its claims; set it back to ${sizeBefore} (to grow drives, expand each PersistentVolumeClaim if its StorageClass allows it).`,
+        `the drives were created with ${sizeBefore}, and a PersistentVolumeClaim can grow but never shrink; set it back to ${sizeBefore} or more.`,
       );
     }
     const [classBefore, classAfter] = [old?.spec?.storageClassName, claim.spec?.storageClassName];

@@ -33,3 +33,12 @@ export function quantitiesEqual(a: string, b: string): boolean {
   const y = parseQuantity(b);
   return x !== undefined && y !== undefined && x.numerator * y.denominator === y.numerator * x.denominator;
 }
+
+/** Negative when a < b, 0 when equal, positive when a > b; undefined if either is not a quantity. */
+export function compareQuantities(a: string, b: string): number | undefined {
+  const x = parseQuantity(a);
+  const y = parseQuantity(b);
+  if (x === undefined || y === undefined) return undefined;
+  const difference = x.numerator * y.denominator - y.numerator * x.denominator;
+  return difference === 0n ? 0 : difference < 0n ? -1 : 1;
+}

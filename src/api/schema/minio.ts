@@ -22,7 +22,7 @@ export const minioSchema: JSONSchema = obj(
     drivesPerServer: int('Number of drives (PersistentVolumeClaims) per MinIO server.', 1, 16, { default: 1 }),
     storage: withFieldDefaults(
       obj('MinIOStorage', 'Storage of each drive.', {
-        size: str('Size of each drive, a Kubernetes quantity.', 'quantity', { default: '10Gi' }),
+        size: str("Size of each drive, a Kubernetes quantity. It may grow (each drive's claim is expanded when its StorageClass allows volume expansion, else MinIOAvailable is StorageExpansionNotSupported) but never shrink.", 'quantity', { default: '10Gi' }),
         storageClassName: str('StorageClass of the drives. Unset uses the cluster default.', 'dns1123Subdomain'),
       }),
     ),

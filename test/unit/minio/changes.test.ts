@@ -34,8 +34,11 @@ describe('unsafeMinioChange', () => {
     assert.match(refusal?.message ?? '', /2 drive\(s\) per server; changing to 4/);
   });
 
-  it('refuses new drive sizes and storage classes, which a StatefulSet cannot apply', () => {
-    assert.equal(unsafeMinioChange(current, sts({ replicas: 4, drivesPerServer: 2, storage: { size: '20Gi' } }))?.field, 'spec.minio.storage.size');
+  it('lets drives grow (claim by claim) but refuses smaller drives and new storage classes', () => {
+    assert.equal(unsafeMinioChange(current, sts({ replicas: 4, drivesPerServer: 2, storage: { size: '20Gi' } })), undefined, 'growing is allowed');
+    const smaller = unsafeMinioChange(current, sts({ replicas: 4, drivesPerServer: 2, storage: { size: '5Gi' } }));
+    assert.equal(smaller?.field, 'spec.minio.storage.size');
+    assert.match(smaller?.message ?? '', /can grow but never shrink; set it back to 10Gi or more/);
     const refusal = unsafeMinioChange(current, sts({ replicas: 4, drivesPerServer: 2, storage: { size: '10Gi', storageClassName: 'fast' } }));
     assert.equal(refusal?.field, 'spec.minio.storage.storageClassName');
     assert.match(refusal?.message ?? '', /\(unset: the cluster default\) .* to fast/);

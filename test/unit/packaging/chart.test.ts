@@ -26,6 +26,9 @@ const reconcilerPermissions = [
   'kmsstack.io/kmsdeployments/finalizers/update',
   ...['secrets', 'configmaps', 'services'].flatMap((r) => ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((v) => `/${r}/${v}`)),
   ...['deployments', 'statefulsets'].flatMap((r) => ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((v) => `apps/${r}/${v}`)),
+  // Growing MinIO's drives: read each claim, apply its new size.
+  '/persistentvolumeclaims/get',
+  '/persistentvolumeclaims/patch',
   'events.k8s.io/events/create',
   'events.k8s.io/events/patch',
   '/events/create',

@@ -20,6 +20,8 @@ import { rootCredentialsSecretName } from '../../../minio/env.ts';
 import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from '../../../minio/names.ts';
 import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../minio/services.ts';
 import { buildMinioStatefulSet } from '../../../minio/statefulset.ts';
+import { DRIVE_SIZE_ANNOTATION, growsDrives, keepCreatedSizes } from '../../../minio/storage.ts';
+import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
 import { childSecret, deploymentRef } from './kes.ts';
@@ -133,7 +135,18 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
         await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Apply', note: refusal.message });
         return { status: 'False', reason: refusal.reason, message: refusal.message };
       }
-      context.children.add(desired as unknown as KubeObject);
+      let statefulSet = desired;
+      if (live && growsDrives(live as V1StatefulSet, spec.minio.storage.size)) {
+        statefulSet = keepCreatedSizes(desired, live as V1StatefulSet);
+        const drives = await growDrives(context, live as V1StatefulSet, spec.minio.storage.size);
+        if ('result' in drives) {
+          context.children.add(statefulSet as unknown as KubeObject);
+          await context.events.emit(object, { type: 'Warning', reason: drives.result.reason, action: 'Expand', note: drives.result.message });
+          return drives.result;
+        }
+        statefulSet = { ...statefulSet, metadata: { ...statefulSet.metadata, annotations: { ...statefulSet.metadata?.annotations, [DRIVE_SIZE_ANNOTATION]: drives.grown } } };
+      }
+      context.children.add(statefulSet as unknown as KubeObject);
 
       const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
       context.status['minio'] = { endpoint: minioEndpoint(ref, spec), image: spec.minio.image, readyReplicas: rollout.readyReplicas };

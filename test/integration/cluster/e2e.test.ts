@@ -7,7 +7,7 @@
 // the master key in Vault under the deployment's prefix. Needs the kes and minio programs.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -70,6 +70,8 @@ describe('end to end: a Vault-mode KMSDeployment on the local cluster', { skip: 
     const health = await cluster.node.httpGet(`https://${NODE_GATEWAY}:${VAULT_PORT}/v1/sys/health`);
     assert.equal(health.status, 200, JSON.stringify(health));
     assert.equal((JSON.parse(health.body!) as { sealed?: boolean }).sealed, false);
+    // The probe above does not verify TLS; the Pods (operator, KES) do, by this name.
+    assert.equal(new X509Certificate(vault.caPem!).checkHost('vault.vault.svc'), 'vault.vault.svc');
   });
 
   it('Vault is set up as the guide does: KV v1 at kv, Kubernetes auth for the operator with its policy', async () => {

@@ -121,6 +121,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   return { ...controlPlane, stop, node, clusterLogs };
 }
 
+/**
+ * Names a loopback server of the test that the node agent forwards from the gateway (option
+ * node.gatewayForwards) as a Service of the cluster: a Service without selector and an EndpointSlice on the
+ * gateway address, as one names a server outside the cluster. Pods then reach it as `name.namespace.svc:port`.
+ */
+export async function gatewayService(cluster: Cluster, namespace: string, name: string, port: number): Promise<void> {
+  if (!cluster.node.options.gatewayForwards.some((forward) => forward.port === port)) {
+    throw new Error(`gatewayService ${namespace}/${name}: the node agent forwards no port ${port} (node.gatewayForwards)`);
+  }
+  const objects = [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'tcp', port, targetPort: port }] } },
+    {
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      metadata: { name: `${name}-gateway`, namespace, labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'kmsstack-test' } },
+      addressType: 'IPv4', ports: [{ name: 'tcp', port, protocol: 'TCP' }],
+      endpoints: [{ addresses: [NODE_GATEWAY], conditions: { ready: true } }],
+    },
+  ];
+  await cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+}
+
 function healthz(port: number): Promise<true | undefined> {
   return new Promise((resolve) => {
     // The components serve a self-signed certificate; only the status is read.

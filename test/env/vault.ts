@@ -35,6 +35,8 @@ export interface AuditEntry {
 export interface TestVault {
   /** http://127.0.0.1:<port> (dev) or https://127.0.0.1:<port> (persistent). */
   address: string;
+  /** The loopback port it listens on. */
+  port: number;
   rootToken: string;
   /** PEM of the server certificate (persistent mode), to trust in clients. */
   caPem: string | undefined;
@@ -63,6 +65,11 @@ export interface TestVault {
 export interface StartVaultOptions {
   persistent?: boolean;
   rootToken?: string;
+  /**
+   * Persistent mode: more names on the server certificate (`DNS:vault.vault.svc`, `IP:10.244.0.1`), for
+   * Pods of the local test cluster that reach it through the node agent's gateway forward.
+   */
+  extraNames?: string[];
 }
 
 function vaultBinary(): string {
@@ -70,12 +77,16 @@ function vaultBinary(): string {
   return process.env.KMSSTACK_VAULT_BINARY ?? testBinary('vault');
 }
 
-export function selfSignedCertificate(dir: string): { cert: string; key: string } {
+/** `extraNames`: more subjectAltNames (`DNS:name` or `IP:address`), for clients that reach Vault by another name. */
+export function selfSignedCertificate(dir: string, extraNames: string[] = []): { cert: string; key: string } {
+  for (const name of extraNames) {
+    if (!/^(DNS:[a-z0-9.-]+|IP:[\d.]+)$/.test(name)) throw new Error(`test Vault: subjectAltName ${JSON.stringify(name)} is not DNS:<name> or IP:<address>`);
+  }
   const cert = join(dir, 'vault-tls.crt');
   const key = join(dir, 'vault-tls.key');
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-days', '2', '-subj', '/CN=localhost', '-addext', `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...extraNames].join(',')}`,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   return { cert, key };
 }
@@ -94,7 +105,7 @@ export async function startVault(options: StartVaultOptions = {}): Promise<TestV
   let args: string[];
 
   if (persistent) {
-    const tls = selfSignedCertificate(dir);
+    const tls = selfSignedCertificate(dir, options.extraNames);
     caPem = readFileSync(tls.cert, 'utf8');
     const config = {
       api_addr: `https://127.0.0.1:${port}`,
@@ -179,6 +190,7 @@ export async function startVault(options: StartVaultOptions = {}): Promise<TestV
   let auditEnabled = false;
   const handle: TestVault = {
     address,
+    port,
     get rootToken() {
       return rootToken;
     },

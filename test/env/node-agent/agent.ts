@@ -9,7 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { mountDisk, mountedDisks, quantityBytes, unmountDisk } from './disks.ts';
 import { hostsFiles, serviceWarnings } from './hosts.ts';
 import { ensureMountPoint, removeMountPoints } from './mountpoints.ts';
-import { NodeNetwork, type ProbeAnswer } from './network.ts';
+import { NodeNetwork, type GatewayForward, type ProbeAnswer } from './network.ts';
 import { PodRuntime, type PodHost } from './pod.ts';
 
 export interface NodeAgentOptions {
@@ -22,6 +22,11 @@ export interface NodeAgentOptions {
   storageClass: string;
   capacity: { cpu: string; memory: string; pods: string };
   syncIntervalMs: number;
+  /**
+   * Loopback servers of the test (e.g. a test Vault) that Pods reach at NODE_GATEWAY:<port>, the way they
+   * reach the API server; a selector-less Service with an EndpointSlice on the gateway address names them.
+   */
+  gatewayForwards: GatewayForward[];
 }
 
 export const PROVISIONER = 'kmsstack.io/test-node-agent';
@@ -45,7 +50,7 @@ export class NodeAgent {
 
   constructor(options: Partial<NodeAgentOptions> & Pick<NodeAgentOptions, 'kubeConfig' | 'server' | 'caPem' | 'dir' | 'logFile'>) {
     this.options = {
-      nodeName: 'kmscl-node', storageClass: 'local', capacity: { cpu: '8', memory: '16Gi', pods: '110' }, syncIntervalMs: 500,
+      nodeName: 'kmscl-node', storageClass: 'local', capacity: { cpu: '8', memory: '16Gi', pods: '110' }, syncIntervalMs: 500, gatewayForwards: [],
       ...options,
     };
     mkdirSync(this.options.dir, { recursive: true });
@@ -56,7 +61,7 @@ export class NodeAgent {
   async start(): Promise<void> {
     for (const path of mountedDisks('stale')) await unmountDisk(path);
     removeMountPoints(); // left by a run that was killed, when no other agent uses them
-    await this.network.start(this.options.logFile, Number(new URL(this.options.server).port));
+    await this.network.start(this.options.logFile, Number(new URL(this.options.server).port), this.options.gatewayForwards);
     await this.registerStorageClass();
     await this.registerNode();
     await this.renewLease();

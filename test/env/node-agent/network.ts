@@ -5,13 +5,14 @@
 // process started inside the node namespace that answers on a Unix socket (relay.ts). The one way out of
 // the node network is the API server: the relay listens on the gateway's port 443 (where Pods are told the
 // `kubernetes` Service is) and passes the bytes, TLS untouched, through a Unix socket to the agent, which
-// connects to the API server on loopback.
+// connects to the API server on loopback. A test may open more such doors (GatewayForward), each to one
+// loopback port of its own (a test Vault), never to another address.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'node:http';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { ManagedProcess, isAlive, waitFor } from '../process.ts';
 
 const execFileAsync = promisify(execFile);
@@ -23,6 +24,12 @@ const NAMESPACE_PREFIX = 'kmscl';
 export const NODE_GATEWAY = '10.244.0.1';
 export const API_SERVER_PORT = 443;
 let nodeCounter = 0;
+
+/** Pods connecting to NODE_GATEWAY:port reach 127.0.0.1:upstreamPort on the host (TLS untouched). */
+export interface GatewayForward {
+  port: number;
+  upstreamPort: number;
+}
 
 export interface ProbeRequest {
   /** http(s)://<pod address>:<port>/<path>, or tcp://<pod address>:<port> */
@@ -45,7 +52,7 @@ export class NodeNetwork {
   private nextHost = 2;
   private relay: ManagedProcess | undefined;
   private readonly socket: string;
-  private apiForward: Server | undefined;
+  private readonly forwards: Server[] = [];
 
   constructor(private readonly dir: string) {
     this.namespace = `${NAMESPACE_PREFIX}${process.pid}x${++nodeCounter}`;
@@ -53,35 +60,42 @@ export class NodeNetwork {
     this.socket = join(dir, 'relay.sock');
   }
 
-  /** `apiServer`: the API server's loopback port, which Pods reach at NODE_GATEWAY:API_SERVER_PORT. */
-  async start(logFile: string, apiServerPort: number): Promise<void> {
+  /** `apiServerPort`: the API server's loopback port, which Pods reach at NODE_GATEWAY:API_SERVER_PORT. */
+  async start(logFile: string, apiServerPort: number, extra: GatewayForward[] = []): Promise<void> {
     await removeStaleNamespaces();
     await ip(['netns', 'add', this.namespace]);
     await ip(['-n', this.namespace, 'link', 'set', 'lo', 'up']);
     await ip(['-n', this.namespace, 'link', 'add', 'br0', 'type', 'bridge']);
     await ip(['-n', this.namespace, 'addr', 'add', `${this.gateway}/24`, 'dev', 'br0']);
     await ip(['-n', this.namespace, 'link', 'set', 'br0', 'up']);
-    const apiSocket = join(this.dir, 'apiserver.sock');
-    this.apiForward = createServer((pod) => {
-      const upstream = connect(apiServerPort, '127.0.0.1');
-      pod.pipe(upstream).pipe(pod);
-      const close = () => {
-        pod.destroy();
-        upstream.destroy();
-      };
-      pod.on('error', close);
-      upstream.on('error', close);
-    }).listen(apiSocket);
+    const forwards = [{ port: API_SERVER_PORT, upstreamPort: apiServerPort }, ...extra];
+    const relayArgs: string[] = [];
+    for (const { port, upstreamPort } of forwards) {
+      if (!Number.isInteger(port) || port < 1 || port > 65535 || forwards.filter((f) => f.port === port).length > 1) {
+        throw new Error(`gateway forward: port ${port} is not a free port number of the gateway`);
+      }
+      const socket = join(this.dir, `forward-${port}.sock`);
+      this.forwards.push(createServer((pod) => {
+        const upstream = connect(upstreamPort, '127.0.0.1');
+        pod.pipe(upstream).pipe(pod);
+        const close = () => {
+          pod.destroy();
+          upstream.destroy();
+        };
+        pod.on('error', close);
+        upstream.on('error', close);
+      }).listen(socket));
+      relayArgs.push(`${this.gateway}:${port}=${socket}`);
+    }
     this.relay = new ManagedProcess('node-agent relay', 'ip', [
-      'netns', 'exec', this.namespace, process.execPath, join(import.meta.dirname, 'relay.ts'), this.socket,
-      `${this.gateway}:${API_SERVER_PORT}=${apiSocket}`,
+      'netns', 'exec', this.namespace, process.execPath, join(import.meta.dirname, 'relay.ts'), this.socket, ...relayArgs,
     ], logFile).start();
     await waitFor('the node relay socket', async () => (existsSync(this.socket) ? true : undefined), 20_000, 100);
   }
 
   async stop(): Promise<void> {
     await this.relay?.stop(2000);
-    await new Promise((resolve) => (this.apiForward ? this.apiForward.close(resolve) : resolve(undefined)));
+    await Promise.all(this.forwards.map((server) => new Promise((resolve) => server.close(resolve))));
     await ip(['netns', 'del', this.namespace]).catch(() => undefined);
   }
 
@@ -103,6 +117,40 @@ export class NodeNetwork {
   async removePod(namespace: string, address: string): Promise<void> {
     await ip(['netns', 'del', namespace]).catch(() => undefined);
     this.free.push(Number(address.split('.').pop()));
+  }
+
+  /**
+   * A loopback port of the host that tunnels each connection to `address:port` of a Pod (through the relay's
+   * HTTP CONNECT), as `kubectl port-forward` would; for tests that speak a whole protocol to a Pod (S3).
+   */
+  async portForward(address: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+    const open = new Set<Socket>();
+    const server = createServer((local) => {
+      open.add(local);
+      local.on('close', () => open.delete(local));
+      const tunnel = request({ socketPath: this.socket, method: 'CONNECT', path: `${address}:${port}` });
+      tunnel.on('connect', (res, remote) => {
+        if (res.statusCode !== 200) {
+          local.destroy();
+          remote.destroy();
+          return;
+        }
+        local.pipe(remote).pipe(local);
+        local.on('error', () => remote.destroy());
+        remote.on('error', () => local.destroy());
+      });
+      tunnel.on('error', () => local.destroy());
+      local.on('error', () => tunnel.destroy());
+      tunnel.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      close: () => new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of open) socket.destroy();
+      }),
+    };
   }
 
   /** One HTTP(S) GET or TCP connect from inside the node namespace (TLS is not verified, as the kubelet's probes). */

@@ -3,10 +3,11 @@
 // network namespace): POST / {url, timeoutMs, headers} -> {status, body} or {error}. HTTPS is not verified,
 // as the kubelet's probes do not verify. Its optional second argument `address:port=socket` forwards TCP
 // connections on address:port to that Unix socket (Pods reach the API server that way). Plain Node (type
-// stripping), no dependencies.
+// stripping), no dependencies. An HTTP CONNECT to `<pod address>:<port>` on the Unix socket opens a TCP
+// tunnel to that Pod (tests use it as `kubectl port-forward`); other addresses are refused. Further `address:port=socket` arguments add more such forwards.
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer as createTcpServer } from 'node:net';
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 
 interface Probe {
@@ -68,10 +69,29 @@ const server = createServer((req, res) => {
     void get(probe).then((answer) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)));
   });
 });
+server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+  const target = /^(10\.244\.0\.\d{1,3}):(\d{1,5})$/.exec(req.url ?? '');
+  if (!target) {
+    client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    return;
+  }
+  const upstream = connect({ host: target[1]!, port: Number(target[2]) }, () => {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length) upstream.write(head);
+    client.pipe(upstream).pipe(client);
+  });
+  const close = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', close);
+  upstream.on('error', () => (client.writable ? client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n') : close()));
+});
 server.listen(socketPath);
 
-const forward = /^([\d.]+):(\d+)=(.+)$/.exec(process.argv[3] ?? '');
-if (forward) {
+for (const argument of process.argv.slice(3)) {
+  const forward = /^([\d.]+):(\d+)=(.+)$/.exec(argument);
+  if (!forward) throw new Error(`relay: a forward is address:port=socket, not ${argument}`);
   createTcpServer((client) => {
     const upstream = connect(forward[3]!);
     client.pipe(upstream).pipe(client);

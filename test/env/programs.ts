@@ -1,6 +1,6 @@
 // Where the tests find the real `kes` and `minio` programs. They are AGPL programs this project never
 // builds or fetches: the tests only look them up — KMSSTACK_KES_BIN / KMSSTACK_MINIO_BIN, then PATH,
-// then the test-binary cache (<cache>/kes-<version>/kes, <cache>/minio-<version>/minio) — and skip,
+// then the test-binary cache (<cache>/kes, else <cache>/kes-<version>/kes; the same for minio) — and skip,
 // saying so in one line, when a program is absent (docs/testing.md).
 import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
@@ -28,8 +28,7 @@ export function findProgram(program: Program): string | undefined {
     if (executable(join(dir, program))) return join(dir, program);
   }
   const cache = process.env.KMSSTACK_TESTBIN_DIR ?? join(homedir(), '.cache', 'kmsstack', 'bin');
-  const cached = join(cache, `${program}-${PINNED[program]}`, program);
-  return executable(cached) ? cached : undefined;
+  return [join(cache, program), join(cache, `${program}-${PINNED[program]}`, program)].find(executable);
 }
 
 /** The one-line reason a test that needs `program` is skipped, or false when it can run. */

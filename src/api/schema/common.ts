@@ -80,6 +80,14 @@ function envRule(reserved: ReservedEnv): CelRule {
   );
 }
 
+/** Refuses label keys under app.kubernetes.io/: the operator's own labels (and its selectors'). */
+function noOperatorLabels(message: string): CelRule {
+  return celRule<Record<string, string>>(
+    { rule: "self.all(k, !k.startsWith('app.kubernetes.io/'))", message },
+    (self) => Object.keys(self).every((k) => !k.startsWith('app.kubernetes.io/')),
+  );
+}
+
 /** Pod-level settings copied into the pod template of `component`. */
 export function podSettings(component: string, reservedEnv: ReservedEnv): Record<string, JSONSchema> {
   return {
@@ -138,12 +146,7 @@ export function podSettings(component: string, reservedEnv: ReservedEnv): Record
       description: `Extra labels on the ${component} pods. Keys under app.kubernetes.io/ are the operator's (its selectors use them) and are refused.`,
       additionalProperties: { type: 'string', description: 'Label value.', maxLength: 63 },
       maxProperties: 32,
-      'x-kubernetes-validations': [
-        celRule<Record<string, string>>(
-          { rule: "self.all(k, !k.startsWith('app.kubernetes.io/'))", message: 'must not set app.kubernetes.io/ labels: the operator sets them and selects the pods by them' },
-          (self) => Object.keys(self).every((k) => !k.startsWith('app.kubernetes.io/')),
-        ),
-      ],
+      'x-kubernetes-validations': [noOperatorLabels('must not set app.kubernetes.io/ labels: the operator sets them and selects the pods by them')],
     },
     podSecurityContext: passThrough(
       `Security context of the ${component} pods, a core/v1 PodSecurityContext. When set it replaces the operator's (runAsNonRoot, UID/GID/fsGroup 1000, seccomp RuntimeDefault) as a whole: set {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}} without a UID to let the platform assign one (OpenShift's restricted SCC).`,
@@ -192,12 +195,7 @@ export function serviceSettings(component: string): JSONSchema {
         description: "Extra labels of the Service; keys under app.kubernetes.io/ are the operator's and are refused.",
         additionalProperties: { type: 'string', description: 'Label value.', maxLength: 63 },
         maxProperties: 32,
-        'x-kubernetes-validations': [
-          celRule<Record<string, string>>(
-            { rule: "self.all(k, !k.startsWith('app.kubernetes.io/'))", message: 'must not set app.kubernetes.io/ labels: the operator sets them' },
-            (self) => Object.keys(self).every((k) => !k.startsWith('app.kubernetes.io/')),
-          ),
-        ],
+        'x-kubernetes-validations': [noOperatorLabels('must not set app.kubernetes.io/ labels: the operator sets them')],
       },
     }),
   );

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import { ManagedProcess } from '../process.ts';
+import { ManagedProcess, repoRoot } from '../process.ts';
 import { containerEnv, containerProcess, type ProcessSpec } from './containers.ts';
 import { API_SERVER_PORT, NODE_GATEWAY, type NodeNetwork } from './network.ts';
 import { ProbeLoop, checkProbe } from './probes.ts';
@@ -33,6 +33,8 @@ interface ContainerRun {
 
 /** Where each container's mount namespace sees the node directory (a mount point on the host, made once). */
 const STAGE = '/.kmscl-node';
+/** Where the checkout the operator's image maps to is staged, so a volume mounted over its parent (the chart's /tmp emptyDir, with a checkout under /tmp) cannot hide it. */
+const CHECKOUT_STAGE = '/.kmscl-checkout';
 const depth = (path: string) => normalize(path).split('/').filter(Boolean).length;
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const MAX_BACKOFF_MS = 10_000;
@@ -137,6 +139,11 @@ export class PodRuntime {
     this.host.ensureMountPoint(STAGE, false);
     const staged = (path: string) => (path.startsWith(this.nodeDir + '/') ? join(STAGE, relative(this.nodeDir, path)) : path);
     const lines = ['set -e', `hostname ${quote(this.pod.spec?.hostname ?? this.pod.metadata!.name!)}`, `mount --rbind ${quote(this.nodeDir)} ${STAGE}`];
+    const runsCheckout = spec.cwd === repoRoot;
+    if (runsCheckout) {
+      this.host.ensureMountPoint(CHECKOUT_STAGE, false);
+      lines.push(`mount --rbind ${quote(repoRoot)} ${CHECKOUT_STAGE}`);
+    }
     const mounts = (container.volumeMounts ?? []).map((mount, i) => ({ mount, i })).sort((a, b) => depth(a.mount.mountPath) - depth(b.mount.mountPath));
     for (const { mount, i } of mounts) {
       const field = `container ${container.name} volumeMounts[${i}]`;
@@ -154,6 +161,8 @@ export class PodRuntime {
       lines.push(`mount --bind ${quote(staged(source))} ${quote(target)}`);
       if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${quote(target)}`);
     }
+    // The checkout (program and node binary) back at its path, over any volume that hid it.
+    if (runsCheckout) lines.push(`mkdir -p ${quote(repoRoot)}`, `mount --rbind ${CHECKOUT_STAGE} ${quote(repoRoot)}`);
     lines.push(`mount --bind ${quote(staged(this.hostsFile))} /etc/hosts`, `mount --bind ${quote(staged(join(this.dir, 'resolv.conf')))} /etc/resolv.conf`);
     const cwd = container.workingDir ?? spec.cwd;
     lines.push(`cd ${quote(cwd)}`, 'exec "$@"');

@@ -93,7 +93,7 @@ export class Manager {
     this.http = new HttpEndpoints(health, { health: true, metrics: metrics === 'shared' });
     this.metricsHttp = metrics && metrics !== 'shared' ? new HttpEndpoints(health, { health: false, metrics: true }) : undefined;
     this.cache.onEvent((kind, _event, obj) => this.enqueueFor(kind, obj));
-    this.stopStatusMetrics = exportStatusMetrics(() => this.cache.listAll('KMSDeployment'));
+    this.stopStatusMetrics = exportStatusMetrics(() => this.cache.listAll('KMSDeployment'), (namespace, name) => this.cache.get('Secret', namespace, name));
   }
 
   get isLeader(): boolean {

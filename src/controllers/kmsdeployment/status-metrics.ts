@@ -1,100 +1,173 @@
-// Per-KMSDeployment gauges in cert-manager's style, read at scrape time from the status the operator
-// wrote (through the informer cache): nothing is kept per object between scrapes, so a deleted
-// KMSDeployment's series disappear with it and the label set stays what the cluster holds.
+// Per-KMSDeployment gauges in cert-manager's style, read at scrape time from what the operator keeps
+// anyway: the status it wrote and the Secrets it owns, through the informer cache. Nothing but the
+// time of the last successful round trip is kept per object between scrapes, and that is dropped
+// once its object is gone, so a deleted KMSDeployment's series disappear with it and the label set
+// stays what the cluster holds (namespace, name, and a fixed set of condition/certificate values).
 import { Gauge } from 'prom-client';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 import { registry } from '../../runtime/metrics.ts';
+import { deploymentExpiries, forgetCertificatesExcept, type DeploymentExpiries, type SecretLookup } from './expiry-times.ts';
 
 type Source = () => readonly KubeObject[];
-const sources = new Set<Source>();
+const sources = new Map<Source, SecretLookup | undefined>();
 
 interface StatusView {
   conditions?: { type?: unknown; status?: unknown }[];
-  certificates?: { notAfter?: unknown; caNotAfter?: unknown };
-  vault?: { secretIDExpiresAt?: unknown };
   kes?: { keys?: unknown };
 }
 
-/** Each object once (several managers in one process may cache the same one), with its status. */
-function deployments(): { labels: { namespace: string; name: string }; status: StatusView }[] {
-  const seen = new Map<string, { labels: { namespace: string; name: string }; status: StatusView }>();
-  for (const source of sources) {
-    for (const obj of source()) {
-      const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '' };
-      seen.set(`${labels.namespace}/${labels.name}`, { labels, status: ((obj as { status?: StatusView }).status ?? {}) as StatusView });
-    }
-  }
-  return [...seen.values()];
+interface Deployment {
+  labels: { namespace: string; name: string };
+  uid: string | undefined;
+  status: StatusView;
+  expiries: DeploymentExpiries;
 }
 
-function seconds(time: unknown): number | undefined {
-  const ms = typeof time === 'string' ? Date.parse(time) : NaN;
-  return Number.isNaN(ms) ? undefined : ms / 1000;
+/** uid of a KMSDeployment → Unix seconds of its last successful EncryptionVerified round trip. */
+const verifiedAt = new Map<string, number>();
+
+/**
+ * Each object once (several managers in one process may cache the same one), with its status and
+ * credential times; read afresh by every gauge (the costly parts are memoised in expiry-times.ts).
+ */
+function deployments(): Deployment[] {
+  const seen = new Map<string, Deployment>();
+  const seenSecrets = new Set<string>();
+  for (const [source, secret] of sources) {
+    for (const obj of source()) {
+      const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '' };
+      const status = ((obj as { status?: StatusView }).status ?? {}) as StatusView;
+      seen.set(`${labels.namespace}/${labels.name}`, { labels, uid: obj.metadata.uid, status, expiries: deploymentExpiries(obj, secret, seenSecrets) });
+    }
+  }
+  const list = [...seen.values()];
+  forgetCertificatesExcept(seenSecrets);
+  if (sources.size > 0) {
+    const live = new Set(list.map((d) => d.uid));
+    for (const uid of verifiedAt.keys()) if (!live.has(uid)) verifiedAt.delete(uid);
+  }
+  return list;
 }
 
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
-new Gauge({
-  name: 'kmsstack_kmsdeployment_condition',
-  help: 'Status of each condition of a KMSDeployment: 1 for the status it has, 0 for the other two.',
-  labelNames: ['namespace', 'name', 'type', 'status'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const { labels, status } of deployments()) {
-      for (const condition of status.conditions ?? []) {
-        if (typeof condition.type !== 'string') continue;
-        for (const value of CONDITION_STATUSES) this.set({ ...labels, type: condition.type, status: value }, condition.status === value ? 1 : 0);
-      }
+/** A gauge filled at scrape time from the deployments' snapshot. */
+function perDeploymentGauge<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  fill: (deployment: Deployment, set: (labels: Record<L, string>, value: number) => void) => void,
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const deployment of deployments()) fill(deployment, (labels, value) => this.set(labels, value));
+    },
+  });
+}
+
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_condition',
+  'Status of each condition of a KMSDeployment: 1 for the status it has, 0 for the other two.',
+  ['namespace', 'name', 'type', 'status'],
+  ({ labels, status }, set) => {
+    for (const condition of status.conditions ?? []) {
+      if (typeof condition.type !== 'string') continue;
+      for (const value of CONDITION_STATUSES) set({ ...labels, type: condition.type, status: value }, condition.status === value ? 1 : 0);
     }
   },
-});
+);
 
-new Gauge({
-  name: 'kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds',
-  help: 'When a certificate of a KMSDeployment expires (Unix time): certificate="ca" its CA, "leaf" the earliest of the KES server and client certificates.',
-  labelNames: ['namespace', 'name', 'certificate'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const { labels, status } of deployments()) {
-      const ca = seconds(status.certificates?.caNotAfter);
-      const leaf = seconds(status.certificates?.notAfter);
-      if (ca !== undefined) this.set({ ...labels, certificate: 'ca' }, ca);
-      if (leaf !== undefined) this.set({ ...labels, certificate: 'leaf' }, leaf);
-    }
+const CERTIFICATE_HELP = 'certificate="ca" (the operator\'s CA, or the one spec.tls.caSecretRef names), "kes-server", "minio-client" or "operator-client"';
+
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds',
+  `When a certificate of a KMSDeployment expires (Unix time); ${CERTIFICATE_HELP}.`,
+  ['namespace', 'name', 'certificate'],
+  ({ labels, expiries }, set) => {
+    for (const [certificate, times] of expiries.certificates) set({ ...labels, certificate }, times.expiration);
   },
-});
+);
 
-new Gauge({
-  name: 'kmsstack_kmsdeployment_secret_id_expiration_timestamp_seconds',
-  help: "When the AppRole secret-id KES holds expires (Unix time).",
-  labelNames: ['namespace', 'name'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const { labels, status } of deployments()) {
-      const expiry = seconds(status.vault?.secretIDExpiresAt);
-      if (expiry !== undefined) this.set(labels, expiry);
-    }
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_certificate_not_before_timestamp_seconds',
+  `When a certificate of a KMSDeployment became valid (Unix time; absent for a CA the user brings); ${CERTIFICATE_HELP}.`,
+  ['namespace', 'name', 'certificate'],
+  ({ labels, expiries }, set) => {
+    for (const [certificate, times] of expiries.certificates) if (times.notBefore !== undefined) set({ ...labels, certificate }, times.notBefore);
   },
-});
+);
 
-new Gauge({
-  name: 'kmsstack_kmsdeployment_master_keys',
-  help: 'Master keys the operator created or adopted for a KMSDeployment (status.kes.keys).',
-  labelNames: ['namespace', 'name'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const { labels, status } of deployments()) {
-      if (Array.isArray(status.kes?.keys)) this.set(labels, status.kes.keys.length);
-    }
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_certificate_renewal_timestamp_seconds',
+  `When the operator renews a certificate of a KMSDeployment (Unix time: expiry minus spec.tls.renewBefore; for its own CA, minus spec.tls.validity; absent for a CA the user brings); ${CERTIFICATE_HELP}.`,
+  ['namespace', 'name', 'certificate'],
+  ({ labels, expiries }, set) => {
+    for (const [certificate, times] of expiries.certificates) if (times.renewal !== undefined) set({ ...labels, certificate }, times.renewal);
   },
-});
+);
 
-/** Adds the KMSDeployments `source` lists to the gauges; returns the function that removes them. */
-export function exportStatusMetrics(source: Source): () => void {
-  sources.add(source);
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_secret_id_expiration_timestamp_seconds',
+  'When the AppRole secret-id KES holds expires (Unix time, status.vault.secretIDExpiresAt).',
+  ['namespace', 'name'],
+  ({ labels, expiries }, set) => {
+    if (expiries.secretId) set(labels, expiries.secretId.expiration);
+  },
+);
+
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_secret_id_renewal_timestamp_seconds',
+  'When the operator issues the next AppRole secret-id (Unix time: its expiry minus spec.vault.appRole.secretIDRenewBefore).',
+  ['namespace', 'name'],
+  ({ labels, expiries }, set) => {
+    if (expiries.secretId?.renewal !== undefined) set(labels, expiries.secretId.renewal);
+  },
+);
+
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_secret_id_ttl_seconds',
+  'Lifetime the operator asks Vault for each AppRole secret-id (spec.vault.appRole.secretIDTTL).',
+  ['namespace', 'name'],
+  ({ labels, expiries }, set) => {
+    if (expiries.secretId?.ttlSeconds !== undefined) set(labels, expiries.secretId.ttlSeconds);
+  },
+);
+
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_encryption_verified_timestamp_seconds',
+  'When this operator process last completed an EncryptionVerified round trip through KES for a KMSDeployment (Unix time; absent until the first one since the process started).',
+  ['namespace', 'name'],
+  ({ labels, uid }, set) => {
+    const at = uid !== undefined ? verifiedAt.get(uid) : undefined;
+    if (at !== undefined) set(labels, at);
+  },
+);
+
+perDeploymentGauge(
+  'kmsstack_kmsdeployment_master_keys',
+  'Master keys the operator created or adopted for a KMSDeployment (status.kes.keys).',
+  ['namespace', 'name'],
+  ({ labels, status }, set) => {
+    if (Array.isArray(status.kes?.keys)) set(labels, status.kes.keys.length);
+  },
+);
+
+/** Records a successful EncryptionVerified round trip of `object` (the verify step calls this). */
+export function recordEncryptionVerified(object: KubeObject, at: Date): void {
+  if (object.metadata.uid) verifiedAt.set(object.metadata.uid, at.getTime() / 1000);
+}
+
+/**
+ * Adds the KMSDeployments `source` lists to the gauges, with `secret` reading the Secrets they own
+ * (from the same cache; without it only the status-derived series are exported); returns the function
+ * that removes them.
+ */
+export function exportStatusMetrics(source: Source, secret?: SecretLookup): () => void {
+  sources.set(source, secret);
   return () => void sources.delete(source);
 }

@@ -14,6 +14,7 @@ import { clientTlsOf } from '../../../kes/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStep } from '../reconcile.ts';
+import { recordEncryptionVerified } from '../status-metrics.ts';
 import { childSecret, deploymentRef } from './kes.ts';
 
 export const VERIFY_CONDITION = 'EncryptionVerified';
@@ -70,6 +71,7 @@ export function verifyStep(options: VerifyStepOptions = {}): KMSDeploymentStep {
       } finally {
         client.close();
       }
+      recordEncryptionVerified(context.object, new Date());
       return { status: 'True', reason: 'RoundTripSucceeded', message: `generated and decrypted a data key with MinIO's identity and key ${keyName}, and decrypted its canary` };
     },
   };

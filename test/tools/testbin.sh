@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the servers and tools the tests run (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-# etcd, vault, helm) from their pinned Go
+# etcd, vault, helm, promtool) from their pinned Go
 # modules into a cache keyed by component and version. Nothing is downloaded but Go modules.
 #
 #   KMSSTACK_TESTBIN_DIR  cache directory (default ~/.cache/kmsstack/bin)
@@ -20,6 +20,7 @@ components=(
   "etcd|v3.6.16|etcd|etcd=go.etcd.io/etcd/server/v3|"
   "vault|v1.13.0|vault|vault=github.com/hashicorp/vault|"
   "helm|v3.22.0|helm|helm=helm.sh/helm/v3/cmd/helm|-X helm.sh/helm/v3/internal/version.version=v3.22.0"
+  "prometheus|v0.316.0|prometheus|promtool=github.com/prometheus/prometheus/cmd/promtool|-X github.com/prometheus/common/version.Version=0.316.0"
 )
 
 if [[ ${1:-} == --print-dir ]]; then echo "$cache"; exit 0; fi

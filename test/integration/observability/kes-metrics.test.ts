@@ -43,7 +43,7 @@ describe('KES metrics on /metrics (real KES, Vault and kube-apiserver)', { skip,
   async function putIdentity(owner: KubeObject, name: string, pem: { cert: string; key: string }): Promise<void> {
     const secret = tlsSecret(name, pem, env.ca.cert);
     secret.metadata.labels = { [MANAGED_BY_LABEL]: MANAGED_BY };
-    secret.metadata.ownerReferences = [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true }];
+    secret.metadata.ownerReferences = [{ apiVersion: owner.apiVersion ?? '', kind: owner.kind ?? '', name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true }];
     await admin.create(secret);
   }
 

@@ -53,7 +53,7 @@ describe('chart monitoring objects on a real API server', () => {
   });
 
   test('a field the CRD does not know is refused (control: the dry run validates strictly)', async () => {
-    const rule = parseManifest(await renderManifest(everything, NS)).find((o) => o.kind === 'PrometheusRule') as { spec: { groups: { rules: Record<string, unknown>[] }[] } };
+    const rule = parseManifest(await renderManifest(everything, NS)).find((o) => o.kind === 'PrometheusRule') as unknown as { spec: { groups: { rules: Record<string, unknown>[] }[] } };
     (rule.spec.groups[0]?.rules[0] as Record<string, unknown>)['fors'] = '5m';
     await assert.rejects(cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], JSON.stringify(rule)), /unknown field "spec\.groups\[0\]\.rules\[0\]\.fors"/);
   });

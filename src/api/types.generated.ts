@@ -194,6 +194,7 @@ export interface KESSpec {
    */
   keys: KESKey[];
   cache?: KESCache;
+  metrics?: KESMetrics;
   /**
    * Compute resources (requests/limits) of the KES container, a core/v1 ResourceRequirements.
    */
@@ -300,6 +301,15 @@ export interface KESCacheExpiry {
   unused?: string;
 }
 /**
+ * Scraping KES's own Prometheus metrics (docs/observability.md).
+ */
+export interface KESMetrics {
+  /**
+   * Serve /v1/metrics without a client certificate (KES config api skip_auth) and annotate the KES pods with prometheus.io/scrape, port, path and scheme (https, with the certificate of the deployment's CA). The metrics hold request counts and latencies, no key material; whoever reaches the KES pods can read them. Default: false.
+   */
+  enabled?: boolean;
+}
+/**
  * The Service of KES.
  */
 export interface KESServiceSpec {
@@ -353,6 +363,7 @@ export interface MinIOSpec {
   autoEncryption?: boolean;
   rootCredentials?: MinIORootCredentials;
   tls?: MinIOTLS;
+  metrics?: MinIOMetrics;
   /**
    * Compute resources (requests/limits) of the MinIO container, a core/v1 ResourceRequirements.
    */
@@ -466,6 +477,19 @@ export interface MinIOTLS {
    * Serve S3 over HTTPS with a certificate from the deployment's CA. Default: false.
    */
   enabled?: boolean;
+}
+/**
+ * Scraping MinIO's own Prometheus metrics (docs/observability.md).
+ */
+export interface MinIOMetrics {
+  /**
+   * Annotate the MinIO pods with prometheus.io/scrape, port, path (/minio/v2/metrics/cluster) and scheme for annotation-based scraping. Default: false.
+   */
+  enabled?: boolean;
+  /**
+   * MINIO_PROMETHEUS_AUTH_TYPE. JWT (MinIO's default): Prometheus sends a bearer token made with `mc admin prometheus generate`. Public: no authentication, so whoever reaches MinIO reads its metrics, bucket names and usage included. Default: JWT.
+   */
+  auth?: 'JWT' | 'Public';
 }
 /**
  * The Service of MinIO.
@@ -833,6 +857,7 @@ export interface DefaultedKESSpec {
    */
   keys: DefaultedKESKey[];
   cache: DefaultedKESCache;
+  metrics: DefaultedKESMetrics;
   /**
    * Compute resources (requests/limits) of the KES container, a core/v1 ResourceRequirements.
    */
@@ -939,6 +964,15 @@ export interface DefaultedKESCacheExpiry {
   unused: string;
 }
 /**
+ * Scraping KES's own Prometheus metrics (docs/observability.md).
+ */
+export interface DefaultedKESMetrics {
+  /**
+   * Serve /v1/metrics without a client certificate (KES config api skip_auth) and annotate the KES pods with prometheus.io/scrape, port, path and scheme (https, with the certificate of the deployment's CA). The metrics hold request counts and latencies, no key material; whoever reaches the KES pods can read them. Default: false.
+   */
+  enabled: boolean;
+}
+/**
  * The Service of KES.
  */
 export interface DefaultedKESServiceSpec {
@@ -992,6 +1026,7 @@ export interface DefaultedMinIOSpec {
   autoEncryption: boolean;
   rootCredentials?: DefaultedMinIORootCredentials;
   tls: DefaultedMinIOTLS;
+  metrics: DefaultedMinIOMetrics;
   /**
    * Compute resources (requests/limits) of the MinIO container, a core/v1 ResourceRequirements.
    */
@@ -1105,6 +1140,19 @@ export interface DefaultedMinIOTLS {
    * Serve S3 over HTTPS with a certificate from the deployment's CA. Default: false.
    */
   enabled: boolean;
+}
+/**
+ * Scraping MinIO's own Prometheus metrics (docs/observability.md).
+ */
+export interface DefaultedMinIOMetrics {
+  /**
+   * Annotate the MinIO pods with prometheus.io/scrape, port, path (/minio/v2/metrics/cluster) and scheme for annotation-based scraping. Default: false.
+   */
+  enabled: boolean;
+  /**
+   * MINIO_PROMETHEUS_AUTH_TYPE. JWT (MinIO's default): Prometheus sends a bearer token made with `mc admin prometheus generate`. Public: no authentication, so whoever reaches MinIO reads its metrics, bucket names and usage included. Default: JWT.
+   */
+  auth: 'JWT' | 'Public';
 }
 /**
  * The Service of MinIO.

@@ -124,7 +124,11 @@ export function buildKesConfig(input: KesConfigInput): KesConfig {
     admin: { identity: DISABLED_ADMIN_IDENTITY },
     tls: { key: kesFiles.tlsKey, cert: kesFiles.tlsCert },
     // Kubelet probes carry no client certificate; see docs/kes.md for what skip_auth changes.
-    api: { [kesPaths.ready]: { skip_auth: true, timeout: READY_TIMEOUT } },
+    // spec.kes.metrics: Prometheus scrapes without a client certificate too (docs/observability.md).
+    api: {
+      [kesPaths.ready]: { skip_auth: true, timeout: READY_TIMEOUT },
+      ...(kes.metrics.enabled ? { [kesPaths.metrics]: { skip_auth: true, timeout: READY_TIMEOUT } } : {}),
+    },
     policy: {
       minio: { allow: minioPolicyPaths(keyNames), identities: [identities.minio] },
       operator: { allow: operatorPolicyPaths(keyNames, spec.keyDeletionPolicy), identities: [identities.operator] },

@@ -6,7 +6,7 @@ import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { pkiSecretNames } from '../pki/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
 import { KES_PORT, kesPaths } from './api.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from './labels.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from './labels.ts';
 import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts, kesNames, type DeploymentRef } from './names.ts';
 import { podLabels, podSpecExtras, withUserEnv } from './pod-settings.ts';
 
@@ -88,7 +88,7 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
       template: {
         metadata: {
           labels: podLabels(kes.podLabels, stackLabels(deployment.name, 'kes')),
-          annotations: podAnnotations(kes.podAnnotations, {
+          annotations: podAnnotations({ ...scrapeAnnotations(kes.metrics.enabled, { port: KES_PORT, path: kesPaths.metrics, scheme: 'https' }), ...kes.podAnnotations }, {
             [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum,
             [KES_APPROLE_CHECKSUM_ANNOTATION]: input.appRoleChecksum,
           }),

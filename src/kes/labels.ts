@@ -34,3 +34,13 @@ export function definedEntries(map: Record<string, string | undefined> | undefin
 export function podAnnotations(user: Record<string, string | undefined> | undefined, own: Record<string, string>): Record<string, string> {
   return { ...definedEntries(user), ...own };
 }
+
+/**
+ * The prometheus.io/* pod annotations that annotation-based Prometheus scrape configs read (the
+ * convention of Prometheus's own Kubernetes example configuration): empty unless `enabled`. Merged
+ * under the user's podAnnotations, which may override any of them.
+ */
+export function scrapeAnnotations(enabled: boolean, target: { port: number; path: string; scheme: 'http' | 'https' }): Record<string, string> {
+  if (!enabled) return {};
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(target.port), 'prometheus.io/path': target.path, 'prometheus.io/scheme': target.scheme };
+}

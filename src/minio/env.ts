@@ -16,6 +16,7 @@ export const minioEnvNames = {
   kesKeyName: 'MINIO_KMS_KES_KEY_NAME',
   secretKey: 'MINIO_KMS_SECRET_KEY',
   autoEncryption: 'MINIO_KMS_AUTO_ENCRYPTION',
+  prometheusAuthType: 'MINIO_PROMETHEUS_AUTH_TYPE',
 } as const;
 
 /** The Secret with rootUser/rootPassword: the user's, or the one the operator generates. */
@@ -46,5 +47,7 @@ export function buildMinioEnv(ref: DeploymentRef, spec: DefaultedKMSDeploymentSp
     env.push(fromSecret(minioEnvNames.secretKey, minioNames(ref.name).staticKeySecret, STATIC_KEY_SECRET_KEY));
   }
   if (spec.minio.autoEncryption) env.push({ name: minioEnvNames.autoEncryption, value: 'on' });
+  // JWT is MinIO's default: only a public metrics endpoint needs saying.
+  if (spec.minio.metrics.auth === 'Public') env.push({ name: minioEnvNames.prometheusAuthType, value: 'public' });
   return env;
 }

@@ -2,6 +2,8 @@
 import { pkiSecretNames } from '../pki/names.ts';
 
 export const MINIO_S3_PORT = 9000;
+/** MinIO's cluster-wide Prometheus metrics (metrics v2; the path MinIO's own docs scrape). */
+export const MINIO_METRICS_PATH = '/minio/v2/metrics/cluster';
 export const MINIO_CONSOLE_PORT = 9001;
 
 export function minioNames(name: string) {

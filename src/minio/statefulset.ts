@@ -3,11 +3,11 @@
 // the runtime adds them when it applies the object.
 import type { V1PersistentVolumeClaim, V1StatefulSet, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from '../kes/labels.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from '../kes/labels.ts';
 import type { DeploymentRef } from '../kes/names.ts';
 import { podLabels, podSpecExtras, withUserEnv } from '../kes/pod-settings.ts';
 import { buildMinioEnv } from './env.ts';
-import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioMounts, minioNames } from './names.ts';
+import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_METRICS_PATH, MINIO_S3_PORT, minioMounts, minioNames } from './names.ts';
 
 /** UID/GID MinIO runs as (the MinIO image does not name a non-root user itself). */
 export const MINIO_RUN_AS = 1000;
@@ -129,7 +129,10 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet 
       template: {
         metadata: {
           labels: podLabels(minio.podLabels, stackLabels(ref.name, 'minio')),
-          annotations: podAnnotations(minio.podAnnotations, { [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum }),
+          annotations: podAnnotations(
+            { ...scrapeAnnotations(minio.metrics.enabled, { port: MINIO_S3_PORT, path: MINIO_METRICS_PATH, scheme: minio.tls.enabled ? 'https' : 'http' }), ...minio.podAnnotations },
+            { [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum },
+          ),
         },
         spec: {
           automountServiceAccountToken: false,

@@ -1,5 +1,5 @@
 // spec.kes: the KES servers that sit between MinIO and Vault.
-import { int, obj, podSettings, serviceSettings, str, withFieldDefaults } from './common.ts';
+import { bool, int, obj, podSettings, serviceSettings, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 /**
@@ -39,6 +39,14 @@ export const kesSchema: JSONSchema = obj(
             any: str('Evict any cached key after this time, used or not.', 'duration', { default: '5m' }),
             unused: str('Evict a cached key that was not used for this time.', 'duration', { default: '20s' }),
           }),
+        ),
+      }),
+    ),
+    metrics: withFieldDefaults(
+      obj('KESMetrics', "Scraping KES's own Prometheus metrics (docs/observability.md).", {
+        enabled: bool(
+          'Serve /v1/metrics without a client certificate (KES config api skip_auth) and annotate the KES pods with prometheus.io/scrape, port, path and scheme (https, with the certificate of the deployment\'s CA). The metrics hold request counts and latencies, no key material; whoever reaches the KES pods can read them.',
+          false,
         ),
       }),
     ),

@@ -40,7 +40,19 @@ export const minioSchema: JSONSchema = obj(
         enabled: bool("Serve S3 over HTTPS with a certificate from the deployment's CA.", false),
       }),
     ),
-    ...podSettings('MinIO', { names: ['MINIO_ROOT_USER', 'MINIO_ROOT_PASSWORD', 'MINIO_VOLUMES'], prefixes: ['MINIO_KMS_'] }),
+    metrics: withFieldDefaults(
+      obj('MinIOMetrics', "Scraping MinIO's own Prometheus metrics (docs/observability.md).", {
+        enabled: bool('Annotate the MinIO pods with prometheus.io/scrape, port, path (/minio/v2/metrics/cluster) and scheme for annotation-based scraping.', false),
+        auth: {
+          type: 'string',
+          enum: ['JWT', 'Public'],
+          default: 'JWT',
+          description:
+            'MINIO_PROMETHEUS_AUTH_TYPE. JWT (MinIO\'s default): Prometheus sends a bearer token made with `mc admin prometheus generate`. Public: no authentication, so whoever reaches MinIO reads its metrics, bucket names and usage included.',
+        },
+      }),
+    ),
+    ...podSettings('MinIO', { names: ['MINIO_ROOT_USER', 'MINIO_ROOT_PASSWORD', 'MINIO_VOLUMES', 'MINIO_PROMETHEUS_AUTH_TYPE'], prefixes: ['MINIO_KMS_'] }),
     service: serviceSettings('MinIO'),
   },
 );

@@ -18,6 +18,7 @@ describe('KES workload objects', () => {
           tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'kms', effect: 'NoSchedule' }],
           imagePullSecrets: [{ name: 'registry' }],
           podAnnotations: { 'example.com/team': 'storage', 'kmsstack.io/config-checksum': 'user-value-loses' },
+          metrics: { enabled: true },
           affinity: {
             podAntiAffinity: {
               preferredDuringSchedulingIgnoredDuringExecution: [

@@ -23,7 +23,7 @@ describe('MinIO StatefulSet', () => {
     assertGolden('minio/statefulset-1-replica.yaml', build(withMinio({ replicas: 1, autoEncryption: false })));
   });
 
-  it('runs 4 distributed servers with 2 drives each, TLS and auto-encryption (golden)', () => {
+  it('runs 4 distributed servers with 2 drives each, TLS, auto-encryption and public metrics (golden)', () => {
     const spec = withMinio({
       replicas: 4,
       drivesPerServer: 2,
@@ -36,6 +36,7 @@ describe('MinIO StatefulSet', () => {
       tolerations: [{ key: 'storage', operator: 'Exists', effect: 'NoSchedule' }],
       imagePullSecrets: [{ name: 'registry' }],
       podAnnotations: { 'example.com/backup': 'true' },
+      metrics: { enabled: true, auth: 'Public' },
     });
     assertGolden('minio/statefulset-4-replicas.yaml', build(spec));
   });
@@ -106,5 +107,17 @@ describe('MinIO Services', () => {
   it('reports the in-cluster S3 endpoint with the right scheme', () => {
     assert.equal(minioEndpoint(ref, withMinio({})), 'http://tenant-a-minio.storage.svc.cluster.local:9000');
     assert.equal(minioEndpoint(ref, withMinio({ tls: { enabled: true } })), 'https://tenant-a-minio.storage.svc.cluster.local:9000');
+  });
+
+  it('metrics: no scrape annotations nor auth variable by default; JWT leaves MinIO\'s default; a user annotation wins', () => {
+    const annotations = (spec: DefaultedKMSDeploymentSpec) => build(spec).spec?.template.metadata?.annotations ?? {};
+    const plain = withMinio({ replicas: 1 });
+    assert.deepEqual(Object.keys(annotations(plain)).filter((key) => key.startsWith('prometheus.io/')), []);
+    assert.equal(envOf(plain)['MINIO_PROMETHEUS_AUTH_TYPE'], undefined);
+    const jwt = withMinio({ replicas: 1, metrics: { enabled: true } });
+    assert.equal(envOf(jwt)['MINIO_PROMETHEUS_AUTH_TYPE'], undefined);
+    assert.equal(annotations(jwt)['prometheus.io/scheme'], 'http', 'plain HTTP without spec.minio.tls');
+    const overridden = withMinio({ replicas: 1, metrics: { enabled: true }, podAnnotations: { 'prometheus.io/path': '/minio/metrics/v3' } });
+    assert.equal(annotations(overridden)['prometheus.io/path'], '/minio/metrics/v3');
   });
 });

@@ -2,8 +2,9 @@
 // the reconcile already keeps: its status (CA expiry, secret-id expiry), its spec (renewBefore,
 // validity, secret-id TTL) and the PKI Secrets it owns as the informer cache holds them. No API call:
 // this runs at scrape time. A certificate is parsed once per Secret resourceVersion.
+import { X509Certificate } from 'node:crypto';
 import { applyDefaults, durationMs, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec } from '../../api/index.ts';
-import { caRotationLeadMs, decodeSecretData, parseCertificatePem, pkiPolicyFor, pkiSecretNames, type LeafKind } from '../../pki/index.ts';
+import { caRotationLeadMs, decodeSecretData, pkiPolicyFor, pkiSecretNames, type LeafKind } from '../../pki/index.ts';
 import { ifControlledBy } from '../../runtime/children.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 
@@ -79,8 +80,10 @@ function certificateTimes(secret: KubeObject): { notBefore: number; notAfter: nu
   const pem = decodeSecretData((secret as { data?: Record<string, string> }).data)?.['tls.crt'];
   if (!pem) return undefined;
   try {
-    const { info } = parseCertificatePem(pem);
-    const times = { version, notBefore: info.notBefore.getTime() / 1000, notAfter: info.notAfter.getTime() / 1000 };
+    // Node's own parser: only the validity is needed here, and a scrape must stay cheap (the PKI
+    // step's full inspection, pki/inspect.ts, costs about a millisecond per certificate).
+    const certificate = new X509Certificate(pem);
+    const times = { version, notBefore: certificate.validFromDate.getTime() / 1000, notAfter: certificate.validToDate.getTime() / 1000 };
     parsed.set(key, times);
     return times;
   } catch {

@@ -119,4 +119,18 @@ describe('per-KMSDeployment metrics on /metrics (real kube-apiserver and Vault)'
     }, 10_000, 200);
     assert.deepEqual(left, []);
   });
+
+  it('with Vault down: Vault request errors counted with reason Unreachable, and VaultConfigured=False in the condition gauge (what KMSStackVaultUnavailable and KMSStackNotReady read)', async () => {
+    const errors = (samples: Sample[]) => total(samples, 'kmsstack_vault_request_errors_total', { reason: 'Unreachable' });
+    const before = errors(await scrape(port));
+    await stack.vault.halt(); // the last test: a dev-mode Vault does not come back with its data
+    await stack.kube.create(vaultDeployment(stack, 'outage'));
+    await waitForCondition(stack, 'outage', { status: 'False', reason: 'Unreachable' }, 60_000, 'VaultConfigured');
+    const samples = await waitFor('the gauge to show VaultConfigured=False', async () => {
+      const now = await scrape(port);
+      return valueOf(now, 'kmsstack_kmsdeployment_condition', { namespace: NS, name: 'outage', type: 'VaultConfigured', status: 'False' }) === 1 ? now : undefined;
+    }, 10_000, 200);
+    assert.ok(errors(samples) > before, `Unreachable errors counted (${before} -> ${errors(samples)})`);
+    assert.ok(total(samples, 'kmsstack_vault_requests_total', { code: '0' }) > 0, 'requests without an answer carry code 0');
+  });
 });

@@ -122,7 +122,9 @@ export function deploymentExpiries(object: KubeObject, secret: SecretLookup | un
   if (ownCA) {
     const lead = validity !== undefined && renewBefore !== undefined ? caRotationLeadMs(pkiPolicyFor({ validityMs: validity * 1000, renewBeforeMs: renewBefore * 1000 })) / 1000 : undefined;
     certificates.set(CERTIFICATE_LABELS.ca, { notBefore: ownCA.notBefore, expiration: ownCA.notAfter, ...(lead !== undefined ? { renewal: ownCA.notAfter - lead } : {}) });
-  } else {
+  } else if (userCA || !secret) {
+    // Not while the operator's own CA Secret is missing from the cache: without a renewal time it
+    // would pass for a CA nobody renews (KMSStackCertificateExpiringUnmanaged).
     const caExpiry = unixSeconds(status.certificates?.caNotAfter);
     if (caExpiry !== undefined) certificates.set(CERTIFICATE_LABELS.ca, { expiration: caExpiry });
   }

@@ -90,10 +90,26 @@ describe('per-KMSDeployment status gauges', () => {
       // The operator's CA is rotated one leaf validity before its end, leaves renewBefore before theirs.
       assert.deepEqual(await byCertificate('kmsstack_kmsdeployment_certificate_renewal_timestamp_seconds'), [['a', 'ca', caEnd - 100 * HOUR], ['a', 'minio-client', leafEnd - 30 * HOUR]]);
 
+      secrets.delete('a-ca');
+      assert.deepEqual((await byCertificate('kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds')).map(([, c]) => c), ['minio-client'], "no CA series while the operator's own CA Secret is missing");
+      secrets.set('a-ca', tlsSecret('a-ca', object, ca.certPem));
+
       const renewed = await issueClientCertificate({ ca: ca.authority, subject: { commonName: 'a-minio' }, validityMs: 100 * HOUR * 1000, now: new Date('2026-06-03T00:00:00Z') });
       secrets.set('a-minio-kes-identity', tlsSecret('a-minio-kes-identity', object, renewed.certPem, '2'));
       const expiries = await byCertificate('kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds');
       assert.deepEqual(expiries.find(([, certificate]) => certificate === 'minio-client')?.[2], renewed.certificate.info.notAfter.getTime() / 1000, 'a renewed certificate is read again');
+    } finally {
+      stop();
+    }
+  });
+
+  it("take a CA the user brings (spec.tls.caSecretRef) from the status, with no renewal time: the operator never renews it", async () => {
+    const object = deployment('u', { certificates: { caNotAfter: '2027-03-01T00:00:00Z' } }, { tls: { caSecretRef: { name: 'corp-ca' } } });
+    const stop = exportStatusMetrics(() => [object], () => undefined);
+    try {
+      assert.deepEqual(await byCertificate('kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds'), [['u', 'ca', Date.parse('2027-03-01T00:00:00Z') / 1000]]);
+      assert.deepEqual(await series('kmsstack_kmsdeployment_certificate_renewal_timestamp_seconds'), []);
+      assert.deepEqual(await series('kmsstack_kmsdeployment_certificate_not_before_timestamp_seconds'), []);
     } finally {
       stop();
     }

@@ -47,6 +47,7 @@ describe('pod settings', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ minio: { ...minio, env: [{ name: 'MINIO_KMS_KES_KEY_NAME', value: 'other' }] } }, /spec\.minio\.env: .*the operator sets these/],
       [{ minio: { ...minio, env: [{ name: 'MINIO_ROOT_PASSWORD', value: 'x' }] } }, /spec\.minio\.env/],
+      [{ minio: { ...minio, env: [{ name: 'MINIO_PROMETHEUS_AUTH_TYPE', value: 'public' }] } }, /spec\.minio\.env/], // spec.minio.metrics.auth
       [{ kes: { ...kes, env: [{ name: 'KES_VAULT_SECRET_ID', value: 'x' }] } }, /spec\.kes\.env/],
       [{ kes: { ...kes, podLabels: { 'app.kubernetes.io/name': 'minio' } } }, /spec\.kes\.podLabels: .*app\.kubernetes\.io/],
       [{ minio: { ...minio, service: { type: 'ExternalName' } } }, /spec\.minio\.service\.type/],

@@ -71,9 +71,11 @@ function durationSeconds(text: unknown): number | undefined {
 
 const parsed = new Map<string, { version: string; notBefore: number; notAfter: number }>();
 
+const memoKey = (secret: KubeObject): string => secret.metadata.uid ?? `${secret.metadata.namespace}/${secret.metadata.name}`;
+
 /** notBefore/notAfter of the certificate in a cached Secret's tls.crt; memoised by uid and resourceVersion. */
 function certificateTimes(secret: KubeObject): { notBefore: number; notAfter: number } | undefined {
-  const key = secret.metadata.uid ?? `${secret.metadata.namespace}/${secret.metadata.name}`;
+  const key = memoKey(secret);
   const version = secret.metadata.resourceVersion ?? '';
   const known = parsed.get(key);
   if (known?.version === version) return known;
@@ -91,14 +93,14 @@ function certificateTimes(secret: KubeObject): { notBefore: number; notAfter: nu
   }
 }
 
-/** Forgets parsed certificates of Secrets no longer seen (called after each scrape with the uids seen). */
+/** Forgets parsed certificates of Secrets no longer seen (called after each scrape with the Secrets seen). */
 export function forgetCertificatesExcept(seen: ReadonlySet<string>): void {
   for (const key of parsed.keys()) if (!seen.has(key)) parsed.delete(key);
 }
 
 /**
  * Expiry and renewal times of the CA, the three leaf certificates and the secret-id of `object`.
- * `seenSecrets` collects the uids of the Secrets read, so the parse memo can be pruned.
+ * `seenSecrets` collects the Secrets read, so the parse memo can be pruned.
  */
 export function deploymentExpiries(object: KubeObject, secret: SecretLookup | undefined, seenSecrets: Set<string>): DeploymentExpiries {
   const status = ((object as { status?: ExpiryStatusView }).status ?? {}) as ExpiryStatusView;
@@ -112,7 +114,7 @@ export function deploymentExpiries(object: KubeObject, secret: SecretLookup | un
   const owned = (name: string): { notBefore: number; notAfter: number } | undefined => {
     const found = ifControlledBy(secret?.(namespace, name), object);
     if (!found) return undefined;
-    if (found.metadata.uid) seenSecrets.add(found.metadata.uid);
+    seenSecrets.add(memoKey(found));
     return certificateTimes(found);
   };
 

@@ -41,7 +41,10 @@ export function buildAppRoleSecret(input: AppRoleSecretInput): SecretObject {
     [APPROLE_ANNOTATIONS.checksum]: appRoleChecksum(input.roleId, input.secretId),
   };
   if (input.expiresAt) annotations[APPROLE_ANNOTATIONS.expiresAt] = input.expiresAt.toISOString();
-  if (input.previousAccessor) annotations[APPROLE_ANNOTATIONS.previousAccessor] = input.previousAccessor;
+  // Always set, empty when no rotation is in progress: the reconcile applies children only when a field it
+  // sets differs from the live object (src/runtime/subset.ts), so an annotation left out would never be removed
+  // and the destroyed previous secret-id would stay recorded (found by the e2e rotation test).
+  annotations[APPROLE_ANNOTATIONS.previousAccessor] = input.previousAccessor ?? '';
   return {
     apiVersion: 'v1',
     kind: 'Secret',

@@ -1,140 +1,217 @@
-// End to end on the local test cluster (issue 19, steps 1-3): a persistent TLS Vault initialised and unsealed
-// as the guide does, reached by Pods as `vault.vault.svc:8200` through the node agent's gateway forward;
-// Kubernetes auth for the operator with the policy of docs/vault.md; the operator installed with
-// `helm install`; examples/kmsdeployment-minimal.yaml applied unchanged with kubectl (it is written for the
-// namespace `storage` and the address https://vault.vault.svc:8200); `kubectl wait --for=condition=Ready`;
-// then an SSE-S3 object written to and read from the MinIO the operator made, through the Pod network, with
-// the master key in Vault under the deployment's prefix. Needs the kes and minio programs.
+// End to end on the local test cluster (issue 19): a persistent TLS Vault initialised and unsealed as the guide
+// does, reached by Pods as `vault.vault.svc:8200` through the node agent's gateway forward; Kubernetes auth for
+// the operator with the policy of docs/vault.md; the operator installed with `helm install`;
+// examples/kmsdeployment-minimal.yaml applied unchanged with kubectl (it is written for the namespace `storage`
+// and the address https://vault.vault.svc:8200); `kubectl wait --for=condition=Ready`; an SSE-S3 object through
+// the Pod network with the master key in Vault under the deployment's prefix. Then a second tenant (KV v2, 4
+// MinIO servers x 2 drives, auto-encryption), the isolation of the two, a secret-id rotation under an S3 loop,
+// and the deletion of a tenant. The set-up is test/env/e2e-stack.ts (shared with `npm run demo`); the steps
+// that need the kes and minio programs skip with one line without them (docs/testing.md).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ROOT_SECRET_KEYS, minioNames } from '../../../src/minio/names.ts';
-import { renderOperatorPolicy } from '../../../src/vault/operator-policy.ts';
-import { clusterUnavailable, gatewayService, startCluster, type Cluster } from '../../env/cluster.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { kesNames } from '../../../src/kes/names.ts';
+import { minioNames } from '../../../src/minio/names.ts';
+import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts';
+import { clusterUnavailable } from '../../env/cluster.ts';
+import { appRoleToken, kesCallAs, podProcesses, s3Load, type LoadResult } from '../../env/e2e-checks.ts';
+import {
+  exposeVault, filesUnder, installOperator, prepareNamespace, s3Client, setUpVault, startE2EStack, kubectlWaitReady, OPERATOR_VAULT_ROLE, VAULT_ADDRESS, VAULT_PORT, type E2EStack,
+} from '../../env/e2e-stack.ts';
 import { NODE_GATEWAY } from '../../env/node-agent/network.ts';
-import { leftovers, repoRoot } from '../../env/process.ts';
+import { isAlive, leftovers, repoRoot, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
-import { startVault, type TestVault } from '../../env/vault.ts';
-import { chartDir, helm, releaseName, releaseNamespace } from '../../unit/packaging/helm.ts';
 
-const execFileAsync = promisify(execFile);
-type Condition = { type: string; status: string; reason?: string; message?: string };
-
-const VAULT_PORT = 8200;
-const VAULT_ADDRESS = `https://vault.vault.svc:${VAULT_PORT}`;
 const NAMESPACE = 'storage'; // the namespace examples/kmsdeployment-minimal.yaml is written for
 const NAME = 'minio-kms';
 const PREFIX = 'kmsstack/storage/minio';
 const KEY = 'minio-key-1';
+const A = { namespace: NAMESPACE, name: NAME };
+// The second tenant: KV v2, 4 MinIO servers with 2 drives each, auto-encryption, Retain (the default).
+const B = { namespace: 'tenant-b', name: 'tenant-b' };
+const B_PREFIX = 'kmsstack/tenant-b/minio';
+const B_KEY = 'tenant-b-key-1';
+const tenantB = {
+  apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment', metadata: B,
+  spec: {
+    vault: {
+      address: VAULT_ADDRESS, tls: { caSecretRef: { name: 'vault-ca' } }, auth: { kubernetes: { role: OPERATOR_VAULT_ROLE } },
+      kv: { mountPath: 'kv2', version: 'v2', prefix: B_PREFIX },
+    },
+    kes: { replicas: 1, keys: [{ name: B_KEY }] },
+    minio: { replicas: 4, drivesPerServer: 2, storage: { size: '1Gi' }, keyName: B_KEY, autoEncryption: true },
+  },
+};
 
 // The Vault part runs without the programs; what needs KES and MinIO Pods skips with one line.
 const programs = missingProgram('kes') || missingProgram('minio');
 
-/** Every file under `dir` (the node agent's PV directories: MinIO's drives). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((entry) => join(dir, entry)).filter((path) => statSync(path).isFile());
-}
-
 describe('end to end: a Vault-mode KMSDeployment on the local cluster', { skip: clusterUnavailable() }, () => {
-  let cluster: Cluster;
-  let vault: TestVault;
-  const json = async (args: string[]) => JSON.parse((await cluster.kubectl([...args, '-o', 'json'])).stdout) as Record<string, unknown>;
-  const operatorLog = () => {
-    const pod = cluster.node.pods().find((p) => p.namespace === releaseNamespace);
-    return pod ? cluster.node.logFile(pod.namespace, pod.name, 'operator') : undefined;
-  };
-  const diagnostics = () => `operator log: ${operatorLog()}; node agent log: ${cluster.clusterLogs.nodeAgent}; Vault log: ${vault.logFile}`;
+  let stack: E2EStack;
 
   before(async () => {
-    // The operator Pod runs dist/main.js of this checkout.
-    await execFileAsync('npm', ['run', 'build'], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
-    // The certificate names what the Pods use; Vault itself listens on loopback only.
-    vault = await startVault({ persistent: true, extraNames: ['DNS:vault.vault.svc', `IP:${NODE_GATEWAY}`] });
-    cluster = await startCluster({ installCRDs: false, node: { gatewayForwards: [{ port: VAULT_PORT, upstreamPort: vault.port }] } });
+    stack = await startE2EStack();
   });
   after(async () => {
-    await cluster?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
-    await vault?.stop();
+    await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
     assert.deepEqual(leftovers().processes, [], 'every process of the cluster, its Pods and Vault is gone');
   });
 
   it('Vault is reachable from the Pod network as vault.vault.svc, with a certificate for that name', async () => {
-    await cluster.kubectl(['create', 'namespace', 'vault']);
-    await gatewayService(cluster, 'vault', 'vault', VAULT_PORT);
-    const health = await cluster.node.httpGet(`https://${NODE_GATEWAY}:${VAULT_PORT}/v1/sys/health`);
+    await exposeVault(stack);
+    const health = await stack.cluster.node.httpGet(`https://${NODE_GATEWAY}:${VAULT_PORT}/v1/sys/health`);
     assert.equal(health.status, 200, JSON.stringify(health));
     assert.equal((JSON.parse(health.body!) as { sealed?: boolean }).sealed, false);
     // The probe above does not verify TLS; the Pods (operator, KES) do, by this name.
-    assert.equal(new X509Certificate(vault.caPem!).checkHost('vault.vault.svc'), 'vault.vault.svc');
+    assert.equal(new X509Certificate(stack.vault.caPem!).checkHost('vault.vault.svc'), 'vault.vault.svc');
   });
 
-  it('Vault is set up as the guide does: KV v1 at kv, Kubernetes auth for the operator with its policy', async () => {
-    const mount = await vault.request('POST', 'sys/mounts/kv', { type: 'kv', options: { version: '1' } });
-    assert.ok(mount.status < 300, JSON.stringify(mount.body));
-    await vault.writePolicy('kmsstack-operator', renderOperatorPolicy({
-      kvMounts: [{ mountPath: 'kv', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: false, instance: 'default', legacyNames: false,
-    }));
-    // Vault's token reviewer (system:auth-delegator), as docs/vault.md sets it up.
-    await cluster.kubectl(['create', 'serviceaccount', 'token-reviewer', '-n', 'vault']);
-    await cluster.kubectl(['create', 'clusterrolebinding', 'vault-token-reviewer', '--clusterrole=system:auth-delegator', '--serviceaccount=vault:token-reviewer']);
-    await vault.enableKubernetesAuth({
-      kubernetesHost: cluster.server, kubernetesCA: cluster.caPem,
-      tokenReviewerJWT: await cluster.mintServiceAccountToken('vault', 'token-reviewer', { expirationSeconds: 7200 }),
-      role: 'kmsstack-operator', boundServiceAccountNames: [releaseName], boundServiceAccountNamespaces: [releaseNamespace],
-      policies: ['kmsstack-operator'], tokenTTL: '1h', audience: 'vault',
-    });
+  it('Vault is set up as the guide does: KV v1 at kv (and v2 at kv2), Kubernetes auth for the operator with its policy', async () => {
+    await setUpVault(stack, [{ mountPath: 'kv', version: 'v1' }, { mountPath: 'kv2', version: 'v2' }]);
+    const mounts = await stack.vault.request('GET', 'sys/mounts');
+    assert.deepEqual((mounts.body?.['kv/'] as { options?: unknown } | undefined)?.options, { version: '1' });
   });
 
   it('the operator installed with helm and the minimal example applied with kubectl become Ready', { skip: programs }, async () => {
-    await cluster.kubectl(['create', 'namespace', NAMESPACE]);
-    await cluster.kubectl(['create', 'secret', 'generic', 'vault-ca', '-n', NAMESPACE, `--from-literal=ca.crt=${vault.caPem}`]);
-    const install = await helm(['install', releaseName, chartDir, '-n', releaseNamespace, '--create-namespace', '--kubeconfig', cluster.kubeconfigPath,
-      '--set', `watchNamespaces={${NAMESPACE}}`, '--set', `operator.vaultAddresses={${VAULT_ADDRESS}}`, '--wait=false']);
-    assert.equal(install.code, 0, install.stderr);
-    await cluster.kubectl(['apply', '-n', NAMESPACE, '-f', join(repoRoot, 'examples/kmsdeployment-minimal.yaml')]);
+    // The chart grants the operator its rights in each watched namespace: both tenants' exist first.
+    await prepareNamespace(stack, NAMESPACE);
+    await prepareNamespace(stack, B.namespace);
+    await installOperator(stack, [NAMESPACE, B.namespace]);
+    await stack.cluster.kubectl(['apply', '-n', NAMESPACE, '-f', join(repoRoot, 'examples/kmsdeployment-minimal.yaml')]);
+    await kubectlWaitReady(stack, NAMESPACE, NAME);
+  });
+
+  /**
+   * Puts a 256 KiB object (with the SSE-S3 header or without any), checks it is reported encrypted and reads
+   * back byte-identical, and returns the drive files of the object after checking that none of MinIO's drives
+   * (the node agent's PVs) holds its plaintext.
+   */
+  async function putEncrypted(ref: { namespace: string; name: string }, bucket: string, sse: boolean, expect: { header: string; keyId?: string }): Promise<string[]> {
+    const { s3, close } = await s3Client(stack, ref.namespace, ref.name);
+    const body = randomBytes(256 * 1024);
     try {
-      await cluster.kubectl(['wait', '--for=condition=Ready', `kmsd/${NAME}`, '-n', NAMESPACE, '--timeout=240s']);
-    } catch (err) {
-      const conditions = ((await json(['get', 'kmsd', NAME, '-n', NAMESPACE])).status as { conditions?: Condition[] } | undefined)?.conditions;
-      throw new Error(`${(err as Error).message}\nconditions: ${JSON.stringify(conditions)}\n${diagnostics()}`);
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'object.bin', Body: body, ...(sse ? { ServerSideEncryption: 'AES256' as const } : {}) }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'object.bin' }));
+      assert.equal(head.ServerSideEncryption, expect.header, 'MinIO reports the object encrypted');
+      // MinIO names the key as an ARN, arn:aws:kms:<key>.
+      if (expect.keyId) assert.ok(head.SSEKMSKeyId === expect.keyId || head.SSEKMSKeyId?.endsWith(`:${expect.keyId}`), `under the key ${expect.keyId}: ${head.SSEKMSKeyId}`);
+      const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'object.bin' }));
+      assert.ok(Buffer.from(await read.Body!.transformToByteArray()).equals(body), 'the object reads back byte-identical');
+    } finally {
+      await close();
+    }
+    // The object's files are found (so this looks in the right place); its plaintext is not.
+    const drives = filesUnder(join(stack.cluster.node.options.dir, 'volumes'));
+    const objectFiles = drives.filter((path) => path.includes(join(bucket, 'object.bin')));
+    assert.ok(objectFiles.length > 0, `the object is stored on a drive under ${stack.cluster.node.options.dir}/volumes`);
+    const sample = body.subarray(100_000, 100_064);
+    assert.deepEqual(drives.filter((path) => readFileSync(path).includes(sample)), [], 'no drive file holds the plaintext');
+    return objectFiles;
+  }
+
+  it('MinIO encrypts an SSE-S3 object with a master key that is in Vault under the deployment\'s prefix', { skip: programs }, async () => {
+    await putEncrypted(A, 'e2e', true, { header: 'AES256' });
+    const masterKey = await stack.vault.request('GET', `kv/${PREFIX}/${KEY}`);
+    assert.equal(masterKey.status, 200, `the master key ${KEY} is in Vault at kv/${PREFIX}/${KEY}`);
+  });
+
+  it('a second tenant on KV v2, with 4 MinIO servers of 2 drives each and auto-encryption, becomes Ready', { skip: programs }, async () => {
+    await stack.cluster.kubectl(['apply', '-f', '-'], JSON.stringify(tenantB));
+    await kubectlWaitReady(stack, B.namespace, B.name);
+    const kmsd = await stack.json(['get', 'kmsd', B.name, '-n', B.namespace]) as { status: { vault?: { kvVersion?: string } } };
+    assert.equal(kmsd.status.vault?.kvVersion, 'v2');
+    const minio = await stack.json(['get', 'statefulset', minioNames(B.name).workload, '-n', B.namespace]) as { status: { readyReplicas?: number } };
+    assert.equal(minio.status.readyReplicas, 4);
+    const claims = await stack.json(['get', 'pvc', '-n', B.namespace]) as { items: { status: { phase: string } }[] };
+    assert.deepEqual(claims.items.map((claim) => claim.status.phase), Array(8).fill('Bound'), '4 servers x 2 drives, each a bound claim');
+    const masterKey = await stack.vault.request('GET', `kv2/data/${B_PREFIX}/${B_KEY}`);
+    assert.equal(masterKey.status, 200, `the master key ${B_KEY} is in Vault's KV v2 at kv2/data/${B_PREFIX}/${B_KEY}`);
+  });
+
+  it('auto-encryption: an object uploaded without SSE headers is encrypted, on all 8 drives of the erasure set', { skip: programs }, async () => {
+    // MinIO's auto-encryption seals an object sent without SSE headers under its default KMS key and reports it
+    // as SSE-KMS (aws:kms) with that key's name.
+    const files = await putEncrypted(B, 'auto', false, { header: 'aws:kms', keyId: B_KEY });
+    const drivesHoldingIt = new Set(files.filter((path) => path.endsWith('xl.meta')).map((path) => path.slice(0, path.indexOf(join('auto', 'object.bin')))));
+    assert.equal(drivesHoldingIt.size, 8, `the object's xl.meta is on 8 drives: ${[...drivesHoldingIt].join(' ')}`);
+  });
+
+  it('two tenants on one Vault: A\'s MinIO identity gets 403 from KES for B\'s key, A\'s AppRole 403 from Vault for B\'s prefix', { skip: programs }, async () => {
+    // The same calls on A's own key succeed, so the 403s are about the key, not the call.
+    assert.equal(await kesCallAs(stack, A, A, `/v1/key/generate/${KEY}`), 200, 'A\'s MinIO generates a data key under its own key');
+    assert.equal(await kesCallAs(stack, A, A, `/v1/key/generate/${B_KEY}`), 403, 'A\'s KES refuses B\'s key to A\'s MinIO');
+    assert.equal(await kesCallAs(stack, A, B, `/v1/key/generate/${B_KEY}`), 403, 'B\'s KES refuses A\'s MinIO identity');
+    const tokenA = await appRoleToken(stack, A);
+    assert.equal((await stack.vault.request('GET', `kv/${PREFIX}/${KEY}`, undefined, tokenA)).status, 200, 'A\'s AppRole reads its own prefix');
+    assert.equal((await stack.vault.request('GET', `kv2/data/${B_PREFIX}/${B_KEY}`, undefined, tokenA)).status, 403, 'A\'s AppRole is refused B\'s key');
+    assert.equal((await stack.vault.request('LIST', `kv2/metadata/${B_PREFIX}`, undefined, tokenA)).status, 403, 'A\'s AppRole cannot list B\'s prefix');
+    await stack.vault.request('POST', 'auth/token/revoke-self', undefined, tokenA);
+  });
+
+  it('a secret-id rotation under an S3 PUT/GET loop: KES rolls, zero failed requests, every object readable', { skip: programs }, async (t) => {
+    const approle = async () => ((await stack.json(['get', 'secret', appRoleSecretName(NAME), '-n', NAMESPACE])) as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
+    const before = await approle();
+    const { s3, close } = await s3Client(stack, NAMESPACE, NAME);
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'load' }));
+      const load = s3Load(s3, 'load');
+      let rotated: Record<string, string> | undefined;
+      let result: LoadResult | undefined;
+      try {
+        await sleep(3000);
+        // Due now: renew when less than (what is left of the current secret-id + 30 s) remains. The next one,
+        // issued for secretIDTTL (24h), is due only minutes later; the setting is put back before that.
+        const left = Math.ceil((Date.parse(before[APPROLE_ANNOTATIONS.expiresAt]!) - Date.now()) / 1000);
+        const patch = (renewBefore: string) => stack.cluster.kubectl(['patch', 'kmsd', NAME, '-n', NAMESPACE, '--type=merge', '-p', JSON.stringify({ spec: { vault: { appRole: { secretIDRenewBefore: renewBefore } } } })]);
+        await patch(`${left + 30}s`);
+        rotated = await waitFor('a new secret-id', async () => {
+          const now = await approle();
+          return now[APPROLE_ANNOTATIONS.accessor] !== before[APPROLE_ANNOTATIONS.accessor] ? now : undefined;
+        }, 60_000, 500);
+        await patch('8h');
+        // KES has rolled to the new secret-id and the operator destroyed the previous one.
+        await waitFor('the previous secret-id destroyed after KES rolled', async () => ((await approle())[APPROLE_ANNOTATIONS.previousAccessor] ? undefined : true), 180_000, 1000)
+          .catch(async (err: Error) => {
+            const kes = await stack.json(['get', 'deployment', kesNames(NAME).workload, '-n', NAMESPACE]);
+            throw new Error(`${err.message}\nAppRole Secret annotations: ${JSON.stringify(await approle())}\nKES Deployment status: ${JSON.stringify(kes.status)}\n${stack.diagnostics()}`);
+          });
+        await kubectlWaitReady(stack, NAMESPACE, NAME, '120s');
+        await sleep(3000);
+      } finally {
+        result = await load.stop();
+      }
+      assert.ok(result && rotated);
+      assert.deepEqual(result.failures, [], `no failed request of ${result.requests}`);
+      assert.ok(result.requests >= 20, `the loop ran during the rotation (${result.requests} requests)`);
+      t.diagnostic(`${result.requests} S3 requests during the rotation, ${result.failures.length} failed`);
+      const accessors = await stack.vault.request('LIST', `auth/approle/role/${vaultObjectName(NAMESPACE, NAME)}/secret-id`);
+      assert.deepEqual((accessors.body?.['data'] as { keys?: string[] } | undefined)?.keys, [rotated[APPROLE_ANNOTATIONS.accessor]], 'only the new secret-id is live');
+      for (const [key, body] of result.written) {
+        const read = await s3.send(new GetObjectCommand({ Bucket: 'load', Key: key }));
+        assert.ok(Buffer.from(await read.Body!.transformToByteArray()).equals(body), `${key} reads back after the rotation`);
+      }
+    } finally {
+      await close();
     }
   });
 
-  it('MinIO encrypts an SSE-S3 object with a master key that is in Vault under the deployment\'s prefix', { skip: programs }, async () => {
-    const secret = await json(['get', 'secret', minioNames(NAME).rootSecret, '-n', NAMESPACE]) as { data: Record<string, string> };
-    const decode = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
-    const pod = await json(['get', 'pod', `${minioNames(NAME).workload}-0`, '-n', NAMESPACE]) as { status: { podIP: string } };
-    const forward = await cluster.node.network.portForward(pod.status.podIP, 9000);
-    const s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${forward.port}`, region: 'us-east-1', forcePathStyle: true,
-      credentials: { accessKeyId: decode(ROOT_SECRET_KEYS.user), secretAccessKey: decode(ROOT_SECRET_KEYS.password) },
-    });
-    const body = randomBytes(256 * 1024);
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: 'e2e' }));
-      await s3.send(new PutObjectCommand({ Bucket: 'e2e', Key: 'sse-s3.bin', Body: body, ServerSideEncryption: 'AES256' }));
-      const head = await s3.send(new HeadObjectCommand({ Bucket: 'e2e', Key: 'sse-s3.bin' }));
-      assert.equal(head.ServerSideEncryption, 'AES256', 'MinIO reports the object encrypted with SSE-S3');
-      const read = await s3.send(new GetObjectCommand({ Bucket: 'e2e', Key: 'sse-s3.bin' }));
-      assert.ok(Buffer.from(await read.Body!.transformToByteArray()).equals(body), 'the object reads back byte-identical');
-    } finally {
-      s3.destroy();
-      await forward.close();
-    }
-    // MinIO's drives are the node agent's PVs: the object is there (so this looks in the right place), its
-    // plaintext is not.
-    const drives = filesUnder(join(cluster.node.options.dir, 'volumes'));
-    assert.ok(drives.some((path) => path.includes(join('e2e', 'sse-s3.bin'))), `the object is stored on a drive under ${cluster.node.options.dir}/volumes`);
-    const sample = body.subarray(100_000, 100_064);
-    const leaked = drives.filter((path) => readFileSync(path).includes(sample));
-    assert.deepEqual(leaked, [], 'no drive file holds the plaintext');
-    const masterKey = await vault.request('GET', `kv/${PREFIX}/${KEY}`);
-    assert.equal(masterKey.status, 200, `the master key ${KEY} is in Vault at kv/${PREFIX}/${KEY}`);
+  it('deletion: the Vault role and policy are gone, the keys kept (Retain), no process of the tenant left', { skip: programs }, async () => {
+    const vaultName = vaultObjectName(B.namespace, B.name);
+    assert.equal((await stack.vault.request('GET', `sys/policies/acl/${vaultName}`)).status, 200, 'the policy exists before');
+    assert.equal((await stack.vault.request('GET', `auth/approle/role/${vaultName}`)).status, 200, 'the role exists before');
+    const pids = podProcesses(stack, B.namespace);
+    assert.ok(pids.length >= 5, `the tenant's KES and MinIO processes run before (${pids.length})`);
+    await stack.cluster.kubectl(['delete', 'kmsd', B.name, '-n', B.namespace, '--timeout=120s']);
+    assert.equal((await stack.vault.request('GET', `sys/policies/acl/${vaultName}`)).status, 404, 'the policy is gone');
+    assert.equal((await stack.vault.request('GET', `auth/approle/role/${vaultName}`)).status, 404, 'the role is gone');
+    assert.equal((await stack.vault.request('GET', `kv2/data/${B_PREFIX}/${B_KEY}`)).status, 200, 'the master key is kept');
+    await waitFor('the tenant\'s Pods and processes gone', async () => (podProcesses(stack, B.namespace).length === 0 && !pids.some(isAlive) ? true : undefined), 120_000, 500);
+    // The other tenant is untouched.
+    await kubectlWaitReady(stack, NAMESPACE, NAME, '10s');
   });
 });

@@ -107,7 +107,7 @@ test('secret-ids rotate before expiry, the old one is destroyed after KES rolls,
         assert.ok(rolled.changes.some((c) => c.includes(`destroyed secret-id ${last.accessor}`)), rolled.changes.join('\n'));
         assert.ok(!(await liveAccessors()).includes(last.accessor), 'the old secret-id is destroyed after the roll');
         const after = await readAppRoleCredentials(kube, NS, NAME);
-        assert.equal(after.secret.metadata.annotations?.[APPROLE_ANNOTATIONS.previousAccessor], undefined);
+        assert.equal(after.secret.metadata.annotations?.[APPROLE_ANNOTATIONS.previousAccessor], '', 'cleared: no rotation in progress');
         destroyedAfterRoll++;
       }
       seen.push({ accessor, expiresAt });

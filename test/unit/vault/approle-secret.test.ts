@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertGolden } from '../../support/golden.ts';
+import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
+import { isSemanticSubset } from '../../../src/runtime/subset.ts';
 import { appRoleChecksum, buildAppRoleSecret, readAppRoleSecret } from '../../../src/vault/approle-secret.ts';
 
 const input = {
@@ -46,4 +48,14 @@ test('a secret-id edited by hand (data no longer matches the recorded checksum) 
   assert.equal(read?.secretId, undefined);
   assert.equal(read?.checksum, undefined);
   assert.equal(read?.stored.accessor, input.accessor, 'the recorded accessor is kept so the old secret-id can be destroyed');
+});
+
+test('once the rotation is over the previous accessor is cleared in a way the reconcile writes', () => {
+  // The reconcile applies a child only when a field it sets differs from the live object (the subset rule):
+  // leaving the annotation out would never remove it from the live Secret (seen in the e2e rotation test).
+  const during = buildAppRoleSecret(input);
+  const after = buildAppRoleSecret({ ...input, previousAccessor: undefined });
+  assert.equal(after.metadata.annotations?.['kmsstack.io/previous-secret-id-accessor'], '');
+  assert.equal(isSemanticSubset(after as unknown as KubeObject, during as unknown as KubeObject), false, 'the live Secret still naming the previous accessor is updated');
+  assert.equal(readAppRoleSecret(after)?.stored.previousAccessor, undefined, 'an empty annotation reads as no previous secret-id');
 });

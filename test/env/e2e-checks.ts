@@ -1,0 +1,106 @@
+// What the end-to-end suite asks of a running stack (test/env/e2e-stack.ts) beyond S3 round trips: calls to a
+// deployment's KES Pod as some deployment's MinIO identity (mTLS), a login with a deployment's AppRole, the
+// processes of a namespace's Pods, and an S3 PUT/GET loop that counts every failed request while something
+// changes underneath it.
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:https';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { KES_PORT } from '../../src/kes/api.ts';
+import { kesNames } from '../../src/kes/names.ts';
+import { minioNames } from '../../src/minio/names.ts';
+import { APPROLE_SECRET_KEYS, appRoleSecretName } from '../../src/vault/names.ts';
+import type { E2EStack } from './e2e-stack.ts';
+
+type Ref = { namespace: string; name: string };
+
+async function secretData(stack: E2EStack, namespace: string, name: string): Promise<Record<string, string>> {
+  const secret = await stack.json(['get', 'secret', name, '-n', namespace]) as { data: Record<string, string> };
+  return Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+}
+
+/**
+ * POST `path` to the first KES Pod of `kes`, presenting the MinIO client identity of `as` (its Secret's
+ * certificate and key). Resolves to the HTTP status, or to `tls: <error>` when KES refuses the handshake.
+ */
+export async function kesCallAs(stack: E2EStack, as: Ref, kes: Ref, path: string): Promise<number | string> {
+  const identity = await secretData(stack, as.namespace, minioNames(as.name).kesIdentitySecret);
+  const pods = await stack.json(['get', 'pods', '-n', kes.namespace, '-l', `app.kubernetes.io/name=kes,app.kubernetes.io/instance=${kes.name}`]) as {
+    items: { status: { podIP?: string } }[];
+  };
+  const podIP = pods.items.find((pod) => pod.status.podIP)?.status.podIP;
+  if (!podIP) throw new Error(`no KES Pod of ${kes.namespace}/${kesNames(kes.name).workload} has an address`);
+  const forward = await stack.cluster.node.network.portForward(podIP, KES_PORT);
+  try {
+    return await new Promise((resolve, reject) => {
+      // The server certificate is not checked here (the port-forward has another name): what is tested is
+      // what KES allows the client identity to do.
+      const req = request({
+        host: '127.0.0.1', port: forward.port, method: 'POST', path, cert: identity['tls.crt'], key: identity['tls.key'],
+        rejectUnauthorized: false, timeout: 10_000, headers: { 'Content-Type': 'application/json' },
+      }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('timeout', () => req.destroy(new Error(`KES ${path}: timeout`)));
+      req.on('error', (err: NodeJS.ErrnoException) => (err.code?.startsWith('ERR_SSL') || /socket hang up|ECONNRESET/.test(err.message) ? resolve(`tls: ${err.message}`) : reject(err)));
+      req.end('{}');
+    });
+  } finally {
+    await forward.close();
+  }
+}
+
+/** A Vault token of the deployment's AppRole (the role-id and secret-id the operator gave KES). */
+export async function appRoleToken(stack: E2EStack, deployment: Ref): Promise<string> {
+  const approle = await secretData(stack, deployment.namespace, appRoleSecretName(deployment.name));
+  const login = await stack.vault.request('POST', 'auth/approle/login', {
+    role_id: approle[APPROLE_SECRET_KEYS.roleId], secret_id: approle[APPROLE_SECRET_KEYS.secretId],
+  }, '');
+  const token = (login.body?.['auth'] as { client_token?: string } | undefined)?.client_token;
+  if (login.status !== 200 || !token) throw new Error(`AppRole login of ${deployment.namespace}/${deployment.name} answered ${login.status}`);
+  return token;
+}
+
+/** The process ids of the node agent's Pods in `namespace`. */
+export function podProcesses(stack: E2EStack, namespace: string): number[] {
+  return stack.cluster.node.pods().filter((pod) => pod.namespace === namespace).flatMap((pod) => pod.pids);
+}
+
+export interface LoadResult {
+  requests: number;
+  failures: string[];
+  /** Every object written, with its content, to read back afterwards. */
+  written: Map<string, Buffer>;
+}
+
+/**
+ * A loop of SSE-S3 PUTs, each read back at once (GET, byte comparison), one request at a time, until `stop()`.
+ * Every failed request, and every object that reads back different, is recorded with its error.
+ */
+export function s3Load(s3: S3Client, bucket: string): { stop(): Promise<LoadResult> } {
+  const result: LoadResult = { requests: 0, failures: [], written: new Map() };
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const key = `load/${i}.bin`;
+      const body = randomBytes(16 * 1024);
+      try {
+        result.requests++;
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ServerSideEncryption: 'AES256' }));
+        result.written.set(key, body);
+        result.requests++;
+        const read = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+        if (!read.equals(body)) result.failures.push(`${key}: read back different`);
+      } catch (err) {
+        result.failures.push(`${new Date().toISOString()} ${key}: ${(err as Error).name}: ${(err as Error).message}`);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return result;
+    },
+  };
+}

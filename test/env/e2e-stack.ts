@@ -1,0 +1,175 @@
+// The end-to-end set-up shared by the e2e suite (test/integration/cluster/e2e*.test.ts) and `npm run demo`
+// (test/tools/demo.ts): a persistent TLS Vault initialised and unsealed as the guide does, reached by Pods as
+// `vault.vault.svc:8200` through the node agent's gateway forward; the local cluster; Vault set up as
+// docs/vault.md says (KV mounts, the operator policy, a token reviewer, Kubernetes auth for the operator's
+// ServiceAccount); the operator installed with `helm install`; and what a user does next: a namespace with the
+// `vault-ca` Secret, `kubectl apply`, waiting for Ready, and an S3 client to the MinIO the operator made.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ROOT_SECRET_KEYS, minioNames } from '../../src/minio/names.ts';
+import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
+import { chartDir, helm, releaseName, releaseNamespace } from '../unit/packaging/helm.ts';
+import { gatewayService, startCluster, type Cluster } from './cluster.ts';
+import { NODE_GATEWAY } from './node-agent/network.ts';
+import { repoRoot } from './process.ts';
+import { startVault, type TestVault } from './vault.ts';
+
+const execFileAsync = promisify(execFile);
+export type Condition = { type: string; status: string; reason?: string; message?: string };
+export type KvMount = { mountPath: string; version: 'v1' | 'v2' };
+
+export const VAULT_PORT = 8200;
+/** The address examples/kmsdeployment-minimal.yaml is written for. */
+export const VAULT_ADDRESS = `https://vault.vault.svc:${VAULT_PORT}`;
+/** The Kubernetes auth role of the operator, as the examples name it. */
+export const OPERATOR_VAULT_ROLE = 'kmsstack-operator';
+
+export interface E2EStack {
+  cluster: Cluster;
+  vault: TestVault;
+  /** `kubectl ... -o json`, parsed. */
+  json(args: string[]): Promise<Record<string, unknown>>;
+  /** Where to look when something went wrong: the operator's, the node agent's and Vault's log files. */
+  diagnostics(): string;
+  stop(options?: { keepLogs?: boolean }): Promise<void>;
+}
+
+/** Builds the operator (its Pod runs dist/main.js of this checkout), then starts Vault and the cluster. */
+export async function startE2EStack(): Promise<E2EStack> {
+  await execFileAsync('npm', ['run', 'build'], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
+  // The certificate names what the Pods use; Vault itself listens on loopback only.
+  const vault = await startVault({ persistent: true, extraNames: ['DNS:vault.vault.svc', `IP:${NODE_GATEWAY}`] });
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster({ installCRDs: false, node: { gatewayForwards: [{ port: VAULT_PORT, upstreamPort: vault.port }] } });
+  } catch (err) {
+    await vault.stop();
+    throw err;
+  }
+  const operatorLog = () => {
+    const pod = cluster.node.pods().find((p) => p.namespace === releaseNamespace);
+    return pod ? cluster.node.logFile(pod.namespace, pod.name, 'operator') : undefined;
+  };
+  return {
+    cluster,
+    vault,
+    json: async (args) => JSON.parse((await cluster.kubectl([...args, '-o', 'json'])).stdout) as Record<string, unknown>,
+    diagnostics: () => `operator log: ${operatorLog()}; node agent log: ${cluster.clusterLogs.nodeAgent}; Vault log: ${vault.logFile}`,
+    async stop(options = {}) {
+      await cluster.stop(options);
+      await vault.stop();
+    },
+  };
+}
+
+/** The Service `vault.vault` on the gateway, so Pods reach the test's Vault as https://vault.vault.svc:8200. */
+export async function exposeVault(stack: E2EStack): Promise<void> {
+  await stack.cluster.kubectl(['create', 'namespace', 'vault']);
+  await gatewayService(stack.cluster, 'vault', 'vault', VAULT_PORT);
+}
+
+/**
+ * Vault set up as docs/vault.md says: the KV mounts, the operator policy for them, a token reviewer with
+ * `system:auth-delegator`, and the Kubernetes auth role bound to the chart's ServiceAccount (audience `vault`).
+ */
+export async function setUpVault(stack: E2EStack, kvMounts: KvMount[] = [{ mountPath: 'kv', version: 'v1' }]): Promise<void> {
+  const { cluster, vault } = stack;
+  for (const kv of kvMounts) {
+    const mount = await vault.request('POST', `sys/mounts/${kv.mountPath}`, { type: 'kv', options: { version: kv.version.slice(1) } });
+    if (mount.status >= 300) throw new Error(`mounting KV ${kv.version} at ${kv.mountPath}: ${mount.status} ${JSON.stringify(mount.body)}`);
+  }
+  await vault.writePolicy(OPERATOR_VAULT_ROLE, renderOperatorPolicy({
+    kvMounts, appRoleMountPath: 'approle', allowMountCreation: false, instance: 'default', legacyNames: false,
+  }));
+  await cluster.kubectl(['create', 'serviceaccount', 'token-reviewer', '-n', 'vault']);
+  await cluster.kubectl(['create', 'clusterrolebinding', 'vault-token-reviewer', '--clusterrole=system:auth-delegator', '--serviceaccount=vault:token-reviewer']);
+  await vault.enableKubernetesAuth({
+    kubernetesHost: cluster.server, kubernetesCA: cluster.caPem,
+    tokenReviewerJWT: await cluster.mintServiceAccountToken('vault', 'token-reviewer', { expirationSeconds: 7200 }),
+    role: OPERATOR_VAULT_ROLE, boundServiceAccountNames: [releaseName], boundServiceAccountNamespaces: [releaseNamespace],
+    policies: [OPERATOR_VAULT_ROLE], tokenTTL: '1h', audience: 'vault',
+  });
+}
+
+/** A namespace for KMSDeployments, with Vault's CA in the Secret `vault-ca` the examples name. */
+export async function prepareNamespace(stack: E2EStack, namespace: string): Promise<void> {
+  await stack.cluster.kubectl(['create', 'namespace', namespace]);
+  await stack.cluster.kubectl(['create', 'secret', 'generic', 'vault-ca', '-n', namespace, `--from-literal=ca.crt=${stack.vault.caPem}`]);
+}
+
+/** `helm install` of the chart, watching `watchNamespaces` and allowed to contact only the test's Vault. */
+export async function installOperator(stack: E2EStack, watchNamespaces: string[]): Promise<void> {
+  const install = await helm(['install', releaseName, chartDir, '-n', releaseNamespace, '--create-namespace', '--kubeconfig', stack.cluster.kubeconfigPath,
+    '--set', `watchNamespaces={${watchNamespaces.join(',')}}`, '--set', `operator.vaultAddresses={${VAULT_ADDRESS}}`, '--wait=false']);
+  if (install.code !== 0) throw new Error(`helm install failed: ${install.stderr}`);
+}
+
+export async function conditionsOf(stack: E2EStack, namespace: string, name: string): Promise<Condition[]> {
+  const kmsd = await stack.json(['get', 'kmsd', name, '-n', namespace]);
+  return (kmsd.status as { conditions?: Condition[] } | undefined)?.conditions ?? [];
+}
+
+/** `kubectl wait --for=condition=Ready` as a user runs it; on timeout the error names the conditions and the log files. */
+export async function kubectlWaitReady(stack: E2EStack, namespace: string, name: string, timeout = '240s'): Promise<void> {
+  try {
+    await stack.cluster.kubectl(['wait', '--for=condition=Ready', `kmsd/${name}`, '-n', namespace, `--timeout=${timeout}`]);
+  } catch (err) {
+    const conditions = await conditionsOf(stack, namespace, name).catch(() => []);
+    throw new Error(`${(err as Error).message}\nconditions: ${JSON.stringify(conditions)}\n${stack.diagnostics()}`);
+  }
+}
+
+/**
+ * Waits until the KMSDeployment is Ready, calling `onTrue` once for each condition as it turns True (the
+ * demo prints them); on timeout the error names the conditions and the log files.
+ */
+export async function waitReady(stack: E2EStack, namespace: string, name: string, options: { timeoutMs?: number; onTrue?: (c: Condition) => void } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 240_000);
+  const seen = new Set<string>();
+  let conditions: Condition[] = [];
+  while (Date.now() < deadline) {
+    conditions = await conditionsOf(stack, namespace, name).catch(() => []);
+    for (const condition of conditions) {
+      if (condition.status === 'True' && !seen.has(condition.type)) {
+        seen.add(condition.type);
+        options.onTrue?.(condition);
+      }
+    }
+    if (conditions.some((c) => c.type === 'Ready' && c.status === 'True')) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`kmsd/${name} in ${namespace} is not Ready\nconditions: ${JSON.stringify(conditions)}\n${stack.diagnostics()}`);
+}
+
+/**
+ * An S3 client as MinIO's root user to server `index` of the deployment, through a port-forward into its Pod
+ * (the node agent routes no ClusterIP) on the loopback `port`; `close` ends both.
+ */
+export async function s3Client(stack: E2EStack, namespace: string, name: string, index = 0): Promise<{ s3: S3Client; port: number; close(): Promise<void> }> {
+  const names = minioNames(name);
+  const secret = await stack.json(['get', 'secret', names.rootSecret, '-n', namespace]) as { data: Record<string, string> };
+  const decode = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
+  const pod = await stack.json(['get', 'pod', `${names.workload}-${index}`, '-n', namespace]) as { status: { podIP: string } };
+  const forward = await stack.cluster.node.network.portForward(pod.status.podIP, 9000);
+  const s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${forward.port}`, region: 'us-east-1', forcePathStyle: true,
+    credentials: { accessKeyId: decode(ROOT_SECRET_KEYS.user), secretAccessKey: decode(ROOT_SECRET_KEYS.password) },
+  });
+  return {
+    s3,
+    port: forward.port,
+    async close() {
+      s3.destroy();
+      await forward.close();
+    },
+  };
+}
+
+/** Every file under `dir` (the node agent's PV directories: MinIO's drives). */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((entry) => join(dir, entry)).filter((path) => statSync(path).isFile());
+}

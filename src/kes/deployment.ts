@@ -1,14 +1,15 @@
 // The Kubernetes objects that run KES for one KMSDeployment: the config Secret, the Deployment and
 // the Service. ownerReferences are left out: the runtime adds them when it applies the objects.
-import { createHash } from 'node:crypto';
 import type { V1Deployment, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { pkiSecretNames } from '../pki/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
-import { KES_PORT, kesPaths } from './api.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from './labels.ts';
-import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts, kesNames, type DeploymentRef } from './names.ts';
-import { podLabels, podSpecExtras, withUserEnv } from './pod-settings.ts';
+import { KES_PORT } from '../workload/names.ts';
+import { kesPaths } from './api.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
+import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts } from './names.ts';
+import { kesNames, type DeploymentRef } from '../workload/names.ts';
+import { podLabels, podSpecExtras, withUserEnv } from '../workload/pod-settings.ts';
 
 /** UID/GID KES runs as: the KES image runs as root by default, so a non-root user must be named. */
 export const KES_RUN_AS = 1000;
@@ -20,13 +21,6 @@ export interface KesWorkloadInput {
   configChecksum: string;
   /** Checksum of the AppRole Secret (its `kmsstack.io/approle-checksum`); a new secret-id rolls KES. */
   appRoleChecksum: string;
-}
-
-/** Hex SHA-256 over `parts` in order, each length-prefixed so that boundaries cannot shift. */
-export function checksumOf(parts: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(`${Buffer.byteLength(part)}:`).update(part);
-  return hash.digest('hex');
 }
 
 export function buildKesConfigSecret(ref: DeploymentRef, configYaml: string): V1Secret {

@@ -2,8 +2,8 @@
 // master key. Building them is pure; generating their values (crypto-random) is kept apart.
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import { stackLabels } from '../kes/labels.ts';
-import type { DeploymentRef } from '../kes/names.ts';
+import { stackLabels } from '../workload/labels.ts';
+import type { DeploymentRef } from '../workload/names.ts';
 import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from './names.ts';
 
 export interface RootCredentials {

@@ -2,9 +2,9 @@
 // distributed endpoints, and the client Service for S3 and the console.
 import type { V1Service } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { definedEntries, selectorLabels, stackLabels } from '../kes/labels.ts';
-import { podLabels } from '../kes/pod-settings.ts';
-import type { DeploymentRef } from '../kes/names.ts';
+import { definedEntries, selectorLabels, stackLabels } from '../workload/labels.ts';
+import { podLabels } from '../workload/pod-settings.ts';
+import type { DeploymentRef } from '../workload/names.ts';
 import { MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioNames } from './names.ts';
 
 export function buildMinioHeadlessService(ref: DeploymentRef): V1Service {

@@ -3,9 +3,9 @@
 // the runtime adds them when it applies the object.
 import type { V1PersistentVolumeClaim, V1StatefulSet, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from '../kes/labels.ts';
-import type { DeploymentRef } from '../kes/names.ts';
-import { podLabels, podSpecExtras, withUserEnv } from '../kes/pod-settings.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
+import type { DeploymentRef } from '../workload/names.ts';
+import { podLabels, podSpecExtras, withUserEnv } from '../workload/pod-settings.ts';
 import { buildMinioEnv } from './env.ts';
 import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioMounts, minioNames } from './names.ts';
 

@@ -13,7 +13,9 @@ import { LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { WorkQueue } from './workqueue.ts';
 import { exportStatusMetrics } from '../controllers/kmsdeployment/status-metrics.ts';
-import { defaultDataPath, reconcile, type KMSDeploymentCleanup, type KMSDeploymentStep } from '../controllers/kmsdeployment/reconcile.ts';
+import { defaultDataPath } from '../controllers/kmsdeployment/data-path.ts';
+import { reconcile } from '../controllers/kmsdeployment/reconcile.ts';
+import { type KMSDeploymentCleanup, type KMSDeploymentStep } from '../controllers/kmsdeployment/context.ts';
 import { vaultRuntime } from '../controllers/kmsdeployment/steps/vault.ts';
 
 export interface ManagerOptions {
@@ -75,7 +77,7 @@ export class Manager {
     const env = {
       kube: this.client, cache: this.cache, events: this.events, now: options.now ?? (() => new Date()),
       steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],
-      settings: { clusterDomain: config.clusterDomain, defaultImages: config.defaultImages },
+      defaultImages: config.defaultImages,
     };
     const reconciler: Reconciler = (request) => reconcile(env, request);
     this.controller = new Controller({

@@ -36,9 +36,9 @@ export function safeMessage(err: unknown): string {
   return redactString(text).slice(0, 512);
 }
 
-export async function runSteps<TObject extends KubeObject, TSpec>(
-  steps: readonly Step<TObject, TSpec>[],
-  context: StepContext<TObject, TSpec>,
+export async function runSteps<TObject extends KubeObject, TSpec, TContext extends StepContext<TObject, TSpec>>(
+  steps: readonly Step<TObject, TSpec, TContext>[],
+  context: TContext,
 ): Promise<PipelineOutcome> {
   const outcome: PipelineOutcome = { conditions: [], complete: true, requeueAfterMs: undefined, error: undefined, writes: 0 };
   let blockedBy: string | undefined;

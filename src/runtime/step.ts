@@ -41,20 +41,20 @@ export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = un
   readonly children: DesiredChildren;
   /** Fields a step contributes to .status besides conditions (e.g. status.kes = {...}). */
   readonly status: Record<string, unknown>;
-  /** Values one step hands to later steps (e.g. an identity computed by the PKI step). */
-  readonly shared: Map<string, unknown>;
-  /** Operator settings steps may need. */
-  readonly settings: { clusterDomain: string };
   /** Aborted when the operator shuts down and the shutdown timeout has passed. */
   readonly signal: AbortSignal;
 }
 
-export interface Step<TObject extends KubeObject = KubeObject, TSpec = unknown> {
+/**
+ * One stage of a reconcile. A controller that hands values from step to step extends StepContext with
+ * typed fields of its own (TContext) instead of passing untyped maps.
+ */
+export interface Step<TObject extends KubeObject = KubeObject, TSpec = unknown, TContext extends StepContext<TObject, TSpec> = StepContext<TObject, TSpec>> {
   /** For logs, e.g. "pki". */
   name: string;
   /** The condition type this step owns. */
   condition: string;
-  run(context: StepContext<TObject, TSpec>): Promise<StepResult>;
+  run(context: TContext): Promise<StepResult>;
 }
 
 export const NOT_IMPLEMENTED = 'NotImplemented';

@@ -1,7 +1,7 @@
 // What the Vault step needs from Kubernetes, and its implementation over the runtime's KubeClient.
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { resources, type KubeObject } from '../runtime/kube/resources.ts';
-import { kesNames } from '../kes/names.ts';
+import { kesNames } from '../workload/names.ts';
 import { appRoleSecretDiffers, type SecretObject } from './approle-secret.ts';
 import { KES_APPROLE_CHECKSUM_ANNOTATION } from './names.ts';
 

@@ -8,7 +8,7 @@ import type { KubeObject } from '../../runtime/kube/resources.ts';
 import { isConflict, isNotFound } from '../../runtime/kube/client.ts';
 import { safeMessage } from '../../runtime/pipeline.ts';
 import type { KMSDeploymentObject } from './status.ts';
-import type { ReconcileEnv } from './reconcile.ts';
+import type { ReconcileEnv } from './context.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../api/index.ts';
 
 export const FINALIZER = 'kmsstack.io/cleanup';

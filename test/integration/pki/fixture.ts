@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CERTIFICATES_CHECKSUM_ANNOTATION } from '../../../src/controllers/kmsdeployment/steps/pki.ts';
+import { CERTIFICATES_CHECKSUM_ANNOTATION } from '../../../src/workload/certificates.ts';
 import { decodeSecretData, secretsChecksum, type SecretContents } from '../../../src/pki/index.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';

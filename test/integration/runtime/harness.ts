@@ -10,7 +10,7 @@ import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { createLogger, type Logger } from '../../../src/runtime/logger.ts';
 import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
-import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/reconcile.ts';
+import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/context.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../../../src/vault/session.ts';
 import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
 

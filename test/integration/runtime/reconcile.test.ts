@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { ensureFinalizer, FINALIZER } from '../../../src/controllers/kmsdeployment/finalizer.ts';
-import type { KMSDeploymentCleanup } from '../../../src/controllers/kmsdeployment/reconcile.ts';
+import type { KMSDeploymentCleanup } from '../../../src/controllers/kmsdeployment/context.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import {

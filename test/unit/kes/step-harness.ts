@@ -3,7 +3,7 @@
 // answers only the reads the steps make), and an event sink that records.
 import { Writable } from 'node:stream';
 import type { DefaultedKMSDeploymentSpec } from '../../../src/api/index.ts';
-import type { KMSDeploymentStepContext } from '../../../src/controllers/kmsdeployment/reconcile.ts';
+import type { Handoff, KMSDeploymentStepContext } from '../../../src/controllers/kmsdeployment/context.ts';
 import type { KMSDeploymentObject } from '../../../src/controllers/kmsdeployment/status.ts';
 import type { ObjectReader } from '../../../src/runtime/cache.ts';
 import { DesiredChildren } from '../../../src/runtime/children.ts';
@@ -34,7 +34,7 @@ export class World {
     if (where !== 'cache') this.stored.set(key, object);
   }
 
-  context(spec: DefaultedKMSDeploymentSpec, shared: [string, unknown][] = []): KMSDeploymentStepContext {
+  context(spec: DefaultedKMSDeploymentSpec, handoff: Handoff = {}): KMSDeploymentStepContext {
     const cache: ObjectReader = {
       get: (kind, _namespace, name) => this.cached.get(`${kind}/${name}`),
       list: () => [],
@@ -54,8 +54,7 @@ export class World {
       events,
       children: new DesiredChildren(owner),
       status: {},
-      shared: new Map(shared),
-      settings: { clusterDomain: 'cluster.local' },
+      handoff,
       signal: new AbortController().signal,
     };
   }

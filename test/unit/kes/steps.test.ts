@@ -5,7 +5,6 @@ import { defaultKesImage } from '../../../src/api/index.ts';
 import { kesStep } from '../../../src/controllers/kmsdeployment/steps/kes.ts';
 import { keysStep } from '../../../src/controllers/kmsdeployment/steps/keys.ts';
 import { verifyStep } from '../../../src/controllers/kmsdeployment/steps/verify.ts';
-import { VAULT_SHARED } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
 import { KesClient } from '../../../src/kes/client.ts';
 import type { KesConfig } from '../../../src/kes/config.ts';
 import type { KesError } from '../../../src/kes/errors.ts';
@@ -70,7 +69,7 @@ describe('KES step', () => {
   });
 
   it('declares config, Deployment and Service with the identities hashed from the PKI Secrets', async () => {
-    const context = provisioned().context(vaultSpec(), [[VAULT_SHARED.appRoleChecksum, 'from-vault-step']]);
+    const context = provisioned().context(vaultSpec(), { appRoleChecksum: 'from-vault-step' });
     const result = await kesStep().run(context);
     assert.equal(result.status, 'False');
     assert.equal(result.reason, 'WaitingForPods');

@@ -4,15 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kesStep } from '../../../src/controllers/kmsdeployment/steps/kes.ts';
-import {
-  CERTIFICATES_CHECKSUM_ANNOTATION,
-  pkiDesiredFor,
-  pkiStep,
-  requeueForRenewal,
-  workloadSettled,
-} from '../../../src/controllers/kmsdeployment/steps/pki.ts';
-import { VAULT_SHARED } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
-import { CONFIG_CHECKSUM_ANNOTATION } from '../../../src/kes/labels.ts';
+import { CERTIFICATES_CHECKSUM_ANNOTATION, workloadSettled } from '../../../src/workload/certificates.ts';
+import { pkiDesiredFor, pkiStep, requeueForRenewal } from '../../../src/controllers/kmsdeployment/steps/pki.ts';
+import { CONFIG_CHECKSUM_ANNOTATION } from '../../../src/workload/labels.ts';
 import { createCA, decodeSecretData, isIssuedBy, kesIdentity, parseCertificateBundle, parseCertificatePem, secretsChecksum } from '../../../src/pki/index.ts';
 import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../kes/fixtures.ts';
@@ -200,7 +194,7 @@ describe('PKI step', () => {
   it('hands the KES step the Secrets it needs and the checksum its pod template carries', async () => {
     const world = new World();
     world.put('Secret', opaqueSecret('vault-ca', { 'ca.crt': 'VAULT CA PEM' }), 'server');
-    const context = world.context(vaultSpec(), [[VAULT_SHARED.appRoleChecksum, 'approle']]);
+    const context = world.context(vaultSpec(), { appRoleChecksum: 'approle' });
     await pkiStep().run(context);
     await kesStep().run(context);
     const deployment = context.children.get('Deployment', 'tenant-a-kes') as { spec: { template: { metadata: { annotations: Record<string, string> } } } } | undefined;

@@ -52,7 +52,7 @@ describe('DesiredChildren', () => {
 function context(events: EventSink = new RecordingSink()): StepContext<KMSDeploymentObject, unknown> {
   return {
     object: owner, spec: {}, now: new Date(0), logger: silent, cache: {} as ObjectReader, kube: {} as KubeClient, events,
-    children: new DesiredChildren(owner), status: {}, shared: new Map(), settings: { clusterDomain: 'cluster.local' }, signal: new AbortController().signal,
+    children: new DesiredChildren(owner), status: {}, signal: new AbortController().signal,
   };
 }
 

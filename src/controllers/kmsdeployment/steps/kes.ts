@@ -3,30 +3,21 @@
 // the PKI Secrets) and the AppRole Secret's checksum (from the Vault step).
 import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { renderKesConfig } from '../../../kes/config.ts';
-import { buildKesConfigSecret, buildKesDeployment, buildKesService, checksumOf } from '../../../kes/deployment.ts';
-import { kesEndpoint, kesNames, type DeploymentRef } from '../../../kes/names.ts';
-import { rolloutOf } from '../../../kes/rollout.ts';
-import { secretDataText, secretValue } from '../../../kes/secret-data.ts';
+import { buildKesConfigSecret, buildKesDeployment, buildKesService } from '../../../kes/deployment.ts';
+import { checksumOf } from '../../../workload/checksum.ts';
+import { kesEndpoint, kesNames, type DeploymentRef } from '../../../workload/names.ts';
+import { rolloutOf } from '../../../workload/rollout.ts';
+import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
 import { kesIdentity } from '../../../pki/identity.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import { childSecret, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
-import { mountedCertificatesChecksum, withCertificatesChecksum } from './pki.ts';
-import { VAULT_SHARED } from './vault.ts';
+import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 export const KES_CONDITION = 'KESAvailable';
 const POLL_MS = 10_000;
-
-export function deploymentRef(context: Pick<KMSDeploymentStepContext, 'object'>): DeploymentRef {
-  return { name: context.object.metadata.name ?? '', namespace: context.object.metadata.namespace ?? '' };
-}
-
-/** A Secret this reconcile declared, else the cached one (children are applied before the cache sees them). */
-export function childSecret(context: KMSDeploymentStepContext, name: string): KubeObject | undefined {
-  return context.children.get('Secret', name) ?? context.cache.get('Secret', context.object.metadata.namespace ?? '', name);
-}
 
 function identityOf(context: KMSDeploymentStepContext, secretName: string): string | { missing: string } {
   const cert = secretValue(childSecret(context, secretName), 'tls.crt');
@@ -35,8 +26,7 @@ function identityOf(context: KMSDeploymentStepContext, secretName: string): stri
 }
 
 function appRoleChecksum(context: KMSDeploymentStepContext, ref: DeploymentRef): string | undefined {
-  const shared = context.shared.get(VAULT_SHARED.appRoleChecksum);
-  if (typeof shared === 'string') return shared;
+  if (context.handoff.appRoleChecksum !== undefined) return context.handoff.appRoleChecksum;
   const secret = childSecret(context, appRoleSecretName(ref.name)) as { metadata?: { annotations?: Record<string, string> } } | undefined;
   return secret?.metadata?.annotations?.[APPROLE_ANNOTATIONS.checksum];
 }

@@ -6,7 +6,7 @@
 // other material (KeyReplaced) is never created again by the operator: a person decides (docs/kes.md).
 // With keyDeletionPolicy Delete, keys that left the spec are deleted.
 import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/client.ts';
-import { kesKeyNameProblem } from '../../../kes/api.ts';
+import { kesKeyNameProblem } from '../../../api/key-name.ts';
 import { KesError } from '../../../kes/errors.ts';
 import { kesFailure } from '../../../kes/failure.ts';
 import {
@@ -21,15 +21,15 @@ import {
   type KeyLedger,
   type KeyRecord,
 } from '../../../kes/key-records.ts';
-import { kesEndpoint, type DeploymentRef } from '../../../kes/names.ts';
-import { clientTlsOf, type ClientTls } from '../../../kes/secret-data.ts';
+import { kesEndpoint, type DeploymentRef } from '../../../workload/names.ts';
+import { clientTlsOf, type ClientTls } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { KeyedBackoff } from '../../../runtime/backoff.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
-import { childSecret, deploymentRef } from './kes.ts';
+import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
+import { childSecret, deploymentRef } from '../context.ts';
 
 export const KEYS_CONDITION = 'KeysReady';
 const LOST_KEY_RECHECK_MS = 60_000;

@@ -9,7 +9,7 @@ import { claimBelow, claimNames, claimResize, DRIVE_SIZE_ANNOTATION } from '../.
 import { KubeApiError } from '../../../runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import type { KMSDeploymentStepContext } from '../reconcile.ts';
+import type { KMSDeploymentStepContext } from '../context.ts';
 
 /** Grows the claims of `live` to `size`: a result when the step must stop, else the size reached. */
 export async function growDrives(context: KMSDeploymentStepContext, live: V1StatefulSet, size: string): Promise<{ result: StepResult } | { grown: string }> {

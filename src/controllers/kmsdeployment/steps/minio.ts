@@ -5,9 +5,9 @@ import { formerDefaultImageHint } from '../../../api/index.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import { checksumOf } from '../../../kes/deployment.ts';
-import { secretDataText, secretValue } from '../../../kes/secret-data.ts';
-import { rolloutOf } from '../../../kes/rollout.ts';
+import { checksumOf } from '../../../workload/checksum.ts';
+import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
+import { rolloutOf } from '../../../workload/rollout.ts';
 import { unsafeMinioChange } from '../../../minio/changes.ts';
 import {
   buildRootCredentialsSecret,
@@ -23,9 +23,9 @@ import { buildMinioStatefulSet } from '../../../minio/statefulset.ts';
 import { DRIVE_SIZE_ANNOTATION, growsDrives, keepCreatedSizes } from '../../../minio/storage.ts';
 import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
-import { childSecret, deploymentRef } from './kes.ts';
-import { mountedCertificatesChecksum, withCertificatesChecksum } from './pki.ts';
+import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
+import { childSecret, deploymentRef } from '../context.ts';
+import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 export const MINIO_CONDITION = 'MinIOAvailable';
 const POLL_MS = 10_000;

@@ -3,12 +3,12 @@
 // user Secrets are read from the API server, the AppRole Secret is declared as a child (so the
 // runtime applies it only when it changed and owns it), and the KES rollout is read from the cache.
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
-import { stackLabels } from '../../../kes/labels.ts';
+import { stackLabels } from '../../../workload/labels.ts';
 import { KeyedBackoff } from '../../../runtime/backoff.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext, StepResult } from '../../../runtime/step.ts';
-import { kesNames } from '../../../kes/names.ts';
+import { kesNames } from '../../../workload/names.ts';
 import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../../../vault/cleanup.ts';
 import { VAULT_NAME_CONFLICT, type RecordedVaultNames } from '../../../vault/ownership.ts';
 import { VaultClients } from '../../../vault/clients.ts';
@@ -19,15 +19,9 @@ import { reconcileVault } from '../../../vault/reconcile.ts';
 import { VaultSessions } from '../../../vault/session.ts';
 import { resolveVaultSettings } from '../../../vault/settings.ts';
 import { parsePrefixTemplate } from '../../../vault/tenancy.ts';
-import type { KMSDeploymentCleanup, KMSDeploymentStep } from '../reconcile.ts';
+import type { KMSDeploymentCleanup, KMSDeploymentStep } from '../context.ts';
 import type { KMSDeploymentObject } from '../status.ts';
 import { keysNotOwned, PREFIX_IN_USE, refuseAddress, refuseVaultAccess, type VaultTenancy } from './vault-tenancy.ts';
-
-/** Keys in StepContext.shared this step fills for later steps. */
-export const VAULT_SHARED = {
-  /** The AppRole Secret's checksum; the KES pod template carries it so KES rolls on a new secret-id. */
-  appRoleChecksum: 'vault.appRoleChecksum',
-} as const;
 
 export interface VaultStepOptions {
   /** The operator's ServiceAccount token file (default: the in-cluster path). */
@@ -129,7 +123,7 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
         await context.events.emit(object, { type: 'Normal', reason: 'VaultConfigured', action: 'Configure', note: change });
       }
       context.status['vault'] = outcome.status;
-      if (outcome.appRoleChecksum) context.shared.set(VAULT_SHARED.appRoleChecksum, outcome.appRoleChecksum);
+      if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;
       const { status, reason, message } = outcome.condition;
       const key = `${object.metadata.namespace}/${object.metadata.name}`;
       if (outcome.failed) {

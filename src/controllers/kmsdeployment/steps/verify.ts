@@ -9,12 +9,12 @@ import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/cli
 import { KesError } from '../../../kes/errors.ts';
 import { kesFailure } from '../../../kes/failure.ts';
 import { canaryContext, keyCanarySecretName, readLedger } from '../../../kes/key-records.ts';
-import { kesEndpoint, type DeploymentRef } from '../../../kes/names.ts';
-import { clientTlsOf } from '../../../kes/secret-data.ts';
+import { kesEndpoint, type DeploymentRef } from '../../../workload/names.ts';
+import { clientTlsOf } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import type { KMSDeploymentStep } from '../reconcile.ts';
-import { childSecret, deploymentRef } from './kes.ts';
+import type { KMSDeploymentStep } from '../context.ts';
+import { childSecret, deploymentRef } from '../context.ts';
 
 export const VERIFY_CONDITION = 'EncryptionVerified';
 

@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { startControlPlane, WRITE_VERBS, type ControlPlane } from '../../env/controlplane.ts';
 import { waitFor } from '../../env/process.ts';
 import { defaultKesImage, defaultMinioImage } from '../../../src/api/index.ts';
-import type { OperatorConfig } from '../../../src/runtime/config.ts';
+import type { OperatorConfig } from '../../../src/config.ts';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { createLogger, type Logger } from '../../../src/runtime/logger.ts';
-import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
+import { Manager } from '../../../src/runtime/manager.ts';
+import { kmsDeploymentController, type KMSDeploymentControllerOptions } from '../../../src/controllers/kmsdeployment/controller.ts';
 import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/context.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../../../src/vault/session.ts';
 import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
@@ -41,7 +42,6 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     httpBindAddress: { host: '127.0.0.1', port: 0 },
     metricsBindAddress: 'shared',
     logLevel: 'silent',
-    clusterDomain: 'cluster.local',
     shutdownTimeoutMs: 10_000,
     backoff: { baseMs: 200, maxMs: 2_000 },
     kubeconfig: undefined,
@@ -59,8 +59,10 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
   };
 }
 
-export function newManager(plane: ControlPlane, options: Partial<ManagerOptions> & { config?: OperatorConfig } = {}): Manager {
-  return new Manager({ kubeConfig: plane.kubeConfig, logger: testLogger(), config: testConfig(), ...options });
+/** An in-process manager running the KMSDeployment controller as main.ts registers it (steps and cleanups replaceable). */
+export function newManager(plane: ControlPlane, options: Omit<KMSDeploymentControllerOptions, 'settings'> & { config?: OperatorConfig } = {}): Manager {
+  const { config = testConfig(), ...controller } = options;
+  return new Manager({ kubeConfig: plane.kubeConfig, logger: testLogger(), config, controllers: [kmsDeploymentController({ settings: config, ...controller })] });
 }
 
 export function adminClient(plane: ControlPlane): KubeClient {

@@ -6,15 +6,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDuration } from '../api/duration.ts';
-import { defaultKesImage, defaultMinioImage, type OperatorDefaults } from '../api/index.ts';
-import { formats } from '../api/schema/formats.ts';
-import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../vault/session.ts';
-import { checkAddress } from '../vault/settings.ts';
-import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from '../vault/pinned-ca.ts';
-import { checkInstanceName, DEFAULT_INSTANCE } from '../vault/names.ts';
-import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
-import type { LeaderElectionOptions } from './leader.ts';
+import { parseDuration } from './api/duration.ts';
+import { defaultKesImage, defaultMinioImage, type OperatorDefaults } from './api/index.ts';
+import { formats } from './api/schema/formats.ts';
+import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from './vault/session.ts';
+import { checkAddress } from './vault/settings.ts';
+import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from './vault/pinned-ca.ts';
+import { checkInstanceName, DEFAULT_INSTANCE } from './vault/names.ts';
+import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from './vault/tenancy.ts';
+import type { LeaderElectionOptions } from './runtime/leader.ts';
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty = all namespaces. */
@@ -31,7 +31,6 @@ export interface OperatorConfig {
   metricsBindAddress: 'shared' | { host: string; port: number } | undefined;
   leaderElection: LeaderElectionOptions & { enabled: boolean };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
-  clusterDomain: string;
   shutdownTimeoutMs: number;
   backoff: { baseMs: number; maxMs: number };
   /** Path of a kubeconfig; undefined = in-cluster config or the default loading rules ($KUBECONFIG, ~/.kube/config). */
@@ -80,7 +79,6 @@ export const options: readonly Option[] = [
   { key: 'renewDeadline', flag: 'renew-deadline', env: 'KMSSTACK_RENEW_DEADLINE', kind: 'duration', default: '10s', help: 'The leader gives up (and stops reconciling) if it cannot renew within this.' },
   { key: 'retryPeriod', flag: 'retry-period', env: 'KMSSTACK_RETRY_PERIOD', kind: 'duration', default: '2s', help: 'Interval between acquire/renew attempts.' },
   { key: 'logLevel', flag: 'log-level', env: 'KMSSTACK_LOG_LEVEL', kind: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent.' },
-  { key: 'clusterDomain', flag: 'cluster-domain', env: 'KMSSTACK_CLUSTER_DOMAIN', kind: 'string', default: 'cluster.local', help: 'DNS domain of the cluster, used in service names of certificates.' },
   { key: 'shutdownTimeout', flag: 'shutdown-timeout', env: 'KMSSTACK_SHUTDOWN_TIMEOUT', kind: 'duration', default: '30s', help: 'On SIGTERM/SIGINT, how long in-flight reconciles may take to finish.' },
   { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s', help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
   { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '5m', help: 'Cap of the retry delay.' },
@@ -116,7 +114,6 @@ const schema = {
     renewDeadline: { type: 'number', minimum: 1000 },
     retryPeriod: { type: 'number', minimum: 100 },
     logLevel: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
-    clusterDomain: { type: 'string', pattern: DNS_SUBDOMAIN, maxLength: 253 },
     shutdownTimeout: { type: 'number', minimum: 0 },
     backoffBase: { type: 'number', minimum: 1 },
     backoffMax: { type: 'number', minimum: 1 },
@@ -150,7 +147,6 @@ interface ParsedValues {
   renewDeadline: number;
   retryPeriod: number;
   logLevel: OperatorConfig['logLevel'];
-  clusterDomain: string;
   shutdownTimeout: number;
   backoffBase: number;
   backoffMax: number;
@@ -209,7 +205,6 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
       retryPeriodMs: v.retryPeriod,
     },
     logLevel: v.logLevel,
-    clusterDomain: v.clusterDomain,
     shutdownTimeoutMs: v.shutdownTimeout,
     backoff: { baseMs: v.backoffBase, maxMs: v.backoffMax },
     kubeconfig: v.kubeconfig || undefined,

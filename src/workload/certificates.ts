@@ -60,10 +60,7 @@ export function withCertificatesChecksum<T extends PodTemplateHolder>(workload: 
 export function workloadSettled(kind: 'Deployment' | 'StatefulSet', live: unknown, checksum: string): boolean {
   if (!live) return true;
   const view = live as PodTemplateHolder & { spec?: { replicas?: number } };
-  const annotations = view.spec?.template?.metadata?.annotations ?? {};
-  if (annotations[CERTIFICATES_CHECKSUM_ANNOTATION] !== checksum) return false;
-  const configChecksum = annotations[CONFIG_CHECKSUM_ANNOTATION];
-  if (configChecksum === undefined) return false;
-  // The template is the wanted one; rolloutOf then says whether every replica runs it and is ready.
-  return rolloutOf(kind, live, view.spec?.replicas ?? 1, configChecksum).ready;
+  // A template without a config checksum is not one the operator wrote.
+  if (view.spec?.template?.metadata?.annotations?.[CONFIG_CHECKSUM_ANNOTATION] === undefined) return false;
+  return rolloutOf(kind, live, view.spec?.replicas ?? 1, checksum, CERTIFICATES_CHECKSUM_ANNOTATION).ready;
 }

@@ -113,10 +113,11 @@ describe('renewal and CA rotation', { timeout: 600_000 }, () => {
     assert.equal(kesIdentity(moved[2]?.['tls.crt'] ?? ''), identities?.operatorIdentity);
 
     // 3. Once KES rolled with the new leaves, the old CA leaves the bundle.
-    await waitFor('the old CA to leave the bundle', async () => {
+    // Each leaf Secret is its own write, so wait for all of them, not only the first.
+    await waitFor('the old CA to leave every bundle', async () => {
       await completeKesRollout(stack, 'rot');
-      const kes = await secretContents(stack, names.kesServer);
-      return fingerprints(kes['ca.crt']).length === 1 ? kes : undefined;
+      const leaves = await Promise.all(leafNames.map((name) => secretContents(stack, name)));
+      return leaves.every((leaf) => fingerprints(leaf['ca.crt']).length === 1) ? true : undefined;
     }, 120_000, 1000);
     for (const name of leafNames) assert.deepEqual(fingerprints((await secretContents(stack, name))['ca.crt']), [newFingerprint], name);
     await waitForCondition(stack, 'rot', { status: 'True', reason: 'Issued' });

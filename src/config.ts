@@ -7,46 +7,26 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDuration } from './api/duration.ts';
-import { defaultKesImage, defaultMinioImage, type OperatorDefaults } from './api/index.ts';
+import { defaultKesImage, defaultMinioImage } from './api/index.ts';
 import { formats } from './api/schema/formats.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from './vault/session.ts';
 import { checkAddress } from './vault/settings.ts';
 import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from './vault/pinned-ca.ts';
 import { checkInstanceName, DEFAULT_INSTANCE } from './vault/names.ts';
-import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from './vault/tenancy.ts';
-import type { LeaderElectionOptions } from './runtime/leader.ts';
+import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE, parsePrefixTemplate } from './vault/tenancy.ts';
+import type { KMSDeploymentSettings } from './controllers/kmsdeployment/controller.ts';
+import type { RuntimeConfig } from './runtime/manager.ts';
 
-export interface OperatorConfig {
-  /** Namespaces to watch; empty = all namespaces. */
-  namespaces: string[];
-  workers: number;
-  resyncPeriodMs: number;
-  /** A reconcile's deadline (--reconcile-timeout). */
-  reconcileTimeoutMs: number;
-  /** Deadline of one attempt of a Vault call, connect to last byte (--vault-request-timeout). */
-  vaultRequestTimeoutMs: number;
-  /** host:port of /healthz, /readyz (and /metrics unless metricsBindAddress says otherwise); undefined = no HTTP server. */
-  httpBindAddress: { host: string; port: number } | undefined;
-  /** Where /metrics is served: with the health endpoints ('shared'), not at all, or on its own host:port. */
-  metricsBindAddress: 'shared' | { host: string; port: number } | undefined;
-  leaderElection: LeaderElectionOptions & { enabled: boolean };
+/**
+ * Everything the flags and variables set: the runtime's part (RuntimeConfig), the KMSDeployment
+ * controller's part (KMSDeploymentSettings) and what main.ts itself reads.
+ */
+export interface OperatorConfig extends RuntimeConfig, KMSDeploymentSettings {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
-  shutdownTimeoutMs: number;
-  backoff: { baseMs: number; maxMs: number };
   /** Path of a kubeconfig; undefined = in-cluster config or the default loading rules ($KUBECONFIG, ~/.kube/config). */
   kubeconfig: string | undefined;
-  /** This operator among others on one Vault: part of every Vault object name (--instance-name). */
-  instanceName: string;
-  /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
-  kvPrefixRule: PrefixRule;
-  /** Origins of the Vault servers the operator may contact, or "*" (token auth only) for any (--vault-addresses). */
-  vaultAddresses: string[];
   /** CA files the administrator pins per listed Vault server, used instead of spec.vault.tls (--vault-ca-files). */
   vaultCAFiles: PinnedCAFile[];
-  /** The ServiceAccount token file the operator logs in to Vault with (Kubernetes auth). */
-  vaultTokenPath: string;
-  /** Images of the KMSDeployments that leave spec.kes.image / spec.minio.image unset (--default-*-image). */
-  defaultImages: OperatorDefaults;
 }
 
 type Kind = 'string' | 'integer' | 'boolean' | 'duration' | 'list';

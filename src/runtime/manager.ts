@@ -20,8 +20,11 @@ export interface RuntimeConfig {
   namespaces: string[];
   workers: number;
   resyncPeriodMs: number;
+  /** A reconcile's deadline (--reconcile-timeout). */
   reconcileTimeoutMs: number;
+  /** host:port of /healthz, /readyz (and /metrics unless metricsBindAddress says otherwise); undefined = no HTTP server. */
   httpBindAddress: { host: string; port: number } | undefined;
+  /** Where /metrics is served: with the health endpoints ('shared'), not at all, or on its own host:port. */
   metricsBindAddress: 'shared' | { host: string; port: number } | undefined;
   leaderElection: LeaderElectionOptions & { enabled: boolean };
   shutdownTimeoutMs: number;

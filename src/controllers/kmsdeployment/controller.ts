@@ -15,12 +15,17 @@ import { vaultRuntime } from './steps/vault.ts';
 
 /** The operator settings this controller reads (a subset of the operator's configuration). */
 export interface KMSDeploymentSettings {
-  /** Deadline of one attempt of a Vault call; a reconcile that took longer waited on a stalled server. */
+  /** Deadline of one attempt of a Vault call, connect to last byte (--vault-request-timeout); a reconcile that took longer waited on a stalled server. */
   vaultRequestTimeoutMs: number;
+  /** The ServiceAccount token file the operator logs in to Vault with (Kubernetes auth). */
   vaultTokenPath: string;
+  /** Origins of the Vault servers the operator may contact, or "*" (token auth only) for any (--vault-addresses). */
   vaultAddresses: string[];
+  /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
   kvPrefixRule: PrefixRule;
+  /** This operator among others on one Vault: part of every Vault object name (--instance-name). */
   instanceName: string;
+  /** Images of the KMSDeployments that leave spec.kes.image / spec.minio.image unset (--default-*-image). */
   defaultImages: OperatorDefaults;
 }
 

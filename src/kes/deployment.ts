@@ -9,7 +9,7 @@ import { kesPaths } from './api.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
 import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts } from './names.ts';
 import { kesNames, type DeploymentRef } from '../workload/names.ts';
-import { podLabels, podSpecExtras, withUserEnv } from '../workload/pod-settings.ts';
+import { hardenedContainerSecurity, hardenedPodSpec, podLabels, withUserEnv } from '../workload/pod-settings.ts';
 
 /** UID/GID KES runs as: the KES image runs as root by default, so a non-root user must be named. */
 export const KES_RUN_AS = 1000;
@@ -88,20 +88,7 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
           }),
         },
         spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: kes.podSecurityContext ?? {
-            runAsNonRoot: true,
-            runAsUser: KES_RUN_AS,
-            runAsGroup: KES_RUN_AS,
-            fsGroup: KES_RUN_AS,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          ...podSpecExtras(kes),
-          ...(kes.imagePullSecrets ? { imagePullSecrets: kes.imagePullSecrets } : {}),
-          ...(kes.nodeSelector ? { nodeSelector: definedEntries(kes.nodeSelector) } : {}),
-          ...(kes.affinity ? { affinity: kes.affinity } : {}),
-          ...(kes.tolerations ? { tolerations: kes.tolerations } : {}),
+          ...hardenedPodSpec(kes, KES_RUN_AS),
           containers: [
             {
               name: 'kes',
@@ -120,14 +107,7 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
               // no keystore, so a Vault outage makes KES unready but does not restart it.
               readinessProbe: { ...probe(kesPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe(kesPaths.version), initialDelaySeconds: 5, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-              securityContext: kes.securityContext ?? {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                // No IPC_LOCK: Pod Security baseline/restricted forbid it, and a non-root process does not
-                // get it anyway. KES tries mlockall and carries on without it (docs/kes.md, "mlock").
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: hardenedContainerSecurity(kes.securityContext),
               volumeMounts: mounts,
             },
           ],

@@ -6,10 +6,11 @@ import { pkiSecretNames } from '../pki/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
 import { KES_PORT } from '../workload/names.ts';
 import { kesPaths } from './api.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
 import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts } from './names.ts';
 import { kesNames, type DeploymentRef } from '../workload/names.ts';
 import { hardenedContainerSecurity, hardenedPodSpec, podLabels, withUserEnv } from '../workload/pod-settings.ts';
+import { stackService } from '../workload/service.ts';
 
 /** UID/GID KES runs as: the KES image runs as root by default, so a non-root user must be named. */
 export const KES_RUN_AS = 1000;
@@ -119,20 +120,5 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
 }
 
 export function buildKesService(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): V1Service {
-  const service = spec.kes?.service;
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name: kesNames(ref.name).workload,
-      namespace: ref.namespace,
-      labels: podLabels(service?.labels, stackLabels(ref.name, 'kes')),
-      ...(service?.annotations ? { annotations: definedEntries(service.annotations) } : {}),
-    },
-    spec: {
-      type: service?.type ?? 'ClusterIP',
-      selector: selectorLabels(ref.name, 'kes'),
-      ports: [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }],
-    },
-  };
+  return stackService(ref, 'kes', kesNames(ref.name).workload, spec.kes?.service, [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }]);
 }

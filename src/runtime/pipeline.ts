@@ -24,6 +24,8 @@ export interface PipelineOutcome {
   /** Every step ran to the end without error or block: only then may unwanted children be pruned. */
   complete: boolean;
   requeueAfterMs: number | undefined;
+  /** A step asked for a retry (StepResult.retry): the work queue's rate limiter picks the delay. */
+  retry: boolean;
   /** The first error thrown by a step or by applying its children. */
   error: unknown;
   /** Write requests sent for children. */
@@ -40,7 +42,7 @@ export async function runSteps<TObject extends KubeObject, TSpec, TContext exten
   steps: readonly Step<TObject, TSpec, TContext>[],
   context: TContext,
 ): Promise<PipelineOutcome> {
-  const outcome: PipelineOutcome = { conditions: [], complete: true, requeueAfterMs: undefined, error: undefined, writes: 0 };
+  const outcome: PipelineOutcome = { conditions: [], complete: true, requeueAfterMs: undefined, retry: false, error: undefined, writes: 0 };
   let blockedBy: string | undefined;
   for (const step of steps) {
     if (blockedBy !== undefined || outcome.error !== undefined) {
@@ -57,6 +59,7 @@ export async function runSteps<TObject extends KubeObject, TSpec, TContext exten
       outcome.writes += applied.writes;
       const result = applied.conflicts.length > 0 ? await childConflict(context, step.name, applied.conflicts) : stepResult;
       outcome.conditions.push({ type: step.condition, status: result.status, reason: result.reason, message: result.message });
+      if (result.retry) outcome.retry = true;
       if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
         outcome.requeueAfterMs = Math.min(outcome.requeueAfterMs ?? Infinity, result.requeueAfterMs);
       }

@@ -18,6 +18,12 @@ export interface StepResult {
   /** Reconcile again after this many ms (e.g. pods not ready yet, certificate renewal due). */
   requeueAfterMs?: number;
   /**
+   * Try again: a later attempt may succeed (a server is down, a call failed). The work queue's rate
+   * limiter decides when, after the status is written, and forgets the key's failures on the first
+   * reconcile that needs no retry; steps keep no retry delays of their own.
+   */
+  retry?: boolean;
+  /**
    * Run the next steps even though this condition is not True. By default a step that is not True
    * stops the pipeline and later conditions are reported Unknown (blocked).
    */

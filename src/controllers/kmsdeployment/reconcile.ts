@@ -27,6 +27,7 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
   if (await writeStatus(env.kube, object, status)) await announce(env.events, object, status); // 9. status → Ready
   if (!checked.spec) throw new TerminalError(`invalid spec: ${checked.condition.message}`);
   if (outcome?.error !== undefined) throw outcome.error;
+  if (outcome?.retry) return { retry: true }; //                      the work queue's rate limiter decides when
   return outcome?.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : {};
 }
 

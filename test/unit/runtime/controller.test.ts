@@ -98,6 +98,28 @@ describe('Controller', () => {
     await controller.stop(1000);
   });
 
+  it('times a retry result with the rate limiter, with growing delays, and forgets them after a plain success', async () => {
+    let calls = 0;
+    const { clock, queue, controller } = setup(async () => {
+      calls++;
+      return calls <= 2 ? { retry: true, requeueAfterMs: 60_000 } : {};
+    });
+    queue.add('ns/a');
+    await tick();
+    assert.equal(queue.failures('ns/a'), 1, 'a retry counts like a failure');
+    clock.advance(100);
+    await tick();
+    assert.equal(calls, 2, 'the rate limiter, not requeueAfterMs, picks the delay');
+    clock.advance(199);
+    await tick();
+    assert.equal(calls, 2, 'the second delay is longer');
+    clock.advance(1);
+    await tick();
+    assert.equal(calls, 3);
+    assert.equal(queue.failures('ns/a'), 0, 'success resets the backoff');
+    await controller.stop(1000);
+  });
+
   it('does not retry a terminal error until the object changes', async () => {
     let calls = 0;
     let token = 'gen-1';

@@ -24,7 +24,6 @@ import {
 import { kesEndpoint, type DeploymentRef } from '../../../workload/names.ts';
 import { clientTlsOf, type ClientTls } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
-import { KeyedBackoff } from '../../../runtime/backoff.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
@@ -49,7 +48,6 @@ export interface KesStepOptions {
   endpoint?: (ref: DeploymentRef, clusterDomain: string) => string;
   /** Builds the client; default a KesClient. */
   connect?: (options: KesClientOptions) => KesKeyOps;
-  backoff?: KeyedBackoff;
 }
 
 type Problem = { key: string; kind: 'KeyMissing' | 'KeyReplaced'; record: KeyRecord };
@@ -175,7 +173,6 @@ function lostKeysResult(problems: readonly Problem[], ref: DeploymentRef): StepR
 export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
   const connect = options.connect ?? ((o: KesClientOptions) => new KesClient(o));
   const endpointOf = options.endpoint ?? kesEndpoint;
-  const backoff = options.backoff ?? new KeyedBackoff({ baseMs: 2_000, maxMs: 300_000 });
   return {
     name: 'keys',
     condition: KEYS_CONDITION,
@@ -211,7 +208,7 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
       } catch (err) {
         const { reason, message } = kesFailure(err);
         await context.events.emit(object, { type: 'Warning', reason, action: 'CreateKey', note: message });
-        return { status: 'False', reason, message, requeueAfterMs: backoff.next(`${ref.namespace}/${ref.name}`) };
+        return { status: 'False', reason, message, retry: true };
       } finally {
         run.operator.close();
         run.minio.close();
@@ -219,7 +216,6 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
         context.children.add(buildKeyCanarySecret(ref, run.ledger) as unknown as KubeObject);
         context.status['kes'] = { ...((context.status['kes'] as object | undefined) ?? {}), keys: statusRecords(run.ledger) };
       }
-      backoff.forget(`${ref.namespace}/${ref.name}`);
       if (problems.length > 0) {
         const result = lostKeysResult(problems, ref);
         await context.events.emit(object, { type: 'Warning', reason: result.reason, action: 'CheckKey', note: result.message });

@@ -4,7 +4,6 @@
 // runtime applies it only when it changed and owns it), and the KES rollout is read from the cache.
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { stackLabels } from '../../../workload/labels.ts';
-import { KeyedBackoff } from '../../../runtime/backoff.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext, StepResult } from '../../../runtime/step.ts';
@@ -38,8 +37,6 @@ export interface VaultStepOptions {
 export interface VaultRuntime {
   clients: VaultClients;
   sessions: VaultSessions;
-  /** Retry delays of failing deployments: Vault being down must not be polled at a fixed rate. */
-  backoff: KeyedBackoff;
   tenancy: VaultTenancy;
 }
 
@@ -47,9 +44,6 @@ export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
   return {
     clients: new VaultClients({ timeoutMs: options.timeoutMs }, options.pinnedCAs),
     sessions: new VaultSessions({ serviceAccountTokenPath: options.serviceAccountTokenPath }),
-    // Capped at 30 s so a deployment converges within 30 s of Vault's return (a Vault outage is
-    // the usual cause), without waiting for the resync.
-    backoff: new KeyedBackoff({ baseMs: 2_000, maxMs: 30_000 }),
     tenancy: {
       addresses: options.tenancy?.addresses ?? [],
       prefixRule: options.tenancy?.prefixRule ?? parsePrefixTemplate('', options.tenancy?.instance ?? DEFAULT_INSTANCE),
@@ -125,13 +119,11 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
       context.status['vault'] = outcome.status;
       if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;
       const { status, reason, message } = outcome.condition;
-      const key = `${object.metadata.namespace}/${object.metadata.name}`;
       if (outcome.failed) {
-        // The condition carries the actionable reason; the retry comes with growing delays.
+        // The condition carries the actionable reason; the work queue's rate limiter times the retry.
         await context.events.emit(object, { type: 'Warning', reason, action: 'Configure', note: message });
-        return { status, reason, message, requeueAfterMs: runtime.backoff.next(key) };
+        return { status, reason, message, retry: true };
       }
-      runtime.backoff.forget(key);
       return { status, reason, message, requeueAfterMs: outcome.requeueAfterMs };
     },
   };

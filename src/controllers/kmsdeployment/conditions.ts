@@ -1,5 +1,5 @@
 // Status conditions of a KMSDeployment (metav1.Condition shape). Pure functions: time comes in as `now`.
-import { conditionTypes } from '../../api/constants.ts';
+import { ConditionType, conditionTypes } from '../../api/constants.ts';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -20,7 +20,7 @@ export interface ConditionUpdate {
   message: string;
 }
 
-export const READY = 'Ready';
+export const READY = ConditionType.Ready;
 /** The conditions in data-path order that Ready summarises. */
 export const CONDITION_TYPES: readonly string[] = conditionTypes.filter((type) => type !== READY);
 

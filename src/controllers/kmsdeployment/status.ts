@@ -1,5 +1,6 @@
 // The status of a KMSDeployment: conditions (with Ready derived from them), observedGeneration and the
 // fragments steps contributed. Written through the status subresource, and only when it changed.
+import { ConditionType } from '../../api/constants.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
@@ -66,8 +67,8 @@ export async function announce(events: EventSink, object: KMSDeploymentObject, s
   } else if (ready && ready.status !== 'True' && before(READY)?.status === 'True') {
     await events.emit(object, { type: 'Warning', reason: ready.reason, action: 'Reconcile', note: ready.message });
   }
-  const specValid = after('SpecValid');
-  if (specValid?.status === 'False' && (before('SpecValid')?.status !== 'False' || before('SpecValid')?.message !== specValid.message)) {
+  const specValid = after(ConditionType.SpecValid);
+  if (specValid?.status === 'False' && (before(ConditionType.SpecValid)?.status !== 'False' || before(ConditionType.SpecValid)?.message !== specValid.message)) {
     await events.emit(object, { type: 'Warning', reason: specValid.reason, action: 'Validate', note: specValid.message });
   }
 }

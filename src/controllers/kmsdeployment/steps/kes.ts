@@ -1,6 +1,7 @@
 // Stage 5 of the data path (KESAvailable): the KES config Secret, Deployment and Service, built by
 // src/kes from the spec and from what earlier stages produced — the client identities (hashed from
 // the PKI Secrets) and the AppRole Secret's checksum (from the Vault step).
+import { ConditionType } from '../../../api/constants.ts';
 import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { renderKesConfig } from '../../../kes/config.ts';
 import { buildKesConfigSecret, buildKesDeployment, buildKesService } from '../../../kes/deployment.ts';
@@ -16,7 +17,6 @@ import type { StepResult } from '../../../runtime/step.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
 import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
-export const KES_CONDITION = 'KESAvailable';
 const POLL_MS = 10_000;
 
 function identityOf(context: KMSDeploymentStepContext, secretName: string): string | { missing: string } {
@@ -43,7 +43,7 @@ async function vaultCaText(context: KMSDeploymentStepContext, spec: DefaultedKMS
 export function kesStep(): KMSDeploymentStep {
   return {
     name: 'kes',
-    condition: KES_CONDITION,
+    condition: ConditionType.KESAvailable,
     async run(context): Promise<StepResult> {
       const { spec } = context;
       if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} runs without KES` };

@@ -5,6 +5,7 @@
 // checked by decrypting its canary with MinIO's identity; a key that is gone (KeyMissing) or holds
 // other material (KeyReplaced) is never created again by the operator: a person decides (docs/kes.md).
 // With keyDeletionPolicy Delete, keys that left the spec are deleted.
+import { ConditionType } from '../../../api/constants.ts';
 import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/client.ts';
 import { kesKeyNameProblem } from '../../../api/key-name.ts';
 import { KesError } from '../../../kes/errors.ts';
@@ -30,7 +31,6 @@ import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
 import { childSecret, deploymentRef } from '../context.ts';
 
-export const KEYS_CONDITION = 'KeysReady';
 const LOST_KEY_RECHECK_MS = 60_000;
 
 /** The KES calls this step makes; a KesClient, or a stand-in in tests. */
@@ -175,7 +175,7 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
   const endpointOf = options.endpoint ?? kesEndpoint;
   return {
     name: 'keys',
-    condition: KEYS_CONDITION,
+    condition: ConditionType.KeysReady,
     async run(context): Promise<StepResult> {
       const { spec, object } = context;
       if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} uses the static key, no KES keys` };

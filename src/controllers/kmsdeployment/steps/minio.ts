@@ -1,6 +1,7 @@
 // Stage 7 of the data path (MinIOAvailable): root credentials (the user's, or generated once into
 // <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet and its two
 // Services. Changes that would lose data are refused, not applied.
+import { ConditionType } from '../../../api/constants.ts';
 import { formerDefaultImageHint } from '../../../api/index.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
@@ -27,7 +28,6 @@ import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts'
 import { childSecret, deploymentRef } from '../context.ts';
 import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
-export const MINIO_CONDITION = 'MinIOAvailable';
 const POLL_MS = 10_000;
 
 type Outcome<T> = { value: T } | { result: StepResult };
@@ -112,7 +112,7 @@ export interface MinioStepOptions {
 export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
   return {
     name: 'minio',
-    condition: MINIO_CONDITION,
+    condition: ConditionType.MinIOAvailable,
     async run(context): Promise<StepResult> {
       const { spec, object } = context;
       const ref = deploymentRef(context);

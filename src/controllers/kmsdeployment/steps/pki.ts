@@ -3,6 +3,7 @@
 // Secrets. Later steps read them back through the declared children (identities, TLS material) and
 // stamp the checksum of what their pods mount on the pod template, which this step reads back to
 // learn whether a rollout finished (the CA rotation advances only then).
+import { ConditionType } from '../../../api/constants.ts';
 import { durationMs, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { kesNames } from '../../../workload/names.ts';
 import { minioNames } from '../../../minio/names.ts';
@@ -32,7 +33,6 @@ import type { StepResult } from '../../../runtime/step.ts';
 import { mountedLeaves, secretData, workloadSettled, type PkiWorkload } from '../../../workload/certificates.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
 
-export const PKI_CONDITION = 'CertificatesReady';
 
 const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 /** The user's CA Secret is not watched: while it is unusable, look at it again this often. */
@@ -120,7 +120,7 @@ async function dropMistypedSecrets(context: KMSDeploymentStepContext, secrets: M
 export function pkiStep(): KMSDeploymentStep {
   return {
     name: 'pki',
-    condition: PKI_CONDITION,
+    condition: ConditionType.CertificatesReady,
     async run(context): Promise<StepResult> {
       const { spec, object, now } = context;
       if (spec.mode !== 'Vault') return notUsed(spec);

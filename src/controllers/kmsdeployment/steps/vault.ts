@@ -2,6 +2,7 @@
 // runtime's Step / CleanupStep. The work is in src/vault; this file wires it to the step context:
 // user Secrets are read from the API server, the AppRole Secret is declared as a child (so the
 // runtime applies it only when it changed and owns it), and the KES rollout is read from the cache.
+import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { stackLabels } from '../../../workload/labels.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
@@ -12,7 +13,7 @@ import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../.
 import { VAULT_NAME_CONFLICT, type RecordedVaultNames } from '../../../vault/ownership.ts';
 import { VaultClients } from '../../../vault/clients.ts';
 import type { VaultDeps } from '../../../vault/connect.ts';
-import { appRoleSecretName, DEFAULT_INSTANCE, SKIP_VAULT_CLEANUP_ANNOTATION, VAULT_CONDITION_TYPE } from '../../../vault/names.ts';
+import { appRoleSecretName, DEFAULT_INSTANCE, SKIP_VAULT_CLEANUP_ANNOTATION } from '../../../vault/names.ts';
 import type { VaultKubePort } from '../../../vault/ports.ts';
 import { reconcileVault } from '../../../vault/reconcile.ts';
 import { VaultSessions } from '../../../vault/session.ts';
@@ -89,7 +90,7 @@ function recordedNames(object: KMSDeploymentObject): RecordedVaultNames | undefi
 export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
   return {
     name: 'vault',
-    condition: VAULT_CONDITION_TYPE,
+    condition: ConditionType.VaultConfigured,
     async run(context): Promise<StepResult> {
       const { spec, object } = context;
       if (spec.mode !== 'Vault') {

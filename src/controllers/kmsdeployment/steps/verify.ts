@@ -4,6 +4,7 @@
 // master key. The data key is compared and dropped; it is never logged or reported. A fresh round
 // trip also passes with a replaced key, so the key's canary (minted once by the keys step) must
 // decrypt too: that proves the key is the one objects were encrypted with.
+import { ConditionType } from '../../../api/constants.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/client.ts';
 import { KesError } from '../../../kes/errors.ts';
@@ -16,7 +17,6 @@ import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStep } from '../context.ts';
 import { childSecret, deploymentRef } from '../context.ts';
 
-export const VERIFY_CONDITION = 'EncryptionVerified';
 
 /** The KES calls this step makes; a KesClient, or a stand-in in tests. */
 export interface KesRoundTripOps {
@@ -36,7 +36,7 @@ export function verifyStep(options: VerifyStepOptions = {}): KMSDeploymentStep {
   const endpointOf = options.endpoint ?? kesEndpoint;
   return {
     name: 'verify',
-    condition: VERIFY_CONDITION,
+    condition: ConditionType.EncryptionVerified,
     async run(context): Promise<StepResult> {
       const { spec } = context;
       if (!spec.verifyEncryption) return { status: 'True', reason: 'Disabled', message: 'spec.verifyEncryption is false' };

@@ -8,8 +8,6 @@ export const SINGULAR = 'kmsdeployment';
 export const SHORT_NAMES = ['kmsd'] as const;
 export const CATEGORIES = ['kmsstack'] as const;
 export const CRD_NAME = `${PLURAL}.${API_GROUP}`;
-/** apiVersion as written in manifests. */
-export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 
 /** Condition types in the order the reconcile establishes them; Ready summarizes the others. */
 export const conditionTypes = [

@@ -47,10 +47,6 @@ export function setCondition(conditions: readonly Condition[], update: Condition
   return conditions.map((c) => (c.type === update.type ? next : c));
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}
-
 /** Ready is True only when every condition in `types` is True; otherwise it carries the first one that is not. */
 export function readyFrom(conditions: readonly Condition[], types: readonly string[] = CONDITION_TYPES): ConditionUpdate {
   for (const type of types) {

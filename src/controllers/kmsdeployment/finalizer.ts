@@ -12,7 +12,6 @@ import type { ReconcileEnv } from './context.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../api/index.ts';
 
 export const FINALIZER = 'kmsstack.io/cleanup';
-export const SKIP_VAULT_CLEANUP_ANNOTATION = 'kmsstack.io/skip-vault-cleanup';
 
 export function hasFinalizer(object: KubeObject): boolean {
   return object.metadata.finalizers?.includes(FINALIZER) ?? false;

@@ -162,13 +162,3 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
     },
   };
 }
-
-/** The event note when a user skips the Vault cleanup: what stays behind in Vault. */
-export function vaultLeftovers(object: KMSDeploymentObject, spec: DefaultedKMSDeploymentSpec | undefined, instance = DEFAULT_INSTANCE): string | undefined {
-  if (!spec || spec.mode !== 'Vault' || !spec.vault) return undefined;
-  try {
-    return describeVaultLeftovers(resolveVaultSettings(spec.vault, ref(object), instance), spec.keyDeletionPolicy ?? 'Retain');
-  } catch {
-    return undefined;
-  }
-}

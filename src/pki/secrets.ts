@@ -42,14 +42,6 @@ export function renderPkiSecrets(material: PkiMaterial, names: PkiSecretNames): 
   };
 }
 
-/** A Secret's `data` map (base64 values), in sorted key order, for server-side apply. */
-export function toSecretData(stringData: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(
-    Object.keys(stringData)
-      .sort()
-      .map((key) => [key, Buffer.from(stringData[key] as string, 'utf8').toString('base64')]),
-  );
-}
 
 /** SHA-256 over (kind, certificate, bundle) triples, each field length-prefixed (pki stays free of src/workload). */
 function leavesChecksum(pairs: readonly (readonly [LeafKind, string, string])[]): string {

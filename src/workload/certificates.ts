@@ -2,7 +2,8 @@
 // reads it back to learn whether a rollout finished (a CA rotation advances only then), and the KES
 // and MinIO steps stamp it, so a renewed certificate rolls the pods that mount it.
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { decodeSecretData, pkiSecretNames, secretsChecksum, type LeafKind } from '../pki/index.ts';
+import { pkiSecretNames, secretsChecksum, type LeafKind } from '../pki/index.ts';
+import { decodeSecretData } from '../runtime/kube/secret-data.ts';
 import { CONFIG_CHECKSUM_ANNOTATION } from './labels.ts';
 import { rolloutOf } from './rollout.ts';
 

@@ -3,13 +3,13 @@
 // Secrets. Later steps read them back through the declared children (identities, TLS material) and
 // stamp the checksum of what their pods mount on the pod template, which this step reads back to
 // learn whether a rollout finished (the CA rotation advances only then).
+import { decodeSecretData, encodeSecretData } from '../../../runtime/kube/secret-data.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { durationMs, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { kesNames } from '../../../workload/names.ts';
 import { minioNames } from '../../../minio/names.ts';
 import {
   certificatesStatus,
-  decodeSecretData,
   kesServerDnsNames,
   leafKinds,
   materializePki,
@@ -19,7 +19,6 @@ import {
   planCertificates,
   renderPkiSecrets,
   secretsChecksum,
-  toSecretData,
   validatePkiPolicy,
   type ObservedSecrets,
   type PkiDesired,
@@ -76,7 +75,7 @@ export function secretChild(secret: RenderedSecret): KubeObject {
     kind: 'Secret',
     metadata: { name: secret.name, labels: { 'app.kubernetes.io/component': 'certificates' } },
     type: secret.type,
-    data: toSecretData(secret.stringData),
+    data: encodeSecretData(secret.stringData),
   };
 }
 

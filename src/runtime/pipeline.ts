@@ -6,18 +6,11 @@
 import { applyChildren } from './children.ts';
 import { redactString } from './logger.ts';
 import type { KubeObject } from './kube/resources.ts';
-import type { ConditionStatus, Step, StepContext, StepResult } from './step.ts';
+import type { ConditionReport, Step, StepContext, StepResult } from './step.ts';
 
 export const CHILD_CONFLICT = 'ChildConflict';
 /** A foreign object's deletion sends no event (it is outside the caches): look again after this long. */
 const CHILD_CONFLICT_RECHECK_MS = 60_000;
-
-export interface ConditionReport {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-}
 
 export interface PipelineOutcome {
   conditions: ConditionReport[];

@@ -9,6 +9,14 @@ import type { Logger } from './logger.ts';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
+/** A condition as the run reports it (the controller adds generation and transition time). */
+export interface ConditionReport {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
 export interface StepResult {
   status: ConditionStatus;
   /** CamelCase reason, e.g. Issued, WaitingForPods, NotImplemented. */

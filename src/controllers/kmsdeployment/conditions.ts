@@ -1,24 +1,13 @@
 // Status conditions of a KMSDeployment (metav1.Condition shape). Pure functions: time comes in as `now`.
 import { ConditionType, conditionTypes } from '../../api/constants.ts';
+import type { Condition as ApiCondition } from '../../api/index.ts';
+import type { ConditionReport } from '../../runtime/step.ts';
 
-export type ConditionStatus = 'True' | 'False' | 'Unknown';
-
-export interface Condition {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-  observedGeneration: number;
-  lastTransitionTime: string;
-}
+/** A condition as status holds it: the API's type, with the generation the operator always sets. */
+export type Condition = ApiCondition & { observedGeneration: number };
 
 /** A condition as a step reports it; generation and transition time are filled in by setCondition. */
-export interface ConditionUpdate {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-}
+type ConditionUpdate = ConditionReport;
 
 export const READY = ConditionType.Ready;
 /** The conditions in data-path order that Ready summarises. */

@@ -7,8 +7,8 @@ import { applyDefaults, formatFieldErrors, validateKMSDeployment, type Defaulted
 import { DesiredChildren, pruneChildren } from '../../runtime/children.ts';
 import { TerminalError, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
 import { runSteps, type PipelineOutcome } from '../../runtime/pipeline.ts';
+import type { ConditionReport } from '../../runtime/step.ts';
 import { ensureFinalizer, finalize } from './finalizer.ts';
-import type { ConditionUpdate } from './conditions.ts';
 import type { KMSDeploymentStepContext, ReconcileEnv } from './context.ts';
 import { announce, buildStatus, writeStatus, type KMSDeploymentObject } from './status.ts';
 
@@ -36,7 +36,7 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
  * SpecValid: the same checks as the API server's schema and CEL rules plus the operator's own, and
  * the spec with every default, the images the operator is configured with included. Pure.
  */
-export function checkSpec(object: KMSDeploymentObject, defaultImages: Partial<OperatorDefaults>): { condition: ConditionUpdate; spec?: DefaultedKMSDeploymentSpec } {
+export function checkSpec(object: KMSDeploymentObject, defaultImages: Partial<OperatorDefaults>): { condition: ConditionReport; spec?: DefaultedKMSDeploymentSpec } {
   const errors = validateKMSDeployment(object);
   if (errors.length > 0) {
     return { condition: { type: ConditionType.SpecValid, status: 'False', reason: 'InvalidSpec', message: formatFieldErrors(errors).slice(0, 1024) } };

@@ -5,7 +5,8 @@ import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 import { findDifference } from '../../runtime/subset.ts';
-import { READY, readyFrom, setCondition, type Condition, type ConditionUpdate } from './conditions.ts';
+import type { ConditionReport } from '../../runtime/step.ts';
+import { READY, readyFrom, setCondition, type Condition } from './conditions.ts';
 
 export interface KMSDeploymentStatusView {
   observedGeneration?: number;
@@ -22,7 +23,7 @@ export type KMSDeploymentObject = KubeObject & { spec?: unknown; status?: KMSDep
  */
 export function buildStatus(
   object: KMSDeploymentObject,
-  reports: readonly ConditionUpdate[],
+  reports: readonly ConditionReport[],
   fragments: Record<string, unknown>,
   now: Date,
 ): KMSDeploymentStatusView {

@@ -1,6 +1,6 @@
 // Shared set-up of the runtime integration tests: one real control plane per test file, an admin
 // client, operator configurations for in-process managers, and test-only steps that produce children.
-import { Writable } from 'node:stream';
+import { testLogger } from '../../support/logger.ts';
 import { randomUUID } from 'node:crypto';
 import { startControlPlane, WRITE_VERBS, type ControlPlane } from '../../env/controlplane.ts';
 import { waitFor } from '../../env/process.ts';
@@ -8,14 +8,13 @@ import { defaultKesImage, defaultMinioImage } from '../../../src/api/index.ts';
 import type { OperatorConfig } from '../../../src/config.ts';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { createLogger, type Logger } from '../../../src/runtime/logger.ts';
 import { Manager } from '../../../src/runtime/manager.ts';
 import { kmsDeploymentController, type KMSDeploymentControllerOptions } from '../../../src/controllers/kmsdeployment/controller.ts';
 import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/context.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../../../src/vault/session.ts';
 import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
 
-export { waitFor, WRITE_VERBS };
+export { waitFor, WRITE_VERBS, testLogger };
 export type { ControlPlane };
 
 /** The resources an operator writes; apiserver's own writes (leases, endpoints...) are not counted. */
@@ -27,10 +26,6 @@ export async function writeCount(plane: ControlPlane): Promise<number> {
   return total;
 }
 
-export function testLogger(): Logger {
-  if (process.env.KMSSTACK_TEST_LOGS) return createLogger({ level: 'debug' });
-  return createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-}
 
 export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Partial<OperatorConfig['leaderElection']> = {}): OperatorConfig {
   return {

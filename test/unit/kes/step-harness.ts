@@ -1,7 +1,7 @@
 // A step context over in-memory objects, for running the KES/keys/MinIO/verify steps without an API
 // server: the runtime's real DesiredChildren, a cache and an API server that are plain maps (`kube`
 // answers only the reads the steps make), and an event sink that records.
-import { Writable } from 'node:stream';
+import { testLogger } from '../../support/logger.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../src/api/index.ts';
 import type { Handoff, KMSDeploymentStepContext } from '../../../src/controllers/kmsdeployment/context.ts';
 import type { KMSDeploymentObject } from '../../../src/controllers/kmsdeployment/status.ts';
@@ -10,7 +10,6 @@ import { DesiredChildren } from '../../../src/runtime/children.ts';
 import type { EventInput, EventSink } from '../../../src/runtime/events.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import type { KnownKind, KubeObject, ResourceType } from '../../../src/runtime/kube/resources.ts';
-import { createLogger } from '../../../src/runtime/logger.ts';
 import type { Pem } from './tls-fixture.ts';
 
 export const owner: KMSDeploymentObject = {
@@ -19,7 +18,7 @@ export const owner: KMSDeploymentObject = {
   metadata: { name: 'tenant-a', namespace: 'storage', uid: 'uid-1', generation: 1 },
 };
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 
 export class World {
   /** What the informer caches hold. */

@@ -1,12 +1,11 @@
 import { describe, it } from 'node:test';
+import { testLogger } from '../../support/logger.ts';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { Controller, TerminalError, type ReconcileRequest, type ReconcileResult } from '../../../src/runtime/controller.ts';
 import { WorkQueue } from '../../../src/runtime/workqueue.ts';
-import { createLogger } from '../../../src/runtime/logger.ts';
 import { FakeClock } from './fake-clock.ts';
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(reconcile: (request: ReconcileRequest) => Promise<ReconcileResult>, changeToken: (key: string) => string | undefined = () => 'v1', workers = 2) {

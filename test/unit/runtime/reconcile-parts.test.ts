@@ -1,13 +1,12 @@
 // Pure parts of the reconcile: child stamping, the step pipeline's rules, status building and
 // comparison, event de-duplication.
+import { testLogger } from '../../support/logger.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { DesiredChildren, childLabels } from '../../../src/runtime/children.ts';
 import { EventRecorder, type EventInput, type EventSink } from '../../../src/runtime/events.ts';
 import { runSteps } from '../../../src/runtime/pipeline.ts';
 import { notImplemented, type Step, type StepContext } from '../../../src/runtime/step.ts';
-import { createLogger } from '../../../src/runtime/logger.ts';
 import { microTime } from '../../../src/runtime/leader.ts';
 import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { ObjectReader } from '../../../src/runtime/cache.ts';
@@ -15,7 +14,7 @@ import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { buildStatus, statusChanged, type KMSDeploymentObject } from '../../../src/controllers/kmsdeployment/status.ts';
 import { isSkipped } from '../../../src/controllers/kmsdeployment/finalizer.ts';
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 const owner: KMSDeploymentObject = {
   apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment',
   metadata: { name: 'tenant-a', namespace: 'storage', uid: 'uid-1', generation: 3 },

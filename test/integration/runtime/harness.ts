@@ -60,6 +60,29 @@ export function newManager(plane: ControlPlane, options: Omit<KMSDeploymentContr
   return new Manager({ kubeConfig: plane.kubeConfig, logger: testLogger(), config, controllers: [kmsDeploymentController({ settings: config, ...controller })] });
 }
 
+/** A control plane, an admin client, a namespace, and an in-process manager started on them. */
+export interface RunningOperator {
+  plane: ControlPlane;
+  admin: KubeClient;
+  manager: Manager;
+  stop(): Promise<void>;
+}
+
+/** Starts a control plane with `namespace` and a manager (options as newManager's) on it; stop() ends both. */
+export async function startOperatorIn(namespace: string, options: Parameters<typeof newManager>[1] = {}): Promise<RunningOperator> {
+  const plane = await withControlPlane();
+  try {
+    const admin = adminClient(plane);
+    await createNamespace(admin, namespace);
+    const manager = newManager(plane, options);
+    await manager.start();
+    return { plane, admin, manager, stop: async () => { await manager.stop(); await plane.stop(); } };
+  } catch (err) {
+    await plane.stop();
+    throw err;
+  }
+}
+
 export function adminClient(plane: ControlPlane): KubeClient {
   return new KubeClient(plane.kubeConfig, 'kmsstack-test');
 }

@@ -12,7 +12,6 @@
 // Each test checks what Vault holds for the victim, not only what status says.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { vaultCleanup, vaultRuntime, vaultStep } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
@@ -20,8 +19,8 @@ import { appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts'
 import { renderKesPolicy } from '../../../src/vault/policy.ts';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
 import { startVault, type TestVault } from '../../env/vault.ts';
-import { adminClient, createNamespace, getKMSDeployment, newManager, waitFor } from '../runtime/harness.ts';
-import { KesLikeClient, operatorToken, putSecret, readAppRoleCredentials } from '../vault/fixture.ts';
+import { adminClient, createNamespace, getKMSDeployment, waitFor } from '../runtime/harness.ts';
+import { KesLikeClient, operatorToken, putSecret, readAppRoleCredentials, startVaultStageManager } from '../vault/fixture.ts';
 
 let vault: TestVault;
 let cp: ControlPlane;
@@ -93,9 +92,7 @@ before(async () => {
   [vault, cp] = await Promise.all([startVault(), startControlPlane()]);
   kube = adminClient(cp);
   token = await operatorToken(vault);
-  const runtime = vaultRuntime({ tenancy: { addresses: [vault.address] } });
-  manager = newManager(cp, { steps: [vaultStep(runtime)], cleanups: [vaultCleanup(runtime)] });
-  await manager.start();
+  manager = await startVaultStageManager(cp, vault);
 });
 
 after(async () => {

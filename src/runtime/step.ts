@@ -38,11 +38,10 @@ export interface StepResult {
   proceed?: boolean;
 }
 
-export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = unknown> {
+/** What both a step and a cleanup get: the object, the time, the logger, the clients, the deadline. */
+interface ReconcileContext<TObject extends KubeObject> {
   /** The object being reconciled, as cached; treat as read-only. */
   readonly object: TObject;
-  /** Its validated spec with defaults applied. */
-  readonly spec: TSpec;
   /** The time of this reconcile; steps use it instead of reading the clock. */
   readonly now: Date;
   readonly logger: Logger;
@@ -51,12 +50,17 @@ export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = un
   /** Direct API access, for reads outside the caches (e.g. a user's Secret) and non-child writes. */
   readonly kube: KubeClient;
   readonly events: EventSink;
+  /** Aborted when the operator shuts down and the shutdown timeout has passed. */
+  readonly signal: AbortSignal;
+}
+
+export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = unknown> extends ReconcileContext<TObject> {
+  /** Its validated spec with defaults applied. */
+  readonly spec: TSpec;
   /** Children this reconcile wants; they are applied after the step returns (only if changed). */
   readonly children: DesiredChildren;
   /** Fields a step contributes to .status besides conditions (e.g. status.kes = {...}). */
   readonly status: Record<string, unknown>;
-  /** Aborted when the operator shuts down and the shutdown timeout has passed. */
-  readonly signal: AbortSignal;
 }
 
 /**
@@ -90,14 +94,7 @@ export interface CleanupStep<TObject extends KubeObject = KubeObject, TSpec = un
   run(context: CleanupContext<TObject, TSpec>): Promise<void>;
 }
 
-export interface CleanupContext<TObject extends KubeObject = KubeObject, TSpec = unknown> {
-  readonly object: TObject;
+export interface CleanupContext<TObject extends KubeObject = KubeObject, TSpec = unknown> extends ReconcileContext<TObject> {
   /** The defaulted spec, or undefined if the spec is not valid (cleanup then has to cope or fail). */
   readonly spec: TSpec | undefined;
-  readonly now: Date;
-  readonly logger: Logger;
-  readonly cache: ObjectReader;
-  readonly kube: KubeClient;
-  readonly events: EventSink;
-  readonly signal: AbortSignal;
 }

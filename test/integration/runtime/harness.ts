@@ -1,5 +1,6 @@
 // Shared set-up of the runtime integration tests: one real control plane per test file, an admin
 // client, operator configurations for in-process managers, and test-only steps that produce children.
+import { kmsDeploymentObject } from '../../support/kmsdeployment.ts';
 import { testLogger } from '../../support/logger.ts';
 import { randomUUID } from 'node:crypto';
 import { startControlPlane, WRITE_VERBS, type ControlPlane } from '../../env/controlplane.ts';
@@ -93,12 +94,7 @@ export async function createNamespace(client: KubeClient, name: string): Promise
 
 /** A valid KMSDeployment (StaticKey mode needs no Vault). */
 export function kmsDeployment(namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: resources.KMSDeployment.apiVersion,
-    kind: 'KMSDeployment',
-    metadata: { name, namespace },
-    spec: { mode: 'StaticKey', minio: { replicas: 1, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } }, ...spec },
-  };
+  return kmsDeploymentObject(namespace, name, { mode: 'StaticKey', minio: { replicas: 1, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } }, ...spec });
 }
 
 export interface StatusView {

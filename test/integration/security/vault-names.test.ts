@@ -10,6 +10,7 @@
 //    the same keys look like another place, so a second deployment got them (and, with
 //    keyDeletionPolicy: Delete, deleted them on its deletion).
 // Each test checks what Vault holds for the victim, not only what status says.
+import { kmsDeploymentObject } from '../../support/kmsdeployment.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
@@ -29,22 +30,17 @@ let manager: Manager;
 let token: string;
 
 function deployment(namespace: string, name: string, vaultExtra: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: resources.KMSDeployment.apiVersion,
-    kind: 'KMSDeployment',
-    metadata: { name, namespace },
-    spec: {
-      vault: {
-        address: vault.address,
-        auth: { token: { secretRef: { name: 'vault-operator-token' } } },
-        kv: { mountPath: 'kv', version: 'v1', prefix: `kmsstack/${namespace}/${name}` },
-        ...vaultExtra,
-      },
-      kes: { keys: [{ name: 'minio-key-1' }] },
-      minio: { keyName: 'minio-key-1' },
-      ...extra,
+  return kmsDeploymentObject(namespace, name, {
+    vault: {
+      address: vault.address,
+      auth: { token: { secretRef: { name: 'vault-operator-token' } } },
+      kv: { mountPath: 'kv', version: 'v1', prefix: `kmsstack/${namespace}/${name}` },
+      ...vaultExtra,
     },
-  };
+    kes: { keys: [{ name: 'minio-key-1' }] },
+    minio: { keyName: 'minio-key-1' },
+    ...extra,
+  });
 }
 
 async function namespace(name: string): Promise<void> {

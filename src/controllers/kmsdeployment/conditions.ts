@@ -1,4 +1,5 @@
 // Status conditions of a KMSDeployment (metav1.Condition shape). Pure functions: time comes in as `now`.
+import { ConditionReason } from './reasons.ts';
 import { ConditionType, conditionTypes } from '../../api/constants.ts';
 import type { Condition as ApiCondition } from '../../api/index.ts';
 import type { ConditionReport } from '../../runtime/step.ts';
@@ -40,12 +41,12 @@ export function setCondition(conditions: readonly Condition[], update: Condition
 export function readyFrom(conditions: readonly Condition[], types: readonly string[] = CONDITION_TYPES): ConditionUpdate {
   for (const type of types) {
     const condition = conditions.find((c) => c.type === type);
-    if (!condition) return { type: READY, status: 'Unknown', reason: 'Pending', message: `${type} has not been reported yet` };
+    if (!condition) return { type: READY, status: 'Unknown', reason: ConditionReason.Pending, message: `${type} has not been reported yet` };
     if (condition.status !== 'True') {
       return { type: READY, status: 'False', reason: `${type}${condition.status === 'False' ? 'False' : 'Unknown'}`, message: `${type}: ${condition.message}` };
     }
   }
-  return { type: READY, status: 'True', reason: 'AllConditionsTrue', message: 'the MinIO, KES and Vault chain is up' };
+  return { type: READY, status: 'True', reason: ConditionReason.AllConditionsTrue, message: 'the MinIO, KES and Vault chain is up' };
 }
 
 /** Validates condition reasons the way the API server does (metav1.Condition: CamelCase, max 1024). */

@@ -2,6 +2,7 @@
 // Every stage is a Step that owns one condition; the runtime applies the children the steps declare (only when
 // they differ from the cache), prunes unwanted ones after a complete run, and writes status only when
 // it changed, so a reconcile where nothing changed sends no write at all.
+import { ConditionReason } from './reasons.ts';
 import { ConditionType } from '../../api/constants.ts';
 import { applyDefaults, formatFieldErrors, validateKMSDeployment, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec, type OperatorDefaults } from '../../api/index.ts';
 import { DesiredChildren, pruneChildren } from '../../runtime/children.ts';
@@ -39,10 +40,10 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
 export function checkSpec(object: KMSDeploymentObject, defaultImages: Partial<OperatorDefaults>): { condition: ConditionReport; spec?: DefaultedKMSDeploymentSpec } {
   const errors = validateKMSDeployment(object);
   if (errors.length > 0) {
-    return { condition: { type: ConditionType.SpecValid, status: 'False', reason: 'InvalidSpec', message: formatFieldErrors(errors).slice(0, 1024) } };
+    return { condition: { type: ConditionType.SpecValid, status: 'False', reason: ConditionReason.InvalidSpec, message: formatFieldErrors(errors).slice(0, 1024) } };
   }
   const spec = applyDefaults(object.spec as KMSDeploymentSpec, defaultImages);
-  return { condition: { type: ConditionType.SpecValid, status: 'True', reason: 'Valid', message: 'the spec is valid' }, spec };
+  return { condition: { type: ConditionType.SpecValid, status: 'True', reason: ConditionReason.Valid, message: 'the spec is valid' }, spec };
 }
 
 function stepContext(env: ReconcileEnv, request: ReconcileRequest, object: KMSDeploymentObject, spec: DefaultedKMSDeploymentSpec): KMSDeploymentStepContext {

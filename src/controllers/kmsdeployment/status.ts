@@ -1,5 +1,6 @@
 // The status of a KMSDeployment: conditions (with Ready derived from them), observedGeneration and the
 // fragments steps contributed. Written through the status subresource, and only when it changed.
+import { EventReason } from './reasons.ts';
 import { ConditionType } from '../../api/constants.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
@@ -64,7 +65,7 @@ export async function announce(events: EventSink, object: KMSDeploymentObject, s
   const after = (type: string) => status.conditions?.find((c) => c.type === type);
   const ready = after(READY);
   if (ready?.status === 'True' && before(READY)?.status !== 'True') {
-    await events.emit(object, { type: 'Normal', reason: 'Ready', action: 'Reconcile', note: ready.message });
+    await events.emit(object, { type: 'Normal', reason: EventReason.Ready, action: 'Reconcile', note: ready.message });
   } else if (ready && ready.status !== 'True' && before(READY)?.status === 'True') {
     await events.emit(object, { type: 'Warning', reason: ready.reason, action: 'Reconcile', note: ready.message });
   }

@@ -1,6 +1,7 @@
 // Stage 5 of the data path (KESAvailable): the KES config Secret, Deployment and Service, built by
 // src/kes from the spec and from what earlier stages produced — the client identities (hashed from
 // the PKI Secrets) and the AppRole Secret's checksum (from the Vault step).
+import { ConditionReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { renderKesConfig } from '../../../kes/config.ts';
@@ -46,7 +47,7 @@ export function kesStep(): KMSDeploymentStep {
     condition: ConditionType.KESAvailable,
     async run(context): Promise<StepResult> {
       const { spec } = context;
-      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} runs without KES` };
+      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} runs without KES` };
       const ref = deploymentRef(context);
       const pki = pkiSecretNames(ref.name);
       const minio = identityOf(context, pki.leaves.minioClient);
@@ -54,19 +55,19 @@ export function kesStep(): KMSDeploymentStep {
       const tls = childSecret(context, pki.leaves.kesServer);
       const waiting = [minio, operator].flatMap((id) => (typeof id === 'string' ? [] : [id.missing]));
       if (!secretValue(tls, 'tls.crt') || !secretValue(tls, 'tls.key')) waiting.push(`Secret ${pki.leaves.kesServer} has no server certificate yet`);
-      if (waiting.length > 0) return { status: 'False', reason: 'WaitingForCertificates', message: waiting.join('; '), requeueAfterMs: POLL_MS };
+      if (waiting.length > 0) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: waiting.join('; '), requeueAfterMs: POLL_MS };
       const approle = appRoleChecksum(context, ref);
       if (!approle) {
-        return { status: 'False', reason: 'WaitingForVaultCredentials', message: `Secret ${appRoleSecretName(ref.name)} does not exist yet`, requeueAfterMs: POLL_MS };
+        return { status: 'False', reason: ConditionReason.WaitingForVaultCredentials, message: `Secret ${appRoleSecretName(ref.name)} does not exist yet`, requeueAfterMs: POLL_MS };
       }
       const vaultCa = await vaultCaText(context, spec);
-      if (typeof vaultCa === 'object') return { status: 'False', reason: 'VaultCAMissing', message: vaultCa.missing, requeueAfterMs: POLL_MS };
+      if (typeof vaultCa === 'object') return { status: 'False', reason: ConditionReason.VaultCAMissing, message: vaultCa.missing, requeueAfterMs: POLL_MS };
 
       let config: string;
       try {
         config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string } });
       } catch (err) {
-        return { status: 'False', reason: 'InvalidConfiguration', message: (err as Error).message };
+        return { status: 'False', reason: ConditionReason.InvalidConfiguration, message: (err as Error).message };
       }
       const configChecksum = checksumOf([config, secretDataText(tls), vaultCa ?? '']);
       context.children.add(buildKesConfigSecret(ref, config) as unknown as KubeObject);
@@ -89,9 +90,9 @@ export function kesStep(): KMSDeploymentStep {
       };
       if (!rollout.ready) {
         const message = [`KES: ${rollout.message}`, formerDefaultImageHint('spec.kes.image', spec.kes.image)].filter(Boolean).join('; ');
-        return { status: 'False', reason: 'WaitingForPods', message, requeueAfterMs: POLL_MS };
+        return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: POLL_MS };
       }
-      return { status: 'True', reason: 'Available', message: `KES: ${rollout.message}` };
+      return { status: 'True', reason: ConditionReason.Available, message: `KES: ${rollout.message}` };
     },
   };
 }

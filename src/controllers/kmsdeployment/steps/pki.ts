@@ -3,6 +3,7 @@
 // Secrets. Later steps read them back through the declared children (identities, TLS material) and
 // stamp the checksum of what their pods mount on the pod template, which this step reads back to
 // learn whether a rollout finished (the CA rotation advances only then).
+import { ConditionReason, EventReason } from '../reasons.ts';
 import { decodeSecretData, encodeSecretData } from '../../../runtime/kube/secret-data.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { durationMs, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
@@ -125,11 +126,11 @@ export function pkiStep(): KMSDeploymentStep {
       if (spec.mode !== 'Vault') return notUsed(spec);
       const ref = { name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? '' };
       const wanted = pkiDesiredFor(spec, ref);
-      if ('errors' in wanted) return { status: 'False', reason: 'InvalidSpec', message: wanted.errors.join('; ') };
+      if ('errors' in wanted) return { status: 'False', reason: ConditionReason.InvalidSpec, message: wanted.errors.join('; ') };
       const names = pkiSecretNames(ref.name);
       const userCASecret = spec.tls.caSecretRef?.name;
       const refProblem = caSecretRefProblem(userCASecret, names);
-      if (refProblem) return { status: 'False', reason: 'InvalidCASecret', message: refProblem };
+      if (refProblem) return { status: 'False', reason: ConditionReason.InvalidCASecret, message: refProblem };
       const caSecretName = userCASecret ?? names.ca;
 
       const secrets = await readSecrets(context, names, caSecretName);
@@ -155,7 +156,7 @@ export function pkiStep(): KMSDeploymentStep {
 
       for (const note of issuedSummary(result.plan, names)) {
         context.logger.info({ issued: note }, 'certificate issued');
-        await context.events.emit(object, { type: 'Normal', reason: 'CertificateIssued', action: 'IssueCertificates', note });
+        await context.events.emit(object, { type: 'Normal', reason: EventReason.CertificateIssued, action: 'IssueCertificates', note });
       }
       const status = certificatesStatus(result, material);
       if (status.certificates) context.status['certificates'] = status.certificates;
@@ -177,10 +178,10 @@ export function pkiStep(): KMSDeploymentStep {
  */
 function minioTlsUnsupported(before: string): StepResult {
   const message = `${before}; spec.minio.tls.enabled: issuing MinIO's server certificate is not supported by this version of the operator`;
-  return { status: 'False', reason: 'MinIOTLSNotSupported', message, proceed: true };
+  return { status: 'False', reason: ConditionReason.MinIOTLSNotSupported, message, proceed: true };
 }
 
 function notUsed(spec: DefaultedKMSDeploymentSpec): StepResult {
   const message = `mode ${spec.mode} runs without KES: no CA, KES certificate or client identities are issued`;
-  return spec.minio.tls.enabled ? minioTlsUnsupported(message) : { status: 'True', reason: 'NotUsed', message };
+  return spec.minio.tls.enabled ? minioTlsUnsupported(message) : { status: 'True', reason: ConditionReason.NotUsed, message };
 }

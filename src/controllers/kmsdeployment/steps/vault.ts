@@ -2,6 +2,7 @@
 // runtime's Step / CleanupStep. The work is in src/vault; this file wires it to the step context:
 // user Secrets are read from the API server, the AppRole Secret is declared as a child (so the
 // runtime applies it only when it changed and owns it), and the KES rollout is read from the cache.
+import { ConditionReason, EventReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { stackLabels } from '../../../workload/labels.ts';
@@ -94,13 +95,13 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
     async run(context): Promise<StepResult> {
       const { spec, object } = context;
       if (spec.mode !== 'Vault') {
-        return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} uses no Vault` };
+        return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} uses no Vault` };
       }
       let settings;
       try {
         settings = resolveVaultSettings(spec.vault, ref(object), runtime.tenancy.instance);
       } catch (err) {
-        return { status: 'False', reason: 'InvalidSpec', message: (err as Error).message };
+        return { status: 'False', reason: ConditionReason.InvalidSpec, message: (err as Error).message };
       }
       // Before any Vault call: a refused deployment gets nothing granted, and nothing of it is revoked
       // either, so an administrator's change of the rules cannot cut running KES off at once.
@@ -115,7 +116,7 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
       });
       for (const change of outcome.changes) {
         context.logger.info({ change }, 'vault change');
-        await context.events.emit(object, { type: 'Normal', reason: 'VaultConfigured', action: 'Configure', note: change });
+        await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultConfigured, action: 'Configure', note: change });
       }
       context.status['vault'] = outcome.status;
       if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;
@@ -143,21 +144,21 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
         // Contacting it could hand the operator's credential to a server nobody vetted; the user
         // cannot change the list, so the deletion is not held up either.
         const leftovers = describeVaultLeftovers(settings, spec.keyDeletionPolicy ?? 'Retain');
-        await context.events.emit(object, { type: 'Warning', reason: 'CleanupSkipped', action: 'Cleanup', note: `vault cleanup skipped: ${barred.message}. ${leftovers}` });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.CleanupSkipped, action: 'Cleanup', note: `vault cleanup skipped: ${barred.message}. ${leftovers}` });
         return;
       }
       let keyDeletionPolicy = spec.keyDeletionPolicy ?? 'Retain';
       const notOwned = keyDeletionPolicy === 'Delete' ? keysNotOwned(runtime.tenancy.prefixRule, settings, object, context.cache) : undefined;
       if (notOwned) {
         keyDeletionPolicy = 'Retain';
-        await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysRetained, action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });
       }
       const report = await cleanupVault(deps(runtime, context), settings, keyDeletionPolicy, context.now, recordedNames(object));
-      for (const change of report.done) await context.events.emit(object, { type: 'Normal', reason: 'VaultCleanedUp', action: 'Cleanup', note: change });
+      for (const change of report.done) await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultCleanedUp, action: 'Cleanup', note: change });
       if (report.skippedNames.length > 0) {
-        await context.events.emit(object, { type: 'Warning', reason: 'KeysSkipped', action: 'Cleanup', note: describeSkippedNames(settings, report.skippedNames) });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysSkipped, action: 'Cleanup', note: describeSkippedNames(settings, report.skippedNames) });
       }
-      if (report.keysRetained) await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied: ${report.keysRetained}` });
+      if (report.keysRetained) await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysRetained, action: 'Cleanup', note: `keyDeletionPolicy Delete not applied: ${report.keysRetained}` });
       for (const note of report.kept) await context.events.emit(object, { type: 'Warning', reason: VAULT_NAME_CONFLICT, action: 'Cleanup', note });
     },
   };

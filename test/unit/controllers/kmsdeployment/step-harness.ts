@@ -1,16 +1,16 @@
 // A step context over in-memory objects, for running the KES/keys/MinIO/verify steps without an API
 // server: the runtime's real DesiredChildren, a cache and an API server that are plain maps (`kube`
 // answers only the reads the steps make), and an event sink that records.
-import { testLogger } from '../../support/logger.ts';
-import type { DefaultedKMSDeploymentSpec } from '../../../src/api/index.ts';
-import type { Handoff, KMSDeploymentStepContext } from '../../../src/controllers/kmsdeployment/context.ts';
-import type { KMSDeploymentObject } from '../../../src/controllers/kmsdeployment/status.ts';
-import type { ObjectReader } from '../../../src/runtime/cache.ts';
-import { DesiredChildren } from '../../../src/runtime/children.ts';
-import type { EventInput, EventSink } from '../../../src/runtime/events.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import type { KnownKind, KubeObject, ResourceType } from '../../../src/runtime/kube/resources.ts';
-import type { Pem } from './tls-fixture.ts';
+import { testLogger } from '../../../support/logger.ts';
+import type { DefaultedKMSDeploymentSpec } from '../../../../src/api/index.ts';
+import type { Handoff, KMSDeploymentStepContext } from '../../../../src/controllers/kmsdeployment/context.ts';
+import type { KMSDeploymentObject } from '../../../../src/controllers/kmsdeployment/status.ts';
+import type { ObjectReader } from '../../../../src/runtime/cache.ts';
+import { DesiredChildren } from '../../../../src/runtime/children.ts';
+import type { EventInput, EventSink } from '../../../../src/runtime/events.ts';
+import type { KubeClient } from '../../../../src/runtime/kube/client.ts';
+import type { KnownKind, KubeObject, ResourceType } from '../../../../src/runtime/kube/resources.ts';
+import type { Pem } from '../../kes/tls-fixture.ts';
 
 export const owner: KMSDeploymentObject = {
   apiVersion: 'kmsstack.io/v1alpha1',

@@ -1,18 +1,18 @@
 // Pure parts of the reconcile: child stamping, the step pipeline's rules, status building and
 // comparison, event de-duplication.
-import { testLogger } from '../../support/logger.ts';
+import { testLogger } from '../../../support/logger.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DesiredChildren, childLabels } from '../../../src/runtime/children.ts';
-import { EventRecorder, type EventInput, type EventSink } from '../../../src/runtime/events.ts';
-import { runSteps } from '../../../src/runtime/pipeline.ts';
-import { notImplemented, type Step, type StepContext } from '../../../src/runtime/step.ts';
-import { microTime } from '../../../src/runtime/leader.ts';
-import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
-import type { ObjectReader } from '../../../src/runtime/cache.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import { buildStatus, statusChanged, type KMSDeploymentObject } from '../../../src/controllers/kmsdeployment/status.ts';
-import { isSkipped } from '../../../src/controllers/kmsdeployment/finalizer.ts';
+import { DesiredChildren, childLabels } from '../../../../src/runtime/children.ts';
+import { EventRecorder, type EventInput, type EventSink } from '../../../../src/runtime/events.ts';
+import { runSteps } from '../../../../src/runtime/pipeline.ts';
+import { notImplemented, type Step, type StepContext } from '../../../../src/runtime/step.ts';
+import { microTime } from '../../../../src/runtime/leader.ts';
+import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
+import type { ObjectReader } from '../../../../src/runtime/cache.ts';
+import type { KubeClient } from '../../../../src/runtime/kube/client.ts';
+import { buildStatus, statusChanged, type KMSDeploymentObject } from '../../../../src/controllers/kmsdeployment/status.ts';
+import { isSkipped } from '../../../../src/controllers/kmsdeployment/finalizer.ts';
 
 const silent = testLogger();
 const owner: KMSDeploymentObject = {
@@ -200,7 +200,7 @@ describe('announce', () => {
   const withStatus = (...conditions: ReturnType<typeof condition>[]) => ({ ...owner, status: { conditions } });
 
   it('tells when Ready became True, when it stopped being True, and when the spec became invalid', async () => {
-    const { announce } = await import('../../../src/controllers/kmsdeployment/status.ts');
+    const { announce } = await import('../../../../src/controllers/kmsdeployment/status.ts');
     const sink = new RecordingSink();
     await announce(sink, withStatus(), { conditions: [condition('SpecValid', 'True'), condition('Ready', 'False', 'KESAvailableFalse')] });
     assert.equal(sink.emitted.length, 0, 'a new object that is not ready yet is no news');

@@ -1,10 +1,11 @@
 // Entry point: read the configuration, connect to Kubernetes (in-cluster config or kubeconfig), run the
 // manager, and on SIGTERM/SIGINT stop gracefully (finish in-flight reconciles, release the lease, exit 0).
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, loadConfig, loadPinnedCAs, usage, type OperatorConfig } from './runtime/config.ts';
+import { ConfigError, loadConfig, loadPinnedCAs, usage, type OperatorConfig } from './config.ts';
 import { exitSoon, runUntilSignalled } from './runtime/lifecycle.ts';
 import { createLogger } from './runtime/logger.ts';
 import { Manager } from './runtime/manager.ts';
+import { kmsDeploymentController } from './controllers/kmsdeployment/controller.ts';
 
 function loadKubeConfig(config: OperatorConfig): KubeConfig {
   const kubeConfig = new KubeConfig();
@@ -36,7 +37,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger({ level: config.logLevel, base: { identity: config.leaderElection.identity } });
-  return runUntilSignalled(new Manager({ config, kubeConfig, logger, pinnedCAs }), logger);
+  // The controllers this operator runs; the runtime knows none of them.
+  const controllers = [kmsDeploymentController({ settings: config, pinnedCAs })];
+  return runUntilSignalled(new Manager({ config, kubeConfig, logger, controllers }), logger);
 }
 
 main().then(exitSoon, (err: unknown) => {

@@ -6,7 +6,7 @@ import type { JSONSchema } from './schema/json-schema.ts';
 import { specSchema } from './schema/spec.ts';
 import { statusSchema } from './schema/status.ts';
 
-export type { CelRule, JSONSchema, OperatorDefaults } from './schema/json-schema.ts';
+export type { JSONSchema, OperatorDefaults } from './schema/json-schema.ts';
 export { defaultKesImage } from './schema/kes.ts';
 export { defaultMinioImage } from './schema/minio.ts';
 export { specSchema, statusSchema };

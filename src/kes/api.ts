@@ -1,8 +1,6 @@
 // Facts about the KES HTTP API of the pinned KES release (2025-03-12), shared by the config builder
 // (policies, probes) and the client. Sources are listed in docs/kes.md.
 
-export const KES_PORT = 7373;
-
 /** API paths the KES server routes; key and listing paths take the key name (or prefix) as last segment. */
 export const kesPaths = {
   version: '/version',
@@ -22,19 +20,4 @@ export const kesPaths = {
 export function kesRouteLabel(path: string): string {
   const route = Object.values(kesPaths).find((p) => (p.endsWith('/') ? path.startsWith(p) : path === p));
   return route ? route.replace(/^\/(v1\/)?/, '').replace(/\/$/, '') : 'other';
-}
-
-const keyNameChars = /^[A-Za-z0-9_-]+$/;
-const maxKeyNameLength = 80;
-
-/**
- * Why `name` is not a key name KES accepts, or undefined when it is one. KES allows 1 to 80 letters,
- * digits, "_" and "-", with "-" neither first nor last, and rejects the single name "_".
- */
-export function kesKeyNameProblem(name: string): string | undefined {
-  if (name.length === 0 || name.length > maxKeyNameLength) return `must be 1 to ${maxKeyNameLength} characters long`;
-  if (!keyNameChars.test(name)) return 'may contain only letters, digits, "_" and "-" (KES rejects other characters, including ".")';
-  if (name.startsWith('-') || name.endsWith('-')) return 'must not start or end with "-"';
-  if (name === '_') return 'must not be "_"';
-  return undefined;
 }

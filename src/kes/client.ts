@@ -4,7 +4,8 @@
 // carries the client certificate and trusts only the deployment's CA.
 import { Agent, request } from 'node:https';
 import { kesRequestDuration, kesRequestErrors, kesRequests } from '../runtime/metrics.ts';
-import { kesKeyNameProblem, kesPaths, kesRouteLabel } from './api.ts';
+import { kesKeyNameProblem } from '../api/key-name.ts';
+import { kesPaths, kesRouteLabel } from './api.ts';
 import { KesError, kesErrorFromNetwork, kesErrorFromResponse } from './errors.ts';
 
 export interface KesClientOptions {

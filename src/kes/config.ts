@@ -3,8 +3,11 @@
 // KES resolves from its environment at start-up, and the env comes from the AppRole Secret.
 import * as yaml from 'js-yaml';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { KES_PORT, kesKeyNameProblem, kesPaths } from './api.ts';
-import { KES_APPROLE_ENV, kesFiles, type DeploymentRef } from './names.ts';
+import { KES_PORT } from '../workload/names.ts';
+import { kesKeyNameProblem } from '../api/key-name.ts';
+import { kesPaths } from './api.ts';
+import { KES_APPROLE_ENV, kesFiles } from './names.ts';
+import { type DeploymentRef } from '../workload/names.ts';
 
 export interface KesIdentities {
   /** KES identity (hex SHA-256 of the certificate's SubjectPublicKeyInfo) of MinIO's client certificate. */

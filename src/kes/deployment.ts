@@ -1,14 +1,17 @@
 // The Kubernetes objects that run KES for one KMSDeployment: the config Secret, the Deployment and
 // the Service. ownerReferences are left out: the runtime adds them when it applies the objects.
-import { createHash } from 'node:crypto';
+import { encodeSecretData } from '../runtime/kube/secret-data.ts';
 import type { V1Deployment, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { pkiSecretNames } from '../pki/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
-import { KES_PORT, kesPaths } from './api.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from './labels.ts';
-import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts, kesNames, type DeploymentRef } from './names.ts';
-import { podLabels, podSpecExtras, withUserEnv } from './pod-settings.ts';
+import { KES_PORT } from '../workload/names.ts';
+import { kesPaths } from './api.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
+import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts } from './names.ts';
+import { kesNames, type DeploymentRef } from '../workload/names.ts';
+import { hardenedContainerSecurity, hardenedPodSpec, podLabels, withUserEnv } from '../workload/pod-settings.ts';
+import { stackService } from '../workload/service.ts';
 
 /** UID/GID KES runs as: the KES image runs as root by default, so a non-root user must be named. */
 export const KES_RUN_AS = 1000;
@@ -22,20 +25,13 @@ export interface KesWorkloadInput {
   appRoleChecksum: string;
 }
 
-/** Hex SHA-256 over `parts` in order, each length-prefixed so that boundaries cannot shift. */
-export function checksumOf(parts: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(`${Buffer.byteLength(part)}:`).update(part);
-  return hash.digest('hex');
-}
-
 export function buildKesConfigSecret(ref: DeploymentRef, configYaml: string): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: kesNames(ref.name).configSecret, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') },
     type: 'Opaque',
-    data: { [KES_CONFIG_KEY]: Buffer.from(configYaml).toString('base64') },
+    data: encodeSecretData({ [KES_CONFIG_KEY]: configYaml }),
   };
 }
 
@@ -94,20 +90,7 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
           }),
         },
         spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: kes.podSecurityContext ?? {
-            runAsNonRoot: true,
-            runAsUser: KES_RUN_AS,
-            runAsGroup: KES_RUN_AS,
-            fsGroup: KES_RUN_AS,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          ...podSpecExtras(kes),
-          ...(kes.imagePullSecrets ? { imagePullSecrets: kes.imagePullSecrets } : {}),
-          ...(kes.nodeSelector ? { nodeSelector: definedEntries(kes.nodeSelector) } : {}),
-          ...(kes.affinity ? { affinity: kes.affinity } : {}),
-          ...(kes.tolerations ? { tolerations: kes.tolerations } : {}),
+          ...hardenedPodSpec(kes, KES_RUN_AS),
           containers: [
             {
               name: 'kes',
@@ -126,14 +109,7 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
               // no keystore, so a Vault outage makes KES unready but does not restart it.
               readinessProbe: { ...probe(kesPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe(kesPaths.version), initialDelaySeconds: 5, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-              securityContext: kes.securityContext ?? {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                // No IPC_LOCK: Pod Security baseline/restricted forbid it, and a non-root process does not
-                // get it anyway. KES tries mlockall and carries on without it (docs/kes.md, "mlock").
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: hardenedContainerSecurity(kes.securityContext),
               volumeMounts: mounts,
             },
           ],
@@ -145,20 +121,5 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
 }
 
 export function buildKesService(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): V1Service {
-  const service = spec.kes?.service;
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name: kesNames(ref.name).workload,
-      namespace: ref.namespace,
-      labels: podLabels(service?.labels, stackLabels(ref.name, 'kes')),
-      ...(service?.annotations ? { annotations: definedEntries(service.annotations) } : {}),
-    },
-    spec: {
-      type: service?.type ?? 'ClusterIP',
-      selector: selectorLabels(ref.name, 'kes'),
-      ports: [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }],
-    },
-  };
+  return stackService(ref, 'kes', kesNames(ref.name).workload, spec.kes?.service, [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }]);
 }

@@ -9,9 +9,9 @@
 // the KMSDeployment) and are mirrored in status.kes.keys. All of it is untrusted when read back: a
 // tenant may edit the Secret, so every name and date is checked.
 import type { V1Secret } from '@kubernetes/client-node';
-import { kesKeyNameProblem } from './api.ts';
-import { stackLabels } from './labels.ts';
-import type { DeploymentRef } from './names.ts';
+import { kesKeyNameProblem } from '../api/key-name.ts';
+import { stackLabels } from '../workload/labels.ts';
+import type { DeploymentRef } from '../workload/names.ts';
 
 export interface KeyRecord {
   name: string;

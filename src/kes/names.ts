@@ -1,23 +1,5 @@
-// Names of the KES objects of one KMSDeployment and where its files are mounted in the KES pods.
-import { KES_PORT } from './api.ts';
-
-export interface DeploymentRef {
-  name: string;
-  namespace: string;
-}
-
-export function kesNames(name: string) {
-  return {
-    /** Deployment and Service. */
-    workload: `${name}-kes`,
-    configSecret: `${name}-kes-config`,
-  } as const;
-}
-
-/** The URL MinIO and the operator use to reach KES through its Service. */
-export function kesEndpoint(ref: DeploymentRef, clusterDomain: string): string {
-  return `https://${kesNames(ref.name).workload}.${ref.namespace}.svc.${clusterDomain}:${KES_PORT}`;
-}
+// Where the files of one KMSDeployment's KES are mounted in the KES pods (the object names and the
+// endpoint are src/workload/names.ts: MinIO and the Vault step address them too).
 
 export const KES_CONFIG_KEY = 'config.yaml';
 

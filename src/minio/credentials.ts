@@ -1,9 +1,10 @@
 // The Secrets MinIO reads credentials from: generated root credentials and the StaticKey-mode
 // master key. Building them is pure; generating their values (crypto-random) is kept apart.
+import { encodeSecretData } from '../runtime/kube/secret-data.ts';
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import { stackLabels } from '../kes/labels.ts';
-import type { DeploymentRef } from '../kes/names.ts';
+import { stackLabels } from '../workload/labels.ts';
+import type { DeploymentRef } from '../workload/names.ts';
 import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from './names.ts';
 
 export interface RootCredentials {
@@ -42,8 +43,7 @@ export function generateStaticKey(keyName: string, random: RandomBytes = randomB
 }
 
 function secret(ref: DeploymentRef, name: string, data: Record<string, string>): V1Secret {
-  const encoded: Record<string, string> = {};
-  for (const [key, value] of Object.entries(data)) encoded[key] = Buffer.from(value).toString('base64');
+  const encoded = encodeSecretData(data);
   return {
     apiVersion: 'v1',
     kind: 'Secret',

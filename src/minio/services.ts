@@ -2,9 +2,9 @@
 // distributed endpoints, and the client Service for S3 and the console.
 import type { V1Service } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { definedEntries, selectorLabels, stackLabels } from '../kes/labels.ts';
-import { podLabels } from '../kes/pod-settings.ts';
-import type { DeploymentRef } from '../kes/names.ts';
+import { selectorLabels, stackLabels } from '../workload/labels.ts';
+import { stackService } from '../workload/service.ts';
+import type { DeploymentRef } from '../workload/names.ts';
 import { MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioNames } from './names.ts';
 
 export function buildMinioHeadlessService(ref: DeploymentRef): V1Service {
@@ -23,25 +23,10 @@ export function buildMinioHeadlessService(ref: DeploymentRef): V1Service {
 }
 
 export function buildMinioService(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): V1Service {
-  const service = spec.minio.service;
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name: minioNames(ref.name).workload,
-      namespace: ref.namespace,
-      labels: podLabels(service?.labels, stackLabels(ref.name, 'minio')),
-      ...(service?.annotations ? { annotations: definedEntries(service.annotations) } : {}),
-    },
-    spec: {
-      type: service?.type ?? 'ClusterIP',
-      selector: selectorLabels(ref.name, 'minio'),
-      ports: [
-        { name: 's3', port: MINIO_S3_PORT, targetPort: 's3', protocol: 'TCP' },
-        { name: 'console', port: MINIO_CONSOLE_PORT, targetPort: 'console', protocol: 'TCP' },
-      ],
-    },
-  };
+  return stackService(ref, 'minio', minioNames(ref.name).workload, spec.minio.service, [
+    { name: 's3', port: MINIO_S3_PORT, targetPort: 's3', protocol: 'TCP' },
+    { name: 'console', port: MINIO_CONSOLE_PORT, targetPort: 'console', protocol: 'TCP' },
+  ]);
 }
 
 /** The S3 URL clients use inside the cluster (status.minio.endpoint). */

@@ -3,9 +3,9 @@
 // the runtime adds them when it applies the object.
 import type { V1PersistentVolumeClaim, V1StatefulSet, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, definedEntries, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from '../kes/labels.ts';
-import type { DeploymentRef } from '../kes/names.ts';
-import { podLabels, podSpecExtras, withUserEnv } from '../kes/pod-settings.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
+import type { DeploymentRef } from '../workload/names.ts';
+import { hardenedContainerSecurity, hardenedPodSpec, podLabels, withUserEnv } from '../workload/pod-settings.ts';
 import { buildMinioEnv } from './env.ts';
 import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_METRICS_PATH, MINIO_S3_PORT, minioMounts, minioNames } from './names.ts';
 
@@ -135,21 +135,7 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet 
           ),
         },
         spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: minio.podSecurityContext ?? {
-            runAsNonRoot: true,
-            runAsUser: MINIO_RUN_AS,
-            runAsGroup: MINIO_RUN_AS,
-            fsGroup: MINIO_RUN_AS,
-            fsGroupChangePolicy: 'OnRootMismatch',
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          ...podSpecExtras(minio),
-          ...(minio.imagePullSecrets ? { imagePullSecrets: minio.imagePullSecrets } : {}),
-          ...(minio.nodeSelector ? { nodeSelector: definedEntries(minio.nodeSelector) } : {}),
-          ...(minio.affinity ? { affinity: minio.affinity } : {}),
-          ...(minio.tolerations ? { tolerations: minio.tolerations } : {}),
+          ...hardenedPodSpec(minio, MINIO_RUN_AS, 'OnRootMismatch'),
           containers: [
             {
               name: 'minio',
@@ -165,12 +151,7 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet 
               // /live contacts nothing external, so a KMS outage never restarts MinIO.
               readinessProbe: { ...probe(minioHealthPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe(minioHealthPaths.live), initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-              securityContext: minio.securityContext ?? {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: hardenedContainerSecurity(minio.securityContext),
               volumeMounts: mounts,
             },
           ],

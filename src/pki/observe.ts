@@ -8,11 +8,6 @@ import { validateCASecret, type CAValidation, type SecretContents } from './vali
 
 export type { SecretContents } from './validate-ca.ts';
 
-/** Decodes a Secret's `data` (base64 values) into text. */
-export function decodeSecretData(data: Readonly<Record<string, string>> | undefined): SecretContents | undefined {
-  if (!data) return undefined;
-  return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
-}
 
 export interface ObservedSecrets {
   /** Data of the CA Secret (`<name>-ca`, or the one spec.tls.caSecretRef names); undefined when absent. */

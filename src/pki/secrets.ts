@@ -42,16 +42,9 @@ export function renderPkiSecrets(material: PkiMaterial, names: PkiSecretNames): 
   };
 }
 
-/** A Secret's `data` map (base64 values), in sorted key order, for server-side apply. */
-export function toSecretData(stringData: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(
-    Object.keys(stringData)
-      .sort()
-      .map((key) => [key, Buffer.from(stringData[key] as string, 'utf8').toString('base64')]),
-  );
-}
 
-function checksumOf(pairs: readonly (readonly [LeafKind, string, string])[]): string {
+/** SHA-256 over (kind, certificate, bundle) triples, each field length-prefixed (pki stays free of src/workload). */
+function leavesChecksum(pairs: readonly (readonly [LeafKind, string, string])[]): string {
   const hash = createHash('sha256');
   const field = (text: string): void => {
     hash.update(`${Buffer.byteLength(text)}:`).update(text);
@@ -72,7 +65,7 @@ const uniqueKinds = (kinds: readonly LeafKind[]): LeafKind[] => [...new Set(kind
  * comes with a new certificate), so the annotation reveals nothing about them.
  */
 export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafKind[] = leafKinds): string {
-  return checksumOf(uniqueKinds(kinds).map((kind) => [kind, material.leaves[kind].certPem, material.trustBundlePem] as const));
+  return leavesChecksum(uniqueKinds(kinds).map((kind) => [kind, material.leaves[kind].certPem, material.trustBundlePem] as const));
 }
 
 /**
@@ -81,5 +74,5 @@ export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafK
  * value, with its rollout complete, runs the current Secrets (see PlanInput.workloadsSettled).
  */
 export function secretsChecksum(leaves: Partial<Record<LeafKind, SecretContents | undefined>>, kinds: readonly LeafKind[] = leafKinds): string {
-  return checksumOf(uniqueKinds(kinds).map((kind) => [kind, leaves[kind]?.['tls.crt'] ?? '', leaves[kind]?.['ca.crt'] ?? ''] as const));
+  return leavesChecksum(uniqueKinds(kinds).map((kind) => [kind, leaves[kind]?.['tls.crt'] ?? '', leaves[kind]?.['ca.crt'] ?? ''] as const));
 }

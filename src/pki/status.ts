@@ -1,4 +1,5 @@
-// The CertificatesReady condition and status.certificates, from a plan and what it produced.
+// How the certificates stand (the controller makes it the CertificatesReady condition) and
+// status.certificates, from a plan and what it produced.
 import type { PkiMaterial } from './materialize.ts';
 import { leafKinds, type LeafKind } from './names.ts';
 import type { Decision, PlanResult } from './plan.ts';
@@ -6,7 +7,7 @@ import type { Decision, PlanResult } from './plan.ts';
 export type CertificatesReason = 'Issued' | 'Renewing' | 'InvalidCASecret';
 
 export interface CertificatesStatus {
-  condition: { type: 'CertificatesReady'; status: 'True' | 'False'; reason: CertificatesReason; message: string };
+  condition: { status: 'True' | 'False'; reason: CertificatesReason; message: string };
   /** status.certificates; absent when nothing could be issued. */
   certificates?: { notAfter: string; caNotAfter: string };
   /** status.kes.minioIdentity and status.kes.operatorIdentity. */
@@ -29,7 +30,7 @@ function describe(what: LeafKind | 'ca', decision: Decision): string | undefined
 /** Status after the plan's material was written; pass the plan result alone when it was refused. */
 export function certificatesStatus(result: PlanResult, material?: PkiMaterial): CertificatesStatus {
   if (!result.ok) {
-    return { condition: { type: 'CertificatesReady', status: 'False', reason: 'InvalidCASecret', message: result.message } };
+    return { condition: { status: 'False', reason: 'InvalidCASecret', message: result.message } };
   }
   if (!material) throw new Error('certificatesStatus needs the material of an accepted plan');
   const { plan } = result;
@@ -44,7 +45,7 @@ export function certificatesStatus(result: PlanResult, material?: PkiMaterial): 
   if (plan.previousCAs.length > 0) parts.push(`the trust bundle still holds ${plan.previousCAs.length} previous CA(s) during rotation`);
   parts.push(...plan.warnings.map((w) => `warning: ${w}`));
   return {
-    condition: { type: 'CertificatesReady', status: 'True', reason: renewing ? 'Renewing' : 'Issued', message: parts.join('; ') },
+    condition: { status: 'True', reason: renewing ? 'Renewing' : 'Issued', message: parts.join('; ') },
     certificates: { notAfter, caNotAfter: material.ca.notAfter.toISOString() },
     identities: { minio: material.leaves.minioClient.kesIdentity, operator: material.leaves.operatorClient.kesIdentity },
   };

@@ -4,7 +4,7 @@ import { parsePrivateKeyPem, toSigningKey, describeKey } from './keys.ts';
 import { keyMatchesPublicKey, parseCertificatePem, type ParsedCertificate } from './inspect.ts';
 import type { CertificateAuthority } from './issue.ts';
 
-/** A Secret's data, base64-decoded (see decodeSecretData). */
+/** A Secret's data, base64-decoded (see decodeSecretData in src/runtime/kube/secret-data.ts). */
 export type SecretContents = Readonly<Record<string, string | undefined>>;
 
 export type CAProblem = 'Missing' | 'Unreadable' | 'NotACA' | 'KeyMismatch' | 'Expired' | 'NotYetValid' | 'UnsupportedKey';

@@ -12,7 +12,7 @@ import { ownedKinds, resources, type KubeObject, type OwnedKind, type OwnerRefer
 import type { Logger } from './logger.ts';
 import { findDifference } from './subset.ts';
 
-export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
+const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 
 /** The labels every child of `owner` carries; pruning finds children by them. */
 export function childLabels(owner: KubeObject): Record<string, string> {

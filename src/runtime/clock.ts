@@ -31,3 +31,12 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * The one jitter of the operator, client-go's wait.Jitter: `ms` plus up to `factor` × `ms` more, so
+ * that many waiters (candidates for a lease, deployments retrying a Vault call) do not act in
+ * lockstep. `random` is in [0, 1); tests pass a fixed one.
+ */
+export function jitter(ms: number, factor: number, random: number = Math.random()): number {
+  return ms + random * factor * ms;
+}

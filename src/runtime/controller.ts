@@ -17,6 +17,8 @@ export const DEFAULT_SLOW_RECONCILE_MS = 10_000;
 export interface ReconcileResult {
   /** Reconcile again after this many ms (waiting for pods, a rotation due...). */
   requeueAfterMs?: number;
+  /** Reconcile again after the rate limiter's delay for this key (controller-runtime's Requeue: true); wins over requeueAfterMs. */
+  retry?: boolean;
 }
 
 export interface ReconcileRequest {
@@ -169,7 +171,12 @@ export class Controller {
   private record(key: string, token: string | undefined, logger: Logger, outcome: { result: ReconcileResult | undefined; err: unknown }): void {
     const { queue, name: controller } = this.options;
     const { result, err } = outcome;
-    if (result) {
+    if (result?.retry) {
+      // The reconcile asked to try again (a step's retry): rate-limited like an error, but not one.
+      const retryInMs = queue.addRateLimited(key);
+      reconcileTotal.inc({ controller, result: 'requeue' });
+      logger.debug({ retryInMs, failures: queue.failures(key) }, 'reconcile done; retrying with backoff');
+    } else if (result) {
       queue.forget(key);
       if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
         queue.addAfter(key, result.requeueAfterMs);

@@ -3,7 +3,7 @@
 // local clock from when this process last saw the record change, so clocks need not agree); the leader
 // renews every retryPeriod and gives up when it could not renew for renewDeadline. Updates use the
 // Lease's resourceVersion (optimistic concurrency), so two candidates can never both win.
-import { sleep, systemClock, type Clock } from './clock.ts';
+import { jitter, sleep, systemClock, type Clock } from './clock.ts';
 import { isConflict, type KubeClient } from './kube/client.ts';
 import { resources, type KubeObject } from './kube/resources.ts';
 import type { Logger } from './logger.ts';
@@ -63,7 +63,8 @@ export class LeaderElector {
         this.logger.info({ lease: this.leaseRef(), identity: this.options.identity }, 'became the leader');
         return true;
       }
-      await sleep(this.clock, jitter(this.options.retryPeriodMs), signal);
+      // client-go waits retryPeriod * (1 + up to 1.2) between attempts of a candidate.
+      await sleep(this.clock, jitter(this.options.retryPeriodMs, 1.2), signal);
     }
     return false;
   }
@@ -167,9 +168,4 @@ export class LeaderElector {
   private leaseRef(): string {
     return `${this.options.namespace}/${this.options.leaseName}`;
   }
-}
-
-/** client-go waits retryPeriod * (1 + up to 1.2) between attempts of a candidate. */
-function jitter(ms: number): number {
-  return ms + Math.random() * 1.2 * ms;
 }

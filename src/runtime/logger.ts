@@ -20,7 +20,10 @@ const NOT_SECRET_SUFFIXES = ['ttl', 'ref', 'name', 'path', 'expiresat', 'file', 
 
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(-----END \1PRIVATE KEY-----|$)/g;
-const VAULT_TOKEN = /\b(hvs|hvb|hvr|s|b)\.[A-Za-z0-9_-]{20,}/g;
+/** Vault tokens (hvs./hvb./hvr. and legacy s./b./r.). */
+const VAULT_TOKEN = /\b(?:hv[sbr]|[sbr])\.[A-Za-z0-9_-]{20,}/g;
+/** JWTs, such as ServiceAccount tokens. */
+const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 
 export function isSecretKey(key: string): boolean {
   const normalised = key.toLowerCase().replace(/[-_.]/g, '');
@@ -29,8 +32,12 @@ export function isSecretKey(key: string): boolean {
   return SECRET_WORDS.some((word) => normalised.includes(word));
 }
 
-export function redactString(text: string): string {
-  return text.replace(PEM_PRIVATE_KEY, REDACTED).replace(BEARER, `$1 ${REDACTED}`).replace(VAULT_TOKEN, REDACTED);
+/**
+ * The one redaction of free text (logs, events, condition messages, Vault error texts): private keys,
+ * bearer/basic credentials, Vault tokens and JWTs replaced by `marker`.
+ */
+export function redactString(text: string, marker = REDACTED): string {
+  return text.replace(PEM_PRIVATE_KEY, marker).replace(BEARER, `$1 ${marker}`).replace(VAULT_TOKEN, marker).replace(JWT, marker);
 }
 
 /** A copy of `value` with every secret replaced by "[REDACTED]". Errors keep their class for pino's serializer. */

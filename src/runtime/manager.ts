@@ -1,31 +1,49 @@
-// Puts the runtime together for the KMSDeployment controller: informer caches, the work queue fed by
-// their events and by a periodic resync, workers that run only while this process leads, HTTP
-// endpoints, and an orderly stop (stop taking work, finish in-flight reconciles, release the lease).
+// Puts the runtime together for the controllers main.ts registers (builder.ts): informer caches of
+// the kinds they are for and own, a work queue per controller fed by those caches' events and by a
+// periodic resync, workers that run only while this process leads, HTTP endpoints, and an orderly
+// stop (stop taking work, finish in-flight reconciles, release the lease).
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ClusterCache, MANAGED_BY, MANAGED_BY_LABEL } from './cache.ts';
-import { loadPinnedCAs, type OperatorConfig } from './config.ts';
-import { Controller, type Reconciler } from './controller.ts';
+import type { ControllerRegistration } from './builder.ts';
+import { ClusterCache, type WatchSpec } from './cache.ts';
+import { Controller } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { HttpEndpoints } from './http.ts';
 import { KubeClient } from './kube/client.ts';
-import { KMSSTACK_GROUP, objectKey, ownedKinds, type KnownKind, type KubeObject } from './kube/resources.ts';
-import { LeaderElector } from './leader.ts';
+import { objectKey, resources, type KnownKind, type KubeObject } from './kube/resources.ts';
+import { LeaderElector, type LeaderElectionOptions } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { WorkQueue } from './workqueue.ts';
-import { exportStatusMetrics } from '../controllers/kmsdeployment/status-metrics.ts';
-import { defaultDataPath, reconcile, type KMSDeploymentCleanup, type KMSDeploymentStep } from '../controllers/kmsdeployment/reconcile.ts';
-import { vaultRuntime } from '../controllers/kmsdeployment/steps/vault.ts';
+
+/** The operator settings the runtime reads (a subset of the operator's configuration). */
+export interface RuntimeConfig {
+  /** Namespaces to watch; empty = all namespaces. */
+  namespaces: string[];
+  workers: number;
+  resyncPeriodMs: number;
+  /** A reconcile's deadline (--reconcile-timeout). */
+  reconcileTimeoutMs: number;
+  /** host:port of /healthz, /readyz (and /metrics unless metricsBindAddress says otherwise); undefined = no HTTP server. */
+  httpBindAddress: { host: string; port: number } | undefined;
+  /** Where /metrics is served: with the health endpoints ('shared'), not at all, or on its own host:port. */
+  metricsBindAddress: 'shared' | { host: string; port: number } | undefined;
+  leaderElection: LeaderElectionOptions & { enabled: boolean };
+  shutdownTimeoutMs: number;
+  backoff: { baseMs: number; maxMs: number };
+}
 
 export interface ManagerOptions {
-  config: OperatorConfig;
+  config: RuntimeConfig;
   kubeConfig: KubeConfig;
   logger: Logger;
-  /** Stages 3-8 of the data path and the finalizer's cleanups; default defaultDataPath(). */
-  steps?: readonly KMSDeploymentStep[];
-  cleanups?: readonly KMSDeploymentCleanup[];
-  now?: () => Date;
-  /** The CAs of --vault-ca-files, already read (main reads them once); default: read them here. */
-  pinnedCAs?: ReadonlyMap<string, string>;
+  /** The controllers to run (controllerFor(...).owns(...).complete(...)); main.ts registers them. */
+  controllers: readonly ControllerRegistration[];
+}
+
+interface Running {
+  registration: ControllerRegistration;
+  queue: WorkQueue;
+  controller: Controller;
+  stop?: () => void;
 }
 
 export type ManagerState = 'new' | 'starting' | 'standby' | 'leading' | 'lost' | 'stopped';
@@ -33,15 +51,13 @@ export type ManagerState = 'new' | 'starting' | 'standby' | 'leading' | 'lost' |
 export class Manager {
   readonly client: KubeClient;
   readonly cache: ClusterCache;
-  readonly queue: WorkQueue;
   readonly events: EventRecorder;
-  private readonly controller: Controller;
+  private readonly running: Running[];
   private readonly elector: LeaderElector | undefined;
   private readonly http: HttpEndpoints;
   /** /metrics on a listener of its own (--metrics-bind-address host:port). */
   private readonly metricsHttp: HttpEndpoints | undefined;
   private readonly leaderLoop = new AbortController();
-  private readonly stopStatusMetrics: () => void;
   private resyncTimer: NodeJS.Timeout | undefined;
   /**
    * The runtime's timers are unref'd, and a watch waiting to restart holds no socket: without this
@@ -60,29 +76,18 @@ export class Manager {
   constructor(private readonly options: ManagerOptions) {
     const { config, logger } = options;
     this.client = new KubeClient(options.kubeConfig);
-    this.cache = new ClusterCache(this.client, [
-      { kind: 'KMSDeployment' },
-      ...ownedKinds.map((kind) => ({ kind, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` })),
-    ], config.namespaces, logger);
-    this.queue = new WorkQueue({ name: 'kmsdeployment', backoff: config.backoff });
+    this.cache = new ClusterCache(this.client, watchesOf(options.controllers), config.namespaces, logger);
     this.events = new EventRecorder(this.client, config.leaderElection.identity, logger);
-    const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
-      serviceAccountTokenPath: config.vaultTokenPath,
-      timeoutMs: config.vaultRequestTimeoutMs,
-      tenancy: { addresses: config.vaultAddresses, prefixRule: config.kvPrefixRule, instance: config.instanceName },
-      pinnedCAs: options.pinnedCAs ?? loadPinnedCAs(config),
-    }));
-    const env = {
-      kube: this.client, cache: this.cache, events: this.events, now: options.now ?? (() => new Date()),
-      steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],
-      settings: { clusterDomain: config.clusterDomain, defaultImages: config.defaultImages },
-    };
-    const reconciler: Reconciler = (request) => reconcile(env, request);
-    this.controller = new Controller({
-      name: 'kmsdeployment', queue: this.queue, reconcile: reconciler, workers: config.workers, logger,
-      // A reconcile that waited longer than one Vault attempt's deadline waited on a stalled server.
-      reconcileTimeoutMs: config.reconcileTimeoutMs, slowReconcileMs: config.vaultRequestTimeoutMs,
-      changeToken: (key) => this.changeToken(key),
+    const parts = { kube: this.client, cache: this.cache, events: this.events };
+    this.running = options.controllers.map((registration) => {
+      const built = registration.build(parts);
+      const queue = new WorkQueue({ name: registration.name, backoff: config.backoff });
+      const controller = new Controller({
+        name: registration.name, queue, reconcile: built.reconcile, workers: config.workers, logger,
+        reconcileTimeoutMs: config.reconcileTimeoutMs, slowReconcileMs: built.slowReconcileMs,
+        changeToken: (key) => this.changeToken(registration.for, key),
+      });
+      return { registration, queue, controller, stop: built.stop };
     });
     const le = config.leaderElection;
     // client-go bounds each acquire/renew attempt; a hung request must not outlast the renew deadline.
@@ -93,7 +98,13 @@ export class Manager {
     this.http = new HttpEndpoints(health, { health: true, metrics: metrics === 'shared' });
     this.metricsHttp = metrics && metrics !== 'shared' ? new HttpEndpoints(health, { health: false, metrics: true }) : undefined;
     this.cache.onEvent((kind, _event, obj) => this.enqueueFor(kind, obj));
-    this.stopStatusMetrics = exportStatusMetrics(() => this.cache.listAll('KMSDeployment'), (namespace, name) => this.cache.get('Secret', namespace, name));
+  }
+
+  /** The work queue of the first registered controller (tests add keys to it). */
+  get queue(): WorkQueue {
+    const first = this.running[0];
+    if (!first) throw new Error('no controller is registered');
+    return first.queue;
   }
 
   get isLeader(): boolean {
@@ -147,11 +158,11 @@ export class Manager {
     clearInterval(this.resyncTimer);
     clearInterval(this.keepAlive); // what is still open (requests, the grace timer) keeps us alive until done
     this.leaderLoop.abort();
-    const clean = await this.controller.stop(graceful ? config.shutdownTimeoutMs : 0);
+    const clean = await this.stopControllers(graceful ? config.shutdownTimeoutMs : 0);
     await this.leaderTask;
     if (graceful) await this.elector?.release(); // a no-op unless this process holds the lease
     await this.cache.stop();
-    this.stopStatusMetrics();
+    for (const running of this.running) running.stop?.();
     await this.http.close();
     await this.metricsHttp?.close();
     logger.info({ clean }, 'stopped');
@@ -160,7 +171,7 @@ export class Manager {
 
   private lead(): void {
     this.state = 'leading';
-    this.controller.start();
+    for (const running of this.running) running.controller.start();
     this.resync();
   }
 
@@ -171,32 +182,59 @@ export class Manager {
     if ((await elector.holdLease(signal)) === 'lost' && !this.stopping) {
       this.state = 'lost';
       this.options.logger.error('leader election lost: stopping the workers');
-      await this.controller.stop(this.options.config.shutdownTimeoutMs);
+      await this.stopControllers(this.options.config.shutdownTimeoutMs);
       this.lostListeners.forEach((listener) => listener());
     }
   }
 
-  /** Enqueues every KMSDeployment (periodic resync, and on becoming the leader). */
+  /** Stops every controller's workers; true when no reconcile had to be aborted. */
+  private async stopControllers(timeoutMs: number): Promise<boolean> {
+    const clean = await Promise.all(this.running.map((running) => running.controller.stop(timeoutMs)));
+    return clean.every(Boolean);
+  }
+
+  /** Enqueues every object a controller is for (periodic resync, and on becoming the leader). */
   private resync(): void {
-    for (const obj of this.cache.listAll('KMSDeployment')) this.queue.add(objectKey(obj));
+    for (const { registration, queue } of this.running) {
+      for (const obj of this.cache.listAll(registration.for)) queue.add(objectKey(obj));
+    }
   }
 
   private enqueueFor(kind: KnownKind, obj: KubeObject): void {
-    if (kind === 'KMSDeployment') {
-      this.queue.add(objectKey(obj));
-      return;
-    }
-    for (const ref of obj.metadata.ownerReferences ?? []) {
-      if (ref.kind === 'KMSDeployment' && ref.apiVersion.startsWith(`${KMSSTACK_GROUP}/`)) this.queue.add(`${obj.metadata.namespace}/${ref.name}`);
+    for (const { registration, queue } of this.running) {
+      if (kind === registration.for) {
+        queue.add(objectKey(obj));
+        continue;
+      }
+      if (!registration.owns.includes(kind)) continue;
+      // Any version of the owner's API group: an object made under an older version is still its child.
+      const group = groupOf(resources[registration.for].apiVersion);
+      for (const ref of obj.metadata.ownerReferences ?? []) {
+        if (ref.kind === registration.for && groupOf(ref.apiVersion) === group) queue.add(`${obj.metadata.namespace}/${ref.name}`);
+      }
     }
   }
 
   /** Changes when the object changes in a way that could fix a terminal error. */
-  private changeToken(key: string): string | undefined {
+  private changeToken(kind: KnownKind, key: string): string | undefined {
     const [namespace = '', name = ''] = key.split('/', 2);
-    const obj = this.cache.get('KMSDeployment', namespace, name);
+    const obj = this.cache.get(kind, namespace, name);
     if (!obj) return undefined;
     const m = obj.metadata;
     return JSON.stringify([m.uid, m.generation, m.deletionTimestamp, m.annotations ?? {}, m.labels ?? {}]);
   }
+}
+
+function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+}
+
+/** The caches the controllers need: every kind one is for, and the kinds they own (narrowed by their selector). */
+function watchesOf(controllers: readonly ControllerRegistration[]): WatchSpec[] {
+  const watches = new Map<KnownKind, WatchSpec>();
+  for (const c of controllers) watches.set(c.for, { kind: c.for });
+  for (const c of controllers) {
+    for (const kind of c.owns) if (!watches.has(kind)) watches.set(kind, { kind, ...(c.ownedSelector ? { labelSelector: c.ownedSelector } : {}) });
+  }
+  return [...watches.values()];
 }

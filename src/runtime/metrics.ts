@@ -130,35 +130,3 @@ export const eventsEmitted = new Counter({
   labelNames: ['type', 'reason'] as const,
   registers: [registry],
 });
-
-/**
- * Times `call` and records it in a request counter and duration histogram; the status code is read
- * from the error (`statusCode`, `status`, `code` or `response.statusCode`) when the call throws.
- */
-export async function observeCall<T>(
-  counter: Counter<'operation' | 'code'>,
-  histogram: Histogram<'operation'>,
-  operation: string,
-  call: () => Promise<T>,
-): Promise<T> {
-  const end = histogram.startTimer({ operation });
-  try {
-    const result = await call();
-    counter.inc({ operation, code: '200' });
-    return result;
-  } catch (err) {
-    counter.inc({ operation, code: String(statusCodeOf(err)) });
-    throw err;
-  } finally {
-    end();
-  }
-}
-
-export function statusCodeOf(err: unknown): number {
-  if (typeof err !== 'object' || err === null) return 0;
-  const e = err as { statusCode?: unknown; status?: unknown; code?: unknown; response?: { statusCode?: unknown } };
-  for (const candidate of [e.statusCode, e.status, e.response?.statusCode, e.code]) {
-    if (typeof candidate === 'number') return candidate;
-  }
-  return 0;
-}

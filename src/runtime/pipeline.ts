@@ -6,24 +6,19 @@
 import { applyChildren } from './children.ts';
 import { redactString } from './logger.ts';
 import type { KubeObject } from './kube/resources.ts';
-import type { ConditionStatus, Step, StepContext, StepResult } from './step.ts';
+import type { ConditionReport, Step, StepContext, StepResult } from './step.ts';
 
 export const CHILD_CONFLICT = 'ChildConflict';
 /** A foreign object's deletion sends no event (it is outside the caches): look again after this long. */
 const CHILD_CONFLICT_RECHECK_MS = 60_000;
-
-export interface ConditionReport {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-}
 
 export interface PipelineOutcome {
   conditions: ConditionReport[];
   /** Every step ran to the end without error or block: only then may unwanted children be pruned. */
   complete: boolean;
   requeueAfterMs: number | undefined;
+  /** A step asked for a retry (StepResult.retry): the work queue's rate limiter picks the delay. */
+  retry: boolean;
   /** The first error thrown by a step or by applying its children. */
   error: unknown;
   /** Write requests sent for children. */
@@ -36,11 +31,11 @@ export function safeMessage(err: unknown): string {
   return redactString(text).slice(0, 512);
 }
 
-export async function runSteps<TObject extends KubeObject, TSpec>(
-  steps: readonly Step<TObject, TSpec>[],
-  context: StepContext<TObject, TSpec>,
+export async function runSteps<TObject extends KubeObject, TSpec, TContext extends StepContext<TObject, TSpec>>(
+  steps: readonly Step<TObject, TSpec, TContext>[],
+  context: TContext,
 ): Promise<PipelineOutcome> {
-  const outcome: PipelineOutcome = { conditions: [], complete: true, requeueAfterMs: undefined, error: undefined, writes: 0 };
+  const outcome: PipelineOutcome = { conditions: [], complete: true, requeueAfterMs: undefined, retry: false, error: undefined, writes: 0 };
   let blockedBy: string | undefined;
   for (const step of steps) {
     if (blockedBy !== undefined || outcome.error !== undefined) {
@@ -57,6 +52,7 @@ export async function runSteps<TObject extends KubeObject, TSpec>(
       outcome.writes += applied.writes;
       const result = applied.conflicts.length > 0 ? await childConflict(context, step.name, applied.conflicts) : stepResult;
       outcome.conditions.push({ type: step.condition, status: result.status, reason: result.reason, message: result.message });
+      if (result.retry) outcome.retry = true;
       if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
         outcome.requeueAfterMs = Math.min(outcome.requeueAfterMs ?? Infinity, result.requeueAfterMs);
       }

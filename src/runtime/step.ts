@@ -9,6 +9,14 @@ import type { Logger } from './logger.ts';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
+/** A condition as the run reports it (the controller adds generation and transition time). */
+export interface ConditionReport {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
 export interface StepResult {
   status: ConditionStatus;
   /** CamelCase reason, e.g. Issued, WaitingForPods, NotImplemented. */
@@ -18,17 +26,22 @@ export interface StepResult {
   /** Reconcile again after this many ms (e.g. pods not ready yet, certificate renewal due). */
   requeueAfterMs?: number;
   /**
+   * Try again: a later attempt may succeed (a server is down, a call failed). The work queue's rate
+   * limiter decides when, after the status is written, and forgets the key's failures on the first
+   * reconcile that needs no retry; steps keep no retry delays of their own.
+   */
+  retry?: boolean;
+  /**
    * Run the next steps even though this condition is not True. By default a step that is not True
    * stops the pipeline and later conditions are reported Unknown (blocked).
    */
   proceed?: boolean;
 }
 
-export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = unknown> {
+/** What both a step and a cleanup get: the object, the time, the logger, the clients, the deadline. */
+interface ReconcileContext<TObject extends KubeObject> {
   /** The object being reconciled, as cached; treat as read-only. */
   readonly object: TObject;
-  /** Its validated spec with defaults applied. */
-  readonly spec: TSpec;
   /** The time of this reconcile; steps use it instead of reading the clock. */
   readonly now: Date;
   readonly logger: Logger;
@@ -37,24 +50,29 @@ export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = un
   /** Direct API access, for reads outside the caches (e.g. a user's Secret) and non-child writes. */
   readonly kube: KubeClient;
   readonly events: EventSink;
-  /** Children this reconcile wants; they are applied after the step returns (only if changed). */
-  readonly children: DesiredChildren;
-  /** Fields a step contributes to .status besides conditions (e.g. status.kes = {...}). */
-  readonly status: Record<string, unknown>;
-  /** Values one step hands to later steps (e.g. an identity computed by the PKI step). */
-  readonly shared: Map<string, unknown>;
-  /** Operator settings steps may need. */
-  readonly settings: { clusterDomain: string };
   /** Aborted when the operator shuts down and the shutdown timeout has passed. */
   readonly signal: AbortSignal;
 }
 
-export interface Step<TObject extends KubeObject = KubeObject, TSpec = unknown> {
+export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = unknown> extends ReconcileContext<TObject> {
+  /** Its validated spec with defaults applied. */
+  readonly spec: TSpec;
+  /** Children this reconcile wants; they are applied after the step returns (only if changed). */
+  readonly children: DesiredChildren;
+  /** Fields a step contributes to .status besides conditions (e.g. status.kes = {...}). */
+  readonly status: Record<string, unknown>;
+}
+
+/**
+ * One stage of a reconcile. A controller that hands values from step to step extends StepContext with
+ * typed fields of its own (TContext) instead of passing untyped maps.
+ */
+export interface Step<TObject extends KubeObject = KubeObject, TSpec = unknown, TContext extends StepContext<TObject, TSpec> = StepContext<TObject, TSpec>> {
   /** For logs, e.g. "pki". */
   name: string;
   /** The condition type this step owns. */
   condition: string;
-  run(context: StepContext<TObject, TSpec>): Promise<StepResult>;
+  run(context: TContext): Promise<StepResult>;
 }
 
 export const NOT_IMPLEMENTED = 'NotImplemented';
@@ -76,14 +94,7 @@ export interface CleanupStep<TObject extends KubeObject = KubeObject, TSpec = un
   run(context: CleanupContext<TObject, TSpec>): Promise<void>;
 }
 
-export interface CleanupContext<TObject extends KubeObject = KubeObject, TSpec = unknown> {
-  readonly object: TObject;
+export interface CleanupContext<TObject extends KubeObject = KubeObject, TSpec = unknown> extends ReconcileContext<TObject> {
   /** The defaulted spec, or undefined if the spec is not valid (cleanup then has to cope or fail). */
   readonly spec: TSpec | undefined;
-  readonly now: Date;
-  readonly logger: Logger;
-  readonly cache: ObjectReader;
-  readonly kube: KubeClient;
-  readonly events: EventSink;
-  readonly signal: AbortSignal;
 }

@@ -3,6 +3,7 @@
 // The rule: every field the desired object sets must be present in the live object with the same
 // meaning. Fields only in live (defaults, status, other managers' fields) are ignored. Where the answer
 // is unclear the function reports a difference, because an extra apply is harmless and a missed one is not.
+import { encodeSecretData } from './kube/secret-data.ts';
 import type { KubeObject } from './kube/resources.ts';
 import { quantitiesEqual } from './quantity.ts';
 
@@ -17,8 +18,8 @@ export function normalizeDesired(desired: KubeObject): KubeObject {
     // stringData is write-only: the server merges it into data as base64 and never returns it.
     const { stringData, ...rest } = desired;
     const data: Record<string, unknown> = { ...(isRecord(rest.data) ? rest.data : {}) };
-    for (const [key, value] of Object.entries(stringData)) data[key] = Buffer.from(String(value), 'utf8').toString('base64');
-    return { ...rest, data };
+    const encoded = encodeSecretData(Object.fromEntries(Object.entries(stringData).map(([key, value]) => [key, String(value)])));
+    return { ...rest, data: { ...data, ...encoded } };
   }
   return desired;
 }

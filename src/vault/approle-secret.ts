@@ -1,6 +1,7 @@
 // The Secret `<name>-kes-vault-approle` that KES reads its AppRole login from, built from and
 // read back into plain values. Secret values only ever go into `data`; annotations carry the
 // non-secret accessor and expiry so rotation can be planned without reading Vault's secrets.
+import { decodeSecretValue, encodeSecretData } from '../runtime/kube/secret-data.ts';
 import { createHash } from 'node:crypto';
 import { APPROLE_ANNOTATIONS, APPROLE_SECRET_KEYS, appRoleSecretName } from './names.ts';
 import type { StoredCredentials } from './secret-id-plan.ts';
@@ -56,16 +57,13 @@ export function buildAppRoleSecret(input: AppRoleSecretInput): SecretObject {
       ownerReferences: [...input.ownerReferences],
     },
     type: 'Opaque',
-    data: {
-      [APPROLE_SECRET_KEYS.roleId]: Buffer.from(input.roleId).toString('base64'),
-      [APPROLE_SECRET_KEYS.secretId]: Buffer.from(input.secretId).toString('base64'),
-    },
+    data: encodeSecretData({ [APPROLE_SECRET_KEYS.roleId]: input.roleId, [APPROLE_SECRET_KEYS.secretId]: input.secretId }),
   };
 }
 
 function decode(data: Record<string, string> | undefined, key: string): string | undefined {
   const value = data?.[key];
-  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+  return value === undefined ? undefined : decodeSecretValue(value);
 }
 
 function date(text: string | undefined): Date | undefined {

@@ -13,7 +13,7 @@ import { VaultRequestError } from './errors.ts';
 import * as vault from './operations.ts';
 import { deleteOwnedObjects, legacyObjectsPending, nameConflict, removeLegacyObjects, type RecordedVaultNames } from './ownership.ts';
 import { quoteUntrusted } from './paths.ts';
-import { kesKeyNameProblem } from '../kes/api.ts';
+import { kesKeyNameProblem } from '../api/key-name.ts';
 import type { KeyDeletionPolicy } from './policy.ts';
 import { ensurePolicy } from './reconcile.ts';
 import type { VaultSettings } from './settings.ts';

@@ -1,5 +1,6 @@
 // Getting a client and a valid operator token for one KMSDeployment: reads the CA and token
 // Secrets it names, picks the pooled client, and asks the session cache for a token.
+import { decodeSecretValue } from '../runtime/kube/secret-data.ts';
 import type { VaultClient } from './client.ts';
 import type { VaultClients } from './clients.ts';
 import type { VaultKubePort } from './ports.ts';
@@ -22,7 +23,7 @@ async function secretValue(kube: VaultKubePort, namespace: string, name: string,
   if (!secret) throw new MissingSecretError(`${field}: Secret ${namespace}/${name} does not exist`);
   const encoded = secret.data?.[key];
   if (!encoded) throw new MissingSecretError(`${field}: Secret ${namespace}/${name} has no key "${key}"`);
-  const value = Buffer.from(encoded, 'base64').toString('utf8').trim();
+  const value = decodeSecretValue(encoded).trim();
   if (!value) throw new MissingSecretError(`${field}: key "${key}" of Secret ${namespace}/${name} is empty`);
   return value;
 }

@@ -1,6 +1,7 @@
 // Failures of Vault calls as typed reasons a user can act on. The raw errors of node-vault/axios
 // carry the request configuration, X-Vault-Token header included, so they are never kept, logged
 // or chained: only the status, Vault's own error text (redacted) and a network error code survive.
+import { redactString } from '../runtime/logger.ts';
 import { VaultLimitError } from './transport.ts';
 
 export type VaultFailureReason =
@@ -38,14 +39,11 @@ const NETWORK_CODES = new Set([
 // OpenSSL/Node verification codes: the server was reached but its certificate was not trusted.
 const TLS_CODE_RE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
 
-// Vault tokens (hvs./hvb./hvr. and legacy s./b./r.), and JWTs such as ServiceAccount tokens.
-const TOKEN_PATTERNS = [/\b(?:hv[sbr]|[sbr])\.[A-Za-z0-9_-]{20,}\b/g, /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g];
-
 /** `text` with every known secret and anything shaped like a token replaced by "[redacted]". */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, '[redacted]');
+  out = redactString(out, '[redacted]');
   return out.length > 300 ? `${out.slice(0, 300)}…` : out;
 }
 

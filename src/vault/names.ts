@@ -58,4 +58,3 @@ export const KES_APPROLE_CHECKSUM_ANNOTATION = 'kmsstack.io/vault-approle-checks
 /** Lets a user release a KMSDeployment whose Vault objects cannot be cleaned up (handled by the runtime). */
 export const SKIP_VAULT_CLEANUP_ANNOTATION = 'kmsstack.io/skip-vault-cleanup';
 
-export const VAULT_CONDITION_TYPE = 'VaultConfigured';

@@ -2,7 +2,7 @@
 // it runs with; reads return undefined for "not there" so callers can compare before writing.
 import { authOf, dataOf, type VaultBody, type VaultClient } from './client.ts';
 import type { MountDescription } from './kv-mount.ts';
-import { kesKeyNameProblem } from '../kes/api.ts';
+import { kesKeyNameProblem } from '../api/key-name.ts';
 import { quoteUntrusted, vaultPath } from './paths.ts';
 import type { KvVersion } from './settings.ts';
 

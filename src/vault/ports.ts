@@ -1,7 +1,8 @@
 // What the Vault step needs from Kubernetes, and its implementation over the runtime's KubeClient.
 import type { KubeClient } from '../runtime/kube/client.ts';
 import { resources, type KubeObject } from '../runtime/kube/resources.ts';
-import { kesNames } from '../kes/names.ts';
+import { kesNames } from '../workload/names.ts';
+import { rolloutOf } from '../workload/rollout.ts';
 import { appRoleSecretDiffers, type SecretObject } from './approle-secret.ts';
 import { KES_APPROLE_CHECKSUM_ANNOTATION } from './names.ts';
 
@@ -21,30 +22,15 @@ export interface VaultKubePort {
   getKesDeployment(namespace: string, name: string): Promise<KubeObject | undefined>;
 }
 
-interface DeploymentShape {
-  metadata?: { generation?: number };
-  spec?: { replicas?: number; template?: { metadata?: { annotations?: Record<string, string> } } };
-  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number; unavailableReplicas?: number };
-}
-
 /**
  * True when every KES pod runs with the AppRole credentials whose checksum is `checksum`: the pod
- * template carries it and the rollout finished (all replicas updated and available, none left over).
- * No KES Deployment means nobody uses an older secret-id.
+ * template carries it and the rollout finished (rolloutOf, the one rollout rule). No KES Deployment
+ * means nobody uses an older secret-id.
  */
 export function kesRunsOnChecksum(deployment: KubeObject | undefined, checksum: string): boolean {
   if (!deployment) return true;
-  const d = deployment as unknown as DeploymentShape;
-  if (d.spec?.template?.metadata?.annotations?.[KES_APPROLE_CHECKSUM_ANNOTATION] !== checksum) return false;
-  const status = d.status ?? {};
-  const want = d.spec?.replicas ?? 1;
-  return (
-    (status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
-    (status.updatedReplicas ?? 0) >= want &&
-    (status.availableReplicas ?? 0) >= want &&
-    (status.replicas ?? 0) <= want &&
-    (status.unavailableReplicas ?? 0) === 0
-  );
+  const replicas = (deployment as { spec?: { replicas?: number } }).spec?.replicas ?? 1;
+  return rolloutOf('Deployment', deployment, replicas, checksum, KES_APPROLE_CHECKSUM_ANNOTATION).ready;
 }
 
 export function kubeClientPort(kube: KubeClient): VaultKubePort {

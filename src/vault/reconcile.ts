@@ -5,7 +5,7 @@ import { appRoleSecretDiffers, buildAppRoleSecret, readAppRoleSecret } from './a
 import { connectVault, MissingSecretError, type VaultDeps } from './connect.ts';
 import { VaultRequestError } from './errors.ts';
 import { planKvMount } from './kv-mount.ts';
-import { appRoleSecretName, VAULT_CONDITION_TYPE } from './names.ts';
+import { appRoleSecretName } from './names.ts';
 import * as vault from './operations.ts';
 import { legacyObjectsPending, nameConflict, ownerRecord, removeLegacyObjects, VAULT_NAME_CONFLICT, type RecordedVaultNames } from './ownership.ts';
 import { renderKesPolicy, type KeyDeletionPolicy } from './policy.ts';
@@ -29,8 +29,8 @@ export type VaultConditionReason =
   | typeof VAULT_NAME_CONFLICT
   | 'VaultError';
 
+/** How Vault stands for this deployment; the controller makes it the VaultConfigured condition. */
 export interface VaultCondition {
-  type: typeof VAULT_CONDITION_TYPE;
   status: 'True' | 'False';
   reason: VaultConditionReason;
   message: string;
@@ -102,7 +102,6 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
     const expiry = credentials.expiresAt ? `; the secret-id expires at ${credentials.expiresAt.toISOString()}` : '';
     return {
       condition: {
-        type: VAULT_CONDITION_TYPE,
         status: 'True',
         reason: 'Configured',
         message: `policy and AppRole role ${settings.objectName} grant KES ${settings.kv.mountPath}/${settings.kv.prefix} (KV ${settings.kv.version})${expiry}${credentials.waiting ? `; ${credentials.waiting}` : ''}`,
@@ -116,7 +115,7 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
   } catch (err) {
     const failure = await explain(deps, settings, client, token, err);
     return {
-      condition: { type: VAULT_CONDITION_TYPE, status: 'False', reason: failure.reason, message: failure.message },
+      condition: { status: 'False', reason: failure.reason, message: failure.message },
       status,
       appRoleChecksum: undefined,
       requeueAfterMs: undefined,

@@ -1,6 +1,7 @@
 // Retries of one Vault call: only for failures that can pass by themselves (network, 5xx), with
 // capped exponential backoff and full jitter so many deployments do not retry in lockstep.
 import { setTimeout as sleepMs } from 'node:timers/promises';
+import { jitter } from '../runtime/clock.ts';
 import type { VaultRequestError } from './errors.ts';
 
 export interface RetryPolicy {
@@ -15,7 +16,8 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200, maxDe
 /** Delay before attempt `attempt + 1` (attempt counts from 1); `random` in [0, 1). */
 export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: number): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.floor(ceiling / 2 + (ceiling / 2) * random);
+  // Equal jitter: at least half the ceiling, at most all of it.
+  return Math.floor(jitter(ceiling / 2, 1, random));
 }
 
 export interface RetryHooks {

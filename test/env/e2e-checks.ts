@@ -5,8 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { KES_PORT } from '../../src/kes/api.ts';
-import { kesNames } from '../../src/kes/names.ts';
+import { KES_PORT, kesNames } from '../../src/workload/names.ts';
 import { minioNames } from '../../src/minio/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName } from '../../src/vault/names.ts';
 import type { E2EStack } from './e2e-stack.ts';

@@ -4,7 +4,8 @@
 // then drive the operator's keys and verify steps, and MinIO, against it.
 import { applyDefaults, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec } from '../../src/api/index.ts';
 import { buildKesConfig } from '../../src/kes/config.ts';
-import { KES_APPROLE_ENV, type DeploymentRef } from '../../src/kes/names.ts';
+import { KES_APPROLE_ENV } from '../../src/kes/names.ts';
+import { type DeploymentRef } from '../../src/workload/names.ts';
 import { renderKesPolicy } from '../../src/vault/policy.ts';
 import { identityOf, issue, makeCa, type Pem } from '../unit/kes/tls-fixture.ts';
 import { startKes, type TestKes } from './kes.ts';

@@ -10,7 +10,7 @@
 // purpose (see docs/runtime.md) and its Deployment restarts it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kesNames } from '../../src/kes/names.ts';
+import { kesNames } from '../../src/workload/names.ts';
 import { pkiSecretNames } from '../../src/pki/names.ts';
 import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
 import { waitFor } from '../env/process.ts';

@@ -3,7 +3,7 @@
 // invariants every fault case checks: no duplicated objects, at most two live secret-ids, no key
 // lost. Reads go to the API server and to Vault (as root), never to the operator.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kesNames } from '../../src/kes/names.ts';
+import { kesNames } from '../../src/workload/names.ts';
 import { pkiSecretNames } from '../../src/pki/names.ts';
 import { resources, type KubeObject, type OwnedKind } from '../../src/runtime/kube/resources.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../src/vault/names.ts';

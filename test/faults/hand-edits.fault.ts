@@ -5,7 +5,7 @@
 // come back on the next reconcile (a resync, or the requeue while the step waits for KES pods).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kesNames } from '../../src/kes/names.ts';
+import { kesNames } from '../../src/workload/names.ts';
 import { minioNames } from '../../src/minio/names.ts';
 import { pkiSecretNames } from '../../src/pki/names.ts';
 import { resources, type KubeObject, type ResourceType } from '../../src/runtime/kube/resources.ts';

@@ -2,6 +2,7 @@
 // namespaces prepared as a user would (the operator's Vault token with the operator policy of
 // docs/vault.md, Vault's CA), Vault-mode KMSDeployments, the operator as a process, and what a
 // real cluster has and this one lacks: the garbage collector of owned objects.
+import { kmsDeploymentObject } from '../support/kmsdeployment.ts';
 import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
 import { makeTempDir, removeTempDir } from '../env/process.ts';
 import { startVault, type TestVault } from '../env/vault.ts';
@@ -104,12 +105,7 @@ export function vaultDeployment(stack: Stack, namespace: string, name: string, o
 
 /** A StaticKey deployment (no Vault, no KES): the only mode in which MinIO's StatefulSet is built here. */
 export function staticKeyDeployment(namespace: string, name: string): KubeObject {
-  return {
-    apiVersion: resources.KMSDeployment.apiVersion,
-    kind: 'KMSDeployment',
-    metadata: { name, namespace },
-    spec: { mode: 'StaticKey', minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi' } } },
-  };
+  return kmsDeploymentObject(namespace, name, { mode: 'StaticKey', minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi' } } });
 }
 
 export async function getDeployment(stack: Stack, namespace: string, name: string): Promise<KubeObject | undefined> {

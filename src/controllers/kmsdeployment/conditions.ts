@@ -1,26 +1,16 @@
 // Status conditions of a KMSDeployment (metav1.Condition shape). Pure functions: time comes in as `now`.
-import { conditionTypes } from '../../api/constants.ts';
+import { ConditionReason } from './reasons.ts';
+import { ConditionType, conditionTypes } from '../../api/constants.ts';
+import type { Condition as ApiCondition } from '../../api/index.ts';
+import type { ConditionReport } from '../../runtime/step.ts';
 
-export type ConditionStatus = 'True' | 'False' | 'Unknown';
-
-export interface Condition {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-  observedGeneration: number;
-  lastTransitionTime: string;
-}
+/** A condition as status holds it: the API's type, with the generation the operator always sets. */
+export type Condition = ApiCondition & { observedGeneration: number };
 
 /** A condition as a step reports it; generation and transition time are filled in by setCondition. */
-export interface ConditionUpdate {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-}
+type ConditionUpdate = ConditionReport;
 
-export const READY = 'Ready';
+export const READY = ConditionType.Ready;
 /** The conditions in data-path order that Ready summarises. */
 export const CONDITION_TYPES: readonly string[] = conditionTypes.filter((type) => type !== READY);
 
@@ -47,20 +37,16 @@ export function setCondition(conditions: readonly Condition[], update: Condition
   return conditions.map((c) => (c.type === update.type ? next : c));
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}
-
 /** Ready is True only when every condition in `types` is True; otherwise it carries the first one that is not. */
 export function readyFrom(conditions: readonly Condition[], types: readonly string[] = CONDITION_TYPES): ConditionUpdate {
   for (const type of types) {
     const condition = conditions.find((c) => c.type === type);
-    if (!condition) return { type: READY, status: 'Unknown', reason: 'Pending', message: `${type} has not been reported yet` };
+    if (!condition) return { type: READY, status: 'Unknown', reason: ConditionReason.Pending, message: `${type} has not been reported yet` };
     if (condition.status !== 'True') {
       return { type: READY, status: 'False', reason: `${type}${condition.status === 'False' ? 'False' : 'Unknown'}`, message: `${type}: ${condition.message}` };
     }
   }
-  return { type: READY, status: 'True', reason: 'AllConditionsTrue', message: 'the MinIO, KES and Vault chain is up' };
+  return { type: READY, status: 'True', reason: ConditionReason.AllConditionsTrue, message: 'the MinIO, KES and Vault chain is up' };
 }
 
 /** Validates condition reasons the way the API server does (metav1.Condition: CamelCase, max 1024). */

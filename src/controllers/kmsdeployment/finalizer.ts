@@ -2,17 +2,17 @@
 // (Vault policy, AppRole, KES keys), removed only after every cleanup step succeeded or was skipped by
 // its annotation (kmsstack.io/skip-vault-cleanup: "true" for the Vault one). Both changes are
 // server-side applies of our own entry in metadata.finalizers, which is a set: other finalizers stay.
+import { EventReason } from './reasons.ts';
 import type { ReconcileRequest, ReconcileResult } from '../../runtime/controller.ts';
 import type { CleanupStep } from '../../runtime/step.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 import { isConflict, isNotFound } from '../../runtime/kube/client.ts';
 import { safeMessage } from '../../runtime/pipeline.ts';
 import type { KMSDeploymentObject } from './status.ts';
-import type { ReconcileEnv } from './reconcile.ts';
+import type { ReconcileEnv } from './context.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../api/index.ts';
 
 export const FINALIZER = 'kmsstack.io/cleanup';
-export const SKIP_VAULT_CLEANUP_ANNOTATION = 'kmsstack.io/skip-vault-cleanup';
 
 export function hasFinalizer(object: KubeObject): boolean {
   return object.metadata.finalizers?.includes(FINALIZER) ?? false;
@@ -49,14 +49,14 @@ export async function finalize(
   for (const cleanup of env.cleanups) {
     if (isSkipped(object, cleanup)) {
       logger.warn({ cleanup: cleanup.name, annotation: cleanup.skipAnnotation }, 'cleanup skipped by annotation');
-      await env.events.emit(object, { type: 'Warning', reason: 'CleanupSkipped', action: 'Cleanup', note: `${cleanup.name} cleanup skipped: ${cleanup.skipAnnotation} is "true"` });
+      await env.events.emit(object, { type: 'Warning', reason: EventReason.CleanupSkipped, action: 'Cleanup', note: `${cleanup.name} cleanup skipped: ${cleanup.skipAnnotation} is "true"` });
       continue;
     }
     try {
       await cleanup.run({ object, spec, now: env.now(), logger: logger.child({ cleanup: cleanup.name }), cache: env.cache, kube: env.kube, events: env.events, signal: request.signal });
     } catch (err) {
       const hint = cleanup.skipAnnotation ? ` (to delete anyway, annotate with ${cleanup.skipAnnotation}: "true")` : '';
-      await env.events.emit(object, { type: 'Warning', reason: 'CleanupFailed', action: 'Cleanup', note: `${cleanup.name} cleanup failed: ${safeMessage(err)}${hint}` });
+      await env.events.emit(object, { type: 'Warning', reason: EventReason.CleanupFailed, action: 'Cleanup', note: `${cleanup.name} cleanup failed: ${safeMessage(err)}${hint}` });
       throw err;
     }
   }

@@ -1,60 +1,22 @@
-// The reconcile of one KMSDeployment: the data path of docs/architecture.md, top to bottom. Every stage
-// is a Step that owns one condition; the runtime applies the children the steps declare (only when
+// The reconcile of one KMSDeployment: the data path (data-path.ts) of docs/architecture.md, top to bottom.
+// Every stage is a Step that owns one condition; the runtime applies the children the steps declare (only when
 // they differ from the cache), prunes unwanted ones after a complete run, and writes status only when
 // it changed, so a reconcile where nothing changed sends no write at all.
+import { ConditionReason } from './reasons.ts';
+import { ConditionType } from '../../api/constants.ts';
 import { applyDefaults, formatFieldErrors, validateKMSDeployment, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec, type OperatorDefaults } from '../../api/index.ts';
-import type { ObjectReader } from '../../runtime/cache.ts';
 import { DesiredChildren, pruneChildren } from '../../runtime/children.ts';
 import { TerminalError, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
-import type { EventSink } from '../../runtime/events.ts';
-import type { KubeClient } from '../../runtime/kube/client.ts';
 import { runSteps, type PipelineOutcome } from '../../runtime/pipeline.ts';
-import type { CleanupStep, Step, StepContext } from '../../runtime/step.ts';
-import type { ConditionUpdate } from './conditions.ts';
+import type { ConditionReport } from '../../runtime/step.ts';
 import { ensureFinalizer, finalize } from './finalizer.ts';
-import { kesStep } from './steps/kes.ts';
-import { keysStep } from './steps/keys.ts';
-import { minioStep } from './steps/minio.ts';
-import { pkiStep } from './steps/pki.ts';
-import { vaultCleanup, vaultRuntime, vaultStep, type VaultRuntime } from './steps/vault.ts';
-import { verifyStep } from './steps/verify.ts';
+import type { KMSDeploymentStepContext, ReconcileEnv } from './context.ts';
 import { announce, buildStatus, writeStatus, type KMSDeploymentObject } from './status.ts';
-
-export type KMSDeploymentStep = Step<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
-export type KMSDeploymentCleanup = CleanupStep<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
-export type KMSDeploymentStepContext = StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
-
-export interface ReconcileEnv {
-  kube: KubeClient;
-  cache: ObjectReader;
-  events: EventSink;
-  now: () => Date;
-  /** Stages 3-8 of the data path, in order (defaultDataPath() unless a test plugs in others). */
-  steps: readonly KMSDeploymentStep[];
-  /** Run before the finalizer is released (the Vault helper plugs in Vault cleanup). */
-  cleanups: readonly KMSDeploymentCleanup[];
-  settings: { clusterDomain: string; defaultImages: OperatorDefaults };
-}
-
-/** Stages 3-8 of the data path as the operator runs them, and the cleanups of the finalizer. */
-export function defaultDataPath(vault: VaultRuntime = vaultRuntime()): { steps: KMSDeploymentStep[]; cleanups: KMSDeploymentCleanup[] } {
-  return {
-    steps: [
-      pkiStep(), //         CertificatesReady: CA, KES server certificate, client identities
-      vaultStep(vault), //  VaultConfigured: KV mount, policy, AppRole, secret-id
-      kesStep(), //         KESAvailable: config Secret, Deployment, Service
-      keysStep(), //        KeysReady: keys created through the KES API
-      minioStep(), //       MinIOAvailable: credentials, StatefulSet, Services
-      verifyStep(), //      EncryptionVerified: generate/decrypt round trip
-    ],
-    cleanups: [vaultCleanup(vault)],
-  };
-}
 
 export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): Promise<ReconcileResult> {
   const object = env.cache.get('KMSDeployment', request.namespace, request.name) as KMSDeploymentObject | undefined;
   if (!object) return {}; //                                            gone: its children go with it (ownerReferences)
-  const checked = checkSpec(object, env.settings.defaultImages); //     2. validate + default ............ SpecValid
+  const checked = checkSpec(object, env.defaultImages); //     2. validate + default ............ SpecValid
   if (object.metadata.deletionTimestamp) return finalize(env, object, checked.spec, request); // 1. deleting: cleanup
   let outcome: PipelineOutcome | undefined;
   const context = checked.spec ? stepContext(env, request, object, checked.spec) : undefined;
@@ -67,6 +29,7 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
   if (await writeStatus(env.kube, object, status)) await announce(env.events, object, status); // 9. status → Ready
   if (!checked.spec) throw new TerminalError(`invalid spec: ${checked.condition.message}`);
   if (outcome?.error !== undefined) throw outcome.error;
+  if (outcome?.retry) return { retry: true }; //                      the work queue's rate limiter decides when
   return outcome?.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : {};
 }
 
@@ -74,18 +37,18 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
  * SpecValid: the same checks as the API server's schema and CEL rules plus the operator's own, and
  * the spec with every default, the images the operator is configured with included. Pure.
  */
-export function checkSpec(object: KMSDeploymentObject, defaultImages: Partial<OperatorDefaults>): { condition: ConditionUpdate; spec?: DefaultedKMSDeploymentSpec } {
+export function checkSpec(object: KMSDeploymentObject, defaultImages: Partial<OperatorDefaults>): { condition: ConditionReport; spec?: DefaultedKMSDeploymentSpec } {
   const errors = validateKMSDeployment(object);
   if (errors.length > 0) {
-    return { condition: { type: 'SpecValid', status: 'False', reason: 'InvalidSpec', message: formatFieldErrors(errors).slice(0, 1024) } };
+    return { condition: { type: ConditionType.SpecValid, status: 'False', reason: ConditionReason.InvalidSpec, message: formatFieldErrors(errors).slice(0, 1024) } };
   }
   const spec = applyDefaults(object.spec as KMSDeploymentSpec, defaultImages);
-  return { condition: { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'the spec is valid' }, spec };
+  return { condition: { type: ConditionType.SpecValid, status: 'True', reason: ConditionReason.Valid, message: 'the spec is valid' }, spec };
 }
 
 function stepContext(env: ReconcileEnv, request: ReconcileRequest, object: KMSDeploymentObject, spec: DefaultedKMSDeploymentSpec): KMSDeploymentStepContext {
   return {
     object, spec, now: env.now(), logger: request.logger, cache: env.cache, kube: env.kube, events: env.events,
-    children: new DesiredChildren(object), status: {}, shared: new Map(), settings: env.settings, signal: request.signal,
+    children: new DesiredChildren(object), status: {}, handoff: {}, signal: request.signal,
   };
 }

@@ -1,10 +1,13 @@
 // The status of a KMSDeployment: conditions (with Ready derived from them), observedGeneration and the
 // fragments steps contributed. Written through the status subresource, and only when it changed.
+import { EventReason } from './reasons.ts';
+import { ConditionType } from '../../api/constants.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 import { findDifference } from '../../runtime/subset.ts';
-import { READY, readyFrom, setCondition, type Condition, type ConditionUpdate } from './conditions.ts';
+import type { ConditionReport } from '../../runtime/step.ts';
+import { READY, readyFrom, setCondition, type Condition } from './conditions.ts';
 
 export interface KMSDeploymentStatusView {
   observedGeneration?: number;
@@ -21,7 +24,7 @@ export type KMSDeploymentObject = KubeObject & { spec?: unknown; status?: KMSDep
  */
 export function buildStatus(
   object: KMSDeploymentObject,
-  reports: readonly ConditionUpdate[],
+  reports: readonly ConditionReport[],
   fragments: Record<string, unknown>,
   now: Date,
 ): KMSDeploymentStatusView {
@@ -62,12 +65,12 @@ export async function announce(events: EventSink, object: KMSDeploymentObject, s
   const after = (type: string) => status.conditions?.find((c) => c.type === type);
   const ready = after(READY);
   if (ready?.status === 'True' && before(READY)?.status !== 'True') {
-    await events.emit(object, { type: 'Normal', reason: 'Ready', action: 'Reconcile', note: ready.message });
+    await events.emit(object, { type: 'Normal', reason: EventReason.Ready, action: 'Reconcile', note: ready.message });
   } else if (ready && ready.status !== 'True' && before(READY)?.status === 'True') {
     await events.emit(object, { type: 'Warning', reason: ready.reason, action: 'Reconcile', note: ready.message });
   }
-  const specValid = after('SpecValid');
-  if (specValid?.status === 'False' && (before('SpecValid')?.status !== 'False' || before('SpecValid')?.message !== specValid.message)) {
+  const specValid = after(ConditionType.SpecValid);
+  if (specValid?.status === 'False' && (before(ConditionType.SpecValid)?.status !== 'False' || before(ConditionType.SpecValid)?.message !== specValid.message)) {
     await events.emit(object, { type: 'Warning', reason: specValid.reason, action: 'Validate', note: specValid.message });
   }
 }

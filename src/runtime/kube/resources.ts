@@ -81,7 +81,3 @@ export function resourcePath(type: ResourceType, namespace?: string, name?: stri
 export function objectKey(obj: { metadata: { namespace?: string; name?: string } }): string {
   return `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
 }
-
-export function describe(obj: KubeObject): string {
-  return `${obj.kind ?? 'object'} ${objectKey(obj)}`;
-}

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { kesNames } from '../../../src/kes/names.ts';
+import { kesNames } from '../../../src/workload/names.ts';
 import { minioNames } from '../../../src/minio/names.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts';
 import { clusterUnavailable } from '../../env/cluster.ts';

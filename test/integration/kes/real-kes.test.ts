@@ -12,7 +12,7 @@ import type { KesError } from '../../../src/kes/errors.ts';
 import { ACCEPT_NEW_KEY_ANNOTATION } from '../../../src/kes/key-records.ts';
 import { startKesOnVault, type KesOnVault } from '../../env/kes-on-vault.ts';
 import { missingProgram } from '../../env/programs.ts';
-import { World, tlsSecret } from '../../unit/kes/step-harness.ts';
+import { World, tlsSecret } from '../../unit/controllers/kmsdeployment/step-harness.ts';
 
 const skip = missingProgram('kes');
 // KES keeps keys it fetched in memory; short expiries let a test see what Vault holds now.

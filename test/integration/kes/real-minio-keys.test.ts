@@ -12,7 +12,7 @@ import { buildMinioEnv, minioEnvNames } from '../../../src/minio/env.ts';
 import { startKesOnVault, type KesOnVault } from '../../env/kes-on-vault.ts';
 import { startMinio, type TestMinio } from '../../env/minio.ts';
 import { missingProgram } from '../../env/programs.ts';
-import { World, tlsSecret } from '../../unit/kes/step-harness.ts';
+import { World, tlsSecret } from '../../unit/controllers/kmsdeployment/step-harness.ts';
 
 const skip = [missingProgram('kes'), missingProgram('minio')].filter(Boolean).join('; ') || false;
 const BUCKET = 'rotation';

@@ -5,15 +5,13 @@
 // server's own PersistentVolumeClaimResize admission decides.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Manager } from '../../../src/runtime/manager.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import { adminClient, createNamespace, getKMSDeployment, kmsDeployment, newManager, waitFor, withControlPlane, type ControlPlane } from '../runtime/harness.ts';
+import { getKMSDeployment, kmsDeployment, startOperatorIn, waitFor, type RunningOperator } from '../runtime/harness.ts';
 
 const NS = 'drives';
-let plane: ControlPlane;
 let kube: KubeClient;
-let manager: Manager;
+let running: RunningOperator | undefined;
 
 type Claim = KubeObject & { spec?: { resources?: { requests?: { storage?: string } } } };
 
@@ -45,18 +43,12 @@ async function grow(name: string, size: string): Promise<void> {
 }
 
 before(async () => {
-  plane = await withControlPlane();
-  kube = adminClient(plane);
-  await createNamespace(kube, NS);
+  running = await startOperatorIn(NS);
+  kube = running.admin;
   await storageClass('expandable', true);
   await storageClass('fixed', false);
-  manager = newManager(plane);
-  await manager.start();
 });
-after(async () => {
-  await manager?.stop();
-  await plane?.stop();
-});
+after(() => running?.stop());
 
 describe('growing MinIO drives (real API server)', () => {
   it('raises every claim to the new size and keeps the StatefulSet as it was created', async () => {

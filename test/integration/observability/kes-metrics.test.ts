@@ -12,7 +12,7 @@ import { resources, type KubeObject } from '../../../src/runtime/kube/resources.
 import type { Manager } from '../../../src/runtime/manager.ts';
 import { startKesOnVault, type KesOnVault } from '../../env/kes-on-vault.ts';
 import { missingProgram } from '../../env/programs.ts';
-import { tlsSecret } from '../../unit/kes/step-harness.ts';
+import { tlsSecret } from '../../unit/controllers/kmsdeployment/step-harness.ts';
 import { adminClient, createNamespace, getKMSDeployment, newManager, waitFor, withControlPlane, type ControlPlane } from '../runtime/harness.ts';
 import { scrape, select, total, valueOf, type Sample } from './scrape.ts';
 

@@ -12,7 +12,8 @@ import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts'
 import { waitFor } from '../../env/process.ts';
 import { chartDir, helm, parseManifest, renderManifest, repoRoot } from '../../unit/packaging/helm.ts';
 import { applyDefaults, type KMSDeploymentSpec } from '../../../src/api/index.ts';
-import { buildKesDeployment, buildKesService, checksumOf } from '../../../src/kes/deployment.ts';
+import { buildKesDeployment, buildKesService } from '../../../src/kes/deployment.ts';
+import { checksumOf } from '../../../src/workload/checksum.ts';
 import { buildMinioService } from '../../../src/minio/services.ts';
 import { buildMinioStatefulSet } from '../../../src/minio/statefulset.ts';
 import { loadManifests } from '../../support/manifests.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Manager } from '../../../src/runtime/manager.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import { adminClient, createNamespace, getKMSDeployment, kmsDeployment, newManager, waitFor, withControlPlane, writeCount, type ControlPlane } from './harness.ts';
+import { getKMSDeployment, kmsDeployment, startOperatorIn, waitFor, writeCount, type ControlPlane, type RunningOperator } from './harness.ts';
 
 const NS = 'dp';
 
@@ -14,18 +14,14 @@ describe('default data path on the runtime (real kube-apiserver)', { timeout: 30
   let admin: KubeClient;
   let manager: Manager;
 
+  let running: RunningOperator | undefined;
+
   before(async () => {
-    plane = await withControlPlane();
-    admin = adminClient(plane);
-    await createNamespace(admin, NS);
-    manager = newManager(plane);
-    await manager.start();
+    running = await startOperatorIn(NS);
+    ({ plane, admin, manager } = running);
   });
 
-  after(async () => {
-    await manager?.stop();
-    await plane?.stop();
-  });
+  after(() => running?.stop());
 
   it('reports every condition of a StaticKey deployment in data-path order', async () => {
     await admin.create(kmsDeployment(NS, 'dev'));

@@ -1,20 +1,21 @@
 // Shared set-up of the runtime integration tests: one real control plane per test file, an admin
 // client, operator configurations for in-process managers, and test-only steps that produce children.
-import { Writable } from 'node:stream';
+import { kmsDeploymentObject } from '../../support/kmsdeployment.ts';
+import { testLogger } from '../../support/logger.ts';
 import { randomUUID } from 'node:crypto';
 import { startControlPlane, WRITE_VERBS, type ControlPlane } from '../../env/controlplane.ts';
 import { waitFor } from '../../env/process.ts';
 import { defaultKesImage, defaultMinioImage } from '../../../src/api/index.ts';
-import type { OperatorConfig } from '../../../src/runtime/config.ts';
+import type { OperatorConfig } from '../../../src/config.ts';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { createLogger, type Logger } from '../../../src/runtime/logger.ts';
-import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
-import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/reconcile.ts';
+import { Manager } from '../../../src/runtime/manager.ts';
+import { kmsDeploymentController, type KMSDeploymentControllerOptions } from '../../../src/controllers/kmsdeployment/controller.ts';
+import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/context.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../../../src/vault/session.ts';
 import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
 
-export { waitFor, WRITE_VERBS };
+export { waitFor, WRITE_VERBS, testLogger };
 export type { ControlPlane };
 
 /** The resources an operator writes; apiserver's own writes (leases, endpoints...) are not counted. */
@@ -26,10 +27,6 @@ export async function writeCount(plane: ControlPlane): Promise<number> {
   return total;
 }
 
-export function testLogger(): Logger {
-  if (process.env.KMSSTACK_TEST_LOGS) return createLogger({ level: 'debug' });
-  return createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-}
 
 export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Partial<OperatorConfig['leaderElection']> = {}): OperatorConfig {
   return {
@@ -41,7 +38,6 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
     httpBindAddress: { host: '127.0.0.1', port: 0 },
     metricsBindAddress: 'shared',
     logLevel: 'silent',
-    clusterDomain: 'cluster.local',
     shutdownTimeoutMs: 10_000,
     backoff: { baseMs: 200, maxMs: 2_000 },
     kubeconfig: undefined,
@@ -59,8 +55,33 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Part
   };
 }
 
-export function newManager(plane: ControlPlane, options: Partial<ManagerOptions> & { config?: OperatorConfig } = {}): Manager {
-  return new Manager({ kubeConfig: plane.kubeConfig, logger: testLogger(), config: testConfig(), ...options });
+/** An in-process manager running the KMSDeployment controller as main.ts registers it (steps and cleanups replaceable). */
+export function newManager(plane: ControlPlane, options: Omit<KMSDeploymentControllerOptions, 'settings'> & { config?: OperatorConfig } = {}): Manager {
+  const { config = testConfig(), ...controller } = options;
+  return new Manager({ kubeConfig: plane.kubeConfig, logger: testLogger(), config, controllers: [kmsDeploymentController({ settings: config, ...controller })] });
+}
+
+/** A control plane, an admin client, a namespace, and an in-process manager started on them. */
+export interface RunningOperator {
+  plane: ControlPlane;
+  admin: KubeClient;
+  manager: Manager;
+  stop(): Promise<void>;
+}
+
+/** Starts a control plane with `namespace` and a manager (options as newManager's) on it; stop() ends both. */
+export async function startOperatorIn(namespace: string, options: Parameters<typeof newManager>[1] = {}): Promise<RunningOperator> {
+  const plane = await withControlPlane();
+  try {
+    const admin = adminClient(plane);
+    await createNamespace(admin, namespace);
+    const manager = newManager(plane, options);
+    await manager.start();
+    return { plane, admin, manager, stop: async () => { await manager.stop(); await plane.stop(); } };
+  } catch (err) {
+    await plane.stop();
+    throw err;
+  }
 }
 
 export function adminClient(plane: ControlPlane): KubeClient {
@@ -73,12 +94,7 @@ export async function createNamespace(client: KubeClient, name: string): Promise
 
 /** A valid KMSDeployment (StaticKey mode needs no Vault). */
 export function kmsDeployment(namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: resources.KMSDeployment.apiVersion,
-    kind: 'KMSDeployment',
-    metadata: { name, namespace },
-    spec: { mode: 'StaticKey', minio: { replicas: 1, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } }, ...spec },
-  };
+  return kmsDeploymentObject(namespace, name, { mode: 'StaticKey', minio: { replicas: 1, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } }, ...spec });
 }
 
 export interface StatusView {

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { ensureFinalizer, FINALIZER } from '../../../src/controllers/kmsdeployment/finalizer.ts';
-import type { KMSDeploymentCleanup } from '../../../src/controllers/kmsdeployment/reconcile.ts';
+import type { KMSDeploymentCleanup } from '../../../src/controllers/kmsdeployment/context.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import {
-  adminClient, configMapStep, createNamespace, getKMSDeployment, kmsDeployment, newManager, testConfig, waitFor, withControlPlane, writeCount, type ControlPlane,
+  configMapStep, createNamespace, getKMSDeployment, kmsDeployment, newManager, startOperatorIn, testConfig, waitFor, writeCount, type ControlPlane,
 } from './harness.ts';
 
 const NS = 'rt';
@@ -34,13 +34,11 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
   };
 
   before(async () => {
-    plane = await withControlPlane();
-    admin = adminClient(plane);
-    await createNamespace(admin, NS);
-    manager = newManager(plane, { steps: [configMapStep(() => wanted, stepCalls)], cleanups: [cleanup], config: testConfig({ resyncPeriodMs: 15_000 }) });
-    await manager.start();
+    const running = await startOperatorIn(NS, { steps: [configMapStep(() => wanted, stepCalls)], cleanups: [cleanup], config: testConfig({ resyncPeriodMs: 15_000 }) });
+    ({ plane, admin, manager } = running);
   });
 
+  // A test below replaces the manager: stop the one running now, not the one started first.
   after(async () => {
     await manager?.stop();
     await plane?.stop();

@@ -7,7 +7,7 @@
 // against the real API server; the Secrets are read back from the API server, not from the operator.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kesNames } from '../../../src/kes/names.ts';
+import { kesNames } from '../../../src/workload/names.ts';
 import { pkiSecretNames } from '../../../src/pki/names.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { waitFor } from '../../env/process.ts';

@@ -10,9 +10,9 @@
 //    the same keys look like another place, so a second deployment got them (and, with
 //    keyDeletionPolicy: Delete, deleted them on its deletion).
 // Each test checks what Vault holds for the victim, not only what status says.
+import { kmsDeploymentObject } from '../../support/kmsdeployment.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { vaultCleanup, vaultRuntime, vaultStep } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
@@ -20,8 +20,8 @@ import { appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts'
 import { renderKesPolicy } from '../../../src/vault/policy.ts';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
 import { startVault, type TestVault } from '../../env/vault.ts';
-import { adminClient, createNamespace, getKMSDeployment, newManager, waitFor } from '../runtime/harness.ts';
-import { KesLikeClient, operatorToken, putSecret, readAppRoleCredentials } from '../vault/fixture.ts';
+import { adminClient, createNamespace, getKMSDeployment, waitFor } from '../runtime/harness.ts';
+import { KesLikeClient, operatorToken, putSecret, readAppRoleCredentials, startVaultStageManager } from '../vault/fixture.ts';
 
 let vault: TestVault;
 let cp: ControlPlane;
@@ -30,22 +30,17 @@ let manager: Manager;
 let token: string;
 
 function deployment(namespace: string, name: string, vaultExtra: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: resources.KMSDeployment.apiVersion,
-    kind: 'KMSDeployment',
-    metadata: { name, namespace },
-    spec: {
-      vault: {
-        address: vault.address,
-        auth: { token: { secretRef: { name: 'vault-operator-token' } } },
-        kv: { mountPath: 'kv', version: 'v1', prefix: `kmsstack/${namespace}/${name}` },
-        ...vaultExtra,
-      },
-      kes: { keys: [{ name: 'minio-key-1' }] },
-      minio: { keyName: 'minio-key-1' },
-      ...extra,
+  return kmsDeploymentObject(namespace, name, {
+    vault: {
+      address: vault.address,
+      auth: { token: { secretRef: { name: 'vault-operator-token' } } },
+      kv: { mountPath: 'kv', version: 'v1', prefix: `kmsstack/${namespace}/${name}` },
+      ...vaultExtra,
     },
-  };
+    kes: { keys: [{ name: 'minio-key-1' }] },
+    minio: { keyName: 'minio-key-1' },
+    ...extra,
+  });
 }
 
 async function namespace(name: string): Promise<void> {
@@ -93,9 +88,7 @@ before(async () => {
   [vault, cp] = await Promise.all([startVault(), startControlPlane()]);
   kube = adminClient(cp);
   token = await operatorToken(vault);
-  const runtime = vaultRuntime({ tenancy: { addresses: [vault.address] } });
-  manager = newManager(cp, { steps: [vaultStep(runtime)], cleanups: [vaultCleanup(runtime)] });
-  await manager.start();
+  manager = await startVaultStageManager(cp, vault);
 });
 
 after(async () => {

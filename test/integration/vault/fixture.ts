@@ -1,6 +1,8 @@
 // Shared set-up of the Vault integration tests: a real Vault, a real kube-apiserver, the operator's
 // Vault dependencies wired to them, and KES's Vault calls made with the AppRole credentials.
+import { vaultCleanup, vaultRuntime, vaultStep } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
+import type { Manager } from '../../../src/runtime/manager.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { VaultClient } from '../../../src/vault/client.ts';
 import { VaultClients } from '../../../src/vault/clients.ts';
@@ -13,6 +15,7 @@ import { VaultSessions } from '../../../src/vault/session.ts';
 import { resolveVaultSettings, type KvVersion, type VaultSettings, type VaultSpec } from '../../../src/vault/settings.ts';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
 import { startVault, type TestVault } from '../../env/vault.ts';
+import { newManager } from '../runtime/harness.ts';
 
 export const FAST_RETRY = { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 };
 
@@ -172,4 +175,12 @@ export async function startOperatorVaultEnv(namespace: string, options: { persis
   await putSecret(kube, namespace, 'vault-operator-token', { token: await operatorToken(vault) });
   if (vault.caPem) await putSecret(kube, namespace, 'vault-ca', { 'ca.crt': vault.caPem });
   return { vault, cp, kube, deps: operatorDeps(kube), stop: async () => void (await Promise.all([vault.stop(), cp.stop()])) };
+}
+
+/** An in-process manager that runs only the Vault stage of the data path (step and cleanup), allowed to contact `vault`. */
+export async function startVaultStageManager(cp: ControlPlane, vault: TestVault): Promise<Manager> {
+  const runtime = vaultRuntime({ tenancy: { addresses: [vault.address] } });
+  const manager = newManager(cp, { steps: [vaultStep(runtime)], cleanups: [vaultCleanup(runtime)] });
+  await manager.start();
+  return manager;
 }

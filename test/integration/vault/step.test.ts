@@ -2,15 +2,14 @@
 // children, finalizer) against a real kube-apiserver and a real Vault.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { vaultCleanup, vaultRuntime, vaultStep } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
 import { appRoleSecretName, SKIP_VAULT_CLEANUP_ANNOTATION } from '../../../src/vault/names.ts';
 import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
 import { startVault, type TestVault } from '../../env/vault.ts';
-import { adminClient, createNamespace, getKMSDeployment, newManager, waitFor, WRITE_VERBS } from '../runtime/harness.ts';
-import { KesLikeClient, operatorToken, putSecret, readAppRoleCredentials } from './fixture.ts';
+import { adminClient, createNamespace, getKMSDeployment, waitFor, WRITE_VERBS } from '../runtime/harness.ts';
+import { KesLikeClient, operatorToken, putSecret, readAppRoleCredentials, startVaultStageManager } from './fixture.ts';
 
 const NS = 'step';
 let vault: TestVault;
@@ -44,9 +43,7 @@ before(async () => {
   kube = adminClient(cp);
   await createNamespace(kube, NS);
   await putSecret(kube, NS, 'vault-operator-token', { token: await operatorToken(vault) });
-  const runtime = vaultRuntime({ tenancy: { addresses: [vault.address] } });
-  manager = newManager(cp, { steps: [vaultStep(runtime)], cleanups: [vaultCleanup(runtime)] });
-  await manager.start();
+  manager = await startVaultStageManager(cp, vault);
 });
 
 after(async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildKesConfigSecret, buildKesDeployment, buildKesService, checksumOf } from '../../../src/kes/deployment.ts';
+import { buildKesConfigSecret, buildKesDeployment, buildKesService } from '../../../src/kes/deployment.ts';
+import { checksumOf } from '../../../src/workload/checksum.ts';
 import { assertGolden } from '../../support/golden.ts';
 import { ref, vaultSpec } from './fixtures.ts';
 

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyDefaults, validateKMSDeployment, type KMSDeploymentSpec } from '../../../src/api/index.ts';
-import { buildKesDeployment, buildKesService, checksumOf } from '../../../src/kes/deployment.ts';
-import { withUserEnv } from '../../../src/kes/pod-settings.ts';
+import { buildKesDeployment, buildKesService } from '../../../src/kes/deployment.ts';
+import { checksumOf } from '../../../src/workload/checksum.ts';
+import { withUserEnv } from '../../../src/workload/pod-settings.ts';
 import { buildMinioService } from '../../../src/minio/services.ts';
 import { buildMinioStatefulSet } from '../../../src/minio/statefulset.ts';
 import { assertGolden } from '../../support/golden.ts';

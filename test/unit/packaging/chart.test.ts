@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultKesImage, defaultMinioImage } from '../../../src/api/index.ts';
 import { formats } from '../../../src/api/schema/formats.ts';
-import { loadPinnedCAs, options as operatorOptions, parseConfig } from '../../../src/runtime/config.ts';
+import { loadPinnedCAs, options as operatorOptions, parseConfig } from '../../../src/config.ts';
 import { selfSignedCertificate } from '../../env/vault.ts';
 import { chartDir, findObject, helm, helmTemplate, kubeVersion, releaseNamespace, renderChart, type KubeObject } from './helm.ts';
 
@@ -150,7 +150,7 @@ describe('Helm chart', () => {
     assert.deepEqual(operator.resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
   });
 
-  test('the operator accepts the environment the chart gives it (src/runtime/config.ts)', async () => {
+  test('the operator accepts the environment the chart gives it (src/config.ts)', async () => {
     const known = new Set(operatorOptions.map((o) => o.env));
     const defaults = await renderChart();
     for (const variable of container(defaults).container.env) {
@@ -168,7 +168,6 @@ describe('Helm chart', () => {
     assert.equal(config.leaderElection.leaseName, 'kmsstack-operator-leader');
     assert.equal(config.leaderElection.identity, 'op-0_id');
     assert.equal(config.logLevel, 'info');
-    assert.equal(config.clusterDomain, 'cluster.local');
     assert.deepEqual(config.kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
     assert.deepEqual(config.vaultAddresses, []);
     assert.equal(config.vaultTokenPath, '/var/run/secrets/kmsstack.io/vault/token');
@@ -182,14 +181,13 @@ describe('Helm chart', () => {
     const custom = parse(
       await renderChart({
         watchNamespaces: ['team-a', 'team-b'],
-        operator: { workers: 5, resyncPeriod: '1m30s', logLevel: 'debug', clusterDomain: 'corp.example', httpPort: 9090, kvPrefixTemplate: 'vault/{namespace}/{name}', vaultAddresses: ['https://vault.vault.svc:8200', 'https://vault-dr.vault.svc:8200'], vaultTokenAudience: '' },
+        operator: { workers: 5, resyncPeriod: '1m30s', logLevel: 'debug', httpPort: 9090, kvPrefixTemplate: 'vault/{namespace}/{name}', vaultAddresses: ['https://vault.vault.svc:8200', 'https://vault-dr.vault.svc:8200'], vaultTokenAudience: '' },
       }),
     );
     assert.deepEqual(custom.namespaces, ['team-a', 'team-b']);
     assert.equal(custom.workers, 5);
     assert.equal(custom.resyncPeriodMs, 90_000);
     assert.equal(custom.logLevel, 'debug');
-    assert.equal(custom.clusterDomain, 'corp.example');
     assert.deepEqual(custom.vaultAddresses, ['https://vault.vault.svc:8200', 'https://vault-dr.vault.svc:8200']);
     assert.equal(custom.vaultTokenPath, '/var/run/secrets/kubernetes.io/serviceaccount/token', 'without an audience the pod\'s API token is sent');
     assert.deepEqual(custom.kvPrefixRule, { kind: 'template', template: 'vault/{namespace}/{name}', segments: ['vault', '{namespace}', '{name}'] });

@@ -235,7 +235,6 @@ describe('planning with a user-supplied CA', () => {
     assert.equal(outcome.store, store);
     assert.deepEqual(outcome.status, {
       condition: {
-        type: 'CertificatesReady',
         status: 'False',
         reason: 'InvalidCASecret',
         message: 'CA Secret "corp-ca" (spec.tls.caSecretRef): the private key in "tls.key" does not belong to the certificate in "tls.crt"',

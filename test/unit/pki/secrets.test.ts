@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import {
   certificateChecksum,
-  decodeSecretData,
   keyMatchesCertificate,
   renderPkiSecrets,
   secretsChecksum,
-  toSecretData,
   type PkiMaterial,
 } from '../../../src/pki/index.ts';
+import { decodeSecretData, encodeSecretData as toSecretData } from '../../../src/runtime/kube/secret-data.ts';
 import { T0, at, day, names, reconcile, type SecretStore } from './support.ts';
 
 describe('PKI Secrets', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultKesImage, defaultMinioImage, operatorDefaultsOf, specSchema } from '../../../src/api/index.ts';
-import { ConfigError, loadPinnedCAs, options, parseConfig, type ConfigInput } from '../../../src/runtime/config.ts';
+import { ConfigError, loadPinnedCAs, options, parseConfig, type ConfigInput } from '../../../src/config.ts';
 
 const base: ConfigInput = { argv: [], env: {}, hostname: 'host-1', randomId: 'abc', inClusterNamespace: 'operators' };
 const parse = (argv: string[], env: Record<string, string> = {}, extra: Partial<ConfigInput> = {}) => parseConfig({ ...base, ...extra, argv, env });
@@ -26,7 +26,6 @@ describe('config', () => {
       leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000,
     });
     assert.equal(config.logLevel, 'info');
-    assert.equal(config.clusterDomain, 'cluster.local');
     assert.equal(config.kubeconfig, undefined);
     assert.deepEqual(config.kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
     assert.deepEqual(config.vaultAddresses, []);
@@ -112,7 +111,6 @@ describe('config', () => {
     rejects(['--watch-namespaces', 'Bad_NS'], {}, /--watch-namespaces \(env KMSSTACK_WATCH_NAMESPACES\)/);
     rejects(['--leader-election=maybe'], {}, /--leader-election .*must be true or false/);
     rejects(['--http-address', 'localhost'], {}, /--http-address/);
-    rejects(['--cluster-domain', 'UPPER'], {}, /--cluster-domain/);
   });
 
   it('reports every bad value at once', () => {
@@ -170,7 +168,7 @@ describe('config', () => {
 describe('docs/runtime.md', () => {
   it('documents every flag with its variable', async () => {
     const { readFileSync } = await import('node:fs');
-    const { options } = await import('../../../src/runtime/config.ts');
+    const { options } = await import('../../../src/config.ts');
     const docs = readFileSync(new URL('../../../docs/runtime.md', import.meta.url), 'utf8');
     for (const option of options) {
       assert.ok(docs.includes(`| \`--${option.flag}\` | \`${option.env}\` |`), `docs/runtime.md lacks a row for --${option.flag} / ${option.env}`);

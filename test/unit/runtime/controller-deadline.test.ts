@@ -1,15 +1,14 @@
 // The controller's protection against slow tenants: a reconcile's deadline, a worker that moves on
 // from a reconcile ignoring it (without running its key twice), and the worker that takes no slow key.
+import { testLogger } from '../../support/logger.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Writable } from 'node:stream';
 import { Controller, ReconcileTimeoutError, type ReconcileRequest, type ReconcileResult } from '../../../src/runtime/controller.ts';
-import { createLogger } from '../../../src/runtime/logger.ts';
 import { WorkQueue } from '../../../src/runtime/workqueue.ts';
 import { FakeClock } from './fake-clock.ts';
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 
 function setup(reconcile: (request: ReconcileRequest) => Promise<ReconcileResult>, options: { workers: number; reconcileTimeoutMs: number; slowReconcileMs?: number }) {
   const clock = new FakeClock();

@@ -1,12 +1,11 @@
 import { describe, it } from 'node:test';
+import { testLogger } from '../../support/logger.ts';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { Controller, TerminalError, type ReconcileRequest, type ReconcileResult } from '../../../src/runtime/controller.ts';
 import { WorkQueue } from '../../../src/runtime/workqueue.ts';
-import { createLogger } from '../../../src/runtime/logger.ts';
 import { FakeClock } from './fake-clock.ts';
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(reconcile: (request: ReconcileRequest) => Promise<ReconcileResult>, changeToken: (key: string) => string | undefined = () => 'v1', workers = 2) {
@@ -95,6 +94,28 @@ describe('Controller', () => {
     clock.advance(1);
     await tick();
     assert.equal(calls, 2);
+    await controller.stop(1000);
+  });
+
+  it('times a retry result with the rate limiter, with growing delays, and forgets them after a plain success', async () => {
+    let calls = 0;
+    const { clock, queue, controller } = setup(async () => {
+      calls++;
+      return calls <= 2 ? { retry: true, requeueAfterMs: 60_000 } : {};
+    });
+    queue.add('ns/a');
+    await tick();
+    assert.equal(queue.failures('ns/a'), 1, 'a retry counts like a failure');
+    clock.advance(100);
+    await tick();
+    assert.equal(calls, 2, 'the rate limiter, not requeueAfterMs, picks the delay');
+    clock.advance(199);
+    await tick();
+    assert.equal(calls, 2, 'the second delay is longer');
+    clock.advance(1);
+    await tick();
+    assert.equal(calls, 3);
+    assert.equal(queue.failures('ns/a'), 0, 'success resets the backoff');
     await controller.stop(1000);
   });
 

@@ -69,3 +69,23 @@ describe('log redaction', () => {
     assert.equal(JSON.parse(lines[0] as string).level, 'info');
   });
 });
+
+describe('one redaction and one jitter', () => {
+  it('redactString covers Vault tokens, JWTs and bearer credentials, with the caller\'s marker', async () => {
+    const { redactString } = await import('../../../src/runtime/logger.ts');
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+    assert.equal(redactString(`token ${jwt} end`), 'token [REDACTED] end');
+    assert.equal(redactString('legacy r.abcdefghijklmnopqrstuvwx ok', '[redacted]'), 'legacy [redacted] ok');
+    assert.equal(redactString('Authorization: Bearer abc.def'), 'Authorization: Bearer [REDACTED]');
+  });
+
+  it('jitter adds up to factor × ms, as client-go\'s wait.Jitter', async () => {
+    const { jitter } = await import('../../../src/runtime/clock.ts');
+    assert.equal(jitter(1000, 1.2, 0), 1000);
+    assert.equal(jitter(1000, 1.2, 0.5), 1600);
+    for (let i = 0; i < 100; i++) {
+      const value = jitter(1000, 1.2);
+      assert.ok(value >= 1000 && value < 2200, `${value}`);
+    }
+  });
+});

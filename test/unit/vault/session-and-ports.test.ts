@@ -28,7 +28,7 @@ function kesDeployment(checksum: string, status: Record<string, number>, generat
 }
 
 test('KES runs on a checksum only once its rollout to that template finished', () => {
-  const done = { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 };
+  const done = { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2 };
   assert.equal(kesRunsOnChecksum(undefined, 'c1'), true, 'no KES yet: nobody uses an old secret-id');
   assert.equal(kesRunsOnChecksum(kesDeployment('c1', done), 'c1'), true);
   assert.equal(kesRunsOnChecksum(kesDeployment('c0', done), 'c1'), false, 'template not updated yet');

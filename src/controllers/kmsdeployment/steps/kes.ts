@@ -1,32 +1,24 @@
 // Stage 5 of the data path (KESAvailable): the KES config Secret, Deployment and Service, built by
 // src/kes from the spec and from what earlier stages produced — the client identities (hashed from
 // the PKI Secrets) and the AppRole Secret's checksum (from the Vault step).
+import { ConditionReason } from '../reasons.ts';
+import { ConditionType } from '../../../api/constants.ts';
 import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { renderKesConfig } from '../../../kes/config.ts';
-import { buildKesConfigSecret, buildKesDeployment, buildKesService, checksumOf } from '../../../kes/deployment.ts';
-import { kesEndpoint, kesNames, type DeploymentRef } from '../../../kes/names.ts';
-import { rolloutOf } from '../../../kes/rollout.ts';
-import { secretDataText, secretValue } from '../../../kes/secret-data.ts';
+import { buildKesConfigSecret, buildKesDeployment, buildKesService } from '../../../kes/deployment.ts';
+import { checksumOf } from '../../../workload/checksum.ts';
+import { kesEndpoint, kesNames, type DeploymentRef } from '../../../workload/names.ts';
+import { rolloutOf } from '../../../workload/rollout.ts';
+import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
 import { kesIdentity } from '../../../pki/identity.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import { childSecret, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
-import { mountedCertificatesChecksum, withCertificatesChecksum } from './pki.ts';
-import { VAULT_SHARED } from './vault.ts';
+import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
-export const KES_CONDITION = 'KESAvailable';
 const POLL_MS = 10_000;
-
-export function deploymentRef(context: Pick<KMSDeploymentStepContext, 'object'>): DeploymentRef {
-  return { name: context.object.metadata.name ?? '', namespace: context.object.metadata.namespace ?? '' };
-}
-
-/** A Secret this reconcile declared, else the cached one (children are applied before the cache sees them). */
-export function childSecret(context: KMSDeploymentStepContext, name: string): KubeObject | undefined {
-  return context.children.get('Secret', name) ?? context.cache.get('Secret', context.object.metadata.namespace ?? '', name);
-}
 
 function identityOf(context: KMSDeploymentStepContext, secretName: string): string | { missing: string } {
   const cert = secretValue(childSecret(context, secretName), 'tls.crt');
@@ -35,8 +27,7 @@ function identityOf(context: KMSDeploymentStepContext, secretName: string): stri
 }
 
 function appRoleChecksum(context: KMSDeploymentStepContext, ref: DeploymentRef): string | undefined {
-  const shared = context.shared.get(VAULT_SHARED.appRoleChecksum);
-  if (typeof shared === 'string') return shared;
+  if (context.handoff.appRoleChecksum !== undefined) return context.handoff.appRoleChecksum;
   const secret = childSecret(context, appRoleSecretName(ref.name)) as { metadata?: { annotations?: Record<string, string> } } | undefined;
   return secret?.metadata?.annotations?.[APPROLE_ANNOTATIONS.checksum];
 }
@@ -53,10 +44,10 @@ async function vaultCaText(context: KMSDeploymentStepContext, spec: DefaultedKMS
 export function kesStep(): KMSDeploymentStep {
   return {
     name: 'kes',
-    condition: KES_CONDITION,
+    condition: ConditionType.KESAvailable,
     async run(context): Promise<StepResult> {
       const { spec } = context;
-      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} runs without KES` };
+      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} runs without KES` };
       const ref = deploymentRef(context);
       const pki = pkiSecretNames(ref.name);
       const minio = identityOf(context, pki.leaves.minioClient);
@@ -64,19 +55,19 @@ export function kesStep(): KMSDeploymentStep {
       const tls = childSecret(context, pki.leaves.kesServer);
       const waiting = [minio, operator].flatMap((id) => (typeof id === 'string' ? [] : [id.missing]));
       if (!secretValue(tls, 'tls.crt') || !secretValue(tls, 'tls.key')) waiting.push(`Secret ${pki.leaves.kesServer} has no server certificate yet`);
-      if (waiting.length > 0) return { status: 'False', reason: 'WaitingForCertificates', message: waiting.join('; '), requeueAfterMs: POLL_MS };
+      if (waiting.length > 0) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: waiting.join('; '), requeueAfterMs: POLL_MS };
       const approle = appRoleChecksum(context, ref);
       if (!approle) {
-        return { status: 'False', reason: 'WaitingForVaultCredentials', message: `Secret ${appRoleSecretName(ref.name)} does not exist yet`, requeueAfterMs: POLL_MS };
+        return { status: 'False', reason: ConditionReason.WaitingForVaultCredentials, message: `Secret ${appRoleSecretName(ref.name)} does not exist yet`, requeueAfterMs: POLL_MS };
       }
       const vaultCa = await vaultCaText(context, spec);
-      if (typeof vaultCa === 'object') return { status: 'False', reason: 'VaultCAMissing', message: vaultCa.missing, requeueAfterMs: POLL_MS };
+      if (typeof vaultCa === 'object') return { status: 'False', reason: ConditionReason.VaultCAMissing, message: vaultCa.missing, requeueAfterMs: POLL_MS };
 
       let config: string;
       try {
         config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string } });
       } catch (err) {
-        return { status: 'False', reason: 'InvalidConfiguration', message: (err as Error).message };
+        return { status: 'False', reason: ConditionReason.InvalidConfiguration, message: (err as Error).message };
       }
       const configChecksum = checksumOf([config, secretDataText(tls), vaultCa ?? '']);
       context.children.add(buildKesConfigSecret(ref, config) as unknown as KubeObject);
@@ -99,9 +90,9 @@ export function kesStep(): KMSDeploymentStep {
       };
       if (!rollout.ready) {
         const message = [`KES: ${rollout.message}`, formerDefaultImageHint('spec.kes.image', spec.kes.image)].filter(Boolean).join('; ');
-        return { status: 'False', reason: 'WaitingForPods', message, requeueAfterMs: POLL_MS };
+        return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: POLL_MS };
       }
-      return { status: 'True', reason: 'Available', message: `KES: ${rollout.message}` };
+      return { status: 'True', reason: ConditionReason.Available, message: `KES: ${rollout.message}` };
     },
   };
 }

@@ -5,8 +5,10 @@
 // checked by decrypting its canary with MinIO's identity; a key that is gone (KeyMissing) or holds
 // other material (KeyReplaced) is never created again by the operator: a person decides (docs/kes.md).
 // With keyDeletionPolicy Delete, keys that left the spec are deleted.
+import { ConditionReason, EventReason } from '../reasons.ts';
+import { ConditionType } from '../../../api/constants.ts';
 import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/client.ts';
-import { kesKeyNameProblem } from '../../../kes/api.ts';
+import { kesKeyNameProblem } from '../../../api/key-name.ts';
 import { KesError } from '../../../kes/errors.ts';
 import { kesFailure } from '../../../kes/failure.ts';
 import {
@@ -21,17 +23,15 @@ import {
   type KeyLedger,
   type KeyRecord,
 } from '../../../kes/key-records.ts';
-import { kesEndpoint, type DeploymentRef } from '../../../kes/names.ts';
-import { clientTlsOf, type ClientTls } from '../../../kes/secret-data.ts';
+import { kesEndpoint, type DeploymentRef } from '../../../workload/names.ts';
+import { clientTlsOf, type ClientTls } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
-import { KeyedBackoff } from '../../../runtime/backoff.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
-import { childSecret, deploymentRef } from './kes.ts';
+import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
+import { childSecret, deploymentRef } from '../context.ts';
 
-export const KEYS_CONDITION = 'KeysReady';
 const LOST_KEY_RECHECK_MS = 60_000;
 
 /** The KES calls this step makes; a KesClient, or a stand-in in tests. */
@@ -49,7 +49,6 @@ export interface KesStepOptions {
   endpoint?: (ref: DeploymentRef, clusterDomain: string) => string;
   /** Builds the client; default a KesClient. */
   connect?: (options: KesClientOptions) => KesKeyOps;
-  backoff?: KeyedBackoff;
 }
 
 type Problem = { key: string; kind: 'KeyMissing' | 'KeyReplaced'; record: KeyRecord };
@@ -110,8 +109,8 @@ async function ensureKey(run: KeyRun, key: string, accepted: Set<string>): Promi
   if (!record) {
     await createAndRecord(run, key, (outcome) =>
       outcome === 'created'
-        ? { type: 'Normal', reason: 'KeyCreated', note: `created master key ${key} in KES` }
-        : { type: 'Normal', reason: 'KeyAdopted', note: `master key ${key} already existed in Vault and is now recorded as this deployment's key` },
+        ? { type: 'Normal', reason: EventReason.KeyCreated, note: `created master key ${key} in KES` }
+        : { type: 'Normal', reason: EventReason.KeyAdopted, note: `master key ${key} already existed in Vault and is now recorded as this deployment's key` },
     );
     return undefined;
   }
@@ -121,7 +120,7 @@ async function ensureKey(run: KeyRun, key: string, accepted: Set<string>): Promi
   // A person accepted the loss: a missing key is created anew, a replaced one is taken as it is.
   await createAndRecord(run, key, () => ({
     type: 'Warning',
-    reason: 'NewKeyAccepted',
+    reason: EventReason.NewKeyAccepted,
     note: `${ACCEPT_NEW_KEY_ANNOTATION} accepted a new master key ${key} in place of the one created ${record.createdAt}; objects encrypted with the old key cannot be decrypted`,
   }));
   return undefined;
@@ -141,7 +140,7 @@ async function deleteRetired(run: KeyRun, wanted: readonly string[]): Promise<vo
   if (unusable.length > 0) {
     await run.context.events.emit(run.context.object, {
       type: 'Warning',
-      reason: 'KeyNameRejected',
+      reason: EventReason.KeyNameRejected,
       action: 'DeleteKey',
       note: `KES listed ${unusable.length} entr${unusable.length === 1 ? 'y' : 'ies'} whose name is not a KES key name; left untouched`,
     });
@@ -152,7 +151,7 @@ async function deleteRetired(run: KeyRun, wanted: readonly string[]): Promise<vo
     run.ledger.canaries.delete(name);
     await run.context.events.emit(run.context.object, {
       type: 'Warning',
-      reason: 'KeyDeleted',
+      reason: EventReason.KeyDeleted,
       action: 'DeleteKey',
       note: `deleted master key ${name}: it left spec.kes.keys and keyDeletionPolicy is Delete; data encrypted with it can no longer be decrypted`,
     });
@@ -160,7 +159,7 @@ async function deleteRetired(run: KeyRun, wanted: readonly string[]): Promise<vo
 }
 
 function lostKeysResult(problems: readonly Problem[], ref: DeploymentRef): StepResult {
-  const reason = problems.some((p) => p.kind === 'KeyMissing') ? 'KeyMissing' : 'KeyReplaced';
+  const reason = problems.some((p) => p.kind === 'KeyMissing') ? ConditionReason.KeyMissing : ConditionReason.KeyReplaced;
   const what = problems.map((p) =>
     p.kind === 'KeyMissing' ? `master key ${p.key} (created ${p.record.createdAt}) is gone from Vault` : `master key ${p.key} (created ${p.record.createdAt}) in Vault is not the key the operator created`,
   );
@@ -175,19 +174,18 @@ function lostKeysResult(problems: readonly Problem[], ref: DeploymentRef): StepR
 export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
   const connect = options.connect ?? ((o: KesClientOptions) => new KesClient(o));
   const endpointOf = options.endpoint ?? kesEndpoint;
-  const backoff = options.backoff ?? new KeyedBackoff({ baseMs: 2_000, maxMs: 300_000 });
   return {
     name: 'keys',
-    condition: KEYS_CONDITION,
+    condition: ConditionType.KeysReady,
     async run(context): Promise<StepResult> {
       const { spec, object } = context;
-      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} uses the static key, no KES keys` };
+      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} uses the static key, no KES keys` };
       const ref = deploymentRef(context);
       const names = pkiSecretNames(ref.name).leaves;
       const tls: ClientTls[] = [];
       for (const secretName of [names.operatorClient, names.minioClient]) {
         const found = clientTlsOf(childSecret(context, secretName), secretName);
-        if ('missing' in found) return { status: 'False', reason: 'WaitingForCertificates', message: found.missing, requeueAfterMs: 10_000 };
+        if ('missing' in found) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: found.missing, requeueAfterMs: 10_000 };
         tls.push(found);
       }
       const [operatorTls, minioTls] = tls as [ClientTls, ClientTls];
@@ -211,7 +209,7 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
       } catch (err) {
         const { reason, message } = kesFailure(err);
         await context.events.emit(object, { type: 'Warning', reason, action: 'CreateKey', note: message });
-        return { status: 'False', reason, message, requeueAfterMs: backoff.next(`${ref.namespace}/${ref.name}`) };
+        return { status: 'False', reason, message, retry: true };
       } finally {
         run.operator.close();
         run.minio.close();
@@ -219,13 +217,12 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
         context.children.add(buildKeyCanarySecret(ref, run.ledger) as unknown as KubeObject);
         context.status['kes'] = { ...((context.status['kes'] as object | undefined) ?? {}), keys: statusRecords(run.ledger) };
       }
-      backoff.forget(`${ref.namespace}/${ref.name}`);
       if (problems.length > 0) {
         const result = lostKeysResult(problems, ref);
         await context.events.emit(object, { type: 'Warning', reason: result.reason, action: 'CheckKey', note: result.message });
         return result;
       }
-      return { status: 'True', reason: 'KeysPresent', message: `master keys present and verified by their canaries: ${wanted.join(', ')}` };
+      return { status: 'True', reason: ConditionReason.KeysPresent, message: `master keys present and verified by their canaries: ${wanted.join(', ')}` };
     },
   };
 }

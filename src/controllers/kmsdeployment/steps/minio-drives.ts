@@ -4,12 +4,13 @@
 // admission checks the StorageClass's allowVolumeExpansion), so the operator reads no StorageClass
 // and needs no cluster-wide permission; a refusal is StorageExpansionNotSupported. Once every claim
 // asks for the size, the StatefulSet records it (kmsstack.io/drive-size), so later reconciles read nothing.
+import { ConditionReason, EventReason } from '../reasons.ts';
 import type { V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
 import { claimBelow, claimNames, claimResize, DRIVE_SIZE_ANNOTATION } from '../../../minio/storage.ts';
 import { KubeApiError } from '../../../runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import type { KMSDeploymentStepContext } from '../reconcile.ts';
+import type { KMSDeploymentStepContext } from '../context.ts';
 
 /** Grows the claims of `live` to `size`: a result when the step must stop, else the size reached. */
 export async function growDrives(context: KMSDeploymentStepContext, live: V1StatefulSet, size: string): Promise<{ result: StepResult } | { grown: string }> {
@@ -30,7 +31,7 @@ export async function growDrives(context: KMSDeploymentStepContext, live: V1Stat
       return {
         result: {
           status: 'False',
-          reason: 'StorageExpansionNotSupported',
+          reason: ConditionReason.StorageExpansionNotSupported,
           message: `spec.minio.storage.size: claim ${claim.metadata?.name} cannot grow to ${size} (${className} must set allowVolumeExpansion, and the claim must be bound); set it back to ${created}, or allow expansion. The API server said: ${err.message}`.slice(0, 1024),
           requeueAfterMs: 60_000,
         },
@@ -38,7 +39,7 @@ export async function growDrives(context: KMSDeploymentStepContext, live: V1Stat
     }
   }
   if (claims.length > 0) {
-    await context.events.emit(context.object, { type: 'Normal', reason: 'DrivesExpanding', action: 'Expand', note: `asked for ${size} on ${claims.length} MinIO drive claim(s); the cluster resizes them` });
+    await context.events.emit(context.object, { type: 'Normal', reason: EventReason.DrivesExpanding, action: 'Expand', note: `asked for ${size} on ${claims.length} MinIO drive claim(s); the cluster resizes them` });
   }
   return { grown: size };
 }

@@ -1,13 +1,15 @@
 // Stage 7 of the data path (MinIOAvailable): root credentials (the user's, or generated once into
 // <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet and its two
 // Services. Changes that would lose data are refused, not applied.
+import { ConditionReason } from '../reasons.ts';
+import { ConditionType } from '../../../api/constants.ts';
 import { formerDefaultImageHint } from '../../../api/index.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import { checksumOf } from '../../../kes/deployment.ts';
-import { secretDataText, secretValue } from '../../../kes/secret-data.ts';
-import { rolloutOf } from '../../../kes/rollout.ts';
+import { checksumOf } from '../../../workload/checksum.ts';
+import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
+import { rolloutOf } from '../../../workload/rollout.ts';
 import { unsafeMinioChange } from '../../../minio/changes.ts';
 import {
   buildRootCredentialsSecret,
@@ -23,11 +25,10 @@ import { buildMinioStatefulSet } from '../../../minio/statefulset.ts';
 import { DRIVE_SIZE_ANNOTATION, growsDrives, keepCreatedSizes } from '../../../minio/storage.ts';
 import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
-import { childSecret, deploymentRef } from './kes.ts';
-import { mountedCertificatesChecksum, withCertificatesChecksum } from './pki.ts';
+import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
+import { childSecret, deploymentRef } from '../context.ts';
+import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
-export const MINIO_CONDITION = 'MinIOAvailable';
 const POLL_MS = 10_000;
 
 type Outcome<T> = { value: T } | { result: StepResult };
@@ -45,11 +46,11 @@ async function rootCredentials(context: KMSDeploymentStepContext, random: Random
   const name = rootCredentialsSecretName(ref, context.spec);
   const live = await getSecret(context, name, !context.spec.minio.rootCredentials);
   if (context.spec.minio.rootCredentials) {
-    if (!live) return { result: { status: 'False', reason: 'RootCredentialsMissing', message: `Secret ${name} (spec.minio.rootCredentials) does not exist`, requeueAfterMs: POLL_MS } };
+    if (!live) return { result: { status: 'False', reason: ConditionReason.RootCredentialsMissing, message: `Secret ${name} (spec.minio.rootCredentials) does not exist`, requeueAfterMs: POLL_MS } };
     const [user, password] = [secretValue(live, ROOT_SECRET_KEYS.user), secretValue(live, ROOT_SECRET_KEYS.password)];
     if (!user || user.length < 3 || !password || password.length < 8) {
       const message = `Secret ${name} needs keys ${ROOT_SECRET_KEYS.user} (at least 3 characters) and ${ROOT_SECRET_KEYS.password} (at least 8 characters)`;
-      return { result: { status: 'False', reason: 'RootCredentialsInvalid', message } };
+      return { result: { status: 'False', reason: ConditionReason.RootCredentialsInvalid, message } };
     }
     return { value: secretDataText(live) };
   }
@@ -67,18 +68,18 @@ async function staticKey(context: KMSDeploymentStepContext, random: RandomBytes 
   const live = await getSecret(context, name);
   const existing = secretValue(live, STATIC_KEY_SECRET_KEY);
   if (live && existing === undefined) {
-    return { result: { status: 'False', reason: 'StaticKeyInvalid', message: `Secret ${name} exists without key ${STATIC_KEY_SECRET_KEY}; the operator will not replace a master key` } };
+    return { result: { status: 'False', reason: ConditionReason.StaticKeyInvalid, message: `Secret ${name} exists without key ${STATIC_KEY_SECRET_KEY}; the operator will not replace a master key` } };
   }
   // Never regenerate an existing key: objects encrypted with it would become unreadable.
   const value = existing ?? generateStaticKey(context.spec.minio.keyName, random);
   if (!value.startsWith(`${context.spec.minio.keyName}:`)) {
-    return { result: { status: 'False', reason: 'StaticKeyInvalid', message: `Secret ${name} holds a key not named ${context.spec.minio.keyName} (spec.minio.keyName)` } };
+    return { result: { status: 'False', reason: ConditionReason.StaticKeyInvalid, message: `Secret ${name} holds a key not named ${context.spec.minio.keyName} (spec.minio.keyName)` } };
   }
   let secret;
   try {
     secret = buildStaticKeySecret(ref, value);
   } catch (err) {
-    return { result: { status: 'False', reason: 'StaticKeyInvalid', message: `Secret ${name}: ${(err as Error).message}` } };
+    return { result: { status: 'False', reason: ConditionReason.StaticKeyInvalid, message: `Secret ${name}: ${(err as Error).message}` } };
   }
   context.children.add(secret as unknown as KubeObject);
   return { value: secretDataText(secret) };
@@ -97,7 +98,7 @@ function mountedCertificates(context: KMSDeploymentStepContext): Outcome<string[
     const absent = keys.filter((k) => secretValue(secret, k) === undefined);
     if (!secret || absent.length > 0) {
       const message = secret ? `Secret ${name} has no ${absent.join(', ')} yet` : `Secret ${name} does not exist yet`;
-      return { result: { status: 'False', reason: 'WaitingForCertificates', message, requeueAfterMs: POLL_MS } };
+      return { result: { status: 'False', reason: ConditionReason.WaitingForCertificates, message, requeueAfterMs: POLL_MS } };
     }
     texts.push(secretDataText(secret));
   }
@@ -112,7 +113,7 @@ export interface MinioStepOptions {
 export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
   return {
     name: 'minio',
-    condition: MINIO_CONDITION,
+    condition: ConditionType.MinIOAvailable,
     async run(context): Promise<StepResult> {
       const { spec, object } = context;
       const ref = deploymentRef(context);
@@ -152,9 +153,9 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       context.status['minio'] = { endpoint: minioEndpoint(ref, spec), image: spec.minio.image, readyReplicas: rollout.readyReplicas };
       if (!rollout.ready) {
         const message = [`MinIO: ${rollout.message}`, formerDefaultImageHint('spec.minio.image', spec.minio.image)].filter(Boolean).join('; ');
-        return { status: 'False', reason: 'WaitingForPods', message, requeueAfterMs: POLL_MS };
+        return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: POLL_MS };
       }
-      return { status: 'True', reason: 'Available', message: `MinIO: ${rollout.message}` };
+      return { status: 'True', reason: ConditionReason.Available, message: `MinIO: ${rollout.message}` };
     },
   };
 }

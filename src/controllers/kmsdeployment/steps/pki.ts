@@ -3,14 +3,14 @@
 // Secrets. Later steps read them back through the declared children (identities, TLS material) and
 // stamp the checksum of what their pods mount on the pod template, which this step reads back to
 // learn whether a rollout finished (the CA rotation advances only then).
+import { ConditionReason, EventReason } from '../reasons.ts';
+import { decodeSecretData, encodeSecretData } from '../../../runtime/kube/secret-data.ts';
+import { ConditionType } from '../../../api/constants.ts';
 import { durationMs, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
-import { CONFIG_CHECKSUM_ANNOTATION } from '../../../kes/labels.ts';
-import { kesNames } from '../../../kes/names.ts';
-import { rolloutOf } from '../../../kes/rollout.ts';
+import { kesNames } from '../../../workload/names.ts';
 import { minioNames } from '../../../minio/names.ts';
 import {
   certificatesStatus,
-  decodeSecretData,
   kesServerDnsNames,
   leafKinds,
   materializePki,
@@ -20,9 +20,7 @@ import {
   planCertificates,
   renderPkiSecrets,
   secretsChecksum,
-  toSecretData,
   validatePkiPolicy,
-  type LeafKind,
   type ObservedSecrets,
   type PkiDesired,
   type PkiPlan,
@@ -32,16 +30,9 @@ import {
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../reconcile.ts';
+import { mountedLeaves, secretData, workloadSettled, type PkiWorkload } from '../../../workload/certificates.ts';
+import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
 
-export const PKI_CONDITION = 'CertificatesReady';
-
-/**
- * Pod-template annotation of the KES Deployment and the MinIO StatefulSet: the checksum of the
- * certificates and trust bundle their pods mount (secretsChecksum). A workload whose template carries
- * the checksum of the Secrets as they are now, with its rollout complete, runs the current material.
- */
-export const CERTIFICATES_CHECKSUM_ANNOTATION = 'kmsstack.io/certificates-checksum';
 
 const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 /** The user's CA Secret is not watched: while it is unusable, look at it again this often. */
@@ -49,14 +40,6 @@ const INVALID_CA_POLL_MS = 60_000;
 /** A renewal months away is still checked daily (timers cannot wait longer than ~24.8 days anyway). */
 const MAX_REQUEUE_MS = 24 * 3_600_000;
 const MIN_REQUEUE_MS = 1_000;
-
-export type PkiWorkload = 'kes' | 'minio';
-
-/** The leaf certificates (with their trust bundle) the pods of each workload mount; empty without KES. */
-export function mountedLeaves(spec: Pick<DefaultedKMSDeploymentSpec, 'mode'>, workload: PkiWorkload): LeafKind[] {
-  if (spec.mode !== 'Vault') return [];
-  return workload === 'kes' ? ['kesServer'] : ['minioClient'];
-}
 
 /** What spec.tls asks for, or the spec.tls fields that cannot be used. Pure. */
 export function pkiDesiredFor(spec: DefaultedKMSDeploymentSpec, ref: { name: string; namespace: string }): { desired: PkiDesired } | { errors: string[] } {
@@ -72,51 +55,6 @@ export function caSecretRefProblem(caSecretName: string | undefined, names: PkiS
   const own = [names.ca, ...leafKinds.map((kind) => names.leaves[kind])];
   if (!own.includes(caSecretName)) return undefined;
   return `CA Secret ${JSON.stringify(caSecretName)} (spec.tls.caSecretRef): names a Secret the operator manages itself (${own.join(', ')}); name a Secret of your own`;
-}
-
-type SecretLookup = (name: string) => KubeObject | undefined;
-
-function secretData(secret: KubeObject | undefined): Record<string, string> | undefined {
-  return (secret as { data?: Record<string, string> } | undefined)?.data ?? (secret ? {} : undefined);
-}
-
-/**
- * secretsChecksum of the certificate Secrets `workload` mounts, read through `lookup` (the Secrets
- * this reconcile declared, else the cached ones); undefined when the workload mounts none.
- */
-export function mountedCertificatesChecksum(spec: DefaultedKMSDeploymentSpec, deployment: string, workload: PkiWorkload, lookup: SecretLookup): string | undefined {
-  const kinds = mountedLeaves(spec, workload);
-  if (kinds.length === 0) return undefined;
-  const names = pkiSecretNames(deployment).leaves;
-  const leaves = Object.fromEntries(kinds.map((kind) => [kind, decodeSecretData(secretData(lookup(names[kind])))]));
-  return secretsChecksum(leaves, kinds);
-}
-
-interface PodTemplateHolder {
-  spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };
-}
-
-/** `workload` with the certificates checksum on its pod template (unchanged when there is none). */
-export function withCertificatesChecksum<T extends PodTemplateHolder>(workload: T, checksum: string | undefined): T {
-  if (checksum === undefined || !workload.spec?.template) return workload;
-  const template = workload.spec.template;
-  const annotations = { ...template.metadata?.annotations, [CERTIFICATES_CHECKSUM_ANNOTATION]: checksum };
-  return { ...workload, spec: { ...workload.spec, template: { ...template, metadata: { ...template.metadata, annotations } } } };
-}
-
-/**
- * Whether every pod of a workload (as cached) runs the certificates whose checksum is `checksum`: the
- * pod template carries it and the rollout of that template is complete. No workload means no pods.
- */
-export function workloadSettled(kind: 'Deployment' | 'StatefulSet', live: KubeObject | undefined, checksum: string): boolean {
-  if (!live) return true;
-  const view = live as PodTemplateHolder & { spec?: { replicas?: number } };
-  const annotations = view.spec?.template?.metadata?.annotations ?? {};
-  if (annotations[CERTIFICATES_CHECKSUM_ANNOTATION] !== checksum) return false;
-  const configChecksum = annotations[CONFIG_CHECKSUM_ANNOTATION];
-  if (configChecksum === undefined) return false;
-  // The template is the wanted one; rolloutOf then says whether every replica runs it and is ready.
-  return rolloutOf(kind, live, view.spec?.replicas ?? 1, configChecksum).ready;
 }
 
 function workloadsSettled(context: KMSDeploymentStepContext, observed: ObservedSecrets): boolean {
@@ -138,7 +76,7 @@ export function secretChild(secret: RenderedSecret): KubeObject {
     kind: 'Secret',
     metadata: { name: secret.name, labels: { 'app.kubernetes.io/component': 'certificates' } },
     type: secret.type,
-    data: toSecretData(secret.stringData),
+    data: encodeSecretData(secret.stringData),
   };
 }
 
@@ -182,17 +120,17 @@ async function dropMistypedSecrets(context: KMSDeploymentStepContext, secrets: M
 export function pkiStep(): KMSDeploymentStep {
   return {
     name: 'pki',
-    condition: PKI_CONDITION,
+    condition: ConditionType.CertificatesReady,
     async run(context): Promise<StepResult> {
       const { spec, object, now } = context;
       if (spec.mode !== 'Vault') return notUsed(spec);
       const ref = { name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? '' };
       const wanted = pkiDesiredFor(spec, ref);
-      if ('errors' in wanted) return { status: 'False', reason: 'InvalidSpec', message: wanted.errors.join('; ') };
+      if ('errors' in wanted) return { status: 'False', reason: ConditionReason.InvalidSpec, message: wanted.errors.join('; ') };
       const names = pkiSecretNames(ref.name);
       const userCASecret = spec.tls.caSecretRef?.name;
       const refProblem = caSecretRefProblem(userCASecret, names);
-      if (refProblem) return { status: 'False', reason: 'InvalidCASecret', message: refProblem };
+      if (refProblem) return { status: 'False', reason: ConditionReason.InvalidCASecret, message: refProblem };
       const caSecretName = userCASecret ?? names.ca;
 
       const secrets = await readSecrets(context, names, caSecretName);
@@ -218,7 +156,7 @@ export function pkiStep(): KMSDeploymentStep {
 
       for (const note of issuedSummary(result.plan, names)) {
         context.logger.info({ issued: note }, 'certificate issued');
-        await context.events.emit(object, { type: 'Normal', reason: 'CertificateIssued', action: 'IssueCertificates', note });
+        await context.events.emit(object, { type: 'Normal', reason: EventReason.CertificateIssued, action: 'IssueCertificates', note });
       }
       const status = certificatesStatus(result, material);
       if (status.certificates) context.status['certificates'] = status.certificates;
@@ -240,10 +178,10 @@ export function pkiStep(): KMSDeploymentStep {
  */
 function minioTlsUnsupported(before: string): StepResult {
   const message = `${before}; spec.minio.tls.enabled: issuing MinIO's server certificate is not supported by this version of the operator`;
-  return { status: 'False', reason: 'MinIOTLSNotSupported', message, proceed: true };
+  return { status: 'False', reason: ConditionReason.MinIOTLSNotSupported, message, proceed: true };
 }
 
 function notUsed(spec: DefaultedKMSDeploymentSpec): StepResult {
   const message = `mode ${spec.mode} runs without KES: no CA, KES certificate or client identities are issued`;
-  return spec.minio.tls.enabled ? minioTlsUnsupported(message) : { status: 'True', reason: 'NotUsed', message };
+  return spec.minio.tls.enabled ? minioTlsUnsupported(message) : { status: 'True', reason: ConditionReason.NotUsed, message };
 }

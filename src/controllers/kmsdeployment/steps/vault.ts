@@ -2,32 +2,27 @@
 // runtime's Step / CleanupStep. The work is in src/vault; this file wires it to the step context:
 // user Secrets are read from the API server, the AppRole Secret is declared as a child (so the
 // runtime applies it only when it changed and owns it), and the KES rollout is read from the cache.
+import { ConditionReason, EventReason } from '../reasons.ts';
+import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
-import { stackLabels } from '../../../kes/labels.ts';
-import { KeyedBackoff } from '../../../runtime/backoff.ts';
+import { stackLabels } from '../../../workload/labels.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext, StepResult } from '../../../runtime/step.ts';
-import { kesNames } from '../../../kes/names.ts';
+import { kesNames } from '../../../workload/names.ts';
 import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../../../vault/cleanup.ts';
 import { VAULT_NAME_CONFLICT, type RecordedVaultNames } from '../../../vault/ownership.ts';
 import { VaultClients } from '../../../vault/clients.ts';
 import type { VaultDeps } from '../../../vault/connect.ts';
-import { appRoleSecretName, DEFAULT_INSTANCE, SKIP_VAULT_CLEANUP_ANNOTATION, VAULT_CONDITION_TYPE } from '../../../vault/names.ts';
+import { appRoleSecretName, DEFAULT_INSTANCE, SKIP_VAULT_CLEANUP_ANNOTATION } from '../../../vault/names.ts';
 import type { VaultKubePort } from '../../../vault/ports.ts';
 import { reconcileVault } from '../../../vault/reconcile.ts';
 import { VaultSessions } from '../../../vault/session.ts';
 import { resolveVaultSettings } from '../../../vault/settings.ts';
 import { parsePrefixTemplate } from '../../../vault/tenancy.ts';
-import type { KMSDeploymentCleanup, KMSDeploymentStep } from '../reconcile.ts';
+import type { KMSDeploymentCleanup, KMSDeploymentStep } from '../context.ts';
 import type { KMSDeploymentObject } from '../status.ts';
 import { keysNotOwned, PREFIX_IN_USE, refuseAddress, refuseVaultAccess, type VaultTenancy } from './vault-tenancy.ts';
-
-/** Keys in StepContext.shared this step fills for later steps. */
-export const VAULT_SHARED = {
-  /** The AppRole Secret's checksum; the KES pod template carries it so KES rolls on a new secret-id. */
-  appRoleChecksum: 'vault.appRoleChecksum',
-} as const;
 
 export interface VaultStepOptions {
   /** The operator's ServiceAccount token file (default: the in-cluster path). */
@@ -44,8 +39,6 @@ export interface VaultStepOptions {
 export interface VaultRuntime {
   clients: VaultClients;
   sessions: VaultSessions;
-  /** Retry delays of failing deployments: Vault being down must not be polled at a fixed rate. */
-  backoff: KeyedBackoff;
   tenancy: VaultTenancy;
 }
 
@@ -53,9 +46,6 @@ export function vaultRuntime(options: VaultStepOptions = {}): VaultRuntime {
   return {
     clients: new VaultClients({ timeoutMs: options.timeoutMs }, options.pinnedCAs),
     sessions: new VaultSessions({ serviceAccountTokenPath: options.serviceAccountTokenPath }),
-    // Capped at 30 s so a deployment converges within 30 s of Vault's return (a Vault outage is
-    // the usual cause), without waiting for the resync.
-    backoff: new KeyedBackoff({ baseMs: 2_000, maxMs: 30_000 }),
     tenancy: {
       addresses: options.tenancy?.addresses ?? [],
       prefixRule: options.tenancy?.prefixRule ?? parsePrefixTemplate('', options.tenancy?.instance ?? DEFAULT_INSTANCE),
@@ -101,17 +91,17 @@ function recordedNames(object: KMSDeploymentObject): RecordedVaultNames | undefi
 export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
   return {
     name: 'vault',
-    condition: VAULT_CONDITION_TYPE,
+    condition: ConditionType.VaultConfigured,
     async run(context): Promise<StepResult> {
       const { spec, object } = context;
       if (spec.mode !== 'Vault') {
-        return { status: 'True', reason: 'NotUsed', message: `mode ${spec.mode} uses no Vault` };
+        return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} uses no Vault` };
       }
       let settings;
       try {
         settings = resolveVaultSettings(spec.vault, ref(object), runtime.tenancy.instance);
       } catch (err) {
-        return { status: 'False', reason: 'InvalidSpec', message: (err as Error).message };
+        return { status: 'False', reason: ConditionReason.InvalidSpec, message: (err as Error).message };
       }
       // Before any Vault call: a refused deployment gets nothing granted, and nothing of it is revoked
       // either, so an administrator's change of the rules cannot cut running KES off at once.
@@ -126,18 +116,16 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
       });
       for (const change of outcome.changes) {
         context.logger.info({ change }, 'vault change');
-        await context.events.emit(object, { type: 'Normal', reason: 'VaultConfigured', action: 'Configure', note: change });
+        await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultConfigured, action: 'Configure', note: change });
       }
       context.status['vault'] = outcome.status;
-      if (outcome.appRoleChecksum) context.shared.set(VAULT_SHARED.appRoleChecksum, outcome.appRoleChecksum);
+      if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;
       const { status, reason, message } = outcome.condition;
-      const key = `${object.metadata.namespace}/${object.metadata.name}`;
       if (outcome.failed) {
-        // The condition carries the actionable reason; the retry comes with growing delays.
+        // The condition carries the actionable reason; the work queue's rate limiter times the retry.
         await context.events.emit(object, { type: 'Warning', reason, action: 'Configure', note: message });
-        return { status, reason, message, requeueAfterMs: runtime.backoff.next(key) };
+        return { status, reason, message, retry: true };
       }
-      runtime.backoff.forget(key);
       return { status, reason, message, requeueAfterMs: outcome.requeueAfterMs };
     },
   };
@@ -156,32 +144,22 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
         // Contacting it could hand the operator's credential to a server nobody vetted; the user
         // cannot change the list, so the deletion is not held up either.
         const leftovers = describeVaultLeftovers(settings, spec.keyDeletionPolicy ?? 'Retain');
-        await context.events.emit(object, { type: 'Warning', reason: 'CleanupSkipped', action: 'Cleanup', note: `vault cleanup skipped: ${barred.message}. ${leftovers}` });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.CleanupSkipped, action: 'Cleanup', note: `vault cleanup skipped: ${barred.message}. ${leftovers}` });
         return;
       }
       let keyDeletionPolicy = spec.keyDeletionPolicy ?? 'Retain';
       const notOwned = keyDeletionPolicy === 'Delete' ? keysNotOwned(runtime.tenancy.prefixRule, settings, object, context.cache) : undefined;
       if (notOwned) {
         keyDeletionPolicy = 'Retain';
-        await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysRetained, action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });
       }
       const report = await cleanupVault(deps(runtime, context), settings, keyDeletionPolicy, context.now, recordedNames(object));
-      for (const change of report.done) await context.events.emit(object, { type: 'Normal', reason: 'VaultCleanedUp', action: 'Cleanup', note: change });
+      for (const change of report.done) await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultCleanedUp, action: 'Cleanup', note: change });
       if (report.skippedNames.length > 0) {
-        await context.events.emit(object, { type: 'Warning', reason: 'KeysSkipped', action: 'Cleanup', note: describeSkippedNames(settings, report.skippedNames) });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysSkipped, action: 'Cleanup', note: describeSkippedNames(settings, report.skippedNames) });
       }
-      if (report.keysRetained) await context.events.emit(object, { type: 'Warning', reason: 'KeysRetained', action: 'Cleanup', note: `keyDeletionPolicy Delete not applied: ${report.keysRetained}` });
+      if (report.keysRetained) await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysRetained, action: 'Cleanup', note: `keyDeletionPolicy Delete not applied: ${report.keysRetained}` });
       for (const note of report.kept) await context.events.emit(object, { type: 'Warning', reason: VAULT_NAME_CONFLICT, action: 'Cleanup', note });
     },
   };
-}
-
-/** The event note when a user skips the Vault cleanup: what stays behind in Vault. */
-export function vaultLeftovers(object: KMSDeploymentObject, spec: DefaultedKMSDeploymentSpec | undefined, instance = DEFAULT_INSTANCE): string | undefined {
-  if (!spec || spec.mode !== 'Vault' || !spec.vault) return undefined;
-  try {
-    return describeVaultLeftovers(resolveVaultSettings(spec.vault, ref(object), instance), spec.keyDeletionPolicy ?? 'Retain');
-  } catch {
-    return undefined;
-  }
 }

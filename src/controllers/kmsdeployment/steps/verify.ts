@@ -4,20 +4,21 @@
 // master key. The data key is compared and dropped; it is never logged or reported. A fresh round
 // trip also passes with a replaced key, so the key's canary (minted once by the keys step) must
 // decrypt too: that proves the key is the one objects were encrypted with.
+import { ConditionReason } from '../reasons.ts';
+import { ConditionType } from '../../../api/constants.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/client.ts';
 import { KesError } from '../../../kes/errors.ts';
 import { kesFailure } from '../../../kes/failure.ts';
 import { canaryContext, keyCanarySecretName, readLedger } from '../../../kes/key-records.ts';
-import { kesEndpoint, type DeploymentRef } from '../../../kes/names.ts';
-import { clientTlsOf } from '../../../kes/secret-data.ts';
+import { kesEndpoint, type DeploymentRef } from '../../../workload/names.ts';
+import { clientTlsOf } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import type { KMSDeploymentStep } from '../reconcile.ts';
+import type { KMSDeploymentStep } from '../context.ts';
+import { childSecret, deploymentRef } from '../context.ts';
 import { recordEncryptionVerified } from '../status-metrics.ts';
-import { childSecret, deploymentRef } from './kes.ts';
 
-export const VERIFY_CONDITION = 'EncryptionVerified';
 
 /** The KES calls this step makes; a KesClient, or a stand-in in tests. */
 export interface KesRoundTripOps {
@@ -37,17 +38,17 @@ export function verifyStep(options: VerifyStepOptions = {}): KMSDeploymentStep {
   const endpointOf = options.endpoint ?? kesEndpoint;
   return {
     name: 'verify',
-    condition: VERIFY_CONDITION,
+    condition: ConditionType.EncryptionVerified,
     async run(context): Promise<StepResult> {
       const { spec } = context;
-      if (!spec.verifyEncryption) return { status: 'True', reason: 'Disabled', message: 'spec.verifyEncryption is false' };
+      if (!spec.verifyEncryption) return { status: 'True', reason: ConditionReason.Disabled, message: 'spec.verifyEncryption is false' };
       if (spec.mode !== 'Vault') {
-        return { status: 'True', reason: 'NotApplicable', message: `mode ${spec.mode} has no KES to verify; MinIO's readiness check uses the static key` };
+        return { status: 'True', reason: ConditionReason.NotApplicable, message: `mode ${spec.mode} has no KES to verify; MinIO's readiness check uses the static key` };
       }
       const ref = deploymentRef(context);
       const secretName = pkiSecretNames(ref.name).leaves.minioClient;
       const tls = clientTlsOf(childSecret(context, secretName), secretName);
-      if ('missing' in tls) return { status: 'False', reason: 'WaitingForCertificates', message: tls.missing, requeueAfterMs: 10_000 };
+      if ('missing' in tls) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: tls.missing, requeueAfterMs: 10_000 };
 
       const keyName = spec.minio.keyName;
       const associated = Buffer.from(JSON.stringify({ 'kmsstack.io/verify': `${ref.namespace}/${ref.name}` }));
@@ -58,13 +59,13 @@ export function verifyStep(options: VerifyStepOptions = {}): KMSDeploymentStep {
         const same = plaintext.length === dataKey.plaintext.length && timingSafeEqual(plaintext, dataKey.plaintext);
         dataKey.plaintext.fill(0);
         plaintext.fill(0);
-        if (!same) return { status: 'False', reason: 'RoundTripMismatch', message: `KES decrypted a data key of ${keyName} to a different value`, requeueAfterMs: 60_000 };
+        if (!same) return { status: 'False', reason: ConditionReason.RoundTripMismatch, message: `KES decrypted a data key of ${keyName} to a different value`, requeueAfterMs: 60_000 };
         const canary = readLedger(childSecret(context, keyCanarySecretName(ref.name)), undefined).canaries.get(keyName);
-        if (!canary) return { status: 'False', reason: 'CanaryMissing', message: `no canary of key ${keyName} is recorded yet`, requeueAfterMs: 10_000 };
+        if (!canary) return { status: 'False', reason: ConditionReason.CanaryMissing, message: `no canary of key ${keyName} is recorded yet`, requeueAfterMs: 10_000 };
         (await client.decrypt(keyName, canary, canaryContext(ref, keyName))).fill(0);
       } catch (err) {
         if (err instanceof KesError && err.reason === 'DecryptionFailed') {
-          return { status: 'False', reason: 'KeyReplaced', message: `the canary of key ${keyName} no longer decrypts: the key in Vault is not the one objects were encrypted with`, requeueAfterMs: 60_000 };
+          return { status: 'False', reason: ConditionReason.KeyReplaced, message: `the canary of key ${keyName} no longer decrypts: the key in Vault is not the one objects were encrypted with`, requeueAfterMs: 60_000 };
         }
         const { reason, message } = kesFailure(err);
         return { status: 'False', reason, message, requeueAfterMs: 30_000 };
@@ -72,7 +73,7 @@ export function verifyStep(options: VerifyStepOptions = {}): KMSDeploymentStep {
         client.close();
       }
       recordEncryptionVerified(context.object, new Date());
-      return { status: 'True', reason: 'RoundTripSucceeded', message: `generated and decrypted a data key with MinIO's identity and key ${keyName}, and decrypted its canary` };
+      return { status: 'True', reason: ConditionReason.RoundTripSucceeded, message: `generated and decrypted a data key with MinIO's identity and key ${keyName}, and decrypted its canary` };
     },
   };
 }

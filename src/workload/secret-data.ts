@@ -1,6 +1,8 @@
 // Reading the TLS material the PKI step stores (keys tls.crt, tls.key, ca.crt) out of Secret objects
 // as the cache or the desired children hold them. Values are returned to callers, never logged.
 
+import { decodeSecretValue } from '../runtime/kube/secret-data.ts';
+
 interface SecretView {
   metadata?: { name?: string };
   data?: Record<string, string>;
@@ -11,7 +13,7 @@ interface SecretView {
 export function secretValue(secret: unknown, key: string): string | undefined {
   const view = secret as SecretView | undefined;
   const plain = view?.stringData?.[key];
-  const text = plain ?? (view?.data?.[key] === undefined ? undefined : Buffer.from(view.data[key], 'base64').toString('utf8'));
+  const text = plain ?? (view?.data?.[key] === undefined ? undefined : decodeSecretValue(view.data[key]));
   return text?.trim() ? text : undefined;
 }
 

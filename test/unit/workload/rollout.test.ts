@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { rolloutOf } from '../../../src/kes/rollout.ts';
+import { rolloutOf } from '../../../src/workload/rollout.ts';
 
 const template = (checksum: string) => ({ template: { metadata: { annotations: { 'kmsstack.io/config-checksum': checksum } } } });
 

@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as yaml from 'js-yaml';
-import { defaultKesImage } from '../../../src/api/index.ts';
-import { kesStep } from '../../../src/controllers/kmsdeployment/steps/kes.ts';
-import { keysStep } from '../../../src/controllers/kmsdeployment/steps/keys.ts';
-import { verifyStep } from '../../../src/controllers/kmsdeployment/steps/verify.ts';
-import { VAULT_SHARED } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
-import { KesClient } from '../../../src/kes/client.ts';
-import type { KesConfig } from '../../../src/kes/config.ts';
-import type { KesError } from '../../../src/kes/errors.ts';
-import { ACCEPT_NEW_KEY_ANNOTATION, readLedger } from '../../../src/kes/key-records.ts';
-import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { KeyedBackoff } from '../../../src/runtime/backoff.ts';
-import { staticSpec, vaultSpec } from './fixtures.ts';
-import { startStandIn, type StandIn } from './kes-standin.ts';
+import { defaultKesImage } from '../../../../src/api/index.ts';
+import { kesStep } from '../../../../src/controllers/kmsdeployment/steps/kes.ts';
+import { keysStep } from '../../../../src/controllers/kmsdeployment/steps/keys.ts';
+import { verifyStep } from '../../../../src/controllers/kmsdeployment/steps/verify.ts';
+import { KesClient } from '../../../../src/kes/client.ts';
+import type { KesConfig } from '../../../../src/kes/config.ts';
+import type { KesError } from '../../../../src/kes/errors.ts';
+import { ACCEPT_NEW_KEY_ANNOTATION, readLedger } from '../../../../src/kes/key-records.ts';
+import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
+import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
+import { startStandIn, type StandIn } from '../../kes/kes-standin.ts';
 import { decoded, opaqueSecret, tlsSecret, World } from './step-harness.ts';
-import { identityOf, issue, makeCa, type Pem } from './tls-fixture.ts';
+import { identityOf, issue, makeCa, type Pem } from '../../kes/tls-fixture.ts';
 
 let ca: Awaited<ReturnType<typeof makeCa>>;
 let kesServer: Pem;
@@ -70,7 +68,7 @@ describe('KES step', () => {
   });
 
   it('declares config, Deployment and Service with the identities hashed from the PKI Secrets', async () => {
-    const context = provisioned().context(vaultSpec(), [[VAULT_SHARED.appRoleChecksum, 'from-vault-step']]);
+    const context = provisioned().context(vaultSpec(), { appRoleChecksum: 'from-vault-step' });
     const result = await kesStep().run(context);
     assert.equal(result.status, 'False');
     assert.equal(result.reason, 'WaitingForPods');
@@ -234,18 +232,16 @@ describe('keys and verify steps against a KES stand-in', () => {
     assert.equal(readLedger(fresh.cached.get(`Secret/${canaries}`), undefined).records.has('minio-key-1'), false, 'the deleted key is no longer recorded');
   });
 
-  it('turns KES failures into condition reasons with a growing retry delay', async () => {
+  it('turns KES failures into condition reasons and asks the work queue for a retry', async () => {
     kes.keys.clear();
     kes.keystoreFailing = true;
     try {
-      const backoff = new KeyedBackoff({ baseMs: 1000, maxMs: 60_000 });
-      const step = keysStep({ endpoint, backoff });
+      const step = keysStep({ endpoint });
       const first = await step.run(provisioned().context(vaultSpec()));
       assert.equal(first.status, 'False');
       assert.equal(first.reason, 'KeystoreError');
       assert.match(first.message, /HTTP 502: failed to create key.*check the AppRole policy/);
-      const second = await step.run(provisioned().context(vaultSpec()));
-      assert.ok((second.requeueAfterMs ?? 0) > (first.requeueAfterMs ?? 0), `${second.requeueAfterMs} > ${first.requeueAfterMs}`);
+      assert.equal(first.retry, true, 'the work queue\'s rate limiter times the retry (one retry policy)');
     } finally {
       kes.keystoreFailing = false;
     }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatTime, isValidReason, readyFrom, setCondition, type Condition } from '../../../src/controllers/kmsdeployment/conditions.ts';
+import { formatTime, isValidReason, readyFrom, setCondition, type Condition } from '../../../../src/controllers/kmsdeployment/conditions.ts';
 
 const t0 = new Date('2025-03-01T10:00:00.123Z');
 const t1 = new Date('2025-03-01T11:30:00.999Z');

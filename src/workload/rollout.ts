@@ -1,5 +1,7 @@
-// Whether a Deployment or StatefulSet (as read from the cache) runs the pod template the operator
-// wants, on all replicas and ready. Pure: reads only the objects' status fields.
+// The one rule for "rolled out to this checksum": whether a Deployment or StatefulSet (as read from the
+// cache) runs the pod template that carries a checksum, on all replicas and ready. The KES and MinIO
+// steps ask it of the config checksum, the PKI step of the certificates checksum, the Vault step of
+// the AppRole checksum. Pure: reads only the objects' status fields.
 import { CONFIG_CHECKSUM_ANNOTATION } from './labels.ts';
 
 interface WorkloadView {
@@ -11,6 +13,7 @@ interface WorkloadView {
     readyReplicas?: number;
     availableReplicas?: number;
     updatedReplicas?: number;
+    unavailableReplicas?: number;
     currentRevision?: string;
     updateRevision?: string;
   };
@@ -25,16 +28,17 @@ export interface Rollout {
 
 /**
  * `live` is the workload from the cache (undefined when it does not exist yet); `replicas` and
- * `checksum` are what the operator just declared. Until the cache shows that checksum, the
- * workload still runs (or reports on) the previous configuration.
+ * `checksum` are what the operator just declared, `annotation` the pod-template annotation that
+ * carries the checksum. Until the cache shows that checksum, the workload still runs (or reports on)
+ * the previous template.
  */
-export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, replicas: number, checksum: string): Rollout {
+export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, replicas: number, checksum: string, annotation = CONFIG_CHECKSUM_ANNOTATION): Rollout {
   const workload = live as WorkloadView | undefined;
   if (!workload) return { ready: false, readyReplicas: 0, message: `the ${kind} is being created` };
   const status = workload.status ?? {};
   const readyReplicas = status.readyReplicas ?? 0;
   const waiting = (message: string): Rollout => ({ ready: false, readyReplicas, message });
-  if (workload.spec?.template?.metadata?.annotations?.[CONFIG_CHECKSUM_ANNOTATION] !== checksum) {
+  if (workload.spec?.template?.metadata?.annotations?.[annotation] !== checksum) {
     return waiting(`the ${kind} is being updated to the new configuration`);
   }
   if ((status.observedGeneration ?? 0) < (workload.metadata?.generation ?? 0)) {
@@ -45,6 +49,7 @@ export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, rep
     // Old pods still running (surge) would still serve the previous configuration.
     if ((status.replicas ?? 0) > replicas) return waiting(`${(status.replicas ?? 0) - replicas} old pod(s) still terminating`);
     if ((status.availableReplicas ?? 0) < replicas) return waiting(`${status.availableReplicas ?? 0}/${replicas} pods available`);
+    if ((status.unavailableReplicas ?? 0) > 0) return waiting(`${status.unavailableReplicas} pod(s) unavailable`);
   } else if (status.currentRevision && status.updateRevision && status.currentRevision !== status.updateRevision) {
     return waiting(`pods are being replaced (revision ${status.updateRevision})`);
   }

@@ -3,20 +3,15 @@
 // workloads carry the current certificates. The X.509 work underneath is the real src/pki.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kesStep } from '../../../src/controllers/kmsdeployment/steps/kes.ts';
-import {
-  CERTIFICATES_CHECKSUM_ANNOTATION,
-  pkiDesiredFor,
-  pkiStep,
-  requeueForRenewal,
-  workloadSettled,
-} from '../../../src/controllers/kmsdeployment/steps/pki.ts';
-import { VAULT_SHARED } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
-import { CONFIG_CHECKSUM_ANNOTATION } from '../../../src/kes/labels.ts';
-import { createCA, decodeSecretData, isIssuedBy, kesIdentity, parseCertificateBundle, parseCertificatePem, secretsChecksum } from '../../../src/pki/index.ts';
-import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { staticSpec, vaultSpec } from '../kes/fixtures.ts';
-import { decoded, opaqueSecret, World } from '../kes/step-harness.ts';
+import { kesStep } from '../../../../src/controllers/kmsdeployment/steps/kes.ts';
+import { CERTIFICATES_CHECKSUM_ANNOTATION, workloadSettled } from '../../../../src/workload/certificates.ts';
+import { pkiDesiredFor, pkiStep, requeueForRenewal } from '../../../../src/controllers/kmsdeployment/steps/pki.ts';
+import { CONFIG_CHECKSUM_ANNOTATION } from '../../../../src/workload/labels.ts';
+import { decodeSecretData } from '../../../../src/runtime/kube/secret-data.ts';
+import { createCA, isIssuedBy, kesIdentity, parseCertificateBundle, parseCertificatePem, secretsChecksum } from '../../../../src/pki/index.ts';
+import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
+import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
+import { decoded, opaqueSecret, World } from './step-harness.ts';
 
 const day = 24 * 3_600_000;
 const names = { ca: 'tenant-a-ca', kes: 'tenant-a-kes-tls', minio: 'tenant-a-minio-kes-identity', operator: 'tenant-a-operator-kes-identity' };
@@ -200,7 +195,7 @@ describe('PKI step', () => {
   it('hands the KES step the Secrets it needs and the checksum its pod template carries', async () => {
     const world = new World();
     world.put('Secret', opaqueSecret('vault-ca', { 'ca.crt': 'VAULT CA PEM' }), 'server');
-    const context = world.context(vaultSpec(), [[VAULT_SHARED.appRoleChecksum, 'approle']]);
+    const context = world.context(vaultSpec(), { appRoleChecksum: 'approle' });
     await pkiStep().run(context);
     await kesStep().run(context);
     const deployment = context.children.get('Deployment', 'tenant-a-kes') as { spec: { template: { metadata: { annotations: Record<string, string> } } } } | undefined;

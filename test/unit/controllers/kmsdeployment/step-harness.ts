@@ -1,17 +1,16 @@
 // A step context over in-memory objects, for running the KES/keys/MinIO/verify steps without an API
 // server: the runtime's real DesiredChildren, a cache and an API server that are plain maps (`kube`
 // answers only the reads the steps make), and an event sink that records.
-import { Writable } from 'node:stream';
-import type { DefaultedKMSDeploymentSpec } from '../../../src/api/index.ts';
-import type { KMSDeploymentStepContext } from '../../../src/controllers/kmsdeployment/reconcile.ts';
-import type { KMSDeploymentObject } from '../../../src/controllers/kmsdeployment/status.ts';
-import type { ObjectReader } from '../../../src/runtime/cache.ts';
-import { DesiredChildren } from '../../../src/runtime/children.ts';
-import type { EventInput, EventSink } from '../../../src/runtime/events.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import type { KnownKind, KubeObject, ResourceType } from '../../../src/runtime/kube/resources.ts';
-import { createLogger } from '../../../src/runtime/logger.ts';
-import type { Pem } from './tls-fixture.ts';
+import { testLogger } from '../../../support/logger.ts';
+import type { DefaultedKMSDeploymentSpec } from '../../../../src/api/index.ts';
+import type { Handoff, KMSDeploymentStepContext } from '../../../../src/controllers/kmsdeployment/context.ts';
+import type { KMSDeploymentObject } from '../../../../src/controllers/kmsdeployment/status.ts';
+import type { ObjectReader } from '../../../../src/runtime/cache.ts';
+import { DesiredChildren } from '../../../../src/runtime/children.ts';
+import type { EventInput, EventSink } from '../../../../src/runtime/events.ts';
+import type { KubeClient } from '../../../../src/runtime/kube/client.ts';
+import type { KnownKind, KubeObject, ResourceType } from '../../../../src/runtime/kube/resources.ts';
+import type { Pem } from '../../kes/tls-fixture.ts';
 
 export const owner: KMSDeploymentObject = {
   apiVersion: 'kmsstack.io/v1alpha1',
@@ -19,7 +18,7 @@ export const owner: KMSDeploymentObject = {
   metadata: { name: 'tenant-a', namespace: 'storage', uid: 'uid-1', generation: 1 },
 };
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 
 export class World {
   /** What the informer caches hold. */
@@ -34,7 +33,7 @@ export class World {
     if (where !== 'cache') this.stored.set(key, object);
   }
 
-  context(spec: DefaultedKMSDeploymentSpec, shared: [string, unknown][] = []): KMSDeploymentStepContext {
+  context(spec: DefaultedKMSDeploymentSpec, handoff: Handoff = {}): KMSDeploymentStepContext {
     const cache: ObjectReader = {
       get: (kind, _namespace, name) => this.cached.get(`${kind}/${name}`),
       list: () => [],
@@ -54,8 +53,7 @@ export class World {
       events,
       children: new DesiredChildren(owner),
       status: {},
-      shared: new Map(shared),
-      settings: { clusterDomain: 'cluster.local' },
+      handoff,
       signal: new AbortController().signal,
     };
   }

@@ -6,48 +6,27 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDuration } from '../api/duration.ts';
-import { defaultKesImage, defaultMinioImage, type OperatorDefaults } from '../api/index.ts';
-import { formats } from '../api/schema/formats.ts';
-import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../vault/session.ts';
-import { checkAddress } from '../vault/settings.ts';
-import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from '../vault/pinned-ca.ts';
-import { checkInstanceName, DEFAULT_INSTANCE } from '../vault/names.ts';
-import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE, parsePrefixTemplate, type PrefixRule } from '../vault/tenancy.ts';
-import type { LeaderElectionOptions } from './leader.ts';
+import { parseDuration } from './api/duration.ts';
+import { defaultKesImage, defaultMinioImage } from './api/index.ts';
+import { formats } from './api/schema/formats.ts';
+import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from './vault/session.ts';
+import { checkAddress } from './vault/settings.ts';
+import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from './vault/pinned-ca.ts';
+import { checkInstanceName, DEFAULT_INSTANCE } from './vault/names.ts';
+import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE, parsePrefixTemplate } from './vault/tenancy.ts';
+import type { KMSDeploymentSettings } from './controllers/kmsdeployment/controller.ts';
+import type { RuntimeConfig } from './runtime/manager.ts';
 
-export interface OperatorConfig {
-  /** Namespaces to watch; empty = all namespaces. */
-  namespaces: string[];
-  workers: number;
-  resyncPeriodMs: number;
-  /** A reconcile's deadline (--reconcile-timeout). */
-  reconcileTimeoutMs: number;
-  /** Deadline of one attempt of a Vault call, connect to last byte (--vault-request-timeout). */
-  vaultRequestTimeoutMs: number;
-  /** host:port of /healthz, /readyz (and /metrics unless metricsBindAddress says otherwise); undefined = no HTTP server. */
-  httpBindAddress: { host: string; port: number } | undefined;
-  /** Where /metrics is served: with the health endpoints ('shared'), not at all, or on its own host:port. */
-  metricsBindAddress: 'shared' | { host: string; port: number } | undefined;
-  leaderElection: LeaderElectionOptions & { enabled: boolean };
+/**
+ * Everything the flags and variables set: the runtime's part (RuntimeConfig), the KMSDeployment
+ * controller's part (KMSDeploymentSettings) and what main.ts itself reads.
+ */
+export interface OperatorConfig extends RuntimeConfig, KMSDeploymentSettings {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
-  clusterDomain: string;
-  shutdownTimeoutMs: number;
-  backoff: { baseMs: number; maxMs: number };
   /** Path of a kubeconfig; undefined = in-cluster config or the default loading rules ($KUBECONFIG, ~/.kube/config). */
   kubeconfig: string | undefined;
-  /** This operator among others on one Vault: part of every Vault object name (--instance-name). */
-  instanceName: string;
-  /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
-  kvPrefixRule: PrefixRule;
-  /** Origins of the Vault servers the operator may contact, or "*" (token auth only) for any (--vault-addresses). */
-  vaultAddresses: string[];
   /** CA files the administrator pins per listed Vault server, used instead of spec.vault.tls (--vault-ca-files). */
   vaultCAFiles: PinnedCAFile[];
-  /** The ServiceAccount token file the operator logs in to Vault with (Kubernetes auth). */
-  vaultTokenPath: string;
-  /** Images of the KMSDeployments that leave spec.kes.image / spec.minio.image unset (--default-*-image). */
-  defaultImages: OperatorDefaults;
 }
 
 type Kind = 'string' | 'integer' | 'boolean' | 'duration' | 'list';
@@ -80,10 +59,9 @@ export const options: readonly Option[] = [
   { key: 'renewDeadline', flag: 'renew-deadline', env: 'KMSSTACK_RENEW_DEADLINE', kind: 'duration', default: '10s', help: 'The leader gives up (and stops reconciling) if it cannot renew within this.' },
   { key: 'retryPeriod', flag: 'retry-period', env: 'KMSSTACK_RETRY_PERIOD', kind: 'duration', default: '2s', help: 'Interval between acquire/renew attempts.' },
   { key: 'logLevel', flag: 'log-level', env: 'KMSSTACK_LOG_LEVEL', kind: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent.' },
-  { key: 'clusterDomain', flag: 'cluster-domain', env: 'KMSSTACK_CLUSTER_DOMAIN', kind: 'string', default: 'cluster.local', help: 'DNS domain of the cluster, used in service names of certificates.' },
   { key: 'shutdownTimeout', flag: 'shutdown-timeout', env: 'KMSSTACK_SHUTDOWN_TIMEOUT', kind: 'duration', default: '30s', help: 'On SIGTERM/SIGINT, how long in-flight reconciles may take to finish.' },
   { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s', help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
-  { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '5m', help: 'Cap of the retry delay.' },
+  { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '30s', help: 'Cap of the retry delay; a deployment waiting for Vault or KES converges within it of their return.' },
   { key: 'instanceName', flag: 'instance-name', env: 'KMSSTACK_INSTANCE_NAME', kind: 'string', default: DEFAULT_INSTANCE, help: 'This operator\'s name among all operators that share a Vault (each needs its own): part of every Vault policy and role name and of the default prefix template; 1-32 of a-z, 0-9 and "-".' },
   { key: 'kvPrefixTemplate', flag: 'kv-prefix-template', env: 'KMSSTACK_KV_PREFIX_TEMPLATE', kind: 'string', default: '', help: `spec.vault.kv.prefix must be this path or lie below it; {namespace} (required), {name} and {instance} are replaced by the KMSDeployment's and the operator's; "*" allows any prefix (one tenant per operator only). Empty: "${DEFAULT_PREFIX_TEMPLATE}" for the instance "${DEFAULT_INSTANCE}", else "${INSTANCE_PREFIX_TEMPLATE}".` },
   { key: 'vaultAddresses', flag: 'vault-addresses', env: 'KMSSTACK_VAULT_ADDRESSES', kind: 'list', default: '', help: 'Comma-separated Vault servers (scheme://host:port) the operator may contact, with Kubernetes auth (its own ServiceAccount token) and token auth (a token from a Secret the tenant names) alike. Empty: every Vault is refused. "*" lets token auth use any server (one tenant per operator only); Kubernetes auth still needs the server listed by name.' },
@@ -116,7 +94,6 @@ const schema = {
     renewDeadline: { type: 'number', minimum: 1000 },
     retryPeriod: { type: 'number', minimum: 100 },
     logLevel: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
-    clusterDomain: { type: 'string', pattern: DNS_SUBDOMAIN, maxLength: 253 },
     shutdownTimeout: { type: 'number', minimum: 0 },
     backoffBase: { type: 'number', minimum: 1 },
     backoffMax: { type: 'number', minimum: 1 },
@@ -150,7 +127,6 @@ interface ParsedValues {
   renewDeadline: number;
   retryPeriod: number;
   logLevel: OperatorConfig['logLevel'];
-  clusterDomain: string;
   shutdownTimeout: number;
   backoffBase: number;
   backoffMax: number;
@@ -209,7 +185,6 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
       retryPeriodMs: v.retryPeriod,
     },
     logLevel: v.logLevel,
-    clusterDomain: v.clusterDomain,
     shutdownTimeoutMs: v.shutdownTimeout,
     backoff: { baseMs: v.backoffBase, maxMs: v.backoffMax },
     kubeconfig: v.kubeconfig || undefined,

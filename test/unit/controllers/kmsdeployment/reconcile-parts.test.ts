@@ -1,21 +1,20 @@
 // Pure parts of the reconcile: child stamping, the step pipeline's rules, status building and
 // comparison, event de-duplication.
+import { testLogger } from '../../../support/logger.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { DesiredChildren, childLabels } from '../../../src/runtime/children.ts';
-import { EventRecorder, type EventInput, type EventSink } from '../../../src/runtime/events.ts';
-import { runSteps } from '../../../src/runtime/pipeline.ts';
-import { notImplemented, type Step, type StepContext } from '../../../src/runtime/step.ts';
-import { createLogger } from '../../../src/runtime/logger.ts';
-import { microTime } from '../../../src/runtime/leader.ts';
-import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
-import type { ObjectReader } from '../../../src/runtime/cache.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import { buildStatus, statusChanged, type KMSDeploymentObject } from '../../../src/controllers/kmsdeployment/status.ts';
-import { isSkipped } from '../../../src/controllers/kmsdeployment/finalizer.ts';
+import { DesiredChildren, childLabels } from '../../../../src/runtime/children.ts';
+import { EventRecorder, type EventInput, type EventSink } from '../../../../src/runtime/events.ts';
+import { runSteps } from '../../../../src/runtime/pipeline.ts';
+import { notImplemented, type Step, type StepContext } from '../../../../src/runtime/step.ts';
+import { microTime } from '../../../../src/runtime/leader.ts';
+import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
+import type { ObjectReader } from '../../../../src/runtime/cache.ts';
+import type { KubeClient } from '../../../../src/runtime/kube/client.ts';
+import { buildStatus, statusChanged, type KMSDeploymentObject } from '../../../../src/controllers/kmsdeployment/status.ts';
+import { isSkipped } from '../../../../src/controllers/kmsdeployment/finalizer.ts';
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 const owner: KMSDeploymentObject = {
   apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment',
   metadata: { name: 'tenant-a', namespace: 'storage', uid: 'uid-1', generation: 3 },
@@ -52,7 +51,7 @@ describe('DesiredChildren', () => {
 function context(events: EventSink = new RecordingSink()): StepContext<KMSDeploymentObject, unknown> {
   return {
     object: owner, spec: {}, now: new Date(0), logger: silent, cache: {} as ObjectReader, kube: {} as KubeClient, events,
-    children: new DesiredChildren(owner), status: {}, shared: new Map(), settings: { clusterDomain: 'cluster.local' }, signal: new AbortController().signal,
+    children: new DesiredChildren(owner), status: {}, signal: new AbortController().signal,
   };
 }
 
@@ -201,7 +200,7 @@ describe('announce', () => {
   const withStatus = (...conditions: ReturnType<typeof condition>[]) => ({ ...owner, status: { conditions } });
 
   it('tells when Ready became True, when it stopped being True, and when the spec became invalid', async () => {
-    const { announce } = await import('../../../src/controllers/kmsdeployment/status.ts');
+    const { announce } = await import('../../../../src/controllers/kmsdeployment/status.ts');
     const sink = new RecordingSink();
     await announce(sink, withStatus(), { conditions: [condition('SpecValid', 'True'), condition('Ready', 'False', 'KESAvailableFalse')] });
     assert.equal(sink.emitted.length, 0, 'a new object that is not ready yet is no news');

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { applyDefaults, defaultMinioImage, formerDefaultImages } from '../../../src/api/index.ts';
-import { minioStep } from '../../../src/controllers/kmsdeployment/steps/minio.ts';
-import type { RandomBytes } from '../../../src/minio/credentials.ts';
-import { controllerReference } from '../../../src/runtime/children.ts';
-import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { staticSpec, vaultSpec } from '../kes/fixtures.ts';
-import { decoded, opaqueSecret, owner, tlsSecret, World } from '../kes/step-harness.ts';
-import { issue, makeCa, type Pem } from '../kes/tls-fixture.ts';
+import { applyDefaults, defaultMinioImage, formerDefaultImages } from '../../../../src/api/index.ts';
+import { minioStep } from '../../../../src/controllers/kmsdeployment/steps/minio.ts';
+import type { RandomBytes } from '../../../../src/minio/credentials.ts';
+import { controllerReference } from '../../../../src/runtime/children.ts';
+import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
+import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
+import { decoded, opaqueSecret, owner, tlsSecret, World } from './step-harness.ts';
+import { issue, makeCa, type Pem } from '../../kes/tls-fixture.ts';
 
 let ca: Awaited<ReturnType<typeof makeCa>>;
 let minioClient: Pem;

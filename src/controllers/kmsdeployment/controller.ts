@@ -1,0 +1,64 @@
+// The KMSDeployment controller as main.ts registers it with the runtime: for KMSDeployments, owning
+// the kinds of their children (cached only when labelled as the operator's), reconciled along the
+// data path with the Vault settings the operator was started with, and its status gauges exported
+// while the manager runs.
+import type { OperatorDefaults } from '../../api/index.ts';
+import { controllerFor, type ControllerRegistration } from '../../runtime/builder.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../runtime/cache.ts';
+import { ownedKinds } from '../../runtime/kube/resources.ts';
+import type { PrefixRule } from '../../vault/tenancy.ts';
+import type { KMSDeploymentCleanup, KMSDeploymentStep } from './context.ts';
+import { defaultDataPath } from './data-path.ts';
+import { reconcile } from './reconcile.ts';
+import { exportStatusMetrics } from './status-metrics.ts';
+import { vaultRuntime } from './steps/vault.ts';
+
+/** The operator settings this controller reads (a subset of the operator's configuration). */
+export interface KMSDeploymentSettings {
+  /** Deadline of one attempt of a Vault call, connect to last byte (--vault-request-timeout); a reconcile that took longer waited on a stalled server. */
+  vaultRequestTimeoutMs: number;
+  /** The ServiceAccount token file the operator logs in to Vault with (Kubernetes auth). */
+  vaultTokenPath: string;
+  /** Origins of the Vault servers the operator may contact, or "*" (token auth only) for any (--vault-addresses). */
+  vaultAddresses: string[];
+  /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
+  kvPrefixRule: PrefixRule;
+  /** This operator among others on one Vault: part of every Vault object name (--instance-name). */
+  instanceName: string;
+  /** Images of the KMSDeployments that leave spec.kes.image / spec.minio.image unset (--default-*-image). */
+  defaultImages: OperatorDefaults;
+}
+
+export interface KMSDeploymentControllerOptions {
+  settings: KMSDeploymentSettings;
+  /** The CAs of --vault-ca-files, already read (main reads them once). */
+  pinnedCAs?: ReadonlyMap<string, string>;
+  /** Stages 3-8 of the data path and the finalizer's cleanups; default defaultDataPath(). */
+  steps?: readonly KMSDeploymentStep[];
+  cleanups?: readonly KMSDeploymentCleanup[];
+  now?: () => Date;
+}
+
+export function kmsDeploymentController(options: KMSDeploymentControllerOptions): ControllerRegistration {
+  const { settings } = options;
+  return controllerFor('KMSDeployment')
+    .owns(ownedKinds, `${MANAGED_BY_LABEL}=${MANAGED_BY}`)
+    .complete('kmsdeployment', ({ kube, cache, events }) => {
+      const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
+        serviceAccountTokenPath: settings.vaultTokenPath,
+        timeoutMs: settings.vaultRequestTimeoutMs,
+        tenancy: { addresses: settings.vaultAddresses, prefixRule: settings.kvPrefixRule, instance: settings.instanceName },
+        pinnedCAs: options.pinnedCAs,
+      }));
+      const env = {
+        kube, cache, events, now: options.now ?? (() => new Date()),
+        steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],
+        defaultImages: settings.defaultImages,
+      };
+      return {
+        reconcile: (request) => reconcile(env, request),
+        slowReconcileMs: settings.vaultRequestTimeoutMs,
+        stop: exportStatusMetrics(() => cache.listAll('KMSDeployment'), (namespace, name) => cache.get('Secret', namespace, name)),
+      };
+    });
+}

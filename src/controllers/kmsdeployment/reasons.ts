@@ -1,0 +1,90 @@
+// The reasons the KMSDeployment controller writes, in one place (as cert-manager's constants.go):
+// the reasons of the conditions its steps own, and the reasons of the Events it emits. Reasons that
+// come from a library's result (Vault's failures, KES's failures, MinIO's refused changes, the PKI
+// plan) are typed where that library defines its results and reach the condition unchanged.
+
+/** Reasons of the conditions the steps of the data path report. */
+export const ConditionReason = {
+  /** SpecValid: the spec passed every check. */
+  Valid: 'Valid',
+  /** SpecValid or a step: a spec field cannot be used; the message names it. */
+  InvalidSpec: 'InvalidSpec',
+  /** A stage the spec's mode does not use (e.g. no KES in StaticKey mode); True so Ready can be. */
+  NotUsed: 'NotUsed',
+  /** CertificatesReady: spec.tls.caSecretRef names a Secret the operator writes itself. */
+  InvalidCASecret: 'InvalidCASecret',
+  /** CertificatesReady: MinIO's own server certificate is asked for and not issued by this version. */
+  MinIOTLSNotSupported: 'MinIOTLSNotSupported',
+  /** KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified: a certificate Secret is not there yet. */
+  WaitingForCertificates: 'WaitingForCertificates',
+  /** KESAvailable: the AppRole Secret the Vault step writes does not exist yet. */
+  WaitingForVaultCredentials: 'WaitingForVaultCredentials',
+  /** KESAvailable: spec.vault.tls.caSecretRef names a Secret without the key. */
+  VaultCAMissing: 'VaultCAMissing',
+  /** KESAvailable: the KES config could not be rendered from the spec. */
+  InvalidConfiguration: 'InvalidConfiguration',
+  /** KESAvailable, MinIOAvailable: the workload does not yet run the declared template on every replica, ready. */
+  WaitingForPods: 'WaitingForPods',
+  /** KESAvailable, MinIOAvailable: every replica runs the declared template and is ready. */
+  Available: 'Available',
+  /** KeysReady: every key of spec.kes.keys exists and its canary decrypts. */
+  KeysPresent: 'KeysPresent',
+  /** KeysReady: a recorded key is gone from Vault; a person decides (docs/kes.md). */
+  KeyMissing: 'KeyMissing',
+  /** KeysReady, EncryptionVerified: the key in Vault is not the one the operator created. */
+  KeyReplaced: 'KeyReplaced',
+  /** MinIOAvailable: the user's root credentials Secret does not exist. */
+  RootCredentialsMissing: 'RootCredentialsMissing',
+  /** MinIOAvailable: the user's root credentials are too short or lack a key. */
+  RootCredentialsInvalid: 'RootCredentialsInvalid',
+  /** MinIOAvailable: the static key Secret holds no key, or one of another name. */
+  StaticKeyInvalid: 'StaticKeyInvalid',
+  /** MinIOAvailable: a larger spec.minio.storage.size was refused by the cluster. */
+  StorageExpansionNotSupported: 'StorageExpansionNotSupported',
+  /** EncryptionVerified: spec.verifyEncryption is false. */
+  Disabled: 'Disabled',
+  /** EncryptionVerified: StaticKey mode has no KES to verify. */
+  NotApplicable: 'NotApplicable',
+  /** EncryptionVerified: a data key and the key's canary decrypted with MinIO's identity. */
+  RoundTripSucceeded: 'RoundTripSucceeded',
+  /** EncryptionVerified: KES decrypted a data key to a different value. */
+  RoundTripMismatch: 'RoundTripMismatch',
+  /** EncryptionVerified: the keys step has not recorded the key's canary yet. */
+  CanaryMissing: 'CanaryMissing',
+  /** Ready: every other condition is True. */
+  AllConditionsTrue: 'AllConditionsTrue',
+  /** Ready: a condition has not been reported yet. */
+  Pending: 'Pending',
+} as const;
+
+/** Reasons of the Events the controller emits on a KMSDeployment (besides the condition reasons it repeats). */
+export const EventReason = {
+  /** Normal: Ready became True. */
+  Ready: 'Ready',
+  /** Normal: the PKI step issued a certificate; the note says which and why. */
+  CertificateIssued: 'CertificateIssued',
+  /** Normal: the Vault step changed something in Vault; the note says what. */
+  VaultConfigured: 'VaultConfigured',
+  /** Normal: the finalizer's Vault cleanup removed something. */
+  VaultCleanedUp: 'VaultCleanedUp',
+  /** Warning: a cleanup was skipped (by annotation, or a server not allowed). */
+  CleanupSkipped: 'CleanupSkipped',
+  /** Warning: a cleanup failed; deletion waits. */
+  CleanupFailed: 'CleanupFailed',
+  /** Warning: keyDeletionPolicy Delete was not applied; the keys stay. */
+  KeysRetained: 'KeysRetained',
+  /** Warning: key names that are not KES key names were left in Vault. */
+  KeysSkipped: 'KeysSkipped',
+  /** Normal: the keys step created a master key. */
+  KeyCreated: 'KeyCreated',
+  /** Normal: a master key that already existed is now recorded as this deployment's. */
+  KeyAdopted: 'KeyAdopted',
+  /** Warning: a person accepted a new master key in place of a lost one. */
+  NewKeyAccepted: 'NewKeyAccepted',
+  /** Warning: a master key that left spec.kes.keys was deleted (keyDeletionPolicy Delete). */
+  KeyDeleted: 'KeyDeleted',
+  /** Warning: KES listed entries whose names are not KES key names; left untouched. */
+  KeyNameRejected: 'KeyNameRejected',
+  /** Normal: MinIO's drive claims were asked to grow. */
+  DrivesExpanding: 'DrivesExpanding',
+} as const;

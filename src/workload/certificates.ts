@@ -1,0 +1,67 @@
+// The certificates KES and MinIO pods mount, as one checksum on their pod templates: the PKI step
+// reads it back to learn whether a rollout finished (a CA rotation advances only then), and the KES
+// and MinIO steps stamp it, so a renewed certificate rolls the pods that mount it.
+import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
+import { pkiSecretNames, secretsChecksum, type LeafKind } from '../pki/index.ts';
+import { decodeSecretData } from '../runtime/kube/secret-data.ts';
+import { CONFIG_CHECKSUM_ANNOTATION } from './labels.ts';
+import { rolloutOf } from './rollout.ts';
+
+/**
+ * Pod-template annotation of the KES Deployment and the MinIO StatefulSet: the checksum of the
+ * certificates and trust bundle their pods mount (secretsChecksum). A workload whose template carries
+ * the checksum of the Secrets as they are now, with its rollout complete, runs the current material.
+ */
+export const CERTIFICATES_CHECKSUM_ANNOTATION = 'kmsstack.io/certificates-checksum';
+
+export type PkiWorkload = 'kes' | 'minio';
+
+/** The leaf certificates (with their trust bundle) the pods of each workload mount; empty without KES. */
+export function mountedLeaves(spec: Pick<DefaultedKMSDeploymentSpec, 'mode'>, workload: PkiWorkload): LeafKind[] {
+  if (spec.mode !== 'Vault') return [];
+  return workload === 'kes' ? ['kesServer'] : ['minioClient'];
+}
+
+/** A Secret by name: the one this reconcile declared, else the cached one. */
+export type SecretLookup = (name: string) => unknown;
+
+/** The data of a Secret object; {} for one without data, undefined for none. */
+export function secretData(secret: unknown): Record<string, string> | undefined {
+  return (secret as { data?: Record<string, string> } | undefined)?.data ?? (secret ? {} : undefined);
+}
+
+/**
+ * secretsChecksum of the certificate Secrets `workload` mounts, read through `lookup` (the Secrets
+ * this reconcile declared, else the cached ones); undefined when the workload mounts none.
+ */
+export function mountedCertificatesChecksum(spec: DefaultedKMSDeploymentSpec, deployment: string, workload: PkiWorkload, lookup: SecretLookup): string | undefined {
+  const kinds = mountedLeaves(spec, workload);
+  if (kinds.length === 0) return undefined;
+  const names = pkiSecretNames(deployment).leaves;
+  const leaves = Object.fromEntries(kinds.map((kind) => [kind, decodeSecretData(secretData(lookup(names[kind])))]));
+  return secretsChecksum(leaves, kinds);
+}
+
+interface PodTemplateHolder {
+  spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };
+}
+
+/** `workload` with the certificates checksum on its pod template (unchanged when there is none). */
+export function withCertificatesChecksum<T extends PodTemplateHolder>(workload: T, checksum: string | undefined): T {
+  if (checksum === undefined || !workload.spec?.template) return workload;
+  const template = workload.spec.template;
+  const annotations = { ...template.metadata?.annotations, [CERTIFICATES_CHECKSUM_ANNOTATION]: checksum };
+  return { ...workload, spec: { ...workload.spec, template: { ...template, metadata: { ...template.metadata, annotations } } } };
+}
+
+/**
+ * Whether every pod of a workload (as cached) runs the certificates whose checksum is `checksum`: the
+ * pod template carries it and the rollout of that template is complete. No workload means no pods.
+ */
+export function workloadSettled(kind: 'Deployment' | 'StatefulSet', live: unknown, checksum: string): boolean {
+  if (!live) return true;
+  const view = live as PodTemplateHolder & { spec?: { replicas?: number } };
+  // A template without a config checksum is not one the operator wrote.
+  if (view.spec?.template?.metadata?.annotations?.[CONFIG_CHECKSUM_ANNOTATION] === undefined) return false;
+  return rolloutOf(kind, live, view.spec?.replicas ?? 1, checksum, CERTIFICATES_CHECKSUM_ANNOTATION).ready;
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
 import { OPERATOR_NAMESPACE } from './environment.ts';
 import { memoryOf, cpuSecondsOf, openDescriptorsOf } from './procstat.ts';
-import { parseMetrics, sumOf, type Sample } from './prom.ts';
+import { parseMetrics, total as sumOf, type Sample } from '../../test/support/prom-text.ts';
 
 export interface BuiltOperator {
   mainJs: string;

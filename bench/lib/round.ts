@@ -11,7 +11,7 @@ import { captureTemplates, Floor, type Template } from './floor.ts';
 import { keepAliveTransport, operatorClientsTransport, type FloorTransport } from './floor-transport.ts';
 import { OperatorProcess, type BuiltOperator, type MemoryDetail } from './operator-process.ts';
 import { CpuMeter } from './procstat.ts';
-import { sumOf } from './prom.ts';
+import { total as sumOf } from '../../test/support/prom-text.ts';
 import { mapPool, summarize, type LatencySummary } from './stats.ts';
 import { ConvergenceWatch, benchKMSDeployment, objectName, tokenTTLPatch } from './workload.ts';
 import { countWrites, settle, type WriteCount } from './writes.ts';

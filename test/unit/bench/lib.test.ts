@@ -10,7 +10,7 @@ import { categoryOf, summarizeProfile } from '../../../bench/lib/cpu-profile.ts'
 import { asWritten, atGeneration, moveNamespace, pickFields } from '../../../bench/lib/floor.ts';
 import { JsonLinesTail, breakdown, parseAuditLine } from '../../../bench/lib/kube-audit.ts';
 import { parseMemory, parseStat } from '../../../bench/lib/procstat.ts';
-import { parseMetrics, sumOf } from '../../../bench/lib/prom.ts';
+import { parseMetrics, total as sumOf } from '../../support/prom-text.ts';
 import { mapPool, percentile, summarize } from '../../../bench/lib/stats.ts';
 import { isVaultWrite, parseVaultAuditLine } from '../../../bench/lib/vault-audit.ts';
 import { benchKMSDeployment, isConverged } from '../../../bench/lib/workload.ts';

@@ -65,6 +65,11 @@ export interface VaultSpec {
   auth: VaultAuth;
   kv: VaultKV;
   appRole?: VaultAppRole;
+  /**
+   * How KES logs in to Vault. AppRole: with a role-id and a secret-id the operator issues, keeps in the Secret <name>-kes-vault-approle and rotates (appRole). Kubernetes: with its own ServiceAccount token (kesKubernetes), so no secret-id exists; the operator still keeps the AppRole role, without secret-ids, for the finalizer's key deletion. Changing it rolls KES; the secret-ids are destroyed (or the Kubernetes role deleted) once KES runs on the new method. Default: AppRole.
+   */
+  kesAuth?: 'AppRole' | 'Kubernetes';
+  kesKubernetes?: VaultKESKubernetes;
 }
 /**
  * How the operator and KES verify Vault's TLS certificate. Without it the system trust store is used.
@@ -173,6 +178,23 @@ export interface VaultAppRole {
    * Issue a new secret-id (and roll KES) this long before the current one expires. Default: 8h.
    */
   secretIDRenewBefore?: string;
+}
+/**
+ * How KES logs in to Vault when kesAuth is Kubernetes: with a ServiceAccount token the kubelet projects into the KES pods, through a Kubernetes auth method a Vault administrator has enabled and configured for this cluster (docs/vault.md). Ignored with kesAuth AppRole.
+ */
+export interface VaultKESKubernetes {
+  /**
+   * Path where the Kubernetes auth method for KES is mounted in Vault (the operator creates the role of this deployment there, bound to the ServiceAccount <name>-kes in this namespace). Default: kubernetes.
+   */
+  mountPath?: string;
+  /**
+   * Audience of the projected token and of the Vault role: the token is worth nothing against the Kubernetes API, and the role takes no other token. Default: vault.
+   */
+  audience?: string;
+  /**
+   * Lifetime of the projected ServiceAccount token (expirationSeconds; the kubelet renews it at 80%). From 10m (the Kubernetes minimum) to 24h. Default: 1h.
+   */
+  tokenExpiration?: string;
 }
 /**
  * The KES servers (guide step 4). Required when mode is Vault, forbidden when mode is StaticKey.
@@ -674,6 +696,14 @@ export interface VaultStatus {
    * KV engine version found at the mount.
    */
   kvVersion?: 'v1' | 'v2';
+  /**
+   * How KES logs in to Vault (spec.vault.kesAuth as last configured).
+   */
+  kesAuth?: 'AppRole' | 'Kubernetes';
+  /**
+   * Kubernetes auth mount where the operator keeps the Vault role of KES, until that role is deleted (after a switch to AppRole, once KES has rolled).
+   */
+  kubernetesRoleMount?: string;
 }
 /**
  * Validity of the TLS material the operator issued.
@@ -728,6 +758,11 @@ export interface DefaultedVaultSpec {
   auth: DefaultedVaultAuth;
   kv: DefaultedVaultKV;
   appRole: DefaultedVaultAppRole;
+  /**
+   * How KES logs in to Vault. AppRole: with a role-id and a secret-id the operator issues, keeps in the Secret <name>-kes-vault-approle and rotates (appRole). Kubernetes: with its own ServiceAccount token (kesKubernetes), so no secret-id exists; the operator still keeps the AppRole role, without secret-ids, for the finalizer's key deletion. Changing it rolls KES; the secret-ids are destroyed (or the Kubernetes role deleted) once KES runs on the new method. Default: AppRole.
+   */
+  kesAuth: 'AppRole' | 'Kubernetes';
+  kesKubernetes: DefaultedVaultKESKubernetes;
 }
 /**
  * How the operator and KES verify Vault's TLS certificate. Without it the system trust store is used.
@@ -836,6 +871,23 @@ export interface DefaultedVaultAppRole {
    * Issue a new secret-id (and roll KES) this long before the current one expires. Default: 8h.
    */
   secretIDRenewBefore: string;
+}
+/**
+ * How KES logs in to Vault when kesAuth is Kubernetes: with a ServiceAccount token the kubelet projects into the KES pods, through a Kubernetes auth method a Vault administrator has enabled and configured for this cluster (docs/vault.md). Ignored with kesAuth AppRole.
+ */
+export interface DefaultedVaultKESKubernetes {
+  /**
+   * Path where the Kubernetes auth method for KES is mounted in Vault (the operator creates the role of this deployment there, bound to the ServiceAccount <name>-kes in this namespace). Default: kubernetes.
+   */
+  mountPath: string;
+  /**
+   * Audience of the projected token and of the Vault role: the token is worth nothing against the Kubernetes API, and the role takes no other token. Default: vault.
+   */
+  audience: string;
+  /**
+   * Lifetime of the projected ServiceAccount token (expirationSeconds; the kubelet renews it at 80%). From 10m (the Kubernetes minimum) to 24h. Default: 1h.
+   */
+  tokenExpiration: string;
 }
 /**
  * The KES servers (guide step 4). Required when mode is Vault, forbidden when mode is StaticKey.

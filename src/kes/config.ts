@@ -1,6 +1,7 @@
 // The KES server config (YAML, schema of KES 2025-03-12: kesconf/config.go at that release) for one
 // KMSDeployment. It holds no secret: the AppRole role-id and secret-id are `${VAR}` references that
-// KES resolves from its environment at start-up, and the env comes from the AppRole Secret.
+// KES resolves from its environment at start-up, and the env comes from the AppRole Secret; with
+// Kubernetes auth it names the projected ServiceAccount token file and the Vault role.
 import * as yaml from 'js-yaml';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { KES_PORT } from '../workload/names.ts';
@@ -20,6 +21,8 @@ export interface KesConfigInput {
   deployment: DeploymentRef;
   spec: DefaultedKMSDeploymentSpec;
   identities: KesIdentities;
+  /** The Vault role KES logs in as; required with spec.vault.kesAuth Kubernetes (the AppRole login reads it from the env). */
+  vaultRole?: string;
 }
 
 /** The config as a plain object, in the field names and nesting KES reads. */
@@ -40,7 +43,8 @@ interface VaultKeystore {
   version: 'v1' | 'v2';
   namespace?: string;
   prefix: string;
-  approle: { engine: string; id: string; secret: string };
+  approle?: { engine: string; id: string; secret: string };
+  kubernetes?: { engine: string; role: string; jwt: string };
   tls?: { ca: string };
   status: { ping: string };
 }
@@ -98,6 +102,7 @@ function problemsOf(input: KesConfigInput): string[] {
   for (const role of ['minio', 'operator'] as const) {
     if (!identityPattern.test(identities[role])) problems.push(`identities.${role}: must be 64 lowercase hex characters (a KES identity)`);
   }
+  if (spec.vault?.kesAuth === 'Kubernetes' && !input.vaultRole) problems.push('vaultRole: required when spec.vault.kesAuth is Kubernetes');
   if (identities.minio === identities.operator) problems.push('identities: MinIO and the operator must have different identities (KES assigns an identity to one policy only)');
   return problems;
 }
@@ -116,7 +121,9 @@ export function buildKesConfig(input: KesConfigInput): KesConfig {
     version: vault.kv.version,
     ...(vault.namespace ? { namespace: vault.namespace } : {}),
     prefix: vault.kv.prefix,
-    approle: { engine: vault.appRole.mountPath, id: `\${${KES_APPROLE_ENV.roleId}}`, secret: `\${${KES_APPROLE_ENV.secretId}}` },
+    ...(vault.kesAuth === 'Kubernetes'
+      ? { kubernetes: { engine: vault.kesKubernetes.mountPath, role: input.vaultRole as string, jwt: kesFiles.vaultToken } }
+      : { approle: { engine: vault.appRole.mountPath, id: `\${${KES_APPROLE_ENV.roleId}}`, secret: `\${${KES_APPROLE_ENV.secretId}}` } }),
     ...(vault.tls?.caSecretRef ? { tls: { ca: kesFiles.vaultCa } } : {}),
     status: { ping: VAULT_STATUS_PING },
   };

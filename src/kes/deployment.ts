@@ -1,8 +1,8 @@
 // The Kubernetes objects that run KES for one KMSDeployment: the config Secret, the Deployment and
 // the Service. ownerReferences are left out: the runtime adds them when it applies the objects.
 import { encodeSecretData } from '../runtime/kube/secret-data.ts';
-import type { V1Deployment, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
+import type { V1Deployment, V1EnvVar, V1Secret, V1Service, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { durationMs, type DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { pkiSecretNames } from '../pki/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
 import { KES_PORT } from '../workload/names.ts';
@@ -56,6 +56,16 @@ function volumes(input: KesWorkloadInput): { volumes: V1Volume[]; mounts: V1Volu
     { name: 'config', mountPath: kesMounts.configDir, readOnly: true },
     { name: 'tls', mountPath: kesMounts.tlsDir, readOnly: true },
   ];
+  const vault = spec.vault;
+  if (vault?.kesAuth === 'Kubernetes') {
+    // Bounded lifetime and an audience: the token opens only this Vault role, not the Kubernetes API.
+    const expirationSeconds = Math.floor(durationMs(vault.kesKubernetes.tokenExpiration) / 1000);
+    list.push({
+      name: 'vault-token',
+      projected: { defaultMode: readOnly, sources: [{ serviceAccountToken: { audience: vault.kesKubernetes.audience, expirationSeconds, path: 'token' } }] },
+    });
+    mounts.push({ name: 'vault-token', mountPath: kesMounts.vaultTokenDir, readOnly: true });
+  }
   const vaultCa = spec.vault?.tls?.caSecretRef;
   if (vaultCa) {
     list.push({ name: 'vault-ca', secret: { secretName: vaultCa.name, defaultMode: readOnly, items: [{ key: vaultCa.key, path: 'ca.crt' }] } });
@@ -64,12 +74,31 @@ function volumes(input: KesWorkloadInput): { volumes: V1Volume[]; mounts: V1Volu
   return { volumes: list, mounts };
 }
 
+function appRoleEnv(name: string): V1EnvVar[] {
+  const secret = appRoleSecretName(name);
+  return [
+    { name: KES_APPROLE_ENV.roleId, valueFrom: { secretKeyRef: { name: secret, key: APPROLE_SECRET_KEYS.roleId } } },
+    { name: KES_APPROLE_ENV.secretId, valueFrom: { secretKeyRef: { name: secret, key: APPROLE_SECRET_KEYS.secretId } } },
+  ];
+}
+
+/** The ServiceAccount KES runs as with spec.vault.kesAuth Kubernetes; its Vault role binds exactly it. */
+export function buildKesServiceAccount(ref: DeploymentRef): V1ServiceAccount {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: kesNames(ref.name).serviceAccount, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') },
+    // KES never calls the Kubernetes API; its Vault token is a projected volume with its own audience.
+    automountServiceAccountToken: false,
+  };
+}
+
 export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
   const { deployment, spec } = input;
   const kes = spec.kes;
   if (spec.mode !== 'Vault' || !kes) throw new Error(`spec.kes: KES runs only in Vault mode with spec.kes set (mode is ${spec.mode})`);
   const { volumes: podVolumes, mounts } = volumes(input);
-  const approleSecret = appRoleSecretName(deployment.name);
+  const kubernetesLogin = spec.vault?.kesAuth === 'Kubernetes';
   const probe = (path: string) => ({ httpGet: { path, port: 'https', scheme: 'HTTPS' } });
 
   return {
@@ -91,19 +120,15 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
         },
         spec: {
           ...hardenedPodSpec(kes, KES_RUN_AS),
+          // Still no API token in the pod: only the projected Vault token (volumes) is mounted.
+          ...(kubernetesLogin ? { serviceAccountName: kesNames(deployment.name).serviceAccount } : {}),
           containers: [
             {
               name: 'kes',
               image: kes.image,
               args: ['server', '--config', kesFiles.config],
               ports: [{ name: 'https', containerPort: KES_PORT, protocol: 'TCP' }],
-              env: withUserEnv(
-                [
-                  { name: KES_APPROLE_ENV.roleId, valueFrom: { secretKeyRef: { name: approleSecret, key: APPROLE_SECRET_KEYS.roleId } } },
-                  { name: KES_APPROLE_ENV.secretId, valueFrom: { secretKeyRef: { name: approleSecret, key: APPROLE_SECRET_KEYS.secretId } } },
-                ],
-                kes.env,
-              ),
+              env: withUserEnv(kubernetesLogin ? [] : appRoleEnv(deployment.name), kes.env),
               ...(kes.resources ? { resources: kes.resources } : {}),
               // /v1/ready answers 200 only while KES reaches Vault; /version needs no identity and
               // no keystore, so a Vault outage makes KES unready but does not restart it.

@@ -8,6 +8,8 @@ export const kesMounts = {
   configDir: '/etc/kes/config',
   tlsDir: '/etc/kes/tls',
   vaultCaDir: '/etc/kes/vault-ca',
+  /** The projected ServiceAccount token KES logs in to Vault with (spec.vault.kesAuth: Kubernetes). */
+  vaultTokenDir: '/var/run/secrets/kes/vault',
 } as const;
 
 export const kesFiles = {
@@ -15,6 +17,9 @@ export const kesFiles = {
   tlsCert: `${kesMounts.tlsDir}/tls.crt`,
   tlsKey: `${kesMounts.tlsDir}/tls.key`,
   vaultCa: `${kesMounts.vaultCaDir}/ca.crt`,
+  // KES takes a jwt value with a "/" as a file, and reads it again at every login, so the token the
+  // kubelet renews in place is picked up without a restart.
+  vaultToken: `${kesMounts.vaultTokenDir}/token`,
 } as const;
 
 /** Env vars the KES config references for the AppRole login, filled from the AppRole Secret. */

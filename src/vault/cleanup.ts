@@ -12,6 +12,7 @@ import { connectVault, type VaultDeps } from './connect.ts';
 import { VaultRequestError } from './errors.ts';
 import * as vault from './operations.ts';
 import { deleteOwnedObjects, legacyObjectsPending, nameConflict, removeLegacyObjects, type RecordedVaultNames } from './ownership.ts';
+import { removeKesKubernetesRole } from './kes-kubernetes-role.ts';
 import { quoteUntrusted } from './paths.ts';
 import { kesKeyNameProblem } from '../api/key-name.ts';
 import type { KeyDeletionPolicy } from './policy.ts';
@@ -44,7 +45,7 @@ export async function cleanupVault(
   settings: VaultSettings,
   keyDeletionPolicy: KeyDeletionPolicy,
   now: Date,
-  recorded?: RecordedVaultNames,
+  recorded?: RecordedVaultNames & { kubernetesRoleMount?: string },
 ): Promise<CleanupReport> {
   const { client, token } = await connectVault(deps, settings, now);
   const report: CleanupReport = { done: [], skippedNames: [], keysRetained: undefined, kept: [] };
@@ -56,6 +57,14 @@ export async function cleanupVault(
     if (roleExists) await deleteKeysAsRole(client, token, settings, report);
     else if (conflict) report.keysRetained = `the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay: ${conflict}`;
     else report.keysRetained = `the AppRole role ${settings.objectName} the keys are deleted with does not exist, so the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay`;
+  }
+  // KES's Kubernetes role goes before the policy it grants, like the AppRole role.
+  const kubernetesMounts = new Set([settings.kesAuth.method === 'Kubernetes' ? settings.kesAuth.mountPath : undefined, recorded?.kubernetesRoleMount]);
+  for (const mount of kubernetesMounts) {
+    if (!mount) continue;
+    const removed = await removeKesKubernetesRole(client, token, settings, mount);
+    report.done.push(...removed.done);
+    report.kept.push(...removed.kept);
   }
   const owned = await deleteOwnedObjects(client, token, settings);
   const old = legacyObjectsPending(settings, recorded) ? await removeLegacyObjects(client, token, settings) : { done: [], kept: [] };

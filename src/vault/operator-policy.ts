@@ -17,6 +17,8 @@ export interface OperatorPolicyInput {
   instance: string;
   /** Also the version 0.1 names `kmsstack-*`, read and deleted once while moving to the new names. */
   legacyNames: boolean;
+  /** Kubernetes auth mounts where the operator keeps KES's roles (spec.vault.kesAuth: Kubernetes); none by default. */
+  kesKubernetesMounts?: string[];
 }
 
 function block(path: string, capabilities: string[], comment: string): string {
@@ -36,6 +38,13 @@ export function renderOperatorPolicy(input: OperatorPolicyInput): string {
     block(`sys/policies/acl/${names}*`, ['create', 'read', 'update', 'delete'], `The per-deployment KES policies of operator instance ${input.instance}.`),
     block(`auth/${approle}/role/${names}*`, ['create', 'read', 'update', 'delete', 'list'], 'The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor (and the finalizer\'s own single-use login to delete keys).'),
   );
+  for (const path of input.kesKubernetesMounts ?? []) {
+    const k8s = checkVaultPath(path, 'kesKubernetesMounts');
+    blocks.push(
+      block(`sys/auth/${k8s}`, ['read', 'sudo'], `Check that the Kubernetes auth method for KES is mounted at ${k8s} (enabled and configured by a Vault admin; Vault requires sudo for sys/auth).`),
+      block(`auth/${k8s}/role/${names}*`, ['create', 'read', 'update', 'delete'], 'The per-deployment Kubernetes roles of KES, each bound to one ServiceAccount (spec.vault.kesAuth: Kubernetes).'),
+    );
+  }
   if (input.legacyNames) {
     blocks.push(
       block('sys/policies/acl/kmsstack-*', ['read', 'delete'], 'Upgrade from 0.1: read and delete the old per-deployment policies (drop once every KMSDeployment reports the new names).'),

@@ -22,6 +22,9 @@ export interface VaultKubePort {
   getKesDeployment(namespace: string, name: string): Promise<KubeObject | undefined>;
 }
 
+/** Poll interval while Vault credentials wait for KES to roll (Deployment events also trigger). */
+export const KES_ROLL_POLL_MS = 60_000;
+
 /**
  * True when every KES pod runs with the AppRole credentials whose checksum is `checksum`: the pod
  * template carries it and the rollout finished (rolloutOf, the one rollout rule). No KES Deployment

@@ -9,11 +9,13 @@ import { appRoleSecretName } from './names.ts';
 import * as vault from './operations.ts';
 import { legacyObjectsPending, nameConflict, ownerRecord, removeLegacyObjects, VAULT_NAME_CONFLICT, type RecordedVaultNames } from './ownership.ts';
 import { renderKesPolicy, type KeyDeletionPolicy } from './policy.ts';
-import { kesRunsOnChecksum } from './ports.ts';
+import { KES_ROLL_POLL_MS, kesRunsOnChecksum } from './ports.ts';
 import { appRoleRoleDifferences, desiredAppRoleRole } from './role.ts';
 import { planSecretIds } from './secret-id-plan.ts';
-import type { KvVersion, VaultSettings } from './settings.ts';
+import type { KesAuthSettings, KvVersion, VaultSettings } from './settings.ts';
 import type { VaultClient } from './client.ts';
+import { KesKubernetesRoleProblem, ensureKesKubernetesRole } from './kes-kubernetes-role.ts';
+import { recordedKubernetesMount, retireKubernetesRole, retireSecretIds } from './kes-login-switch.ts';
 
 export type VaultConditionReason =
   | 'Configured'
@@ -24,6 +26,7 @@ export type VaultConditionReason =
   | 'KVVersionMismatch'
   | 'KVMountMissing'
   | 'AppRoleMountConflict'
+  | 'KubernetesAuthMountMissing'
   | 'SecretMissing'
   | 'VaultRedirectRefused'
   | typeof VAULT_NAME_CONFLICT
@@ -39,8 +42,11 @@ export interface VaultCondition {
 export interface VaultOutcome {
   condition: VaultCondition;
   /** For status.vault. */
-  status: { policy: string; role: string; secretIDExpiresAt?: string; kvVersion?: KvVersion };
-  /** `kmsstack.io/approle-checksum` of the AppRole Secret, for the KES pod template. */
+  status: { policy: string; role: string; secretIDExpiresAt?: string; kvVersion?: KvVersion; kesAuth: KesAuthSettings['method']; kubernetesRoleMount?: string };
+  /**
+   * For the KES pod template (`kmsstack.io/vault-approle-checksum`): the AppRole Secret's checksum, or
+   * with Kubernetes auth a checksum of the login settings; a change rolls KES.
+   */
   appRoleChecksum: string | undefined;
   /** Look again then (rotation due, waiting for KES to roll). */
   requeueAfterMs: number | undefined;
@@ -58,12 +64,10 @@ export interface VaultReconcileInput {
   now: Date;
   /** spec.keyDeletionPolicy (default Retain): the KES policy grants delete only under Delete. */
   keyDeletionPolicy?: KeyDeletionPolicy;
-  /** status.vault as last written: names a version 0.1 policy/role still to be moved. */
-  recorded?: RecordedVaultNames;
+  /** status.vault as last written: names a version 0.1 policy/role still to be moved, and KES's Kubernetes role. */
+  recorded?: RecordedVaultNames & { kubernetesRoleMount?: string };
 }
 
-/** Poll interval while a previous secret-id waits for KES to roll (Deployment events also trigger). */
-const KES_ROLL_POLL_MS = 60_000;
 
 class StepFailure extends Error {
   constructor(
@@ -80,7 +84,8 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
   const legacy = settings.legacyObjectName;
   // Until the move is done, status keeps naming the 0.1 objects: it is what says they are to be moved.
   const migrating = legacyObjectsPending(settings, input.recorded);
-  const status: VaultOutcome['status'] = migrating ? { policy: legacy, role: legacy } : { policy: settings.objectName, role: settings.objectName };
+  const names = migrating ? { policy: legacy, role: legacy } : { policy: settings.objectName, role: settings.objectName };
+  const status: VaultOutcome['status'] = { ...names, kesAuth: settings.kesAuth.method, ...recordedKubernetesMount(input.recorded) };
   let token: string | undefined;
   let client: VaultClient | undefined;
   try {
@@ -91,7 +96,13 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
     if (conflict) throw new StepFailure(VAULT_NAME_CONFLICT, conflict);
     await ensurePolicy(client, token, settings, input.keyDeletionPolicy ?? 'Retain', changes);
     await ensureRole(client, token, settings, changes);
-    const credentials = await ensureSecretId(deps, client, token, input, changes);
+    await ensureKesKubernetesRole(client, token, settings, changes);
+    const credentials = settings.kesAuth.method === 'Kubernetes' ? await retireSecretIds(deps, client, token, input, changes) : await ensureSecretId(deps, client, token, input, changes);
+    const kubernetesRole = await retireKubernetesRole(deps, client, token, input, credentials.checksum, changes);
+    if (kubernetesRole.mount) status.kubernetesRoleMount = kubernetesRole.mount;
+    else delete status.kubernetesRoleMount;
+    credentials.waiting = [credentials.waiting, kubernetesRole.waiting].filter(Boolean).join('; ') || undefined;
+    if (kubernetesRole.waiting) credentials.requeueAfterMs = Math.min(credentials.requeueAfterMs ?? KES_ROLL_POLL_MS, KES_ROLL_POLL_MS);
     if (migrating) {
       const moved = await moveFromLegacyNames(deps, client, token, settings, credentials.checksum, changes);
       if (moved.done) Object.assign(status, { policy: settings.objectName, role: settings.objectName });
@@ -104,7 +115,7 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
       condition: {
         status: 'True',
         reason: 'Configured',
-        message: `policy and AppRole role ${settings.objectName} grant KES ${settings.kv.mountPath}/${settings.kv.prefix} (KV ${settings.kv.version})${expiry}${credentials.waiting ? `; ${credentials.waiting}` : ''}`,
+        message: `policy and ${settings.kesAuth.method === 'Kubernetes' ? `Kubernetes role (ServiceAccount ${settings.kesAuth.serviceAccount})` : 'AppRole role'} ${settings.objectName} grant KES ${settings.kv.mountPath}/${settings.kv.prefix} (KV ${settings.kv.version})${expiry}${credentials.waiting ? `; ${credentials.waiting}` : ''}`,
       },
       status,
       appRoleChecksum: credentials.checksum,
@@ -256,7 +267,7 @@ async function explain(
   token: string | undefined,
   err: unknown,
 ): Promise<{ reason: VaultConditionReason; message: string }> {
-  if (err instanceof StepFailure) return { reason: err.reason, message: err.message };
+  if (err instanceof StepFailure || err instanceof KesKubernetesRoleProblem) return { reason: err.reason, message: err.message };
   if (err instanceof MissingSecretError) return { reason: 'SecretMissing', message: err.message };
   if (!(err instanceof VaultRequestError)) throw err;
   const { namespace, name } = settings.deployment;

@@ -3,6 +3,7 @@
 // The CRD schema checks the same rules; they are repeated here because Vault paths end up inside
 // policy text, where a stray "*" or quote would widen what KES may touch.
 import { parseDuration, type VaultSpec } from '../api/index.ts';
+import { kesNames } from '../workload/names.ts';
 import { DEFAULT_INSTANCE, legacyVaultObjectName, vaultObjectName } from './names.ts';
 
 export type { VaultSpec };
@@ -11,6 +12,11 @@ export type KvVersion = 'v1' | 'v2';
 export type VaultAuthSettings =
   | { method: 'kubernetes'; role: string; mountPath: string }
   | { method: 'token'; secretName: string; secretKey: string };
+
+/** How KES logs in to Vault (spec.vault.kesAuth); the Kubernetes role is named objectName too. */
+export type KesAuthSettings =
+  | { method: 'AppRole' }
+  | { method: 'Kubernetes'; mountPath: string; audience: string; serviceAccount: string; tokenExpirationSeconds: number };
 
 export interface VaultSettings {
   /** The KMSDeployment these settings belong to (uid: recorded as the owner of its Vault objects). */
@@ -31,7 +37,8 @@ export interface VaultSettings {
     secretIDTTLSeconds: number;
     secretIDRenewBeforeSeconds: number;
   };
-  /** `kmsstack_<instance>_<namespace>_<name>`: the policy and the AppRole role share it. */
+  kesAuth: KesAuthSettings;
+  /** `kmsstack_<instance>_<namespace>_<name>`: the policy, the AppRole role and KES's Kubernetes role share it. */
   objectName: string;
   /** `kmsstack-<namespace>-<name>` of version 0.1, moved to objectName on upgrade. */
   legacyObjectName: string;
@@ -46,6 +53,9 @@ export const VAULT_DEFAULTS = {
   kvVersion: 'v1' as KvVersion,
   kvCreate: true,
   appRoleMountPath: 'approle',
+  kesKubernetesMountPath: 'kubernetes',
+  kesKubernetesAudience: 'vault',
+  kesKubernetesTokenExpiration: '1h',
   tokenTTL: '5m',
   tokenMaxTTL: '1h',
   secretIDTTL: '24h',
@@ -84,6 +94,24 @@ export function checkAddress(value: string): string {
     throw new Error('spec.vault.address: give only scheme, host and port (no path, query or credentials)');
   }
   return `${url.protocol}//${url.host}`;
+}
+
+function checkKesAuth(spec: VaultSpec, deploymentName: string): KesAuthSettings {
+  const method = spec.kesAuth ?? 'AppRole';
+  if (method === 'AppRole') return { method };
+  if (method !== 'Kubernetes') throw new Error(`spec.vault.kesAuth: must be AppRole or Kubernetes, got "${String(method)}"`);
+  const k8s = spec.kesKubernetes ?? {};
+  const audience = k8s.audience ?? VAULT_DEFAULTS.kesKubernetesAudience;
+  if (!/^[A-Za-z0-9_.-]+$/.test(audience)) throw new Error(`spec.vault.kesKubernetes.audience: "${audience}" must be letters, digits, "-", "_" and "."`);
+  const tokenExpirationSeconds = durationSeconds(k8s.tokenExpiration ?? VAULT_DEFAULTS.kesKubernetesTokenExpiration, 'spec.vault.kesKubernetes.tokenExpiration');
+  if (tokenExpirationSeconds < 600 || tokenExpirationSeconds > 86_400) throw new Error('spec.vault.kesKubernetes.tokenExpiration: must be between 10m and 24h');
+  return {
+    method,
+    mountPath: checkVaultPath(k8s.mountPath ?? VAULT_DEFAULTS.kesKubernetesMountPath, 'spec.vault.kesKubernetes.mountPath'),
+    audience,
+    serviceAccount: kesNames(deploymentName).serviceAccount,
+    tokenExpirationSeconds,
+  };
 }
 
 function checkAuth(auth: VaultSpec['auth'] | undefined): VaultAuthSettings {
@@ -165,6 +193,7 @@ export function resolveVaultSettings(
       secretIDTTLSeconds,
       secretIDRenewBeforeSeconds,
     },
+    kesAuth: checkKesAuth(spec, deployment.name),
     objectName: vaultObjectName(deployment.namespace, deployment.name, instance),
     legacyObjectName: legacyVaultObjectName(deployment.namespace, deployment.name),
   };

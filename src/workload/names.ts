@@ -22,6 +22,8 @@ export function kesNames(name: string) {
     /** Deployment and Service. */
     workload: `${name}-kes`,
     configSecret: `${name}-kes-config`,
+    /** The ServiceAccount KES runs as with spec.vault.kesAuth Kubernetes (its Vault role binds exactly it). */
+    serviceAccount: `${name}-kes`,
   } as const;
 }
 

@@ -24,6 +24,7 @@ export function expectedChildren(name: string): Record<OwnedKind, string[]> {
     Secret: [pki.ca, pki.leaves.kesServer, pki.leaves.minioClient, pki.leaves.operatorClient, appRoleSecretName(name), kes.configSecret].sort(),
     ConfigMap: [],
     Service: [kes.workload],
+    ServiceAccount: [],
     Deployment: [kes.workload],
     StatefulSet: [],
   };

@@ -80,7 +80,7 @@ Exactly the calls the operator makes; no wildcard. Leader election Leases are in
   resources: ["kmsdeployments/finalizers"]
   verbs: ["update"]
 - apiGroups: [""]
-  resources: ["secrets", "configmaps", "services"]
+  resources: ["secrets", "configmaps", "services", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 - apiGroups: [""]
   resources: ["persistentvolumeclaims"]

@@ -8,8 +8,8 @@ import { vaultSchema } from './vault.ts';
 
 interface SpecSelf {
   mode?: string;
-  vault?: unknown;
-  kes?: { keys?: { name?: unknown }[] };
+  vault?: { kesAuth?: string };
+  kes?: { keys?: { name?: unknown }[]; serviceAccountName?: string };
   minio?: { keyName?: unknown };
 }
 interface TLSSelf { validity: string; renewBefore: string }
@@ -78,6 +78,15 @@ const specRules = [
       self.kes.keys === undefined ||
       self.minio === undefined ||
       self.kes.keys.some((k) => k.name === self.minio?.keyName),
+  ),
+  celRule<SpecSelf>(
+    {
+      rule: "!has(self.vault) || !has(self.vault.kesAuth) || self.vault.kesAuth != 'Kubernetes' || !has(self.kes) || !has(self.kes.serviceAccountName)",
+      message: 'must not be set when vault.kesAuth is Kubernetes: KES runs as the ServiceAccount <name>-kes the operator creates, the only one its Vault role takes',
+      fieldPath: '.kes.serviceAccountName',
+      reason: 'FieldValueForbidden',
+    },
+    (self) => self.vault?.kesAuth !== 'Kubernetes' || self.kes?.serviceAccountName === undefined,
   ),
   celRule<SpecSelf>(
     {

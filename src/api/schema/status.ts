@@ -71,6 +71,8 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
     role: str('Name of the AppRole role KES logs in with.', undefined, { maxLength: 256 }),
     secretIDExpiresAt: dateTime('When the secret-id currently given to KES expires.'),
     kvVersion: { type: 'string', enum: ['v1', 'v2'], description: 'KV engine version found at the mount.' },
+    kesAuth: { type: 'string', enum: ['AppRole', 'Kubernetes'], description: 'How KES logs in to Vault (spec.vault.kesAuth as last configured).' },
+    kubernetesRoleMount: str('Kubernetes auth mount where the operator keeps the Vault role of KES, until that role is deleted (after a switch to AppRole, once KES has rolled).', undefined, { maxLength: 200 }),
   }),
   certificates: obj('CertificatesStatus', 'Validity of the TLS material the operator issued.', {
     notAfter: dateTime('Earliest expiry among the KES server certificate and the client certificates.'),

@@ -102,6 +102,24 @@ const appRole = obj(
   },
 );
 
+const kesKubernetes = obj(
+  'VaultKESKubernetes',
+  "How KES logs in to Vault when kesAuth is Kubernetes: with a ServiceAccount token the kubelet projects into the KES pods, through a Kubernetes auth method a Vault administrator has enabled and configured for this cluster (docs/vault.md). Ignored with kesAuth AppRole.",
+  {
+    mountPath: str('Path where the Kubernetes auth method for KES is mounted in Vault (the operator creates the role of this deployment there, bound to the ServiceAccount <name>-kes in this namespace).', 'vaultPath', { default: 'kubernetes' }),
+    audience: str('Audience of the projected token and of the Vault role: the token is worth nothing against the Kubernetes API, and the role takes no other token.', 'vaultName', { default: 'vault' }),
+    tokenExpiration: str('Lifetime of the projected ServiceAccount token (expirationSeconds; the kubelet renews it at 80%). From 10m (the Kubernetes minimum) to 24h.', 'duration', {
+      default: '1h',
+      'x-kubernetes-validations': [
+        celRule<string>(
+          { rule: "duration(self) >= duration('10m') && duration(self) <= duration('24h')", message: 'must be between 10m and 24h' },
+          (self) => durationMs(self) >= 600_000 && durationMs(self) <= 86_400_000,
+        ),
+      ],
+    }),
+  },
+);
+
 export const vaultSchema: JSONSchema = obj(
   'VaultSpec',
   'The external Vault (or OpenBao) that stores the master keys. Required when mode is Vault, forbidden when mode is StaticKey.',
@@ -115,6 +133,14 @@ export const vaultSchema: JSONSchema = obj(
     auth,
     kv,
     appRole: withFieldDefaults(appRole),
+    kesAuth: {
+      type: 'string',
+      enum: ['AppRole', 'Kubernetes'],
+      default: 'AppRole',
+      description:
+        "How KES logs in to Vault. AppRole: with a role-id and a secret-id the operator issues, keeps in the Secret <name>-kes-vault-approle and rotates (appRole). Kubernetes: with its own ServiceAccount token (kesKubernetes), so no secret-id exists; the operator still keeps the AppRole role, without secret-ids, for the finalizer's key deletion. Changing it rolls KES; the secret-ids are destroyed (or the Kubernetes role deleted) once KES runs on the new method.",
+    },
+    kesKubernetes: withFieldDefaults(kesKubernetes),
   },
   { required: ['address', 'auth', 'kv'] },
 );

@@ -14,6 +14,8 @@ import type { KMSDeploymentObject } from './status.ts';
 export interface Handoff {
   /** The AppRole Secret's checksum (vault step); the KES pod template carries it so KES rolls on a new secret-id. */
   appRoleChecksum?: string;
+  /** The Vault role KES logs in as (vault step); the KES config names it under Kubernetes auth. */
+  vaultRole?: string;
 }
 
 export interface KMSDeploymentStepContext extends StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec> {

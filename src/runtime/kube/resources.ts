@@ -48,6 +48,7 @@ export const resources = {
   Secret: { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
   ConfigMap: { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
   Service: { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
+  ServiceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   Deployment: { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
   StatefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },
   PersistentVolumeClaim: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
@@ -60,7 +61,7 @@ export const resources = {
 export type KnownKind = keyof typeof resources;
 
 /** The kinds the operator creates as children of a KMSDeployment (watched through label-narrowed informers). */
-export const ownedKinds = ['Secret', 'ConfigMap', 'Service', 'Deployment', 'StatefulSet'] as const satisfies readonly KnownKind[];
+export const ownedKinds = ['Secret', 'ConfigMap', 'Service', 'ServiceAccount', 'Deployment', 'StatefulSet'] as const satisfies readonly KnownKind[];
 export type OwnedKind = (typeof ownedKinds)[number];
 
 export function resourceFor(apiVersion: string | undefined, kind: string | undefined): ResourceType {

@@ -38,6 +38,7 @@ export const TEST_OPERATOR_POLICY = renderOperatorPolicy({
   allowMountCreation: true,
   instance: 'default',
   legacyNames: true,
+  kesKubernetesMounts: ['kubernetes', 'kubernetes-kes'],
 });
 
 /** A non-root Vault token holding only the operator policy. */

@@ -32,12 +32,25 @@ describe('KES config', () => {
     const text = renderKesConfig({ deployment: ref, spec: vaultSpec(), identities });
     const parsed = yaml.load(text) as ReturnType<typeof buildKesConfig>;
     assert.deepEqual(parsed, buildKesConfig({ deployment: ref, spec: vaultSpec(), identities }));
-    assert.equal(parsed.keystore.vault.approle.id, '${KES_VAULT_ROLE_ID}');
-    assert.equal(parsed.keystore.vault.approle.secret, '${KES_VAULT_SECRET_ID}');
+    assert.equal(parsed.keystore.vault.approle?.id, '${KES_VAULT_ROLE_ID}');
+    assert.equal(parsed.keystore.vault.approle?.secret, '${KES_VAULT_SECRET_ID}');
     assert.equal(parsed.admin.identity, 'disabled');
     assert.deepEqual(parsed.policy.minio.identities, [identities.minio]);
     assert.deepEqual(parsed.policy.operator.identities, [identities.operator]);
     assert.equal(parsed.keystore.vault.tls?.ca, '/etc/kes/vault-ca/ca.crt');
+  });
+
+  it('with kesAuth Kubernetes logs in with the projected token file and the Vault role, and has no AppRole (golden)', () => {
+    const spec = vaultSpec();
+    (spec.vault as { kesAuth: string }).kesAuth = 'Kubernetes';
+    (spec.vault as { kesKubernetes: { mountPath: string } }).kesKubernetes.mountPath = 'kubernetes-kes';
+    const text = renderKesConfig({ deployment: ref, spec, identities, vaultRole: 'kmsstack_default_storage_tenant-a' });
+    assertGolden('kes/config-kubernetes-auth.yaml', text);
+    const parsed = yaml.load(text) as ReturnType<typeof buildKesConfig>;
+    assert.equal(parsed.keystore.vault.approle, undefined, 'KES refuses a config with two login methods');
+    // KES treats a jwt value containing "/" as a file it reads at every login.
+    assert.deepEqual(parsed.keystore.vault.kubernetes, { engine: 'kubernetes-kes', role: 'kmsstack_default_storage_tenant-a', jwt: '/var/run/secrets/kes/vault/token' });
+    assert.throws(() => buildKesConfig({ deployment: ref, spec, identities }), /vaultRole: required when spec.vault.kesAuth is Kubernetes/);
   });
 
   it('leaves out the Vault CA and namespace when the spec has none', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildKesConfigSecret, buildKesDeployment, buildKesService } from '../../../src/kes/deployment.ts';
+import { buildKesConfigSecret, buildKesDeployment, buildKesService, buildKesServiceAccount } from '../../../src/kes/deployment.ts';
 import { checksumOf } from '../../../src/workload/checksum.ts';
 import { assertGolden } from '../../support/golden.ts';
 import { ref, vaultSpec } from './fixtures.ts';
@@ -33,6 +33,32 @@ describe('KES workload objects', () => {
     assertGolden('kes/deployment.yaml', buildKesDeployment({ deployment: ref, spec, ...checksums }));
     assertGolden('kes/service.yaml', buildKesService(ref, vaultSpec()));
     assertGolden('kes/config-secret.yaml', buildKesConfigSecret(ref, 'version: v1\n'));
+  });
+
+  it('with kesAuth Kubernetes runs as its own ServiceAccount with a projected, audience-bound, expiring Vault token and no AppRole env (golden)', () => {
+    const spec = vaultSpec({
+      extra: {
+        vault: {
+          address: 'https://vault.vault.svc:8200', auth: { kubernetes: { role: 'kmsstack' } }, kv: { prefix: 'minio/tenant-a' },
+          kesAuth: 'Kubernetes', kesKubernetes: { audience: 'vault-kes', tokenExpiration: '2h' },
+        },
+      },
+    });
+    const deployment = buildKesDeployment({ deployment: ref, spec, ...checksums });
+    assertGolden('kes/deployment-kubernetes-auth.yaml', deployment);
+    const pod = deployment.spec?.template.spec;
+    assert.equal(pod?.serviceAccountName, 'tenant-a-kes');
+    assert.equal(pod?.automountServiceAccountToken, false, 'no Kubernetes API token in the pod');
+    const projected = pod?.volumes?.find((v) => v.name === 'vault-token')?.projected?.sources?.[0]?.serviceAccountToken;
+    assert.deepEqual(projected, { audience: 'vault-kes', expirationSeconds: 7200, path: 'token' });
+    assert.deepEqual(pod?.containers[0]?.env ?? [], [], 'no role-id or secret-id');
+    const account = buildKesServiceAccount(ref);
+    assert.equal(account.metadata?.name, 'tenant-a-kes');
+    assert.equal(account.automountServiceAccountToken, false);
+    // AppRole mode keeps the namespace's ServiceAccount (or the user's) and the env from the Secret.
+    const appRole = buildKesDeployment({ deployment: ref, spec: vaultSpec(), ...checksums }).spec?.template.spec;
+    assert.equal(appRole?.serviceAccountName, undefined);
+    assert.equal(appRole?.volumes?.some((v) => v.name === 'vault-token'), false);
   });
 
   it('mounts the Vault CA only when the spec names one, and leaves unset pod settings out', () => {

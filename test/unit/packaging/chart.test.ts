@@ -24,7 +24,7 @@ const reconcilerPermissions = [
   ...['get', 'list', 'watch', 'update', 'patch'].map((verb) => `kmsstack.io/kmsdeployments/${verb}`),
   ...['get', 'update', 'patch'].map((verb) => `kmsstack.io/kmsdeployments/status/${verb}`),
   'kmsstack.io/kmsdeployments/finalizers/update',
-  ...['secrets', 'configmaps', 'services'].flatMap((r) => ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((v) => `/${r}/${v}`)),
+  ...['secrets', 'configmaps', 'services', 'serviceaccounts'].flatMap((r) => ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((v) => `/${r}/${v}`)),
   ...['deployments', 'statefulsets'].flatMap((r) => ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((v) => `apps/${r}/${v}`)),
   // Growing MinIO's drives: read each claim, apply its new size.
   '/persistentvolumeclaims/get',

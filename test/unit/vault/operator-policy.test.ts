@@ -27,3 +27,14 @@ test('without mount creation the operator only reads mounts, and it never touche
   assert.doesNotMatch(text, /"(?:list|delete)"[^\n]*\n\}[^#]*kv/);
   assert.throws(() => renderOperatorPolicy({ kvMounts: [{ mountPath: 'kv/*', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: false, instance: 'default', legacyNames: false }), /kvMounts\.mountPath/);
 });
+
+test('with KES on Kubernetes auth: read (sudo) of the auth mount and the per-deployment roles of this instance there, nothing on the mount\'s config', () => {
+  const text = renderOperatorPolicy({
+    kvMounts: [{ mountPath: 'kv', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: false, instance: 'default', legacyNames: false,
+    kesKubernetesMounts: ['kubernetes'],
+  });
+  assert.match(text, /path "sys\/auth\/kubernetes" \{\n {2}capabilities = \["read", "sudo"\]/);
+  assert.match(text, /path "auth\/kubernetes\/role\/kmsstack_default_\*" \{\n {2}capabilities = \["create", "read", "update", "delete"\]/);
+  assert.doesNotMatch(text, /auth\/kubernetes\/config/, 'the auth method\'s config (API server, reviewer) stays the admin\'s');
+  assert.throws(() => renderOperatorPolicy({ kvMounts: [], appRoleMountPath: 'approle', allowMountCreation: false, instance: 'default', legacyNames: false, kesKubernetesMounts: ['k8s/*'] }), /kesKubernetesMounts/);
+});

@@ -18,9 +18,17 @@ test('defaults fill every optional field', () => {
     auth: { method: 'kubernetes', role: 'kmsstack', mountPath: 'kubernetes' },
     kv: { mountPath: 'kv', version: 'v1', prefix: 'minio/tenant-a', create: true },
     appRole: { mountPath: 'approle', tokenTTLSeconds: 300, tokenMaxTTLSeconds: 3600, secretIDTTLSeconds: 86400, secretIDRenewBeforeSeconds: 28800 },
+    kesAuth: { method: 'AppRole' },
     objectName: 'kmsstack_default_storage_tenant-a',
     legacyObjectName: 'kmsstack-storage-tenant-a',
   });
+});
+
+test('kesAuth Kubernetes: the mount, the audience, the token lifetime and KES\'s own ServiceAccount; errors name the field', () => {
+  const settings = resolveVaultSettings({ ...minimal, kesAuth: 'Kubernetes', kesKubernetes: { mountPath: '/k8s-east/', tokenExpiration: '30m' } }, deployment);
+  assert.deepEqual(settings.kesAuth, { method: 'Kubernetes', mountPath: 'k8s-east', audience: 'vault', serviceAccount: 'tenant-a-kes', tokenExpirationSeconds: 1800 });
+  assert.throws(() => resolveVaultSettings({ ...minimal, kesAuth: 'Kubernetes', kesKubernetes: { mountPath: 'k8s/*' } }, deployment), /spec\.vault\.kesKubernetes\.mountPath/);
+  assert.throws(() => resolveVaultSettings({ ...minimal, kesAuth: 'Kubernetes', kesKubernetes: { tokenExpiration: '1m' } }, deployment), /spec\.vault\.kesKubernetes\.tokenExpiration: must be between 10m and 24h/);
 });
 
 test('the fallbacks equal the CRD defaults applied by applyDefaults', () => {

@@ -5,7 +5,7 @@ import { ConditionReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { renderKesConfig } from '../../../kes/config.ts';
-import { buildKesConfigSecret, buildKesDeployment, buildKesService } from '../../../kes/deployment.ts';
+import { buildKesConfigSecret, buildKesDeployment, buildKesService, buildKesServiceAccount } from '../../../kes/deployment.ts';
 import { checksumOf } from '../../../workload/checksum.ts';
 import { kesEndpoint, kesNames, type DeploymentRef } from '../../../workload/names.ts';
 import { rolloutOf } from '../../../workload/rollout.ts';
@@ -65,7 +65,7 @@ export function kesStep(): KMSDeploymentStep {
 
       let config: string;
       try {
-        config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string } });
+        config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string }, vaultRole: context.handoff.vaultRole });
       } catch (err) {
         return { status: 'False', reason: ConditionReason.InvalidConfiguration, message: (err as Error).message };
       }
@@ -74,6 +74,7 @@ export function kesStep(): KMSDeploymentStep {
       const certificates = mountedCertificatesChecksum(spec, ref.name, 'kes', (name) => childSecret(context, name));
       context.children.add(withCertificatesChecksum(buildKesDeployment({ deployment: ref, spec, configChecksum, appRoleChecksum: approle }), certificates) as unknown as KubeObject);
       context.children.add(buildKesService(ref, spec) as unknown as KubeObject);
+      if (spec.vault?.kesAuth === 'Kubernetes') context.children.add(buildKesServiceAccount(ref) as unknown as KubeObject);
 
       const live = context.cache.get('Deployment', ref.namespace, kesNames(ref.name).workload);
       const rollout = rolloutOf('Deployment', live, spec.kes.replicas, configChecksum);

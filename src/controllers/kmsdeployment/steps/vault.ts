@@ -84,8 +84,8 @@ function ref(object: KMSDeploymentObject): { namespace: string; name: string; ui
 }
 
 /** status.vault as last written: while it names version 0.1 objects, they are still to be moved. */
-function recordedNames(object: KMSDeploymentObject): RecordedVaultNames | undefined {
-  return (object as { status?: { vault?: RecordedVaultNames } }).status?.vault;
+function recordedNames(object: KMSDeploymentObject): (RecordedVaultNames & { kubernetesRoleMount?: string }) | undefined {
+  return (object as { status?: { vault?: RecordedVaultNames & { kubernetesRoleMount?: string } } }).status?.vault;
 }
 
 export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
@@ -120,6 +120,7 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
       }
       context.status['vault'] = outcome.status;
       if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;
+      context.handoff.vaultRole = settings.objectName;
       const { status, reason, message } = outcome.condition;
       if (outcome.failed) {
         // The condition carries the actionable reason; the work queue's rate limiter times the retry.

@@ -18,6 +18,7 @@ export const conditionTypes = [
   'KeysReady',
   'MinIOAvailable',
   'EncryptionVerified',
+  'BucketsReady',
   'Ready',
 ] as const;
 
@@ -43,6 +44,8 @@ export const ConditionType = {
   MinIOAvailable: 'MinIOAvailable',
   /** Stage 8: a data key generated and decrypted with MinIO's identity, and the key's canary decrypts. */
   EncryptionVerified: 'EncryptionVerified',
+  /** Stage 9: every bucket of spec.minio.buckets exists with its default encryption (True with none). */
+  BucketsReady: 'BucketsReady',
   /** True only when every other condition is True; else the first one that is not. */
   Ready: 'Ready',
 } as const satisfies { [T in ConditionType]: T };

@@ -380,6 +380,12 @@ export interface MinIOSpec {
    */
   keyName?: string;
   /**
+   * Buckets the operator creates and keeps encrypted by default with their key (docs/minio.md). Condition BucketsReady and status.buckets report each. Removing a bucket from the list stops managing it; the bucket and its objects stay. MinIO's KES policy allows generating data keys with exactly the keys these buckets and spec.minio.keyName use.
+   *
+   * @maxItems 100
+   */
+  buckets?: MinIOBucket[];
+  /**
    * Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION). Default: false.
    */
   autoEncryption?: boolean;
@@ -475,6 +481,27 @@ export interface MinIOStorage {
    * StorageClass of the drives. Unset uses the cluster default.
    */
   storageClassName?: string;
+}
+/**
+ * A bucket the operator creates through MinIO's S3 API with the root credentials, with a default encryption (SSE-KMS) under one master key. The operator never deletes a bucket or its objects: removing the entry only stops managing it.
+ */
+export interface MinIOBucket {
+  /**
+   * Name of the bucket (the S3 naming rules).
+   */
+  name: string;
+  /**
+   * Master key of the bucket's default encryption (SSE-KMS with this key id): one of spec.kes.keys. Unset: spec.minio.keyName, MinIO's default key. Changing it re-encrypts nothing: new objects use the new key, existing ones keep theirs (which must stay listed in spec.kes.keys to remain readable).
+   */
+  key?: string;
+  /**
+   * Enable versioning, when the bucket is created or later. The operator never suspends versioning: false leaves a versioned bucket as it is. Default: false.
+   */
+  versioning?: boolean;
+  /**
+   * Create the bucket with object lock (which also enables versioning). Object lock cannot be added to an existing bucket: the operator applies it when it creates the bucket and never changes an existing bucket. Default: false.
+   */
+  objectLock?: boolean;
 }
 /**
  * Root credentials of MinIO. When unset the operator generates them into the Secret <name>-minio-root.
@@ -583,6 +610,12 @@ export interface KMSDeploymentStatus {
   conditions?: Condition[];
   kes?: KESStatus;
   minio?: MinIOStatus;
+  /**
+   * The buckets of spec.minio.buckets as the operator last found them (condition BucketsReady).
+   *
+   * @maxItems 100
+   */
+  buckets?: BucketStatus[];
   vault?: VaultStatus;
   certificates?: CertificatesStatus;
 }
@@ -591,7 +624,7 @@ export interface KMSDeploymentStatus {
  */
 export interface Condition {
   /**
-   * Condition type, one of SpecValid, CertificatesReady, VaultConfigured, KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified, Ready.
+   * Condition type, one of SpecValid, CertificatesReady, VaultConfigured, KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified, BucketsReady, Ready.
    */
   type: string;
   /**
@@ -675,6 +708,27 @@ export interface MinIOStatus {
    * Number of ready MinIO pods.
    */
   readyReplicas?: number;
+}
+/**
+ * One managed bucket.
+ */
+export interface BucketStatus {
+  /**
+   * Name of the bucket.
+   */
+  name: string;
+  /**
+   * Master key of its default encryption (SSE-KMS), as MinIO reports it.
+   */
+  key?: string;
+  /**
+   * Ready: the bucket exists with the default encryption, versioning and object lock of the spec. Failed: see message.
+   */
+  state: 'Ready' | 'Failed';
+  /**
+   * What the operator did or found; never contains secrets.
+   */
+  message?: string;
 }
 /**
  * What the operator set up in Vault.
@@ -1073,6 +1127,12 @@ export interface DefaultedMinIOSpec {
    */
   keyName: string;
   /**
+   * Buckets the operator creates and keeps encrypted by default with their key (docs/minio.md). Condition BucketsReady and status.buckets report each. Removing a bucket from the list stops managing it; the bucket and its objects stay. MinIO's KES policy allows generating data keys with exactly the keys these buckets and spec.minio.keyName use.
+   *
+   * @maxItems 100
+   */
+  buckets?: DefaultedMinIOBucket[];
+  /**
    * Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION). Default: false.
    */
   autoEncryption: boolean;
@@ -1168,6 +1228,27 @@ export interface DefaultedMinIOStorage {
    * StorageClass of the drives. Unset uses the cluster default.
    */
   storageClassName?: string;
+}
+/**
+ * A bucket the operator creates through MinIO's S3 API with the root credentials, with a default encryption (SSE-KMS) under one master key. The operator never deletes a bucket or its objects: removing the entry only stops managing it.
+ */
+export interface DefaultedMinIOBucket {
+  /**
+   * Name of the bucket (the S3 naming rules).
+   */
+  name: string;
+  /**
+   * Master key of the bucket's default encryption (SSE-KMS with this key id): one of spec.kes.keys. Unset: spec.minio.keyName, MinIO's default key. Changing it re-encrypts nothing: new objects use the new key, existing ones keep theirs (which must stay listed in spec.kes.keys to remain readable).
+   */
+  key?: string;
+  /**
+   * Enable versioning, when the bucket is created or later. The operator never suspends versioning: false leaves a versioned bucket as it is. Default: false.
+   */
+  versioning: boolean;
+  /**
+   * Create the bucket with object lock (which also enables versioning). Object lock cannot be added to an existing bucket: the operator applies it when it creates the bucket and never changes an existing bucket. Default: false.
+   */
+  objectLock: boolean;
 }
 /**
  * Root credentials of MinIO. When unset the operator generates them into the Secret <name>-minio-root.

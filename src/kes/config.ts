@@ -8,6 +8,7 @@ import { KES_PORT } from '../workload/names.ts';
 import { kesKeyNameProblem } from '../api/key-name.ts';
 import { kesPaths } from './api.ts';
 import { KES_APPROLE_ENV, kesFiles } from './names.ts';
+import { keysInUse } from '../workload/keys-in-use.ts';
 import { type DeploymentRef } from '../workload/names.ts';
 
 export interface KesIdentities {
@@ -59,17 +60,19 @@ const READY_TIMEOUT = '15s';
 const identityPattern = /^[0-9a-f]{64}$/;
 
 /**
- * What MinIO's KES client calls, restricted to this deployment's keys: generating and decrypting
- * data keys, describing the default key (MinIO does so every 10s to keep it cached), plus listing,
+ * What MinIO's KES client calls, restricted to this deployment's keys: generating data keys with the
+ * keys in use (its default key and the buckets' keys, keysInUse), decrypting and describing with
+ * every key of spec.kes.keys (objects encrypted before a key rotation or a bucket's key change keep
+ * their key and must stay readable; MinIO describes its default key every 10s), plus listing,
  * status and API listing for `mc admin kms`. KES serves only this deployment's Vault prefix, so
  * listing reveals nothing else. Not create: MinIO creates its default key at start-up when it is
  * missing (and takes a permission error as non-fatal), so with create it would mint a replacement
  * for a lost key — keys are created only by the operator, which never replaces one (docs/kes.md).
  * The operator's canaries are generated and decrypted with MinIO's identity, through these paths.
  */
-export function minioPolicyPaths(keyNames: readonly string[]): string[] {
+export function minioPolicyPaths(keyNames: readonly string[], inUse: readonly string[] = keyNames): string[] {
   const perKey = keyNames.flatMap((key) => [
-    kesPaths.keyGenerate + key,
+    ...(inUse.includes(key) ? [kesPaths.keyGenerate + key] : []),
     kesPaths.keyDecrypt + key,
     kesPaths.keyDescribe + key,
   ]);
@@ -77,11 +80,12 @@ export function minioPolicyPaths(keyNames: readonly string[]): string[] {
 }
 
 /**
- * What the operator does with its own identity: create the keys of the spec, list keys, read the
- * status, and (only with keyDeletionPolicy Delete) delete keys that left the spec.
+ * What the operator does with its own identity: create the keys of the spec and generate each key's
+ * canary (a data key it drops; it cannot decrypt), list keys, read the status, and (only with
+ * keyDeletionPolicy Delete) delete keys that left the spec.
  */
 export function operatorPolicyPaths(keyNames: readonly string[], keyDeletionPolicy: 'Retain' | 'Delete'): string[] {
-  const paths = [...keyNames.map((key) => kesPaths.keyCreate + key), `${kesPaths.keyList}*`, kesPaths.status];
+  const paths = [...keyNames.flatMap((key) => [kesPaths.keyCreate + key, kesPaths.keyGenerate + key]), `${kesPaths.keyList}*`, kesPaths.status];
   if (keyDeletionPolicy === 'Delete') paths.push(`${kesPaths.keyDelete}*`);
   return paths;
 }
@@ -140,7 +144,7 @@ export function buildKesConfig(input: KesConfigInput): KesConfig {
       ...(kes.metrics.enabled ? { [kesPaths.metrics]: { skip_auth: true, timeout: READY_TIMEOUT } } : {}),
     },
     policy: {
-      minio: { allow: minioPolicyPaths(keyNames), identities: [identities.minio] },
+      minio: { allow: minioPolicyPaths(keyNames, keysInUse(spec)), identities: [identities.minio] },
       operator: { allow: operatorPolicyPaths(keyNames, spec.keyDeletionPolicy), identities: [identities.operator] },
     },
     cache: { expiry: { any: kes.cache.expiry.any, unused: kes.cache.expiry.unused } },

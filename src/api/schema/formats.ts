@@ -64,6 +64,12 @@ export const formats = {
     512,
     'must be an image reference such as "registry.example.com/minio/kes:2025-03-12T09-35-18Z" or "repo/image@sha256:<64 hex digits>"',
   ),
+  /** S3 bucket names (AWS's rules, which MinIO enforces); the CEL rules of spec.minio.buckets add what a pattern cannot say. */
+  bucketName: format(
+    '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+    63,
+    'must be an S3 bucket name: 3 to 63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit',
+  ),
   quantity: format(
     '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$',
     64,

@@ -1,6 +1,39 @@
 // spec.minio: the MinIO StatefulSet that encrypts objects with keys from KES (or the static key).
 import { bool, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
-import type { JSONSchema } from './json-schema.ts';
+import { celRule, type JSONSchema } from './json-schema.ts';
+
+const atCreation = 'the operator applies it when it creates the bucket and never changes an existing bucket';
+
+const bucket = obj(
+  'MinIOBucket',
+  "A bucket the operator creates through MinIO's S3 API with the root credentials, with a default encryption (SSE-KMS) under one master key. The operator never deletes a bucket or its objects: removing the entry only stops managing it.",
+  {
+    name: str('Name of the bucket (the S3 naming rules).', 'bucketName', {
+      'x-kubernetes-validations': [
+        celRule<string>(
+          { rule: "!self.contains('..') && !self.contains('.-') && !self.contains('-.')", message: 'must not contain "..", ".-" or "-."' },
+          (self) => !self.includes('..') && !self.includes('.-') && !self.includes('-.'),
+        ),
+        celRule<string>(
+          { rule: "!self.matches('^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$')", message: 'must not look like an IP address' },
+          (self) => !/^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$/.test(self),
+        ),
+        celRule<string>(
+          { rule: "!self.startsWith('xn--') && !self.endsWith('-s3alias') && !self.endsWith('--ol-s3')", message: 'must not start with "xn--" or end with "-s3alias" or "--ol-s3" (reserved by S3)' },
+          (self) => !self.startsWith('xn--') && !self.endsWith('-s3alias') && !self.endsWith('--ol-s3'),
+        ),
+      ],
+    }),
+    key: str(
+      "Master key of the bucket's default encryption (SSE-KMS with this key id): one of spec.kes.keys. Unset: spec.minio.keyName, MinIO's default key. Changing it re-encrypts nothing: new objects use the new key, existing ones keep theirs (which must stay listed in spec.kes.keys to remain readable).",
+      'keyName',
+    ),
+    versioning: bool('Enable versioning, when the bucket is created or later. The operator never suspends versioning: false leaves a versioned bucket as it is.', false),
+    objectLock: bool(`Create the bucket with object lock (which also enables versioning). Object lock cannot be added to an existing bucket: ${atCreation}.`, false),
+  },
+  { required: ['name'] },
+);
+
 
 /**
  * The last MinIO community release published as an image: later releases (from
@@ -31,6 +64,15 @@ export const minioSchema: JSONSchema = obj(
       'keyName',
       { default: 'minio-key-1' },
     ),
+    buckets: {
+      type: 'array',
+      description:
+        "Buckets the operator creates and keeps encrypted by default with their key (docs/minio.md). Condition BucketsReady and status.buckets report each. Removing a bucket from the list stops managing it; the bucket and its objects stay. MinIO's KES policy allows generating data keys with exactly the keys these buckets and spec.minio.keyName use.",
+      maxItems: 100,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      items: bucket,
+    },
     autoEncryption: bool('Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION).', false),
     rootCredentials: obj('MinIORootCredentials', 'Root credentials of MinIO. When unset the operator generates them into the Secret <name>-minio-root.', {
       secretRef: secretRef('MinIORootSecretRef', 'Secret in the same namespace with the keys rootUser and rootPassword.'),

@@ -10,7 +10,7 @@ interface SpecSelf {
   mode?: string;
   vault?: { kesAuth?: string };
   kes?: { keys?: { name?: unknown }[]; serviceAccountName?: string };
-  minio?: { keyName?: unknown };
+  minio?: { keyName?: unknown; buckets?: { key?: unknown }[] };
 }
 interface TLSSelf { validity: string; renewBefore: string }
 
@@ -78,6 +78,19 @@ const specRules = [
       self.kes.keys === undefined ||
       self.minio === undefined ||
       self.kes.keys.some((k) => k.name === self.minio?.keyName),
+  ),
+  celRule<SpecSelf>(
+    {
+      // MinIO can only use a key the operator created (Vault) or its one static key; a bucket's key decides MinIO's KES policy too.
+      rule:
+        "!has(self.minio) || !has(self.minio.buckets) || self.minio.buckets.all(b, !has(b.key) || (self.mode == 'StaticKey' ? b.key == self.minio.keyName : (has(self.kes) && has(self.kes.keys) && self.kes.keys.exists(k, k.name == b.key))))",
+      message: "key of every bucket must be one of the key names in kes.keys (in StaticKey mode: minio.keyName), or unset for minio.keyName",
+      fieldPath: '.minio.buckets',
+    },
+    (self) =>
+      (self.minio?.buckets ?? []).every(
+        (b) => b.key === undefined || (self.mode === 'StaticKey' ? b.key === self.minio?.keyName : (self.kes?.keys ?? []).some((k) => k.name === b.key)),
+      ),
   ),
   celRule<SpecSelf>(
     {

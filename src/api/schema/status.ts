@@ -10,7 +10,7 @@ const condition = obj(
   'Condition',
   'One aspect of the current state (the shape of metav1.Condition).',
   {
-    type: str('Condition type, one of SpecValid, CertificatesReady, VaultConfigured, KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified, Ready.', undefined, {
+    type: str('Condition type, one of SpecValid, CertificatesReady, VaultConfigured, KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified, BucketsReady, Ready.', undefined, {
       pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
       maxLength: 316,
     }),
@@ -66,6 +66,24 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
     image: str('Image of the MinIO pods: spec.minio.image, else the operator\'s default.', undefined, { maxLength: 512 }),
     readyReplicas: int('Number of ready MinIO pods.', 0, 1000, { format: 'int32' }),
   }),
+  buckets: {
+    type: 'array',
+    description: 'The buckets of spec.minio.buckets as the operator last found them (condition BucketsReady).',
+    maxItems: 100,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['name'],
+    items: obj(
+      'BucketStatus',
+      'One managed bucket.',
+      {
+        name: str('Name of the bucket.', undefined, { maxLength: 63 }),
+        key: str('Master key of its default encryption (SSE-KMS), as MinIO reports it.', undefined, { maxLength: 80 }),
+        state: { type: 'string', enum: ['Ready', 'Failed'], description: 'Ready: the bucket exists with the default encryption, versioning and object lock of the spec. Failed: see message.' },
+        message: str('What the operator did or found; never contains secrets.', undefined, { maxLength: 1024 }),
+      },
+      { required: ['name', 'state'] },
+    ),
+  },
   vault: obj('VaultStatus', 'What the operator set up in Vault.', {
     policy: str('Name of the Vault policy that grants KES access to the KV prefix.', undefined, { maxLength: 256 }),
     role: str('Name of the AppRole role KES logs in with.', undefined, { maxLength: 256 }),

@@ -1,6 +1,7 @@
-// The data path of a KMSDeployment as the operator runs it: stages 3-8 in order, each a step that owns
+// The data path of a KMSDeployment as the operator runs it: stages 3-9 in order, each a step that owns
 // one condition (docs/architecture.md), and the cleanups the finalizer runs before it lets go.
 import type { KMSDeploymentCleanup, KMSDeploymentStep } from './context.ts';
+import { bucketsStep } from './steps/buckets.ts';
 import { kesStep } from './steps/kes.ts';
 import { keysStep } from './steps/keys.ts';
 import { minioStep } from './steps/minio.ts';
@@ -8,7 +9,7 @@ import { pkiStep } from './steps/pki.ts';
 import { vaultCleanup, vaultRuntime, vaultStep, type VaultRuntime } from './steps/vault.ts';
 import { verifyStep } from './steps/verify.ts';
 
-/** Stages 3-8 of the data path as the operator runs them, and the cleanups of the finalizer. */
+/** Stages 3-9 of the data path as the operator runs them, and the cleanups of the finalizer. */
 export function defaultDataPath(vault: VaultRuntime = vaultRuntime()): { steps: KMSDeploymentStep[]; cleanups: KMSDeploymentCleanup[] } {
   return {
     steps: [
@@ -24,6 +25,8 @@ export function defaultDataPath(vault: VaultRuntime = vaultRuntime()): { steps: 
       minioStep(),
       // EncryptionVerified: a data key generated and decrypted with MinIO's identity, and the key's canary.
       verifyStep(),
+      // BucketsReady: the buckets of spec.minio.buckets exist with their default encryption (never deleted).
+      bucketsStep(),
     ],
     cleanups: [vaultCleanup(vault)],
   };

@@ -51,6 +51,10 @@ export const ConditionReason = {
   RoundTripMismatch: 'RoundTripMismatch',
   /** EncryptionVerified: the keys step has not recorded the key's canary yet. */
   CanaryMissing: 'CanaryMissing',
+  /** BucketsReady: every bucket of spec.minio.buckets exists with its default encryption. */
+  BucketsReady: 'BucketsReady',
+  /** BucketsReady: a bucket could not be checked, created or configured, or cannot become what the spec says; the message names it. */
+  BucketsFailed: 'BucketsFailed',
   /** Ready: every other condition is True. */
   AllConditionsTrue: 'AllConditionsTrue',
   /** Ready: a condition has not been reported yet. */
@@ -85,6 +89,8 @@ export const EventReason = {
   KeyDeleted: 'KeyDeleted',
   /** Warning: KES listed entries whose names are not KES key names; left untouched. */
   KeyNameRejected: 'KeyNameRejected',
+  /** Normal: the buckets step created a bucket or changed its versioning or default encryption; the note says what. */
+  BucketConfigured: 'BucketConfigured',
   /** Normal: MinIO's drive claims were asked to grow. */
   DrivesExpanding: 'DrivesExpanding',
 } as const;

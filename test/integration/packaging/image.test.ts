@@ -55,7 +55,7 @@ describe('image layout', () => {
 
   test('the runtime directory is package.json and one bundled dist/main.js: no node_modules, no TypeScript', () => {
     assert.deepEqual(readdirSync(app).sort(), ['dist', 'package.json']);
-    assert.deepEqual(readdirSync(join(app, 'dist')).sort(), ['main.js', 'main.js.LEGAL.txt']);
+    assert.deepEqual(readdirSync(join(app, 'dist')).sort(), ['chunks', 'main.js', 'main.js.LEGAL.txt']);
     const bundle = readFileSync(join(app, 'dist/main.js'), 'utf8');
     const specifiers = [...bundle.matchAll(/^import [^\n]* from ["']([^"']+)["']/gm)].map((m) => m[1] as string);
     assert.ok(specifiers.length > 0);

@@ -77,8 +77,21 @@ describe('KES config', () => {
   });
 
   it('grants the operator key deletion only with keyDeletionPolicy Delete', () => {
-    assert.deepEqual(operatorPolicyPaths(['k1'], 'Retain'), ['/v1/key/create/k1', '/v1/key/list/*', '/v1/status']);
-    assert.deepEqual(operatorPolicyPaths(['k1'], 'Delete'), ['/v1/key/create/k1', '/v1/key/list/*', '/v1/status', '/v1/key/delete/*']);
+    assert.deepEqual(operatorPolicyPaths(['k1'], 'Retain'), ['/v1/key/create/k1', '/v1/key/generate/k1', '/v1/key/list/*', '/v1/status']);
+    assert.deepEqual(operatorPolicyPaths(['k1'], 'Delete'), ['/v1/key/create/k1', '/v1/key/generate/k1', '/v1/key/list/*', '/v1/status', '/v1/key/delete/*']);
+    assert.ok(!operatorPolicyPaths(['k1'], 'Delete').some((path) => path.startsWith('/v1/key/decrypt/')), 'the operator never decrypts');
+  });
+
+  it('lets MinIO generate only with the keys in use (its default and the buckets\' keys), decrypt and describe with every listed key', () => {
+    const spec = vaultSpec({
+      extra: {
+        kes: { keys: [{ name: 'minio-key-1' }, { name: 'old-key' }, { name: 'bucket-key' }, { name: 'next-key' }] },
+        minio: { keyName: 'minio-key-1', buckets: [{ name: 'invoices', key: 'bucket-key' }, { name: 'logs' }] },
+      },
+    });
+    const allow = buildKesConfig({ deployment: ref, spec, identities }).policy.minio.allow;
+    assert.deepEqual(allow.filter((p) => p.startsWith('/v1/key/generate/')), ['/v1/key/generate/minio-key-1', '/v1/key/generate/bucket-key']);
+    for (const key of ['minio-key-1', 'old-key', 'bucket-key', 'next-key']) assert.ok(allow.includes(`/v1/key/decrypt/${key}`), key);
   });
 
   it('names every invalid field in one error', () => {

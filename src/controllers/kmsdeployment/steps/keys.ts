@@ -70,8 +70,11 @@ async function ledgerOf(context: KMSDeploymentStepContext, ref: DeploymentRef): 
   return readLedger(secret, status);
 }
 
+// Minted with the operator's identity: MinIO's may generate only with the keys in use (its default
+// and the buckets' keys), and a key listed for a later rotation needs its canary before that. MinIO's
+// identity decrypts it (checkRecorded, the verify step), as it decrypts objects.
 async function mintCanary(run: KeyRun, key: string): Promise<void> {
-  const dataKey = await run.minio.generateKey(key, canaryContext(run.ref, key));
+  const dataKey = await run.operator.generateKey(key, canaryContext(run.ref, key));
   dataKey.plaintext.fill(0);
   run.ledger.canaries.set(key, dataKey.ciphertext);
 }

@@ -121,7 +121,7 @@ describe('keys and verify steps against a KES stand-in', () => {
   const keyPaths = (...keys: string[]) => keys.flatMap((k) => [`/v1/key/generate/${k}`, `/v1/key/decrypt/${k}`]);
   before(async () => {
     kes = await startStandIn(kesServer, ca.cert, {
-      operator: { allow: ['/v1/key/create/minio-key-1', '/v1/key/create/minio-key-2', '/v1/key/list/*', '/v1/status', '/v1/key/delete/*'], identities: [identityOf(operatorClient.cert)] },
+      operator: { allow: ['/v1/key/create/minio-key-1', '/v1/key/create/minio-key-2', '/v1/key/generate/minio-key-1', '/v1/key/generate/minio-key-2', '/v1/key/list/*', '/v1/status', '/v1/key/delete/*'], identities: [identityOf(operatorClient.cert)] },
       minio: { allow: keyPaths('minio-key-1', 'minio-key-2'), identities: [identityOf(minioClient.cert)] },
     });
   });
@@ -155,7 +155,8 @@ describe('keys and verify steps against a KES stand-in', () => {
     const ledger = readLedger(world.cached.get(`Secret/${canaries}`), undefined);
     assert.deepEqual([...ledger.canaries.keys()].sort(), ['minio-key-1', 'minio-key-2']);
     const generate = kes.requests.find((r) => r.path === '/v1/key/generate/minio-key-1');
-    assert.equal(generate?.identity, identityOf(minioClient.cert), 'canaries are minted with MinIO identity');
+    assert.equal(generate?.identity, identityOf(operatorClient.cert), 'canaries are minted with the operator identity (MinIO may generate only with the keys in use)');
+    assert.ok(kes.requests.filter((r) => r.path.startsWith('/v1/key/decrypt/')).every((r) => r.identity === identityOf(minioClient.cert)), 'and checked with MinIO identity');
 
     const steady = kes.requests.length;
     assert.equal((await reconcileIn(world, step)).result.status, 'True');

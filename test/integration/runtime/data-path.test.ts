@@ -27,10 +27,10 @@ describe('default data path on the runtime (real kube-apiserver)', { timeout: 30
     await admin.create(kmsDeployment(NS, 'dev'));
     const obj = await waitFor('status', async () => {
       const current = await getKMSDeployment(admin, NS, 'dev');
-      return current?.status?.conditions?.length === 8 ? current : undefined;
+      return current?.status?.conditions?.length === 9 ? current : undefined;
     });
     const conditions = obj.status?.conditions ?? [];
-    assert.deepEqual(conditions.map((c) => c.type), ['SpecValid', 'CertificatesReady', 'VaultConfigured', 'KESAvailable', 'KeysReady', 'MinIOAvailable', 'EncryptionVerified', 'Ready']);
+    assert.deepEqual(conditions.map((c) => c.type), ['SpecValid', 'CertificatesReady', 'VaultConfigured', 'KESAvailable', 'KeysReady', 'MinIOAvailable', 'EncryptionVerified', 'BucketsReady', 'Ready']);
     assert.equal(conditions.find((c) => c.type === 'CertificatesReady')?.reason, 'NotUsed'); // no KES in StaticKey mode: no certificates
     assert.equal(conditions.find((c) => c.type === 'Ready')?.status, 'False');
     if (process.env.KMSSTACK_TEST_LOGS) console.log(conditions.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`).join('\n'));

@@ -36,22 +36,24 @@ export interface ParsedCertificate {
   info: CertificateInfo;
 }
 
-const keyUsageNames: [x509.KeyUsageFlags, string][] = [
-  [x509.KeyUsageFlags.digitalSignature, 'digitalSignature'],
-  [x509.KeyUsageFlags.nonRepudiation, 'nonRepudiation'],
-  [x509.KeyUsageFlags.keyEncipherment, 'keyEncipherment'],
-  [x509.KeyUsageFlags.dataEncipherment, 'dataEncipherment'],
-  [x509.KeyUsageFlags.keyAgreement, 'keyAgreement'],
-  [x509.KeyUsageFlags.keyCertSign, 'keyCertSign'],
-  [x509.KeyUsageFlags.cRLSign, 'cRLSign'],
-  [x509.KeyUsageFlags.encipherOnly, 'encipherOnly'],
-  [x509.KeyUsageFlags.decipherOnly, 'decipherOnly'],
-];
+/** The key usage bits and their RFC 5280 names, in bit order (the names are the enum's own). */
+const keyUsageNames = Object.entries(x509.KeyUsageFlags)
+  .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
+  .map(([name, flag]) => [flag, name] as const);
 
 const extendedKeyUsageNames: Record<string, string> = {
   [x509.ExtendedKeyUsage.serverAuth]: 'serverAuth',
   [x509.ExtendedKeyUsage.clientAuth]: 'clientAuth',
 };
+
+/** The certificate of a Secret's "tls.crt", or what is wrong with it (a message fragment). */
+export function parseTlsCrt(certPem: string): ParsedCertificate | { problem: string } {
+  try {
+    return parseCertificatePem(certPem);
+  } catch (error) {
+    return { problem: `key "tls.crt" ${(error as Error).message}` };
+  }
+}
 
 function parseDer(der: ArrayBuffer): ParsedCertificate {
   let cert: x509.X509Certificate;

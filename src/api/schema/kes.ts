@@ -1,5 +1,5 @@
 // spec.kes: the KES servers that sit between MinIO and Vault.
-import { bool, int, obj, podSettings, serviceSettings, str, withFieldDefaults } from './common.ts';
+import { bool, imageField, int, obj, podSettings, serviceSettings, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 /**
@@ -19,9 +19,7 @@ export const kesSchema: JSONSchema = obj(
   'KESSpec',
   'The KES servers (guide step 4). Required when mode is Vault, forbidden when mode is StaticKey.',
   {
-    image: str('KES container image; forks that keep its config format work too.', 'image', {
-      operatorDefault: { setting: 'kesImage', flag: '--default-kes-image', value: defaultKesImage },
-    }),
+    image: imageField('KES container image; forks that keep its config format work too.', { setting: 'kesImage', flag: '--default-kes-image', value: defaultKesImage }),
     replicas: int('Number of KES pods.', 1, 10, { default: 2 }),
     keys: {
       type: 'array',

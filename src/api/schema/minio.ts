@@ -1,5 +1,5 @@
 // spec.minio: the MinIO StatefulSet that encrypts objects with keys from KES (or the static key).
-import { bool, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
+import { bool, imageField, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 /**
@@ -13,9 +13,7 @@ export const minioSchema: JSONSchema = obj(
   'MinIOSpec',
   'The MinIO servers (guide step 5), run as a StatefulSet with one PersistentVolumeClaim per drive.',
   {
-    image: str('MinIO container image; forks and mirrors of the community image work too.', 'image', {
-      operatorDefault: { setting: 'minioImage', flag: '--default-minio-image', value: defaultMinioImage },
-    }),
+    image: imageField('MinIO container image; forks and mirrors of the community image work too.', { setting: 'minioImage', flag: '--default-minio-image', value: defaultMinioImage }),
     replicas: int('Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4.', 1, 32, {
       default: 4,
     }),

@@ -11,6 +11,12 @@ export const ConditionReason = {
   InvalidSpec: 'InvalidSpec',
   /** A stage the spec's mode does not use (e.g. no KES in StaticKey mode); True so Ready can be. */
   NotUsed: 'NotUsed',
+  /** VaultConfigured: spec.vault.address is not among the servers the operator may contact (--vault-addresses). */
+  VaultAddressNotAllowed: 'VaultAddressNotAllowed',
+  /** VaultConfigured: spec.vault.kv.prefix is outside what --kv-prefix-template allows this namespace. */
+  PrefixNotAllowed: 'PrefixNotAllowed',
+  /** VaultConfigured: an older KMSDeployment's prefix contains this one's, or is contained in it. */
+  PrefixInUse: 'PrefixInUse',
   /** CertificatesReady: spec.tls.caSecretRef names a Secret the operator writes itself. */
   InvalidCASecret: 'InvalidCASecret',
   /** CertificatesReady: MinIO's own server certificate is asked for and not issued by this version. */

@@ -3,7 +3,6 @@
 // Services. Changes that would lose data are refused, not applied.
 import { ConditionReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
-import { formerDefaultImageHint } from '../../../api/index.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
@@ -26,7 +25,7 @@ import { DRIVE_SIZE_ANNOTATION, growsDrives, keepCreatedSizes } from '../../../m
 import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
-import { childSecret, deploymentRef } from '../context.ts';
+import { availabilityOf, childSecret, dataPathStep, deploymentRef } from '../context.ts';
 import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
@@ -111,51 +110,43 @@ export interface MinioStepOptions {
 }
 
 export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
-  return {
-    name: 'minio',
-    condition: ConditionType.MinIOAvailable,
-    async run(context): Promise<StepResult> {
-      const { spec, object } = context;
-      const ref = deploymentRef(context);
-      const certificates = mountedCertificates(context);
-      if ('result' in certificates) return certificates.result;
-      const root = await rootCredentials(context, options.random);
-      if ('result' in root) return root.result;
-      const key = spec.mode === 'StaticKey' ? await staticKey(context, options.random) : { value: '' };
-      if ('result' in key) return key.result;
+  return dataPathStep('minio', ConditionType.MinIOAvailable, async (context) => {
+    const { spec, object } = context;
+    const ref = deploymentRef(context);
+    const certificates = mountedCertificates(context);
+    if ('result' in certificates) return certificates.result;
+    const root = await rootCredentials(context, options.random);
+    if ('result' in root) return root.result;
+    const key = spec.mode === 'StaticKey' ? await staticKey(context, options.random) : { value: '' };
+    if ('result' in key) return key.result;
 
-      const configChecksum = checksumOf([root.value, key.value, ...certificates.value]);
-      const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => childSecret(context, name));
-      const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum }), certificatesChecksum);
-      const live = context.cache.get('StatefulSet', ref.namespace, minioNames(ref.name).workload);
-      context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
-      context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
-      const refusal = unsafeMinioChange(live as V1StatefulSet | undefined, desired);
-      if (refusal) {
-        // The StatefulSet is left as it is; not True, so the run is incomplete and nothing is pruned.
-        await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Apply', note: refusal.message });
-        return { status: 'False', reason: refusal.reason, message: refusal.message };
+    const configChecksum = checksumOf([root.value, key.value, ...certificates.value]);
+    const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => childSecret(context, name));
+    const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum }), certificatesChecksum);
+    const live = context.cache.get('StatefulSet', ref.namespace, minioNames(ref.name).workload);
+    context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
+    context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
+    const refusal = unsafeMinioChange(live as V1StatefulSet | undefined, desired);
+    if (refusal) {
+      // The StatefulSet is left as it is; not True, so the run is incomplete and nothing is pruned.
+      await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Apply', note: refusal.message });
+      return { status: 'False', reason: refusal.reason, message: refusal.message };
+    }
+    let statefulSet = desired;
+    if (live && growsDrives(live as V1StatefulSet, spec.minio.storage.size)) {
+      statefulSet = keepCreatedSizes(desired, live as V1StatefulSet);
+      const drives = await growDrives(context, live as V1StatefulSet, spec.minio.storage.size);
+      if ('result' in drives) {
+        context.children.add(statefulSet as unknown as KubeObject);
+        await context.events.emit(object, { type: 'Warning', reason: drives.result.reason, action: 'Expand', note: drives.result.message });
+        return drives.result;
       }
-      let statefulSet = desired;
-      if (live && growsDrives(live as V1StatefulSet, spec.minio.storage.size)) {
-        statefulSet = keepCreatedSizes(desired, live as V1StatefulSet);
-        const drives = await growDrives(context, live as V1StatefulSet, spec.minio.storage.size);
-        if ('result' in drives) {
-          context.children.add(statefulSet as unknown as KubeObject);
-          await context.events.emit(object, { type: 'Warning', reason: drives.result.reason, action: 'Expand', note: drives.result.message });
-          return drives.result;
-        }
-        statefulSet = { ...statefulSet, metadata: { ...statefulSet.metadata, annotations: { ...statefulSet.metadata?.annotations, [DRIVE_SIZE_ANNOTATION]: drives.grown } } };
-      }
-      context.children.add(statefulSet as unknown as KubeObject);
+      statefulSet = { ...statefulSet, metadata: { ...statefulSet.metadata, annotations: { ...statefulSet.metadata?.annotations, [DRIVE_SIZE_ANNOTATION]: drives.grown } } };
+    }
+    context.children.add(statefulSet as unknown as KubeObject);
 
-      const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
-      context.status['minio'] = { endpoint: minioEndpoint(ref, spec), image: spec.minio.image, readyReplicas: rollout.readyReplicas };
-      if (!rollout.ready) {
-        const message = [`MinIO: ${rollout.message}`, formerDefaultImageHint('spec.minio.image', spec.minio.image)].filter(Boolean).join('; ');
-        return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: POLL_MS };
-      }
-      return { status: 'True', reason: ConditionReason.Available, message: `MinIO: ${rollout.message}` };
-    },
-  };
+    const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
+    context.status['minio'] = { endpoint: minioEndpoint(ref, spec), image: spec.minio.image, readyReplicas: rollout.readyReplicas };
+    return availabilityOf('MinIO', rollout, 'spec.minio.image', spec.minio.image);
+  });
 }

@@ -31,7 +31,7 @@ import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { mountedLeaves, secretData, workloadSettled, type PkiWorkload } from '../../../workload/certificates.ts';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
+import { dataPathStep, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 
 
 const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -118,58 +118,54 @@ async function dropMistypedSecrets(context: KMSDeploymentStepContext, secrets: M
 }
 
 export function pkiStep(): KMSDeploymentStep {
-  return {
-    name: 'pki',
-    condition: ConditionType.CertificatesReady,
-    async run(context): Promise<StepResult> {
-      const { spec, object, now } = context;
-      if (spec.mode !== 'Vault') return notUsed(spec);
-      const ref = { name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? '' };
-      const wanted = pkiDesiredFor(spec, ref);
-      if ('errors' in wanted) return { status: 'False', reason: ConditionReason.InvalidSpec, message: wanted.errors.join('; ') };
-      const names = pkiSecretNames(ref.name);
-      const userCASecret = spec.tls.caSecretRef?.name;
-      const refProblem = caSecretRefProblem(userCASecret, names);
-      if (refProblem) return { status: 'False', reason: ConditionReason.InvalidCASecret, message: refProblem };
-      const caSecretName = userCASecret ?? names.ca;
+  return dataPathStep('pki', ConditionType.CertificatesReady, async (context) => {
+    const { spec, object, now } = context;
+    if (spec.mode !== 'Vault') return notUsed(spec);
+    const ref = { name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? '' };
+    const wanted = pkiDesiredFor(spec, ref);
+    if ('errors' in wanted) return { status: 'False', reason: ConditionReason.InvalidSpec, message: wanted.errors.join('; ') };
+    const names = pkiSecretNames(ref.name);
+    const userCASecret = spec.tls.caSecretRef?.name;
+    const refProblem = caSecretRefProblem(userCASecret, names);
+    if (refProblem) return { status: 'False', reason: ConditionReason.InvalidCASecret, message: refProblem };
+    const caSecretName = userCASecret ?? names.ca;
 
-      const secrets = await readSecrets(context, names, caSecretName);
-      const contents = (name: string) => decodeSecretData(secretData(secrets.get(name)));
-      const observed: ObservedSecrets = {
-        ca: contents(caSecretName),
-        leaves: Object.fromEntries(leafKinds.map((kind) => [kind, contents(names.leaves[kind])])),
-      };
-      const observation = await observePki(observed, { caSecretName, userCA: userCASecret !== undefined, now });
-      const result = planCertificates({ desired: wanted.desired, observation, now, workloadsSettled: workloadsSettled(context, observed) });
-      if (!result.ok) {
-        // Nothing is declared: the leaves stay as they are, and nothing is pruned (the run stops here).
-        const { condition } = certificatesStatus(result);
-        await context.events.emit(object, { type: 'Warning', reason: condition.reason, action: 'IssueCertificates', note: condition.message });
-        return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: INVALID_CA_POLL_MS };
-      }
+    const secrets = await readSecrets(context, names, caSecretName);
+    const contents = (name: string) => decodeSecretData(secretData(secrets.get(name)));
+    const observed: ObservedSecrets = {
+      ca: contents(caSecretName),
+      leaves: Object.fromEntries(leafKinds.map((kind) => [kind, contents(names.leaves[kind])])),
+    };
+    const observation = await observePki(observed, { caSecretName, userCA: userCASecret !== undefined, now });
+    const result = planCertificates({ desired: wanted.desired, observation, now, workloadsSettled: workloadsSettled(context, observed) });
+    if (!result.ok) {
+      // Nothing is declared: the leaves stay as they are, and nothing is pruned (the run stops here).
+      const { condition } = certificatesStatus(result);
+      await context.events.emit(object, { type: 'Warning', reason: condition.reason, action: 'IssueCertificates', note: condition.message });
+      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: INVALID_CA_POLL_MS };
+    }
 
-      const material = await materializePki({ plan: result.plan, observation, desired: wanted.desired, deployment: ref, now });
-      const rendered = renderPkiSecrets(material, names);
-      const ours = [...(rendered.ca ? [rendered.ca] : []), ...leafKinds.map((kind) => rendered.leaves[kind])];
-      await dropMistypedSecrets(context, secrets, ours.map((secret) => secret.name));
-      for (const secret of ours) context.children.add(secretChild(secret));
+    const material = await materializePki({ plan: result.plan, observation, desired: wanted.desired, deployment: ref, now });
+    const rendered = renderPkiSecrets(material, names);
+    const ours = [...(rendered.ca ? [rendered.ca] : []), ...leafKinds.map((kind) => rendered.leaves[kind])];
+    await dropMistypedSecrets(context, secrets, ours.map((secret) => secret.name));
+    for (const secret of ours) context.children.add(secretChild(secret));
 
-      for (const note of issuedSummary(result.plan, names)) {
-        context.logger.info({ issued: note }, 'certificate issued');
-        await context.events.emit(object, { type: 'Normal', reason: EventReason.CertificateIssued, action: 'IssueCertificates', note });
-      }
-      const status = certificatesStatus(result, material);
-      if (status.certificates) context.status['certificates'] = status.certificates;
-      if (status.identities) {
-        const kes = (context.status['kes'] ?? {}) as Record<string, unknown>;
-        context.status['kes'] = { ...kes, minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
-      }
-      const { condition } = status;
-      const requeueAfterMs = requeueForRenewal(material.renewAt, now);
-      if (spec.minio.tls.enabled) return { ...minioTlsUnsupported(condition.message), requeueAfterMs };
-      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs };
-    },
-  };
+    for (const note of issuedSummary(result.plan, names)) {
+      context.logger.info({ issued: note }, 'certificate issued');
+      await context.events.emit(object, { type: 'Normal', reason: EventReason.CertificateIssued, action: 'IssueCertificates', note });
+    }
+    const status = certificatesStatus(result, material);
+    if (status.certificates) context.status['certificates'] = status.certificates;
+    if (status.identities) {
+      const kes = (context.status['kes'] ?? {}) as Record<string, unknown>;
+      context.status['kes'] = { ...kes, minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
+    }
+    const { condition } = status;
+    const requeueAfterMs = requeueForRenewal(material.renewAt, now);
+    if (spec.minio.tls.enabled) return { ...minioTlsUnsupported(condition.message), requeueAfterMs };
+    return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs };
+  });
 }
 
 /**

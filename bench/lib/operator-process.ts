@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
-import { OPERATOR_NAMESPACE } from './environment.ts';
+import { OPERATOR_NAMESPACE } from '../../test/support/operator.ts';
 import { memoryOf, cpuSecondsOf, openDescriptorsOf } from './procstat.ts';
 import { parseMetrics, total as sumOf, type Sample } from '../../test/support/prom-text.ts';
 

@@ -2,10 +2,9 @@
 // converges N objects, idles through three resync periods, takes a burst of spec changes, is
 // restarted; then the floor makes the same writes for N objects of its own. Prints as it goes.
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
-import { createLogger } from '../../src/runtime/logger.ts';
+import { testLogger } from '../../test/support/logger.ts';
 import { startEnvironment, type BenchEnvironment } from './environment.ts';
 import { captureTemplates, Floor, type Template } from './floor.ts';
 import { keepAliveTransport, operatorClientsTransport, type FloorTransport } from './floor-transport.ts';
@@ -56,7 +55,7 @@ export interface RoundResult {
   cpuProfileDir?: string;
 }
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 
 export async function runRound(built: BuiltOperator, options: RoundOptions): Promise<RoundResult> {
   const env = await startEnvironment();

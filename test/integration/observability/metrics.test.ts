@@ -3,11 +3,12 @@
 // path in-process): each certificate's and the secret-id's times after a reconcile, the new ones after
 // the operator renewed them on its own, every series gone after the deletion.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { parseCertificatePem } from '../../../src/pki/index.ts';
 import { resources } from '../../../src/runtime/kube/resources.ts';
 import { getKMSDeployment } from '../runtime/harness.ts';
-import { pkiNames, secretContents, startStack, vaultDeployment, waitFor, waitForCondition, type Stack } from '../pki/fixture.ts';
+import { pkiNames, secretContents, startPkiStack, vaultDeployment, waitFor, waitForCondition, type Stack } from '../pki/fixture.ts';
+import { suiteFixture } from '../../support/suite.ts';
 import { scrape, select, total, valueOf, type Sample } from './scrape.ts';
 
 const NS = 'obs';
@@ -64,18 +65,14 @@ function differences(samples: readonly Sample[], want: Expected): string[] {
 }
 
 describe('per-KMSDeployment metrics on /metrics (real kube-apiserver and Vault)', { timeout: 600_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startPkiStack(NS));
   let port: number;
   let first: Expected;
 
   before(async () => {
-    stack = await startStack(NS);
     port = stack.manager.httpPort as number;
   });
 
-  after(async () => {
-    await stack?.stop();
-  });
 
   it('after a reconcile: every certificate, the secret-id and each condition, as the Secrets and status say; Vault requests are timed', async () => {
     const before = await scrape(port);

@@ -6,21 +6,18 @@ import type { RandomBytes } from '../../../../src/minio/credentials.ts';
 import { controllerReference } from '../../../../src/runtime/children.ts';
 import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
-import { decoded, opaqueSecret, owner, tlsSecret, World } from './step-harness.ts';
-import { issue, makeCa, type Pem } from '../../kes/tls-fixture.ts';
+import { decoded, opaqueSecret, owner, tlsSecret, World, tenantCertificates, type TenantCertificates } from './step-harness.ts';
 
-let ca: Awaited<ReturnType<typeof makeCa>>;
-let minioClient: Pem;
+let certs: TenantCertificates;
 before(async () => {
-  ca = await makeCa();
-  minioClient = await issue(ca, 'tenant-a-minio', 'client');
+  certs = await tenantCertificates();
 });
 
 const ones: RandomBytes = (size) => Buffer.alloc(size, 1);
 
 function vaultWorld(): World {
   const world = new World();
-  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', minioClient, ca.cert));
+  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', certs.minioClient, certs.ca.cert));
   return world;
 }
 

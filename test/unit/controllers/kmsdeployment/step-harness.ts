@@ -10,7 +10,7 @@ import { DesiredChildren } from '../../../../src/runtime/children.ts';
 import type { EventInput, EventSink } from '../../../../src/runtime/events.ts';
 import type { KubeClient } from '../../../../src/runtime/kube/client.ts';
 import type { KnownKind, KubeObject, ResourceType } from '../../../../src/runtime/kube/resources.ts';
-import type { Pem } from '../../kes/tls-fixture.ts';
+import { issue, makeCa, type Pem } from '../../kes/tls-fixture.ts';
 
 export const owner: KMSDeploymentObject = {
   apiVersion: 'kmsstack.io/v1alpha1',
@@ -71,4 +71,22 @@ export function opaqueSecret(name: string, data: Record<string, string>, annotat
 
 export function decoded(secret: KubeObject | undefined, key: string): string {
   return Buffer.from(((secret as { data?: Record<string, string> } | undefined)?.data ?? {})[key] ?? '', 'base64').toString('utf8');
+}
+
+/** tenant-a's certificates as the PKI step issues them: a CA, KES's server certificate, MinIO's and the operator's client certificates. */
+export interface TenantCertificates {
+  ca: Awaited<ReturnType<typeof makeCa>>;
+  kesServer: Pem;
+  minioClient: Pem;
+  operatorClient: Pem;
+}
+
+export async function tenantCertificates(): Promise<TenantCertificates> {
+  const ca = await makeCa();
+  const [kesServer, minioClient, operatorClient] = await Promise.all([
+    issue(ca, 'tenant-a-kes', 'server'),
+    issue(ca, 'tenant-a-minio', 'client'),
+    issue(ca, 'kmsstack-operator', 'client'),
+  ]);
+  return { ca, kesServer, minioClient, operatorClient };
 }

@@ -2,7 +2,7 @@
 // one step hands to the next), the environment of a reconcile, and the few readers every step uses.
 // Steps import this module and nothing of each other; reconcile.ts and data-path.ts import the steps.
 import type { ConditionType } from '../../api/constants.ts';
-import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec, type OperatorDefaults } from '../../api/index.ts';
+import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec, type KESKeyRecord, type KESStatus, type OperatorDefaults } from '../../api/index.ts';
 import type { ObjectReader } from '../../runtime/cache.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
@@ -17,10 +17,16 @@ import type { KMSDeploymentObject } from './status.ts';
 export interface Handoff {
   /** The AppRole Secret's checksum (vault step); the KES pod template carries it so KES rolls on a new secret-id. */
   appRoleChecksum?: string;
+  /** The KES identities of the client certificates issued or found (pki step), for status.kes. */
+  kesIdentities?: Pick<KESStatus, 'minioIdentity' | 'operatorIdentity'>;
+  /** How KES runs and the identities its config names (kes step), for status.kes. */
+  kesWorkload?: Pick<KESStatus, 'endpoint' | 'image' | 'readyReplicas' | 'minioIdentity' | 'operatorIdentity'>;
+  /** The master keys recorded after this run (keys step), for status.kes. */
+  keyRecords?: KESKeyRecord[];
 }
 
 export interface KMSDeploymentStepContext extends StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec> {
-  /** Filled by earlier steps of this reconcile, read by later ones. */
+  /** The values earlier steps of this reconcile hand to later ones. */
   readonly handoff: Handoff;
 }
 
@@ -40,7 +46,7 @@ export interface ReconcileEnv {
   now: () => Date;
   /** Stages 3-8 of the data path, in order (defaultDataPath() unless a test plugs in others). */
   steps: readonly KMSDeploymentStep[];
-  /** Run before the finalizer is released (the Vault helper plugs in Vault cleanup). */
+  /** The cleanups run before the finalizer is released (the Vault stage plugs in its own). */
   cleanups: readonly KMSDeploymentCleanup[];
   /** The images the operator is configured with (--default-kes-image, --default-minio-image). */
   defaultImages: OperatorDefaults;
@@ -67,4 +73,23 @@ export function availabilityOf(component: 'KES' | 'MinIO', rollout: Rollout, ima
   if (rollout.ready) return { status: 'True', reason: ConditionReason.Available, message: `${component}: ${rollout.message}` };
   const message = [`${component}: ${rollout.message}`, formerDefaultImageHint(imageField, image)].filter(Boolean).join('; ');
   return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: ROLLOUT_POLL_MS };
+}
+
+/**
+ * status.kes, built here and written nowhere else: what the PKI, KES and keys steps handed over. The
+ * KES step's identities win over the PKI step's (the ones the running config names); the recorded keys
+ * are the keys step's, carried over from the last written status when a run that reached the KES step
+ * stopped before it.
+ */
+export function kesStatusOf(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff'>): KESStatus | undefined {
+  const { kesIdentities, kesWorkload, keyRecords } = context.handoff;
+  if (!kesIdentities && !kesWorkload && !keyRecords) return undefined;
+  const keys = keyRecords ?? (kesWorkload ? (context.object.status?.['kes'] as KESStatus | undefined)?.keys : undefined);
+  return { ...kesIdentities, ...(keys === undefined ? {} : { keys }), ...kesWorkload };
+}
+
+/** The status fragments of a run: those the steps wrote (one writer each) and status.kes from their handoff. */
+export function statusFragments(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff' | 'status'>): Record<string, unknown> {
+  const kes = kesStatusOf(context);
+  return kes ? { ...context.status, kes } : { ...context.status };
 }

@@ -1,8 +1,11 @@
 // How the keys and verify steps reach KES: at its Service (or an endpoint a test names), as one of the
-// client identities the PKI step issued. Both steps take the same options, so a test plugs in one stand-in.
+// client identities the PKI step issued, and how they report a failed call. Both steps take the same
+// options, so a test plugs in one stand-in.
 import { KesClient, type DataKey, type KesClientOptions } from '../../kes/client.ts';
+import { KesError } from '../../kes/errors.ts';
 import { kesEndpoint, type DeploymentRef } from '../../workload/names.ts';
 import type { ClientTls } from '../../workload/secret-data.ts';
+import { ConditionReason } from './reasons.ts';
 
 /** The KES calls of a data-key round trip (the verify step); a KesClient, or a stand-in in tests. */
 export interface KesRoundTripOps {
@@ -38,3 +41,31 @@ export function kesConnector<Ops extends KesRoundTripOps>(options: KesAccessOpti
 
 /** A real KES client. */
 export const kesClient = (options: KesClientOptions): KesClient => new KesClient(options);
+
+/** The condition reason of each KES error. */
+const failureReasons: Record<KesError['reason'], string> = {
+  PolicyDenied: ConditionReason.KESPolicyDenied,
+  KeyNotFound: ConditionReason.KeyNotFound,
+  KeyExists: ConditionReason.KeyExists,
+  DecryptionFailed: ConditionReason.DecryptionFailed,
+  BadRequest: ConditionReason.KESRequestRejected,
+  KeystoreError: ConditionReason.KeystoreError,
+  KeystoreUnreachable: ConditionReason.KeystoreUnreachable,
+  Unreachable: ConditionReason.KESUnreachable,
+  UnexpectedResponse: ConditionReason.KESError,
+};
+
+/** What a user can check, by KES error. */
+const failureHints: Partial<Record<KesError['reason'], string>> = {
+  PolicyDenied: 'the identity is unknown to KES or its policy does not allow the call (KES may still run an older config)',
+  KeystoreError: 'KES could not use Vault: check the AppRole policy, the KV mount and that Vault is unsealed (the KES log names the cause)',
+  KeystoreUnreachable: 'KES cannot reach Vault',
+  Unreachable: 'KES does not answer',
+};
+
+/** The condition reason and message of an error thrown while talking to KES, alike for every step. */
+export function kesFailure(err: unknown): { reason: string; message: string } {
+  if (!(err instanceof KesError)) return { reason: ConditionReason.KESError, message: err instanceof Error ? err.message : String(err) };
+  const hint = failureHints[err.reason];
+  return { reason: failureReasons[err.reason], message: hint ? `${err.message}: ${hint}` : err.message };
+}

@@ -1,7 +1,9 @@
 // The reasons the KMSDeployment controller writes, in one place (as cert-manager's constants.go):
 // the reasons of the conditions its steps own, and the reasons of the Events it emits. Reasons that
-// come from a library's result (Vault's failures, KES's failures, MinIO's refused changes, the PKI
-// plan) are typed where that library defines its results and reach the condition unchanged.
+// come from a library's result (Vault's failures: VaultConditionReason in vault/reconcile.ts; MinIO's
+// refused changes: minio/changes.ts; the PKI plan: CertificatesReason in pki/status.ts) are typed where
+// that library defines its results and reach the condition unchanged. KES's errors are the library's
+// (KesErrorReason); the reasons they become are the controller's (below, and kes-access.ts).
 
 /** Reasons of the conditions the steps of the data path report. */
 export const ConditionReason = {
@@ -57,6 +59,24 @@ export const ConditionReason = {
   RoundTripMismatch: 'RoundTripMismatch',
   /** EncryptionVerified: the keys step has not recorded the key's canary yet. */
   CanaryMissing: 'CanaryMissing',
+  /** KeysReady, EncryptionVerified: KES refused the operator's or MinIO's identity (unknown, or its policy does not allow the call). */
+  KESPolicyDenied: 'KESPolicyDenied',
+  /** KeysReady, EncryptionVerified: KES says the key does not exist. */
+  KeyNotFound: 'KeyNotFound',
+  /** KeysReady: KES says the key exists already. */
+  KeyExists: 'KeyExists',
+  /** KeysReady, EncryptionVerified: KES could not decrypt with the key. */
+  DecryptionFailed: 'DecryptionFailed',
+  /** KeysReady, EncryptionVerified: KES rejected the request as malformed. */
+  KESRequestRejected: 'KESRequestRejected',
+  /** KeysReady, EncryptionVerified: KES could not use Vault (policy, KV mount, seal). */
+  KeystoreError: 'KeystoreError',
+  /** KeysReady, EncryptionVerified: KES cannot reach Vault. */
+  KeystoreUnreachable: 'KeystoreUnreachable',
+  /** KeysReady, EncryptionVerified: KES does not answer. */
+  KESUnreachable: 'KESUnreachable',
+  /** KeysReady, EncryptionVerified: KES answered something the operator does not understand. */
+  KESError: 'KESError',
   /** Ready: every other condition is True. */
   AllConditionsTrue: 'AllConditionsTrue',
   /** Ready: a condition has not been reported yet. */

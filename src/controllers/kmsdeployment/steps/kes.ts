@@ -73,16 +73,12 @@ export function kesStep(): KMSDeploymentStep {
 
     const live = context.cache.get('Deployment', ref.namespace, kesNames(ref.name).workload);
     const rollout = rolloutOf('Deployment', live, spec.kes.replicas, configChecksum);
-    // The key records are the keys step's; carried over so a run that stops before it keeps them.
-    const recordedKeys = (context.object.status?.['kes'] as { keys?: unknown } | undefined)?.keys;
-    context.status['kes'] = {
-      ...(context.status['kes'] as object | undefined),
-      ...(recordedKeys === undefined ? {} : { keys: recordedKeys }),
+    context.handoff.kesWorkload = {
       endpoint: kesEndpoint(ref, spec.tls.clusterDomain),
       image: spec.kes.image,
       readyReplicas: rollout.readyReplicas,
-      minioIdentity: minio,
-      operatorIdentity: operator,
+      minioIdentity: minio as string,
+      operatorIdentity: operator as string,
     };
     return availabilityOf('KES', rollout, 'spec.kes.image', spec.kes.image);
   });

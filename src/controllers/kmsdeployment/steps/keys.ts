@@ -9,7 +9,6 @@ import { ConditionReason, EventReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { kesKeyNameProblem } from '../../../api/key-name.ts';
 import { KesError } from '../../../kes/errors.ts';
-import { kesFailure } from '../../../kes/failure.ts';
 import {
   acceptanceToken,
   acceptedTokens,
@@ -23,7 +22,7 @@ import {
   type KeyRecord,
 } from '../../../kes/key-records.ts';
 import type { DeploymentRef } from '../../../workload/names.ts';
-import { kesClient, kesConnector, type KesAccessOptions, type KesKeyOps } from '../kes-access.ts';
+import { kesClient, kesConnector, kesFailure, type KesAccessOptions, type KesKeyOps } from '../kes-access.ts';
 import { clientTlsOf, type ClientTls } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
@@ -196,7 +195,7 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
       run.minio.close();
       // Declared on every path that read it: what was minted is kept, and the Secret is never pruned.
       context.children.add(buildKeyCanarySecret(ref, run.ledger) as unknown as KubeObject);
-      context.status['kes'] = { ...((context.status['kes'] as object | undefined) ?? {}), keys: statusRecords(run.ledger) };
+      context.handoff.keyRecords = statusRecords(run.ledger);
     }
     if (problems.length > 0) {
       const result = lostKeysResult(problems, ref);

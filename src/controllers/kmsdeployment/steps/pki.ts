@@ -80,7 +80,7 @@ export function secretChild(secret: RenderedSecret): KubeObject {
   };
 }
 
-/** For events: what was issued and why, by Secret name; never any certificate or key content. */
+/** The notes of the CertificateIssued events: what was issued and why, by Secret name; never any certificate or key content. */
 export function issuedSummary(plan: PkiPlan, names: PkiSecretNames): string[] {
   const decisions = [[names.ca, plan.ca] as const, ...leafKinds.map((kind) => [names.leaves[kind], plan.leaves[kind]] as const)];
   return decisions.flatMap(([name, decision]) => (decision.action === 'issue' ? [`${name}: ${decision.reason} (${decision.message})`] : []));
@@ -157,10 +157,7 @@ export function pkiStep(): KMSDeploymentStep {
     }
     const status = certificatesStatus(result, material);
     if (status.certificates) context.status['certificates'] = status.certificates;
-    if (status.identities) {
-      const kes = (context.status['kes'] ?? {}) as Record<string, unknown>;
-      context.status['kes'] = { ...kes, minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
-    }
+    if (status.identities) context.handoff.kesIdentities = { minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
     const { condition } = status;
     const requeueAfterMs = requeueForRenewal(material.renewAt, now);
     if (spec.minio.tls.enabled) return { ...minioTlsUnsupported(condition.message), requeueAfterMs };

@@ -13,6 +13,7 @@ import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
 import { startStandIn, type StandIn } from '../../kes/kes-standin.ts';
 import { decoded, opaqueSecret, tlsSecret, World, tenantCertificates, type TenantCertificates } from './step-harness.ts';
+import { kesStatusOf } from '../../../../src/controllers/kmsdeployment/context.ts';
 import { identityOf, issue } from '../../kes/tls-fixture.ts';
 
 let certs: TenantCertificates;
@@ -71,7 +72,7 @@ describe('KES step', () => {
     const deployment = child(context, 'Deployment', 'tenant-a-kes') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
     assert.equal(deployment.spec.template.metadata.annotations['kmsstack.io/vault-approle-checksum'], 'from-vault-step');
     assert.ok(child(context, 'Service', 'tenant-a-kes'));
-    assert.deepEqual(context.status['kes'], {
+    assert.deepEqual(kesStatusOf(context), {
       endpoint: 'https://tenant-a-kes.storage.svc.cluster.local:7373',
       image: defaultKesImage,
       readyReplicas: 0,
@@ -141,7 +142,7 @@ describe('keys and verify steps against a KES stand-in', () => {
     assert.deepEqual([...kes.keys.keys()].sort(), ['minio-key-1', 'minio-key-2']);
     assert.ok(!since(start).some((r) => r.includes('/v1/key/list/')), 'no listing on the way to the first key');
     assert.deepEqual(world.events.map((e) => e.reason), ['KeyCreated', 'KeyCreated']);
-    assert.deepEqual((context.status['kes'] as { keys: unknown }).keys, [
+    assert.deepEqual((kesStatusOf(context) as { keys: unknown }).keys, [
       { name: 'minio-key-1', createdAt: '2026-01-01T00:00:00.000Z' },
       { name: 'minio-key-2', createdAt: '2026-01-01T00:00:00.000Z' },
     ]);

@@ -12,6 +12,7 @@ import { createCA, isIssuedBy, kesIdentity, parseCertificateBundle, parseCertifi
 import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
 import { decoded, opaqueSecret, World } from './step-harness.ts';
+import { kesStatusOf } from '../../../../src/controllers/kmsdeployment/context.ts';
 
 const day = 24 * 3_600_000;
 const names = { ca: 'tenant-a-ca', kes: 'tenant-a-kes-tls', minio: 'tenant-a-minio-kes-identity', operator: 'tenant-a-operator-kes-identity' };
@@ -86,7 +87,7 @@ describe('PKI step', () => {
     }
     const caPem = certOf(world, names.ca);
     for (const name of allNames) assert.deepEqual(bundleOf(world, name), [fingerprintOf(caPem)]);
-    assert.deepEqual(context.status['kes'], { minioIdentity: kesIdentity(certOf(world, names.minio)), operatorIdentity: kesIdentity(certOf(world, names.operator)) });
+    assert.deepEqual(kesStatusOf(context), { minioIdentity: kesIdentity(certOf(world, names.minio)), operatorIdentity: kesIdentity(certOf(world, names.operator)) });
     const certificates = context.status['certificates'] as { notAfter: string; caNotAfter: string };
     assert.equal(certificates.notAfter, new Date(context.now.getTime() + 90 * day).toISOString());
     assert.equal(certificates.caNotAfter, new Date(context.now.getTime() + 360 * day).toISOString());
@@ -201,7 +202,7 @@ describe('PKI step', () => {
     const deployment = context.children.get('Deployment', 'tenant-a-kes') as { spec: { template: { metadata: { annotations: Record<string, string> } } } } | undefined;
     for (const child of context.children.all()) if (child.kind === 'Secret') world.put('Secret', child);
     assert.equal(deployment?.spec.template.metadata.annotations[CERTIFICATES_CHECKSUM_ANNOTATION], kesChecksumNow(world));
-    assert.deepEqual(context.status['kes'] && Object.keys(context.status['kes'] as object).sort(), ['endpoint', 'image', 'minioIdentity', 'operatorIdentity', 'readyReplicas']);
+    assert.deepEqual(kesStatusOf(context) && Object.keys(kesStatusOf(context) as object).sort(), ['endpoint', 'image', 'minioIdentity', 'operatorIdentity', 'readyReplicas']);
   });
 });
 

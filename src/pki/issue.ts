@@ -105,7 +105,7 @@ export interface LeafOptions extends Validity {
   ca: CertificateAuthority;
   subject: DistinguishedName;
   keyAlgorithm?: KeyAlgorithm;
-  /** Renew with this key instead of a new one (keeps a client's KES identity). */
+  /** The key to renew with instead of a new one (keeps a client's KES identity). */
   keyPair?: KeyPair;
 }
 

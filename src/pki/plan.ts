@@ -42,7 +42,7 @@ export interface PkiPlan {
   leaves: Record<LeafKind, Decision>;
   /** Fingerprints of the CAs besides the current one that the trust bundle keeps, newest first. */
   previousCAs: string[];
-  /** Things a user should act on that do not stop the operator (e.g. a user CA close to expiry). */
+  /** The warnings: what a user should act on that does not stop the operator (e.g. a user CA close to expiry). */
   warnings: string[];
 }
 

@@ -100,7 +100,7 @@ export class VaultClient {
     return withRetry(attempt, this.retry, this.retryHooks);
   }
 
-  /** Like call(), but a 404 (or Vault's "no mount"/"no entry" 400) gives undefined. */
+  /** call() for what may not exist: a 404 (or Vault's "no mount"/"no entry" 400) gives undefined. */
   async callOptional(call: VaultCall): Promise<VaultBody | undefined> {
     try {
       return await this.call(call);

@@ -38,11 +38,11 @@ export interface VaultCondition {
 
 export interface VaultOutcome {
   condition: VaultCondition;
-  /** For status.vault. */
+  /** The status.vault fragment. */
   status: { policy: string; role: string; secretIDExpiresAt?: string; kvVersion?: KvVersion };
   /** `kmsstack.io/approle-checksum` of the AppRole Secret, for the KES pod template. */
   appRoleChecksum: string | undefined;
-  /** Look again then (rotation due, waiting for KES to roll). */
+  /** The delay after which to look again (rotation due, waiting for KES to roll). */
   requeueAfterMs: number | undefined;
   /** The step failed; the runtime retries with backoff. */
   failed: boolean;
@@ -62,7 +62,7 @@ export interface VaultReconcileInput {
   recorded?: RecordedVaultNames;
 }
 
-/** Poll interval while a previous secret-id waits for KES to roll (Deployment events also trigger). */
+/** The poll interval while a previous secret-id waits for KES to roll (Deployment events also trigger). */
 const KES_ROLL_POLL_MS = 60_000;
 
 class StepFailure extends Error {

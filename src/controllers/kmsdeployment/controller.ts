@@ -23,7 +23,7 @@ export interface KMSDeploymentSettings {
   vaultAddresses: string[];
   /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
   kvPrefixRule: PrefixRule;
-  /** This operator among others on one Vault: part of every Vault object name (--instance-name). */
+  /** The name of this operator among others on one Vault (--instance-name): part of every Vault object name. */
   instanceName: string;
   /** Images of the KMSDeployments that leave spec.kes.image / spec.minio.image unset (--default-*-image). */
   defaultImages: OperatorDefaults;

@@ -46,7 +46,7 @@ interface RequestOptions {
   resource: string;
   /** Verb label for metrics: get, list, apply, create, update, delete. */
   verb: string;
-  /** Accept header (default application/json). */
+  /** The Accept header (default application/json). */
   accept?: string;
 }
 

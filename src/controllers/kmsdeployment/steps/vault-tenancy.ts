@@ -14,7 +14,7 @@ export interface VaultTenancy {
   addresses: readonly string[];
   /** Which KV prefixes a deployment may use (--kv-prefix-template). */
   prefixRule: PrefixRule;
-  /** This operator among others on one Vault (--instance-name): part of every Vault object name. */
+  /** The name of this operator among others on one Vault (--instance-name): part of every Vault object name. */
   instance: string;
 }
 

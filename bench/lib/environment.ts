@@ -8,7 +8,7 @@ import type { ControlPlane } from '../../test/env/controlplane.ts';
 import { makeTempDir, removeTempDir } from '../../test/env/process.ts';
 import type { TestVault } from '../../test/env/vault.ts';
 import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from '../../test/support/operator.ts';
-import { startStack } from '../../test/support/stack.ts';
+import { operatorPolicyInput, startStack } from '../../test/support/stack.ts';
 import { KubeClient } from '../../src/runtime/kube/client.ts';
 import type { KubeObject } from '../../src/runtime/kube/resources.ts';
 import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
@@ -55,7 +55,7 @@ export async function startEnvironment(): Promise<BenchEnvironment> {
     },
     fieldManager: 'kmsstack-bench',
     // The KV mount the KMSDeployments use (the operator creates it: spec.vault.kv.create defaults to true).
-    operatorPolicy: renderOperatorPolicy({ kvMounts: [{ mountPath: 'kv', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: true, instance: 'default', legacyNames: false }),
+    operatorPolicy: renderOperatorPolicy(operatorPolicyInput()),
     tokenTTL: '4h',
   });
   const { plane, vault, kube: admin, operatorVaultToken } = servers;

@@ -8,25 +8,27 @@ import { adminClient, ensureNamespace, putSecret } from './kube.ts';
 import { newManager, testConfig, type ManagerOptions } from './operator.ts';
 import type { KubeClient } from '../../src/runtime/kube/client.ts';
 import type { Manager } from '../../src/runtime/manager.ts';
-import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
+import { renderOperatorPolicy, type OperatorPolicyInput } from '../../src/vault/operator-policy.ts';
 
 /** The Secret holding the operator's Vault token in a prepared namespace (key `token`). */
 export const TOKEN_SECRET = 'vault-operator-token';
 /** The Secret holding a TLS Vault's CA in a prepared namespace (key `ca.crt`). */
 export const CA_SECRET = 'vault-ca';
 
-/** The operator policy of docs/vault.md for the KV mounts the tests use (kv v1, kv2 and kvother v2). */
-export const TEST_OPERATOR_POLICY = renderOperatorPolicy({
+/** The input of the operator policy of docs/vault.md: KV v1 at kv, AppRole at approle, mounts created, instance default; `overrides` change it. */
+export function operatorPolicyInput(overrides: Partial<OperatorPolicyInput> = {}): OperatorPolicyInput {
+  return { kvMounts: [{ mountPath: 'kv', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: true, instance: 'default', legacyNames: false, ...overrides };
+}
+
+/** The operator policy for the KV mounts the tests use (kv v1, kv2 and kvother v2), version 0.1 names included. */
+export const TEST_OPERATOR_POLICY = renderOperatorPolicy(operatorPolicyInput({
   kvMounts: [
     { mountPath: 'kv', version: 'v1' },
     { mountPath: 'kv2', version: 'v2' },
     { mountPath: 'kvother', version: 'v2' },
   ],
-  appRoleMountPath: 'approle',
-  allowMountCreation: true,
-  instance: 'default',
   legacyNames: true,
-});
+}));
 
 export interface StackOptions {
   /** false: no Vault; persistent: file storage and TLS, as the guide runs it (survives a restart). */

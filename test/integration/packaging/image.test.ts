@@ -4,6 +4,7 @@
 // operator with plain `node dist/main.js`, and, run with the chart's environment and a token bound by exactly the
 // chart's RBAC, the operator must become ready and take its Lease on a real API server.
 import assert from 'node:assert/strict';
+import { suiteFixture } from '../../support/suite.ts';
 import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as yaml from 'js-yaml';
-import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { startControlPlane } from '../../env/controlplane.ts';
 import { freePort, makeTempDir, ManagedProcess, removeTempDir, waitFor } from '../../env/process.ts';
 import { isIgnored, readDockerignore } from '../../unit/packaging/docker.ts';
 import { findObject, renderChart, repoRoot, type KubeObject } from '../../unit/packaging/helm.ts';
@@ -70,15 +71,8 @@ describe('image layout', () => {
   });
 
   describe('run with the chart\'s environment and RBAC', () => {
-    let cp: ControlPlane;
     let operator: ManagedProcess | undefined;
-    before(async () => {
-      cp = await startControlPlane();
-    });
-    after(async () => {
-      await operator?.stop(35_000);
-      await cp?.stop();
-    });
+    const cp = suiteFixture(() => startControlPlane(), () => operator?.stop(35_000));
 
     test('the operator becomes ready and holds its Lease', async () => {
       for (const ns of ['kmsstack-system', 'team-a']) await cp.kubectl(['create', 'namespace', ns]);

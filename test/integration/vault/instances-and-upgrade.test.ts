@@ -14,6 +14,7 @@ import { kubeClientPort } from '../../../src/vault/ports.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
 import { resolveVaultSettings, type VaultSettings } from '../../../src/vault/settings.ts';
 import { allowedRoot, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
+import { operatorPolicyInput } from '../../support/stack.ts';
 import { suiteFixture } from '../../support/suite.ts';
 import { KesLikeClient, operatorDeps, ownerOf, readAppRoleCredentials, startVaultSuiteStack } from './fixture.ts';
 import { ensureNamespace, putSecret } from '../../support/kube.ts';
@@ -23,9 +24,7 @@ const stack = suiteFixture(() => startVaultSuiteStack('upgrade'));
 /** A token holding only the documented operator policy of `instance`. */
 async function instanceToken(instance: string): Promise<string> {
   const policy = `kmsstack-operator-${instance}`;
-  await stack.vault.writePolicy(policy, renderOperatorPolicy({
-    kvMounts: [{ mountPath: 'kv', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: true, instance, legacyNames: false,
-  }));
+  await stack.vault.writePolicy(policy, renderOperatorPolicy(operatorPolicyInput({ instance })));
   const res = await stack.vault.request('POST', 'auth/token/create', { policies: [policy], ttl: '1h', no_default_policy: true });
   return (res.body?.['auth'] as { client_token: string }).client_token;
 }

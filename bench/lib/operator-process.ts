@@ -15,11 +15,11 @@ export interface BuiltOperator {
   remove(): void;
 }
 
-/** Bundles src/ exactly as `npm run build` does for the image (esbuild), into a temp dir without node_modules. */
+/** Bundles src/ exactly as `npm run build` does for the image (esbuild: dist/main.js and its lazily loaded chunks), into a temp dir without node_modules. */
 export function buildOperator(extraEsbuildFlags: readonly string[] = []): BuiltOperator {
   const dir = makeTempDir('bench-operator');
   const mainJs = join(dir, 'dist', 'main.js');
-  execFileSync('npm', ['run', 'build', '--', `--outfile=${mainJs}`, ...extraEsbuildFlags], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('npm', ['run', 'build', '--', `--outdir=${join(dir, 'dist')}`, ...extraEsbuildFlags], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   // dist/main.js is ESM; like the image, the directory has the package.json and no node_modules.
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   if (!existsSync(mainJs)) throw new Error(`the build made no ${mainJs}`);

@@ -44,7 +44,7 @@ function isLease(write: KubeWrite): boolean {
 export function vaultBreakdown(entries: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const entry of entries) {
-    const key = entry.replace(/kmsstack-[a-z0-9-]+?-bench-\d{4}/g, '<object>');
+    const key = entry.replace(/kmsstack[-_][a-z0-9_-]+?[-_]bench-\d{4}/g, '<object>');
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));

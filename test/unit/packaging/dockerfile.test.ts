@@ -31,10 +31,11 @@ describe('Dockerfile', () => {
     for (const s of dockerfile.stages) assert.match(s.from, new RegExp(`^node:${pinned}-[a-z]+-slim$`), `stage ${s.name}`);
   });
 
-  test('the build stage installs everything with npm ci and bundles with npm run build into dist/main.js', () => {
+  test('the build stage installs everything with npm ci and bundles with npm run build into dist/main.js (and dist/chunks)', () => {
     const build = stage('build');
     assert.deepEqual(runs(build), ['npm ci --no-audit --no-fund', 'npm run build']);
-    assert.match(packageJson.scripts.build ?? '', /^esbuild src\/main\.ts --bundle --platform=node --format=esm .*--outfile=dist\/main\.js/);
+    // dist/main.js, and the parts it loads only when needed in dist/chunks/ (code splitting).
+    assert.match(packageJson.scripts.build ?? '', /^esbuild src\/main\.ts --bundle --platform=node --format=esm .*--splitting --outdir=dist --entry-names=\[name\] /);
     assert.deepEqual(copies(build), [
       ['package.json', 'package-lock.json', './'],
       ['tsconfig.json', './'],

@@ -27,6 +27,7 @@ import {
   type PkiSecretNames,
   type RenderedSecret,
 } from '../../../pki/index.ts';
+import { readFresh } from '../../../runtime/cache.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
@@ -93,11 +94,12 @@ export function requeueForRenewal(renewAt: Date | undefined, now: Date): number 
 }
 
 async function readSecrets(context: KMSDeploymentStepContext, names: PkiSecretNames, caSecretName: string): Promise<Map<string, KubeObject | undefined>> {
-  // Read from the API server, not the cache: a cache that has not seen the Secrets written a moment
-  // ago would make the operator issue a new CA and new client keys, i.e. new KES identities.
-  const namespace = context.object.metadata.namespace;
+  // Never older than this process's last write: a cache that has not seen the Secrets written a moment
+  // ago would make the operator issue a new CA and new client keys, i.e. new KES identities. Once the
+  // cache has caught up (the steady state), the reads come from it.
+  const namespace = context.object.metadata.namespace ?? '';
   const wanted = [caSecretName, ...leafKinds.map((kind) => names.leaves[kind])];
-  const found = await Promise.all(wanted.map((name) => context.kube.get(resources.Secret, namespace, name)));
+  const found = await Promise.all(wanted.map((name) => readFresh(context.cache, context.kube, 'Secret', namespace, name)));
   // The user's CA Secret is theirs; one of ours that this KMSDeployment does not control is someone
   // else's object: never read as our CA or key, never deleted as mistyped (ChildConflict instead).
   const userCA = caSecretName !== names.ca;

@@ -6,8 +6,9 @@ import { ConditionReason, EventReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { stackLabels } from '../../../workload/labels.ts';
+import { readFresh } from '../../../runtime/cache.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
-import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import type { KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext } from '../../../runtime/step.ts';
 import { kesNames } from '../../../workload/names.ts';
 import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../../../vault/cleanup.ts';
@@ -60,11 +61,12 @@ type Context = Pick<StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>
 
 function port(context: Context): VaultKubePort {
   return {
-    // Direct reads: user Secrets are outside the label-narrowed caches, and the AppRole Secret must
-    // not be stale, or a secret-id issued a moment ago would look like a stray and be destroyed.
-    // An AppRole Secret this KMSDeployment does not control is someone else's: its values are not ours.
+    // User Secrets are outside the label-narrowed caches (read from the API server), and the AppRole
+    // Secret must be no older than this process's last write of it, or a secret-id issued a moment ago
+    // would look like a stray and be destroyed (readFresh). An AppRole Secret this KMSDeployment does not
+    // control is someone else's: its values are not ours.
     getSecret: async (namespace, name) => {
-      const secret = await context.kube.get(resources.Secret, namespace, name);
+      const secret = await readFresh(context.cache, context.kube, 'Secret', namespace, name);
       return name === appRoleSecretName(context.object.metadata.name ?? '') ? ifControlledBy(secret, context.object) : secret;
     },
     applySecret: async (desired) => {

@@ -470,11 +470,11 @@ export interface MinIORootSecretRef {
   name: string;
 }
 /**
- * MinIO's own S3 endpoint TLS.
+ * MinIO's own S3 endpoint TLS (docs/minio.md#tls-and-certificates).
  */
 export interface MinIOTLS {
   /**
-   * Serve S3 over HTTPS with a certificate from the deployment's CA. Default: false.
+   * Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh). Default: true.
    */
   enabled?: boolean;
 }
@@ -653,6 +653,10 @@ export interface MinIOStatus {
    * Number of ready MinIO pods.
    */
   readyReplicas?: number;
+  /**
+   * ConfigMap (same namespace, key ca.crt) with the CA bundle S3 clients verify MinIO's certificate with; absent when MinIO serves plain HTTP.
+   */
+  caConfigMap?: string;
 }
 /**
  * What the operator set up in Vault.
@@ -1133,11 +1137,11 @@ export interface DefaultedMinIORootSecretRef {
   name: string;
 }
 /**
- * MinIO's own S3 endpoint TLS.
+ * MinIO's own S3 endpoint TLS (docs/minio.md#tls-and-certificates).
  */
 export interface DefaultedMinIOTLS {
   /**
-   * Serve S3 over HTTPS with a certificate from the deployment's CA. Default: false.
+   * Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh). Default: true.
    */
   enabled: boolean;
 }

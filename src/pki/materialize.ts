@@ -2,9 +2,9 @@
 // byte for byte (so an unchanged reconcile writes nothing), and assembles the trust bundle.
 import { createCA, issueClientCertificate, issueServerCertificate, type CertificateAuthority } from './issue.ts';
 import { keyAlgorithmOf, keyPairFromPrivateKey } from './keys.ts';
-import { caSubject, leafKinds, leafPurpose, leafSubject, type LeafKind } from './names.ts';
+import { caSubject, leafPurpose, leafSubject, type LeafKind } from './names.ts';
 import type { PkiObservation } from './observe.ts';
-import type { PkiDesired, PkiPlan } from './plan.ts';
+import { desiredKinds, serverNamesOf, type PkiDesired, type PkiPlan } from './plan.ts';
 import { caRotationLeadMs } from './policy.ts';
 
 export interface CertificateMaterial {
@@ -22,7 +22,8 @@ export interface PkiMaterial {
   ca: { certPem: string; keyPem?: string; fingerprint: string; notAfter: Date; issued: boolean };
   /** PEM: the current CA first, then the previous CAs still trusted. */
   trustBundlePem: string;
-  leaves: Record<LeafKind, CertificateMaterial>;
+  /** The desired leaves (PkiDesired.kinds). */
+  leaves: Partial<Record<LeafKind, CertificateMaterial>>;
   /** The earliest expiry among the leaves (status.certificates.notAfter). */
   notAfter: Date;
   /**
@@ -60,6 +61,7 @@ async function leafMaterial(kind: LeafKind, input: MaterializeInput, ca: Certifi
   const { plan, observation, desired, deployment, now } = input;
   const decision = plan.leaves[kind];
   const observed = observation.leaves[kind];
+  if (!decision) throw new Error(`the plan has no decision for the ${kind} certificate`);
   if (decision.action === 'keep') {
     if (observed.state !== 'present') throw new Error(`the plan keeps the ${kind} certificate, which is ${observed.state}`);
     const { info } = observed.certificate;
@@ -76,7 +78,7 @@ async function leafMaterial(kind: LeafKind, input: MaterializeInput, ca: Certifi
   };
   const issued =
     leafPurpose[kind] === 'serverAuth'
-      ? await issueServerCertificate({ ...common, dnsNames: desired.serverDnsNames, ipAddresses: desired.serverIpAddresses ?? [] })
+      ? await issueServerCertificate({ ...common, ...serverNamesOf(desired, kind) })
       : await issueClientCertificate(common);
   const { info } = issued.certificate;
   return { certPem: issued.certPem, keyPem: issued.keyPem, notAfter: info.notAfter, kesIdentity: info.kesIdentity, issued: true };
@@ -85,8 +87,9 @@ async function leafMaterial(kind: LeafKind, input: MaterializeInput, ca: Certifi
 export async function materializePki(input: MaterializeInput): Promise<PkiMaterial> {
   const { plan, observation, desired } = input;
   const ca = await currentAuthority(input);
-  const leaves = {} as Record<LeafKind, CertificateMaterial>;
-  for (const kind of leafKinds) leaves[kind] = await leafMaterial(kind, input, ca.authority);
+  const kinds = desiredKinds(desired);
+  const leaves: Partial<Record<LeafKind, CertificateMaterial>> = {};
+  for (const kind of kinds) leaves[kind] = await leafMaterial(kind, input, ca.authority);
 
   const previous = plan.previousCAs.map((fingerprint) => {
     const cert = observation.knownCAs.get(fingerprint);
@@ -94,7 +97,7 @@ export async function materializePki(input: MaterializeInput): Promise<PkiMateri
     return cert;
   });
   const caInfo = ca.authority.certificate.info;
-  const leafExpiries = leafKinds.map((kind) => leaves[kind].notAfter.getTime());
+  const leafExpiries = kinds.flatMap((kind) => leaves[kind]?.notAfter.getTime() ?? []);
   const renewals = leafExpiries.map((notAfter) => notAfter - desired.renewBeforeMs);
   if (!observation.userCA) renewals.push(caInfo.notAfter.getTime() - caRotationLeadMs(desired));
   for (const cert of previous) renewals.push(cert.info.notAfter.getTime());

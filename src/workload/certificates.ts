@@ -2,7 +2,7 @@
 // reads it back to learn whether a rollout finished (a CA rotation advances only then), and the KES
 // and MinIO steps stamp it, so a renewed certificate rolls the pods that mount it.
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { pkiSecretNames, secretsChecksum, type LeafKind } from '../pki/index.ts';
+import { kesLeafKinds, pkiSecretNames, secretsChecksum, type LeafKind } from '../pki/index.ts';
 import { decodeSecretData } from '../runtime/kube/secret-data.ts';
 import { CONFIG_CHECKSUM_ANNOTATION } from './labels.ts';
 import { rolloutOf } from './rollout.ts';
@@ -16,10 +16,18 @@ export const CERTIFICATES_CHECKSUM_ANNOTATION = 'kmsstack.io/certificates-checks
 
 export type PkiWorkload = 'kes' | 'minio';
 
-/** The leaf certificates (with their trust bundle) the pods of each workload mount; empty without KES. */
-export function mountedLeaves(spec: Pick<DefaultedKMSDeploymentSpec, 'mode'>, workload: PkiWorkload): LeafKind[] {
-  if (spec.mode !== 'Vault') return [];
-  return workload === 'kes' ? ['kesServer'] : ['minioClient'];
+type CertificateSpec = Pick<DefaultedKMSDeploymentSpec, 'mode' | 'minio'>;
+
+/** The leaf certificates (with their trust bundle) the pods of each workload mount. */
+export function mountedLeaves(spec: CertificateSpec, workload: PkiWorkload): LeafKind[] {
+  const vault = spec.mode === 'Vault';
+  if (workload === 'kes') return vault ? ['kesServer'] : [];
+  return [...(vault ? ['minioClient' as const] : []), ...(spec.minio.tls.enabled ? ['minioServer' as const] : [])];
+}
+
+/** The leaf certificates the operator issues for `spec` (the PKI step's PkiDesired.kinds). */
+export function wantedLeafKinds(spec: CertificateSpec): LeafKind[] {
+  return [...(spec.mode === 'Vault' ? kesLeafKinds : []), ...(spec.minio.tls.enabled ? ['minioServer' as const] : [])];
 }
 
 /** A Secret by name: the one this reconcile declared, else the cached one. */

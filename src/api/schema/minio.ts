@@ -36,8 +36,11 @@ export const minioSchema: JSONSchema = obj(
       secretRef: secretRef('MinIORootSecretRef', 'Secret in the same namespace with the keys rootUser and rootPassword.'),
     }, { required: ['secretRef'] }),
     tls: withFieldDefaults(
-      obj('MinIOTLS', "MinIO's own S3 endpoint TLS.", {
-        enabled: bool("Serve S3 over HTTPS with a certificate from the deployment's CA.", false),
+      obj('MinIOTLS', "MinIO's own S3 endpoint TLS (docs/minio.md#tls-and-certificates).", {
+        enabled: bool(
+          "Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh).",
+          true,
+        ),
       }),
     ),
     metrics: withFieldDefaults(

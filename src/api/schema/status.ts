@@ -65,6 +65,7 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
     endpoint: endpoint('In-cluster URL of the MinIO S3 service.'),
     image: str('Image of the MinIO pods: spec.minio.image, else the operator\'s default.', undefined, { maxLength: 512 }),
     readyReplicas: int('Number of ready MinIO pods.', 0, 1000, { format: 'int32' }),
+    caConfigMap: str('ConfigMap (same namespace, key ca.crt) with the CA bundle S3 clients verify MinIO\'s certificate with; absent when MinIO serves plain HTTP.', undefined, { maxLength: 253 }),
   }),
   vault: obj('VaultStatus', 'What the operator set up in Vault.', {
     policy: str('Name of the Vault policy that grants KES access to the KV prefix.', undefined, { maxLength: 256 }),

@@ -13,8 +13,8 @@ export const ConditionReason = {
   NotUsed: 'NotUsed',
   /** CertificatesReady: spec.tls.caSecretRef names a Secret the operator writes itself. */
   InvalidCASecret: 'InvalidCASecret',
-  /** CertificatesReady: MinIO's own server certificate is asked for and not issued by this version. */
-  MinIOTLSNotSupported: 'MinIOTLSNotSupported',
+  /** CertificatesReady: a certificate Secret of the user's (spec.minio.tls / spec.kes.tls certificateSecretRef) is unusable. */
+  InvalidCertificateSecret: 'InvalidCertificateSecret',
   /** KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified: a certificate Secret is not there yet. */
   WaitingForCertificates: 'WaitingForCertificates',
   /** KESAvailable: the AppRole Secret the Vault step writes does not exist yet. */

@@ -162,8 +162,8 @@ describe('PKI on the real API server', { timeout: 600_000 }, () => {
     assert.equal(secret.data?.['note'], undefined);
   });
 
-  it('StaticKey mode issues no certificates', async () => {
-    await stack.kube.create(kmsDeployment(NS, 'dev'));
+  it('StaticKey mode without MinIO TLS issues no certificates', async () => {
+    await stack.kube.create(kmsDeployment(NS, 'dev', { minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi' }, tls: { enabled: false } } }));
     const condition = await waitForCondition(stack, 'dev', { status: 'True', reason: 'NotUsed' });
     assert.match(condition.message, /mode StaticKey runs without KES/);
     for (const name of Object.values(pkiNames('dev'))) assert.equal(await getSecret(stack, name), undefined, name);

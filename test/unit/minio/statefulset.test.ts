@@ -54,6 +54,10 @@ describe('MinIO StatefulSet', () => {
     assert.equal(minioEndpoints(ref, withMinio({ replicas: 1, drivesPerServer: 4 })), '/data{1...4}');
     assert.equal(
       minioEndpoints(ref, withMinio({ replicas: 4 })),
+      'https://tenant-a-minio-{0...3}.tenant-a-minio-hl.storage.svc.cluster.local/data1',
+    );
+    assert.equal(
+      minioEndpoints(ref, withMinio({ replicas: 4, tls: { enabled: false } })),
       'http://tenant-a-minio-{0...3}.tenant-a-minio-hl.storage.svc.cluster.local/data1',
     );
     const custom = withMinio({ replicas: 8, drivesPerServer: 2, tls: { enabled: true } });
@@ -105,8 +109,8 @@ describe('MinIO Services', () => {
   });
 
   it('reports the in-cluster S3 endpoint with the right scheme', () => {
-    assert.equal(minioEndpoint(ref, withMinio({})), 'http://tenant-a-minio.storage.svc.cluster.local:9000');
-    assert.equal(minioEndpoint(ref, withMinio({ tls: { enabled: true } })), 'https://tenant-a-minio.storage.svc.cluster.local:9000');
+    assert.equal(minioEndpoint(ref, withMinio({})), 'https://tenant-a-minio.storage.svc.cluster.local:9000', 'TLS by default');
+    assert.equal(minioEndpoint(ref, withMinio({ tls: { enabled: false } })), 'http://tenant-a-minio.storage.svc.cluster.local:9000');
   });
 
   it('metrics: no scrape annotations nor auth variable by default; JWT leaves MinIO\'s default; a user annotation wins', () => {
@@ -116,7 +120,8 @@ describe('MinIO Services', () => {
     assert.equal(envOf(plain)['MINIO_PROMETHEUS_AUTH_TYPE'], undefined);
     const jwt = withMinio({ replicas: 1, metrics: { enabled: true } });
     assert.equal(envOf(jwt)['MINIO_PROMETHEUS_AUTH_TYPE'], undefined);
-    assert.equal(annotations(jwt)['prometheus.io/scheme'], 'http', 'plain HTTP without spec.minio.tls');
+    assert.equal(annotations(jwt)['prometheus.io/scheme'], 'https', 'HTTPS by default');
+    assert.equal(annotations(withMinio({ replicas: 1, metrics: { enabled: true }, tls: { enabled: false } }))['prometheus.io/scheme'], 'http', 'plain HTTP without spec.minio.tls');
     const overridden = withMinio({ replicas: 1, metrics: { enabled: true }, podAnnotations: { 'prometheus.io/path': '/minio/metrics/v3' } });
     assert.equal(annotations(overridden)['prometheus.io/path'], '/minio/metrics/v3');
   });

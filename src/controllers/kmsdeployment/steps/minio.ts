@@ -150,7 +150,12 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       context.children.add(statefulSet as unknown as KubeObject);
 
       const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
-      context.status['minio'] = { endpoint: minioEndpoint(ref, spec), image: spec.minio.image, readyReplicas: rollout.readyReplicas };
+      context.status['minio'] = {
+        endpoint: minioEndpoint(ref, spec),
+        image: spec.minio.image,
+        readyReplicas: rollout.readyReplicas,
+        ...(spec.minio.tls.enabled ? { caConfigMap: minioNames(ref.name).caConfigMap } : {}),
+      };
       if (!rollout.ready) {
         const message = [`MinIO: ${rollout.message}`, formerDefaultImageHint('spec.minio.image', spec.minio.image)].filter(Boolean).join('; ');
         return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: POLL_MS };

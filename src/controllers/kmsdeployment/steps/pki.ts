@@ -1,6 +1,7 @@
-// Stage 3 of the data path (CertificatesReady): the CA, the KES server certificate and the client
-// identities of MinIO and the operator, issued and renewed by src/pki and declared here as owned
-// Secrets. Later steps read them back through the declared children (identities, TLS material) and
+// Stage 3 of the data path (CertificatesReady): the CA, the KES server certificate, the client
+// identities of MinIO and the operator (Vault mode) and MinIO's S3 server certificate (spec.minio.tls),
+// issued and renewed by src/pki and declared here as owned Secrets, plus the ConfigMap that publishes
+// the CA S3 clients trust. Later steps read them back through the declared children (identities, TLS material) and
 // stamp the checksum of what their pods mount on the pod template, which this step reads back to
 // learn whether a rollout finished (the CA rotation advances only then).
 import { ConditionReason, EventReason } from '../reasons.ts';
@@ -9,10 +10,12 @@ import { ConditionType } from '../../../api/constants.ts';
 import { durationMs, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { kesNames } from '../../../workload/names.ts';
 import { minioNames } from '../../../minio/names.ts';
+import { buildMinioCAConfigMap } from '../../../minio/ca-bundle.ts';
 import {
   certificatesStatus,
   kesServerDnsNames,
   leafKinds,
+  minioServerDnsNames,
   materializePki,
   observePki,
   pkiPolicyFor,
@@ -25,12 +28,13 @@ import {
   type PkiDesired,
   type PkiPlan,
   type PkiSecretNames,
+  type LeafKind,
   type RenderedSecret,
 } from '../../../pki/index.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import { mountedLeaves, secretData, workloadSettled, type PkiWorkload } from '../../../workload/certificates.ts';
+import { mountedLeaves, secretData, wantedLeafKinds, workloadSettled, type PkiWorkload } from '../../../workload/certificates.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
 
 
@@ -46,7 +50,15 @@ export function pkiDesiredFor(spec: DefaultedKMSDeploymentSpec, ref: { name: str
   const policy = pkiPolicyFor({ validityMs: durationMs(spec.tls.validity), renewBeforeMs: durationMs(spec.tls.renewBefore) });
   const errors = validatePkiPolicy(policy);
   if (errors.length > 0) return { errors };
-  return { desired: { ...policy, serverDnsNames: kesServerDnsNames(ref.name, ref.namespace, spec.tls.clusterDomain) } };
+  const kinds = wantedLeafKinds(spec);
+  return {
+    desired: {
+      ...policy,
+      kinds,
+      serverDnsNames: kinds.includes('kesServer') ? kesServerDnsNames(ref.name, ref.namespace, spec.tls.clusterDomain) : [],
+      ...(kinds.includes('minioServer') ? { minioServerDnsNames: minioServerDnsNames(ref.name, ref.namespace, spec.tls.clusterDomain) } : {}),
+    },
+  };
 }
 
 /** A spec.tls.caSecretRef the operator cannot honour: it names a Secret the operator itself writes. */
@@ -83,7 +95,7 @@ export function secretChild(secret: RenderedSecret): KubeObject {
 /** For events: what was issued and why, by Secret name; never any certificate or key content. */
 export function issuedSummary(plan: PkiPlan, names: PkiSecretNames): string[] {
   const decisions = [[names.ca, plan.ca] as const, ...leafKinds.map((kind) => [names.leaves[kind], plan.leaves[kind]] as const)];
-  return decisions.flatMap(([name, decision]) => (decision.action === 'issue' ? [`${name}: ${decision.reason} (${decision.message})`] : []));
+  return decisions.flatMap(([name, decision]) => (decision?.action === 'issue' ? [`${name}: ${decision.reason} (${decision.message})`] : []));
 }
 
 /** requeueAfter for the next renewal: at renewAt, but at least 1 s and at most a day away. */
@@ -92,11 +104,11 @@ export function requeueForRenewal(renewAt: Date | undefined, now: Date): number 
   return Math.min(MAX_REQUEUE_MS, Math.max(MIN_REQUEUE_MS, renewAt.getTime() - now.getTime()));
 }
 
-async function readSecrets(context: KMSDeploymentStepContext, names: PkiSecretNames, caSecretName: string): Promise<Map<string, KubeObject | undefined>> {
+async function readSecrets(context: KMSDeploymentStepContext, names: PkiSecretNames, caSecretName: string, kinds: readonly LeafKind[]): Promise<Map<string, KubeObject | undefined>> {
   // Read from the API server, not the cache: a cache that has not seen the Secrets written a moment
   // ago would make the operator issue a new CA and new client keys, i.e. new KES identities.
   const namespace = context.object.metadata.namespace;
-  const wanted = [caSecretName, ...leafKinds.map((kind) => names.leaves[kind])];
+  const wanted = [caSecretName, ...kinds.map((kind) => names.leaves[kind])];
   const found = await Promise.all(wanted.map((name) => context.kube.get(resources.Secret, namespace, name)));
   // The user's CA Secret is theirs; one of ours that this KMSDeployment does not control is someone
   // else's object: never read as our CA or key, never deleted as mistyped (ChildConflict instead).
@@ -123,21 +135,22 @@ export function pkiStep(): KMSDeploymentStep {
     condition: ConditionType.CertificatesReady,
     async run(context): Promise<StepResult> {
       const { spec, object, now } = context;
-      if (spec.mode !== 'Vault') return notUsed(spec);
       const ref = { name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? '' };
       const wanted = pkiDesiredFor(spec, ref);
       if ('errors' in wanted) return { status: 'False', reason: ConditionReason.InvalidSpec, message: wanted.errors.join('; ') };
+      const kinds = wanted.desired.kinds ?? [];
+      if (kinds.length === 0) return notUsed(spec);
       const names = pkiSecretNames(ref.name);
       const userCASecret = spec.tls.caSecretRef?.name;
       const refProblem = caSecretRefProblem(userCASecret, names);
       if (refProblem) return { status: 'False', reason: ConditionReason.InvalidCASecret, message: refProblem };
       const caSecretName = userCASecret ?? names.ca;
 
-      const secrets = await readSecrets(context, names, caSecretName);
+      const secrets = await readSecrets(context, names, caSecretName, kinds);
       const contents = (name: string) => decodeSecretData(secretData(secrets.get(name)));
       const observed: ObservedSecrets = {
         ca: contents(caSecretName),
-        leaves: Object.fromEntries(leafKinds.map((kind) => [kind, contents(names.leaves[kind])])),
+        leaves: Object.fromEntries(kinds.map((kind) => [kind, contents(names.leaves[kind])])),
       };
       const observation = await observePki(observed, { caSecretName, userCA: userCASecret !== undefined, now });
       const result = planCertificates({ desired: wanted.desired, observation, now, workloadsSettled: workloadsSettled(context, observed) });
@@ -150,9 +163,12 @@ export function pkiStep(): KMSDeploymentStep {
 
       const material = await materializePki({ plan: result.plan, observation, desired: wanted.desired, deployment: ref, now });
       const rendered = renderPkiSecrets(material, names);
-      const ours = [...(rendered.ca ? [rendered.ca] : []), ...leafKinds.map((kind) => rendered.leaves[kind])];
+      const ours = [...(rendered.ca ? [rendered.ca] : []), ...kinds.flatMap((kind) => rendered.leaves[kind] ?? [])];
       await dropMistypedSecrets(context, secrets, ours.map((secret) => secret.name));
       for (const secret of ours) context.children.add(secretChild(secret));
+      // S3 clients verify MinIO with the same trust bundle the servers mount (current CA first, and
+      // the previous one during a rotation), published where reading it needs no access to Secrets.
+      if (kinds.includes('minioServer')) context.children.add(buildMinioCAConfigMap(ref, material.trustBundlePem) as unknown as KubeObject);
 
       for (const note of issuedSummary(result.plan, names)) {
         context.logger.info({ issued: note }, 'certificate issued');
@@ -165,23 +181,11 @@ export function pkiStep(): KMSDeploymentStep {
         context.status['kes'] = { ...kes, minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
       }
       const { condition } = status;
-      const requeueAfterMs = requeueForRenewal(material.renewAt, now);
-      if (spec.minio.tls.enabled) return { ...minioTlsUnsupported(condition.message), requeueAfterMs };
-      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs };
+      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: requeueForRenewal(material.renewAt, now) };
     },
   };
 }
 
-/**
- * MinIO's own server certificate (<name>-minio-tls) is not issued yet: say so on this condition, and
- * let the rest of the stack be reconciled (proceed); the MinIO step waits for that Secret.
- */
-function minioTlsUnsupported(before: string): StepResult {
-  const message = `${before}; spec.minio.tls.enabled: issuing MinIO's server certificate is not supported by this version of the operator`;
-  return { status: 'False', reason: ConditionReason.MinIOTLSNotSupported, message, proceed: true };
-}
-
 function notUsed(spec: DefaultedKMSDeploymentSpec): StepResult {
-  const message = `mode ${spec.mode} runs without KES: no CA, KES certificate or client identities are issued`;
-  return spec.minio.tls.enabled ? minioTlsUnsupported(message) : { status: 'True', reason: ConditionReason.NotUsed, message };
+  return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} runs without KES and spec.minio.tls.enabled is false: the operator issues no certificate` };
 }

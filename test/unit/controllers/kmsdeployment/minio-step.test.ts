@@ -11,15 +11,24 @@ import { issue, makeCa, type Pem } from '../../kes/tls-fixture.ts';
 
 let ca: Awaited<ReturnType<typeof makeCa>>;
 let minioClient: Pem;
+let minioServer: Pem;
 before(async () => {
   ca = await makeCa();
   minioClient = await issue(ca, 'tenant-a-minio', 'client');
+  minioServer = await issue(ca, 'tenant-a-minio', 'server');
 });
 
 const ones: RandomBytes = (size) => Buffer.alloc(size, 1);
 
-function vaultWorld(): World {
+/** MinIO's S3 server certificate, which the PKI step issues by default (spec.minio.tls.enabled). */
+function tlsWorld(): World {
   const world = new World();
+  world.put('Secret', tlsSecret('tenant-a-minio-tls', minioServer, ca.cert));
+  return world;
+}
+
+function vaultWorld(): World {
+  const world = tlsWorld();
   world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', minioClient, ca.cert));
   return world;
 }
@@ -37,7 +46,10 @@ describe('MinIO step', () => {
     assert.match(decoded(root, 'rootUser'), /^[A-Za-z0-9]{20}$/);
     for (const name of ['tenant-a-minio', 'tenant-a-minio-hl']) assert.ok(first.children.get('Service', name), name);
     assert.ok(sts(first));
-    assert.deepEqual(first.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', image: defaultMinioImage, readyReplicas: 0 });
+    assert.deepEqual(first.status['minio'], { endpoint: 'https://tenant-a-minio.storage.svc.cluster.local:9000', image: defaultMinioImage, readyReplicas: 0, caConfigMap: 'tenant-a-minio-ca' });
+    const plain = world.context(vaultSpec({ extra: { minio: { keyName: 'minio-key-1', tls: { enabled: false } } } }));
+    await minioStep({ random: ones }).run(plain);
+    assert.deepEqual(plain.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', image: defaultMinioImage, readyReplicas: 0 }, 'no CA to publish without TLS');
 
     // Stored in the API server but not yet in the cache: it must be reused, not generated again.
     world.put('Secret', root as KubeObject, 'server');
@@ -65,7 +77,7 @@ describe('MinIO step', () => {
   });
 
   it('while the pods wait, says when spec.minio.image is the former CRD default that can no longer be pulled', async () => {
-    const world = new World();
+    const world = tlsWorld();
     const former = await minioStep({ random: ones }).run(world.context(staticSpec({ minio: { keyName: 'dev-key', image: formerDefaultImages['spec.minio.image'] } })));
     assert.equal(former.reason, 'WaitingForPods');
     assert.match(former.message, /spec\.minio\.image is minio\/minio:RELEASE\.2025-10-15T17-29-55Z, the default of earlier releases, which can no longer be pulled: remove the field/);
@@ -74,7 +86,7 @@ describe('MinIO step', () => {
   });
 
   it('generates the static key once in StaticKey mode and never replaces it', async () => {
-    const world = new World();
+    const world = tlsWorld();
     const first = world.context(staticSpec());
     await minioStep({ random: ones }).run(first);
     const key = first.children.get('Secret', 'tenant-a-minio-static-key');
@@ -94,10 +106,14 @@ describe('MinIO step', () => {
   });
 
   it('waits for the KES identity in Vault mode and for the server certificate with TLS', async () => {
-    assert.equal((await minioStep().run(new World().context(vaultSpec()))).reason, 'WaitingForCertificates');
-    const spec = applyDefaults({ ...vaultSpec(), minio: { keyName: 'minio-key-1', tls: { enabled: true } } });
-    const result = await minioStep().run(vaultWorld().context(spec));
+    const noIdentity = await minioStep().run(tlsWorld().context(vaultSpec()));
+    assert.deepEqual([noIdentity.reason, noIdentity.message], ['WaitingForCertificates', 'Secret tenant-a-minio-kes-identity does not exist yet']);
+    const world = new World();
+    world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', minioClient, ca.cert));
+    const result = await minioStep().run(world.context(vaultSpec()));
     assert.deepEqual([result.reason, result.message], ['WaitingForCertificates', 'Secret tenant-a-minio-tls does not exist yet']);
+    const plain = applyDefaults({ ...vaultSpec(), minio: { keyName: 'minio-key-1', tls: { enabled: false } } });
+    assert.equal((await minioStep().run(world.context(plain))).reason, 'WaitingForPods', 'without TLS nothing else is needed');
   });
 
   it('refuses a layout change and leaves the running StatefulSet alone', async () => {

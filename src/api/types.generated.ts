@@ -195,6 +195,7 @@ export interface KESSpec {
   keys: KESKey[];
   cache?: KESCache;
   metrics?: KESMetrics;
+  tls?: KESTLS;
   /**
    * Compute resources (requests/limits) of the KES container, a core/v1 ResourceRequirements.
    */
@@ -308,6 +309,21 @@ export interface KESMetrics {
    * Serve /v1/metrics without a client certificate (KES config api skip_auth) and annotate the KES pods with prometheus.io/scrape, port, path and scheme (https, with the certificate of the deployment's CA). The metrics hold request counts and latencies, no key material; whoever reaches the KES pods can read them. Default: false.
    */
   enabled?: boolean;
+}
+/**
+ * KES's server certificate.
+ */
+export interface KESTLS {
+  certificateSecretRef?: KESCertificateSecretRef;
+}
+/**
+ * Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and ca.crt (added to the trust bundle MinIO and the operator verify KES with; without ca.crt the certificate must be signed by the deployment's CA). Its names must cover <name>-kes.<ns>.svc.<clusterDomain>. The operator never writes it; KES rolls when it changes.
+ */
+export interface KESCertificateSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as the KMSDeployment.
+   */
+  name: string;
 }
 /**
  * The Service of KES.
@@ -477,6 +493,16 @@ export interface MinIOTLS {
    * Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh). Default: true.
    */
   enabled?: boolean;
+  certificateSecretRef?: MinIOCertificateSecretRef;
+}
+/**
+ * Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and optionally ca.crt (then mounted as MinIO's trusted CA and published in <name>-minio-ca). Its names must cover the Service <name>-minio.<ns>.svc.<clusterDomain> and, with several servers, every <pod>.<name>-minio-hl.<ns>.svc.<clusterDomain> (a wildcard does). The operator never writes it; MinIO rolls when it changes.
+ */
+export interface MinIOCertificateSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as the KMSDeployment.
+   */
+  name: string;
 }
 /**
  * Scraping MinIO's own Prometheus metrics (docs/observability.md).
@@ -862,6 +888,7 @@ export interface DefaultedKESSpec {
   keys: DefaultedKESKey[];
   cache: DefaultedKESCache;
   metrics: DefaultedKESMetrics;
+  tls?: DefaultedKESTLS;
   /**
    * Compute resources (requests/limits) of the KES container, a core/v1 ResourceRequirements.
    */
@@ -975,6 +1002,21 @@ export interface DefaultedKESMetrics {
    * Serve /v1/metrics without a client certificate (KES config api skip_auth) and annotate the KES pods with prometheus.io/scrape, port, path and scheme (https, with the certificate of the deployment's CA). The metrics hold request counts and latencies, no key material; whoever reaches the KES pods can read them. Default: false.
    */
   enabled: boolean;
+}
+/**
+ * KES's server certificate.
+ */
+export interface DefaultedKESTLS {
+  certificateSecretRef?: DefaultedKESCertificateSecretRef;
+}
+/**
+ * Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and ca.crt (added to the trust bundle MinIO and the operator verify KES with; without ca.crt the certificate must be signed by the deployment's CA). Its names must cover <name>-kes.<ns>.svc.<clusterDomain>. The operator never writes it; KES rolls when it changes.
+ */
+export interface DefaultedKESCertificateSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as the KMSDeployment.
+   */
+  name: string;
 }
 /**
  * The Service of KES.
@@ -1144,6 +1186,16 @@ export interface DefaultedMinIOTLS {
    * Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh). Default: true.
    */
   enabled: boolean;
+  certificateSecretRef?: DefaultedMinIOCertificateSecretRef;
+}
+/**
+ * Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and optionally ca.crt (then mounted as MinIO's trusted CA and published in <name>-minio-ca). Its names must cover the Service <name>-minio.<ns>.svc.<clusterDomain> and, with several servers, every <pod>.<name>-minio-hl.<ns>.svc.<clusterDomain> (a wildcard does). The operator never writes it; MinIO rolls when it changes.
+ */
+export interface DefaultedMinIOCertificateSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as the KMSDeployment.
+   */
+  name: string;
 }
 /**
  * Scraping MinIO's own Prometheus metrics (docs/observability.md).

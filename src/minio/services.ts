@@ -34,3 +34,14 @@ export function minioEndpoint(ref: DeploymentRef, spec: DefaultedKMSDeploymentSp
   const scheme = spec.minio.tls.enabled ? 'https' : 'http';
   return `${scheme}://${minioNames(ref.name).workload}.${ref.namespace}.svc.${spec.tls.clusterDomain}:${MINIO_S3_PORT}`;
 }
+
+/**
+ * The host names MinIO's certificate must be valid for: the client Service as status.minio.endpoint
+ * names it and, for a distributed MinIO, every server's per-pod name (the servers dial each other by it).
+ */
+export function minioCertificateHosts(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string[] {
+  const names = minioNames(ref.name);
+  const domain = `${ref.namespace}.svc.${spec.tls.clusterDomain}`;
+  const servers = spec.minio.replicas > 1 ? Array.from({ length: spec.minio.replicas }, (_, i) => `${names.workload}-${i}.${names.headless}.${domain}`) : [];
+  return [`${names.workload}.${domain}`, ...servers];
+}

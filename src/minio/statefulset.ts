@@ -6,6 +6,7 @@ import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
 import type { DeploymentRef } from '../workload/names.ts';
 import { hardenedContainerSecurity, hardenedPodSpec, podLabels, withUserEnv } from '../workload/pod-settings.ts';
+import { certificateSecretName } from '../workload/certificates.ts';
 import { buildMinioEnv } from './env.ts';
 import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_METRICS_PATH, MINIO_S3_PORT, minioMounts, minioNames } from './names.ts';
 
@@ -19,6 +20,11 @@ export interface MinioWorkloadInput {
   spec: DefaultedKMSDeploymentSpec;
   /** Checksum of what the pods read at start-up (credentials, identity, certificates); changes roll them. */
   configChecksum: string;
+  /**
+   * Whether the S3 certificate Secret has a ca.crt for MinIO to trust: always for the operator's
+   * <name>-minio-tls, maybe not for the user's (spec.minio.tls.certificateSecretRef). Default true.
+   */
+  certificateHasCA?: boolean;
 }
 
 /** The drive argument of one server: `/data1`, or the ellipsis `/data{1...D}` for several drives. */
@@ -53,8 +59,10 @@ export function minioServerArgs(ref: DeploymentRef, spec: DefaultedKMSDeployment
   ];
 }
 
-function podVolumes(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+function podVolumes(input: MinioWorkloadInput): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const { deployment: ref, spec } = input;
   const names = minioNames(ref.name);
+  const certificate = { secretName: certificateSecretName(spec, ref.name, 'minioServer'), withCA: input.certificateHasCA ?? true };
   const readOnly = 0o440;
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
@@ -74,12 +82,13 @@ function podVolumes(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): { vol
     volumes.push({
       name: 'certs',
       secret: {
-        secretName: names.tlsSecret,
+        secretName: certificate.secretName,
         defaultMode: readOnly,
         items: [
           { key: 'tls.crt', path: 'public.crt' },
           { key: 'tls.key', path: 'private.key' },
-          { key: 'ca.crt', path: 'CAs/ca.crt' },
+          // Without a ca.crt MinIO's servers verify each other with the image's system roots.
+          ...(certificate.withCA ? [{ key: 'ca.crt', path: 'CAs/ca.crt' }] : []),
         ],
       },
     });
@@ -110,7 +119,7 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet 
   const { deployment: ref, spec } = input;
   const minio = spec.minio;
   const names = minioNames(ref.name);
-  const { volumes, mounts } = podVolumes(ref, spec);
+  const { volumes, mounts } = podVolumes(input);
   const scheme = minio.tls.enabled ? 'HTTPS' : 'HTTP';
   const probe = (path: string) => ({ httpGet: { path, port: 's3', scheme } });
 

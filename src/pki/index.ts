@@ -19,3 +19,5 @@ export type { PkiMaterial } from './materialize.ts';
 export { renderPkiSecrets, certificateChecksum, secretsChecksum } from './secrets.ts';
 export type { RenderedSecret } from './secrets.ts';
 export { certificatesStatus } from './status.ts';
+export { validateUserCertificate } from './user-certificate.ts';
+export type { UserCertificate } from './user-certificate.ts';

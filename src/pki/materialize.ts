@@ -1,6 +1,7 @@
 // Carries out a plan: creates the CA and the leaf certificates it decided to issue, keeps the others
 // byte for byte (so an unchanged reconcile writes nothing), and assembles the trust bundle.
 import { createCA, issueClientCertificate, issueServerCertificate, type CertificateAuthority } from './issue.ts';
+import { parseCertificateBundle, type ParsedCertificate } from './inspect.ts';
 import { keyAlgorithmOf, keyPairFromPrivateKey } from './keys.ts';
 import { caSubject, leafPurpose, leafSubject, type LeafKind } from './names.ts';
 import type { PkiObservation } from './observe.ts';
@@ -84,6 +85,18 @@ async function leafMaterial(kind: LeafKind, input: MaterializeInput, ca: Certifi
   return { certPem: issued.certPem, keyPem: issued.keyPem, notAfter: info.notAfter, kesIdentity: info.kesIdentity, issued: true };
 }
 
+/**
+ * The deployment's CAs, then the extra ones. An extra CA also seen as a previous CA (it sat in the
+ * bundle already) is placed once, at the end, so the bundle does not change with the rollout state.
+ */
+function trustBundle(own: ParsedCertificate[], extraPem: string | undefined): string {
+  const extra = parseCertificateBundle(extraPem).filter((cert) => cert.info.isCA);
+  const extraPrints = new Set(extra.map((cert) => cert.info.fingerprint));
+  const ordered = [...own.filter((cert, i) => i === 0 || !extraPrints.has(cert.info.fingerprint)), ...extra];
+  const seen = new Set<string>();
+  return ordered.filter((cert) => !seen.has(cert.info.fingerprint) && seen.add(cert.info.fingerprint)).map((cert) => cert.pem).join('');
+}
+
 export async function materializePki(input: MaterializeInput): Promise<PkiMaterial> {
   const { plan, observation, desired } = input;
   const ca = await currentAuthority(input);
@@ -111,7 +124,7 @@ export async function materializePki(input: MaterializeInput): Promise<PkiMateri
       notAfter: caInfo.notAfter,
       issued: ca.issued,
     },
-    trustBundlePem: [ca.authority.certificate, ...previous].map((cert) => cert.pem).join(''),
+    trustBundlePem: trustBundle([ca.authority.certificate, ...previous], desired.extraTrustedPem),
     leaves,
     notAfter: new Date(Math.min(...leafExpiries)),
     ...(due.length > 0 ? { renewAt: new Date(Math.min(...due)) } : {}),

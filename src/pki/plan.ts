@@ -26,6 +26,11 @@ export interface PkiDesired extends PkiPolicy {
   minioServerDnsNames?: string[];
   /** The leaves this deployment has; default the KES chain (kesLeafKinds). Others are neither planned nor issued. */
   kinds?: readonly LeafKind[];
+  /**
+   * CA certificates (PEM) the trust bundle carries after the deployment's own, e.g. the issuer of a
+   * KES certificate the user brings, so that MinIO and the operator verify it.
+   */
+  extraTrustedPem?: string;
 }
 
 /** The leaves `desired` asks for. */

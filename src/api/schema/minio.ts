@@ -1,6 +1,6 @@
 // spec.minio: the MinIO StatefulSet that encrypts objects with keys from KES (or the static key).
 import { bool, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
-import type { JSONSchema } from './json-schema.ts';
+import { celRule, type JSONSchema } from './json-schema.ts';
 
 /**
  * The last MinIO community release published as an image: later releases (from
@@ -41,6 +41,17 @@ export const minioSchema: JSONSchema = obj(
           "Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh).",
           true,
         ),
+        certificateSecretRef: secretRef(
+          'MinIOCertificateSecretRef',
+          "Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and optionally ca.crt (then mounted as MinIO's trusted CA and published in <name>-minio-ca). Its names must cover the Service <name>-minio.<ns>.svc.<clusterDomain> and, with several servers, every <pod>.<name>-minio-hl.<ns>.svc.<clusterDomain> (a wildcard does). The operator never writes it; MinIO rolls when it changes.",
+        ),
+      }, {
+        'x-kubernetes-validations': [
+          celRule<{ enabled?: boolean; certificateSecretRef?: unknown }>(
+            { rule: '!has(self.certificateSecretRef) || self.enabled', message: 'certificateSecretRef needs enabled: true', fieldPath: '.certificateSecretRef' },
+            (self) => self.certificateSecretRef === undefined || self.enabled !== false,
+          ),
+        ],
       }),
     ),
     metrics: withFieldDefaults(

@@ -14,6 +14,11 @@ import type { KMSDeploymentObject } from './status.ts';
 export interface Handoff {
   /** The AppRole Secret's checksum (vault step); the KES pod template carries it so KES rolls on a new secret-id. */
   appRoleChecksum?: string;
+  /**
+   * The certificate Secrets of the user's (spec.*.tls.certificateSecretRef) that the pki step read and
+   * validated, by name: they are not the operator's, so neither declared children nor cached.
+   */
+  userCertificates?: Record<string, KubeObject>;
 }
 
 export interface KMSDeploymentStepContext extends StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec> {
@@ -46,4 +51,9 @@ export function deploymentRef(context: Pick<KMSDeploymentStepContext, 'object'>)
 /** A Secret this reconcile declared, else the cached one (children are applied before the cache sees them). */
 export function childSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache'>, name: string): KubeObject | undefined {
   return context.children.get('Secret', name) ?? context.cache.get('Secret', context.object.metadata.namespace ?? '', name);
+}
+
+/** A Secret pods mount a certificate from: a validated one of the user's, else childSecret. */
+export function certificateSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache' | 'handoff'>, name: string): KubeObject | undefined {
+  return context.handoff.userCertificates?.[name] ?? childSecret(context, name);
 }

@@ -15,6 +15,8 @@ export const ConditionReason = {
   InvalidCASecret: 'InvalidCASecret',
   /** CertificatesReady: a certificate Secret of the user's (spec.minio.tls / spec.kes.tls certificateSecretRef) is unusable. */
   InvalidCertificateSecret: 'InvalidCertificateSecret',
+  /** CertificatesReady: nothing to issue, every certificate is the user's (certificateSecretRef) and valid. */
+  UserProvided: 'UserProvided',
   /** KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified: a certificate Secret is not there yet. */
   WaitingForCertificates: 'WaitingForCertificates',
   /** KESAvailable: the AppRole Secret the Vault step writes does not exist yet. */

@@ -65,6 +65,14 @@ describe('MinIO StatefulSet', () => {
     assert.equal(minioEndpoints(ref, custom), 'https://tenant-a-minio-{0...7}.tenant-a-minio-hl.storage.svc.corp.example/data{1...2}');
   });
 
+  it("mounts the user's certificate Secret when the spec names one, with its ca.crt only when it has one", () => {
+    const spec = withMinio({ replicas: 1, tls: { enabled: true, certificateSecretRef: { name: 'minio-cert' } } });
+    const certs = (hasCA?: boolean) => buildMinioStatefulSet({ deployment: ref, spec, configChecksum, ...(hasCA === undefined ? {} : { certificateHasCA: hasCA }) }).spec?.template.spec?.volumes?.find((v) => v.name === 'certs')?.secret;
+    assert.equal(certs()?.secretName, 'minio-cert');
+    assert.deepEqual(certs()?.items?.map((i) => i.path), ['public.crt', 'private.key', 'CAs/ca.crt']);
+    assert.deepEqual(certs(false)?.items?.map((i) => i.path), ['public.crt', 'private.key'], 'no ca.crt: MinIO trusts its system roots');
+  });
+
   it('mounts one claim per drive at the paths the endpoints name', () => {
     const sts = build(withMinio({ replicas: 4, drivesPerServer: 3 }));
     assert.deepEqual(sts.spec?.volumeClaimTemplates?.map((c) => c.metadata?.name), ['data1', 'data2', 'data3']);

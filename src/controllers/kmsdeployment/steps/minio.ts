@@ -26,8 +26,8 @@ import { DRIVE_SIZE_ANNOTATION, growsDrives, keepCreatedSizes } from '../../../m
 import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
-import { childSecret, deploymentRef } from '../context.ts';
-import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
+import { certificateSecret, deploymentRef } from '../context.ts';
+import { mountedCertificatesChecksum, userCertificateSecret, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
 
@@ -85,16 +85,17 @@ async function staticKey(context: KMSDeploymentStepContext, random: RandomBytes 
   return { value: secretDataText(secret) };
 }
 
-/** The PKI Secrets the pods mount; what is missing, or their data for the checksum. */
+/** The certificate Secrets the pods mount; what is missing, or their data for the checksum. */
 function mountedCertificates(context: KMSDeploymentStepContext): Outcome<string[]> {
   const names = minioNames(deploymentRef(context).name);
+  const user = userCertificateSecret(context.spec, 'minioServer');
   const wanted = [
     ...(context.spec.mode === 'Vault' ? [{ name: names.kesIdentitySecret, keys: ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
-    ...(context.spec.minio.tls.enabled ? [{ name: names.tlsSecret, keys: ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
+    ...(context.spec.minio.tls.enabled ? [{ name: user ?? names.tlsSecret, keys: user ? ['tls.crt', 'tls.key'] : ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
   ];
   const texts: string[] = [];
   for (const { name, keys } of wanted) {
-    const secret = childSecret(context, name);
+    const secret = certificateSecret(context, name);
     const absent = keys.filter((k) => secretValue(secret, k) === undefined);
     if (!secret || absent.length > 0) {
       const message = secret ? `Secret ${name} has no ${absent.join(', ')} yet` : `Secret ${name} does not exist yet`;
@@ -125,8 +126,10 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       if ('result' in key) return key.result;
 
       const configChecksum = checksumOf([root.value, key.value, ...certificates.value]);
-      const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => childSecret(context, name));
-      const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum }), certificatesChecksum);
+      const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => certificateSecret(context, name));
+      const userSecret = userCertificateSecret(spec, 'minioServer');
+      const certificateHasCA = userSecret === undefined || secretValue(certificateSecret(context, userSecret), 'ca.crt') !== undefined;
+      const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum, certificateHasCA }), certificatesChecksum);
       const live = context.cache.get('StatefulSet', ref.namespace, minioNames(ref.name).workload);
       context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
       context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
@@ -154,7 +157,8 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
         endpoint: minioEndpoint(ref, spec),
         image: spec.minio.image,
         readyReplicas: rollout.readyReplicas,
-        ...(spec.minio.tls.enabled ? { caConfigMap: minioNames(ref.name).caConfigMap } : {}),
+        // The pki step publishes a CA unless the user's certificate came without one.
+        ...(spec.minio.tls.enabled && certificateHasCA ? { caConfigMap: minioNames(ref.name).caConfigMap } : {}),
       };
       if (!rollout.ready) {
         const message = [`MinIO: ${rollout.message}`, formerDefaultImageHint('spec.minio.image', spec.minio.image)].filter(Boolean).join('; ');

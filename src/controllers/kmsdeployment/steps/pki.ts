@@ -36,6 +36,15 @@ import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { mountedLeaves, secretData, wantedLeafKinds, workloadSettled, type PkiWorkload } from '../../../workload/certificates.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
+import {
+  extraTrustedPem,
+  fingerprintsOf,
+  readUserCertificates,
+  USER_CERTIFICATE_POLL_MS,
+  userCertificateRefProblem,
+  validateUserCertificates,
+  type ValidatedUserCertificate,
+} from './pki-user-certificates.ts';
 
 
 const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -139,36 +148,53 @@ export function pkiStep(): KMSDeploymentStep {
       const wanted = pkiDesiredFor(spec, ref);
       if ('errors' in wanted) return { status: 'False', reason: ConditionReason.InvalidSpec, message: wanted.errors.join('; ') };
       const kinds = wanted.desired.kinds ?? [];
-      if (kinds.length === 0) return notUsed(spec);
       const names = pkiSecretNames(ref.name);
+      const userReads = await readUserCertificates(context);
+      if (kinds.length === 0 && userReads.length === 0) return notUsed(spec);
       const userCASecret = spec.tls.caSecretRef?.name;
-      const refProblem = caSecretRefProblem(userCASecret, names);
-      if (refProblem) return { status: 'False', reason: ConditionReason.InvalidCASecret, message: refProblem };
+      const refProblem = caSecretRefProblem(userCASecret, names) ?? userCertificateRefProblem(userReads, names);
+      if (refProblem) return { status: 'False', reason: refProblem.startsWith('CA ') ? ConditionReason.InvalidCASecret : ConditionReason.InvalidCertificateSecret, message: refProblem };
       const caSecretName = userCASecret ?? names.ca;
 
-      const secrets = await readSecrets(context, names, caSecretName, kinds);
+      const secrets = kinds.length > 0 ? await readSecrets(context, names, caSecretName, kinds) : new Map<string, KubeObject | undefined>();
       const contents = (name: string) => decodeSecretData(secretData(secrets.get(name)));
       const observed: ObservedSecrets = {
         ca: contents(caSecretName),
         leaves: Object.fromEntries(kinds.map((kind) => [kind, contents(names.leaves[kind])])),
       };
-      const observation = await observePki(observed, { caSecretName, userCA: userCASecret !== undefined, now });
-      const result = planCertificates({ desired: wanted.desired, observation, now, workloadsSettled: workloadsSettled(context, observed) });
+      const observation = kinds.length > 0 ? await observePki(observed, { caSecretName, userCA: userCASecret !== undefined, now }) : undefined;
+      const user = await validateUserCertificates(context, userReads, observation?.ca.ok ? observation.ca.authority.certificate : undefined);
+      if ('problem' in user) return refuse(context, ConditionReason.InvalidCertificateSecret, user.problem);
+      const userPoll = user.certificates.length > 0 ? USER_CERTIFICATE_POLL_MS : undefined;
+      for (const certificate of user.certificates) observed.leaves[certificate.kind] = decodeSecretData(secretData(certificate.secret));
+      const minioCA = user.certificates.find((c) => c.kind === 'minioServer');
+      if (!observation) {
+        // Only the user's certificates (StaticKey mode, MinIO's certificate brought): nothing to issue.
+        if (minioCA?.caPem) context.children.add(buildMinioCAConfigMap(ref, minioCA.caPem) as unknown as KubeObject);
+        const message = `the certificates are the user's (${user.certificates.map((c) => c.secretName).join(', ')}), valid until ${earliest(user.certificates)}`;
+        return { status: 'True', reason: ConditionReason.UserProvided, message, requeueAfterMs: USER_CERTIFICATE_POLL_MS };
+      }
+      const extraPem = extraTrustedPem(user.certificates);
+      const desired = extraPem ? { ...wanted.desired, extraTrustedPem: extraPem } : wanted.desired;
+      // The user's KES issuer in the bundle is no CA of the deployment's: never a rotation's "previous CA".
+      const extraPrints = fingerprintsOf(extraPem);
+      const planned = extraPrints.size === 0 ? observation : { ...observation, distributedCAs: new Set([...observation.distributedCAs].filter((print) => !extraPrints.has(print))) };
+      const result = planCertificates({ desired, observation: planned, now, workloadsSettled: workloadsSettled(context, observed) });
       if (!result.ok) {
         // Nothing is declared: the leaves stay as they are, and nothing is pruned (the run stops here).
         const { condition } = certificatesStatus(result);
-        await context.events.emit(object, { type: 'Warning', reason: condition.reason, action: 'IssueCertificates', note: condition.message });
-        return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: INVALID_CA_POLL_MS };
+        return refuse(context, condition.reason, condition.message);
       }
 
-      const material = await materializePki({ plan: result.plan, observation, desired: wanted.desired, deployment: ref, now });
+      const material = await materializePki({ plan: result.plan, observation: planned, desired, deployment: ref, now });
       const rendered = renderPkiSecrets(material, names);
       const ours = [...(rendered.ca ? [rendered.ca] : []), ...kinds.flatMap((kind) => rendered.leaves[kind] ?? [])];
       await dropMistypedSecrets(context, secrets, ours.map((secret) => secret.name));
       for (const secret of ours) context.children.add(secretChild(secret));
       // S3 clients verify MinIO with the same trust bundle the servers mount (current CA first, and
       // the previous one during a rotation), published where reading it needs no access to Secrets.
-      if (kinds.includes('minioServer')) context.children.add(buildMinioCAConfigMap(ref, material.trustBundlePem) as unknown as KubeObject);
+      const published = kinds.includes('minioServer') ? material.trustBundlePem : minioCA?.caPem;
+      if (published) context.children.add(buildMinioCAConfigMap(ref, published) as unknown as KubeObject);
 
       for (const note of issuedSummary(result.plan, names)) {
         context.logger.info({ issued: note }, 'certificate issued');
@@ -181,9 +207,21 @@ export function pkiStep(): KMSDeploymentStep {
         context.status['kes'] = { ...kes, minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
       }
       const { condition } = status;
-      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: requeueForRenewal(material.renewAt, now) };
+      const renewal = requeueForRenewal(material.renewAt, now);
+      const requeueAfterMs = userPoll === undefined ? renewal : Math.min(renewal ?? userPoll, userPoll);
+      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs };
     },
   };
+}
+
+/** An unusable CA or certificate Secret: a Warning, nothing declared, and a look again in a minute (it is not watched). */
+async function refuse(context: KMSDeploymentStepContext, reason: string, message: string): Promise<StepResult> {
+  await context.events.emit(context.object, { type: 'Warning', reason, action: 'IssueCertificates', note: message });
+  return { status: 'False', reason, message, requeueAfterMs: INVALID_CA_POLL_MS };
+}
+
+function earliest(certificates: readonly ValidatedUserCertificate[]): string {
+  return new Date(Math.min(...certificates.map((c) => c.certificate.info.notAfter.getTime()))).toISOString();
 }
 
 function notUsed(spec: DefaultedKMSDeploymentSpec): StepResult {

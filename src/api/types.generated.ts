@@ -368,6 +368,12 @@ export interface MinIOSpec {
    * Number of drives (PersistentVolumeClaims) per MinIO server. Default: 1.
    */
   drivesPerServer?: number;
+  /**
+   * More server pools after the first one (replicas x drivesPerServer with storage): each its own StatefulSet <name>-minio-<pool name>, and MinIO started with every pool's URL. Pools may be added, at the end; MinIO then restarts all its servers at once. A pool cannot be removed, reordered or reshaped (servers, drives per server, storage class), and its drives can grow but not shrink. Needs a distributed first pool (replicas > 1).
+   *
+   * @maxItems 8
+   */
+  pools?: MinIOPool[];
   storage?: MinIOStorage;
   /**
    * Name of the key MinIO encrypts new objects with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys, and changing it rotates MinIO's default key: the operator creates and verifies the new key, then rolls MinIO to it; objects encrypted before keep their key, which must stay listed in spec.kes.keys to remain readable. Immutable in StaticKey mode. Default: minio-key-1.
@@ -456,6 +462,37 @@ export interface MinIOSpec {
    */
   env?: V1EnvVar[];
   service?: MinIOServiceSpec;
+}
+/**
+ * One more server pool of MinIO.
+ */
+export interface MinIOPool {
+  /**
+   * Name of the pool, part of its StatefulSet and pod names.
+   */
+  name: string;
+  /**
+   * Number of MinIO servers (pods) of the pool.
+   */
+  servers: number;
+  /**
+   * Number of drives (PersistentVolumeClaims) per server of the pool. Default: 1.
+   */
+  drivesPerServer?: number;
+  storage?: MinIOPoolStorage;
+}
+/**
+ * Storage of each drive of the pool; unset fields take spec.minio.storage's.
+ */
+export interface MinIOPoolStorage {
+  /**
+   * Size of each drive, a Kubernetes quantity; it may grow but never shrink.
+   */
+  size?: string;
+  /**
+   * StorageClass of the drives.
+   */
+  storageClassName?: string;
 }
 /**
  * Storage of each drive.
@@ -1061,6 +1098,12 @@ export interface DefaultedMinIOSpec {
    * Number of drives (PersistentVolumeClaims) per MinIO server. Default: 1.
    */
   drivesPerServer: number;
+  /**
+   * More server pools after the first one (replicas x drivesPerServer with storage): each its own StatefulSet <name>-minio-<pool name>, and MinIO started with every pool's URL. Pools may be added, at the end; MinIO then restarts all its servers at once. A pool cannot be removed, reordered or reshaped (servers, drives per server, storage class), and its drives can grow but not shrink. Needs a distributed first pool (replicas > 1).
+   *
+   * @maxItems 8
+   */
+  pools?: DefaultedMinIOPool[];
   storage: DefaultedMinIOStorage;
   /**
    * Name of the key MinIO encrypts new objects with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys, and changing it rotates MinIO's default key: the operator creates and verifies the new key, then rolls MinIO to it; objects encrypted before keep their key, which must stay listed in spec.kes.keys to remain readable. Immutable in StaticKey mode. Default: minio-key-1.
@@ -1149,6 +1192,37 @@ export interface DefaultedMinIOSpec {
    */
   env?: V1EnvVar[];
   service: DefaultedMinIOServiceSpec;
+}
+/**
+ * One more server pool of MinIO.
+ */
+export interface DefaultedMinIOPool {
+  /**
+   * Name of the pool, part of its StatefulSet and pod names.
+   */
+  name: string;
+  /**
+   * Number of MinIO servers (pods) of the pool.
+   */
+  servers: number;
+  /**
+   * Number of drives (PersistentVolumeClaims) per server of the pool. Default: 1.
+   */
+  drivesPerServer: number;
+  storage?: DefaultedMinIOPoolStorage;
+}
+/**
+ * Storage of each drive of the pool; unset fields take spec.minio.storage's.
+ */
+export interface DefaultedMinIOPoolStorage {
+  /**
+   * Size of each drive, a Kubernetes quantity; it may grow but never shrink.
+   */
+  size?: string;
+  /**
+   * StorageClass of the drives.
+   */
+  storageClassName?: string;
 }
 /**
  * Storage of each drive.

@@ -6,6 +6,7 @@ import { selectorLabels, stackLabels } from '../workload/labels.ts';
 import { stackService } from '../workload/service.ts';
 import type { DeploymentRef } from '../workload/names.ts';
 import { MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioNames } from './names.ts';
+import { minioPools, poolServerHost } from './pools.ts';
 
 export function buildMinioHeadlessService(ref: DeploymentRef): V1Service {
   return {
@@ -40,8 +41,8 @@ export function minioEndpoint(ref: DeploymentRef, spec: DefaultedKMSDeploymentSp
  * names it and, for a distributed MinIO, every server's per-pod name (the servers dial each other by it).
  */
 export function minioCertificateHosts(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string[] {
-  const names = minioNames(ref.name);
-  const domain = `${ref.namespace}.svc.${spec.tls.clusterDomain}`;
-  const servers = spec.minio.replicas > 1 ? Array.from({ length: spec.minio.replicas }, (_, i) => `${names.workload}-${i}.${names.headless}.${domain}`) : [];
-  return [`${names.workload}.${domain}`, ...servers];
+  const pools = minioPools(ref, spec);
+  const distributed = pools.length > 1 || spec.minio.replicas > 1;
+  const servers = distributed ? pools.flatMap((pool) => Array.from({ length: pool.servers }, (_, i) => poolServerHost(ref, spec, pool, i))) : [];
+  return [`${minioNames(ref.name).workload}.${ref.namespace}.svc.${spec.tls.clusterDomain}`, ...servers];
 }

@@ -87,6 +87,8 @@ export const EventReason = {
   KeyDeleted: 'KeyDeleted',
   /** Warning: KES listed entries whose names are not KES key names; left untouched. */
   KeyNameRejected: 'KeyNameRejected',
+  /** Normal: the servers of a MinIO pool were restarted together for a new pool list. */
+  PoolsRestarted: 'PoolsRestarted',
   /** Normal: MinIO's drive claims were asked to grow. */
   DrivesExpanding: 'DrivesExpanding',
 } as const;

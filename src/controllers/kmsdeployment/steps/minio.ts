@@ -1,6 +1,6 @@
 // Stage 7 of the data path (MinIOAvailable): root credentials (the user's, or generated once into
-// <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet and its two
-// Services. Changes that would lose data are refused, not applied.
+// <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet of each server
+// pool (minio-pools.ts) and the two Services. Changes that would lose data are refused, not applied.
 import { ConditionReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { formerDefaultImageHint } from '../../../api/index.ts';
@@ -9,8 +9,7 @@ import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { checksumOf } from '../../../workload/checksum.ts';
 import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
-import { rolloutOf } from '../../../workload/rollout.ts';
-import { unsafeMinioChange } from '../../../minio/changes.ts';
+import { rolloutOf, type Rollout } from '../../../workload/rollout.ts';
 import {
   buildRootCredentialsSecret,
   buildStaticKeySecret,
@@ -21,8 +20,9 @@ import {
 import { rootCredentialsSecretName } from '../../../minio/env.ts';
 import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from '../../../minio/names.ts';
 import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../minio/services.ts';
-import { buildMinioStatefulSet } from '../../../minio/statefulset.ts';
-import { DRIVE_SIZE_ANNOTATION, growsDrives, keepCreatedSizes } from '../../../minio/storage.ts';
+import { buildMinioStatefulSet, minioEndpoints } from '../../../minio/statefulset.ts';
+import { minioPools } from '../../../minio/pools.ts';
+import { declarePool } from './minio-pools.ts';
 import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
@@ -116,7 +116,7 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
     name: 'minio',
     condition: ConditionType.MinIOAvailable,
     async run(context): Promise<StepResult> {
-      const { spec, object } = context;
+      const { spec } = context;
       const ref = deploymentRef(context);
       const certificates = mountedCertificates(context);
       if ('result' in certificates) return certificates.result;
@@ -129,30 +129,24 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => certificateSecret(context, name));
       const userSecret = userCertificateSecret(spec, 'minioServer');
       const certificateHasCA = userSecret === undefined || secretValue(certificateSecret(context, userSecret), 'ca.crt') !== undefined;
-      const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum, certificateHasCA }), certificatesChecksum);
-      const live = context.cache.get('StatefulSet', ref.namespace, minioNames(ref.name).workload);
       context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
       context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
-      const refusal = unsafeMinioChange(live as V1StatefulSet | undefined, desired);
-      if (refusal) {
-        // The StatefulSet is left as it is; not True, so the run is incomplete and nothing is pruned.
-        await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Apply', note: refusal.message });
-        return { status: 'False', reason: refusal.reason, message: refusal.message };
+      const pools = minioPools(ref, spec);
+      const layout = pools.length > 1 ? checksumOf(minioEndpoints(ref, spec)) : undefined;
+      const rollouts: Rollout[] = [];
+      for (const pool of pools) {
+        const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum, certificateHasCA }, pool), certificatesChecksum);
+        const live = context.cache.get('StatefulSet', ref.namespace, pool.statefulSet) as V1StatefulSet | undefined;
+        const stop = await declarePool(context, pool, desired, live, layout, growDrives);
+        if (stop) return stop;
+        const rollout = rolloutOf('StatefulSet', live, pool.servers, configChecksum);
+        rollouts.push(pools.length > 1 ? { ...rollout, message: `${pool.statefulSet}: ${rollout.message}` } : rollout);
       }
-      let statefulSet = desired;
-      if (live && growsDrives(live as V1StatefulSet, spec.minio.storage.size)) {
-        statefulSet = keepCreatedSizes(desired, live as V1StatefulSet);
-        const drives = await growDrives(context, live as V1StatefulSet, spec.minio.storage.size);
-        if ('result' in drives) {
-          context.children.add(statefulSet as unknown as KubeObject);
-          await context.events.emit(object, { type: 'Warning', reason: drives.result.reason, action: 'Expand', note: drives.result.message });
-          return drives.result;
-        }
-        statefulSet = { ...statefulSet, metadata: { ...statefulSet.metadata, annotations: { ...statefulSet.metadata?.annotations, [DRIVE_SIZE_ANNOTATION]: drives.grown } } };
-      }
-      context.children.add(statefulSet as unknown as KubeObject);
-
-      const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
+      const rollout: Rollout = {
+        ready: rollouts.every((r) => r.ready),
+        readyReplicas: rollouts.reduce((sum, r) => sum + r.readyReplicas, 0),
+        message: rollouts.find((r) => !r.ready)?.message ?? (pools.length > 1 ? `${rollouts.reduce((sum, r) => sum + r.readyReplicas, 0)}/${pools.reduce((sum, p) => sum + p.servers, 0)} pods ready in ${pools.length} server pools` : rollouts[0]!.message),
+      };
       context.status['minio'] = {
         endpoint: minioEndpoint(ref, spec),
         image: spec.minio.image,

@@ -9,7 +9,7 @@ import { decodeSecretData, encodeSecretData } from '../../../runtime/kube/secret
 import { ConditionType } from '../../../api/constants.ts';
 import { durationMs, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { kesNames } from '../../../workload/names.ts';
-import { minioNames } from '../../../minio/names.ts';
+import { minioPools } from '../../../minio/pools.ts';
 import { buildMinioCAConfigMap } from '../../../minio/ca-bundle.ts';
 import {
   certificatesStatus,
@@ -84,9 +84,10 @@ function workloadsSettled(context: KMSDeploymentStepContext, observed: ObservedS
     const kinds = mountedLeaves(context.spec, workload);
     return secretsChecksum(observed.leaves, kinds);
   };
+  const minio = checksum('minio');
   return (
     workloadSettled('Deployment', context.cache.get('Deployment', namespace, kesNames(name).workload), checksum('kes')) &&
-    workloadSettled('StatefulSet', context.cache.get('StatefulSet', namespace, minioNames(name).workload), checksum('minio'))
+    minioPools({ name, namespace }, context.spec).every((pool) => workloadSettled('StatefulSet', context.cache.get('StatefulSet', namespace, pool.statefulSet), minio))
   );
 }
 

@@ -145,4 +145,41 @@ describe('MinIO step', () => {
     world.put('StatefulSet', { ...declared, status: { observedGeneration: 0, replicas: 4, readyReplicas: 4, updatedReplicas: 4, currentRevision: 'r1', updateRevision: 'r1' } });
     assert.deepEqual(await minioStep().run(world.context(vaultSpec())), { status: 'True', reason: 'Available', message: 'MinIO: 4/4 pods ready' });
   });
+
+  it('adds a server pool: its own StatefulSet, all servers on the new pool list, restarted together once the template carries it', async () => {
+    const world = tlsWorld();
+    const plain = staticSpec({ minio: { keyName: 'dev-key', replicas: 4 } });
+    const first = world.context(plain);
+    await minioStep({ random: ones }).run(first);
+    for (const name of ['tenant-a-minio-root', 'tenant-a-minio-static-key']) world.put('Secret', first.children.get('Secret', name) as KubeObject, 'server');
+    world.put('StatefulSet', first.children.get('StatefulSet', 'tenant-a-minio') as KubeObject);
+    const pooled = staticSpec({ minio: { keyName: 'dev-key', replicas: 4, pools: [{ name: 'p2', servers: 4 }] } });
+    const args = (context: ReturnType<World['context']>, name: string) => (context.children.get('StatefulSet', name) as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
+    const layoutOf = (context: ReturnType<World['context']>, name: string) => context.children.get('StatefulSet', name)?.metadata.annotations?.['kmsstack.io/pool-layout'];
+
+    // 1. Both StatefulSets carry both pools; the first pool's pods still run the old list: no restart yet.
+    const added = world.context(pooled);
+    await minioStep().run(added);
+    assert.equal(args(added, 'tenant-a-minio').length, args(first, 'tenant-a-minio').length + 1);
+    assert.deepEqual(args(added, 'tenant-a-minio-p2'), args(added, 'tenant-a-minio'));
+    assert.equal(layoutOf(added, 'tenant-a-minio'), undefined);
+    assert.match(layoutOf(added, 'tenant-a-minio-p2') ?? '', /^[0-9a-f]{64}$/, 'a new pool starts on the current list');
+    assert.deepEqual(world.deleted, []);
+
+    // 2. The first pool's template has the new list: its servers restart together, once.
+    for (const name of ['tenant-a-minio', 'tenant-a-minio-p2']) world.put('StatefulSet', added.children.get('StatefulSet', name) as KubeObject);
+    const restart = world.context(pooled);
+    await minioStep().run(restart);
+    assert.deepEqual(world.deleted, ['Pod/tenant-a-minio-0', 'Pod/tenant-a-minio-1', 'Pod/tenant-a-minio-2', 'Pod/tenant-a-minio-3']);
+    assert.equal(layoutOf(restart, 'tenant-a-minio'), layoutOf(added, 'tenant-a-minio-p2'));
+    assert.equal(world.events.at(-1)?.reason, 'PoolsRestarted');
+    for (const name of ['tenant-a-minio', 'tenant-a-minio-p2']) world.put('StatefulSet', restart.children.get('StatefulSet', name) as KubeObject);
+    await minioStep().run(world.context(pooled));
+    assert.equal(world.deleted.length, 4, 'no second restart');
+
+    // 3. Reshaping the added pool is refused, naming its field.
+    const reshaped = await minioStep().run(world.context(staticSpec({ minio: { keyName: 'dev-key', replicas: 4, pools: [{ name: 'p2', servers: 8 }] } })));
+    assert.equal(reshaped.reason, 'UnsafeChangeRefused');
+    assert.match(reshaped.message, /^spec\.minio\.pools\[0\]\.servers: MinIO runs with 4 server\(s\) in this pool/);
+  });
 });

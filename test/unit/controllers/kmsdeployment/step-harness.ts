@@ -26,6 +26,8 @@ export class World {
   /** What the API server holds (direct reads). */
   readonly stored = new Map<string, KubeObject>();
   readonly events: EventInput[] = [];
+  /** kind/name of every object deleted through the client. */
+  readonly deleted: string[] = [];
 
   put(kind: KnownKind, object: KubeObject, where: 'cache' | 'server' | 'both' = 'both'): void {
     const key = `${kind}/${object.metadata.name}`;
@@ -41,6 +43,10 @@ export class World {
     };
     const kube = {
       get: async (type: ResourceType, _namespace: string | undefined, name: string) => this.stored.get(`${type.kind}/${name}`),
+      delete: async (type: ResourceType, _namespace: string | undefined, name: string) => {
+        this.deleted.push(`${type.kind}/${name}`);
+        return this.stored.delete(`${type.kind}/${name}`);
+      },
     } as unknown as KubeClient;
     const events: EventSink = { emit: async (_regarding, event) => void this.events.push(event) };
     return {

@@ -64,7 +64,7 @@ describe('MinIO S3 over TLS and server pools on the local test cluster', { skip:
     for (let i = 0; i < count; i++) {
       const key = `${prefix}-${i}`;
       const body = `${key}: ${'x'.repeat(1000 + i)}`;
-      await client.send(new PutObjectCommand({ Bucket: 'pools', Key: key, Body: body }));
+      await client.send(new PutObjectCommand({ Bucket: 'pools', Key: key, Body: body, ServerSideEncryption: 'AES256' }));
       objects.set(key, body);
     }
   }

@@ -3,7 +3,7 @@
 import { encodeSecretData, opaqueSecret } from '../runtime/kube/secret-data.ts';
 import type { V1Deployment, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { pkiSecretNames } from '../pki/names.ts';
+import { certificateSecretName } from '../workload/certificates.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
 import { KES_PORT } from '../workload/names.ts';
 import { kesPaths } from './api.ts';
@@ -38,7 +38,8 @@ function volumes(input: KesWorkloadInput): { volumes: V1Volume[]; mounts: V1Volu
     {
       name: 'tls',
       secret: {
-        secretName: pkiSecretNames(deployment.name).leaves.kesServer,
+        // The operator's <name>-kes-tls, or the user's spec.kes.tls.certificateSecretRef.
+        secretName: certificateSecretName(spec, deployment.name, 'kesServer'),
         defaultMode: readOnly,
         items: [
           { key: 'tls.crt', path: 'tls.crt' },

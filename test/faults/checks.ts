@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kesNames } from '../../src/workload/names.ts';
 import { pkiSecretNames } from '../../src/pki/names.ts';
+import { minioNames } from '../../src/minio/names.ts';
 import { resources, type KubeObject, type OwnedKind } from '../../src/runtime/kube/resources.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../src/vault/names.ts';
 import { KesLikeClient, readAppRoleCredentials } from '../integration/vault/fixture.ts';
@@ -22,8 +23,9 @@ export function expectedChildren(name: string): Record<OwnedKind, string[]> {
   const pki = pkiSecretNames(name);
   const kes = kesNames(name);
   return {
-    Secret: [pki.ca, pki.leaves.kesServer, pki.leaves.minioClient, pki.leaves.operatorClient, appRoleSecretName(name), kes.configSecret].sort(),
-    ConfigMap: [],
+    // MinIO serves S3 over TLS by default: its certificate, and the CA published for S3 clients.
+    Secret: [pki.ca, pki.leaves.kesServer, pki.leaves.minioClient, pki.leaves.operatorClient, pki.leaves.minioServer, appRoleSecretName(name), kes.configSecret].sort(),
+    ConfigMap: [minioNames(name).caConfigMap],
     Service: [kes.workload],
     Deployment: [kes.workload],
     StatefulSet: [],

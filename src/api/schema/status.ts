@@ -60,6 +60,7 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
   }),
   minio: obj('MinIOStatus', 'What the operator observed about MinIO.', {
     ...workloadStatusFields('MinIO', 'minio', 'In-cluster URL of the MinIO S3 service.'),
+    caConfigMap: str('ConfigMap (same namespace, key ca.crt) with the CA bundle S3 clients verify MinIO\'s certificate with; absent when MinIO serves plain HTTP.', undefined, { maxLength: 253 }),
   }),
   vault: obj('VaultStatus', 'What the operator set up in Vault.', {
     policy: str('Name of the Vault policy that grants KES access to the KV prefix.', undefined, { maxLength: 256 }),

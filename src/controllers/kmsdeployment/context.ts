@@ -23,6 +23,11 @@ export interface Handoff {
   kesWorkload?: Pick<KESStatus, 'endpoint' | 'image' | 'readyReplicas' | 'minioIdentity' | 'operatorIdentity'>;
   /** The master keys recorded after this run (keys step), for status.kes. */
   keyRecords?: KESKeyRecord[];
+  /**
+   * The certificate Secrets of the user's (spec.*.tls.certificateSecretRef) that the pki step read and
+   * validated, by name: they are not the operator's, so neither declared children nor cached.
+   */
+  userCertificates?: Record<string, KubeObject>;
 }
 
 export interface KMSDeploymentStepContext extends StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec> {
@@ -92,4 +97,9 @@ export function kesStatusOf(context: Pick<KMSDeploymentStepContext, 'object' | '
 export function statusFragments(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff' | 'status'>): Record<string, unknown> {
   const kes = kesStatusOf(context);
   return kes ? { ...context.status, kes } : { ...context.status };
+}
+
+/** A Secret pods mount a certificate from: a validated one of the user's, else childSecret. */
+export function certificateSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache' | 'handoff'>, name: string): KubeObject | undefined {
+  return context.handoff.userCertificates?.[name] ?? childSecret(context, name);
 }

@@ -13,12 +13,13 @@ import type { KubeObject } from '../../runtime/kube/resources.ts';
 
 export type SecretLookup = (namespace: string, name: string) => KubeObject | undefined;
 
-/** The `certificate` label: bounded, the same four for every deployment. */
+/** The `certificate` label: bounded, the same five for every deployment. */
 export const CERTIFICATE_LABELS: Record<LeafKind | 'ca', string> = {
   ca: 'ca',
   kesServer: 'kes-server',
   minioClient: 'minio-client',
   operatorClient: 'operator-client',
+  minioServer: 'minio-server',
 };
 
 /** Unix seconds; notBefore and renewal are absent where they are unknown (a CA the user brings). */

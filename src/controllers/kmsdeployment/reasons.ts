@@ -21,8 +21,10 @@ export const ConditionReason = {
   PrefixInUse: 'PrefixInUse',
   /** CertificatesReady: spec.tls.caSecretRef names a Secret the operator writes itself. */
   InvalidCASecret: 'InvalidCASecret',
-  /** CertificatesReady: MinIO's own server certificate is asked for and not issued by this version. */
-  MinIOTLSNotSupported: 'MinIOTLSNotSupported',
+  /** CertificatesReady: a certificate Secret of the user's (spec.minio.tls / spec.kes.tls certificateSecretRef) is unusable. */
+  InvalidCertificateSecret: 'InvalidCertificateSecret',
+  /** CertificatesReady: nothing to issue, every certificate is the user's (certificateSecretRef) and valid. */
+  UserProvided: 'UserProvided',
   /** KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified: a certificate Secret is not there yet. */
   WaitingForCertificates: 'WaitingForCertificates',
   /** KESAvailable: the AppRole Secret the Vault step writes does not exist yet. */
@@ -111,6 +113,8 @@ export const EventReason = {
   KeyDeleted: 'KeyDeleted',
   /** Warning: KES listed entries whose names are not KES key names; left untouched. */
   KeyNameRejected: 'KeyNameRejected',
+  /** Normal: the servers of a MinIO pool were restarted together for a new pool list. */
+  PoolsRestarted: 'PoolsRestarted',
   /** Normal: MinIO's drive claims were asked to grow. */
   DrivesExpanding: 'DrivesExpanding',
 } as const;

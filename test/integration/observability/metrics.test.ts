@@ -16,7 +16,7 @@ const NAME = 'watched';
 // Renewals come due 30 s after issue: certificates (the least validity is 1h) and the secret-id alike.
 const TLS = { validity: '1h', renewBefore: '59m30s' };
 const APPROLE = { secretIDTTL: '2m', secretIDRenewBefore: '90s' };
-const CERTIFICATES = { ca: 'ca', kesServer: 'kes-server', minioClient: 'minio-client', operatorClient: 'operator-client' } as const;
+const CERTIFICATES = { ca: 'ca', kesServer: 'kes-server', minioClient: 'minio-client', operatorClient: 'operator-client', minioServer: 'minio-server' } as const;
 
 interface Expected {
   certificates: Map<string, { notBefore: number; expiration: number; renewal: number }>;
@@ -52,7 +52,7 @@ function differences(samples: readonly Sample[], want: Expected): string[] {
     check(`${certificate} not before`, valueOf(samples, 'kmsstack_kmsdeployment_certificate_not_before_timestamp_seconds', labels), times.notBefore);
     check(`${certificate} renewal`, valueOf(samples, 'kmsstack_kmsdeployment_certificate_renewal_timestamp_seconds', labels), times.renewal);
   }
-  if (select(samples, 'kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds', ours).length !== 4) problems.push('not exactly four certificates');
+  if (select(samples, 'kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds', ours).length !== 5) problems.push('not exactly five certificates');
   check('secret-id expiration', valueOf(samples, 'kmsstack_kmsdeployment_secret_id_expiration_timestamp_seconds', ours), want.secretId.expiration);
   check('secret-id renewal', valueOf(samples, 'kmsstack_kmsdeployment_secret_id_renewal_timestamp_seconds', ours), want.secretId.renewal);
   check('secret-id ttl', valueOf(samples, 'kmsstack_kmsdeployment_secret_id_ttl_seconds', ours), want.secretId.ttl);

@@ -35,6 +35,7 @@ export const pkiNames = (name: string) => ({
   kesServer: `${name}-kes-tls`,
   minioClient: `${name}-minio-kes-identity`,
   operatorClient: `${name}-operator-kes-identity`,
+  minioServer: `${name}-minio-tls`,
 });
 
 export type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };

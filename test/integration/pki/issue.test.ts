@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { kesIdentity, parseCertificatePem } from '../../../src/pki/index.ts';
 import { resources } from '../../../src/runtime/kube/resources.ts';
 import { autoEncrypting, WRITE_VERBS, writeCount } from '../runtime/harness.ts';
-import { inNamespace, kmsDeployment } from '../../support/kmsdeployment.ts';
+import { inNamespace, kmsDeployment, withMinio } from '../../support/kmsdeployment.ts';
 import { certificatesAnnotation, conditionOf, deleteUntilReissued, getSecret, kesDeployment, kesSecretChecksum, opensslVerifies, pkiNames, reconcileNow, secretContents, settledWrites, startPkiStack, statusOf, vaultDeployment, waitFor, waitForCondition } from './fixture.ts';
 import { suiteFixture } from '../../support/suite.ts';
 
@@ -139,8 +139,8 @@ describe('PKI on the real API server', { timeout: 600_000 }, () => {
     assert.equal(secret.data?.['note'], undefined);
   });
 
-  it('StaticKey mode issues no certificates', async () => {
-    await stack.kube.create(kmsDeployment('dev', inNamespace(NS), autoEncrypting));
+  it('StaticKey mode without MinIO TLS issues no certificates', async () => {
+    await stack.kube.create(kmsDeployment('dev', inNamespace(NS), autoEncrypting, withMinio({ tls: { enabled: false } })));
     const condition = await waitForCondition(stack, 'dev', { status: 'True', reason: 'NotUsed' });
     assert.match(condition.message, /mode StaticKey runs without KES/);
     for (const name of Object.values(pkiNames('dev'))) assert.equal(await getSecret(stack, name), undefined, name);

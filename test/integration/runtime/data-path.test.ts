@@ -20,7 +20,7 @@ describe('default data path on the runtime (real kube-apiserver)', { timeout: 30
     });
     const conditions = obj.status?.conditions ?? [];
     assert.deepEqual(conditions.map((c) => c.type), ['SpecValid', 'CertificatesReady', 'VaultConfigured', 'KESAvailable', 'KeysReady', 'MinIOAvailable', 'EncryptionVerified', 'Ready']);
-    assert.equal(conditions.find((c) => c.type === 'CertificatesReady')?.reason, 'NotUsed'); // no KES in StaticKey mode: no certificates
+    assert.equal(conditions.find((c) => c.type === 'CertificatesReady')?.reason, 'Issued'); // no KES in StaticKey mode, but MinIO's S3 certificate
     assert.equal(conditions.find((c) => c.type === 'Ready')?.status, 'False');
     if (process.env.KMSSTACK_TEST_LOGS) console.log(conditions.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`).join('\n'));
   });

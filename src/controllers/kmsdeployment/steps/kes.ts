@@ -13,9 +13,9 @@ import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
 import { kesIdentity } from '../../../pki/identity.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
-import { availabilityOf, childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
+import { availabilityOf, certificateSecret, childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
-import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
+import { certificateSecretName, mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
 
@@ -48,9 +48,10 @@ export function kesStep(): KMSDeploymentStep {
     const pki = pkiSecretNames(ref.name);
     const minio = identityOf(context, pki.leaves.minioClient);
     const operator = identityOf(context, pki.leaves.operatorClient);
-    const tls = childSecret(context, pki.leaves.kesServer);
+    const tlsName = certificateSecretName(spec, ref.name, 'kesServer');
+    const tls = certificateSecret(context, tlsName);
     const waiting = [minio, operator].flatMap((id) => (typeof id === 'string' ? [] : [id.missing]));
-    if (!secretValue(tls, 'tls.crt') || !secretValue(tls, 'tls.key')) waiting.push(`Secret ${pki.leaves.kesServer} has no server certificate yet`);
+    if (!secretValue(tls, 'tls.crt') || !secretValue(tls, 'tls.key')) waiting.push(`Secret ${tlsName} has no server certificate yet`);
     if (waiting.length > 0) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: waiting.join('; '), requeueAfterMs: POLL_MS };
     const approle = appRoleChecksum(context, ref);
     if (!approle) {
@@ -67,7 +68,7 @@ export function kesStep(): KMSDeploymentStep {
     }
     const configChecksum = checksumOf([config, secretDataText(tls), vaultCa ?? '']);
     context.children.add(buildKesConfigSecret(ref, config) as unknown as KubeObject);
-    const certificates = mountedCertificatesChecksum(spec, ref.name, 'kes', (name) => childSecret(context, name));
+    const certificates = mountedCertificatesChecksum(spec, ref.name, 'kes', (name) => certificateSecret(context, name));
     context.children.add(withCertificatesChecksum(buildKesDeployment({ deployment: ref, spec, configChecksum, appRoleChecksum: approle }), certificates) as unknown as KubeObject);
     context.children.add(buildKesService(ref, spec) as unknown as KubeObject);
 

@@ -26,6 +26,8 @@ export class World {
   /** What the API server holds (direct reads). */
   readonly stored = new Map<string, KubeObject>();
   readonly events: EventInput[] = [];
+  /** kind/name of every object deleted through the client. */
+  readonly deleted: string[] = [];
 
   put(kind: KnownKind, object: KubeObject, where: 'cache' | 'server' | 'both' = 'both'): void {
     const key = `${kind}/${object.metadata.name}`;
@@ -41,6 +43,10 @@ export class World {
     };
     const kube = {
       get: async (type: ResourceType, _namespace: string | undefined, name: string) => this.stored.get(`${type.kind}/${name}`),
+      delete: async (type: ResourceType, _namespace: string | undefined, name: string) => {
+        this.deleted.push(`${type.kind}/${name}`);
+        return this.stored.delete(`${type.kind}/${name}`);
+      },
     } as unknown as KubeClient;
     const events: EventSink = { emit: async (_regarding, event) => void this.events.push(event) };
     return {
@@ -78,15 +84,18 @@ export interface TenantCertificates {
   ca: Awaited<ReturnType<typeof makeCa>>;
   kesServer: Pem;
   minioClient: Pem;
+  /** MinIO's S3 server certificate, which the PKI step issues by default (spec.minio.tls.enabled). */
+  minioServer: Pem;
   operatorClient: Pem;
 }
 
 export async function tenantCertificates(): Promise<TenantCertificates> {
   const ca = await makeCa();
-  const [kesServer, minioClient, operatorClient] = await Promise.all([
+  const [kesServer, minioClient, minioServer, operatorClient] = await Promise.all([
     issue(ca, 'tenant-a-kes', 'server'),
     issue(ca, 'tenant-a-minio', 'client'),
+    issue(ca, 'tenant-a-minio', 'server'),
     issue(ca, 'kmsstack-operator', 'client'),
   ]);
-  return { ca, kesServer, minioClient, operatorClient };
+  return { ca, kesServer, minioClient, minioServer, operatorClient };
 }

@@ -1,7 +1,7 @@
 // `npm run bench` — how fast and how light the operator is, against a real kube-apiserver and a
 // real Vault, next to the floor (the same writes made by a plain script). Prints figures and a
 // markdown table; asserts nothing. See docs/benchmarks.md.
-//   npm run bench [-- --n 1,100,500] [--workers 2] [--resync 10s] [--concurrency 4] [--cpu-prof] [--docs] [--json file]
+//   npm run bench [-- --n 1,100,500] [--workers 2] [--resync 10s] [--concurrency 4] [--cpu-prof] [--heap-snapshot] [--docs] [--json file]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ function parseOptions() {
       resync: { type: 'string', default: '10s' },
       concurrency: { type: 'string', default: '4' },
       'cpu-prof': { type: 'boolean', default: false },
+      'heap-snapshot': { type: 'boolean', default: false },
       docs: { type: 'boolean', default: false },
       json: { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
@@ -39,7 +40,7 @@ function parseOptions() {
   if (resyncPeriodMs === undefined || resyncPeriodMs < 10_000) throw new Error(`--resync: a duration of at least 10s, the operator's minimum (got "${values.resync}")`);
   const clientConcurrency = Number(values.concurrency);
   if (!Number.isInteger(clientConcurrency) || clientConcurrency < 1) throw new Error(`--concurrency: a whole number >= 1 (got "${values.concurrency}")`);
-  return { sizes, workers, resyncPeriodMs, clientConcurrency, cpuProfile: values['cpu-prof'], docs: values.docs, json: values.json, keepLogs: values['keep-logs'] };
+  return { sizes, workers, resyncPeriodMs, clientConcurrency, cpuProfile: values['cpu-prof'], heapSnapshot: values['heap-snapshot'], docs: values.docs, json: values.json, keepLogs: values['keep-logs'] };
 }
 
 function machine(versions: string): Machine {
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   try {
     for (const n of options.sizes) {
       log(`\nN = ${n}`);
-      const result = await runRound(built, { n, workers: options.workers, resyncPeriodMs: options.resyncPeriodMs, clientConcurrency: options.clientConcurrency, workDir, cpuProfile: options.cpuProfile, log });
+      const result = await runRound(built, { n, workers: options.workers, resyncPeriodMs: options.resyncPeriodMs, clientConcurrency: options.clientConcurrency, workDir, cpuProfile: options.cpuProfile, heapSnapshot: options.heapSnapshot, log });
       results.push(result);
       versions = result.versions;
       if (result.cpuProfileDir) {
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     'Idle memory is mostly loaded code. RSS of a fresh Node process importing one runtime dependency of the operator (these overlap, so they do not add up):',
     '',
     imports,
+    ...(results.some((r) => r.heapSummary) ? ['', 'Heap snapshot of the operator with N converged (`--heap-snapshot`):', '', '```', ...results.flatMap((r) => r.heapSummary ?? []), '```'] : []),
     ...(profiles.length ? ['', 'CPU profile of the operator (`--cpu-prof`):', '', '```', ...profiles, '```'] : []),
   ].join('\n');
   log(`\n${section}\n`);

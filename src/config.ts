@@ -38,7 +38,7 @@ interface Option {
   kind: Kind;
   default: string;
   help: string;
-  /** Shown instead of the raw pattern when a value does not match. */
+  /** The description shown instead of the raw pattern when a value does not match. */
   hint?: string;
 }
 

@@ -4,9 +4,11 @@
 // told from the benchmark's, and a Vault token with only the documented operator policy.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startControlPlane, type ControlPlane } from '../../test/env/controlplane.ts';
+import type { ControlPlane } from '../../test/env/controlplane.ts';
 import { makeTempDir, removeTempDir } from '../../test/env/process.ts';
-import { startVault, type TestVault } from '../../test/env/vault.ts';
+import type { TestVault } from '../../test/env/vault.ts';
+import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from '../../test/support/operator.ts';
+import { operatorPolicyInput, startStack } from '../../test/support/stack.ts';
 import { KubeClient } from '../../src/runtime/kube/client.ts';
 import type { KubeObject } from '../../src/runtime/kube/resources.ts';
 import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
@@ -14,13 +16,8 @@ import { KubeAuditLog, WRITE_AUDIT_POLICY, type JsonLinesTail } from './kube-aud
 import { vaultAuditLog, type VaultRequest } from './vault-audit.ts';
 import { childrenByName } from './procstat.ts';
 
-export const OPERATOR_NAMESPACE = 'kmsstack-system';
-export const OPERATOR_SERVICE_ACCOUNT = 'kmsstack-operator';
+/** The operator's user name in the audit log. */
 export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
-export const TOKEN_SECRET = 'vault-operator-token';
-/** KV mount the KMSDeployments use; the operator creates it (spec.vault.kv.create defaults to true). */
-export const KV_MOUNT = 'kv';
-export const KV_PREFIX_ROOT = 'kmsstack';
 
 export interface BenchEnvironment {
   plane: ControlPlane;
@@ -48,30 +45,32 @@ export async function startEnvironment(): Promise<BenchEnvironment> {
   const policyPath = join(dir, 'audit-policy.yaml');
   const auditLogPath = join(dir, 'kube-audit.log');
   writeFileSync(policyPath, WRITE_AUDIT_POLICY);
-  const [plane, vault] = await Promise.all([
-    startControlPlane({
+  const servers = await startStack({
+    controlPlane: {
       apiServerFlags: [
         `--audit-policy-file=${policyPath}`, `--audit-log-path=${auditLogPath}`, '--audit-log-maxsize=0',
         // Every KMSDeployment gets a KES Service with a cluster IP, the floor's too: the test env's /24 holds ~250.
         '--service-cluster-ip-range=10.0.0.0/16',
       ],
-    }),
-    startVault(),
-  ]);
+    },
+    fieldManager: 'kmsstack-bench',
+    // The KV mount the KMSDeployments use (the operator creates it: spec.vault.kv.create defaults to true).
+    operatorPolicy: renderOperatorPolicy(operatorPolicyInput()),
+    tokenTTL: '4h',
+  });
+  const { plane, vault, kube: admin, operatorVaultToken } = servers;
   const stop = async () => {
-    await Promise.all([plane.stop(), vault.stop()]);
+    await servers.stop();
     removeTempDir(dir);
   };
   try {
-    const admin = new KubeClient(plane.kubeConfig, 'kmsstack-bench');
     const token = await plane.mintServiceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, { expirationSeconds: 4 * 3600 });
     await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', { body: clusterAdminBinding(), resource: 'clusterrolebindings', verb: 'create' });
     const operator = plane.kubeConfigForToken(token, OPERATOR_SERVICE_ACCOUNT);
-    const operatorVaultToken = await vaultOperatorToken(vault);
     await vault.enableAudit();
-    const servers = childrenByName();
-    const serverPids = () => new Map([...servers].filter(([name]) => ['etcd', 'kube-apiserver', 'vault'].includes(name)));
-    if (serverPids().size !== 3) throw new Error(`expected etcd, kube-apiserver and vault among this process's children, found: ${[...servers.keys()].join(', ')}`);
+    const children = childrenByName();
+    const serverPids = () => new Map([...children].filter(([name]) => ['etcd', 'kube-apiserver', 'vault'].includes(name)));
+    if (serverPids().size !== 3) throw new Error(`expected etcd, kube-apiserver and vault among this process's children, found: ${[...children.keys()].join(', ')}`);
     return {
       plane, vault, admin, versions: await serverVersions(plane, vault),
       operatorKubeconfigPath: operator.path,
@@ -80,13 +79,7 @@ export async function startEnvironment(): Promise<BenchEnvironment> {
       kubeAudit: new KubeAuditLog(auditLogPath),
       vaultAudit: vaultAuditLog(vault),
       serverPids,
-      prepareNamespace: async (namespace) => {
-        await admin.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, resource: 'namespaces', verb: 'create' });
-        await admin.create({
-          apiVersion: 'v1', kind: 'Secret', metadata: { name: TOKEN_SECRET, namespace }, type: 'Opaque',
-          data: { token: Buffer.from(operatorVaultToken).toString('base64') },
-        });
-      },
+      prepareNamespace: servers.prepareNamespace,
       stop,
     };
   } catch (err) {
@@ -104,22 +97,6 @@ function clusterAdminBinding(): KubeObject {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ kind: 'ServiceAccount', name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
   };
-}
-
-/** A Vault token holding only the operator policy of docs/vault.md, as a user would give the operator. */
-async function vaultOperatorToken(vault: TestVault): Promise<string> {
-  const policy = renderOperatorPolicy({
-    kvMounts: [{ mountPath: KV_MOUNT, version: 'v1' }],
-    appRoleMountPath: 'approle',
-    allowMountCreation: true,
-    instance: 'default',
-    legacyNames: false,
-  });
-  await vault.writePolicy('kmsstack-operator', policy);
-  const res = await vault.request('POST', 'auth/token/create', { policies: ['kmsstack-operator'], ttl: '4h', no_default_policy: true });
-  const token = (res.body?.['auth'] as { client_token?: string } | undefined)?.client_token;
-  if (!token) throw new Error(`Vault did not create the operator token (status ${res.status})`);
-  return token;
 }
 
 async function serverVersions(plane: ControlPlane, vault: TestVault): Promise<string> {

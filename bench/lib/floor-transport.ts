@@ -4,6 +4,7 @@
 // - "operator clients": the operator's own KubeClient and VaultClient, so the difference to the
 //   keep-alive floor is the cost of the transport alone, and the difference to the operator the
 //   cost of everything else (watches, cache, queue, reads, comparisons).
+import { text } from 'node:stream/consumers';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -42,14 +43,11 @@ function call(target: Target, method: string, path: string, body: string | undef
     const headers: Record<string, string> = { ...target.headers, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = contentType;
     const req = target.send(`${target.url}${path}`, { method, agent: target.agent, headers, timeout: 30_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
+      text(res).then((body) => {
         const code = res.statusCode ?? 0;
-        if (code >= 200 && code < 300) resolve(text);
-        else reject(new Error(`floor: ${method} ${path}: ${code} ${text.slice(0, 300)}`));
-      });
+        if (code >= 200 && code < 300) resolve(body);
+        else reject(new Error(`floor: ${method} ${path}: ${code} ${body.slice(0, 300)}`));
+      }, reject);
     });
     req.on('timeout', () => req.destroy(new Error(`floor: ${method} ${path}: timeout`)));
     req.on('error', reject);

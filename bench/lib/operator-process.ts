@@ -2,10 +2,10 @@
 // temp dir as the image's build does, so the figures include no TypeScript loader), talking to the API server with its own
 // ServiceAccount. Its RSS is read from /proc, its progress from its /metrics.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
-import { OPERATOR_NAMESPACE } from './environment.ts';
+import { OPERATOR_NAMESPACE } from '../../test/support/operator.ts';
 import { memoryOf, cpuSecondsOf, openDescriptorsOf } from './procstat.ts';
 import { parseMetrics, total as sumOf, type Sample } from '../../test/support/prom-text.ts';
 
@@ -15,11 +15,11 @@ export interface BuiltOperator {
   remove(): void;
 }
 
-/** Bundles src/ exactly as `npm run build` does for the image (esbuild), into a temp dir without node_modules. */
-export function buildOperator(): BuiltOperator {
+/** Bundles src/ exactly as `npm run build` does for the image (esbuild: dist/main.js and its lazily loaded chunks), into a temp dir without node_modules. */
+export function buildOperator(extraEsbuildFlags: readonly string[] = []): BuiltOperator {
   const dir = makeTempDir('bench-operator');
   const mainJs = join(dir, 'dist', 'main.js');
-  execFileSync('npm', ['run', 'build', '--', `--outfile=${mainJs}`], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('npm', ['run', 'build', '--', `--outdir=${join(dir, 'dist')}`, ...extraEsbuildFlags], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   // dist/main.js is ESM; like the image, the directory has the package.json and no node_modules.
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   if (!existsSync(mainJs)) throw new Error(`the build made no ${mainJs}`);
@@ -33,6 +33,11 @@ export interface OperatorOptions {
   workers: number;
   /** Directory for a V8 CPU profile written when the process exits (node --cpu-prof). */
   cpuProfileDir?: string;
+  /** Directory for heap snapshots written on SIGUSR2 (node --heapsnapshot-signal). */
+  heapSnapshotDir?: string;
+  /** More node flags and environment variables (bench/memory.ts compares them); none for the benchmark. */
+  nodeFlags?: readonly string[];
+  env?: Readonly<Record<string, string>>;
   logFile: string;
   /** The bench Vault: the operator contacts only listed servers. */
   vaultAddress: string;
@@ -51,11 +56,17 @@ export class OperatorProcess {
     private readonly process: ManagedProcess,
     private readonly port: number,
     readonly startedAt: number,
+    private readonly heapSnapshotDir?: string,
   ) {}
 
   static async start(built: BuiltOperator, options: OperatorOptions): Promise<OperatorProcess> {
     const port = await freePort();
-    const nodeFlags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+    if (options.heapSnapshotDir) mkdirSync(options.heapSnapshotDir, { recursive: true }); // node does not create it
+    const nodeFlags = [
+      ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+      ...(options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : []),
+      ...(options.nodeFlags ?? []),
+    ];
     const args = [
       ...nodeFlags, built.mainJs,
       `--kubeconfig=${options.kubeconfigPath}`,
@@ -67,10 +78,24 @@ export class OperatorProcess {
       `--vault-addresses=${options.vaultAddress}`,
       '--log-level=warn',
     ];
-    const child = new ManagedProcess('kmsstack-operator', process.execPath, args, options.logFile);
+    const child = new ManagedProcess('kmsstack-operator', process.execPath, args, options.logFile, { ...process.env, ...options.env });
     const startedAt = performance.now();
     child.start();
-    return new OperatorProcess(child, port, startedAt);
+    return new OperatorProcess(child, port, startedAt, options.heapSnapshotDir);
+  }
+
+  /**
+   * A heap snapshot of the running operator (SIGUSR2; started with heapSnapshotDir). V8 writes it
+   * synchronously on the main thread, so the file is complete once /metrics answers again.
+   */
+  async heapSnapshot(): Promise<string> {
+    const dir = this.heapSnapshotDir;
+    if (!dir) throw new Error('the operator was started without heapSnapshotDir');
+    const before = new Set(heapSnapshots(dir));
+    process.kill(this.pid, 'SIGUSR2');
+    const file = await waitFor('the heap snapshot file', async () => heapSnapshots(dir).find((f) => !before.has(f)), 60_000, 200);
+    await waitFor('the operator after its heap snapshot', async () => ((await this.get('/readyz')).status === 200 ? true : undefined), 120_000, 200);
+    return file;
   }
 
   get pid(): number {
@@ -128,6 +153,10 @@ export class OperatorProcess {
     const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(5000) });
     return { status: res.status, text: await res.text() };
   }
+}
+
+function heapSnapshots(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')).map((f) => join(dir, f)) : [];
 }
 
 export function cpuProfiles(dir: string): string[] {

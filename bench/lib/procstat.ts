@@ -35,6 +35,36 @@ export function memoryOf(pid: number): { rssBytes: number; peakBytes: number } {
   return parseMemory(readFileSync(`/proc/${pid}/status`, 'utf8'));
 }
 
+export interface RssBreakdown {
+  /** The brk heap: the main thread's malloc (OpenSSL, Node's C++ objects; not the JS heap). */
+  mallocBytes: number;
+  /** Anonymous mappings: the V8 heap (JS objects, code), thread arenas, stacks. */
+  anonymousBytes: number;
+  /** File-backed: the node binary's pages, shared libraries. */
+  fileBytes: number;
+}
+
+/** RSS split by kind of mapping, from a /proc/<pid>/smaps text. Pure. */
+export function parseSmaps(text: string): RssBreakdown {
+  const out: RssBreakdown = { mallocBytes: 0, anonymousBytes: 0, fileBytes: 0 };
+  let kind: keyof RssBreakdown = 'anonymousBytes';
+  for (const line of text.split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) {
+      const name = mapping[1] ?? '';
+      kind = name === '[heap]' ? 'mallocBytes' : name.startsWith('/') ? 'fileBytes' : 'anonymousBytes';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss) out[kind] += Number(rss[1]) * 1024;
+  }
+  return out;
+}
+
+export function rssBreakdownOf(pid: number): RssBreakdown {
+  return parseSmaps(readFileSync(`/proc/${pid}/smaps`, 'utf8'));
+}
+
 /** Open file descriptors (sockets included) of a process. */
 export function openDescriptorsOf(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;

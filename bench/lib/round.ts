@@ -1,12 +1,13 @@
 // One benchmark round for N KMSDeployments, on fresh servers: the operator (a separate process)
 // converges N objects, idles through three resync periods, takes a burst of spec changes, is
 // restarted; then the floor makes the same writes for N objects of its own. Prints as it goes.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
-import { createLogger } from '../../src/runtime/logger.ts';
+import { testLogger } from '../../test/support/logger.ts';
 import { startEnvironment, type BenchEnvironment } from './environment.ts';
+import { formatHeapSummary, summarizeHeapSnapshot } from './heap-snapshot.ts';
 import { captureTemplates, Floor, type Template } from './floor.ts';
 import { keepAliveTransport, operatorClientsTransport, type FloorTransport } from './floor-transport.ts';
 import { OperatorProcess, type BuiltOperator, type MemoryDetail } from './operator-process.ts';
@@ -28,6 +29,8 @@ export interface RoundOptions {
   clientConcurrency: number;
   workDir: string;
   cpuProfile: boolean;
+  /** Writes and summarises a heap snapshot of the operator once the N objects converged. */
+  heapSnapshot: boolean;
   log: (line: string) => void;
 }
 
@@ -54,9 +57,11 @@ export interface RoundResult {
   restart: { readyMs: number; caughtUpMs: number; reconciles: number; depthWhenCaughtUp: number; writes: WriteCount };
   memory: { converged: MemoryDetail; restarted: MemoryDetail };
   cpuProfileDir?: string;
+  /** Summary of the operator's heap snapshot with N converged (--heap-snapshot). */
+  heapSummary?: string;
 }
 
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const silent = testLogger();
 
 export async function runRound(built: BuiltOperator, options: RoundOptions): Promise<RoundResult> {
   const env = await startEnvironment();
@@ -99,6 +104,7 @@ class Round {
       const converged = await this.convergeOperator(operator, watch);
       const memoryAfter = await operator.memoryDetail();
       o.log(`  operator with ${o.n} converged: ${describeMemory(memoryAfter)}`);
+      const heapSummary = o.heapSnapshot ? await this.heapSummary(operator) : undefined;
       // The floor copies the state the operator converged to (before the burst changes it).
       const templates = await captureTemplates(env.admin, env.vault, OPERATOR_NS, this.names);
       const steady = await this.steadyState(operator);
@@ -124,6 +130,7 @@ class Round {
         n: o.n, versions: env.versions, idle, operator: converged, floor, floorOperatorClients, steady, throughput, restart,
         memory: { converged: memoryAfter, restarted },
         ...(o.cpuProfile ? { cpuProfileDir: join(o.workDir, `cpu-n${o.n}`) } : {}),
+        ...(heapSummary ? { heapSummary } : {}),
       };
     } finally {
       await watch.stop();
@@ -139,9 +146,18 @@ class Round {
       vaultAddress: this.env.vault.address,
       logFile: join(this.o.workDir, `operator-n${this.o.n}-${label}.log`),
       ...(cpuProfile ? { cpuProfileDir: join(this.o.workDir, `cpu-n${this.o.n}`) } : {}),
+      ...(label === 'first' && this.o.heapSnapshot ? { heapSnapshotDir: join(this.o.workDir, `heap-n${this.o.n}`) } : {}),
     });
     this.operatorPid = operator.pid;
     return operator;
+  }
+
+  /** After the memory figures were read: the snapshot itself briefly takes memory and blocks the operator. */
+  private async heapSummary(operator: OperatorProcess): Promise<string> {
+    const file = await operator.heapSnapshot();
+    const summary = `N = ${this.o.n}, ${formatHeapSummary(summarizeHeapSnapshot(JSON.parse(readFileSync(file, 'utf8'))))}`;
+    this.o.log(summary);
+    return summary;
   }
 
   /** Creates the N objects as a user would (clientConcurrency at a time); each is timed from its create. */

@@ -8,12 +8,12 @@
 // or waiting for something this environment lacks (the certificates, while the PKI step is not
 // wired into the data path, or KES pods). The runtime applies a step's children before the next
 // step runs and writes status last, so such a status also means every child declared so far exists.
-import { kmsDeploymentObject } from '../../test/support/kmsdeployment.ts';
+import { inNamespace, kmsDeployment, withVault } from '../../test/support/kmsdeployment.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import type { KubeClient } from '../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
 import type { Logger } from '../../src/runtime/logger.ts';
-import { KV_MOUNT, KV_PREFIX_ROOT, TOKEN_SECRET } from './environment.ts';
+import { TOKEN_SECRET } from '../../test/support/stack.ts';
 
 /** KESAvailable reasons that mean "blocked on what this environment cannot provide". */
 export const UNPROVIDABLE_KES_REASONS = ['WaitingForCertificates', 'WaitingForPods'] as const;
@@ -24,16 +24,8 @@ export function objectName(index: number): string {
 
 /** A Vault-mode KMSDeployment whose operator logs in with the token Secret of its namespace. Pure. */
 export function benchKMSDeployment(namespace: string, name: string, vaultAddress: string): KubeObject {
-  return kmsDeploymentObject(namespace, name, {
-    vault: {
-      address: vaultAddress,
-      auth: { token: { secretRef: { name: TOKEN_SECRET, key: 'token' } } },
-      kv: { mountPath: KV_MOUNT, version: 'v1', prefix: `${KV_PREFIX_ROOT}/${namespace}/${name}` },
-      appRole: { tokenTTL: '5m' },
-    },
-    kes: { keys: [{ name: 'minio-key-1' }] },
-    minio: { keyName: 'minio-key-1' },
-  });
+  const auth = { token: { secretRef: { name: TOKEN_SECRET, key: 'token' } } };
+  return kmsDeployment(name, inNamespace(namespace), withVault(vaultAddress, { auth, appRole: { tokenTTL: '5m' } }));
 }
 
 /** The spec change of the throughput phase: the AppRole token TTL, so each reconcile also writes the role in Vault. */

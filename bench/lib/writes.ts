@@ -1,7 +1,8 @@
 // Write counting over a time window: Kubernetes writes of the operator's identity in one namespace
 // (from the API server's audit log), the Lease renewals of leader election apart, and Vault writes
 // (from Vault's audit device: every request that is not a read or list).
-import { OPERATOR_USER, OPERATOR_NAMESPACE, type BenchEnvironment } from './environment.ts';
+import { OPERATOR_NAMESPACE } from '../../test/support/operator.ts';
+import { OPERATOR_USER, type BenchEnvironment } from './environment.ts';
 import { breakdown, type KubeWrite } from './kube-audit.ts';
 import { isVaultWrite } from './vault-audit.ts';
 
@@ -43,7 +44,7 @@ function isLease(write: KubeWrite): boolean {
 export function vaultBreakdown(entries: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const entry of entries) {
-    const key = entry.replace(/kmsstack-[a-z0-9-]+?-bench-\d{4}/g, '<object>');
+    const key = entry.replace(/kmsstack[-_][a-z0-9_-]+?[-_]bench-\d{4}/g, '<object>');
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));

@@ -13,7 +13,7 @@ export function parseDuration(text: string): number | undefined {
   return Number.isFinite(total) ? total : undefined;
 }
 
-/** Like parseDuration, for values the schema already checked; throws on anything else. */
+/** The milliseconds of a duration the schema already checked (as parseDuration gives them); throws on anything else. */
 export function durationMs(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new Error(`not a duration: ${JSON.stringify(text)}`);

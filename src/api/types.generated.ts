@@ -217,6 +217,7 @@ export interface KESSpec {
   keys: KESKey[];
   cache?: KESCache;
   metrics?: KESMetrics;
+  tls?: KESTLS;
   /**
    * Compute resources (requests/limits) of the KES container, a core/v1 ResourceRequirements.
    */
@@ -332,6 +333,21 @@ export interface KESMetrics {
   enabled?: boolean;
 }
 /**
+ * KES's server certificate.
+ */
+export interface KESTLS {
+  certificateSecretRef?: KESCertificateSecretRef;
+}
+/**
+ * Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and ca.crt (added to the trust bundle MinIO and the operator verify KES with; without ca.crt the certificate must be signed by the deployment's CA). Its names must cover <name>-kes.<ns>.svc.<clusterDomain>. The operator never writes it; KES rolls when it changes.
+ */
+export interface KESCertificateSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as the KMSDeployment.
+   */
+  name: string;
+}
+/**
  * The Service of KES.
  */
 export interface KESServiceSpec {
@@ -374,6 +390,12 @@ export interface MinIOSpec {
    * Number of drives (PersistentVolumeClaims) per MinIO server. Default: 1.
    */
   drivesPerServer?: number;
+  /**
+   * More server pools after the first one (replicas x drivesPerServer with storage): each its own StatefulSet <name>-minio-<pool name>, and MinIO started with every pool's URL. Pools may be added, at the end; MinIO then restarts all its servers at once. A pool cannot be removed, reordered or reshaped (servers, drives per server, storage class), and its drives can grow but not shrink. Needs a distributed first pool (replicas > 1).
+   *
+   * @maxItems 8
+   */
+  pools?: MinIOPool[];
   storage?: MinIOStorage;
   /**
    * Name of the key MinIO encrypts new objects with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys, and changing it rotates MinIO's default key: the operator creates and verifies the new key, then rolls MinIO to it; objects encrypted before keep their key, which must stay listed in spec.kes.keys to remain readable. Immutable in StaticKey mode. Default: minio-key-1.
@@ -470,6 +492,37 @@ export interface MinIOSpec {
   service?: MinIOServiceSpec;
 }
 /**
+ * One more server pool of MinIO.
+ */
+export interface MinIOPool {
+  /**
+   * Name of the pool, part of its StatefulSet and pod names.
+   */
+  name: string;
+  /**
+   * Number of MinIO servers (pods) of the pool.
+   */
+  servers: number;
+  /**
+   * Number of drives (PersistentVolumeClaims) per server of the pool. Default: 1.
+   */
+  drivesPerServer?: number;
+  storage?: MinIOPoolStorage;
+}
+/**
+ * Storage of each drive of the pool; unset fields take spec.minio.storage's.
+ */
+export interface MinIOPoolStorage {
+  /**
+   * Size of each drive, a Kubernetes quantity; it may grow but never shrink.
+   */
+  size?: string;
+  /**
+   * StorageClass of the drives.
+   */
+  storageClassName?: string;
+}
+/**
  * Storage of each drive.
  */
 export interface MinIOStorage {
@@ -519,13 +572,23 @@ export interface MinIORootSecretRef {
   name: string;
 }
 /**
- * MinIO's own S3 endpoint TLS.
+ * MinIO's own S3 endpoint TLS (docs/minio.md#tls-and-certificates).
  */
 export interface MinIOTLS {
   /**
-   * Serve S3 over HTTPS with a certificate from the deployment's CA. Default: false.
+   * Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh). Default: true.
    */
   enabled?: boolean;
+  certificateSecretRef?: MinIOCertificateSecretRef;
+}
+/**
+ * Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and optionally ca.crt (then mounted as MinIO's trusted CA and published in <name>-minio-ca). Its names must cover the Service <name>-minio.<ns>.svc.<clusterDomain> and, with several servers, every <pod>.<name>-minio-hl.<ns>.svc.<clusterDomain> (a wildcard does). The operator never writes it; MinIO rolls when it changes.
+ */
+export interface MinIOCertificateSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as the KMSDeployment.
+   */
+  name: string;
 }
 /**
  * Scraping MinIO's own Prometheus metrics (docs/observability.md).
@@ -708,6 +771,10 @@ export interface MinIOStatus {
    * Number of ready MinIO pods.
    */
   readyReplicas?: number;
+  /**
+   * ConfigMap (same namespace, key ca.crt) with the CA bundle S3 clients verify MinIO's certificate with; absent when MinIO serves plain HTTP.
+   */
+  caConfigMap?: string;
 }
 /**
  * One managed bucket.
@@ -964,6 +1031,7 @@ export interface DefaultedKESSpec {
   keys: DefaultedKESKey[];
   cache: DefaultedKESCache;
   metrics: DefaultedKESMetrics;
+  tls?: DefaultedKESTLS;
   /**
    * Compute resources (requests/limits) of the KES container, a core/v1 ResourceRequirements.
    */
@@ -1079,6 +1147,21 @@ export interface DefaultedKESMetrics {
   enabled: boolean;
 }
 /**
+ * KES's server certificate.
+ */
+export interface DefaultedKESTLS {
+  certificateSecretRef?: DefaultedKESCertificateSecretRef;
+}
+/**
+ * Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and ca.crt (added to the trust bundle MinIO and the operator verify KES with; without ca.crt the certificate must be signed by the deployment's CA). Its names must cover <name>-kes.<ns>.svc.<clusterDomain>. The operator never writes it; KES rolls when it changes.
+ */
+export interface DefaultedKESCertificateSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as the KMSDeployment.
+   */
+  name: string;
+}
+/**
  * The Service of KES.
  */
 export interface DefaultedKESServiceSpec {
@@ -1121,6 +1204,12 @@ export interface DefaultedMinIOSpec {
    * Number of drives (PersistentVolumeClaims) per MinIO server. Default: 1.
    */
   drivesPerServer: number;
+  /**
+   * More server pools after the first one (replicas x drivesPerServer with storage): each its own StatefulSet <name>-minio-<pool name>, and MinIO started with every pool's URL. Pools may be added, at the end; MinIO then restarts all its servers at once. A pool cannot be removed, reordered or reshaped (servers, drives per server, storage class), and its drives can grow but not shrink. Needs a distributed first pool (replicas > 1).
+   *
+   * @maxItems 8
+   */
+  pools?: DefaultedMinIOPool[];
   storage: DefaultedMinIOStorage;
   /**
    * Name of the key MinIO encrypts new objects with (MINIO_KMS_KES_KEY_NAME, or the static key name in StaticKey mode). In Vault mode it must be listed in spec.kes.keys, and changing it rotates MinIO's default key: the operator creates and verifies the new key, then rolls MinIO to it; objects encrypted before keep their key, which must stay listed in spec.kes.keys to remain readable. Immutable in StaticKey mode. Default: minio-key-1.
@@ -1217,6 +1306,37 @@ export interface DefaultedMinIOSpec {
   service: DefaultedMinIOServiceSpec;
 }
 /**
+ * One more server pool of MinIO.
+ */
+export interface DefaultedMinIOPool {
+  /**
+   * Name of the pool, part of its StatefulSet and pod names.
+   */
+  name: string;
+  /**
+   * Number of MinIO servers (pods) of the pool.
+   */
+  servers: number;
+  /**
+   * Number of drives (PersistentVolumeClaims) per server of the pool. Default: 1.
+   */
+  drivesPerServer: number;
+  storage?: DefaultedMinIOPoolStorage;
+}
+/**
+ * Storage of each drive of the pool; unset fields take spec.minio.storage's.
+ */
+export interface DefaultedMinIOPoolStorage {
+  /**
+   * Size of each drive, a Kubernetes quantity; it may grow but never shrink.
+   */
+  size?: string;
+  /**
+   * StorageClass of the drives.
+   */
+  storageClassName?: string;
+}
+/**
  * Storage of each drive.
  */
 export interface DefaultedMinIOStorage {
@@ -1266,13 +1386,23 @@ export interface DefaultedMinIORootSecretRef {
   name: string;
 }
 /**
- * MinIO's own S3 endpoint TLS.
+ * MinIO's own S3 endpoint TLS (docs/minio.md#tls-and-certificates).
  */
 export interface DefaultedMinIOTLS {
   /**
-   * Serve S3 over HTTPS with a certificate from the deployment's CA. Default: false.
+   * Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh). Default: true.
    */
   enabled: boolean;
+  certificateSecretRef?: DefaultedMinIOCertificateSecretRef;
+}
+/**
+ * Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and optionally ca.crt (then mounted as MinIO's trusted CA and published in <name>-minio-ca). Its names must cover the Service <name>-minio.<ns>.svc.<clusterDomain> and, with several servers, every <pod>.<name>-minio-hl.<ns>.svc.<clusterDomain> (a wildcard does). The operator never writes it; MinIO rolls when it changes.
+ */
+export interface DefaultedMinIOCertificateSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as the KMSDeployment.
+   */
+  name: string;
 }
 /**
  * Scraping MinIO's own Prometheus metrics (docs/observability.md).

@@ -4,6 +4,7 @@
 // carries the client certificate and trusts only the deployment's CA.
 import { Agent, request } from 'node:https';
 import { kesRequestDuration, kesRequestErrors, kesRequests } from '../runtime/metrics.ts';
+import { readCappedBody } from '../runtime/http-body.ts';
 import { kesKeyNameProblem } from '../api/key-name.ts';
 import { kesPaths, kesRouteLabel } from './api.ts';
 import { KesError, kesErrorFromNetwork, kesErrorFromResponse } from './errors.ts';
@@ -196,20 +197,10 @@ export class KesClient {
           },
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxResponseBytes) {
-              fail(new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (answer larger than ${maxResponseBytes} bytes)`, res.statusCode));
-              res.destroy();
-              return;
-            }
-            chunks.push(chunk);
+          readCappedBody(res, maxResponseBytes, {
+            tooLarge: () => fail(new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (answer larger than ${maxResponseBytes} bytes)`, res.statusCode)),
+            done: (body) => finish(() => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body })),
           });
-          res.on('end', () =>
-            finish(() => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') })),
-          );
           res.on('error', (err) => fail(kesErrorFromNetwork(operation, err)));
         },
       );

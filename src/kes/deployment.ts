@@ -1,9 +1,9 @@
 // The Kubernetes objects that run KES for one KMSDeployment: the config Secret, the Deployment and
 // the Service. ownerReferences are left out: the runtime adds them when it applies the objects.
-import { encodeSecretData } from '../runtime/kube/secret-data.ts';
+import { encodeSecretData, opaqueSecret } from '../runtime/kube/secret-data.ts';
 import type { V1Deployment, V1EnvVar, V1Secret, V1Service, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { durationMs, type DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { pkiSecretNames } from '../pki/names.ts';
+import { certificateSecretName } from '../workload/certificates.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
 import { KES_PORT } from '../workload/names.ts';
 import { kesPaths } from './api.ts';
@@ -26,13 +26,8 @@ export interface KesWorkloadInput {
 }
 
 export function buildKesConfigSecret(ref: DeploymentRef, configYaml: string): V1Secret {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: kesNames(ref.name).configSecret, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') },
-    type: 'Opaque',
-    data: encodeSecretData({ [KES_CONFIG_KEY]: configYaml }),
-  };
+  const metadata = { name: kesNames(ref.name).configSecret, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') };
+  return opaqueSecret(metadata, encodeSecretData({ [KES_CONFIG_KEY]: configYaml }));
 }
 
 function volumes(input: KesWorkloadInput): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
@@ -43,7 +38,8 @@ function volumes(input: KesWorkloadInput): { volumes: V1Volume[]; mounts: V1Volu
     {
       name: 'tls',
       secret: {
-        secretName: pkiSecretNames(deployment.name).leaves.kesServer,
+        // The operator's <name>-kes-tls, or the user's spec.kes.tls.certificateSecretRef.
+        secretName: certificateSecretName(spec, deployment.name, 'kesServer'),
         defaultMode: readOnly,
         items: [
           { key: 'tls.crt', path: 'tls.crt' },

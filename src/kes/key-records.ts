@@ -8,6 +8,7 @@
 // failed" when it was replaced. Records live in the `<name>-kes-key-canaries` Secret (durable, owned by
 // the KMSDeployment) and are mirrored in status.kes.keys. All of it is untrusted when read back: a
 // tenant may edit the Secret, so every name and date is checked.
+import { opaqueSecret } from '../runtime/kube/secret-data.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import { kesKeyNameProblem } from '../api/key-name.ts';
 import { stackLabels } from '../workload/labels.ts';
@@ -86,18 +87,8 @@ export function buildKeyCanarySecret(ref: DeploymentRef, ledger: KeyLedger): V1S
     const canary = ledger.canaries.get(name);
     return canary ? [[name, canary.toString('base64')]] : [];
   }));
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name: keyCanarySecretName(ref.name),
-      namespace: ref.namespace,
-      labels: stackLabels(ref.name, 'kes'),
-      annotations: { [KEY_RECORDS_ANNOTATION]: JSON.stringify(records) },
-    },
-    type: 'Opaque',
-    data,
-  };
+  const annotations = { [KEY_RECORDS_ANNOTATION]: JSON.stringify(records) };
+  return opaqueSecret({ name: keyCanarySecretName(ref.name), namespace: ref.namespace, labels: stackLabels(ref.name, 'kes'), annotations }, data);
 }
 
 /** status.kes.keys: the records, sorted by name. */

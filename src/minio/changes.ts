@@ -21,11 +21,21 @@ function size(claim: V1PersistentVolumeClaim | undefined): string | undefined {
   return claim?.spec?.resources?.requests?.storage as string | undefined;
 }
 
+/** The spec fields that shape a server pool (MinioPool.fields), named in the messages. */
+export interface PoolFields {
+  servers: string;
+  drivesPerServer: string;
+  size: string;
+  storageClassName: string;
+}
+
+const firstPool: PoolFields = { servers: 'spec.minio.replicas', drivesPerServer: 'spec.minio.drivesPerServer', size: 'spec.minio.storage.size', storageClassName: 'spec.minio.storage.storageClassName' };
+
 /**
- * Why `desired` must not replace the existing MinIO StatefulSet, or undefined when it may.
- * `existing` is the StatefulSet as read from the cluster (undefined when there is none yet).
+ * Why `desired` must not replace the existing StatefulSet of a MinIO server pool, or undefined when
+ * it may. `existing` is the StatefulSet as read from the cluster (undefined when there is none yet).
  */
-export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: V1StatefulSet): ChangeRefusal | undefined {
+export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: V1StatefulSet, fields: PoolFields = firstPool): ChangeRefusal | undefined {
   if (!existing?.spec || !desired.spec) return undefined;
   const before = existing.spec;
   const after = desired.spec;
@@ -33,16 +43,16 @@ export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: 
   const serversAfter = after.replicas ?? 1;
   if (serversBefore !== serversAfter) {
     return refuse(
-      'spec.minio.replicas',
-      `MinIO runs with ${serversBefore} server(s); changing to ${serversAfter} would change its erasure layout and leave existing objects unreadable. Set it back to ${serversBefore}; growing needs a new server pool, which this operator does not manage.`,
+      fields.servers,
+      `MinIO runs with ${serversBefore} server(s) in this pool; changing to ${serversAfter} would change its erasure layout and leave existing objects unreadable. Set it back to ${serversBefore}; to grow, add a server pool (spec.minio.pools).`,
     );
   }
   const claimsBefore = before.volumeClaimTemplates ?? [];
   const claimsAfter = after.volumeClaimTemplates ?? [];
   if (claimsBefore.length !== claimsAfter.length) {
     return refuse(
-      'spec.minio.drivesPerServer',
-      `MinIO runs with ${claimsBefore.length} drive(s) per server; changing to ${claimsAfter.length} would change its erasure layout and leave existing objects unreadable. Set it back to ${claimsBefore.length}.`,
+      fields.drivesPerServer,
+      `MinIO runs with ${claimsBefore.length} drive(s) per server in this pool; changing to ${claimsAfter.length} would change its erasure layout and leave existing objects unreadable. Set it back to ${claimsBefore.length}.`,
     );
   }
   for (const [i, claim] of claimsAfter.entries()) {
@@ -51,7 +61,7 @@ export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: 
     // Growing is done claim by claim (src/minio/storage.ts); a claim can never shrink.
     if (sizeBefore !== undefined && sizeAfter !== undefined && (compareQuantities(sizeAfter, sizeBefore) ?? 0) < 0) {
       return refuse(
-        'spec.minio.storage.size',
+        fields.size,
         `the drives were created with ${sizeBefore}, and a PersistentVolumeClaim can grow but never shrink; set it back to ${sizeBefore} or more.`,
       );
     }
@@ -59,7 +69,7 @@ export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: 
     if (classBefore !== classAfter) {
       const name = (c: string | undefined) => c ?? '(unset: the cluster default)';
       return refuse(
-        'spec.minio.storage.storageClassName',
+        fields.storageClassName,
         `the drives were created with StorageClass ${name(classBefore)} and a StatefulSet cannot move them to ${name(classAfter)}; set it back.`,
       );
     }

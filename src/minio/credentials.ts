@@ -1,6 +1,6 @@
 // The Secrets MinIO reads credentials from: generated root credentials and the StaticKey-mode
 // master key. Building them is pure; generating their values (crypto-random) is kept apart.
-import { encodeSecretData } from '../runtime/kube/secret-data.ts';
+import { encodeSecretData, opaqueSecret } from '../runtime/kube/secret-data.ts';
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import { stackLabels } from '../workload/labels.ts';
@@ -43,14 +43,7 @@ export function generateStaticKey(keyName: string, random: RandomBytes = randomB
 }
 
 function secret(ref: DeploymentRef, name: string, data: Record<string, string>): V1Secret {
-  const encoded = encodeSecretData(data);
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') },
-    type: 'Opaque',
-    data: encoded,
-  };
+  return opaqueSecret({ name, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') }, encodeSecretData(data));
 }
 
 export function buildRootCredentialsSecret(ref: DeploymentRef, credentials: RootCredentials): V1Secret {

@@ -18,10 +18,15 @@ export function minioNames(name: string) {
     staticKeySecret: `${name}-minio-static-key`,
     /** MinIO's client identity towards KES (tls.crt, tls.key, ca.crt), issued by the PKI step. */
     kesIdentitySecret: pkiSecretNames(name).leaves.minioClient,
-    /** MinIO's own S3 server certificate (tls.crt, tls.key, ca.crt) when spec.minio.tls.enabled. */
-    tlsSecret: `${name}-minio-tls`,
+    /** MinIO's own S3 server certificate (tls.crt, tls.key, ca.crt) when spec.minio.tls.enabled, issued by the PKI step. */
+    tlsSecret: pkiSecretNames(name).leaves.minioServer,
+    /** ConfigMap with the CA bundle S3 clients verify MinIO with (key ca.crt), when spec.minio.tls.enabled. */
+    caConfigMap: `${name}-minio-ca`,
   } as const;
 }
+
+/** Key of the CA bundle in the CA ConfigMap (the key name cert-manager's trust bundles and kube-root-ca.crt use). */
+export const CA_BUNDLE_KEY = 'ca.crt';
 
 export const ROOT_SECRET_KEYS = { user: 'rootUser', password: 'rootPassword' } as const;
 export const STATIC_KEY_SECRET_KEY = 'kms-secret-key';

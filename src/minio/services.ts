@@ -6,6 +6,7 @@ import { selectorLabels, stackLabels } from '../workload/labels.ts';
 import { stackService } from '../workload/service.ts';
 import type { DeploymentRef } from '../workload/names.ts';
 import { MINIO_CONSOLE_PORT, MINIO_S3_PORT, minioNames } from './names.ts';
+import { minioPools, poolServerHost } from './pools.ts';
 
 export function buildMinioHeadlessService(ref: DeploymentRef): V1Service {
   return {
@@ -33,4 +34,15 @@ export function buildMinioService(ref: DeploymentRef, spec: DefaultedKMSDeployme
 export function minioEndpoint(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string {
   const scheme = spec.minio.tls.enabled ? 'https' : 'http';
   return `${scheme}://${minioNames(ref.name).workload}.${ref.namespace}.svc.${spec.tls.clusterDomain}:${MINIO_S3_PORT}`;
+}
+
+/**
+ * The host names MinIO's certificate must be valid for: the client Service as status.minio.endpoint
+ * names it and, for a distributed MinIO, every server's per-pod name (the servers dial each other by it).
+ */
+export function minioCertificateHosts(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string[] {
+  const pools = minioPools(ref, spec);
+  const distributed = pools.length > 1 || spec.minio.replicas > 1;
+  const servers = distributed ? pools.flatMap((pool) => Array.from({ length: pool.servers }, (_, i) => poolServerHost(ref, spec, pool, i))) : [];
+  return [`${minioNames(ref.name).workload}.${ref.namespace}.svc.${spec.tls.clusterDomain}`, ...servers];
 }

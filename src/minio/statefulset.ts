@@ -6,8 +6,10 @@ import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
 import type { DeploymentRef } from '../workload/names.ts';
 import { hardenedContainerSecurity, hardenedPodSpec, podLabels, withUserEnv } from '../workload/pod-settings.ts';
+import { certificateSecretName } from '../workload/certificates.ts';
 import { buildMinioEnv } from './env.ts';
 import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_METRICS_PATH, MINIO_S3_PORT, minioMounts, minioNames } from './names.ts';
+import { driveArgument, minioPools, poolEndpoint, type MinioPool } from './pools.ts';
 
 /** UID/GID MinIO runs as (the MinIO image does not name a non-root user itself). */
 export const MINIO_RUN_AS = 1000;
@@ -19,25 +21,21 @@ export interface MinioWorkloadInput {
   spec: DefaultedKMSDeploymentSpec;
   /** Checksum of what the pods read at start-up (credentials, identity, certificates); changes roll them. */
   configChecksum: string;
-}
-
-/** The drive argument of one server: `/data1`, or the ellipsis `/data{1...D}` for several drives. */
-function driveArgument(drives: number): string {
-  return drives === 1 ? drivePath(1) : `/data{1...${drives}}`;
+  /**
+   * Whether the S3 certificate Secret has a ca.crt for MinIO to trust: always for the operator's
+   * <name>-minio-tls, maybe not for the user's (spec.minio.tls.certificateSecretRef). Default true.
+   */
+  certificateHasCA?: boolean;
 }
 
 /**
- * The endpoints argument of `minio server`: local drives for a single server, otherwise every
- * server's drives by their stable DNS names, as MinIO's ellipsis pattern
- * `http(s)://<sts>-{0...N-1}.<headless>.<ns>.svc.<domain>/data{1...D}`.
+ * The endpoints arguments of `minio server`: local drives for a single server, otherwise every
+ * server's drives by their stable DNS names, one argument per server pool (src/minio/pools.ts).
  */
-export function minioEndpoints(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string {
-  const { replicas, drivesPerServer, tls } = spec.minio;
-  const drives = driveArgument(drivesPerServer);
-  if (replicas === 1) return drives;
-  const names = minioNames(ref.name);
-  const scheme = tls.enabled ? 'https' : 'http';
-  return `${scheme}://${names.workload}-{0...${replicas - 1}}.${names.headless}.${ref.namespace}.svc.${spec.tls.clusterDomain}${drives}`;
+export function minioEndpoints(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string[] {
+  const pools = minioPools(ref, spec);
+  if (pools.length === 1 && spec.minio.replicas === 1) return [driveArgument(spec.minio.drivesPerServer)];
+  return pools.map((pool) => poolEndpoint(ref, spec, pool));
 }
 
 export function minioServerArgs(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string[] {
@@ -49,12 +47,14 @@ export function minioServerArgs(ref: DeploymentRef, spec: DefaultedKMSDeployment
     `:${MINIO_CONSOLE_PORT}`,
     '--certs-dir',
     minioMounts.certsDir,
-    minioEndpoints(ref, spec),
+    ...minioEndpoints(ref, spec),
   ];
 }
 
-function podVolumes(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+function podVolumes(input: MinioWorkloadInput, pool: MinioPool): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const { deployment: ref, spec } = input;
   const names = minioNames(ref.name);
+  const certificate = { secretName: certificateSecretName(spec, ref.name, 'minioServer'), withCA: input.certificateHasCA ?? true };
   const readOnly = 0o440;
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
@@ -74,12 +74,13 @@ function podVolumes(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): { vol
     volumes.push({
       name: 'certs',
       secret: {
-        secretName: names.tlsSecret,
+        secretName: certificate.secretName,
         defaultMode: readOnly,
         items: [
           { key: 'tls.crt', path: 'public.crt' },
           { key: 'tls.key', path: 'private.key' },
-          { key: 'ca.crt', path: 'CAs/ca.crt' },
+          // Without a ca.crt MinIO's servers verify each other with the image's system roots.
+          ...(certificate.withCA ? [{ key: 'ca.crt', path: 'CAs/ca.crt' }] : []),
         ],
       },
     });
@@ -90,14 +91,14 @@ function podVolumes(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): { vol
   }
   volumes.push({ name: 'tmp', emptyDir: {} });
   mounts.push({ name: 'tmp', mountPath: minioMounts.tmpDir });
-  for (let i = 1; i <= spec.minio.drivesPerServer; i++) mounts.push({ name: driveVolumeName(i), mountPath: drivePath(i) });
+  for (let i = 1; i <= pool.drivesPerServer; i++) mounts.push({ name: driveVolumeName(i), mountPath: drivePath(i) });
   return { volumes, mounts };
 }
 
-function claimTemplates(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): V1PersistentVolumeClaim[] {
-  const { size, storageClassName } = spec.minio.storage;
-  return Array.from({ length: spec.minio.drivesPerServer }, (_, i) => ({
-    metadata: { name: driveVolumeName(i + 1), labels: selectorLabels(ref.name, 'minio') },
+function claimTemplates(ref: DeploymentRef, pool: MinioPool): V1PersistentVolumeClaim[] {
+  const { size, storageClassName } = pool.storage;
+  return Array.from({ length: pool.drivesPerServer }, (_, i) => ({
+    metadata: { name: driveVolumeName(i + 1), labels: { ...selectorLabels(ref.name, 'minio'), ...pool.selector } },
     spec: {
       accessModes: ['ReadWriteOnce'],
       ...(storageClassName ? { storageClassName } : {}),
@@ -106,29 +107,31 @@ function claimTemplates(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): V
   }));
 }
 
-export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet {
+/** The StatefulSet of the first server pool (`pool` unset) or of another one of minioPools. */
+export function buildMinioStatefulSet(input: MinioWorkloadInput, pool: MinioPool = minioPools(input.deployment, input.spec)[0]!): V1StatefulSet {
   const { deployment: ref, spec } = input;
   const minio = spec.minio;
   const names = minioNames(ref.name);
-  const { volumes, mounts } = podVolumes(ref, spec);
+  const { volumes, mounts } = podVolumes(input, pool);
+  const selector = { ...selectorLabels(ref.name, 'minio'), ...pool.selector };
   const scheme = minio.tls.enabled ? 'HTTPS' : 'HTTP';
   const probe = (path: string) => ({ httpGet: { path, port: 's3', scheme } });
 
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: { name: names.workload, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') },
+    metadata: { name: pool.statefulSet, namespace: ref.namespace, labels: { ...stackLabels(ref.name, 'minio'), ...pool.selector } },
     spec: {
       serviceName: names.headless,
-      replicas: minio.replicas,
+      replicas: pool.servers,
       podManagementPolicy: 'Parallel',
       updateStrategy: { type: 'RollingUpdate' },
       // Drives hold the objects: never delete their claims with the StatefulSet or on scale-down.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-      selector: { matchLabels: selectorLabels(ref.name, 'minio') },
+      selector: { matchLabels: selector },
       template: {
         metadata: {
-          labels: podLabels(minio.podLabels, stackLabels(ref.name, 'minio')),
+          labels: podLabels(minio.podLabels, { ...stackLabels(ref.name, 'minio'), ...pool.selector }),
           annotations: podAnnotations(
             { ...scrapeAnnotations(minio.metrics.enabled, { port: MINIO_S3_PORT, path: MINIO_METRICS_PATH, scheme: minio.tls.enabled ? 'https' : 'http' }), ...minio.podAnnotations },
             { [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum },
@@ -158,7 +161,7 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput): V1StatefulSet 
           volumes,
         },
       },
-      volumeClaimTemplates: claimTemplates(ref, spec),
+      volumeClaimTemplates: claimTemplates(ref, pool),
     },
   };
 }

@@ -5,7 +5,7 @@ export { createCA, issueServerCertificate, issueClientCertificate, clockSkewAllo
 export type { IssuedCertificate, IssuedAuthority } from './issue.ts';
 export { kesIdentity } from './identity.ts';
 export { parseCertificatePem, parseCertificateBundle, isIssuedBy, keyMatchesCertificate } from './inspect.ts';
-export { pkiSecretNames, kesServerDnsNames, leafKinds } from './names.ts';
+export { pkiSecretNames, kesServerDnsNames, minioServerDnsNames, kesLeafKinds, leafKinds } from './names.ts';
 export type { LeafKind, PkiSecretNames } from './names.ts';
 export { validateCASecret } from './validate-ca.ts';
 export type { CAValidation, SecretContents } from './validate-ca.ts';
@@ -19,3 +19,5 @@ export type { PkiMaterial } from './materialize.ts';
 export { renderPkiSecrets, certificateChecksum, secretsChecksum } from './secrets.ts';
 export type { RenderedSecret } from './secrets.ts';
 export { certificatesStatus } from './status.ts';
+export { validateUserCertificate } from './user-certificate.ts';
+export type { UserCertificate } from './user-certificate.ts';

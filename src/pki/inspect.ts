@@ -5,6 +5,7 @@ import { x509 } from './x509.ts';
 import { certificatePem, firstCertificateDer, pemBlocks, PemError } from './pem.ts';
 import { describeKey, parsePrivateKeyPem } from './keys.ts';
 import { kesIdentityOfCertificate } from './identity.ts';
+import { BoundedMemo } from './memo.ts';
 
 export interface CertificateInfo {
   subject: string;
@@ -30,28 +31,41 @@ export interface CertificateInfo {
 
 export interface ParsedCertificate {
   /** The certificate alone, re-encoded as PEM. */
-  pem: string;
-  cert: x509.X509Certificate;
-  publicKey: KeyObject;
-  info: CertificateInfo;
+  readonly pem: string;
+  /** Built anew from the DER on each access: kept parsed, it would be most of the memo's memory. */
+  readonly cert: x509.X509Certificate;
+  readonly publicKey: KeyObject;
+  readonly info: Readonly<CertificateInfo>;
 }
 
-const keyUsageNames: [x509.KeyUsageFlags, string][] = [
-  [x509.KeyUsageFlags.digitalSignature, 'digitalSignature'],
-  [x509.KeyUsageFlags.nonRepudiation, 'nonRepudiation'],
-  [x509.KeyUsageFlags.keyEncipherment, 'keyEncipherment'],
-  [x509.KeyUsageFlags.dataEncipherment, 'dataEncipherment'],
-  [x509.KeyUsageFlags.keyAgreement, 'keyAgreement'],
-  [x509.KeyUsageFlags.keyCertSign, 'keyCertSign'],
-  [x509.KeyUsageFlags.cRLSign, 'cRLSign'],
-  [x509.KeyUsageFlags.encipherOnly, 'encipherOnly'],
-  [x509.KeyUsageFlags.decipherOnly, 'decipherOnly'],
-];
+/**
+ * Parsed certificates by their text, and signature checks by the two fingerprints. About 3 KB an
+ * entry: enough for the CA and leaves of ~1,000 KMSDeployments; parsed results are frozen, as they
+ * are shared by every reconcile that reads the same text.
+ */
+const MEMO_ENTRIES = 4096;
+const parsedPem = new BoundedMemo<string, ParsedCertificate | PemError>(MEMO_ENTRIES);
+const parsedBundle = new BoundedMemo<string, readonly ParsedCertificate[]>(MEMO_ENTRIES);
+const issuedBy = new BoundedMemo<string, Promise<boolean>>(MEMO_ENTRIES);
+
+/** The key usage bits and their RFC 5280 names, in bit order (the names are the enum's own). */
+const keyUsageNames = Object.entries(x509.KeyUsageFlags)
+  .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
+  .map(([name, flag]) => [flag, name] as const);
 
 const extendedKeyUsageNames: Record<string, string> = {
   [x509.ExtendedKeyUsage.serverAuth]: 'serverAuth',
   [x509.ExtendedKeyUsage.clientAuth]: 'clientAuth',
 };
+
+/** The certificate of a Secret's "tls.crt", or what is wrong with it (a message fragment). */
+export function parseTlsCrt(certPem: string): ParsedCertificate | { problem: string } {
+  try {
+    return parseCertificatePem(certPem);
+  } catch (error) {
+    return { problem: `key "tls.crt" ${(error as Error).message}` };
+  }
+}
 
 function parseDer(der: ArrayBuffer): ParsedCertificate {
   let cert: x509.X509Certificate;
@@ -86,17 +100,41 @@ function parseDer(der: ArrayBuffer): ParsedCertificate {
   if (ski) info.subjectKeyId = ski;
   const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
   if (aki) info.authorityKeyId = aki;
-  return { pem: certificatePem(der), cert, publicKey, info };
+  Object.freeze(info.dnsNames);
+  Object.freeze(info.ipAddresses);
+  Object.freeze(info.keyUsages);
+  Object.freeze(info.extendedKeyUsages);
+  return Object.freeze({
+    pem: certificatePem(der),
+    get cert() {
+      return new x509.X509Certificate(der);
+    },
+    publicKey,
+    info: Object.freeze(info),
+  });
 }
 
 /** Parses the first certificate of a PEM text; throws PemError ("holds no ...") naming no content. */
 export function parseCertificatePem(pem: string): ParsedCertificate {
-  return parseDer(firstCertificateDer(pem));
+  const parsed = parsedPem.get(pem, () => {
+    try {
+      return parseDer(firstCertificateDer(pem));
+    } catch (error) {
+      if (error instanceof PemError) return error;
+      throw error;
+    }
+  });
+  if (parsed instanceof PemError) throw new PemError(parsed.message);
+  return parsed;
 }
 
 /** Every certificate of a PEM bundle that parses; the others are skipped (a bundle is advisory). */
 export function parseCertificateBundle(pem: string | undefined): ParsedCertificate[] {
   if (!pem) return [];
+  return [...parsedBundle.get(pem, () => Object.freeze(parseBundle(pem)))];
+}
+
+function parseBundle(pem: string): ParsedCertificate[] {
   let blocks: ArrayBuffer[];
   try {
     blocks = pemBlocks(pem, 'CERTIFICATE');
@@ -118,15 +156,21 @@ export function parseCertificateBundle(pem: string | undefined): ParsedCertifica
  * True when `cert` names `ca` as its issuer and carries a valid signature by the CA's key (the check a
  * TLS peer makes, minus validity dates, which callers judge themselves).
  */
-export async function isIssuedBy(cert: ParsedCertificate, ca: ParsedCertificate): Promise<boolean> {
-  const issuer = new Uint8Array(cert.cert.issuerName.toArrayBuffer());
-  const subject = new Uint8Array(ca.cert.subjectName.toArrayBuffer());
+export function isIssuedBy(cert: ParsedCertificate, ca: ParsedCertificate): Promise<boolean> {
+  // Fingerprints name the exact DER of both: the answer cannot change.
+  return issuedBy.get(`${cert.info.fingerprint}<${ca.info.fingerprint}`, () => checkIssuedBy(cert, ca));
+}
+
+async function checkIssuedBy(parsed: ParsedCertificate, parsedCA: ParsedCertificate): Promise<boolean> {
+  const [cert, ca] = [parsed.cert, parsedCA.cert]; // each access parses
+  const issuer = new Uint8Array(cert.issuerName.toArrayBuffer());
+  const subject = new Uint8Array(ca.subjectName.toArrayBuffer());
   if (Buffer.compare(issuer, subject) !== 0) return false;
-  const { authorityKeyId } = cert.info;
-  const { subjectKeyId } = ca.info;
+  const { authorityKeyId } = parsed.info;
+  const { subjectKeyId } = parsedCA.info;
   if (authorityKeyId && subjectKeyId && authorityKeyId !== subjectKeyId) return false;
   try {
-    return await cert.cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true });
+    return await cert.verify({ publicKey: ca.publicKey, signatureOnly: true });
   } catch {
     return false;
   }

@@ -105,7 +105,7 @@ export interface LeafOptions extends Validity {
   ca: CertificateAuthority;
   subject: DistinguishedName;
   keyAlgorithm?: KeyAlgorithm;
-  /** Renew with this key instead of a new one (keeps a client's KES identity). */
+  /** The key to renew with instead of a new one (keeps a client's KES identity). */
   keyPair?: KeyPair;
 }
 
@@ -118,8 +118,11 @@ export type ClientCertificateOptions = LeafOptions;
 
 const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** A lower-case DNS name; its first label may be the wildcard `*` (one label, RFC 6125) when more than two follow. */
 function checkDnsName(name: string, field: string): void {
-  if (name.length > 253 || !name.split('.').every((label) => dnsLabel.test(label))) {
+  const labels = name.split('.');
+  const wildcard = labels[0] === '*' && labels.length > 2;
+  if (name.length > 253 || !labels.every((label, i) => (i === 0 && wildcard) || dnsLabel.test(label))) {
     throw new Error(`${field}: ${JSON.stringify(name)} is not a lower-case DNS name`);
   }
 }

@@ -3,6 +3,7 @@
 // PKCS#1 "RSA PRIVATE KEY"), so user-supplied CA keys work without any ASN.1 code of our own.
 import { createPrivateKey, createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
 import { x509 } from './x509.ts';
+import { defaultKeyAlgorithm, keyAlgorithms, type KeyAlgorithm } from './key-algorithms.ts';
 
 // The project compiles without the DOM library, so WebCrypto types come from Node's typings.
 export type CryptoKey = webcrypto.CryptoKey;
@@ -10,10 +11,7 @@ type EcKeyImportParams = webcrypto.EcKeyImportParams;
 type RsaHashedImportParams = webcrypto.RsaHashedImportParams;
 type EcdsaParams = webcrypto.EcdsaParams;
 
-/** Key types the operator generates. ECDSA-P256 is what the guide uses and the default. */
-export const keyAlgorithms = ['ECDSA-P256', 'ECDSA-P384'] as const;
-export type KeyAlgorithm = (typeof keyAlgorithms)[number];
-export const defaultKeyAlgorithm: KeyAlgorithm = 'ECDSA-P256';
+export { defaultKeyAlgorithm, type KeyAlgorithm } from './key-algorithms.ts';
 
 const curveOf: Record<KeyAlgorithm, { namedCurve: string; hash: string }> = {
   'ECDSA-P256': { namedCurve: 'P-256', hash: 'SHA-256' },

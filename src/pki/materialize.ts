@@ -1,10 +1,11 @@
 // Carries out a plan: creates the CA and the leaf certificates it decided to issue, keeps the others
 // byte for byte (so an unchanged reconcile writes nothing), and assembles the trust bundle.
 import { createCA, issueClientCertificate, issueServerCertificate, type CertificateAuthority } from './issue.ts';
+import { parseCertificateBundle, type ParsedCertificate } from './inspect.ts';
 import { keyAlgorithmOf, keyPairFromPrivateKey } from './keys.ts';
-import { caSubject, leafKinds, leafPurpose, leafSubject, type LeafKind } from './names.ts';
+import { caSubject, leafPurpose, leafSubject, type LeafKind } from './names.ts';
 import type { PkiObservation } from './observe.ts';
-import type { PkiDesired, PkiPlan } from './plan.ts';
+import { desiredKinds, serverNamesOf, type PkiDesired, type PkiPlan } from './plan.ts';
 import { caRotationLeadMs } from './policy.ts';
 
 export interface CertificateMaterial {
@@ -22,7 +23,8 @@ export interface PkiMaterial {
   ca: { certPem: string; keyPem?: string; fingerprint: string; notAfter: Date; issued: boolean };
   /** PEM: the current CA first, then the previous CAs still trusted. */
   trustBundlePem: string;
-  leaves: Record<LeafKind, CertificateMaterial>;
+  /** The desired leaves (PkiDesired.kinds). */
+  leaves: Partial<Record<LeafKind, CertificateMaterial>>;
   /** The earliest expiry among the leaves (status.certificates.notAfter). */
   notAfter: Date;
   /**
@@ -60,6 +62,7 @@ async function leafMaterial(kind: LeafKind, input: MaterializeInput, ca: Certifi
   const { plan, observation, desired, deployment, now } = input;
   const decision = plan.leaves[kind];
   const observed = observation.leaves[kind];
+  if (!decision) throw new Error(`the plan has no decision for the ${kind} certificate`);
   if (decision.action === 'keep') {
     if (observed.state !== 'present') throw new Error(`the plan keeps the ${kind} certificate, which is ${observed.state}`);
     const { info } = observed.certificate;
@@ -76,17 +79,30 @@ async function leafMaterial(kind: LeafKind, input: MaterializeInput, ca: Certifi
   };
   const issued =
     leafPurpose[kind] === 'serverAuth'
-      ? await issueServerCertificate({ ...common, dnsNames: desired.serverDnsNames, ipAddresses: desired.serverIpAddresses ?? [] })
+      ? await issueServerCertificate({ ...common, ...serverNamesOf(desired, kind) })
       : await issueClientCertificate(common);
   const { info } = issued.certificate;
   return { certPem: issued.certPem, keyPem: issued.keyPem, notAfter: info.notAfter, kesIdentity: info.kesIdentity, issued: true };
 }
 
+/**
+ * The deployment's CAs, then the extra ones. An extra CA also seen as a previous CA (it sat in the
+ * bundle already) is placed once, at the end, so the bundle does not change with the rollout state.
+ */
+function trustBundle(own: ParsedCertificate[], extraPem: string | undefined): string {
+  const extra = parseCertificateBundle(extraPem).filter((cert) => cert.info.isCA);
+  const extraPrints = new Set(extra.map((cert) => cert.info.fingerprint));
+  const ordered = [...own.filter((cert, i) => i === 0 || !extraPrints.has(cert.info.fingerprint)), ...extra];
+  const seen = new Set<string>();
+  return ordered.filter((cert) => !seen.has(cert.info.fingerprint) && seen.add(cert.info.fingerprint)).map((cert) => cert.pem).join('');
+}
+
 export async function materializePki(input: MaterializeInput): Promise<PkiMaterial> {
   const { plan, observation, desired } = input;
   const ca = await currentAuthority(input);
-  const leaves = {} as Record<LeafKind, CertificateMaterial>;
-  for (const kind of leafKinds) leaves[kind] = await leafMaterial(kind, input, ca.authority);
+  const kinds = desiredKinds(desired);
+  const leaves: Partial<Record<LeafKind, CertificateMaterial>> = {};
+  for (const kind of kinds) leaves[kind] = await leafMaterial(kind, input, ca.authority);
 
   const previous = plan.previousCAs.map((fingerprint) => {
     const cert = observation.knownCAs.get(fingerprint);
@@ -94,7 +110,7 @@ export async function materializePki(input: MaterializeInput): Promise<PkiMateri
     return cert;
   });
   const caInfo = ca.authority.certificate.info;
-  const leafExpiries = leafKinds.map((kind) => leaves[kind].notAfter.getTime());
+  const leafExpiries = kinds.flatMap((kind) => leaves[kind]?.notAfter.getTime() ?? []);
   const renewals = leafExpiries.map((notAfter) => notAfter - desired.renewBeforeMs);
   if (!observation.userCA) renewals.push(caInfo.notAfter.getTime() - caRotationLeadMs(desired));
   for (const cert of previous) renewals.push(cert.info.notAfter.getTime());
@@ -108,7 +124,7 @@ export async function materializePki(input: MaterializeInput): Promise<PkiMateri
       notAfter: caInfo.notAfter,
       issued: ca.issued,
     },
-    trustBundlePem: [ca.authority.certificate, ...previous].map((cert) => cert.pem).join(''),
+    trustBundlePem: trustBundle([ca.authority.certificate, ...previous], desired.extraTrustedPem),
     leaves,
     notAfter: new Date(Math.min(...leafExpiries)),
     ...(due.length > 0 ? { renewAt: new Date(Math.min(...due)) } : {}),

@@ -1,7 +1,7 @@
 // Turns what the PKI Secrets hold (possibly nothing, possibly garbage) into facts the plan can decide
 // on: which certificates parse, whose keys match, which CA signed each leaf, which CAs are trusted.
 import type { KeyObject } from 'node:crypto';
-import { isIssuedBy, keyMatchesPublicKey, parseCertificateBundle, parseCertificatePem, type ParsedCertificate } from './inspect.ts';
+import { isIssuedBy, keyMatchesPublicKey, parseCertificateBundle, parseTlsCrt, type ParsedCertificate } from './inspect.ts';
 import { parsePrivateKeyPem } from './keys.ts';
 import { leafKinds, type LeafKind } from './names.ts';
 import { validateCASecret, type CAValidation, type SecretContents } from './validate-ca.ts';
@@ -56,12 +56,8 @@ function observeLeafText(data: SecretContents): { problem: string; certificate?:
   const certPem = data['tls.crt'];
   const keyPem = data['tls.key'];
   if (!certPem?.trim()) return { problem: 'key "tls.crt" is missing or empty' };
-  let certificate: ParsedCertificate;
-  try {
-    certificate = parseCertificatePem(certPem);
-  } catch (error) {
-    return { problem: `key "tls.crt" ${(error as Error).message}` };
-  }
+  const certificate = parseTlsCrt(certPem);
+  if ('problem' in certificate) return certificate;
   if (!keyPem?.trim()) return { problem: 'key "tls.key" is missing or empty', certificate };
   const privateKey = parsePrivateKeyPem(keyPem);
   if (!privateKey) return { problem: 'key "tls.key" is not an unencrypted PEM private key', certificate };

@@ -1,6 +1,6 @@
 // The pure decision of a reconcile: which certificates to keep, which to (re)issue and why, and which
 // CAs the trust bundle must hold. No clock, no randomness, no I/O: everything comes in as arguments.
-import { leafKinds, leafPurpose, type LeafKind } from './names.ts';
+import { kesLeafKinds, leafPurpose, type LeafKind } from './names.ts';
 import type { LeafObservation, PkiObservation } from './observe.ts';
 import { caRotationLeadMs, type PkiPolicy } from './policy.ts';
 
@@ -22,6 +22,26 @@ export interface PkiDesired extends PkiPolicy {
   /** SANs of the KES server certificate (see kesServerDnsNames). */
   serverDnsNames: string[];
   serverIpAddresses?: string[];
+  /** SANs of MinIO's S3 server certificate (see minioServerDnsNames); needed when kinds has minioServer. */
+  minioServerDnsNames?: string[];
+  /** The leaves this deployment has; default the KES chain (kesLeafKinds). Others are neither planned nor issued. */
+  kinds?: readonly LeafKind[];
+  /**
+   * CA certificates (PEM) the trust bundle carries after the deployment's own, e.g. the issuer of a
+   * KES certificate the user brings, so that MinIO and the operator verify it.
+   */
+  extraTrustedPem?: string;
+}
+
+/** The leaves `desired` asks for. */
+export function desiredKinds(desired: Pick<PkiDesired, 'kinds'>): readonly LeafKind[] {
+  return desired.kinds ?? kesLeafKinds;
+}
+
+/** The DNS names and IP addresses a server leaf must carry. */
+export function serverNamesOf(desired: PkiDesired, kind: LeafKind): { dnsNames: string[]; ipAddresses: string[] } {
+  if (kind === 'minioServer') return { dnsNames: desired.minioServerDnsNames ?? [], ipAddresses: [] };
+  return { dnsNames: desired.serverDnsNames, ipAddresses: desired.serverIpAddresses ?? [] };
 }
 
 export interface PlanInput {
@@ -39,10 +59,11 @@ export interface PlanInput {
 export interface PkiPlan {
   /** The operator's CA; always "keep" when the CA is the user's. */
   ca: Decision;
-  leaves: Record<LeafKind, Decision>;
+  /** One decision per desired leaf (desiredKinds). */
+  leaves: Partial<Record<LeafKind, Decision>>;
   /** Fingerprints of the CAs besides the current one that the trust bundle keeps, newest first. */
   previousCAs: string[];
-  /** Things a user should act on that do not stop the operator (e.g. a user CA close to expiry). */
+  /** The warnings: what a user should act on that does not stop the operator (e.g. a user CA close to expiry). */
   warnings: string[];
 }
 
@@ -87,6 +108,13 @@ interface LeafContext {
 
 const waitingForTrust = 'every KES and MinIO pod to trust the new CA';
 
+function sameNamesAsWanted(kind: LeafKind, info: { dnsNames: string[]; ipAddresses: string[] }, desired: PkiDesired): [IssueReason, string] | undefined {
+  const { dnsNames, ipAddresses } = serverNamesOf(desired, kind);
+  const wanted = [...dnsNames, ...ipAddresses];
+  const present = [...info.dnsNames, ...info.ipAddresses];
+  return sameNames(wanted, present) ? undefined : ['SANsChanged', `the names [${present.join(', ')}] differ from [${wanted.join(', ')}]`];
+}
+
 /** Why a still-working certificate should be replaced, if it should. */
 function replacementReason(kind: LeafKind, observed: Extract<LeafObservation, { state: 'present' }>, ctx: LeafContext): [IssueReason, string] | undefined {
   const { desired, now } = ctx.input;
@@ -94,9 +122,8 @@ function replacementReason(kind: LeafKind, observed: Extract<LeafObservation, { 
   if (info.keyAlgorithm !== desired.keyAlgorithm) return ['KeyTypeChanged', `the key is ${info.keyAlgorithm}, spec wants ${desired.keyAlgorithm}`];
   if (ctx.currentCA === undefined || observed.issuerFingerprint !== ctx.currentCA) return ['IssuerChanged', 'the certificate is not signed by the current CA'];
   if (leafPurpose[kind] === 'serverAuth') {
-    const wanted = [...desired.serverDnsNames, ...(desired.serverIpAddresses ?? [])];
-    const present = [...info.dnsNames, ...info.ipAddresses];
-    if (!sameNames(wanted, present)) return ['SANsChanged', `the names [${present.join(', ')}] differ from [${wanted.join(', ')}]`];
+    const changed = sameNamesAsWanted(kind, info, desired);
+    if (changed) return changed;
   }
   const notAfter = info.notAfter.getTime();
   if (now.getTime() >= notAfter - desired.renewBeforeMs) {
@@ -143,7 +170,8 @@ export function planCertificates(input: PlanInput): PlanResult {
   const caKept = caDecision.action === 'keep' && ca.ok;
   const currentCA = caKept ? ca.authority.certificate.info.fingerprint : undefined;
   const currentCANotAfter = caKept ? ca.authority.certificate.info.notAfter.getTime() : now.getTime() + desired.caValidityMs;
-  const observedLeaves = leafKinds.map((kind) => observation.leaves[kind]);
+  const kinds = desiredKinds(desired);
+  const observedLeaves = kinds.map((kind) => observation.leaves[kind]);
   const trustedByEveryLeafSecret = observedLeaves.every((leaf) => leaf.state === 'missing' || (currentCA !== undefined && leaf.trusts.includes(currentCA)));
   const signedEverything = observedLeaves.every((leaf) => leaf.state !== 'present' || leaf.issuerFingerprint === currentCA);
   // Pods trust what the Secrets they mount said when they started. Once a settled rollout has carried
@@ -155,7 +183,7 @@ export function planCertificates(input: PlanInput): PlanResult {
     warnings.push(`the CA expires at ${iso(currentCANotAfter)}, sooner than spec.tls.validity allows; the certificates it signs end then too: replace the CA before`);
   }
   const ctx: LeafContext = { input, currentCA, currentCANotAfter, currentCATrusted, warnings };
-  const leaves = Object.fromEntries(leafKinds.map((kind) => [kind, planLeaf(kind, observation.leaves[kind], ctx)])) as Record<LeafKind, Decision>;
+  const leaves: Partial<Record<LeafKind, Decision>> = Object.fromEntries(kinds.map((kind) => [kind, planLeaf(kind, observation.leaves[kind], ctx)]));
 
   // A replaced CA stays trusted while a leaf it signed may still be served by some pod.
   const candidates = new Set(observation.distributedCAs);

@@ -1,5 +1,5 @@
 // The certificate lifetimes and key type a KMSDeployment asks for (spec.tls), and their checks.
-import { defaultKeyAlgorithm, keyAlgorithms, type KeyAlgorithm } from './keys.ts';
+import { defaultKeyAlgorithm, keyAlgorithms, type KeyAlgorithm } from './key-algorithms.ts';
 
 const hour = 3_600_000;
 

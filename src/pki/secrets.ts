@@ -1,7 +1,7 @@
 // The Secrets the PKI lives in, rendered from issued material, and the checksum that rolls pods when
 // their certificates or trust bundle change.
 import { createHash } from 'node:crypto';
-import { leafKinds, type LeafKind, type PkiSecretNames } from './names.ts';
+import { kesLeafKinds, leafKinds, type LeafKind, type PkiSecretNames } from './names.ts';
 import type { PkiMaterial } from './materialize.ts';
 import type { SecretContents } from './validate-ca.ts';
 
@@ -15,7 +15,8 @@ export interface RenderedSecret {
 export interface RenderedPkiSecrets {
   /** Absent when the CA is the user's: the operator never writes that Secret. */
   ca?: RenderedSecret;
-  leaves: Record<LeafKind, RenderedSecret>;
+  /** The leaves the material holds. */
+  leaves: Partial<Record<LeafKind, RenderedSecret>>;
 }
 
 /**
@@ -24,17 +25,12 @@ export interface RenderedPkiSecrets {
  */
 export function renderPkiSecrets(material: PkiMaterial, names: PkiSecretNames): RenderedPkiSecrets {
   const bundle = material.trustBundlePem;
-  const leaves = Object.fromEntries(
-    leafKinds.map((kind) => {
-      const leaf = material.leaves[kind];
-      const secret: RenderedSecret = {
-        name: names.leaves[kind],
-        type: 'kubernetes.io/tls',
-        stringData: { 'ca.crt': bundle, 'tls.crt': leaf.certPem, 'tls.key': leaf.keyPem },
-      };
-      return [kind, secret];
-    }),
-  ) as Record<LeafKind, RenderedSecret>;
+  const leaves: Partial<Record<LeafKind, RenderedSecret>> = {};
+  for (const kind of leafKinds) {
+    const leaf = material.leaves[kind];
+    if (!leaf) continue;
+    leaves[kind] = { name: names.leaves[kind], type: 'kubernetes.io/tls', stringData: { 'ca.crt': bundle, 'tls.crt': leaf.certPem, 'tls.key': leaf.keyPem } };
+  }
   if (material.ca.keyPem === undefined) return { leaves };
   return {
     ca: { name: names.ca, type: 'kubernetes.io/tls', stringData: { 'ca.crt': bundle, 'tls.crt': material.ca.certPem, 'tls.key': material.ca.keyPem } },
@@ -64,8 +60,8 @@ const uniqueKinds = (kinds: readonly LeafKind[]): LeafKind[] => [...new Set(kind
  * it changes exactly when what a pod mounts changes. Private keys are not hashed (a new key always
  * comes with a new certificate), so the annotation reveals nothing about them.
  */
-export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafKind[] = leafKinds): string {
-  return leavesChecksum(uniqueKinds(kinds).map((kind) => [kind, material.leaves[kind].certPem, material.trustBundlePem] as const));
+export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafKind[] = kesLeafKinds): string {
+  return leavesChecksum(uniqueKinds(kinds).map((kind) => [kind, material.leaves[kind]?.certPem ?? '', material.trustBundlePem] as const));
 }
 
 /**
@@ -73,6 +69,6 @@ export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafK
  * certificateChecksum of the material that wrote them. A workload whose pod template carries this
  * value, with its rollout complete, runs the current Secrets (see PlanInput.workloadsSettled).
  */
-export function secretsChecksum(leaves: Partial<Record<LeafKind, SecretContents | undefined>>, kinds: readonly LeafKind[] = leafKinds): string {
+export function secretsChecksum(leaves: Partial<Record<LeafKind, SecretContents | undefined>>, kinds: readonly LeafKind[] = kesLeafKinds): string {
   return leavesChecksum(uniqueKinds(kinds).map((kind) => [kind, leaves[kind]?.['tls.crt'] ?? '', leaves[kind]?.['ca.crt'] ?? ''] as const));
 }

@@ -10,7 +10,7 @@ export interface CertificatesStatus {
   condition: { status: 'True' | 'False'; reason: CertificatesReason; message: string };
   /** status.certificates; absent when nothing could be issued. */
   certificates?: { notAfter: string; caNotAfter: string };
-  /** status.kes.minioIdentity and status.kes.operatorIdentity. */
+  /** status.kes.minioIdentity and status.kes.operatorIdentity; absent without KES. */
   identities?: { minio: string; operator: string };
 }
 
@@ -19,6 +19,7 @@ const label: Record<LeafKind | 'ca', string> = {
   kesServer: 'KES server certificate',
   minioClient: 'MinIO client certificate',
   operatorClient: 'operator client certificate',
+  minioServer: 'MinIO server certificate',
 };
 
 function describe(what: LeafKind | 'ca', decision: Decision): string | undefined {
@@ -34,19 +35,24 @@ export function certificatesStatus(result: PlanResult, material?: PkiMaterial): 
   }
   if (!material) throw new Error('certificatesStatus needs the material of an accepted plan');
   const { plan } = result;
-  const decisions: [LeafKind | 'ca', Decision][] = [['ca', plan.ca], ...leafKinds.map((kind) => [kind, plan.leaves[kind]] as [LeafKind, Decision])];
+  const leaves = leafKinds.flatMap((kind): [LeafKind, Decision][] => {
+    const decision = plan.leaves[kind];
+    return decision ? [[kind, decision]] : [];
+  });
+  const decisions: [LeafKind | 'ca', Decision][] = [['ca', plan.ca], ...leaves];
   const changes = decisions.flatMap(([what, decision]) => describe(what, decision) ?? []);
   // Creating what does not exist yet is issuing; replacing what exists (or rotating the CA) is renewing.
   const renewing =
     plan.previousCAs.length > 0 ||
     decisions.some(([, d]) => (d.action === 'issue' ? d.reason !== 'Missing' : d.pending !== undefined));
   const notAfter = material.notAfter.toISOString();
+  const [minio, operator] = [material.leaves.minioClient, material.leaves.operatorClient];
   const parts = changes.length > 0 ? [...changes] : [`certificates valid until ${notAfter}`];
   if (plan.previousCAs.length > 0) parts.push(`the trust bundle still holds ${plan.previousCAs.length} previous CA(s) during rotation`);
   parts.push(...plan.warnings.map((w) => `warning: ${w}`));
   return {
     condition: { status: 'True', reason: renewing ? 'Renewing' : 'Issued', message: parts.join('; ') },
     certificates: { notAfter, caNotAfter: material.ca.notAfter.toISOString() },
-    identities: { minio: material.leaves.minioClient.kesIdentity, operator: material.leaves.operatorClient.kesIdentity },
+    ...(minio && operator ? { identities: { minio: minio.kesIdentity, operator: operator.kesIdentity } } : {}),
   };
 }

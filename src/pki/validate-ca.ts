@@ -1,7 +1,7 @@
 // Checks a CA Secret (the operator's own, or the user's named by spec.tls.caSecretRef) before anything
 // is signed with it. Messages say what is wrong and never quote the Secret's contents.
 import { parsePrivateKeyPem, toSigningKey, describeKey } from './keys.ts';
-import { keyMatchesPublicKey, parseCertificatePem, type ParsedCertificate } from './inspect.ts';
+import { keyMatchesPublicKey, parseTlsCrt, type ParsedCertificate } from './inspect.ts';
 import type { CertificateAuthority } from './issue.ts';
 
 /** A Secret's data, base64-decoded (see decodeSecretData in src/runtime/kube/secret-data.ts). */
@@ -32,12 +32,8 @@ export async function validateCASecret(data: SecretContents | undefined, options
   if (!certPem?.trim()) return fail('Missing', 'key "tls.crt" is missing or empty');
   if (!keyPem?.trim()) return fail('Missing', 'key "tls.key" is missing or empty');
 
-  let certificate: ParsedCertificate;
-  try {
-    certificate = parseCertificatePem(certPem);
-  } catch (error) {
-    return fail('Unreadable', `key "tls.crt" ${(error as Error).message}`);
-  }
+  const certificate = parseTlsCrt(certPem);
+  if ('problem' in certificate) return fail('Unreadable', certificate.problem);
   const { info } = certificate;
   if (!info.isCA) return fail('NotACA', 'the certificate in "tls.crt" is not a CA (basicConstraints CA:true is missing)', certificate);
   if (info.keyUsages.length > 0 && !info.keyUsages.includes('keyCertSign')) {

@@ -21,7 +21,7 @@ export interface BuiltController {
   reconcile: Reconciler;
   /** A reconcile that took at least this long marks its key slow (see ControllerOptions.slowReconcileMs). */
   slowReconcileMs?: number;
-  /** Called when the manager stops. */
+  /** The controller's own shutdown, called when the manager stops. */
   stop?: () => void;
 }
 

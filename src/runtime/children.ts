@@ -108,7 +108,7 @@ export function ifControlledBy<T extends KubeObject>(obj: T | undefined, owner: 
 }
 
 export interface ApplyOutcome {
-  /** Write requests sent. */
+  /** The number of write requests sent. */
   writes: number;
   /** "Kind name" of each child whose name is taken by an object this owner does not control; never applied. */
   conflicts: string[];

@@ -18,11 +18,25 @@ export type InformerEvent = 'add' | 'update' | 'delete';
 
 type WatchArgs = Parameters<Watch['watch']>;
 
-/** A Watch whose failures all arrive through `done`, never as a rejected promise. */
+/**
+ * What a cache keeps of an object: all of it but metadata.managedFields, which records the owner of
+ * every field (often the largest part of an object applied server-side) and which no reconcile reads.
+ */
+export function cachedForm<T extends KubeObject>(obj: T): T {
+  if (obj?.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+/**
+ * A Watch whose failures all arrive through `done`, never as a rejected promise, and whose objects
+ * reach the cache in their cached form.
+ */
 export class ReportingWatch extends Watch {
   override async watch(path: WatchArgs[0], queryParams: WatchArgs[1], callback: WatchArgs[2], done: WatchArgs[3]): Promise<AbortController> {
+    const slimmed: WatchArgs[2] = (phase, apiObj, watchObj) => callback(phase, cachedForm(apiObj as KubeObject), watchObj);
     try {
-      return await super.watch(path, queryParams, callback, done);
+      return await super.watch(path, queryParams, slimmed, done);
     } catch (err) {
       // Watch.watch calls done itself for every failure after the request was built, so this is the only call.
       done(err);
@@ -64,7 +78,10 @@ export class Informer {
     this.clock = options.clock ?? systemClock;
     this.backoff = new KeyedBackoff(options.restartBackoff ?? { baseMs: 500, maxMs: 15_000 });
     const { client, type, namespace, labelSelector } = options;
-    const list = async () => (await client.list(type, namespace, labelSelector === undefined ? {} : { labelSelector })) as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
+    const list = async () => {
+      const listed = await client.list(type, namespace, labelSelector === undefined ? {} : { labelSelector });
+      return { ...listed, items: listed.items.map(cachedForm) } as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
+    };
     this.listWatch = new ListWatch<KubernetesObject>(resourcePath(type, namespace), new ReportingWatch(client.kubeConfig), list, false, labelSelector);
     this.listWatch.on('error', (err: unknown) => this.onError(err));
   }

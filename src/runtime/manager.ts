@@ -111,7 +111,7 @@ export class Manager {
     return this.state === 'leading';
   }
 
-  /** Called once if the lease is lost; the process should exit (as controller-runtime does). */
+  /** Registers `listener`, called once if the lease is lost; the process should exit (as controller-runtime does). */
   onLeadershipLost(listener: () => void): void {
     this.lostListeners.push(listener);
   }

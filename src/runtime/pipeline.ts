@@ -21,7 +21,7 @@ export interface PipelineOutcome {
   retry: boolean;
   /** The first error thrown by a step or by applying its children. */
   error: unknown;
-  /** Write requests sent for children. */
+  /** The number of write requests sent for children. */
   writes: number;
 }
 

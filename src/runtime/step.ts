@@ -21,7 +21,7 @@ export interface StepResult {
   status: ConditionStatus;
   /** CamelCase reason, e.g. Issued, WaitingForPods, NotImplemented. */
   reason: string;
-  /** For the user; never a secret. */
+  /** The message for the user; never a secret. */
   message: string;
   /** Reconcile again after this many ms (e.g. pods not ready yet, certificate renewal due). */
   requeueAfterMs?: number;
@@ -59,7 +59,7 @@ export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = un
   readonly spec: TSpec;
   /** Children this reconcile wants; they are applied after the step returns (only if changed). */
   readonly children: DesiredChildren;
-  /** Fields a step contributes to .status besides conditions (e.g. status.kes = {...}). */
+  /** The fragments of .status a step writes besides conditions (e.g. status.minio = {...}), one writer each. */
   readonly status: Record<string, unknown>;
 }
 
@@ -68,7 +68,7 @@ export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = un
  * typed fields of its own (TContext) instead of passing untyped maps.
  */
 export interface Step<TObject extends KubeObject = KubeObject, TSpec = unknown, TContext extends StepContext<TObject, TSpec> = StepContext<TObject, TSpec>> {
-  /** For logs, e.g. "pki". */
+  /** The step's name in logs, e.g. "pki". */
   name: string;
   /** The condition type this step owns. */
   condition: string;

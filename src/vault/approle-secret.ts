@@ -1,7 +1,7 @@
 // The Secret `<name>-kes-vault-approle` that KES reads its AppRole login from, built from and
 // read back into plain values. Secret values only ever go into `data`; annotations carry the
 // non-secret accessor and expiry so rotation can be planned without reading Vault's secrets.
-import { decodeSecretValue, encodeSecretData } from '../runtime/kube/secret-data.ts';
+import { decodeSecretValue, encodeSecretData, opaqueSecret } from '../runtime/kube/secret-data.ts';
 import { createHash } from 'node:crypto';
 import { APPROLE_ANNOTATIONS, APPROLE_SECRET_KEYS, appRoleSecretName } from './names.ts';
 import type { StoredCredentials } from './secret-id-plan.ts';
@@ -46,19 +46,14 @@ export function buildAppRoleSecret(input: AppRoleSecretInput): SecretObject {
   // sets differs from the live object (src/runtime/subset.ts), so an annotation left out would never be removed
   // and the destroyed previous secret-id would stay recorded (found by the e2e rotation test).
   annotations[APPROLE_ANNOTATIONS.previousAccessor] = input.previousAccessor ?? '';
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name: appRoleSecretName(input.deployment.name),
-      namespace: input.deployment.namespace,
-      labels: { ...input.labels },
-      annotations,
-      ownerReferences: [...input.ownerReferences],
-    },
-    type: 'Opaque',
-    data: encodeSecretData({ [APPROLE_SECRET_KEYS.roleId]: input.roleId, [APPROLE_SECRET_KEYS.secretId]: input.secretId }),
+  const metadata = {
+    name: appRoleSecretName(input.deployment.name),
+    namespace: input.deployment.namespace,
+    labels: { ...input.labels },
+    annotations,
+    ownerReferences: [...input.ownerReferences],
   };
+  return opaqueSecret(metadata, encodeSecretData({ [APPROLE_SECRET_KEYS.roleId]: input.roleId, [APPROLE_SECRET_KEYS.secretId]: input.secretId }));
 }
 
 function decode(data: Record<string, string> | undefined, key: string): string | undefined {

@@ -111,7 +111,7 @@ export function describeSkippedNames(settings: VaultSettings, names: readonly st
   );
 }
 
-/** For the event when a user skips cleanup (kmsstack.io/skip-vault-cleanup): what stays in Vault. */
+/** What stays in Vault when a user skips cleanup (kmsstack.io/skip-vault-cleanup), for the event that says so. */
 export function describeVaultLeftovers(settings: VaultSettings, keyDeletionPolicy: KeyDeletionPolicy): string {
   const keys = keyDeletionPolicy === 'Delete' ? 'and any master keys not yet deleted' : 'and the master keys';
   return (

@@ -6,7 +6,7 @@
 // node-vault's generated commands are not used: their login commands store the returned token
 // on the shared instance (it would leak into other deployments' calls), their schemas drop fields
 // such as token_policies, and policies go through the legacy sys/policy path.
-import nodeVault from 'node-vault';
+import type nodeVault from 'node-vault';
 import { vaultRequestErrors } from '../runtime/metrics.ts';
 import { classifyVaultFailure } from './errors.ts';
 import { vaultOperationLabel } from './request-labels.ts';
@@ -53,7 +53,9 @@ export type VaultBody = Record<string, unknown> | undefined;
 
 export class VaultClient {
   readonly address: string;
-  private readonly vault: nodeVault.client;
+  /** node-vault and its dependencies (axios...) are loaded by the first call, not by an idle operator. */
+  private vault: Promise<nodeVault.client> | undefined;
+  private readonly transport: ReturnType<typeof boundedTransport>;
   private readonly namespace: string | undefined;
   private readonly retry: RetryPolicy;
   private readonly retryHooks: RetryHooks;
@@ -63,20 +65,28 @@ export class VaultClient {
     this.namespace = options.namespace || undefined;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.retryHooks = options.retryHooks ?? {};
-    this.vault = nodeVault({
-      endpoint: this.address,
-      apiVersion: 'v1',
-      // node-vault's debug output prints request bodies (secret-ids, JWTs): keep it silent.
-      debug: () => undefined,
-      // Our transport: TLS always verified against caPem (or the system roots), a total deadline and a size cap.
-      'request-promise': boundedTransport(
-        { caPem: options.caPem, servername: options.tlsServerName },
-        { deadlineMs: options.timeoutMs ?? 10_000, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES },
-      ),
+    // Our transport: TLS always verified against caPem (or the system roots), a total deadline and a size cap.
+    this.transport = boundedTransport(
+      { caPem: options.caPem, servername: options.tlsServerName },
+      { deadlineMs: options.timeoutMs ?? 10_000, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES },
+    );
+  }
+
+  private nodeVault(): Promise<nodeVault.client> {
+    this.vault ??= import('node-vault').then(({ default: create }) => {
+      const vault = create({
+        endpoint: this.address,
+        apiVersion: 'v1',
+        // node-vault's debug output prints request bodies (secret-ids, JWTs): keep it silent.
+        debug: () => undefined,
+        'request-promise': this.transport,
+      });
+      // node-vault falls back to VAULT_TOKEN/VAULT_NAMESPACE/VAULT_PREFIX from the environment.
+      vault.token = '';
+      Object.assign(vault, { namespace: '', pathPrefix: '' });
+      return vault;
     });
-    // node-vault falls back to VAULT_TOKEN/VAULT_NAMESPACE/VAULT_PREFIX from the environment.
-    this.vault.token = '';
-    Object.assign(this.vault, { namespace: '', pathPrefix: '' });
+    return this.vault;
   }
 
   /** One Vault call with retries; resolves to the JSON body, rejects with VaultRequestError. */
@@ -89,7 +99,7 @@ export class VaultClient {
       try {
         const request: nodeVault.RequestOption = { path: `/${call.path}`, method: call.method, headers: { ...headers } };
         if (call.json) request['json'] = call.json;
-        const body: unknown = await this.vault.request(request);
+        const body: unknown = await (await this.nodeVault()).request(request);
         return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
       } catch (err) {
         const failure = classifyVaultFailure(err, { operation: call.operation, login: call.login, secrets });
@@ -100,7 +110,7 @@ export class VaultClient {
     return withRetry(attempt, this.retry, this.retryHooks);
   }
 
-  /** Like call(), but a 404 (or Vault's "no mount"/"no entry" 400) gives undefined. */
+  /** call() for what may not exist: a 404 (or Vault's "no mount"/"no entry" 400) gives undefined. */
   async callOptional(call: VaultCall): Promise<VaultBody | undefined> {
     try {
       return await this.call(call);

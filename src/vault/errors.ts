@@ -25,7 +25,7 @@ export class VaultRequestError extends Error {
     super(message);
   }
 
-  /** Worth another attempt within the same call: network trouble or a 5xx that is not a seal. */
+  /** Whether another attempt within the same call may succeed: network trouble or a 5xx that is not a seal. */
   get retryable(): boolean {
     return this.reason === 'Unreachable' || this.reason === 'ServerError';
   }

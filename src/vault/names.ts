@@ -55,6 +55,6 @@ export const APPROLE_ANNOTATIONS = {
 /** Pod-template annotation of KES that makes it roll when its AppRole credentials change. */
 export const KES_APPROLE_CHECKSUM_ANNOTATION = 'kmsstack.io/vault-approle-checksum';
 
-/** Lets a user release a KMSDeployment whose Vault objects cannot be cleaned up (handled by the runtime). */
+/** The annotation that lets a user release a KMSDeployment whose Vault objects cannot be cleaned up (handled by the runtime). */
 export const SKIP_VAULT_CLEANUP_ANNOTATION = 'kmsstack.io/skip-vault-cleanup';
 

@@ -11,7 +11,7 @@ export interface OperatorPolicyInput {
   /** KV mounts deployments may use. */
   kvMounts: { mountPath: string; version: KvVersion }[];
   appRoleMountPath: string;
-  /** Allow enabling missing KV mounts (spec.vault.kv.create: true). */
+  /** Whether the operator may enable missing KV mounts (spec.vault.kv.create: true). */
   allowMountCreation: boolean;
   /** The operator's --instance-name: it may touch only policies and roles of its own instance. */
   instance: string;

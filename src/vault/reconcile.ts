@@ -48,7 +48,7 @@ export interface VaultOutcome {
    * with Kubernetes auth a checksum of the login settings; a change rolls KES.
    */
   appRoleChecksum: string | undefined;
-  /** Look again then (rotation due, waiting for KES to roll). */
+  /** The delay after which to look again (rotation due, waiting for KES to roll). */
   requeueAfterMs: number | undefined;
   /** The step failed; the runtime retries with backoff. */
   failed: boolean;

@@ -25,7 +25,7 @@ function pathKind(segments: readonly string[]): string {
   return 'kv';
 }
 
-/** e.g. "POST auth/login", "GET sys/health", "LIST kv"; bounded whatever the path holds. */
+/** The metric label of a Vault request, e.g. "POST auth/login", "GET sys/health", "LIST kv"; bounded whatever the path holds. */
 export function vaultOperationLabel(method: string, pathname: string): string {
   const segments = pathname.replace(/^\/v1\//, '').split('?')[0]?.split('/').filter(Boolean) ?? [];
   const verb = /^(GET|POST|PUT|DELETE|LIST|PATCH)$/.test(method.toUpperCase()) ? method.toUpperCase() : 'OTHER';

@@ -31,17 +31,17 @@ export interface SecretIdPlanInput {
 }
 
 export interface SecretIdPlan {
-  /** Destroy these first (by accessor). */
+  /** The secret-ids to destroy first (by accessor). */
   destroy: { accessor: string; why: string }[];
-  /** Then issue a new secret-id and make it current. */
+  /** Whether to issue a new secret-id next and make it current. */
   issue: boolean;
   /** Why a new secret-id is issued, for events. */
   issueWhy: string | undefined;
   /** The accessor the Secret records as "previous" after this pass. */
   previousAccessor: string | undefined;
-  /** When the current secret-id (if kept) is due for rotation. */
+  /** The time the current secret-id (if kept) is due for rotation. */
   renewAt: Date | undefined;
-  /** Set when rotation is due but must wait for KES to leave the previous secret-id. */
+  /** Why a due rotation waits (KES still uses the previous secret-id); undefined when it does not. */
   waiting: string | undefined;
 }
 

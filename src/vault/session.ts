@@ -11,7 +11,7 @@ export const DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.i
 
 export interface CachedToken {
   token: string;
-  /** When the token was obtained or last renewed. */
+  /** The time the token was obtained or last renewed. */
   refreshedAt: Date;
   /** undefined: the token never expires. */
   expiresAt: Date | undefined;
@@ -27,7 +27,7 @@ function expiryAfter(now: Date, seconds: number): Date | undefined {
   return seconds > 0 ? new Date(now.getTime() + seconds * 1000) : undefined;
 }
 
-/** Refresh once less than this share of the lifetime is left (or less than minimumMarginMs). */
+/** The share of a token's lifetime left below which it is refreshed (or less than minimumMarginMs). */
 const REFRESH_SHARE = 1 / 3;
 const MINIMUM_MARGIN_MS = 10_000;
 
@@ -93,7 +93,7 @@ export class VaultSessions {
     return fresh.token;
   }
 
-  /** Forget the token of a deployment (after Vault refused it, or when the deployment is gone). */
+  /** Forgets the token of a deployment (after Vault refused it, or when the deployment is gone). */
   forget(namespace: string, name: string): void {
     this.cache.delete(`${namespace}/${name}`);
   }

@@ -11,6 +11,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { vaultRequestDuration, vaultRequests } from '../runtime/metrics.ts';
 import { vaultOperationLabel } from './request-labels.ts';
+import { readCappedBody } from '../runtime/http-body.ts';
 
 export interface TransportLimits {
   /** Connect to last byte, per attempt. */
@@ -138,18 +139,7 @@ function readCapped(res: IncomingMessage, maxBytes: number): Promise<string> {
       reject(new VaultLimitError('size', `Vault's answer is larger than ${maxBytes} bytes`));
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        res.destroy();
-        reject(new VaultLimitError('size', `Vault's answer is larger than ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    readCappedBody(res, maxBytes, { done: resolve, tooLarge: () => reject(new VaultLimitError('size', `Vault's answer is larger than ${maxBytes} bytes`)) });
     res.on('error', reject);
     res.on('close', () => {
       if (!res.complete) reject(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));

@@ -2,7 +2,7 @@
 // reads it back to learn whether a rollout finished (a CA rotation advances only then), and the KES
 // and MinIO steps stamp it, so a renewed certificate rolls the pods that mount it.
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { pkiSecretNames, secretsChecksum, type LeafKind } from '../pki/index.ts';
+import { kesLeafKinds, pkiSecretNames, secretsChecksum, type LeafKind } from '../pki/index.ts';
 import { decodeSecretData } from '../runtime/kube/secret-data.ts';
 import { CONFIG_CHECKSUM_ANNOTATION } from './labels.ts';
 import { rolloutOf } from './rollout.ts';
@@ -16,10 +16,39 @@ export const CERTIFICATES_CHECKSUM_ANNOTATION = 'kmsstack.io/certificates-checks
 
 export type PkiWorkload = 'kes' | 'minio';
 
-/** The leaf certificates (with their trust bundle) the pods of each workload mount; empty without KES. */
-export function mountedLeaves(spec: Pick<DefaultedKMSDeploymentSpec, 'mode'>, workload: PkiWorkload): LeafKind[] {
-  if (spec.mode !== 'Vault') return [];
-  return workload === 'kes' ? ['kesServer'] : ['minioClient'];
+type CertificateSpec = Pick<DefaultedKMSDeploymentSpec, 'mode' | 'minio' | 'kes'>;
+
+/** The server certificates a user may bring, and the spec field that names the Secret. */
+export const userCertificateFields = {
+  kesServer: 'spec.kes.tls.certificateSecretRef',
+  minioServer: 'spec.minio.tls.certificateSecretRef',
+} as const satisfies Partial<Record<LeafKind, string>>;
+
+export type UserCertificateKind = keyof typeof userCertificateFields;
+
+/** The user's Secret that holds the `kind` server certificate, when the spec names one. */
+export function userCertificateSecret(spec: CertificateSpec, kind: LeafKind): string | undefined {
+  if (kind === 'kesServer') return spec.mode === 'Vault' ? spec.kes?.tls?.certificateSecretRef?.name : undefined;
+  if (kind === 'minioServer') return spec.minio.tls.enabled ? spec.minio.tls.certificateSecretRef?.name : undefined;
+  return undefined;
+}
+
+/** The Secret pods mount the `kind` certificate from: the user's, else the one the operator issues. */
+export function certificateSecretName(spec: CertificateSpec, deployment: string, kind: LeafKind): string {
+  return userCertificateSecret(spec, kind) ?? pkiSecretNames(deployment).leaves[kind];
+}
+
+/** The leaf certificates (with their trust bundle) the pods of each workload mount. */
+export function mountedLeaves(spec: CertificateSpec, workload: PkiWorkload): LeafKind[] {
+  const vault = spec.mode === 'Vault';
+  if (workload === 'kes') return vault ? ['kesServer'] : [];
+  return [...(vault ? ['minioClient' as const] : []), ...(spec.minio.tls.enabled ? ['minioServer' as const] : [])];
+}
+
+/** The leaf certificates the operator issues for `spec` (the PKI step's PkiDesired.kinds). */
+export function wantedLeafKinds(spec: CertificateSpec): LeafKind[] {
+  const kinds = [...(spec.mode === 'Vault' ? kesLeafKinds : []), ...(spec.minio.tls.enabled ? ['minioServer' as const] : [])];
+  return kinds.filter((kind) => userCertificateSecret(spec, kind) === undefined);
 }
 
 /** A Secret by name: the one this reconcile declared, else the cached one. */
@@ -31,14 +60,14 @@ export function secretData(secret: unknown): Record<string, string> | undefined 
 }
 
 /**
- * secretsChecksum of the certificate Secrets `workload` mounts, read through `lookup` (the Secrets
- * this reconcile declared, else the cached ones); undefined when the workload mounts none.
+ * secretsChecksum of the certificate Secrets `workload` mounts (the user's where the spec names one),
+ * read through `lookup` (the Secrets this reconcile declared or validated, else the cached ones);
+ * undefined when the workload mounts none. A user's certificate that changes changes it, so the pods roll.
  */
 export function mountedCertificatesChecksum(spec: DefaultedKMSDeploymentSpec, deployment: string, workload: PkiWorkload, lookup: SecretLookup): string | undefined {
   const kinds = mountedLeaves(spec, workload);
   if (kinds.length === 0) return undefined;
-  const names = pkiSecretNames(deployment).leaves;
-  const leaves = Object.fromEntries(kinds.map((kind) => [kind, decodeSecretData(secretData(lookup(names[kind])))]));
+  const leaves = Object.fromEntries(kinds.map((kind) => [kind, decodeSecretData(secretData(lookup(certificateSecretName(spec, deployment, kind))))]));
   return secretsChecksum(leaves, kinds);
 }
 

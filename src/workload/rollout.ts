@@ -22,7 +22,7 @@ interface WorkloadView {
 export interface Rollout {
   ready: boolean;
   readyReplicas: number;
-  /** For the condition message. */
+  /** What the condition message says about the rollout. */
   message: string;
 }
 

@@ -6,6 +6,7 @@
 // `vault-ca` Secret, `kubectl apply`, waiting for Ready, and an S3 client to the MinIO the operator made.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -146,21 +147,34 @@ export async function waitReady(stack: E2EStack, namespace: string, name: string
 
 /**
  * An S3 client as MinIO's root user to server `index` of the deployment, through a port-forward into its Pod
- * (the node agent routes no ClusterIP) on the loopback `port`; `close` ends both.
+ * (the node agent routes no ClusterIP) on the loopback `port`; `close` ends both. When MinIO serves TLS (the
+ * default) the client speaks HTTPS and verifies MinIO's certificate as an in-cluster client would: with the CA
+ * bundle of the ConfigMap that status.minio.caConfigMap names, for the host of status.minio.endpoint.
  */
-export async function s3Client(stack: E2EStack, namespace: string, name: string, index = 0): Promise<{ s3: S3Client; port: number; close(): Promise<void> }> {
+export async function s3Client(stack: E2EStack, namespace: string, name: string, index = 0): Promise<{ s3: S3Client; port: number; url: string; close(): Promise<void> }> {
   const names = minioNames(name);
   const secret = await stack.json(['get', 'secret', names.rootSecret, '-n', namespace]) as { data: Record<string, string> };
   const decode = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
   const pod = await stack.json(['get', 'pod', `${names.workload}-${index}`, '-n', namespace]) as { status: { podIP: string } };
+  const { status } = await stack.json(['get', 'kmsdeployment', name, '-n', namespace]) as { status?: { minio?: { endpoint?: string; caConfigMap?: string } } };
+  const tls = status?.minio?.caConfigMap
+    ? {
+        ca: ((await stack.json(['get', 'configmap', status.minio.caConfigMap, '-n', namespace])) as { data: Record<string, string> }).data['ca.crt'],
+        servername: new URL(status.minio.endpoint ?? '').hostname,
+      }
+    : undefined;
   const forward = await stack.cluster.node.network.portForward(pod.status.podIP, 9000);
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${forward.port}`;
   const s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${forward.port}`, region: 'us-east-1', forcePathStyle: true,
+    endpoint: url, region: 'us-east-1', forcePathStyle: true,
     credentials: { accessKeyId: decode(ROOT_SECRET_KEYS.user), secretAccessKey: decode(ROOT_SECRET_KEYS.password) },
+    // rejectUnauthorized stays on: a certificate that the published CA did not sign, or that does not name the Service, fails every request.
+    ...(tls ? { requestHandler: { httpsAgent: new HttpsAgent({ ca: tls.ca, servername: tls.servername, keepAlive: true }) } } : {}),
   });
   return {
     s3,
     port: forward.port,
+    url,
     async close() {
       s3.destroy();
       await forward.close();

@@ -2,12 +2,11 @@
 // address are rewritten for a local process, nothing else, so what KES enforces (policies, the Vault
 // key store) is exactly what the operator generated.
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import type { KesConfig } from '../../src/kes/config.ts';
-import { findProgram } from './programs.ts';
-import { ManagedProcess, freePort, makeTempDir, removeTempDir, waitFor } from './process.ts';
+import { requireProgram } from './programs.ts';
+import { ManagedProcess, freePort, httpStatus, makeTempDir, removeTempDir, waitFor } from './process.ts';
 
 export interface TestKes {
   url: string;
@@ -30,8 +29,7 @@ export interface StartKesOptions {
 }
 
 export async function startKes(options: StartKesOptions): Promise<TestKes> {
-  const binary = findProgram('kes');
-  if (!binary) throw new Error('no kes program: see test/env/programs.ts');
+  const binary = requireProgram('kes');
   const dir = makeTempDir('kes');
   const port = options.port ?? (await freePort());
   const files = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), vaultCa: join(dir, 'vault-ca.crt'), config: join(dir, 'config.yaml') };
@@ -52,7 +50,7 @@ export async function startKes(options: StartKesOptions): Promise<TestKes> {
   const url = `https://127.0.0.1:${port}`;
   try {
     // /v1/ready needs no client certificate (skip_auth) and answers 200 once KES reaches Vault.
-    await waitFor('KES /v1/ready', () => readyStatus(url, options.ca).then((s) => (s === 200 ? true : undefined)), 30_000, 200);
+    await waitFor('KES /v1/ready', () => httpStatus(new URL('/v1/ready', url).href, options.ca).then((s) => (s === 200 ? true : undefined)), 30_000, 200);
   } catch (err) {
     await kes.stop();
     throw err;
@@ -66,16 +64,4 @@ export async function startKes(options: StartKesOptions): Promise<TestKes> {
       removeTempDir(dir);
     },
   };
-}
-
-function readyStatus(url: string, ca: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL('/v1/ready', url), { ca, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }

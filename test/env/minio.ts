@@ -2,12 +2,11 @@
 // StatefulSet (src/minio/env.ts): values from Secrets and the mounted KES identity are filled in
 // from files in a temp dir, and the KES endpoint points at a local KES. Nothing else is changed.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import type { V1EnvVar } from '@kubernetes/client-node';
 import { minioEnvNames } from '../../src/minio/env.ts';
-import { findProgram } from './programs.ts';
-import { ManagedProcess, freePort, makeTempDir, removeTempDir, waitFor } from './process.ts';
+import { requireProgram } from './programs.ts';
+import { ManagedProcess, freePort, httpStatus, makeTempDir, removeTempDir, waitFor } from './process.ts';
 
 export interface TestMinio {
   /** http://127.0.0.1:<port> */
@@ -37,8 +36,7 @@ export interface StartMinioOptions {
 }
 
 export async function startMinio(options: StartMinioOptions): Promise<TestMinio> {
-  const binary = findProgram('minio');
-  if (!binary) throw new Error('no minio program: see test/env/programs.ts');
+  const binary = requireProgram('minio');
   const dir = makeTempDir('minio');
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir);
@@ -68,7 +66,7 @@ export async function startMinio(options: StartMinioOptions): Promise<TestMinio>
   const start = async (env: V1EnvVar[], until: Probe = 'ready') => {
     server = new ManagedProcess('minio', binary, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`], logFile, environment(env)).start();
     try {
-      await waitFor(`MinIO /minio/health/${until}`, () => status(`${url}/minio/health/${until}`).then((s) => (s === 200 ? true : undefined)), 60_000, 250);
+      await waitFor(`MinIO /minio/health/${until}`, () => httpStatus(`${url}/minio/health/${until}`).then((s) => (s === 200 ? true : undefined)), 60_000, 250);
     } catch (err) {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
       throw new Error(`${(err as Error).message}; MinIO's log ends with:\n${log}`);
@@ -85,22 +83,10 @@ export async function startMinio(options: StartMinioOptions): Promise<TestMinio>
       await server?.stop();
       await start(env, until);
     },
-    health: (probe) => status(`${url}/minio/health/${probe}`),
+    health: (probe) => httpStatus(`${url}/minio/health/${probe}`),
     stop: async () => {
       await server?.stop();
       removeTempDir(dir);
     },
   };
-}
-
-function status(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }

@@ -31,6 +31,13 @@ export function findProgram(program: Program): string | undefined {
   return [join(cache, program), join(cache, `${program}-${PINNED[program]}`, program)].find(executable);
 }
 
+/** The path of `program`; throws (for a test that cannot run without it) when it is not installed. */
+export function requireProgram(program: Program): string {
+  const binary = findProgram(program);
+  if (!binary) throw new Error(`no ${program} program: see test/env/programs.ts`);
+  return binary;
+}
+
 /** The one-line reason a test that needs `program` is skipped, or false when it can run. */
 export function missingProgram(program: Program): string | false {
   if (findProgram(program)) return false;

@@ -5,10 +5,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kesNames } from '../../src/workload/names.ts';
 import { pkiSecretNames } from '../../src/pki/names.ts';
+import { minioNames } from '../../src/minio/names.ts';
 import { resources, type KubeObject, type OwnedKind } from '../../src/runtime/kube/resources.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../src/vault/names.ts';
 import { KesLikeClient, readAppRoleCredentials } from '../integration/vault/fixture.ts';
-import { getDeployment, kvMountOf, managedObjects, prefixOf, type Stack } from './stack.ts';
+import { type FaultStack, getDeployment, managedObjects } from './stack.ts';
+import { kvMountOf, kvPrefixOf } from '../support/kmsdeployment.ts';
 
 export interface Tracked {
   namespace: string;
@@ -21,8 +23,9 @@ export function expectedChildren(name: string): Record<OwnedKind, string[]> {
   const pki = pkiSecretNames(name);
   const kes = kesNames(name);
   return {
-    Secret: [pki.ca, pki.leaves.kesServer, pki.leaves.minioClient, pki.leaves.operatorClient, appRoleSecretName(name), kes.configSecret].sort(),
-    ConfigMap: [],
+    // MinIO serves S3 over TLS by default: its certificate, and the CA published for S3 clients.
+    Secret: [pki.ca, pki.leaves.kesServer, pki.leaves.minioClient, pki.leaves.operatorClient, pki.leaves.minioServer, appRoleSecretName(name), kes.configSecret].sort(),
+    ConfigMap: [minioNames(name).caConfigMap],
     Service: [kes.workload],
     ServiceAccount: [],
     Deployment: [kes.workload],
@@ -41,14 +44,14 @@ export function conditionOf(obj: KubeObject | undefined, type: string): Conditio
 }
 
 /** Accessors of the role's live secret-ids (LIST auth/approle/role/<role>/secret-id). */
-export async function secretIdAccessors(stack: Stack, namespace: string, name: string): Promise<string[]> {
+export async function secretIdAccessors(stack: FaultStack, namespace: string, name: string): Promise<string[]> {
   const res = await stack.vault.request('GET', `auth/approle/role/${vaultObjectName(namespace, name)}/secret-id?list=true`);
   if (res.status === 404) return [];
   if (res.status !== 200) throw new Error(`LIST secret-ids of ${namespace}/${name}: ${res.status}`);
   return ((res.body?.['data'] as { keys?: string[] } | undefined)?.keys ?? []).map(String);
 }
 
-async function vaultExists(stack: Stack, path: string): Promise<boolean> {
+async function vaultExists(stack: FaultStack, path: string): Promise<boolean> {
   const res = await stack.vault.request('GET', path);
   if (res.status === 404) return false;
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
@@ -56,7 +59,7 @@ async function vaultExists(stack: Stack, path: string): Promise<boolean> {
 }
 
 /** Why the deployment has not converged yet; empty when it has. */
-export async function convergenceProblems(stack: Stack, tracked: Tracked): Promise<string[]> {
+export async function convergenceProblems(stack: FaultStack, tracked: Tracked): Promise<string[]> {
   const { namespace, name } = tracked;
   const obj = await getDeployment(stack, namespace, name);
   if (!obj) return ['the KMSDeployment does not exist'];
@@ -95,7 +98,7 @@ export async function convergenceProblems(stack: Stack, tracked: Tracked): Promi
 }
 
 /** A deleted deployment has converged when it is gone and its role and policy are gone from Vault. */
-export async function deletionProblems(stack: Stack, tracked: Tracked): Promise<string[]> {
+export async function deletionProblems(stack: FaultStack, tracked: Tracked): Promise<string[]> {
   const { namespace, name } = tracked;
   const problems: string[] = [];
   if (await getDeployment(stack, namespace, name)) problems.push('the KMSDeployment still exists');
@@ -109,7 +112,7 @@ export async function deletionProblems(stack: Stack, tracked: Tracked): Promise<
  * Polls until every deployment in `live` has converged and every one in `deleted` is gone; returns
  * the time it took, or throws with what was still missing.
  */
-export async function waitConverged(stack: Stack, live: Tracked[], deleted: Tracked[] = [], timeoutMs = 60_000, isAlive: () => void = () => undefined): Promise<number> {
+export async function waitConverged(stack: FaultStack, live: Tracked[], deleted: Tracked[] = [], timeoutMs = 60_000, isAlive: () => void = () => undefined): Promise<number> {
   const started = Date.now();
   let problems: string[] = [];
   while (Date.now() - started < timeoutMs) {
@@ -124,15 +127,15 @@ export async function waitConverged(stack: Stack, live: Tracked[], deleted: Trac
 }
 
 /** The marker "key" KES would write: created with the deployment's AppRole credentials. */
-export async function writeMarker(stack: Stack, tracked: Tracked, value: string): Promise<void> {
+export async function writeMarker(stack: FaultStack, tracked: Tracked, value: string): Promise<void> {
   const { roleId, secretId } = await readAppRoleCredentials(stack.kube, tracked.namespace, tracked.name);
   const kes = await KesLikeClient.login(stack.vault, roleId, secretId, kvMountOf(tracked.kvVersion), tracked.kvVersion ?? 'v1');
-  await kes.create(`${prefixOf(tracked.namespace, tracked.name)}/marker`, value);
+  await kes.create(`${kvPrefixOf(tracked.namespace, tracked.name)}/marker`, value);
 }
 
 /** The marker as root reads it (undefined when it is gone). */
-export async function readMarker(stack: Stack, tracked: Tracked): Promise<string | undefined> {
-  const path = `${prefixOf(tracked.namespace, tracked.name)}/marker`;
+export async function readMarker(stack: FaultStack, tracked: Tracked): Promise<string | undefined> {
+  const path = `${kvPrefixOf(tracked.namespace, tracked.name)}/marker`;
   const v2 = tracked.kvVersion === 'v2';
   const res = await stack.vault.request('GET', v2 ? `kv2/data/${path}` : `kv/${path}`);
   if (res.status === 404) return undefined;
@@ -142,10 +145,10 @@ export async function readMarker(stack: Stack, tracked: Tracked): Promise<string
 }
 
 /** The marker as KES would read it with the deployment's current AppRole credentials. */
-export async function readMarkerAsKes(stack: Stack, tracked: Tracked): Promise<string | undefined> {
+export async function readMarkerAsKes(stack: FaultStack, tracked: Tracked): Promise<string | undefined> {
   const { roleId, secretId } = await readAppRoleCredentials(stack.kube, tracked.namespace, tracked.name);
   const kes = await KesLikeClient.login(stack.vault, roleId, secretId, kvMountOf(tracked.kvVersion), tracked.kvVersion ?? 'v1');
-  return kes.read(`${prefixOf(tracked.namespace, tracked.name)}/marker`);
+  return kes.read(`${kvPrefixOf(tracked.namespace, tracked.name)}/marker`);
 }
 
 /** Polls the secret-id count of some deployments in the background and keeps the maximum seen. */
@@ -154,7 +157,7 @@ export class SecretIdWatcher {
   private running = true;
   private readonly loop: Promise<void>;
 
-  constructor(stack: Stack, names: () => Tracked[], intervalMs = 150) {
+  constructor(stack: FaultStack, names: () => Tracked[], intervalMs = 150) {
     this.loop = (async () => {
       while (this.running) {
         for (const t of names()) {

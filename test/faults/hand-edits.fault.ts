@@ -15,7 +15,9 @@ import { readAppRoleCredentials } from '../integration/vault/fixture.ts';
 import { convergenceProblems, waitConverged, type Tracked } from './checks.ts';
 import type { OperatorProcess } from './operator.ts';
 import { recordResult } from './results.ts';
-import { prepareNamespace, startStack, staticKeyDeployment, vaultDeployment, type Stack } from './stack.ts';
+import { startFaultStack, vaultDeployment, type FaultStack } from './stack.ts';
+import { suiteFixture } from '../support/suite.ts';
+import { inNamespace, kmsDeployment } from '../support/kmsdeployment.ts';
 
 const NS = 'hand-edits';
 const RESYNC_MS = 20_000;
@@ -31,34 +33,43 @@ interface Edit {
   target: string;
   what: string;
   /** Makes the edit; returns whatever `restored` needs to compare with. */
-  edit(stack: Stack): Promise<unknown>;
-  restored(stack: Stack, before: unknown): Promise<boolean>;
+  edit(stack: FaultStack): Promise<unknown>;
+  restored(stack: FaultStack, before: unknown): Promise<boolean>;
   /** A known product bug: the case runs and is reported, but as a todo it does not fail the suite. */
   knownBug?: string;
 }
 
-const get = (stack: Stack, type: ResourceType, name: string) => stack.kube.get<Json>(type, NS, name);
-const patch = (stack: Stack, type: ResourceType, name: string, body: unknown, contentType = 'application/merge-patch+json') =>
+const get = (stack: FaultStack, type: ResourceType, name: string) => stack.kube.get<Json>(type, NS, name);
+const patch = (stack: FaultStack, type: ResourceType, name: string, body: unknown, contentType = 'application/merge-patch+json') =>
   stack.kube.request('PATCH', `/${type.apiVersion.includes('/') ? 'apis' : 'api'}/${type.apiVersion}/namespaces/${NS}/${type.plural}/${name}`, { body, contentType, resource: type.plural, verb: 'patch' });
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-async function secretIdValid(stack: Stack): Promise<boolean> {
+async function secretIdValid(stack: FaultStack): Promise<boolean> {
   const { roleId, secretId } = await readAppRoleCredentials(stack.kube, NS, vaultMode.name);
   const res = await stack.vault.request('POST', 'auth/approle/login', { role_id: roleId, secret_id: secretId }, '');
   return res.status === 200;
 }
 
-const converged = async (stack: Stack) => (await convergenceProblems(stack, vaultMode)).length === 0;
+const converged = async (stack: FaultStack) => (await convergenceProblems(stack, vaultMode)).length === 0;
 
-async function recreated(stack: Stack, type: ResourceType, name: string, before: unknown): Promise<boolean> {
+async function recreated(stack: FaultStack, type: ResourceType, name: string, before: unknown): Promise<boolean> {
   const now = await get(stack, type, name);
   return now !== undefined && now.metadata.uid !== before;
 }
 
-async function deleteObject(stack: Stack, type: ResourceType, name: string): Promise<string | undefined> {
+async function deleteObject(stack: FaultStack, type: ResourceType, name: string): Promise<string | undefined> {
   const uid = (await get(stack, type, name))?.metadata.uid;
   await stack.kube.delete(type, NS, name);
   return uid;
+}
+
+/** The case of a workload deleted by hand: restored when it exists again as another object. */
+function deletedWorkload(target: string, resource: ResourceType, name: string): Edit {
+  return {
+    target, what: 'deleted',
+    edit: (stack) => deleteObject(stack, resource, name),
+    restored: (stack, before) => recreated(stack, resource, name, before),
+  };
 }
 
 const edits: Edit[] = [
@@ -95,11 +106,7 @@ const edits: Edit[] = [
     },
     restored: async (stack, before) => (await get(stack, resources.Deployment, kesNames(vaultMode.name).workload))?.spec?.replicas === before,
   },
-  {
-    target: 'KES Deployment', what: 'deleted',
-    edit: (stack) => deleteObject(stack, resources.Deployment, kesNames(vaultMode.name).workload),
-    restored: (stack, before) => recreated(stack, resources.Deployment, kesNames(vaultMode.name).workload, before),
-  },
+  deletedWorkload('KES Deployment', resources.Deployment, kesNames(vaultMode.name).workload),
   {
     target: 'MinIO StatefulSet', what: 'container image changed',
     edit: async (stack) => {
@@ -110,11 +117,7 @@ const edits: Edit[] = [
     },
     restored: async (stack, before) => JSON.stringify((await get(stack, resources.StatefulSet, minioNames(staticMode.name).workload))?.spec?.['template']) === before,
   },
-  {
-    target: 'MinIO StatefulSet', what: 'deleted',
-    edit: (stack) => deleteObject(stack, resources.StatefulSet, minioNames(staticMode.name).workload),
-    restored: (stack, before) => recreated(stack, resources.StatefulSet, minioNames(staticMode.name).workload, before),
-  },
+  deletedWorkload('MinIO StatefulSet', resources.StatefulSet, minioNames(staticMode.name).workload),
   {
     target: 'Vault policy', what: 'rewritten to grant everything',
     edit: async (stack) => {
@@ -145,17 +148,14 @@ const edits: Edit[] = [
 ];
 
 describe('fault: managed objects edited or deleted by hand', { timeout: 600_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startFaultStack({ namespace: NS }));
   let operator: OperatorProcess;
   const times = new Map<string, { what: string; ms?: number; knownBug?: string }[]>();
 
   before(async () => {
-    stack = await startStack();
-    await prepareNamespace(stack, NS);
     await stack.kube.create(vaultDeployment(stack, NS, vaultMode.name));
-    await stack.kube.create(staticKeyDeployment(NS, staticMode.name));
-    operator = stack.startOperator({ leaseNamespace: NS, leaseName: 'hand-edits', resyncPeriod: `${RESYNC_MS / 1000}s` });
-    await operator.waitUntilReconciling();
+    await stack.kube.create(kmsDeployment(staticMode.name, inNamespace(NS)));
+    operator = await stack.startReconcilingOperator({ leaseNamespace: NS, leaseName: 'hand-edits', resyncPeriod: `${RESYNC_MS / 1000}s` });
     await waitConverged(stack, [vaultMode]);
     await waitFor('the MinIO StatefulSet', async () => ((await get(stack, resources.StatefulSet, minioNames(staticMode.name).workload)) ? true : undefined));
   });
@@ -171,7 +171,6 @@ describe('fault: managed objects edited or deleted by hand', { timeout: 600_000 
         notes: `resync ${RESYNC_MS / 1000} s`,
       });
     }
-    await stack?.stop();
   });
 
   for (const e of edits) {

@@ -27,6 +27,12 @@ export function recordResult(result: FaultResult): void {
   if (file) appendFileSync(file, `${JSON.stringify(result)}\n`);
 }
 
+/** Records a case of one trial: converged `took` ms after `convergedFrom`, or not at all (undefined). */
+export function recordOneTrial(fault: string, convergedFrom: string, took: number | undefined, notes: string): void {
+  const converged = took !== undefined;
+  recordResult({ fault, trials: 1, converged: converged ? 1 : 0, convergeMs: converged ? [took] : [], convergedFrom, lost: converged ? 'nothing' : 'not converged', notes });
+}
+
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }

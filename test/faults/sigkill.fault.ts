@@ -21,7 +21,7 @@ import { readMarker, readMarkerAsKes, SecretIdWatcher, waitConverged, writeMarke
 import { FAST_LEASE, type OperatorProcess } from './operator.ts';
 import { recordResult } from './results.ts';
 import { draw, faultSeed, trialCount } from './seed.ts';
-import { collectGarbage, patchSpec, prepareNamespace, startStack, vaultDeployment, type Stack } from './stack.ts';
+import { collectGarbage, type FaultStack, patchSpec, startFaultStack, vaultDeployment } from './stack.ts';
 
 const NS = 'crash';
 const POOL = ['t0', 't1', 't2'];
@@ -44,7 +44,7 @@ const trialArbitrary = fc.record({
 type Trial = ReturnType<typeof trialArbitrary.generate>['value'];
 
 describe('fault: operator SIGKILLed during reconciles', { timeout: 900_000 }, () => {
-  let stack: Stack;
+  let stack: FaultStack;
   const live = new Map<string, Tracked>();
   const deleted = new Map<string, Tracked>();
   const markers = new Map<string, string>();
@@ -61,8 +61,8 @@ describe('fault: operator SIGKILLed during reconciles', { timeout: 900_000 }, ()
   const plan = draw('sigkill', trialArbitrary, trials);
 
   before(async () => {
-    stack = await startStack();
-    await prepareNamespace(stack, NS);
+    stack = await startFaultStack();
+    await stack.prepareNamespace(NS);
     for (const name of POOL.slice(0, 2)) {
       await stack.kube.create(vaultDeployment(stack, NS, name, name === ROTATING ? ROTATION : {}));
       live.set(name, { namespace: NS, name });

@@ -5,7 +5,7 @@
 // - a KMSDeployment deleted while Vault is down: the deletion waits (the object stays, a
 //   CleanupFailed event names the skip annotation), and kmsstack.io/skip-vault-cleanup releases it;
 //   the Vault objects it leaves behind are the documented ones, and the keys are still there.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDuration } from '../../src/api/duration.ts';
 import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
@@ -14,7 +14,8 @@ import { waitFor } from '../env/process.ts';
 import { conditionOf, readMarker, SecretIdWatcher, waitConverged, writeMarker, type Tracked } from './checks.ts';
 import type { OperatorProcess } from './operator.ts';
 import { recordResult } from './results.ts';
-import { annotate, getDeployment, prepareNamespace, startStack, vaultDeployment, type Stack } from './stack.ts';
+import { annotate, getDeployment, startFaultStack, vaultDeployment } from './stack.ts';
+import { suiteFixture } from '../support/suite.ts';
 
 const NS = 'vault-faults';
 /**
@@ -29,26 +30,20 @@ const RETURN_LIMIT_MS = 30_000;
 const OUTAGE_MS = parseDuration(process.env.KMSSTACK_FAULT_VAULT_OUTAGE ?? '60s') ?? 60_000;
 
 describe('fault: Vault stopped, sealed, deleted under', { timeout: 600_000 }, () => {
-  let stack: Stack;
   let operator: OperatorProcess;
   let watcher: SecretIdWatcher;
   const outage: Tracked = { namespace: NS, name: 'outage' };
   const orphan: Tracked = { namespace: NS, name: 'orphan' };
+  const stack = suiteFixture(() => startFaultStack({ persistentVault: true, namespace: NS }), async () => {
+    await watcher?.stop();
+  });
 
   before(async () => {
-    stack = await startStack({ persistentVault: true });
-    await prepareNamespace(stack, NS);
     for (const t of [outage, orphan]) await stack.kube.create(vaultDeployment(stack, NS, t.name));
-    operator = stack.startOperator({ leaseNamespace: NS, leaseName: 'vault-faults', resyncPeriod: `${RESYNC_MS / 1000}s` });
-    await operator.waitUntilReconciling();
+    operator = await stack.startReconcilingOperator({ leaseNamespace: NS, leaseName: 'vault-faults', resyncPeriod: `${RESYNC_MS / 1000}s` });
     await waitConverged(stack, [outage, orphan]);
     for (const t of [outage, orphan]) await writeMarker(stack, t, `marker-${t.name}`);
     watcher = new SecretIdWatcher(stack, () => [outage, orphan]);
-  });
-
-  after(async () => {
-    await watcher?.stop();
-    await stack?.stop();
   });
 
   async function waitForReason(t: Tracked, reason: string, since: number, limitMs: number): Promise<number> {

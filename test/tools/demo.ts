@@ -108,7 +108,7 @@ async function keepRunning(stack: E2EStack, withMinio: boolean): Promise<void> {
   let forward: Awaited<ReturnType<typeof s3Client>> | undefined;
   if (withMinio) {
     forward = await s3Client(stack, NAMESPACE, NAME);
-    lines.push(`MinIO (S3): http://127.0.0.1:${forward.port} — root credentials in the Secret ${minioNames(NAME).rootSecret} (namespace ${NAMESPACE})`);
+    lines.push(`MinIO (S3): ${forward.url} (its CA: ConfigMap ${minioNames(NAME).caConfigMap}) — root credentials in the Secret ${minioNames(NAME).rootSecret} (namespace ${NAMESPACE})`);
   }
   lines.push('Press Ctrl-C to tear everything down.');
   console.log(lines.join('\n'));

@@ -27,7 +27,7 @@ local terminalReasons = {
   UnsafeChangeRefused = true,  -- MinIOAvailable: a spec change that would lose or strand data
   KeyMissing = true,           -- KeysReady: a master key the operator created is gone from Vault
   KeyReplaced = true,          -- KeysReady: a master key in Vault is not the one the operator created
-  MinIOTLSNotSupported = true, -- CertificatesReady: spec.minio.tls.enabled, which this version cannot issue yet
+  InvalidCertificateSecret = true, -- CertificatesReady: a certificate Secret given in spec.minio.tls / spec.kes.tls is unusable
 }
 
 -- Data-path order: the first condition in this order that is not True is what the stack waits for.

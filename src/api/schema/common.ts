@@ -1,7 +1,7 @@
 // Small schema builders shared by the spec sections, so every field is declared in one line with
 // its description, format and default.
 import { formatted, type FormatName } from './formats.ts';
-import { celRule, type CelRule, type JSONSchema } from './json-schema.ts';
+import { celRule, type CelRule, type JSONSchema, type OperatorDefault } from './json-schema.ts';
 
 export function str(description: string, fmt?: FormatName, extra: JSONSchema = {}): JSONSchema {
   return { type: 'string', description, ...(fmt ? formatted(fmt) : {}), ...extra };
@@ -199,4 +199,18 @@ export function serviceSettings(component: string): JSONSchema {
       },
     }),
   );
+}
+
+/** spec.<component>.image: the container image, with the operator's default named in the description. */
+export function imageField(description: string, operatorDefault: OperatorDefault): JSONSchema {
+  return str(description, 'image', { operatorDefault });
+}
+
+/** The fields of status.kes and status.minio that say how the workload runs. */
+export function workloadStatusFields(component: 'KES' | 'MinIO', field: 'kes' | 'minio', endpointDescription: string): Record<string, JSONSchema> {
+  return {
+    endpoint: { type: 'string', maxLength: 512, description: endpointDescription },
+    image: str(`Image of the ${component} pods: spec.${field}.image, else the operator's default.`, undefined, { maxLength: 512 }),
+    readyReplicas: int(`Number of ready ${component} pods.`, 0, 1000, { format: 'int32' }),
+  };
 }

@@ -1,5 +1,5 @@
 // spec.kes: the KES servers that sit between MinIO and Vault.
-import { bool, int, obj, podSettings, serviceSettings, str, withFieldDefaults } from './common.ts';
+import { bool, imageField, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 /**
@@ -19,9 +19,7 @@ export const kesSchema: JSONSchema = obj(
   'KESSpec',
   'The KES servers (guide step 4). Required when mode is Vault, forbidden when mode is StaticKey.',
   {
-    image: str('KES container image; forks that keep its config format work too.', 'image', {
-      operatorDefault: { setting: 'kesImage', flag: '--default-kes-image', value: defaultKesImage },
-    }),
+    image: imageField('KES container image; forks that keep its config format work too.', { setting: 'kesImage', flag: '--default-kes-image', value: defaultKesImage }),
     replicas: int('Number of KES pods.', 1, 10, { default: 2 }),
     keys: {
       type: 'array',
@@ -50,6 +48,12 @@ export const kesSchema: JSONSchema = obj(
         ),
       }),
     ),
+    tls: obj('KESTLS', "KES's server certificate.", {
+      certificateSecretRef: secretRef(
+        'KESCertificateSecretRef',
+        "Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and ca.crt (added to the trust bundle MinIO and the operator verify KES with; without ca.crt the certificate must be signed by the deployment's CA). Its names must cover <name>-kes.<ns>.svc.<clusterDomain>. The operator never writes it; KES rolls when it changes.",
+      ),
+    }),
     ...podSettings('KES', { names: [], prefixes: ['KES_VAULT_'] }),
     service: serviceSettings('KES'),
   },

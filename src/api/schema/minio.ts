@@ -1,5 +1,5 @@
 // spec.minio: the MinIO StatefulSet that encrypts objects with keys from KES (or the static key).
-import { bool, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
+import { bool, imageField, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
 import { celRule, type JSONSchema } from './json-schema.ts';
 
 const atCreation = 'the operator applies it when it creates the bucket and never changes an existing bucket';
@@ -46,13 +46,54 @@ export const minioSchema: JSONSchema = obj(
   'MinIOSpec',
   'The MinIO servers (guide step 5), run as a StatefulSet with one PersistentVolumeClaim per drive.',
   {
-    image: str('MinIO container image; forks and mirrors of the community image work too.', 'image', {
-      operatorDefault: { setting: 'minioImage', flag: '--default-minio-image', value: defaultMinioImage },
-    }),
+    image: imageField('MinIO container image; forks and mirrors of the community image work too.', { setting: 'minioImage', flag: '--default-minio-image', value: defaultMinioImage }),
     replicas: int('Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4.', 1, 32, {
       default: 4,
     }),
     drivesPerServer: int('Number of drives (PersistentVolumeClaims) per MinIO server.', 1, 16, { default: 1 }),
+    pools: {
+      type: 'array',
+      description:
+        "More server pools after the first one (replicas x drivesPerServer with storage): each its own StatefulSet <name>-minio-<pool name>, and MinIO started with every pool's URL. Pools may be added, at the end; MinIO then restarts all its servers at once. A pool cannot be removed, reordered or reshaped (servers, drives per server, storage class), and its drives can grow but not shrink. Needs a distributed first pool (replicas > 1).",
+      maxItems: 8,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      items: obj(
+        'MinIOPool',
+        'One more server pool of MinIO.',
+        {
+          name: str('Name of the pool, part of its StatefulSet and pod names.', undefined, { pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$', maxLength: 16 }),
+          servers: int('Number of MinIO servers (pods) of the pool.', 1, 32),
+          drivesPerServer: int('Number of drives (PersistentVolumeClaims) per server of the pool.', 1, 16, { default: 1 }),
+          storage: obj('MinIOPoolStorage', "Storage of each drive of the pool; unset fields take spec.minio.storage's.", {
+            size: str('Size of each drive, a Kubernetes quantity; it may grow but never shrink.', 'quantity'),
+            storageClassName: str('StorageClass of the drives.', 'dns1123Subdomain'),
+          }),
+        },
+        { required: ['name', 'servers'] },
+      ),
+      'x-kubernetes-validations': [
+        celRule<{ name?: string }[]>(
+          {
+            rule: 'oldSelf.all(o, self.exists(p, p.name == o.name))',
+            message: 'a server pool cannot be removed: MinIO keeps objects on it and would not start without it',
+            reason: 'FieldValueForbidden',
+          },
+          (self, oldSelf) => ((oldSelf ?? []) as { name?: string }[]).every((o) => self.some((p) => p.name === o.name)),
+        ),
+        celRule<{ name?: string }[]>(
+          {
+            rule: 'self.map(p, p.name).filter(n, oldSelf.exists(o, o.name == n)) == oldSelf.map(o, o.name)',
+            message: 'server pools keep their order: add new pools at the end',
+            reason: 'FieldValueForbidden',
+          },
+          (self, oldSelf) => {
+            const old = ((oldSelf ?? []) as { name?: string }[]).map((o) => o.name);
+            return JSON.stringify(self.map((p) => p.name).filter((n) => old.includes(n))) === JSON.stringify(old);
+          },
+        ),
+      ],
+    },
     storage: withFieldDefaults(
       obj('MinIOStorage', 'Storage of each drive.', {
         size: str("Size of each drive, a Kubernetes quantity. It may grow (each drive's claim is expanded when its StorageClass allows volume expansion, else MinIOAvailable is StorageExpansionNotSupported) but never shrink.", 'quantity', { default: '10Gi' }),
@@ -78,8 +119,22 @@ export const minioSchema: JSONSchema = obj(
       secretRef: secretRef('MinIORootSecretRef', 'Secret in the same namespace with the keys rootUser and rootPassword.'),
     }, { required: ['secretRef'] }),
     tls: withFieldDefaults(
-      obj('MinIOTLS', "MinIO's own S3 endpoint TLS.", {
-        enabled: bool("Serve S3 over HTTPS with a certificate from the deployment's CA.", false),
+      obj('MinIOTLS', "MinIO's own S3 endpoint TLS (docs/minio.md#tls-and-certificates).", {
+        enabled: bool(
+          "Serve S3 (and the traffic between MinIO's servers) over HTTPS with a server certificate from the deployment's CA; S3 clients verify it with the CA bundle in the ConfigMap <name>-minio-ca (status.minio.caConfigMap). false serves plain HTTP, for clusters that terminate TLS elsewhere (a service mesh).",
+          true,
+        ),
+        certificateSecretRef: secretRef(
+          'MinIOCertificateSecretRef',
+          "Serve this certificate instead of one the operator issues: a kubernetes.io/tls Secret in the same namespace (e.g. cert-manager's) with tls.crt, tls.key and optionally ca.crt (then mounted as MinIO's trusted CA and published in <name>-minio-ca). Its names must cover the Service <name>-minio.<ns>.svc.<clusterDomain> and, with several servers, every <pod>.<name>-minio-hl.<ns>.svc.<clusterDomain> (a wildcard does). The operator never writes it; MinIO rolls when it changes.",
+        ),
+      }, {
+        'x-kubernetes-validations': [
+          celRule<{ enabled?: boolean; certificateSecretRef?: unknown }>(
+            { rule: '!has(self.certificateSecretRef) || self.enabled', message: 'certificateSecretRef needs enabled: true', fieldPath: '.certificateSecretRef' },
+            (self) => self.certificateSecretRef === undefined || self.enabled !== false,
+          ),
+        ],
       }),
     ),
     metrics: withFieldDefaults(

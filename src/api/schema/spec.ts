@@ -48,23 +48,23 @@ const tlsSchema: JSONSchema = obj(
   },
 );
 
+/** The rules of a section that Vault mode requires and StaticKey mode forbids. */
+function vaultModeOnly(section: 'vault' | 'kes') {
+  return [
+    celRule<SpecSelf>(
+      { rule: `self.mode != 'Vault' || has(self.${section})`, message: `${section} is required when mode is Vault`, fieldPath: `.${section}`, reason: 'FieldValueRequired' },
+      (self) => self.mode !== 'Vault' || self[section] !== undefined,
+    ),
+    celRule<SpecSelf>(
+      { rule: `self.mode != 'StaticKey' || !has(self.${section})`, message: `${section} must not be set when mode is StaticKey`, fieldPath: `.${section}`, reason: 'FieldValueForbidden' },
+      (self) => self.mode !== 'StaticKey' || self[section] === undefined,
+    ),
+  ];
+}
+
 const specRules = [
-  celRule<SpecSelf>(
-    { rule: "self.mode != 'Vault' || has(self.vault)", message: 'vault is required when mode is Vault', fieldPath: '.vault', reason: 'FieldValueRequired' },
-    (self) => self.mode !== 'Vault' || self.vault !== undefined,
-  ),
-  celRule<SpecSelf>(
-    { rule: "self.mode != 'StaticKey' || !has(self.vault)", message: 'vault must not be set when mode is StaticKey', fieldPath: '.vault', reason: 'FieldValueForbidden' },
-    (self) => self.mode !== 'StaticKey' || self.vault === undefined,
-  ),
-  celRule<SpecSelf>(
-    { rule: "self.mode != 'Vault' || has(self.kes)", message: 'kes is required when mode is Vault', fieldPath: '.kes', reason: 'FieldValueRequired' },
-    (self) => self.mode !== 'Vault' || self.kes !== undefined,
-  ),
-  celRule<SpecSelf>(
-    { rule: "self.mode != 'StaticKey' || !has(self.kes)", message: 'kes must not be set when mode is StaticKey', fieldPath: '.kes', reason: 'FieldValueForbidden' },
-    (self) => self.mode !== 'StaticKey' || self.kes === undefined,
-  ),
+  ...vaultModeOnly('vault'),
+  ...vaultModeOnly('kes'),
   celRule<SpecSelf>(
     {
       // Guards keep a missing kes.keys (reported by the schema) from failing the rule's evaluation too.

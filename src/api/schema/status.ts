@@ -1,9 +1,8 @@
 // status: what the operator observed, written only by the operator through the status subresource.
-import { int, obj, str } from './common.ts';
+import { int, obj, str, workloadStatusFields } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 const dateTime = (description: string): JSONSchema => ({ type: 'string', format: 'date-time', description });
-const endpoint = (description: string): JSONSchema => ({ type: 'string', maxLength: 512, description });
 const identity = (description: string): JSONSchema => ({ type: 'string', pattern: '^[0-9a-f]{64}$', maxLength: 64, description });
 
 const condition = obj(
@@ -38,9 +37,7 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
     items: condition,
   },
   kes: obj('KESStatus', 'What the operator observed about KES.', {
-    endpoint: endpoint('In-cluster URL of the KES service.'),
-    image: str('Image of the KES pods: spec.kes.image, else the operator\'s default.', undefined, { maxLength: 512 }),
-    readyReplicas: int('Number of ready KES pods.', 0, 1000, { format: 'int32' }),
+    ...workloadStatusFields('KES', 'kes', 'In-cluster URL of the KES service.'),
     minioIdentity: identity("KES identity (hex SHA-256 of the public key) of MinIO's client certificate."),
     operatorIdentity: identity("KES identity of the operator's own client certificate, used to create keys."),
     keys: {
@@ -62,9 +59,8 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
     },
   }),
   minio: obj('MinIOStatus', 'What the operator observed about MinIO.', {
-    endpoint: endpoint('In-cluster URL of the MinIO S3 service.'),
-    image: str('Image of the MinIO pods: spec.minio.image, else the operator\'s default.', undefined, { maxLength: 512 }),
-    readyReplicas: int('Number of ready MinIO pods.', 0, 1000, { format: 'int32' }),
+    ...workloadStatusFields('MinIO', 'minio', 'In-cluster URL of the MinIO S3 service.'),
+    caConfigMap: str('ConfigMap (same namespace, key ca.crt) with the CA bundle S3 clients verify MinIO\'s certificate with; absent when MinIO serves plain HTTP.', undefined, { maxLength: 253 }),
   }),
   buckets: {
     type: 'array',

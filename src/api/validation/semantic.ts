@@ -13,27 +13,39 @@ export function possibleErasureSetSizes(servers: number, drives: number): number
   return erasureSetSizes.filter((size) => total % size === 0 && (size % servers === 0 || servers % size === 0));
 }
 
-function minioLayout(minio: DefaultedKMSDeploymentSpec['minio']): FieldError[] {
-  const { replicas, drivesPerServer } = minio;
+/** Problems of one pool's layout: `servers` x `drives`, named by `field`. */
+function poolLayout(servers: number, drives: number, field: string): FieldError[] {
   // Values the schema rejects (reported there) are not judged again.
-  if (!Number.isInteger(replicas) || !Number.isInteger(drivesPerServer) || replicas <= 1 || drivesPerServer < 1) return [];
-  const total = replicas * drivesPerServer;
-  const layout = `${replicas} servers x ${drivesPerServer} drive${drivesPerServer === 1 ? '' : 's'} = ${total} drives`;
+  if (!Number.isInteger(servers) || !Number.isInteger(drives) || servers < 1 || drives < 1) return [];
+  const total = servers * drives;
+  const layout = `${servers} servers x ${drives} drive${drives === 1 ? '' : 's'} = ${total} drives`;
   if (total < 4) {
     return [{
-      path: 'spec.minio.replicas',
+      path: field,
       message: `a distributed MinIO needs at least 4 drives in total (${layout}); use 1 replica, or raise replicas or drivesPerServer`,
       origin: 'operator',
     }];
   }
-  if (possibleErasureSetSizes(replicas, drivesPerServer).length === 0) {
+  if (possibleErasureSetSizes(servers, drives).length === 0) {
     return [{
-      path: 'spec.minio.replicas',
+      path: field,
       message: `MinIO cannot split ${layout} into equal erasure sets of 2 to 16 drives spread evenly over the servers; choose a total with such a divisor (e.g. 4, 8, 12 or 16 drives)`,
       origin: 'operator',
     }];
   }
   return [];
+}
+
+function minioLayout(minio: DefaultedKMSDeploymentSpec['minio']): FieldError[] {
+  const { replicas, drivesPerServer } = minio;
+  const pools = minio.pools ?? [];
+  const first = replicas > 1 ? poolLayout(replicas, drivesPerServer, 'spec.minio.replicas') : [];
+  if (pools.length === 0) return first;
+  // A single server uses local paths; MinIO cannot mix those with the URLs of other pools.
+  const single: FieldError[] = replicas === 1
+    ? [{ path: 'spec.minio.pools', message: 'server pools need a distributed first pool (spec.minio.replicas > 1): a single server cannot be joined by more pools', origin: 'operator' }]
+    : [];
+  return [...first, ...single, ...pools.flatMap((pool, i) => poolLayout(pool.servers, pool.drivesPerServer, `spec.minio.pools[${i}].servers`))];
 }
 
 /** Semantic checks on a spec that already passed the schema (defaults applied). */

@@ -1,13 +1,16 @@
 // What every step of the KMSDeployment controller works with: the typed step context (with the values
 // one step hands to the next), the environment of a reconcile, and the few readers every step uses.
 // Steps import this module and nothing of each other; reconcile.ts and data-path.ts import the steps.
-import type { DefaultedKMSDeploymentSpec, OperatorDefaults } from '../../api/index.ts';
+import type { ConditionType } from '../../api/constants.ts';
+import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec, type KESKeyRecord, type KESStatus, type OperatorDefaults } from '../../api/index.ts';
 import type { ObjectReader } from '../../runtime/cache.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
-import type { CleanupStep, Step, StepContext } from '../../runtime/step.ts';
+import type { CleanupStep, Step, StepContext, StepResult } from '../../runtime/step.ts';
 import { deploymentRefOf, type DeploymentRef } from '../../workload/names.ts';
+import type { Rollout } from '../../workload/rollout.ts';
+import { ConditionReason } from './reasons.ts';
 import type { KMSDeploymentObject } from './status.ts';
 
 /** Values a step computes for later steps of the same reconcile; each field names its writer. */
@@ -16,14 +19,30 @@ export interface Handoff {
   appRoleChecksum?: string;
   /** The Vault role KES logs in as (vault step); the KES config names it under Kubernetes auth. */
   vaultRole?: string;
+  /** The KES identities of the client certificates issued or found (pki step), for status.kes. */
+  kesIdentities?: Pick<KESStatus, 'minioIdentity' | 'operatorIdentity'>;
+  /** How KES runs and the identities its config names (kes step), for status.kes. */
+  kesWorkload?: Pick<KESStatus, 'endpoint' | 'image' | 'readyReplicas' | 'minioIdentity' | 'operatorIdentity'>;
+  /** The master keys recorded after this run (keys step), for status.kes. */
+  keyRecords?: KESKeyRecord[];
+  /**
+   * The certificate Secrets of the user's (spec.*.tls.certificateSecretRef) that the pki step read and
+   * validated, by name: they are not the operator's, so neither declared children nor cached.
+   */
+  userCertificates?: Record<string, KubeObject>;
 }
 
 export interface KMSDeploymentStepContext extends StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec> {
-  /** Filled by earlier steps of this reconcile, read by later ones. */
+  /** The values earlier steps of this reconcile hand to later ones. */
   readonly handoff: Handoff;
 }
 
 export type KMSDeploymentStep = Step<KMSDeploymentObject, DefaultedKMSDeploymentSpec, KMSDeploymentStepContext>;
+/** A stage of the data path: its name (for logs), the one condition it owns, and its run. */
+export function dataPathStep(name: string, condition: ConditionType, run: KMSDeploymentStep['run']): KMSDeploymentStep {
+  return { name, condition, run };
+}
+
 export type KMSDeploymentCleanup = CleanupStep<KMSDeploymentObject, DefaultedKMSDeploymentSpec>;
 
 /** What one reconcile of a KMSDeployment needs from the operator. */
@@ -32,9 +51,9 @@ export interface ReconcileEnv {
   cache: ObjectReader;
   events: EventSink;
   now: () => Date;
-  /** Stages 3-8 of the data path, in order (defaultDataPath() unless a test plugs in others). */
+  /** Stages 3-9 of the data path, in order (defaultDataPath() unless a test plugs in others). */
   steps: readonly KMSDeploymentStep[];
-  /** Run before the finalizer is released (the Vault helper plugs in Vault cleanup). */
+  /** The cleanups run before the finalizer is released (the Vault stage plugs in its own). */
   cleanups: readonly KMSDeploymentCleanup[];
   /** The images the operator is configured with (--default-kes-image, --default-minio-image). */
   defaultImages: OperatorDefaults;
@@ -48,4 +67,41 @@ export function deploymentRef(context: Pick<KMSDeploymentStepContext, 'object'>)
 /** A Secret this reconcile declared, else the cached one (children are applied before the cache sees them). */
 export function childSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache'>, name: string): KubeObject | undefined {
   return context.children.get('Secret', name) ?? context.cache.get('Secret', context.object.metadata.namespace ?? '', name);
+}
+
+/** How often a step whose workload is rolling out looks again. */
+export const ROLLOUT_POLL_MS = 10_000;
+
+/**
+ * The condition a workload step (KES, MinIO) reports for its rollout: Available once every replica runs
+ * the declared template, ready; else WaitingForPods, with a hint when the image is a former default.
+ */
+export function availabilityOf(component: 'KES' | 'MinIO', rollout: Rollout, imageField: 'spec.kes.image' | 'spec.minio.image', image: string): StepResult {
+  if (rollout.ready) return { status: 'True', reason: ConditionReason.Available, message: `${component}: ${rollout.message}` };
+  const message = [`${component}: ${rollout.message}`, formerDefaultImageHint(imageField, image)].filter(Boolean).join('; ');
+  return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: ROLLOUT_POLL_MS };
+}
+
+/**
+ * status.kes, built here and written nowhere else: what the PKI, KES and keys steps handed over. The
+ * KES step's identities win over the PKI step's (the ones the running config names); the recorded keys
+ * are the keys step's, carried over from the last written status when a run that reached the KES step
+ * stopped before it.
+ */
+export function kesStatusOf(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff'>): KESStatus | undefined {
+  const { kesIdentities, kesWorkload, keyRecords } = context.handoff;
+  if (!kesIdentities && !kesWorkload && !keyRecords) return undefined;
+  const keys = keyRecords ?? (kesWorkload ? (context.object.status?.['kes'] as KESStatus | undefined)?.keys : undefined);
+  return { ...kesIdentities, ...(keys === undefined ? {} : { keys }), ...kesWorkload };
+}
+
+/** The status fragments of a run: those the steps wrote (one writer each) and status.kes from their handoff. */
+export function statusFragments(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff' | 'status'>): Record<string, unknown> {
+  const kes = kesStatusOf(context);
+  return kes ? { ...context.status, kes } : { ...context.status };
+}
+
+/** A Secret pods mount a certificate from: a validated one of the user's, else childSecret. */
+export function certificateSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache' | 'handoff'>, name: string): KubeObject | undefined {
+  return context.handoff.userCertificates?.[name] ?? childSecret(context, name);
 }

@@ -3,15 +3,13 @@
 // data path with the Vault settings the operator was started with, and its status gauges exported
 // while the manager runs.
 import type { OperatorDefaults } from '../../api/index.ts';
-import { controllerFor, type ControllerRegistration } from '../../runtime/builder.ts';
+import { controllerFor, type ControllerRegistration, type ManagerParts } from '../../runtime/builder.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../runtime/cache.ts';
+import type { Reconciler } from '../../runtime/controller.ts';
 import { ownedKinds } from '../../runtime/kube/resources.ts';
 import type { PrefixRule } from '../../vault/tenancy.ts';
 import type { KMSDeploymentCleanup, KMSDeploymentStep } from './context.ts';
-import { defaultDataPath } from './data-path.ts';
-import { reconcile } from './reconcile.ts';
 import { exportStatusMetrics } from './status-metrics.ts';
-import { vaultRuntime } from './steps/vault.ts';
 
 /** The operator settings this controller reads (a subset of the operator's configuration). */
 export interface KMSDeploymentSettings {
@@ -23,7 +21,7 @@ export interface KMSDeploymentSettings {
   vaultAddresses: string[];
   /** Which KV prefixes KMSDeployments may use (--kv-prefix-template). */
   kvPrefixRule: PrefixRule;
-  /** This operator among others on one Vault: part of every Vault object name (--instance-name). */
+  /** The name of this operator among others on one Vault (--instance-name): part of every Vault object name. */
   instanceName: string;
   /** Images of the KMSDeployments that leave spec.kes.image / spec.minio.image unset (--default-*-image). */
   defaultImages: OperatorDefaults;
@@ -33,7 +31,7 @@ export interface KMSDeploymentControllerOptions {
   settings: KMSDeploymentSettings;
   /** The CAs of --vault-ca-files, already read (main reads them once). */
   pinnedCAs?: ReadonlyMap<string, string>;
-  /** Stages 3-8 of the data path and the finalizer's cleanups; default defaultDataPath(). */
+  /** Stages 3-9 of the data path and the finalizer's cleanups; default defaultDataPath(). */
   steps?: readonly KMSDeploymentStep[];
   cleanups?: readonly KMSDeploymentCleanup[];
   now?: () => Date;
@@ -43,22 +41,39 @@ export function kmsDeploymentController(options: KMSDeploymentControllerOptions)
   const { settings } = options;
   return controllerFor('KMSDeployment')
     .owns(ownedKinds, `${MANAGED_BY_LABEL}=${MANAGED_BY}`)
-    .complete('kmsdeployment', ({ kube, cache, events }) => {
-      const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
-        serviceAccountTokenPath: settings.vaultTokenPath,
-        timeoutMs: settings.vaultRequestTimeoutMs,
-        tenancy: { addresses: settings.vaultAddresses, prefixRule: settings.kvPrefixRule, instance: settings.instanceName },
-        pinnedCAs: options.pinnedCAs,
-      }));
-      const env = {
-        kube, cache, events, now: options.now ?? (() => new Date()),
-        steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],
-        defaultImages: settings.defaultImages,
+    .complete('kmsdeployment', (parts) => {
+      const { cache } = parts;
+      // The data path (PKI, Vault, KES, MinIO and the libraries they use: ASN.1, node-vault) is loaded
+      // by the first reconcile, so an operator with nothing to reconcile does not hold it in memory.
+      let loading: Promise<Reconciler> | undefined;
+      const load = () => {
+        loading ??= loadDataPath(options, parts).catch((err: unknown) => {
+          loading = undefined;
+          throw err;
+        });
+        return loading;
       };
       return {
-        reconcile: (request) => reconcile(env, request),
+        reconcile: async (request) => (await load())(request),
         slowReconcileMs: settings.vaultRequestTimeoutMs,
         stop: exportStatusMetrics(() => cache.listAll('KMSDeployment'), (namespace, name) => cache.get('Secret', namespace, name)),
       };
     });
+}
+
+async function loadDataPath(options: KMSDeploymentControllerOptions, { kube, cache, events }: ManagerParts): Promise<Reconciler> {
+  const { settings } = options;
+  const [{ reconcile }, { defaultDataPath }, { vaultRuntime }] = await Promise.all([import('./reconcile.ts'), import('./data-path.ts'), import('./steps/vault.ts')]);
+  const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
+    serviceAccountTokenPath: settings.vaultTokenPath,
+    timeoutMs: settings.vaultRequestTimeoutMs,
+    tenancy: { addresses: settings.vaultAddresses, prefixRule: settings.kvPrefixRule, instance: settings.instanceName },
+    pinnedCAs: options.pinnedCAs,
+  }));
+  const env = {
+    kube, cache, events, now: options.now ?? (() => new Date()),
+    steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],
+    defaultImages: settings.defaultImages,
+  };
+  return (request) => reconcile(env, request);
 }

@@ -4,20 +4,22 @@
 // this runs at scrape time. A certificate is parsed once per Secret resourceVersion.
 import { X509Certificate } from 'node:crypto';
 import { applyDefaults, durationMs, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec } from '../../api/index.ts';
-import { pkiPolicyFor, pkiSecretNames, type LeafKind } from '../../pki/index.ts';
-import { caRotationLeadMs } from '../../pki/policy.ts';
+// Not the pki barrel: it would load the certificate code (ASN.1) into an operator that only exports metrics.
+import { pkiSecretNames, type LeafKind } from '../../pki/names.ts';
+import { caRotationLeadMs, pkiPolicyFor } from '../../pki/policy.ts';
 import { decodeSecretData } from '../../runtime/kube/secret-data.ts';
 import { ifControlledBy } from '../../runtime/children.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 
 export type SecretLookup = (namespace: string, name: string) => KubeObject | undefined;
 
-/** The `certificate` label: bounded, the same four for every deployment. */
+/** The `certificate` label: bounded, the same five for every deployment. */
 export const CERTIFICATE_LABELS: Record<LeafKind | 'ca', string> = {
   ca: 'ca',
   kesServer: 'kes-server',
   minioClient: 'minio-client',
   operatorClient: 'operator-client',
+  minioServer: 'minio-server',
 };
 
 /** Unix seconds; notBefore and renewal are absent where they are unknown (a CA the user brings). */

@@ -1,7 +1,9 @@
 // The reasons the KMSDeployment controller writes, in one place (as cert-manager's constants.go):
 // the reasons of the conditions its steps own, and the reasons of the Events it emits. Reasons that
-// come from a library's result (Vault's failures, KES's failures, MinIO's refused changes, the PKI
-// plan) are typed where that library defines its results and reach the condition unchanged.
+// come from a library's result (Vault's failures: VaultConditionReason in vault/reconcile.ts; MinIO's
+// refused changes: minio/changes.ts; the PKI plan: CertificatesReason in pki/status.ts) are typed where
+// that library defines its results and reach the condition unchanged. KES's errors are the library's
+// (KesErrorReason); the reasons they become are the controller's (below, and kes-access.ts).
 
 /** Reasons of the conditions the steps of the data path report. */
 export const ConditionReason = {
@@ -11,10 +13,18 @@ export const ConditionReason = {
   InvalidSpec: 'InvalidSpec',
   /** A stage the spec's mode does not use (e.g. no KES in StaticKey mode); True so Ready can be. */
   NotUsed: 'NotUsed',
+  /** VaultConfigured: spec.vault.address is not among the servers the operator may contact (--vault-addresses). */
+  VaultAddressNotAllowed: 'VaultAddressNotAllowed',
+  /** VaultConfigured: spec.vault.kv.prefix is outside what --kv-prefix-template allows this namespace. */
+  PrefixNotAllowed: 'PrefixNotAllowed',
+  /** VaultConfigured: an older KMSDeployment's prefix contains this one's, or is contained in it. */
+  PrefixInUse: 'PrefixInUse',
   /** CertificatesReady: spec.tls.caSecretRef names a Secret the operator writes itself. */
   InvalidCASecret: 'InvalidCASecret',
-  /** CertificatesReady: MinIO's own server certificate is asked for and not issued by this version. */
-  MinIOTLSNotSupported: 'MinIOTLSNotSupported',
+  /** CertificatesReady: a certificate Secret of the user's (spec.minio.tls / spec.kes.tls certificateSecretRef) is unusable. */
+  InvalidCertificateSecret: 'InvalidCertificateSecret',
+  /** CertificatesReady: nothing to issue, every certificate is the user's (certificateSecretRef) and valid. */
+  UserProvided: 'UserProvided',
   /** KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified: a certificate Secret is not there yet. */
   WaitingForCertificates: 'WaitingForCertificates',
   /** KESAvailable: the AppRole Secret the Vault step writes does not exist yet. */
@@ -55,6 +65,24 @@ export const ConditionReason = {
   BucketsReady: 'BucketsReady',
   /** BucketsReady: a bucket could not be checked, created or configured, or cannot become what the spec says; the message names it. */
   BucketsFailed: 'BucketsFailed',
+  /** KeysReady, EncryptionVerified: KES refused the operator's or MinIO's identity (unknown, or its policy does not allow the call). */
+  KESPolicyDenied: 'KESPolicyDenied',
+  /** KeysReady, EncryptionVerified: KES says the key does not exist. */
+  KeyNotFound: 'KeyNotFound',
+  /** KeysReady: KES says the key exists already. */
+  KeyExists: 'KeyExists',
+  /** KeysReady, EncryptionVerified: KES could not decrypt with the key. */
+  DecryptionFailed: 'DecryptionFailed',
+  /** KeysReady, EncryptionVerified: KES rejected the request as malformed. */
+  KESRequestRejected: 'KESRequestRejected',
+  /** KeysReady, EncryptionVerified: KES could not use Vault (policy, KV mount, seal). */
+  KeystoreError: 'KeystoreError',
+  /** KeysReady, EncryptionVerified: KES cannot reach Vault. */
+  KeystoreUnreachable: 'KeystoreUnreachable',
+  /** KeysReady, EncryptionVerified: KES does not answer. */
+  KESUnreachable: 'KESUnreachable',
+  /** KeysReady, EncryptionVerified: KES answered something the operator does not understand. */
+  KESError: 'KESError',
   /** Ready: every other condition is True. */
   AllConditionsTrue: 'AllConditionsTrue',
   /** Ready: a condition has not been reported yet. */
@@ -91,6 +119,8 @@ export const EventReason = {
   KeyNameRejected: 'KeyNameRejected',
   /** Normal: the buckets step created a bucket or changed its versioning or default encryption; the note says what. */
   BucketConfigured: 'BucketConfigured',
+  /** Normal: the servers of a MinIO pool were restarted together for a new pool list. */
+  PoolsRestarted: 'PoolsRestarted',
   /** Normal: MinIO's drive claims were asked to grow. */
   DrivesExpanding: 'DrivesExpanding',
 } as const;

@@ -10,7 +10,7 @@ import { TerminalError, type ReconcileRequest, type ReconcileResult } from '../.
 import { runSteps, type PipelineOutcome } from '../../runtime/pipeline.ts';
 import type { ConditionReport } from '../../runtime/step.ts';
 import { ensureFinalizer, finalize } from './finalizer.ts';
-import type { KMSDeploymentStepContext, ReconcileEnv } from './context.ts';
+import { statusFragments, type KMSDeploymentStepContext, type ReconcileEnv } from './context.ts';
 import { announce, buildStatus, writeStatus, type KMSDeploymentObject } from './status.ts';
 
 export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): Promise<ReconcileResult> {
@@ -25,7 +25,7 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
     outcome = await runSteps(env.steps, context); //               3.-8. PKI, Vault, KES, keys, MinIO, round trip
     if (outcome.complete) await pruneChildren(object, context.children, context); // children no longer wanted
   }
-  const status = buildStatus(object, [checked.condition, ...(outcome?.conditions ?? [])], context?.status ?? {}, env.now());
+  const status = buildStatus(object, [checked.condition, ...(outcome?.conditions ?? [])], context ? statusFragments(context) : {}, env.now());
   if (await writeStatus(env.kube, object, status)) await announce(env.events, object, status); // 9. status → Ready
   if (!checked.spec) throw new TerminalError(`invalid spec: ${checked.condition.message}`);
   if (outcome?.error !== undefined) throw outcome.error;

@@ -6,7 +6,7 @@
 import { Gauge } from 'prom-client';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 import { registry } from '../../runtime/metrics.ts';
-import { deploymentExpiries, forgetCertificatesExcept, type DeploymentExpiries, type SecretLookup } from './expiry-times.ts';
+import { deploymentExpiries, forgetCertificatesExcept, type CredentialTimes, type DeploymentExpiries, type SecretLookup } from './expiry-times.ts';
 
 type Source = () => readonly KubeObject[];
 const sources = new Map<Source, SecretLookup | undefined>();
@@ -49,6 +49,24 @@ function deployments(): Deployment[] {
   return list;
 }
 
+/** A gauge of one value per KMSDeployment; no series where `valueOf` gives none. */
+function perDeploymentValue(name: string, help: string, valueOf: (deployment: Deployment) => number | undefined): void {
+  perDeploymentGauge(name, help, ['namespace', 'name'], (deployment, set) => {
+    const value = valueOf(deployment);
+    if (value !== undefined) set(deployment.labels, value);
+  });
+}
+
+/** A gauge of one value per certificate of a KMSDeployment; no series where `valueOf` gives none. */
+function perCertificateGauge(name: string, help: string, valueOf: (times: CredentialTimes) => number | undefined): void {
+  perDeploymentGauge(name, help, ['namespace', 'name', 'certificate'], ({ labels, expiries }, set) => {
+    for (const [certificate, times] of expiries.certificates) {
+      const value = valueOf(times);
+      if (value !== undefined) set({ ...labels, certificate }, value);
+    }
+  });
+}
+
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
 /** A gauge filled at scrape time from the deployments' snapshot. */
@@ -84,77 +102,52 @@ perDeploymentGauge(
 
 const CERTIFICATE_HELP = 'certificate="ca" (the operator\'s CA, or the one spec.tls.caSecretRef names), "kes-server", "minio-client" or "operator-client"';
 
-perDeploymentGauge(
+perCertificateGauge(
   'kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds',
   `When a certificate of a KMSDeployment expires (Unix time); ${CERTIFICATE_HELP}.`,
-  ['namespace', 'name', 'certificate'],
-  ({ labels, expiries }, set) => {
-    for (const [certificate, times] of expiries.certificates) set({ ...labels, certificate }, times.expiration);
-  },
+  (times) => times.expiration,
 );
 
-perDeploymentGauge(
+perCertificateGauge(
   'kmsstack_kmsdeployment_certificate_not_before_timestamp_seconds',
   `When a certificate of a KMSDeployment became valid (Unix time; absent for a CA the user brings); ${CERTIFICATE_HELP}.`,
-  ['namespace', 'name', 'certificate'],
-  ({ labels, expiries }, set) => {
-    for (const [certificate, times] of expiries.certificates) if (times.notBefore !== undefined) set({ ...labels, certificate }, times.notBefore);
-  },
+  (times) => times.notBefore,
 );
 
-perDeploymentGauge(
+perCertificateGauge(
   'kmsstack_kmsdeployment_certificate_renewal_timestamp_seconds',
   `When the operator renews a certificate of a KMSDeployment (Unix time: expiry minus spec.tls.renewBefore; for its own CA, minus spec.tls.validity; absent for a CA the user brings); ${CERTIFICATE_HELP}.`,
-  ['namespace', 'name', 'certificate'],
-  ({ labels, expiries }, set) => {
-    for (const [certificate, times] of expiries.certificates) if (times.renewal !== undefined) set({ ...labels, certificate }, times.renewal);
-  },
+  (times) => times.renewal,
 );
 
-perDeploymentGauge(
+perDeploymentValue(
   'kmsstack_kmsdeployment_secret_id_expiration_timestamp_seconds',
   'When the AppRole secret-id KES holds expires (Unix time, status.vault.secretIDExpiresAt).',
-  ['namespace', 'name'],
-  ({ labels, expiries }, set) => {
-    if (expiries.secretId) set(labels, expiries.secretId.expiration);
-  },
+  ({ expiries }) => expiries.secretId?.expiration,
 );
 
-perDeploymentGauge(
+perDeploymentValue(
   'kmsstack_kmsdeployment_secret_id_renewal_timestamp_seconds',
   'When the operator issues the next AppRole secret-id (Unix time: its expiry minus spec.vault.appRole.secretIDRenewBefore).',
-  ['namespace', 'name'],
-  ({ labels, expiries }, set) => {
-    if (expiries.secretId?.renewal !== undefined) set(labels, expiries.secretId.renewal);
-  },
+  ({ expiries }) => expiries.secretId?.renewal,
 );
 
-perDeploymentGauge(
+perDeploymentValue(
   'kmsstack_kmsdeployment_secret_id_ttl_seconds',
   'Lifetime the operator asks Vault for each AppRole secret-id (spec.vault.appRole.secretIDTTL).',
-  ['namespace', 'name'],
-  ({ labels, expiries }, set) => {
-    if (expiries.secretId?.ttlSeconds !== undefined) set(labels, expiries.secretId.ttlSeconds);
-  },
+  ({ expiries }) => expiries.secretId?.ttlSeconds,
 );
 
-perDeploymentGauge(
+perDeploymentValue(
   'kmsstack_kmsdeployment_encryption_verified_timestamp_seconds',
   'When this operator process last completed an EncryptionVerified round trip through KES for a KMSDeployment (Unix time; absent until the first one since the process started).',
-  ['namespace', 'name'],
-  ({ labels, uid }, set) => {
-    const at = uid !== undefined ? verifiedAt.get(uid) : undefined;
-    if (at !== undefined) set(labels, at);
-  },
+  ({ uid }) => (uid !== undefined ? verifiedAt.get(uid) : undefined),
 );
 
-perDeploymentGauge(
+perDeploymentValue(
   'kmsstack_kmsdeployment_master_keys',
   'Master keys the operator created or adopted for a KMSDeployment (status.kes.keys).',
-  ['namespace', 'name'],
-  ({ labels, status }, set) => {
-    if (Array.isArray(status.kes?.keys)) set(labels, status.kes.keys.length);
-  },
+  ({ status }) => (Array.isArray(status.kes?.keys) ? status.kes.keys.length : undefined),
 );
 
 /** Records a successful EncryptionVerified round trip of `object` (the verify step calls this). */

@@ -46,13 +46,25 @@ interface RequestOptions {
   resource: string;
   /** Verb label for metrics: get, list, apply, create, update, delete. */
   verb: string;
-  /** Accept header (default application/json). */
+  /** The Accept header (default application/json). */
   accept?: string;
+}
+
+/**
+ * Told of every write this client makes: `writing` before the request (from then on the object may
+ * differ from what anyone cached), then `written` with the API server's answer, or `deleted`. A write
+ * that failed gets neither: it may or may not have happened.
+ */
+export interface WriteListener {
+  writing(kind: string, namespace: string | undefined, name: string): void;
+  written(obj: KubeObject): void;
+  deleted(kind: string, namespace: string | undefined, name: string, uid: string | undefined): void;
 }
 
 export class KubeClient {
   private readonly http = new IsomorphicFetchHttpLibrary();
   private pool: { dispatcher: Dispatcher; expires: number } | undefined;
+  private readonly writeListeners: WriteListener[] = [];
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -60,6 +72,20 @@ export class KubeClient {
     /** Per request; leader election uses a shorter one so a hung request cannot outlast its renew deadline. */
     readonly timeoutMs: number = REQUEST_TIMEOUT_MS,
   ) {}
+
+  /** The cache uses this to know when it has caught up with this client's writes (read-your-writes). */
+  onWrite(listener: WriteListener): void {
+    this.writeListeners.push(listener);
+  }
+
+  /** Sends a write of `obj` (or of its subresource), telling the write listeners. */
+  private async write<T extends KubeObject>(obj: KubeObject, send: () => Promise<T>): Promise<T> {
+    const { kind = '', metadata } = obj;
+    for (const listener of this.writeListeners) listener.writing(kind, metadata.namespace, metadata.name ?? '');
+    const answer = await send();
+    for (const listener of this.writeListeners) listener.written({ ...answer, kind: answer.kind ?? kind });
+    return answer;
+  }
 
   get server(): string {
     const cluster = this.kubeConfig.getCurrentCluster();
@@ -113,44 +139,50 @@ export class KubeClient {
   /** Server-side apply of `obj` (or of its status with subresource "status") as this client's field manager. */
   async apply<T extends KubeObject = KubeObject>(obj: KubeObject, options: { subresource?: 'status'; force?: boolean } = {}): Promise<T> {
     const type = resourceFor(obj.apiVersion, obj.kind);
-    return this.request<T>('PATCH', resourcePath(type, obj.metadata.namespace, requiredName(obj), options.subresource), {
+    return this.write(obj, () => this.request<T>('PATCH', resourcePath(type, obj.metadata.namespace, requiredName(obj), options.subresource), {
       query: { fieldManager: this.fieldManager, force: options.force === false ? undefined : 'true' },
       body: obj,
       contentType: 'application/apply-patch+yaml',
       resource: options.subresource ? `${type.plural}/${options.subresource}` : type.plural,
       verb: 'apply',
-    });
+    }));
   }
 
   async create<T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T> {
     const type = resourceFor(obj.apiVersion, obj.kind);
-    return this.request<T>('POST', resourcePath(type, obj.metadata.namespace), {
+    return this.write(obj, () => this.request<T>('POST', resourcePath(type, obj.metadata.namespace), {
       query: { fieldManager: this.fieldManager },
       body: obj,
       resource: type.plural,
       verb: 'create',
-    });
+    }));
   }
 
   /** PUT; fails with 409 Conflict when metadata.resourceVersion is stale (optimistic concurrency). */
   async replace<T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T> {
     const type = resourceFor(obj.apiVersion, obj.kind);
-    return this.request<T>('PUT', resourcePath(type, obj.metadata.namespace, requiredName(obj)), {
+    return this.write(obj, () => this.request<T>('PUT', resourcePath(type, obj.metadata.namespace, requiredName(obj)), {
       query: { fieldManager: this.fieldManager },
       body: obj,
       resource: type.plural,
       verb: 'update',
-    });
+    }));
   }
 
   /** Deletes the object if it still has `uid` (so a recreated namesake is never hit); false if it was gone. */
   async delete(type: ResourceType, namespace: string | undefined, name: string, uid?: string): Promise<boolean> {
     const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
+    for (const listener of this.writeListeners) listener.writing(type.kind, namespace, name);
+    const deleted = () => this.writeListeners.forEach((listener) => listener.deleted(type.kind, namespace, name, uid));
     try {
       await this.request('DELETE', resourcePath(type, namespace, name), { body, resource: type.plural, verb: 'delete' });
+      deleted();
       return true;
     } catch (err) {
-      if (isNotFound(err)) return false;
+      if (isNotFound(err)) {
+        deleted();
+        return false;
+      }
       if (uid && isConflict(err)) return false;
       throw err;
     }

@@ -52,6 +52,7 @@ export const resources = {
   Deployment: { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
   StatefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },
   PersistentVolumeClaim: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
+  Pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
   StorageClass: { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false },
   KMSDeployment: { apiVersion: `${KMSSTACK_GROUP}/v1alpha1`, kind: 'KMSDeployment', plural: 'kmsdeployments', namespaced: true },
   Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import { getKMSDeployment, kmsDeployment, startOperatorIn, waitFor, type RunningOperator } from '../runtime/harness.ts';
+import { autoEncrypting, getKMSDeployment, type RunningOperator, startOperatorIn, waitFor } from '../runtime/harness.ts';
+import { inNamespace, kmsDeployment, withSpec } from '../../support/kmsdeployment.ts';
 
 const NS = 'drives';
 let kube: KubeClient;
@@ -44,7 +45,7 @@ async function grow(name: string, size: string): Promise<void> {
 
 before(async () => {
   running = await startOperatorIn(NS);
-  kube = running.admin;
+  kube = running.kube;
   await storageClass('expandable', true);
   await storageClass('fixed', false);
 });
@@ -52,7 +53,7 @@ after(() => running?.stop());
 
 describe('growing MinIO drives (real API server)', () => {
   it('raises every claim to the new size and keeps the StatefulSet as it was created', async () => {
-    await kube.create(kmsDeployment(NS, 'grows', { minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi', storageClassName: 'expandable' } } }));
+    await kube.create(kmsDeployment('grows', inNamespace(NS), autoEncrypting, withSpec({ minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi', storageClassName: 'expandable' } } })));
     await condition('grows', 'MinIOAvailable', 'WaitingForPods');
     const claim = await boundClaim('grows', 'expandable');
     await grow('grows', '2Gi');
@@ -68,7 +69,7 @@ describe('growing MinIO drives (real API server)', () => {
   });
 
   it('reports StorageExpansionNotSupported when the class does not allow it, and changes nothing', async () => {
-    await kube.create(kmsDeployment(NS, 'fixed', { minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi', storageClassName: 'fixed' } } }));
+    await kube.create(kmsDeployment('fixed', inNamespace(NS), autoEncrypting, withSpec({ minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi', storageClassName: 'fixed' } } })));
     await condition('fixed', 'MinIOAvailable', 'WaitingForPods');
     const claim = await boundClaim('fixed', 'fixed');
     const before = await kube.get(resources.PersistentVolumeClaim, NS, claim);

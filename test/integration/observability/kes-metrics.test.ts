@@ -8,12 +8,15 @@ import { keysStep } from '../../../src/controllers/kmsdeployment/steps/keys.ts';
 import { verifyStep } from '../../../src/controllers/kmsdeployment/steps/verify.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../../src/runtime/cache.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
+import { type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
 import { startKesOnVault, type KesOnVault } from '../../env/kes-on-vault.ts';
 import { missingProgram } from '../../env/programs.ts';
 import { tlsSecret } from '../../unit/controllers/kmsdeployment/step-harness.ts';
-import { adminClient, createNamespace, getKMSDeployment, newManager, waitFor, withControlPlane, type ControlPlane } from '../runtime/harness.ts';
+import { getKMSDeployment, waitFor, withControlPlane, type ControlPlane } from '../runtime/harness.ts';
+import { adminClient, ensureNamespace } from '../../support/kube.ts';
+import { inNamespace, kmsDeployment, withSpec } from '../../support/kmsdeployment.ts';
+import { newManager } from '../../support/operator.ts';
 import { scrape, select, total, valueOf, type Sample } from './scrape.ts';
 
 const skip = missingProgram('kes');
@@ -28,7 +31,7 @@ describe('KES metrics on /metrics (real KES, Vault and kube-apiserver)', { skip,
   before(async () => {
     [env, plane] = await Promise.all([startKesOnVault({ kvVersion: 'v1', keys: KEYS, keyName: KEYS[0] as string }), withControlPlane()]);
     admin = adminClient(plane);
-    await createNamespace(admin, env.ref.namespace);
+    await ensureNamespace(admin, env.ref.namespace);
     const endpoint = () => env.kes.url;
     manager = newManager(plane, { steps: [keysStep({ endpoint }), verifyStep({ endpoint })], cleanups: [] });
     await manager.start();
@@ -51,7 +54,7 @@ describe('KES metrics on /metrics (real KES, Vault and kube-apiserver)', { skip,
     const { name, namespace } = env.ref;
     const before = await scrape(manager.httpPort as number);
     const started = Date.now() / 1000;
-    const owner = await admin.create({ apiVersion: resources.KMSDeployment.apiVersion, kind: 'KMSDeployment', metadata: { name, namespace }, spec: env.specFor(KEYS, KEYS[0] as string) });
+    const owner = await admin.create(kmsDeployment(name, inNamespace(namespace), withSpec(env.specFor(KEYS, KEYS[0] as string))));
     await putIdentity(owner, `${name}-operator-kes-identity`, env.operatorClient);
     await putIdentity(owner, `${name}-minio-kes-identity`, env.minioClient);
     await waitFor('KeysReady and EncryptionVerified', async () => {

@@ -3,11 +3,12 @@
 // path in-process): each certificate's and the secret-id's times after a reconcile, the new ones after
 // the operator renewed them on its own, every series gone after the deletion.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { parseCertificatePem } from '../../../src/pki/index.ts';
 import { resources } from '../../../src/runtime/kube/resources.ts';
 import { getKMSDeployment } from '../runtime/harness.ts';
-import { pkiNames, secretContents, startStack, vaultDeployment, waitFor, waitForCondition, type Stack } from '../pki/fixture.ts';
+import { pkiNames, secretContents, startPkiStack, vaultDeployment, waitFor, waitForCondition, type Stack } from '../pki/fixture.ts';
+import { suiteFixture } from '../../support/suite.ts';
 import { scrape, select, total, valueOf, type Sample } from './scrape.ts';
 
 const NS = 'obs';
@@ -15,7 +16,7 @@ const NAME = 'watched';
 // Renewals come due 30 s after issue: certificates (the least validity is 1h) and the secret-id alike.
 const TLS = { validity: '1h', renewBefore: '59m30s' };
 const APPROLE = { secretIDTTL: '2m', secretIDRenewBefore: '90s' };
-const CERTIFICATES = { ca: 'ca', kesServer: 'kes-server', minioClient: 'minio-client', operatorClient: 'operator-client' } as const;
+const CERTIFICATES = { ca: 'ca', kesServer: 'kes-server', minioClient: 'minio-client', operatorClient: 'operator-client', minioServer: 'minio-server' } as const;
 
 interface Expected {
   certificates: Map<string, { notBefore: number; expiration: number; renewal: number }>;
@@ -51,7 +52,7 @@ function differences(samples: readonly Sample[], want: Expected): string[] {
     check(`${certificate} not before`, valueOf(samples, 'kmsstack_kmsdeployment_certificate_not_before_timestamp_seconds', labels), times.notBefore);
     check(`${certificate} renewal`, valueOf(samples, 'kmsstack_kmsdeployment_certificate_renewal_timestamp_seconds', labels), times.renewal);
   }
-  if (select(samples, 'kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds', ours).length !== 4) problems.push('not exactly four certificates');
+  if (select(samples, 'kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds', ours).length !== 5) problems.push('not exactly five certificates');
   check('secret-id expiration', valueOf(samples, 'kmsstack_kmsdeployment_secret_id_expiration_timestamp_seconds', ours), want.secretId.expiration);
   check('secret-id renewal', valueOf(samples, 'kmsstack_kmsdeployment_secret_id_renewal_timestamp_seconds', ours), want.secretId.renewal);
   check('secret-id ttl', valueOf(samples, 'kmsstack_kmsdeployment_secret_id_ttl_seconds', ours), want.secretId.ttl);
@@ -64,18 +65,14 @@ function differences(samples: readonly Sample[], want: Expected): string[] {
 }
 
 describe('per-KMSDeployment metrics on /metrics (real kube-apiserver and Vault)', { timeout: 600_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startPkiStack(NS));
   let port: number;
   let first: Expected;
 
   before(async () => {
-    stack = await startStack(NS);
     port = stack.manager.httpPort as number;
   });
 
-  after(async () => {
-    await stack?.stop();
-  });
 
   it('after a reconcile: every certificate, the secret-id and each condition, as the Secrets and status say; Vault requests are timed', async () => {
     const before = await scrape(port);

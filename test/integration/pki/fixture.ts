@@ -9,62 +9,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CERTIFICATES_CHECKSUM_ANNOTATION } from '../../../src/workload/certificates.ts';
 import { secretsChecksum, type SecretContents } from '../../../src/pki/index.ts';
 import { decodeSecretData } from '../../../src/runtime/kube/secret-data.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
-import { startVault, type TestVault } from '../../env/vault.ts';
-import { adminClient, createNamespace, getKMSDeployment, newManager, testConfig, waitFor, withControlPlane, writeCount, type ControlPlane } from '../runtime/harness.ts';
-import { operatorToken, putSecret } from '../vault/fixture.ts';
+import { inNamespace, kmsDeployment, withKes, withMinio, withSpec, withVault } from '../../support/kmsdeployment.ts';
+import { startStack, type VaultStack } from '../../support/stack.ts';
+import { getKMSDeployment, waitFor, writeCount } from '../runtime/harness.ts';
 
 export { waitFor };
 
-export interface Stack {
-  plane: ControlPlane;
-  vault: TestVault;
-  kube: KubeClient;
-  manager: Manager;
-  namespace: string;
-  stop(): Promise<void>;
+/** The PKI suites' stack: control plane, Vault, the suite's namespace prepared, the operator in-process. */
+export type Stack = VaultStack & { manager: Manager };
+
+/** Starts the PKI suites' stack for `namespace`. */
+export function startPkiStack(namespace: string): Promise<Stack> {
+  return startStack({ namespace, manager: {} });
 }
 
-export const TOKEN_SECRET = 'vault-operator-token';
-
-/** Control plane, Vault, a namespace with the operator's Vault token, and a running Manager. */
-export async function startStack(namespace: string): Promise<Stack> {
-  const [plane, vault] = await Promise.all([withControlPlane(), startVault()]);
-  const kube = adminClient(plane);
-  await createNamespace(kube, namespace);
-  await putSecret(kube, namespace, TOKEN_SECRET, { token: await operatorToken(vault) });
-  // Token auth, too, reaches only the Vault servers the operator lists.
-  const manager = newManager(plane, { config: testConfig({ vaultAddresses: [vault.address] }) });
-  await manager.start();
-  return {
-    plane, vault, kube, manager, namespace,
-    stop: async () => {
-      await manager.stop();
-      await Promise.all([plane.stop(), vault.stop()]);
-    },
-  };
-}
-
-/** A Vault-mode KMSDeployment (KES, so the whole PKI) against the test Vault. */
+/** A Vault-mode KMSDeployment (KES, so the whole PKI) against the test Vault; `spec` sets top-level fields. */
 export function vaultDeployment(stack: Stack, name: string, spec: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: resources.KMSDeployment.apiVersion,
-    kind: 'KMSDeployment',
-    metadata: { name, namespace: stack.namespace },
-    spec: {
-      mode: 'Vault',
-      vault: {
-        address: stack.vault.address,
-        auth: { token: { secretRef: { name: TOKEN_SECRET } } },
-        kv: { mountPath: 'kv', version: 'v1', prefix: `kmsstack/${stack.namespace}/${name}` },
-      },
-      kes: { replicas: 2, keys: [{ name: 'minio-key-1' }] },
-      minio: { replicas: 1, keyName: 'minio-key-1', storage: { size: '1Gi' } },
-      ...spec,
-    },
-  };
+  return kmsDeployment(name, inNamespace(stack.namespace), withVault(stack.vault), withKes({ replicas: 2 }), withMinio({ replicas: 1, storage: { size: '1Gi' } }), withSpec(spec));
 }
 
 export const pkiNames = (name: string) => ({
@@ -72,6 +35,7 @@ export const pkiNames = (name: string) => ({
   kesServer: `${name}-kes-tls`,
   minioClient: `${name}-minio-kes-identity`,
   operatorClient: `${name}-operator-kes-identity`,
+  minioServer: `${name}-minio-tls`,
 });
 
 export type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };

@@ -1,43 +1,20 @@
 // The PKI step in the operator's default data path against a real kube-apiserver and Vault: what a new
 // KMSDeployment gets, that a settled reconcile writes nothing, and that deleted, edited or mistyped
 // certificate Secrets are repaired from their watch events.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kesIdentity, parseCertificatePem } from '../../../src/pki/index.ts';
 import { resources } from '../../../src/runtime/kube/resources.ts';
-import { kmsDeployment, writeCount, WRITE_VERBS } from '../runtime/harness.ts';
-import {
-  certificatesAnnotation,
-  conditionOf,
-  deleteUntilReissued,
-  getSecret,
-  kesDeployment,
-  kesSecretChecksum,
-  opensslVerifies,
-  pkiNames,
-  reconcileNow,
-  secretContents,
-  settledWrites,
-  startStack,
-  statusOf,
-  vaultDeployment,
-  waitFor,
-  waitForCondition,
-  type Stack,
-} from './fixture.ts';
+import { autoEncrypting, WRITE_VERBS, writeCount } from '../runtime/harness.ts';
+import { inNamespace, kmsDeployment, withMinio } from '../../support/kmsdeployment.ts';
+import { certificatesAnnotation, conditionOf, deleteUntilReissued, getSecret, kesDeployment, kesSecretChecksum, opensslVerifies, pkiNames, reconcileNow, secretContents, settledWrites, startPkiStack, statusOf, vaultDeployment, waitFor, waitForCondition } from './fixture.ts';
+import { suiteFixture } from '../../support/suite.ts';
 
 const NS = 'pki-issue';
 
 describe('PKI on the real API server', { timeout: 600_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startPkiStack(NS));
 
-  before(async () => {
-    stack = await startStack(NS);
-  });
-
-  after(async () => {
-    await stack?.stop();
-  });
 
   it('a new KMSDeployment gets its CA and three owned certificate Secrets, CertificatesReady=Issued and its identities', async () => {
     await stack.kube.create(vaultDeployment(stack, 'tenant-a'));
@@ -162,8 +139,8 @@ describe('PKI on the real API server', { timeout: 600_000 }, () => {
     assert.equal(secret.data?.['note'], undefined);
   });
 
-  it('StaticKey mode issues no certificates', async () => {
-    await stack.kube.create(kmsDeployment(NS, 'dev'));
+  it('StaticKey mode without MinIO TLS issues no certificates', async () => {
+    await stack.kube.create(kmsDeployment('dev', inNamespace(NS), autoEncrypting, withMinio({ tls: { enabled: false } })));
     const condition = await waitForCondition(stack, 'dev', { status: 'True', reason: 'NotUsed' });
     assert.match(condition.message, /mode StaticKey runs without KES/);
     for (const name of Object.values(pkiNames('dev'))) assert.equal(await getSecret(stack, name), undefined, name);

@@ -2,42 +2,20 @@
 // validity makes the operator renew on its own (requeue at renewAt) and roll KES; a deleted CA is
 // rotated in three steps, each taken only after the KES rollout (played here, as there is no
 // controller-manager) carried the previous one.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kesIdentity, parseCertificateBundle } from '../../../src/pki/index.ts';
 import { resources } from '../../../src/runtime/kube/resources.ts';
-import {
-  certificatesAnnotation,
-  completeKesRollout,
-  deleteUntilReissued,
-  kesDeployment,
-  kesSecretChecksum,
-  opensslVerifies,
-  pkiNames,
-  reconcileNow,
-  secretContents,
-  startStack,
-  statusOf,
-  vaultDeployment,
-  waitFor,
-  waitForCondition,
-  type Stack,
-} from './fixture.ts';
+import { certificatesAnnotation, completeKesRollout, deleteUntilReissued, kesDeployment, kesSecretChecksum, opensslVerifies, pkiNames, reconcileNow, secretContents, startPkiStack, statusOf, vaultDeployment, waitFor, waitForCondition } from './fixture.ts';
+import { suiteFixture } from '../../support/suite.ts';
 
 const NS = 'pki-renewal';
 
 const fingerprints = (bundle: string | undefined): string[] => parseCertificateBundle(bundle).map((cert) => cert.info.fingerprint);
 
 describe('renewal and CA rotation', { timeout: 600_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startPkiStack(NS));
 
-  before(async () => {
-    stack = await startStack(NS);
-  });
-
-  after(async () => {
-    await stack?.stop();
-  });
 
   it('a certificate near its end is renewed without a person, keeps client identities, and rolls KES', async () => {
     // Renewal is due 30 s after issue (the least validity the operator accepts is 1h).

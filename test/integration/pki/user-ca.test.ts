@@ -1,28 +1,16 @@
 // spec.tls.caSecretRef against a real kube-apiserver and Vault: a CA made by openssl signs the leaves
 // and its Secret is never written; an unusable one stops the PKI with InvalidCASecret and nothing else
 // is created or changed.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { putSecret } from '../vault/fixture.ts';
-import {
-  conditionOf,
-  getSecret,
-  kesDeployment,
-  opensslCA,
-  opensslVerifies,
-  pkiNames,
-  reconcileNow,
-  secretContents,
-  startStack,
-  vaultDeployment,
-  waitForCondition,
-  type Stack,
-} from './fixture.ts';
+import { conditionOf, getSecret, kesDeployment, opensslCA, opensslVerifies, pkiNames, reconcileNow, secretContents, startPkiStack, vaultDeployment, waitForCondition } from './fixture.ts';
+import { suiteFixture } from '../../support/suite.ts';
+import { putSecret } from '../../support/kube.ts';
 
 const NS = 'pki-user-ca';
 
 describe('a CA of the user (spec.tls.caSecretRef)', { timeout: 600_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startPkiStack(NS));
   const corp = opensslCA('Example Corp Storage CA');
   const other = opensslCA('Some other CA');
   const leafNames = (name: string) => {
@@ -32,13 +20,9 @@ describe('a CA of the user (spec.tls.caSecretRef)', { timeout: 600_000 }, () => 
   const versions = async (names: string[]) => Promise.all(names.map(async (name) => (await getSecret(stack, name))?.metadata.resourceVersion));
 
   before(async () => {
-    stack = await startStack(NS);
     await putSecret(stack.kube, NS, 'corp-ca', { 'tls.crt': corp.cert, 'tls.key': corp.key });
   });
 
-  after(async () => {
-    await stack?.stop();
-  });
 
   it('signs the leaves, is the trust bundle, and is never written', async () => {
     const before = await getSecret(stack, 'corp-ca');

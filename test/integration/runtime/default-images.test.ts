@@ -3,11 +3,13 @@
 // KMSDeployments without images (the CRD has no image default), and the KES Deployment and MinIO
 // StatefulSet the operator writes run the operator's images; an image in the spec (here the old CRD
 // default, as an object created before the change still holds it) wins.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { waitFor } from '../../env/process.ts';
-import { getDeployment, prepareNamespace, staticKeyDeployment, startStack, vaultDeployment, type Stack } from '../../faults/stack.ts';
+import { getDeployment, startFaultStack, vaultDeployment } from '../../faults/stack.ts';
+import { suiteFixture } from '../../support/suite.ts';
+import { inNamespace, kmsDeployment } from '../../support/kmsdeployment.ts';
 
 const NS = 'images';
 const mirror = {
@@ -19,21 +21,15 @@ const oldCrdDefault = 'minio/minio:RELEASE.2025-10-15T17-29-55Z';
 type Workload = KubeObject & { spec: { template: { spec: { containers: { image?: string }[] } } } };
 
 describe('operator-wide default images (operator process, real kube-apiserver and Vault)', { timeout: 300_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startFaultStack({ namespace: NS }));
 
   before(async () => {
-    stack = await startStack();
-    await prepareNamespace(stack, NS);
-    const operator = stack.startOperator({
+    await stack.startReconcilingOperator({
       leaseNamespace: NS,
       env: { KMSSTACK_DEFAULT_KES_IMAGE: mirror.kes, KMSSTACK_DEFAULT_MINIO_IMAGE: mirror.minio },
     });
-    await operator.waitUntilReconciling();
   });
 
-  after(async () => {
-    await stack?.stop();
-  });
 
   /** The image of the first container of workload `name` once the operator has written it. */
   const imageOf = (kind: 'Deployment' | 'StatefulSet', name: string) =>
@@ -55,13 +51,13 @@ describe('operator-wide default images (operator process, real kube-apiserver an
   });
 
   it('a StaticKey KMSDeployment without an image gets the operator\'s MinIO image', async () => {
-    await stack.kube.create(staticKeyDeployment(NS, 'dev'));
+    await stack.kube.create(kmsDeployment('dev', inNamespace(NS)));
     assert.equal(await imageOf('StatefulSet', 'dev-minio'), mirror.minio);
     assert.equal((await storedSpec('dev')).minio?.image, undefined);
   });
 
   it('an image in the spec wins over the operator-wide default, even the old CRD default', async () => {
-    const pinned = staticKeyDeployment(NS, 'pinned');
+    const pinned = kmsDeployment('pinned', inNamespace(NS));
     (pinned.spec as { minio: Record<string, unknown> }).minio.image = oldCrdDefault;
     await stack.kube.create(pinned);
     assert.equal(await imageOf('StatefulSet', 'pinned-minio'), oldCrdDefault);

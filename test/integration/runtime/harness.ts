@@ -1,19 +1,14 @@
 // Shared set-up of the runtime integration tests: one real control plane per test file, an admin
 // client, operator configurations for in-process managers, and test-only steps that produce children.
-import { kmsDeploymentObject } from '../../support/kmsdeployment.ts';
-import { testLogger } from '../../support/logger.ts';
-import { randomUUID } from 'node:crypto';
 import { startControlPlane, WRITE_VERBS, type ControlPlane } from '../../env/controlplane.ts';
 import { waitFor } from '../../env/process.ts';
-import { defaultKesImage, defaultMinioImage } from '../../../src/api/index.ts';
-import type { OperatorConfig } from '../../../src/config.ts';
-import { KubeClient } from '../../../src/runtime/kube/client.ts';
+import { withMinio } from '../../support/kmsdeployment.ts';
+import { testLogger } from '../../support/logger.ts';
+import { startStack, type StartedStack } from '../../support/stack.ts';
+import type { ManagerOptions } from '../../support/operator.ts';
+import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { Manager } from '../../../src/runtime/manager.ts';
-import { kmsDeploymentController, type KMSDeploymentControllerOptions } from '../../../src/controllers/kmsdeployment/controller.ts';
 import type { KMSDeploymentStep } from '../../../src/controllers/kmsdeployment/context.ts';
-import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from '../../../src/vault/session.ts';
-import { DEFAULT_PREFIX_TEMPLATE, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
 
 export { waitFor, WRITE_VERBS, testLogger };
 export type { ControlPlane };
@@ -28,74 +23,16 @@ export async function writeCount(plane: ControlPlane): Promise<number> {
 }
 
 
-export function testConfig(overrides: Partial<OperatorConfig> = {}, leader: Partial<OperatorConfig['leaderElection']> = {}): OperatorConfig {
-  return {
-    namespaces: [],
-    workers: 2,
-    resyncPeriodMs: 600_000,
-    reconcileTimeoutMs: 120_000,
-    vaultRequestTimeoutMs: 10_000,
-    httpBindAddress: { host: '127.0.0.1', port: 0 },
-    metricsBindAddress: 'shared',
-    logLevel: 'silent',
-    shutdownTimeoutMs: 10_000,
-    backoff: { baseMs: 200, maxMs: 2_000 },
-    kubeconfig: undefined,
-    instanceName: 'default',
-    kvPrefixRule: parsePrefixTemplate(DEFAULT_PREFIX_TEMPLATE),
-    vaultAddresses: [],
-    vaultCAFiles: [],
-    vaultTokenPath: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH,
-    defaultImages: { kesImage: defaultKesImage, minioImage: defaultMinioImage },
-    ...overrides,
-    leaderElection: {
-      enabled: false, namespace: 'default', leaseName: `kmsstack-test-${randomUUID().slice(0, 8)}`, identity: `test-${randomUUID().slice(0, 8)}`,
-      leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...leader,
-    },
-  };
+/** The runtime suites' stack: a control plane (no Vault) with `namespace` and an in-process operator. */
+export type RunningOperator = StartedStack<{ vault: false; manager: ManagerOptions }>;
+
+/** Starts a control plane with `namespace` and an operator (options as newManager's) on it; stop() ends both. */
+export function startOperatorIn(namespace: string, options: ManagerOptions = {}): Promise<RunningOperator> {
+  return startStack({ vault: false, namespace, manager: options });
 }
 
-/** An in-process manager running the KMSDeployment controller as main.ts registers it (steps and cleanups replaceable). */
-export function newManager(plane: ControlPlane, options: Omit<KMSDeploymentControllerOptions, 'settings'> & { config?: OperatorConfig } = {}): Manager {
-  const { config = testConfig(), ...controller } = options;
-  return new Manager({ kubeConfig: plane.kubeConfig, logger: testLogger(), config, controllers: [kmsDeploymentController({ settings: config, ...controller })] });
-}
-
-/** A control plane, an admin client, a namespace, and an in-process manager started on them. */
-export interface RunningOperator {
-  plane: ControlPlane;
-  admin: KubeClient;
-  manager: Manager;
-  stop(): Promise<void>;
-}
-
-/** Starts a control plane with `namespace` and a manager (options as newManager's) on it; stop() ends both. */
-export async function startOperatorIn(namespace: string, options: Parameters<typeof newManager>[1] = {}): Promise<RunningOperator> {
-  const plane = await withControlPlane();
-  try {
-    const admin = adminClient(plane);
-    await createNamespace(admin, namespace);
-    const manager = newManager(plane, options);
-    await manager.start();
-    return { plane, admin, manager, stop: async () => { await manager.stop(); await plane.stop(); } };
-  } catch (err) {
-    await plane.stop();
-    throw err;
-  }
-}
-
-export function adminClient(plane: ControlPlane): KubeClient {
-  return new KubeClient(plane.kubeConfig, 'kmsstack-test');
-}
-
-export async function createNamespace(client: KubeClient, name: string): Promise<void> {
-  await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, resource: 'namespaces', verb: 'create' });
-}
-
-/** A valid KMSDeployment (StaticKey mode needs no Vault). */
-export function kmsDeployment(namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject {
-  return kmsDeploymentObject(namespace, name, { mode: 'StaticKey', minio: { replicas: 1, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } }, ...spec });
-}
+/** The runtime suites' deployments are StaticKey ones (no Vault) whose MinIO encrypts every object. */
+export const autoEncrypting = withMinio({ autoEncryption: true });
 
 export interface StatusView {
   observedGeneration?: number;

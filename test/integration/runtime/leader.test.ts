@@ -1,13 +1,16 @@
 // Leader election between managers with separate clients on a real kube-apiserver: exactly one
 // reconciles; a crashed leader is replaced within the lease duration; a graceful stop releases the
 // lease for an immediate handover; a leader whose lease is taken stops its workers.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { startStack } from '../../support/stack.ts';
+import { suiteFixture } from '../../support/suite.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import { adminClient, configMapStep, createNamespace, kmsDeployment, newManager, testConfig, waitFor, withControlPlane, type ControlPlane } from './harness.ts';
+import { autoEncrypting, configMapStep, waitFor } from './harness.ts';
+import { inNamespace, kmsDeployment } from '../../support/kmsdeployment.ts';
+import { newManager, testConfig } from '../../support/operator.ts';
 
 const NS = 'le';
 const LEASE = { leaseName: 'kmsstack-le-test', namespace: NS, leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 };
@@ -19,13 +22,14 @@ interface Candidate {
 }
 
 describe('leader election (real kube-apiserver)', { timeout: 300_000 }, () => {
-  let plane: ControlPlane;
-  let admin: KubeClient;
   const candidates: Candidate[] = [];
+  const stack = suiteFixture(() => startStack({ vault: false, namespace: NS }), async () => {
+    for (const c of candidates) await c.manager.stop();
+  });
 
   const candidate = async (name: string): Promise<Candidate> => {
     const calls = { count: 0 };
-    const manager = newManager(plane, {
+    const manager = newManager(stack.plane, {
       steps: [configMapStep(() => ['info'], calls)],
       config: testConfig({ httpBindAddress: undefined }, { enabled: true, identity: name, ...LEASE }),
     });
@@ -34,21 +38,13 @@ describe('leader election (real kube-apiserver)', { timeout: 300_000 }, () => {
     await manager.start();
     return entry;
   };
-  const lease = async () => (await admin.get(resources.Lease, NS, LEASE.leaseName)) as (KubeObject & { spec: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number } }) | undefined;
+  const lease = async () => (await stack.kube.get(resources.Lease, NS, LEASE.leaseName)) as (KubeObject & { spec: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number } }) | undefined;
   const touch = async (value: string) => {
-    await admin.apply({ apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment', metadata: { name: 'shared', namespace: NS, annotations: { 'test/touch': value } } });
+    await stack.kube.apply({ apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment', metadata: { name: 'shared', namespace: NS, annotations: { 'test/touch': value } } });
   };
 
   before(async () => {
-    plane = await withControlPlane();
-    admin = adminClient(plane);
-    await createNamespace(admin, NS);
-    await admin.create(kmsDeployment(NS, 'shared'));
-  });
-
-  after(async () => {
-    for (const c of candidates) await c.manager.stop();
-    await plane?.stop();
+    await stack.kube.create(kmsDeployment('shared', inNamespace(NS), autoEncrypting));
   });
 
   it('lets exactly one of two managers reconcile', async () => {
@@ -106,7 +102,7 @@ describe('leader election (real kube-apiserver)', { timeout: 300_000 }, () => {
     leader.manager.onLeadershipLost(() => (lostCalled = true));
     const current = await lease();
     const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-    await admin.replace({ ...(current as KubeObject), spec: { ...current?.spec, holderIdentity: 'intruder', renewTime: now, acquireTime: now, leaseDurationSeconds: 60 } });
+    await stack.kube.replace({ ...(current as KubeObject), spec: { ...current?.spec, holderIdentity: 'intruder', renewTime: now, acquireTime: now, leaseDurationSeconds: 60 } });
     await waitFor('leader notices', async () => (lostCalled ? true : undefined), 10_000, 50);
     assert.equal(leader.manager.state, 'lost');
     const before = leader.calls.count;

@@ -9,9 +9,10 @@ import { ensureFinalizer, FINALIZER } from '../../../src/controllers/kmsdeployme
 import type { KMSDeploymentCleanup } from '../../../src/controllers/kmsdeployment/context.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
 import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import {
-  configMapStep, createNamespace, getKMSDeployment, kmsDeployment, newManager, startOperatorIn, testConfig, waitFor, writeCount, type ControlPlane,
-} from './harness.ts';
+import { autoEncrypting, configMapStep, type ControlPlane, getKMSDeployment, startOperatorIn, waitFor, writeCount } from './harness.ts';
+import { ensureNamespace } from '../../support/kube.ts';
+import { inNamespace, kmsDeployment, withSpec } from '../../support/kmsdeployment.ts';
+import { newManager, testConfig } from '../../support/operator.ts';
 
 const NS = 'rt';
 
@@ -35,7 +36,7 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
 
   before(async () => {
     const running = await startOperatorIn(NS, { steps: [configMapStep(() => wanted, stepCalls)], cleanups: [cleanup], config: testConfig({ resyncPeriodMs: 15_000 }) });
-    ({ plane, admin, manager } = running);
+    ({ plane, kube: admin, manager } = running);
   });
 
   // A test below replaces the manager: stop the one running now, not the one started first.
@@ -48,7 +49,7 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
   const readyCondition = async (name: string) => (await getKMSDeployment(admin, NS, name))?.status?.conditions?.find((c) => c.type === 'Ready');
 
   it('reconciles a new KMSDeployment: finalizer, children with ownerReferences, status with conditions and observedGeneration', async () => {
-    const created = await admin.create(kmsDeployment(NS, 'alpha'));
+    const created = await admin.create(kmsDeployment('alpha', inNamespace(NS), autoEncrypting));
     const reconciled = await waitFor('status of alpha', async () => {
       const obj = await getKMSDeployment(admin, NS, 'alpha');
       return obj?.status?.observedGeneration === 1 ? obj : undefined;
@@ -74,7 +75,7 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     const before = await getKMSDeployment(admin, NS, 'alpha');
     const readyBefore = before?.status?.conditions?.find((c) => c.type === 'Ready');
     await sleep(1100); // transition times have second precision
-    await admin.apply({ ...kmsDeployment(NS, 'alpha', { minio: { replicas: 1, keyName: 'dev-key', autoEncryption: false, storage: { size: '1Gi' } } }) });
+    await admin.apply(kmsDeployment('alpha', inNamespace(NS), autoEncrypting, withSpec({ minio: { replicas: 1, keyName: 'dev-key', autoEncryption: false, storage: { size: '1Gi' } } })));
     const after = await waitFor('observedGeneration 2', async () => {
       const obj = await getKMSDeployment(admin, NS, 'alpha');
       return obj?.status?.observedGeneration === 2 ? obj : undefined;
@@ -156,7 +157,7 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
   it('reports an invalid spec as SpecValid=False and does not retry it until the object changes', async () => {
     // Two MinIO servers with one drive each: only the operator's semantic checks reject it.
     const layout = (replicas: number) => ({ minio: { replicas, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } } });
-    await admin.create(kmsDeployment(NS, 'broken', layout(2)));
+    await admin.create(kmsDeployment('broken', inNamespace(NS), autoEncrypting, withSpec(layout(2))));
     const specValid = await waitFor('SpecValid=False', async () => {
       const obj = await getKMSDeployment(admin, NS, 'broken');
       return obj?.status?.conditions?.find((c) => c.type === 'SpecValid' && c.status === 'False');
@@ -170,12 +171,12 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     manager.queue.add(`${NS}/broken`);
     await sleep(1000);
     assert.equal(await writeCount(plane), writesBefore, 'a terminal error is not retried');
-    await admin.apply(kmsDeployment(NS, 'broken', layout(1)));
+    await admin.apply(kmsDeployment('broken', inNamespace(NS), autoEncrypting, withSpec(layout(1))));
     await waitFor('broken fixed and reconciled', async () => ((await readyCondition('broken'))?.status === 'True' ? true : undefined));
   });
 
   it('runs cleanup before removing the finalizer; a failing cleanup keeps the object until the skip annotation', async () => {
-    await admin.create(kmsDeployment(NS, 'doomed'));
+    await admin.create(kmsDeployment('doomed', inNamespace(NS), autoEncrypting));
     await waitFor('finalizer on doomed', async () => ((await getKMSDeployment(admin, NS, 'doomed'))?.metadata.finalizers?.includes(FINALIZER) ? true : undefined));
     cleanupFails = true;
     await admin.delete(resources.KMSDeployment, NS, 'doomed');
@@ -186,7 +187,7 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     await waitFor('doomed deleted', async () => ((await getKMSDeployment(admin, NS, 'doomed')) === undefined ? true : undefined), 20_000);
     cleanupFails = false;
 
-    await admin.create(kmsDeployment(NS, 'clean'));
+    await admin.create(kmsDeployment('clean', inNamespace(NS), autoEncrypting));
     await waitFor('finalizer on clean', async () => ((await getKMSDeployment(admin, NS, 'clean'))?.metadata.finalizers?.includes(FINALIZER) ? true : undefined));
     await admin.delete(resources.KMSDeployment, NS, 'clean');
     await waitFor('clean deleted', async () => ((await getKMSDeployment(admin, NS, 'clean')) === undefined ? true : undefined), 20_000);
@@ -194,7 +195,7 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
   });
 
   it('never recreates a deleted KMSDeployment through the finalizer apply (it carries the uid)', async () => {
-    const ghost = await admin.create(kmsDeployment(NS, 'ghost'));
+    const ghost = await admin.create(kmsDeployment('ghost', inNamespace(NS), autoEncrypting));
     await waitFor('finalizer on ghost', async () => ((await getKMSDeployment(admin, NS, 'ghost'))?.metadata.finalizers?.includes(FINALIZER) ? true : undefined));
     await manager.stop(); // nobody removes the finalizer meanwhile
     try {
@@ -217,7 +218,7 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     };
     const listsBefore = await lists();
     await plane.restartApiServer();
-    await admin.apply(kmsDeployment(NS, 'alpha', { minio: { replicas: 1, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } } }));
+    await admin.apply(kmsDeployment('alpha', inNamespace(NS), autoEncrypting, withSpec({ minio: { replicas: 1, keyName: 'dev-key', autoEncryption: true, storage: { size: '1Gi' } } })));
     const generation = (await getKMSDeployment(admin, NS, 'alpha'))?.metadata.generation;
     await waitFor('reconcile after restart', async () => ((await getKMSDeployment(admin, NS, 'alpha'))?.status?.observedGeneration === generation ? true : undefined), 60_000);
     // A child deleted after the restart is repaired too: the owned-object watches recovered as well.
@@ -245,8 +246,8 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
   });
 
   it('re-enqueues every KMSDeployment on the periodic resync (namespace-scoped manager)', async () => {
-    await createNamespace(admin, 'rt-resync');
-    await admin.create(kmsDeployment('rt-resync', 'quiet'));
+    await ensureNamespace(admin, 'rt-resync');
+    await admin.create(kmsDeployment('quiet', inNamespace('rt-resync'), autoEncrypting));
     const calls = { count: 0 };
     const scoped = newManager(plane, { steps: [configMapStep(() => ['info'], calls)], config: testConfig({ namespaces: ['rt-resync'], resyncPeriodMs: 1500, httpBindAddress: undefined }) });
     await scoped.start();

@@ -1,14 +1,16 @@
 // The operator as a process: SIGTERM while a reconcile is in flight lets it finish, releases the lease
 // and exits 0 within the shutdown timeout; src/main.ts starts, serves its endpoints and stops the same
 // way; a bad flag stops start-up with a message naming the flag.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { startStack } from '../../support/stack.ts';
+import { suiteFixture } from '../../support/suite.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { repoRoot } from '../../env/process.ts';
-import { adminClient, createNamespace, getKMSDeployment, kmsDeployment, waitFor, withControlPlane, type ControlPlane } from './harness.ts';
+import { autoEncrypting, getKMSDeployment, waitFor } from './harness.ts';
+import { inNamespace, kmsDeployment } from '../../support/kmsdeployment.ts';
 
 const NS = 'sd';
 
@@ -32,31 +34,21 @@ function runNode(script: string, args: string[], env: Record<string, string>): R
 }
 
 describe('operator process lifecycle (real kube-apiserver)', { timeout: 300_000 }, () => {
-  let plane: ControlPlane;
-  let admin: KubeClient;
   const children: ChildProcess[] = [];
-
-  before(async () => {
-    plane = await withControlPlane();
-    admin = adminClient(plane);
-    await createNamespace(admin, NS);
-  });
-
-  after(async () => {
+  const stack = suiteFixture(() => startStack({ vault: false, namespace: NS }), () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await plane?.stop();
   });
 
-  const lease = async (name: string) => (await admin.get(resources.Lease, NS, name)) as (KubeObject & { spec: { holderIdentity?: string; leaseDurationSeconds?: number } }) | undefined;
+  const lease = async (name: string) => (await stack.kube.get(resources.Lease, NS, name)) as (KubeObject & { spec: { holderIdentity?: string; leaseDurationSeconds?: number } }) | undefined;
 
   it('on SIGTERM mid-reconcile finishes the reconcile, releases the lease and exits 0 within the timeout', async () => {
     const operator = runNode('test/integration/runtime/fixtures/operator-with-slow-step.ts', [
-      '--kubeconfig', plane.kubeconfigPath, '--leader-election-namespace', NS, '--leader-election-lease-name', 'sd-slow',
+      '--kubeconfig', stack.plane.kubeconfigPath, '--leader-election-namespace', NS, '--leader-election-lease-name', 'sd-slow',
       '--http-address', '127.0.0.1:0', '--shutdown-timeout', '20s', '--log-level', 'info',
     ], { SLOW_STEP_MS: '3000' });
     children.push(operator.child);
     await waitFor('lease acquired', async () => ((await lease('sd-slow'))?.spec.holderIdentity ? true : undefined), 30_000);
-    await admin.create(kmsDeployment(NS, 'slow'));
+    await stack.kube.create(kmsDeployment('slow', inNamespace(NS), autoEncrypting));
     await waitFor('reconcile in flight', async () => (operator.stderr().includes('step-started slow') ? true : undefined), 30_000);
     const signalledAt = Date.now();
     operator.child.kill('SIGTERM');
@@ -69,13 +61,13 @@ describe('operator process lifecycle (real kube-apiserver)', { timeout: 300_000 
     const released = await lease('sd-slow');
     assert.equal(released?.spec.holderIdentity, '', 'the lease is released');
     assert.equal(released?.spec.leaseDurationSeconds, 1);
-    assert.equal((await getKMSDeployment(admin, NS, 'slow'))?.status?.observedGeneration, 1, 'the reconcile wrote its status before exit');
+    assert.equal((await getKMSDeployment(stack.kube, NS, 'slow'))?.status?.observedGeneration, 1, 'the reconcile wrote its status before exit');
     assert.match(operator.stdout(), /"msg":"shutting down: finishing in-flight reconciles"/);
   });
 
   it('aborts a reconcile that outlasts the shutdown timeout and still exits 0', async () => {
     const operator = runNode('test/integration/runtime/fixtures/operator-with-slow-step.ts', [
-      '--kubeconfig', plane.kubeconfigPath, '--leader-election-namespace', NS, '--leader-election-lease-name', 'sd-stuck',
+      '--kubeconfig', stack.plane.kubeconfigPath, '--leader-election-namespace', NS, '--leader-election-lease-name', 'sd-stuck',
       '--http-address', '0', '--shutdown-timeout', '1s',
     ], { SLOW_STEP_MS: '60000' });
     children.push(operator.child);
@@ -90,7 +82,7 @@ describe('operator process lifecycle (real kube-apiserver)', { timeout: 300_000 
 
   it('runs src/main.ts: serves /healthz and /readyz, stops on SIGINT with exit 0', async () => {
     const operator = runNode('src/main.ts', [], {
-      KUBECONFIG: plane.kubeconfigPath, KMSSTACK_LEADER_ELECTION_NAMESPACE: NS, KMSSTACK_LEADER_ELECTION_LEASE_NAME: 'sd-main',
+      KUBECONFIG: stack.plane.kubeconfigPath, KMSSTACK_LEADER_ELECTION_NAMESPACE: NS, KMSSTACK_LEADER_ELECTION_LEASE_NAME: 'sd-main',
       KMSSTACK_HTTP_ADDRESS: '127.0.0.1:0', KMSSTACK_LOG_LEVEL: 'debug',
     });
     children.push(operator.child);
@@ -108,7 +100,7 @@ describe('operator process lifecycle (real kube-apiserver)', { timeout: 300_000 
   });
 
   it('stops start-up on a bad flag with a message naming it (exit code 2)', async () => {
-    const operator = runNode('src/main.ts', ['--workers', 'lots'], { KUBECONFIG: plane.kubeconfigPath, KMSSTACK_LEADER_ELECTION_NAMESPACE: NS });
+    const operator = runNode('src/main.ts', ['--workers', 'lots'], { KUBECONFIG: stack.plane.kubeconfigPath, KMSSTACK_LEADER_ELECTION_NAMESPACE: NS });
     children.push(operator.child);
     assert.equal(await operator.exited, 2);
     assert.match(operator.stderr(), /invalid --workers \(env KMSSTACK_WORKERS\): must be a whole number \(got "lots"\)/);

@@ -5,7 +5,7 @@
 // leave an object it does not control untouched, byte for byte, and say so: ChildConflict on the
 // condition of the step that owns the child, and a Warning event. These tests run the operator process
 // against the real API server; the Secrets are read back from the API server, not from the operator.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kesNames } from '../../../src/workload/names.ts';
 import { pkiSecretNames } from '../../../src/pki/names.ts';
@@ -13,7 +13,8 @@ import { resources, type KubeObject } from '../../../src/runtime/kube/resources.
 import { waitFor } from '../../env/process.ts';
 import { conditionOf, waitConverged } from '../../faults/checks.ts';
 import type { OperatorProcess } from '../../faults/operator.ts';
-import { annotate, getDeployment, prepareNamespace, startStack, vaultDeployment, type Stack } from '../../faults/stack.ts';
+import { annotate, getDeployment, startFaultStack, vaultDeployment } from '../../faults/stack.ts';
+import { suiteFixture } from '../../support/suite.ts';
 
 const namespace = 'shared-ns';
 type Secret = KubeObject & { data?: Record<string, string> };
@@ -28,16 +29,10 @@ function foreignSecret(name: string, extra: Partial<KubeObject['metadata']> = {}
 }
 
 describe('a child name taken by a foreign object', { timeout: 300_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startFaultStack({ namespace }));
   let operator: OperatorProcess;
   before(async () => {
-    stack = await startStack();
-    await prepareNamespace(stack, namespace);
-    operator = stack.startOperator({ leaseNamespace: namespace, env: { KMSSTACK_VAULT_ADDRESSES: stack.vault.address } });
-    await operator.waitUntilReconciling();
-  });
-  after(async () => {
-    await stack?.stop();
+    operator = await stack.startReconcilingOperator({ leaseNamespace: namespace, env: { KMSSTACK_VAULT_ADDRESSES: stack.vault.address } });
   });
 
   const condition = (name: string, type: string) => waitFor(`${name}'s ${type} to be ChildConflict`, async () => {

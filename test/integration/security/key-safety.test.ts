@@ -8,39 +8,35 @@
 // That the immutable fields (mode, kv.mountPath, kv.version, kv.prefix, minio.keyName) cannot be
 // changed through the API is tested in test/integration/controlplane/api.test.ts (fixtures
 // test/fixtures/invalid/change-*.yaml) against the same kube-apiserver.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resources } from '../../../src/runtime/kube/resources.ts';
 import { waitFor } from '../../env/process.ts';
 import { waitConverged, type Tracked } from '../../faults/checks.ts';
 import type { OperatorProcess } from '../../faults/operator.ts';
-import { getDeployment, kvMountOf, patchSpec, prefixOf, prepareNamespace, startStack, vaultDeployment, type Stack } from '../../faults/stack.ts';
+import { getDeployment, patchSpec, startFaultStack, vaultDeployment } from '../../faults/stack.ts';
+import { suiteFixture } from '../../support/suite.ts';
+import { kvMountOf, kvPrefixOf } from '../../support/kmsdeployment.ts';
 import { KesLikeClient, readAppRoleCredentials } from '../vault/fixture.ts';
 
 const NS = 'keys';
 const KV_MOUNTS = ['kv', 'kv2'];
 
 describe('key safety: the operator deletes key material only with keyDeletionPolicy Delete, and only its own', { timeout: 300_000 }, () => {
-  let stack: Stack;
+  const stack = suiteFixture(() => startFaultStack({ namespace: NS }));
   let operator: OperatorProcess;
 
   before(async () => {
-    stack = await startStack();
-    await prepareNamespace(stack, NS);
     await stack.vault.enableAudit();
-    operator = stack.startOperator({ leaseNamespace: NS, leaseName: 'keys' });
-    await operator.waitUntilReconciling();
+    operator = await stack.startReconcilingOperator({ leaseNamespace: NS, leaseName: 'keys' });
   });
 
-  after(async () => {
-    await stack?.stop();
-  });
 
   /** Keys created as KES creates them, with the deployment's AppRole credentials. */
   async function kesCreate(t: Tracked, keys: string[]): Promise<void> {
     const { roleId, secretId } = await readAppRoleCredentials(stack.kube, t.namespace, t.name);
     const kes = await KesLikeClient.login(stack.vault, roleId, secretId, kvMountOf(t.kvVersion), t.kvVersion ?? 'v1');
-    for (const key of keys) await kes.create(`${prefixOf(t.namespace, t.name)}/${key}`, `value-of-${key}`);
+    for (const key of keys) await kes.create(`${kvPrefixOf(t.namespace, t.name)}/${key}`, `value-of-${key}`);
   }
 
   /** A key read as root: its value, or undefined when it is gone. */
@@ -74,7 +70,7 @@ describe('key safety: the operator deletes key material only with keyDeletionPol
     for (const t of retained) await gone(t.name);
     assert.deepEqual(kvDeletes(), [], 'no delete request reached a KV mount');
     for (const t of retained) {
-      for (const key of ['minio-key-1', 'minio-key-2']) assert.equal(await readKey(t.kvVersion ?? 'v1', `${prefixOf(NS, t.name)}/${key}`), `value-of-${key}`, `${t.name}/${key} kept`);
+      for (const key of ['minio-key-1', 'minio-key-2']) assert.equal(await readKey(t.kvVersion ?? 'v1', `${kvPrefixOf(NS, t.name)}/${key}`), `value-of-${key}`, `${t.name}/${key} kept`);
     }
   });
 
@@ -87,7 +83,7 @@ describe('key safety: the operator deletes key material only with keyDeletionPol
     await waitConverged(stack, [...doomed, sibling], [], 60_000, () => operator.assertAlive());
     for (const t of [...doomed, sibling]) await kesCreate(t, ['minio-key-1', 'minio-key-2']);
     const untouchable = [
-      ['v1', `${prefixOf(NS, 'del')}/sub/inner`], ['v2', `${prefixOf(NS, 'del2')}/sub/inner`], ['v1', `kmsstack/${NS}/outside`], ['v1', 'kmsstack/keys-outside'],
+      ['v1', `${kvPrefixOf(NS, 'del')}/sub/inner`], ['v2', `${kvPrefixOf(NS, 'del2')}/sub/inner`], ['v1', `kmsstack/${NS}/outside`], ['v1', 'kmsstack/keys-outside'],
     ] as const;
     for (const [version, path] of untouchable) await writeKeyAsRoot(version, path);
     const deletesBefore = kvDeletes().length;
@@ -97,12 +93,12 @@ describe('key safety: the operator deletes key material only with keyDeletionPol
 
     const deletes = kvDeletes().slice(deletesBefore).map((r) => r.path).sort();
     const own = [
-      `kv/${prefixOf(NS, 'del')}/minio-key-1`, `kv/${prefixOf(NS, 'del')}/minio-key-2`,
-      `kv2/metadata/${prefixOf(NS, 'del2')}/minio-key-1`, `kv2/metadata/${prefixOf(NS, 'del2')}/minio-key-2`,
+      `kv/${kvPrefixOf(NS, 'del')}/minio-key-1`, `kv/${kvPrefixOf(NS, 'del')}/minio-key-2`,
+      `kv2/metadata/${kvPrefixOf(NS, 'del2')}/minio-key-1`, `kv2/metadata/${kvPrefixOf(NS, 'del2')}/minio-key-2`,
     ].sort();
     assert.deepEqual(deletes, own, 'the only KV deletes are the keys directly under the deleted deployments\' prefixes');
-    for (const t of doomed) assert.equal(await readKey(t.kvVersion ?? 'v1', `${prefixOf(NS, t.name)}/minio-key-1`), undefined, `${t.name}'s key is deleted`);
-    for (const key of ['minio-key-1', 'minio-key-2']) assert.equal(await readKey('v1', `${prefixOf(NS, 'delx')}/${key}`), `value-of-${key}`, 'the sibling prefix keeps its keys');
+    for (const t of doomed) assert.equal(await readKey(t.kvVersion ?? 'v1', `${kvPrefixOf(NS, t.name)}/minio-key-1`), undefined, `${t.name}'s key is deleted`);
+    for (const key of ['minio-key-1', 'minio-key-2']) assert.equal(await readKey('v1', `${kvPrefixOf(NS, 'delx')}/${key}`), `value-of-${key}`, 'the sibling prefix keeps its keys');
     for (const [version, path] of untouchable) assert.ok(await readKey(version, path), `${path} is left alone`);
     operator.assertAlive();
     await operator.stop();

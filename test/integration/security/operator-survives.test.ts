@@ -9,13 +9,15 @@
 // reconnect through exactly that callback.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { startStack } from '../../support/stack.ts';
+import { suiteFixture } from '../../support/suite.ts';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
-import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
+import { type ControlPlane } from '../../env/controlplane.ts';
 import { leftovers, makeTempDir, removeTempDir } from '../../env/process.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
-import { adminClient, createNamespace, getKMSDeployment, kmsDeployment, waitFor } from '../runtime/harness.ts';
+import { autoEncrypting, getKMSDeployment, waitFor } from '../runtime/harness.ts';
+import { inNamespace, kmsDeployment } from '../../support/kmsdeployment.ts';
 import { OperatorProcess } from '../../faults/operator.ts';
 
 const NS = 'survive';
@@ -46,31 +48,27 @@ function execKubeconfig(plane: ControlPlane, dir: string, token: string): { path
 }
 
 describe('the operator process survives losing its credentials or the API server', { timeout: 240_000 }, () => {
-  let plane: ControlPlane;
-  let admin: KubeClient;
   let dir: string;
   const operators: OperatorProcess[] = [];
-
-  before(async () => {
-    plane = await startControlPlane({ apiServerFlags: ['--min-request-timeout=1'] });
-    admin = adminClient(plane);
-    dir = makeTempDir('survive');
-    await createNamespace(admin, NS);
+  const stack = suiteFixture(() => startStack({ vault: false, namespace: NS, controlPlane: { apiServerFlags: ['--min-request-timeout=1'] } }), async () => {
+    for (const operator of operators) await operator.kill();
   });
 
-  after(async () => {
-    for (const operator of operators) await operator.kill();
-    await plane?.stop();
+  before(() => {
+    dir = makeTempDir('survive');
+  });
+
+  after(() => {
     if (dir) removeTempDir(dir);
     assert.deepEqual(leftovers(), { processes: [], tempDirs: [] });
   });
 
   const reconciled = (name: string) =>
-    waitFor(`${name} to be reconciled`, async () => ((await getKMSDeployment(admin, NS, name))?.status?.observedGeneration === 1 ? true : undefined), 45_000, 200);
+    waitFor(`${name} to be reconciled`, async () => ((await getKMSDeployment(stack.kube, NS, name))?.status?.observedGeneration === 1 ? true : undefined), 45_000, 200);
 
   it('keeps running while its exec credential plugin fails during watch reconnects, and recovers', async () => {
-    const token = await plane.mintServiceAccountToken(NS, 'operator');
-    await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    const token = await stack.plane.mintServiceAccountToken(NS, 'operator');
+    await stack.kube.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
       resource: 'clusterrolebindings', verb: 'create',
       body: {
         apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'survive-operator' },
@@ -78,7 +76,7 @@ describe('the operator process survives losing its credentials or the API server
         subjects: [{ kind: 'ServiceAccount', name: 'operator', namespace: NS }],
       },
     });
-    const kubeconfig = execKubeconfig(plane, dir, token);
+    const kubeconfig = execKubeconfig(stack.plane, dir, token);
     const operator = OperatorProcess.start({ kubeconfigPath: kubeconfig.path, leaseNamespace: NS, leaderElection: false, logDir: dir });
     operators.push(operator);
     await operator.waitUntilReconciling();
@@ -89,7 +87,7 @@ describe('the operator process survives losing its credentials or the API server
 
     const failures = operator.logLines().filter((l) => l.msg === 'watch failed; restarting' && String(l.err).includes('identity provider unavailable'));
     assert.ok(failures.length > 0, 'the failing plugin hit the watch reconnects (else this test proves nothing)');
-    await admin.create(kmsDeployment(NS, 'after-credentials'));
+    await stack.kube.create(kmsDeployment('after-credentials', inNamespace(NS), autoEncrypting));
     await reconciled('after-credentials');
     operator.assertAlive();
     assert.doesNotMatch(operator.output(), /Unhandled|UnhandledPromiseRejection|^\s+at /m, 'no stack trace or unhandled rejection in the output');
@@ -97,16 +95,16 @@ describe('the operator process survives losing its credentials or the API server
   });
 
   it('keeps running while the API server is down, without HTTP server or leader election, and recovers', async () => {
-    const operator = OperatorProcess.start({ kubeconfigPath: plane.kubeconfigPath, leaseNamespace: NS, leaderElection: false, logDir: dir });
+    const operator = OperatorProcess.start({ kubeconfigPath: stack.plane.kubeconfigPath, leaseNamespace: NS, leaderElection: false, logDir: dir });
     operators.push(operator);
     await operator.waitUntilReconciling();
-    await plane.stopApiServer();
+    await stack.plane.stopApiServer();
     try {
       await operator.stayAlive(8_000, 'while the API server is down');
     } finally {
-      await plane.startApiServer();
+      await stack.plane.startApiServer();
     }
-    await admin.create(kmsDeployment(NS, 'after-outage'));
+    await stack.kube.create(kmsDeployment('after-outage', inNamespace(NS), autoEncrypting));
     await reconciled('after-outage');
     operator.assertAlive();
     await operator.stop();

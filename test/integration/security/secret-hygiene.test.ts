@@ -15,9 +15,11 @@ import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../src/vault/names
 import { waitFor } from '../../env/process.ts';
 import { conditionOf, secretIdAccessors } from '../../faults/checks.ts';
 import { OperatorProcess } from '../../faults/operator.ts';
-import { getDeployment, prepareNamespace, staticKeyDeployment, startStack, TOKEN_SECRET, vaultDeployment, type Stack } from '../../faults/stack.ts';
-import { putSecret } from '../vault/fixture.ts';
+import { type FaultStack, getDeployment, startFaultStack, vaultDeployment } from '../../faults/stack.ts';
+import { inNamespace, kmsDeployment } from '../../support/kmsdeployment.ts';
+import { TOKEN_SECRET } from '../../support/stack.ts';
 import { enableOperatorKubernetesAuth, KUBERNETES_AUTH_ROLE } from './kubernetes-auth.ts';
+import { putSecret } from '../../support/kube.ts';
 
 const NS = 'hygiene';
 
@@ -48,15 +50,15 @@ function needles(value: string): string[] {
 }
 
 describe('no secret in logs, Events, status, errors, or Secret metadata', { timeout: 300_000 }, () => {
-  let stack: Stack;
+  let stack: FaultStack;
   let operator: OperatorProcess;
   const rawAudit = () => join(stack.dir, 'raw-audit.log');
   const inputs = new Map<string, string>();
 
   before(async () => {
-    stack = await startStack();
+    stack = await startFaultStack();
     await stack.vault.request('PUT', 'sys/audit/raw', { type: 'file', options: { file_path: rawAudit(), log_raw: 'true' } });
-    await prepareNamespace(stack, NS); // the operator token (operator policy) in Secret vault-operator-token
+    await stack.prepareNamespace(NS); // the operator token (operator policy) in Secret vault-operator-token
     const k8sAuth = await enableOperatorKubernetesAuth(stack);
     inputs.set(k8sAuth.jwt, 'the operator ServiceAccount JWT');
     inputs.set(k8sAuth.reviewerJwt, 'the token reviewer JWT');
@@ -80,7 +82,7 @@ describe('no secret in logs, Events, status, errors, or Secret metadata', { time
     await stack.kube.create(withAuth('by-k8s', { kubernetes: { role: KUBERNETES_AUTH_ROLE } }));
     await stack.kube.create(withAuth('refused', { token: { secretRef: { name: 'refused-token' } } }));
     await stack.kube.create(withAuth('weak', { token: { secretRef: { name: 'weak-token' } } }));
-    await stack.kube.create(staticKeyDeployment(NS, 'static'));
+    await stack.kube.create(kmsDeployment('static', inNamespace(NS)));
     operator = stack.startOperator({
       leaseNamespace: NS, leaseName: 'hygiene', logLevel: 'debug',
       env: k8sAuth.operatorEnv,

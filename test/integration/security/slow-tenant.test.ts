@@ -13,7 +13,7 @@ import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { waitFor } from '../../env/process.ts';
 import { conditionOf, waitConverged, type Tracked } from '../../faults/checks.ts';
 import type { OperatorProcess } from '../../faults/operator.ts';
-import { getDeployment, prepareNamespace, startStack, vaultDeployment, type Stack } from '../../faults/stack.ts';
+import { type FaultStack, getDeployment, startFaultStack, vaultDeployment } from '../../faults/stack.ts';
 import { startHostileServer, type HostileServer } from '../../support/hostile-http.ts';
 
 const namespace = 'tenants';
@@ -25,7 +25,7 @@ function rssBytes(pid: number): number {
 }
 
 describe('a slow or huge Vault of one tenant does not stall the others', { timeout: 300_000 }, () => {
-  let stack: Stack;
+  let stack: FaultStack;
   let operator: OperatorProcess;
   const hostile: Record<string, HostileServer> = {};
   let baselineRss = 0;
@@ -33,8 +33,8 @@ describe('a slow or huge Vault of one tenant does not stall the others', { timeo
   let sampler: NodeJS.Timeout | undefined;
 
   before(async () => {
-    stack = await startStack();
-    await prepareNamespace(stack, namespace);
+    stack = await startFaultStack();
+    await stack.prepareNamespace(namespace);
     hostile['drip-1'] = await startHostileServer('drip');
     hostile['drip-2'] = await startHostileServer('drip');
     hostile['huge'] = await startHostileServer('huge', { hugeBytes: 256 * MiB });

@@ -17,18 +17,19 @@ import { vaultObjectName } from '../../../src/vault/names.ts';
 import { waitFor } from '../../env/process.ts';
 import { conditionOf, readMarker, waitConverged, writeMarker, type Tracked } from '../../faults/checks.ts';
 import type { OperatorProcess } from '../../faults/operator.ts';
-import { getDeployment, prefixOf, prepareNamespace, startStack, vaultDeployment } from '../../faults/stack.ts';
-import { ensureNamespace } from '../vault/fixture.ts';
+import { getDeployment, startFaultStack, vaultDeployment } from '../../faults/stack.ts';
+import { kvPrefixOf } from '../../support/kmsdeployment.ts';
 import { enableOperatorKubernetesAuth, KUBERNETES_AUTH_ROLE } from './kubernetes-auth.ts';
+import { ensureNamespace } from '../../support/kube.ts';
 
 const victim: Tracked = { namespace: 'team-a', name: 'store' };
-const victimPrefix = prefixOf(victim.namespace, victim.name); // kmsstack/team-a/store
+const victimPrefix = kvPrefixOf(victim.namespace, victim.name); // kmsstack/team-a/store
 
 /** A stack with team-a's deployment converged and its marker key written; the operator uses `template`. */
 async function tenants(template: string | undefined) {
-  const stack = await startStack();
+  const stack = await startFaultStack();
   const auth = await enableOperatorKubernetesAuth(stack);
-  await prepareNamespace(stack, victim.namespace);
+  await stack.prepareNamespace(victim.namespace);
   await ensureNamespace(stack.kube, 'team-b');
   const env: Record<string, string> = { ...auth.operatorEnv, ...(template ? { KMSSTACK_KV_PREFIX_TEMPLATE: template } : {}) };
   const operator: OperatorProcess = stack.startOperator({ leaseNamespace: 'team-a', leaseName: 'isolation', env });
@@ -66,6 +67,14 @@ async function tenants(template: string | undefined) {
       assert.equal(await stack.kube.get(resources.Secret, namespace, `${name}-kes-vault-approle`), undefined, 'no AppRole Secret');
     },
 
+    /** VaultConfigured says PrefixInUse with a message matching `message`, and nothing was granted. */
+    async assertPrefixRefused(namespace: string, name: string, message: RegExp): Promise<void> {
+      const condition = await this.vaultCondition(namespace, name);
+      assert.equal(condition.reason, 'PrefixInUse');
+      assert.match(condition.message, message);
+      await this.assertNothingGranted(namespace, name);
+    },
+
     async deleteAndWait(namespace: string, name: string): Promise<void> {
       await stack.kube.delete(resources.KMSDeployment, namespace, name);
       await waitFor(`${name} to be deleted`, async () => ((await getDeployment(stack, namespace, name)) ? undefined : true), 60_000, 200);
@@ -95,7 +104,7 @@ describe('tenant isolation with the default --kv-prefix-template kmsstack/{names
   });
 
   it('an allowed prefix in team-b is configured (the control for the refusals below)', async () => {
-    await t.create('team-b', 'own', prefixOf('team-b', 'own'));
+    await t.create('team-b', 'own', kvPrefixOf('team-b', 'own'));
     const condition = await t.vaultCondition('team-b', 'own');
     assert.equal(condition.status, 'True', condition.message);
     assert.ok(await t.stack.kube.get(resources.Secret, 'team-b', 'own-kes-vault-approle'), 'team-b gets credentials for its own prefix');
@@ -129,7 +138,7 @@ describe('tenant isolation with the default --kv-prefix-template kmsstack/{names
     await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
     try {
       const address = `http://127.0.0.1:${(impostor.address() as AddressInfo).port}`;
-      const obj = vaultDeploymentWith(t, 'team-b', 'phish', prefixOf('team-b', 'phish'), { address });
+      const obj = vaultDeploymentWith(t, 'team-b', 'phish', kvPrefixOf('team-b', 'phish'), { address });
       await t.stack.kube.create(obj);
       const condition = await t.vaultCondition('team-b', 'phish');
       assert.equal(condition.reason, 'VaultAddressNotAllowed');
@@ -145,14 +154,8 @@ describe('tenant isolation with the default --kv-prefix-template kmsstack/{names
   it('within team-a, a second deployment on the same or an enclosing prefix is refused and its deletion keeps the keys', async () => {
     await t.create('team-a', 'twin', victimPrefix, { keyDeletionPolicy: 'Delete' });
     await t.create('team-a', 'parent', 'kmsstack/team-a', { keyDeletionPolicy: 'Delete' });
-    const twin = await t.vaultCondition('team-a', 'twin');
-    assert.equal(twin.reason, 'PrefixInUse');
-    assert.match(twin.message, /^spec\.vault\.kv\.prefix: "kv\/kmsstack\/team-a\/store" is already used by KMSDeployment team-a\/store/);
-    const parent = await t.vaultCondition('team-a', 'parent');
-    assert.equal(parent.reason, 'PrefixInUse');
-    assert.match(parent.message, /contains the prefix of KMSDeployment team-a\/store/);
-    await t.assertNothingGranted('team-a', 'twin');
-    await t.assertNothingGranted('team-a', 'parent');
+    await t.assertPrefixRefused('team-a', 'twin', /^spec\.vault\.kv\.prefix: "kv\/kmsstack\/team-a\/store" is already used by KMSDeployment team-a\/store/);
+    await t.assertPrefixRefused('team-a', 'parent', /contains the prefix of KMSDeployment team-a\/store/);
     await t.deleteAndWait('team-a', 'twin');
     await t.deleteAndWait('team-a', 'parent');
     for (const name of ['twin', 'parent']) assert.ok((await t.warningReasons('team-a', name)).includes('KeysRetained'), `${name}'s deletion says why the keys stay`);
@@ -174,10 +177,7 @@ describe('tenant isolation with --kv-prefix-template "*" (template off): one pre
     await t.create('team-b', 'free', 'elsewhere/team-b');
     assert.equal((await t.vaultCondition('team-b', 'free')).status, 'True', 'the template no longer applies');
     await t.create('team-b', 'steal', victimPrefix, { keyDeletionPolicy: 'Delete' });
-    const condition = await t.vaultCondition('team-b', 'steal');
-    assert.equal(condition.reason, 'PrefixInUse');
-    assert.match(condition.message, /is already used by KMSDeployment team-a\/store/);
-    await t.assertNothingGranted('team-b', 'steal');
+    await t.assertPrefixRefused('team-b', 'steal', /is already used by KMSDeployment team-a\/store/);
     await t.deleteAndWait('team-b', 'steal');
     assert.equal(await readMarker(t.stack, victim), 'team-a-master-key', 'team-a\'s key survives');
   });

@@ -22,8 +22,10 @@ import { resources, type KubeObject } from '../../../src/runtime/kube/resources.
 import { waitFor } from '../../env/process.ts';
 import { selfSignedCertificate } from '../../env/vault.ts';
 import { conditionOf, readMarker, waitConverged, writeMarker, type Tracked } from '../../faults/checks.ts';
-import { getDeployment, prefixOf, prepareNamespace, startStack, vaultDeployment, type Stack } from '../../faults/stack.ts';
-import { KesLikeClient, putSecret, readAppRoleCredentials } from '../vault/fixture.ts';
+import { type FaultStack, getDeployment, startFaultStack, vaultDeployment } from '../../faults/stack.ts';
+import { kvPrefixOf } from '../../support/kmsdeployment.ts';
+import { KesLikeClient, readAppRoleCredentials } from '../vault/fixture.ts';
+import { putSecret } from '../../support/kube.ts';
 
 interface Seen {
   method: string;
@@ -50,7 +52,7 @@ async function listen(server: Server, seen: Seen[], answer: (req: IncomingMessag
 const FAKE_JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6a21zc3RhY2stc3lzdGVtOmttc3N0YWNrLW9wZXJhdG9yIn0.c2lnbmF0dXJl';
 
 describe('Vault trust: listed key names, redirects, listed servers, pinned CAs', { timeout: 300_000 }, () => {
-  let stack: Stack;
+  let stack: FaultStack;
   const servers: Server[] = [];
   /** Where a redirect points, and the unlisted impostor: must never receive anything. */
   const thief: Seen[] = [];
@@ -62,7 +64,7 @@ describe('Vault trust: listed key names, redirects, listed servers, pinned CAs',
   let impostorCa: string;
 
   before(async () => {
-    stack = await startStack();
+    stack = await startFaultStack();
     const thiefServer = createServer();
     servers.push(thiefServer);
     thiefAddress = `http://127.0.0.1:${await listen(thiefServer, thief, () => ({ status: 200 }))}`;
@@ -82,7 +84,7 @@ describe('Vault trust: listed key names, redirects, listed servers, pinned CAs',
     servers.push(tlsServer);
     impostorAddress = `https://127.0.0.1:${await listen(tlsServer, impostor, () => ({ status: 200 }))}`;
 
-    for (const namespace of ['team-a', 'team-b', 'team-r', 'team-x']) await prepareNamespace(stack, namespace);
+    for (const namespace of ['team-a', 'team-b', 'team-r', 'team-x']) await stack.prepareNamespace(namespace);
     const jwtPath = join(stack.dir, 'sa-token');
     writeFileSync(jwtPath, FAKE_JWT, { mode: 0o600 });
     const strict = stack.startOperator({
@@ -135,9 +137,9 @@ describe('Vault trust: listed key names, redirects, listed servers, pinned CAs',
     // Vault's storage refuses a literal "..", but not "%2e%2e"; node-vault turns "&#x2F;" into "/"
     // and URL parsing then reads "%2e%2e" segments as "..".
     const climbing = '%2e%2e&#x2F;%2e%2e&#x2F;team-b&#x2F;victim&#x2F;marker';
-    await kes.create(`${prefixOf(attacker.namespace, attacker.name)}/${encodeURIComponent(climbing)}`, 'bait');
-    await kes.create(`${prefixOf(attacker.namespace, attacker.name)}/own-key`, 'own');
-    assert.deepEqual((await kes.list(prefixOf(attacker.namespace, attacker.name))).sort(), [climbing, 'own-key'], 'Vault lists the entry under the name the attack needs');
+    await kes.create(`${kvPrefixOf(attacker.namespace, attacker.name)}/${encodeURIComponent(climbing)}`, 'bait');
+    await kes.create(`${kvPrefixOf(attacker.namespace, attacker.name)}/own-key`, 'own');
+    assert.deepEqual((await kes.list(kvPrefixOf(attacker.namespace, attacker.name))).sort(), [climbing, 'own-key'], 'Vault lists the entry under the name the attack needs');
 
     await stack.kube.delete(resources.KMSDeployment, attacker.namespace, attacker.name);
     await waitFor('team-a/store to be deleted', async () => ((await getDeployment(stack, attacker.namespace, attacker.name)) ? undefined : true), 60_000, 200);
@@ -146,7 +148,7 @@ describe('Vault trust: listed key names, redirects, listed servers, pinned CAs',
     const skipped = (await warnings(attacker.namespace, attacker.name)).find((e) => e.reason === 'KeysSkipped');
     assert.ok(skipped, 'a Warning event reports the skipped entry');
     assert.match(String(skipped.note), /^1 entry under kv\/kmsstack\/team-a\/store is not named like KES keys and was left in place \("%2e%2e&#x2F;%2e%2e&#x2F;team-b&#x2F;victim&#x2F;marker"\)/);
-    assert.equal((await stack.vault.request('GET', `kv/${prefixOf(attacker.namespace, attacker.name)}/own-key`)).status, 404, 'team-a\'s own key is deleted');
+    assert.equal((await stack.vault.request('GET', `kv/${kvPrefixOf(attacker.namespace, attacker.name)}/own-key`)).status, 404, 'team-a\'s own key is deleted');
     assert.equal(conditionOf(await getDeployment(stack, victim.namespace, victim.name), 'VaultConfigured')?.status, 'True', 'team-b is untouched');
   });
 

@@ -1,32 +1,21 @@
 // A Vault run as the guide runs it (file storage, TLS, init + unseal): TLS trust from the CA Secret,
 // and how the step reports a stopped or sealed Vault and converges once it is back.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VaultClient } from '../../../src/vault/client.ts';
 import { health } from '../../../src/vault/operations.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
-import type { VaultDeps } from '../../../src/vault/connect.ts';
 import type { VaultSpec } from '../../../src/vault/settings.ts';
-import type { TestVault } from '../../env/vault.ts';
-import { settingsFor, startOperatorVaultEnv, type OperatorVaultEnv } from './fixture.ts';
+import { suiteFixture } from '../../support/suite.ts';
+import { settingsFor, startVaultSuiteStack } from './fixture.ts';
 
 const NS = 'availability';
-let vault: TestVault;
-let deps: VaultDeps;
-let env: OperatorVaultEnv | undefined;
 
-before(async () => {
-  env = await startOperatorVaultEnv(NS, { persistent: true });
-  ({ vault, deps } = env);
-});
-
-after(async () => {
-  await env?.stop();
-});
+const stack = suiteFixture(() => startVaultSuiteStack(NS, { persistent: true }));
 
 function run(name: string, overrides: Partial<VaultSpec> = {}) {
-  const settings = settingsFor(vault, NS, name, { tls: { caSecretRef: { name: 'vault-ca', key: 'ca.crt' } }, ...overrides });
-  return reconcileVault(deps, { settings, labels: {}, ownerReferences: [], now: new Date() });
+  const settings = settingsFor(stack.vault, NS, name, { tls: { caSecretRef: { name: 'vault-ca', key: 'ca.crt' } }, ...overrides });
+  return reconcileVault(stack.deps, { settings, labels: {}, ownerReferences: [], now: new Date() });
 }
 
 test('TLS is verified with the CA from spec.vault.tls.caSecretRef', async () => {
@@ -41,12 +30,12 @@ test('TLS is verified with the CA from spec.vault.tls.caSecretRef', async () => 
 test('VAULT_SKIP_VERIFY in the operator environment does not turn verification off', async () => {
   process.env.VAULT_SKIP_VERIFY = 'true';
   try {
-    const client = new VaultClient({ address: vault.address, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const client = new VaultClient({ address: stack.vault.address, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
     await assert.rejects(health(client), { reason: 'Unreachable', message: /TLS verification/ });
   } finally {
     delete process.env.VAULT_SKIP_VERIFY;
   }
-  const trusted = new VaultClient({ address: vault.address, caPem: vault.caPem });
+  const trusted = new VaultClient({ address: stack.vault.address, caPem: stack.vault.caPem });
   assert.equal((await health(trusted)).sealed, false);
 });
 
@@ -60,7 +49,7 @@ test('spec.vault.tls.serverName is the name verified in the certificate', async 
 
 test('a stopped Vault is Unreachable; the step converges once it is back', async () => {
   assert.equal((await run('outage')).condition.reason, 'Configured');
-  await vault.halt();
+  await stack.vault.halt();
   try {
     const down = await run('outage');
     assert.equal(down.condition.status, 'False');
@@ -68,7 +57,7 @@ test('a stopped Vault is Unreachable; the step converges once it is back', async
     assert.equal(down.failed, true);
     assert.match(down.condition.message, /ECONNREFUSED/);
   } finally {
-    await vault.start();
+    await stack.vault.start();
   }
   const back = await run('outage');
   assert.equal(back.condition.reason, 'Configured', back.condition.message);
@@ -76,13 +65,13 @@ test('a stopped Vault is Unreachable; the step converges once it is back', async
 });
 
 test('a sealed Vault is reported as Sealed; the step converges after unseal', async () => {
-  await vault.seal();
+  await stack.vault.seal();
   try {
     const sealed = await run('outage');
     assert.equal(sealed.condition.reason, 'Sealed', sealed.condition.message);
     assert.match(sealed.condition.message, /unseal/);
   } finally {
-    await vault.unseal();
+    await stack.vault.unseal();
   }
   assert.equal((await run('outage')).condition.reason, 'Configured');
 });

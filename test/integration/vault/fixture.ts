@@ -1,21 +1,19 @@
 // Shared set-up of the Vault integration tests: a real Vault, a real kube-apiserver, the operator's
 // Vault dependencies wired to them, and KES's Vault calls made with the AppRole credentials.
 import { vaultCleanup, vaultRuntime, vaultStep } from '../../../src/controllers/kmsdeployment/steps/vault.ts';
-import { KubeClient } from '../../../src/runtime/kube/client.ts';
-import type { Manager } from '../../../src/runtime/manager.ts';
+import { FIELD_MANAGER, type KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import { VaultClient } from '../../../src/vault/client.ts';
 import { VaultClients } from '../../../src/vault/clients.ts';
 import type { VaultDeps } from '../../../src/vault/connect.ts';
 import { VaultRequestError } from '../../../src/vault/errors.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName } from '../../../src/vault/names.ts';
-import { renderOperatorPolicy } from '../../../src/vault/operator-policy.ts';
 import { kubeClientPort } from '../../../src/vault/ports.ts';
 import { VaultSessions } from '../../../src/vault/session.ts';
 import { resolveVaultSettings, type KvVersion, type VaultSettings, type VaultSpec } from '../../../src/vault/settings.ts';
-import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts';
-import { startVault, type TestVault } from '../../env/vault.ts';
-import { newManager } from '../runtime/harness.ts';
+import type { TestVault } from '../../env/vault.ts';
+import type { ManagerOptions } from '../../support/operator.ts';
+import { startStack, type VaultStack } from '../../support/stack.ts';
 
 export const FAST_RETRY = { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 };
 
@@ -25,41 +23,6 @@ export function operatorDeps(kube: KubeClient, options: { serviceAccountTokenPat
     sessions: new VaultSessions({ serviceAccountTokenPath: options.serviceAccountTokenPath }),
     kube: kubeClientPort(kube),
   };
-}
-
-/** The operator policy of docs/vault.md for the mounts these tests use. */
-export const TEST_OPERATOR_POLICY = renderOperatorPolicy({
-  kvMounts: [
-    { mountPath: 'kv', version: 'v1' },
-    { mountPath: 'kv2', version: 'v2' },
-    { mountPath: 'kvother', version: 'v2' },
-  ],
-  appRoleMountPath: 'approle',
-  allowMountCreation: true,
-  instance: 'default',
-  legacyNames: true,
-  kesKubernetesMounts: ['kubernetes', 'kubernetes-kes'],
-});
-
-/** A non-root Vault token holding only the operator policy. */
-export async function operatorToken(vault: TestVault): Promise<string> {
-  await vault.writePolicy('kmsstack-operator', TEST_OPERATOR_POLICY);
-  const res = await vault.request('POST', 'auth/token/create', { policies: ['kmsstack-operator'], ttl: '2h', no_default_policy: true });
-  const token = (res.body?.['auth'] as { client_token?: string } | undefined)?.client_token;
-  if (!token) throw new Error(`cannot create the operator token: ${JSON.stringify(res.body)}`);
-  return token;
-}
-
-export async function ensureNamespace(kube: KubeClient, namespace: string): Promise<void> {
-  const existing = await kube.request<unknown>('GET', `/api/v1/namespaces/${namespace}`, { resource: 'namespaces', verb: 'get' }).catch(() => undefined);
-  if (!existing) {
-    await kube.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, resource: 'namespaces', verb: 'create' });
-  }
-}
-
-export async function putSecret(kube: KubeClient, namespace: string, name: string, data: Record<string, string>): Promise<void> {
-  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-  await kube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: encoded });
 }
 
 export function settingsFor(vault: TestVault, namespace: string, name: string, overrides: Partial<VaultSpec> & { kvVersion?: KvVersion; kvMount?: string } = {}): VaultSettings {
@@ -157,31 +120,14 @@ export class KesLikeClient {
   }
 }
 
-export interface OperatorVaultEnv {
-  vault: TestVault;
-  cp: ControlPlane;
-  kube: KubeClient;
-  deps: VaultDeps;
-  stop(): Promise<void>;
+/** The stack of the Vault suites: Vault (persistent on request) and a control plane without CRDs, `namespace` prepared; deps act as the operator. */
+export async function startVaultSuiteStack(namespace: string, options: { persistent?: boolean } = {}): Promise<VaultStack & { deps: VaultDeps }> {
+  const stack = await startStack({ namespace, vault: { persistent: options.persistent }, controlPlane: { installCRDs: false }, fieldManager: FIELD_MANAGER });
+  return { ...stack, deps: operatorDeps(stack.kube) };
 }
 
-/**
- * A Vault and a control plane, with `namespace` holding the operator's Vault token Secret
- * (`vault-operator-token`) and, for a TLS Vault, its CA (`vault-ca`); deps log in as the operator.
- */
-export async function startOperatorVaultEnv(namespace: string, options: { persistent?: boolean } = {}): Promise<OperatorVaultEnv> {
-  const [vault, cp] = await Promise.all([startVault({ persistent: options.persistent }), startControlPlane({ installCRDs: false })]);
-  const kube = new KubeClient(cp.kubeConfig);
-  await ensureNamespace(kube, namespace);
-  await putSecret(kube, namespace, 'vault-operator-token', { token: await operatorToken(vault) });
-  if (vault.caPem) await putSecret(kube, namespace, 'vault-ca', { 'ca.crt': vault.caPem });
-  return { vault, cp, kube, deps: operatorDeps(kube), stop: async () => void (await Promise.all([vault.stop(), cp.stop()])) };
-}
-
-/** An in-process manager that runs only the Vault stage of the data path (step and cleanup), allowed to contact `vault`. */
-export async function startVaultStageManager(cp: ControlPlane, vault: TestVault): Promise<Manager> {
-  const runtime = vaultRuntime({ tenancy: { addresses: [vault.address] } });
-  const manager = newManager(cp, { steps: [vaultStep(runtime)], cleanups: [vaultCleanup(runtime)] });
-  await manager.start();
-  return manager;
+/** An in-process operator that runs only the Vault stage of the data path (step and cleanup), allowed to contact `vault`. */
+export function vaultStageOnly(vault: TestVault | undefined): ManagerOptions {
+  const runtime = vaultRuntime({ tenancy: { addresses: vault ? [vault.address] : [] } });
+  return { steps: [vaultStep(runtime)], cleanups: [vaultCleanup(runtime)] };
 }

@@ -2,9 +2,8 @@
 // with reconcileVault against a real Vault and a real kube-apiserver. Each operator logs in with the
 // operator policy of docs/vault.md rendered for its own --instance-name. A "cluster" is a namespace
 // prefix on the one API server: its AppRole Secrets and token Secret live apart, as in two clusters.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources } from '../../../src/runtime/kube/resources.ts';
 import type { VaultDeps } from '../../../src/vault/connect.ts';
 import { appRoleSecretName } from '../../../src/vault/names.ts';
@@ -15,42 +14,31 @@ import { kubeClientPort } from '../../../src/vault/ports.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
 import { resolveVaultSettings, type VaultSettings } from '../../../src/vault/settings.ts';
 import { allowedRoot, parsePrefixTemplate } from '../../../src/vault/tenancy.ts';
-import type { TestVault } from '../../env/vault.ts';
-import { ensureNamespace, KesLikeClient, operatorDeps, ownerOf, putSecret, readAppRoleCredentials, startOperatorVaultEnv, type OperatorVaultEnv } from './fixture.ts';
+import { operatorPolicyInput } from '../../support/stack.ts';
+import { suiteFixture } from '../../support/suite.ts';
+import { KesLikeClient, operatorDeps, ownerOf, readAppRoleCredentials, startVaultSuiteStack } from './fixture.ts';
+import { ensureNamespace, putSecret } from '../../support/kube.ts';
 
-let env: OperatorVaultEnv | undefined;
-let vault: TestVault;
-let kube: KubeClient;
-
-before(async () => {
-  env = await startOperatorVaultEnv('upgrade');
-  ({ vault, kube } = env);
-});
-
-after(async () => {
-  await env?.stop();
-});
+const stack = suiteFixture(() => startVaultSuiteStack('upgrade'));
 
 /** A token holding only the documented operator policy of `instance`. */
 async function instanceToken(instance: string): Promise<string> {
   const policy = `kmsstack-operator-${instance}`;
-  await vault.writePolicy(policy, renderOperatorPolicy({
-    kvMounts: [{ mountPath: 'kv', version: 'v1' }], appRoleMountPath: 'approle', allowMountCreation: true, instance, legacyNames: false,
-  }));
-  const res = await vault.request('POST', 'auth/token/create', { policies: [policy], ttl: '1h', no_default_policy: true });
+  await stack.vault.writePolicy(policy, renderOperatorPolicy(operatorPolicyInput({ instance })));
+  const res = await stack.vault.request('POST', 'auth/token/create', { policies: [policy], ttl: '1h', no_default_policy: true });
   return (res.body?.['auth'] as { client_token: string }).client_token;
 }
 
 /** The operator of one cluster: Kubernetes namespace `ns` of that cluster is `<cluster>-<ns>` here. */
 async function clusterOperator(cluster: string, token: string, ns: string): Promise<VaultDeps> {
-  await ensureNamespace(kube, `${cluster}-${ns}`);
-  await putSecret(kube, `${cluster}-${ns}`, 'vault-operator-token', { token });
+  await ensureNamespace(stack.kube, `${cluster}-${ns}`);
+  await putSecret(stack.kube, `${cluster}-${ns}`, 'vault-operator-token', { token });
   return clusterDeps(cluster);
 }
 
 function clusterDeps(cluster: string): VaultDeps {
-  const port = kubeClientPort(kube);
-  const deps = operatorDeps(kube);
+  const port = kubeClientPort(stack.kube);
+  const deps = operatorDeps(stack.kube);
   return {
     ...deps,
     kube: {
@@ -63,7 +51,7 @@ function clusterDeps(cluster: string): VaultDeps {
 
 function settings(ns: string, name: string, instance: string, uid: string, prefix: string): VaultSettings {
   return resolveVaultSettings(
-    { address: vault.address, auth: { token: { secretRef: { name: 'vault-operator-token' } } }, kv: { mountPath: 'kv', version: 'v1', prefix } },
+    { address: stack.vault.address, auth: { token: { secretRef: { name: 'vault-operator-token' } } }, kv: { mountPath: 'kv', version: 'v1', prefix } },
     { namespace: ns, name, uid },
     instance,
   );
@@ -75,12 +63,12 @@ async function reconcile(deps: VaultDeps, s: VaultSettings, recorded?: { policy?
 }
 
 async function kesOf(cluster: string, ns: string, name: string): Promise<KesLikeClient> {
-  const { roleId, secretId } = await readAppRoleCredentials(kube, `${cluster}-${ns}`, name);
-  return KesLikeClient.login(vault, roleId, secretId, 'kv', 'v1');
+  const { roleId, secretId } = await readAppRoleCredentials(stack.kube, `${cluster}-${ns}`, name);
+  return KesLikeClient.login(stack.vault, roleId, secretId, 'kv', 'v1');
 }
 
 async function policyText(name: string): Promise<string | number> {
-  const res = await vault.request('GET', `sys/policies/acl/${name}`);
+  const res = await stack.vault.request('GET', `sys/policies/acl/${name}`);
   return res.status === 200 ? ((res.body?.['data'] as { policy: string }).policy) : res.status;
 }
 
@@ -104,7 +92,7 @@ test('payments/kms in staging and in production get separate Vault objects and p
   assert.equal(await KesLikeClient.outcome(() => stagingKes.read(`${rootOf('prod')}/minio-key-1`)), 'PermissionDenied', 'staging cannot read production keys');
   assert.equal(await policyText(prodSettings.objectName), prodPolicy, 'production\'s policy is unchanged');
   const stagingToken = await instanceToken('staging');
-  assert.equal((await vault.request('PUT', `sys/policies/acl/${prodSettings.objectName}`, { policy: '' }, stagingToken)).status, 403, 'the staging operator\'s own policy cannot touch production names');
+  assert.equal((await stack.vault.request('PUT', `sys/policies/acl/${prodSettings.objectName}`, { policy: '' }, stagingToken)).status, 403, 'the staging operator\'s own policy cannot touch production names');
 
   // A third cluster whose operator was given the instance name "prod" by mistake.
   const copy = await clusterOperator('copy', prodToken, 'payments');
@@ -113,7 +101,7 @@ test('payments/kms in staging and in production get separate Vault objects and p
   assert.match(refused.condition.message, /uid=uid-prod/);
   assert.equal(await policyText(prodSettings.objectName), prodPolicy, 'production\'s policy is unchanged');
   assert.equal(await (await kesOf('prod', 'payments', 'kms')).read(`${rootOf('prod')}/minio-key-1`), 'prod-master-key');
-  assert.equal(await kube.get(resources.Secret, 'copy-payments', appRoleSecretName('kms')), undefined, 'no credentials were handed out');
+  assert.equal(await stack.kube.get(resources.Secret, 'copy-payments', appRoleSecretName('kms')), undefined, 'no credentials were handed out');
 });
 
 /**
@@ -121,14 +109,14 @@ test('payments/kms in staging and in production get separate Vault objects and p
  * role. Made with Vault's root token (the new operator policy may not write 0.1 names).
  */
 async function asVersion01(cluster: string, s: VaultSettings): Promise<void> {
-  await putSecret(kube, `${cluster}-${s.deployment.namespace}`, 'vault-root-token', { token: vault.rootToken });
+  await putSecret(stack.kube, `${cluster}-${s.deployment.namespace}`, 'vault-root-token', { token: stack.vault.rootToken });
   const auth = { method: 'token' as const, secretName: 'vault-root-token', secretKey: 'token' };
   // 0.1 checked no owner: let the operator take the shared name, as 0.1 did, then drop the record.
   const legacyRender = (owner?: string) => renderKesPolicy({ deployment: s.deployment, owner, kvMountPath: 'kv', kvVersion: 'v1', prefix: s.kv.prefix, allowKeyDeletion: false });
-  await vault.writePolicy(s.legacyObjectName, legacyRender(ownerRecord(s)));
+  await stack.vault.writePolicy(s.legacyObjectName, legacyRender(ownerRecord(s)));
   const outcome = await reconcile(clusterDeps(cluster), { ...s, auth, objectName: s.legacyObjectName });
   assert.equal(outcome.condition.reason, 'Configured', outcome.condition.message);
-  await vault.writePolicy(s.legacyObjectName, legacyRender());
+  await stack.vault.writePolicy(s.legacyObjectName, legacyRender());
 }
 
 test('upgrade: a deployment moves from its 0.1 policy and role to the new names, and the old ones go', async () => {
@@ -142,7 +130,7 @@ test('upgrade: a deployment moves from its 0.1 policy and role to the new names,
   assert.deepEqual({ policy: outcome.status.policy, role: outcome.status.role }, { policy: s.objectName, role: s.objectName });
   assert.ok(outcome.changes.includes(`deleted the version 0.1 policy ${s.legacyObjectName}`), outcome.changes.join('\n'));
   assert.equal(await policyText(s.legacyObjectName), 404);
-  assert.equal((await vault.request('GET', `auth/approle/role/${s.legacyObjectName}`)).status, 404);
+  assert.equal((await stack.vault.request('GET', `auth/approle/role/${s.legacyObjectName}`)).status, 404);
   assert.equal(await (await kesOf('one', 'shop', 'kms')).read('kmsstack/shop/kms/minio-key-1'), 'shop-master-key', 'KES on the new role reads the existing key');
 });
 
@@ -173,6 +161,6 @@ test('upgrade after a 0.1 collision: only the deployment whose prefix the shared
 
 /** A token with the default instance's operator policy (the fixture's, which includes the 0.1 names). */
 async function tokenOfFixture(): Promise<string> {
-  const res = await vault.request('POST', 'auth/token/create', { policies: ['kmsstack-operator'], ttl: '1h', no_default_policy: true });
+  const res = await stack.vault.request('POST', 'auth/token/create', { policies: ['kmsstack-operator'], ttl: '1h', no_default_policy: true });
   return (res.body?.['auth'] as { client_token: string }).client_token;
 }

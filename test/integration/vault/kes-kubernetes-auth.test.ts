@@ -17,18 +17,18 @@ import { findProgram } from '../../env/programs.ts';
 import { makeTempDir, removeTempDir } from '../../env/process.ts';
 import { startKes } from '../../env/kes.ts';
 import { identityOf, issue, makeCa } from '../../unit/kes/tls-fixture.ts';
-import { KesLikeClient, ownerOf, readAppRoleCredentials, settingsFor, startOperatorVaultEnv, type OperatorVaultEnv } from './fixture.ts';
+import { suiteFixture } from '../../support/suite.ts';
+import { KesLikeClient, ownerOf, readAppRoleCredentials, settingsFor, startVaultSuiteStack } from './fixture.ts';
 
 const NS = 'storage';
-let env: OperatorVaultEnv;
+const env = suiteFixture(() => startVaultSuiteStack(NS));
 let dir: string;
 
 const kubernetesKes: Partial<VaultSpec> = { kesAuth: 'Kubernetes', kesKubernetes: { mountPath: 'kubernetes', audience: 'vault', tokenExpiration: '1h' } };
 
 before(async () => {
-  env = await startOperatorVaultEnv(NS);
   dir = makeTempDir('kes-k8s-auth');
-  const { vault, cp } = env;
+  const { vault, plane: cp } = env;
   // What docs/vault.md has the Vault admin do: the auth method, its config with a token reviewer
   // (system:auth-delegator), here together with a role for the operator that the tests do not use.
   const reviewer = await cp.mintServiceAccountToken('vault', 'token-reviewer', { expirationSeconds: 7200 });
@@ -39,8 +39,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await env?.stop();
+after(() => {
   if (dir) removeTempDir(dir);
 });
 
@@ -79,7 +78,7 @@ test('the Kubernetes role takes only a token of KES\'s ServiceAccount, in its na
   assert.equal(stored['audience'], 'vault');
   assert.deepEqual(stored['token_policies'], [role]);
 
-  const kesToken = await env.cp.mintServiceAccountToken(NS, `${name}-kes`, { audiences: ['vault'], expirationSeconds: 600 });
+  const kesToken = await env.plane.mintServiceAccountToken(NS, `${name}-kes`, { audiences: ['vault'], expirationSeconds: 600 });
   const accepted = await kubernetesLogin(role, kesToken);
   assert.ok(accepted.token, `KES's token logs in (${accepted.refused})`);
   assert.deepEqual(accepted.policies, [role], 'only the KES policy, not even default');
@@ -89,9 +88,9 @@ test('the Kubernetes role takes only a token of KES\'s ServiceAccount, in its na
   assert.equal(await KesLikeClient.outcome(() => kes.list(`kmsstack/${NS}/other`)), 'PermissionDenied', 'nothing outside the prefix');
 
   const refusedTokens = {
-    'another ServiceAccount of the namespace': await env.cp.mintServiceAccountToken(NS, 'default', { audiences: ['vault'] }),
-    'the same name in another namespace': await env.cp.mintServiceAccountToken('elsewhere', `${name}-kes`, { audiences: ['vault'] }),
-    'KES\'s token for the Kubernetes API (no audience vault)': await env.cp.mintServiceAccountToken(NS, `${name}-kes`),
+    'another ServiceAccount of the namespace': await env.plane.mintServiceAccountToken(NS, 'default', { audiences: ['vault'] }),
+    'the same name in another namespace': await env.plane.mintServiceAccountToken('elsewhere', `${name}-kes`, { audiences: ['vault'] }),
+    'KES\'s token for the Kubernetes API (no audience vault)': await env.plane.mintServiceAccountToken(NS, `${name}-kes`),
   };
   for (const [what, jwt] of Object.entries(refusedTokens)) {
     const refused = await kubernetesLogin(role, jwt);
@@ -156,7 +155,7 @@ test('the real KES logs in with the Kubernetes keystore settings the operator re
   const config = buildKesConfig({ deployment: { namespace: NS, name }, spec, identities: { minio: identityOf(minio.cert), operator: identityOf(operator.cert) }, vaultRole: made.settings.objectName });
   // The kubelet's projected token file, here written by the test (the path is the only change).
   const jwtFile = join(dir, 'token');
-  writeFileSync(jwtFile, await env.cp.mintServiceAccountToken(NS, `${name}-kes`, { audiences: ['vault'], expirationSeconds: 600 }));
+  writeFileSync(jwtFile, await env.plane.mintServiceAccountToken(NS, `${name}-kes`, { audiences: ['vault'], expirationSeconds: 600 }));
   assert.ok(config.keystore.vault.kubernetes);
   config.keystore.vault.kubernetes.jwt = jwtFile;
   const kes = await startKes({ config, tls: server, ca: ca.cert, env: {} });

@@ -12,7 +12,9 @@ import { startControlPlane, type ControlPlane } from '../../env/controlplane.ts'
 import { apiCaller } from '../../support/api-caller.ts';
 import { makeTempDir, removeTempDir } from '../../env/process.ts';
 import { startVault, type TestVault } from '../../env/vault.ts';
-import { ensureNamespace, operatorDeps, readAppRoleCredentials, settingsFor, TEST_OPERATOR_POLICY } from './fixture.ts';
+import { operatorDeps, readAppRoleCredentials, settingsFor } from './fixture.ts';
+import { ensureNamespace } from '../../support/kube.ts';
+import { TEST_OPERATOR_POLICY } from '../../support/stack.ts';
 
 const NS = 'tenants';
 const OPERATOR_NS = 'kmsstack-system';

@@ -1,35 +1,24 @@
 // reconcileVault against a real Vault and a real kube-apiserver, with the operator logged in through
 // a token Secret holding only the documented operator policy.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { reconcileVault } from '../../../src/vault/reconcile.ts';
-import type { VaultDeps } from '../../../src/vault/connect.ts';
 import type { KvVersion } from '../../../src/vault/settings.ts';
-import type { TestVault } from '../../env/vault.ts';
-import { KesLikeClient, operatorToken, ownerOf, putSecret, readAppRoleCredentials, settingsFor, startOperatorVaultEnv, type OperatorVaultEnv } from './fixture.ts';
+import { suiteFixture } from '../../support/suite.ts';
+import { KesLikeClient, ownerOf, readAppRoleCredentials, settingsFor, startVaultSuiteStack } from './fixture.ts';
+import { operatorToken } from '../../support/stack.ts';
+import { putSecret } from '../../support/kube.ts';
 
 const NS = 'storage';
-let vault: TestVault;
-let kube: KubeClient;
-let deps: VaultDeps;
 
 async function reconcile(name: string, kvVersion: KvVersion = 'v1', kvMount?: string, keyDeletionPolicy: 'Retain' | 'Delete' = 'Retain') {
-  const settings = settingsFor(vault, NS, name, { kvVersion, kvMount });
+  const settings = settingsFor(stack.vault, NS, name, { kvVersion, kvMount });
   const owner = ownerOf(NS, name);
-  return reconcileVault(deps, { settings, labels: owner.labels, ownerReferences: owner.ownerReferences, now: new Date(), keyDeletionPolicy });
+  return reconcileVault(stack.deps, { settings, labels: owner.labels, ownerReferences: owner.ownerReferences, now: new Date(), keyDeletionPolicy });
 }
 
-let env: OperatorVaultEnv | undefined;
 
-before(async () => {
-  env = await startOperatorVaultEnv(NS, {});
-  ({ vault, kube, deps } = env);
-});
-
-after(async () => {
-  await env?.stop();
-});
+const stack = suiteFixture(() => startVaultSuiteStack(NS));
 
 for (const kvVersion of ['v1', 'v2'] as const) {
   describe(`KV ${kvVersion}`, () => {
@@ -46,15 +35,15 @@ for (const kvVersion of ['v1', 'v2'] as const) {
       assert.ok(outcome.changes.some((c) => c.startsWith('issued secret-id')));
       assert.equal(outcome.status.policy, `kmsstack_default_${NS}_${name}`);
       assert.ok(outcome.status.secretIDExpiresAt);
-      const { secret } = await readAppRoleCredentials(kube, NS, name);
+      const { secret } = await readAppRoleCredentials(stack.kube, NS, name);
       assert.equal(secret.metadata.annotations?.['kmsstack.io/approle-checksum'], outcome.appRoleChecksum);
-      assert.ok(!JSON.stringify(outcome).includes((await readAppRoleCredentials(kube, NS, name)).secretId), 'no secret-id in the outcome');
+      assert.ok(!JSON.stringify(outcome).includes((await readAppRoleCredentials(stack.kube, NS, name)).secretId), 'no secret-id in the outcome');
     });
 
     test('the AppRole credentials can do exactly what KES does under the prefix', async () => {
       await reconcile(other, kvVersion);
-      const { roleId, secretId } = await readAppRoleCredentials(kube, NS, name);
-      const kes = await KesLikeClient.login(vault, roleId, secretId, mount, kvVersion);
+      const { roleId, secretId } = await readAppRoleCredentials(stack.kube, NS, name);
+      const kes = await KesLikeClient.login(stack.vault, roleId, secretId, mount, kvVersion);
       const prefix = `kmsstack/${NS}/${name}`;
       assert.equal(await KesLikeClient.outcome(() => kes.create(`${prefix}/minio-key-1`, 'master-key-1')), 'ok');
       assert.equal(await kes.read(`${prefix}/minio-key-1`), 'master-key-1');
@@ -70,9 +59,9 @@ for (const kvVersion of ['v1', 'v2'] as const) {
     });
 
     test('the AppRole credentials are denied outside the prefix', async () => {
-      const { roleId, secretId } = await readAppRoleCredentials(kube, NS, name);
-      const kes = await KesLikeClient.login(vault, roleId, secretId, mount, kvVersion);
-      const otherKes = await readAppRoleCredentials(kube, NS, other).then((c) => KesLikeClient.login(vault, c.roleId, c.secretId, mount, kvVersion));
+      const { roleId, secretId } = await readAppRoleCredentials(stack.kube, NS, name);
+      const kes = await KesLikeClient.login(stack.vault, roleId, secretId, mount, kvVersion);
+      const otherKes = await readAppRoleCredentials(stack.kube, NS, other).then((c) => KesLikeClient.login(stack.vault, c.roleId, c.secretId, mount, kvVersion));
       const otherPrefix = `kmsstack/${NS}/${other}`;
       await otherKes.create(`${otherPrefix}/their-key`, 'theirs');
       const denied = async (label: string, call: () => Promise<unknown>) => assert.equal(await KesLikeClient.outcome(call), 'PermissionDenied', label);
@@ -87,31 +76,31 @@ for (const kvVersion of ['v1', 'v2'] as const) {
       await denied('another mount', () => kes.on('secret', 'v2').read('anything'));
       assert.equal(await otherKes.read(`${otherPrefix}/their-key`), 'theirs');
       assert.equal(await kes.read(`kmsstack/${NS}/${name}/minio-key-1`), 'master-key-1', 'the key was not overwritten');
-      const policy = await vault.request('GET', 'sys/policies/acl/default', undefined, kes.token);
+      const policy = await stack.vault.request('GET', 'sys/policies/acl/default', undefined, kes.token);
       assert.equal(policy.status, 403, 'no access to sys/');
     });
 
     test('a reconcile with nothing to change makes no Vault write', async () => {
-      await vault.enableAudit();
+      await stack.vault.enableAudit();
       await reconcile(name, kvVersion); // settle: nothing should be due
-      const before = vault.auditedWrites().length;
+      const before = stack.vault.auditedWrites().length;
       const outcome = await reconcile(name, kvVersion);
       assert.equal(outcome.condition.reason, 'Configured');
       assert.deepEqual(outcome.changes, []);
-      assert.deepEqual(vault.auditedWrites().slice(before), [], 'audited write requests during a no-op reconcile');
+      assert.deepEqual(stack.vault.auditedWrites().slice(before), [], 'audited write requests during a no-op reconcile');
       // The count is live: a deployment that needs setting up shows up in it.
       await reconcile(`fresh-${kvVersion}`, kvVersion);
-      const writes = vault.auditedWrites().slice(before).map((w) => w.path);
+      const writes = stack.vault.auditedWrites().slice(before).map((w) => w.path);
       assert.ok(writes.includes(`sys/policies/acl/kmsstack_default_${NS}_fresh-${kvVersion}`), writes.join('\n'));
     });
 
     test('drift made in Vault by hand is repaired, and only what drifted is written', async () => {
       const policy = `kmsstack_default_${NS}_${name}`;
-      await vault.writePolicy(policy, 'path "*" { capabilities = ["sudo", "read"] }');
-      await vault.request('POST', `auth/approle/role/${policy}`, { token_ttl: 7, token_policies: ['default', policy] });
+      await stack.vault.writePolicy(policy, 'path "*" { capabilities = ["sudo", "read"] }');
+      await stack.vault.request('POST', `auth/approle/role/${policy}`, { token_ttl: 7, token_policies: ['default', policy] });
       const outcome = await reconcile(name, kvVersion);
       assert.deepEqual(outcome.changes, [`updated policy ${policy}`, `updated AppRole role ${policy} (token_policies, token_ttl)`]);
-      const stored = await vault.request('GET', `sys/policies/acl/${policy}`);
+      const stored = await stack.vault.request('GET', `sys/policies/acl/${policy}`);
       assert.doesNotMatch(String((stored.body?.['data'] as { policy: string }).policy), /sudo/);
       assert.deepEqual((await reconcile(name, kvVersion)).changes, []);
     });
@@ -119,43 +108,42 @@ for (const kvVersion of ['v1', 'v2'] as const) {
 }
 
 test('an existing mount of the other KV version is reported and left alone', async () => {
-  await vault.request('POST', 'sys/mounts/kvother', { type: 'kv', options: { version: '2' } });
-  await vault.enableAudit();
-  const before = vault.auditedWrites().length;
+  await stack.vault.request('POST', 'sys/mounts/kvother', { type: 'kv', options: { version: '2' } });
+  await stack.vault.enableAudit();
+  const before = stack.vault.auditedWrites().length;
   const outcome = await reconcile('mismatch', 'v1', 'kvother');
   assert.equal(outcome.condition.status, 'False');
   assert.equal(outcome.condition.reason, 'KVVersionMismatch');
   assert.match(outcome.condition.message, /kvother is KV v2 but spec\.vault\.kv\.version is v1/);
-  assert.deepEqual(vault.auditedWrites().slice(before), []);
-  const mount = await vault.request('GET', 'sys/mounts/kvother');
+  assert.deepEqual(stack.vault.auditedWrites().slice(before), []);
+  const mount = await stack.vault.request('GET', 'sys/mounts/kvother');
   assert.deepEqual(mount.body?.['options'], { version: '2' });
 });
 
+/** Reconciles deployment `name` logging in with the token of Secret `secretName`. */
+function reconcileWithToken(name: string, secretName: string) {
+  const settings = settingsFor(stack.vault, NS, name, { auth: { token: { secretRef: { name: secretName, key: 'token' } } } });
+  return reconcileVault(stack.deps, { settings, labels: {}, ownerReferences: [], now: new Date() });
+}
+
 test('a missing token Secret and a revoked operator token are reported as such', async () => {
-  const settings = settingsFor(vault, NS, 'no-token', { auth: { token: { secretRef: { name: 'does-not-exist', key: 'token' } } } });
-  const missing = await reconcileVault(deps, { settings, labels: {}, ownerReferences: [], now: new Date() });
+  const missing = await reconcileWithToken('no-token', 'does-not-exist');
   assert.equal(missing.condition.reason, 'SecretMissing');
   assert.match(missing.condition.message, /spec\.vault\.auth\.token\.secretRef: Secret storage\/does-not-exist does not exist/);
 
-  const revoked = await operatorToken(vault);
-  await putSecret(kube, NS, 'revoked-token', { token: revoked });
-  await vault.request('POST', 'auth/token/revoke', { token: revoked });
-  const refused = await reconcileVault(deps, {
-    settings: settingsFor(vault, NS, 'revoked', { auth: { token: { secretRef: { name: 'revoked-token', key: 'token' } } } }),
-    labels: {}, ownerReferences: [], now: new Date(),
-  });
+  const revoked = await operatorToken(stack.vault);
+  await putSecret(stack.kube, NS, 'revoked-token', { token: revoked });
+  await stack.vault.request('POST', 'auth/token/revoke', { token: revoked });
+  const refused = await reconcileWithToken('revoked', 'revoked-token');
   assert.equal(refused.condition.reason, 'AuthFailed');
   assert.ok(!refused.condition.message.includes(revoked), 'the token is not in the message');
 });
 
 test('a token without the needed permission is reported as PermissionDenied', async () => {
-  await vault.writePolicy('too-small', 'path "sys/mounts/kv" { capabilities = ["read"] }\npath "auth/token/lookup-self" { capabilities = ["read"] }');
-  const res = await vault.request('POST', 'auth/token/create', { policies: ['too-small'], no_default_policy: true });
-  await putSecret(kube, NS, 'small-token', { token: (res.body?.['auth'] as { client_token: string }).client_token });
-  const outcome = await reconcileVault(deps, {
-    settings: settingsFor(vault, NS, 'small', { auth: { token: { secretRef: { name: 'small-token', key: 'token' } } } }),
-    labels: {}, ownerReferences: [], now: new Date(),
-  });
+  await stack.vault.writePolicy('too-small', 'path "sys/mounts/kv" { capabilities = ["read"] }\npath "auth/token/lookup-self" { capabilities = ["read"] }');
+  const res = await stack.vault.request('POST', 'auth/token/create', { policies: ['too-small'], no_default_policy: true });
+  await putSecret(stack.kube, NS, 'small-token', { token: (res.body?.['auth'] as { client_token: string }).client_token });
+  const outcome = await reconcileWithToken('small', 'small-token');
   assert.equal(outcome.condition.reason, 'PermissionDenied');
   assert.match(outcome.condition.message, /read auth method mount approle: permission denied/);
 });

@@ -110,7 +110,7 @@ describe('audit logs', () => {
     assert.equal(isVaultWrite({ operation: 'read', path: 'x' }), false);
     assert.equal(isVaultWrite({ operation: 'list', path: 'x' }), false);
     assert.equal(isVaultWrite({ operation: 'create', path: 'x' }), true);
-    assert.deepEqual(vaultBreakdown(['update sys/policies/acl/kmsstack-bench-operator-bench-0001', 'update sys/policies/acl/kmsstack-bench-operator-bench-0002', 'update sys/mounts/kv']), {
+    assert.deepEqual(vaultBreakdown(['update sys/policies/acl/kmsstack-bench-operator-bench-0001', 'update sys/policies/acl/kmsstack_default_bench-operator_bench-0002', 'update sys/mounts/kv']), {
       'update sys/mounts/kv': 1,
       'update sys/policies/acl/<object>': 2,
     });

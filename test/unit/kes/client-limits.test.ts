@@ -2,32 +2,26 @@
 // sends a huge body must not be buffered (the stand-ins are plain loopback servers with KES's cert).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KesClient } from '../../../src/kes/client.ts';
 import { KesError } from '../../../src/kes/errors.ts';
 import { startHostileServer, type HostileServer } from '../../support/hostile-http.ts';
-import { issue, makeCa, type Pem } from './tls-fixture.ts';
+import { KesClients, kesTestPki, type makeCa, type Pem } from './tls-fixture.ts';
 
 describe('KesClient limits', { timeout: 30_000 }, () => {
   let ca: Awaited<ReturnType<typeof makeCa>>;
   let operator: Pem;
   let drip: HostileServer;
   let huge: HostileServer;
-  const clients: KesClient[] = [];
-  const clientFor = (url: string) => {
-    const client = new KesClient({ endpoint: url, clientCert: operator.cert, clientKey: operator.key, ca: ca.cert, serverName: 'localhost', timeoutMs: 500 });
-    clients.push(client);
-    return client;
-  };
+  const clients = new KesClients();
+  const clientFor = (url: string) => clients.connect(url, operator, ca.cert, { timeoutMs: 500 });
 
   before(async () => {
-    ca = await makeCa();
-    const server = await issue(ca, 'kes', 'server');
-    operator = await issue(ca, 'operator', 'client');
-    drip = await startHostileServer('drip', { tls: server });
-    huge = await startHostileServer('huge', { tls: server, hugeBytes: 16 * 1024 * 1024 });
+    const pki = await kesTestPki();
+    ({ ca, operator } = pki);
+    drip = await startHostileServer('drip', { tls: pki.server });
+    huge = await startHostileServer('huge', { tls: pki.server, hugeBytes: 16 * 1024 * 1024 });
   });
   after(async () => {
-    for (const client of clients) client.close();
+    clients.closeAll();
     await drip.close();
     await huge.close();
   });

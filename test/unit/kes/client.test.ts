@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { KesClient } from '../../../src/kes/client.ts';
 import { KesError, kesErrorFromNetwork, kesErrorFromResponse } from '../../../src/kes/errors.ts';
 import { startStandIn, type StandIn } from './kes-standin.ts';
-import { identityOf, issue, makeCa, type Pem } from './tls-fixture.ts';
+import { identityOf, issue, KesClients, kesTestPki, makeCa, type Pem } from './tls-fixture.ts';
 
 async function rejectsWith(promise: Promise<unknown>, reason: string, status?: number): Promise<KesError> {
   try {
@@ -64,17 +64,13 @@ describe('KesClient against a KES stand-in over mTLS', () => {
   let minio: Pem;
   let stranger: Pem;
   let kes: StandIn;
-  const clients: KesClient[] = [];
-  const clientFor = (pem: Pem, extra: Partial<ConstructorParameters<typeof KesClient>[0]> = {}): KesClient => {
-    const c = new KesClient({ endpoint: kes.url, clientCert: pem.cert, clientKey: pem.key, ca: ca.cert, serverName: 'localhost', ...extra });
-    clients.push(c);
-    return c;
-  };
+  const clients = new KesClients();
+  const clientFor = (pem: Pem, extra: Partial<ConstructorParameters<typeof KesClient>[0]> = {}): KesClient => clients.connect(kes.url, pem, ca.cert, extra);
 
   before(async () => {
-    ca = await makeCa();
-    const server = await issue(ca, 'kes', 'server');
-    operator = await issue(ca, 'operator', 'client');
+    const pki = await kesTestPki();
+    ({ ca, operator } = pki);
+    const server = pki.server;
     minio = await issue(ca, 'minio', 'client');
     stranger = await issue(ca, 'stranger', 'client');
     kes = await startStandIn(server, ca.cert, {
@@ -83,7 +79,7 @@ describe('KesClient against a KES stand-in over mTLS', () => {
     });
   });
   after(async () => {
-    for (const c of clients) c.close();
+    clients.closeAll();
     await kes.close();
   });
 

@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { KesClient, type KesClientOptions } from '../../../src/kes/client.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -77,4 +78,26 @@ export async function issue(
 export function identityOf(certPem: string): string {
   const spki = new NodeX509(certPem).publicKey.export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(spki).digest('hex');
+}
+
+/** A CA with KES's server certificate and the operator's client certificate, as the KES client tests use them. */
+export async function kesTestPki(): Promise<{ ca: Pem & { keys: CryptoKeyPair }; server: Pem; operator: Pem }> {
+  const ca = await makeCa();
+  return { ca, server: await issue(ca, 'kes', 'server'), operator: await issue(ca, 'operator', 'client') };
+}
+
+/** The KesClients a suite opens, closed together by closeAll() in its after(). */
+export class KesClients {
+  private readonly opened: KesClient[] = [];
+
+  /** A client of `endpoint` as `identity`, trusting `ca`, for the server name localhost. */
+  connect(endpoint: string, identity: Pem, ca: string, extra: Partial<KesClientOptions> = {}): KesClient {
+    const client = new KesClient({ endpoint, clientCert: identity.cert, clientKey: identity.key, ca, serverName: 'localhost', ...extra });
+    this.opened.push(client);
+    return client;
+  }
+
+  closeAll(): void {
+    for (const client of this.opened) client.close();
+  }
 }

@@ -25,13 +25,19 @@ describe('unsafeMinioChange', () => {
     const refusal = unsafeMinioChange(current, sts({ replicas: 8, drivesPerServer: 2 }));
     assert.equal(refusal?.reason, 'UnsafeChangeRefused');
     assert.equal(refusal?.field, 'spec.minio.replicas');
-    assert.match(refusal?.message ?? '', /^spec\.minio\.replicas: MinIO runs with 4 server\(s\); changing to 8 .* Set it back to 4/);
+    assert.match(refusal?.message ?? '', /^spec\.minio\.replicas: MinIO runs with 4 server\(s\) in this pool; changing to 8 .* Set it back to 4/);
   });
 
   it('refuses a change of drivesPerServer', () => {
     const refusal = unsafeMinioChange(current, sts({ replicas: 4, drivesPerServer: 4 }));
     assert.equal(refusal?.field, 'spec.minio.drivesPerServer');
-    assert.match(refusal?.message ?? '', /2 drive\(s\) per server; changing to 4/);
+    assert.match(refusal?.message ?? '', /2 drive\(s\) per server in this pool; changing to 4/);
+  });
+
+  it("names the added pool's own fields", () => {
+    const fields = { servers: 'spec.minio.pools[0].servers', drivesPerServer: 'spec.minio.pools[0].drivesPerServer', size: 'spec.minio.pools[0].storage.size', storageClassName: 'spec.minio.pools[0].storage.storageClassName' };
+    assert.match(unsafeMinioChange(current, sts({ replicas: 8, drivesPerServer: 2 }), fields)?.message ?? '', /^spec\.minio\.pools\[0\]\.servers: MinIO runs with 4 server\(s\) in this pool; .*add a server pool/);
+    assert.match(unsafeMinioChange(current, sts({ replicas: 4, drivesPerServer: 2, storage: { size: '5Gi' } }), fields)?.message ?? '', /^spec\.minio\.pools\[0\]\.storage\.size: .*grow but never shrink/);
   });
 
   it('lets drives grow (claim by claim) but refuses smaller drives and new storage classes', () => {

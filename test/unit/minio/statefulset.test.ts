@@ -5,6 +5,7 @@ import { applyDefaults, type DefaultedKMSDeploymentSpec } from '../../../src/api
 import { buildMinioEnv } from '../../../src/minio/env.ts';
 import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../src/minio/services.ts';
 import { buildMinioStatefulSet, minioEndpoints } from '../../../src/minio/statefulset.ts';
+import { minioPools } from '../../../src/minio/pools.ts';
 import { assertGolden } from '../../support/golden.ts';
 import { ref, staticSpec, vaultSpec } from '../kes/fixtures.ts';
 
@@ -50,15 +51,46 @@ describe('MinIO StatefulSet', () => {
   });
 
   it('forms the distributed endpoints from the headless Service names', () => {
-    assert.equal(minioEndpoints(ref, withMinio({ replicas: 1 })), '/data1');
-    assert.equal(minioEndpoints(ref, withMinio({ replicas: 1, drivesPerServer: 4 })), '/data{1...4}');
-    assert.equal(
+    assert.deepEqual(minioEndpoints(ref, withMinio({ replicas: 1 })), ['/data1']);
+    assert.deepEqual(minioEndpoints(ref, withMinio({ replicas: 1, drivesPerServer: 4 })), ['/data{1...4}']);
+    assert.deepEqual(
       minioEndpoints(ref, withMinio({ replicas: 4 })),
-      'http://tenant-a-minio-{0...3}.tenant-a-minio-hl.storage.svc.cluster.local/data1',
+      ['https://tenant-a-minio-{0...3}.tenant-a-minio-hl.storage.svc.cluster.local/data1'],
+    );
+    assert.deepEqual(
+      minioEndpoints(ref, withMinio({ replicas: 4, tls: { enabled: false } })),
+      ['http://tenant-a-minio-{0...3}.tenant-a-minio-hl.storage.svc.cluster.local/data1'],
     );
     const custom = withMinio({ replicas: 8, drivesPerServer: 2, tls: { enabled: true } });
     custom.tls.clusterDomain = 'corp.example';
-    assert.equal(minioEndpoints(ref, custom), 'https://tenant-a-minio-{0...7}.tenant-a-minio-hl.storage.svc.corp.example/data{1...2}');
+    assert.deepEqual(minioEndpoints(ref, custom), ['https://tenant-a-minio-{0...7}.tenant-a-minio-hl.storage.svc.corp.example/data{1...2}']);
+  });
+
+  it("mounts the user's certificate Secret when the spec names one, with its ca.crt only when it has one", () => {
+    const spec = withMinio({ replicas: 1, tls: { enabled: true, certificateSecretRef: { name: 'minio-cert' } } });
+    const certs = (hasCA?: boolean) => buildMinioStatefulSet({ deployment: ref, spec, configChecksum, ...(hasCA === undefined ? {} : { certificateHasCA: hasCA }) }).spec?.template.spec?.volumes?.find((v) => v.name === 'certs')?.secret;
+    assert.equal(certs()?.secretName, 'minio-cert');
+    assert.deepEqual(certs()?.items?.map((i) => i.path), ['public.crt', 'private.key', 'CAs/ca.crt']);
+    assert.deepEqual(certs(false)?.items?.map((i) => i.path), ['public.crt', 'private.key'], 'no ca.crt: MinIO trusts its system roots');
+  });
+
+  it('runs each added server pool as its own StatefulSet, every server started with all pools (golden)', () => {
+    const spec = withMinio({ replicas: 4, pools: [{ name: 'p2', servers: 2, drivesPerServer: 2, storage: { size: '20Gi' } }, { name: 'p3', servers: 1, drivesPerServer: 4 }] });
+    const pools = minioPools(ref, spec);
+    assert.deepEqual(pools.map((p) => [p.statefulSet, p.servers, p.drivesPerServer, p.storage.size]), [['tenant-a-minio', 4, 1, '10Gi'], ['tenant-a-minio-p2', 2, 2, '20Gi'], ['tenant-a-minio-p3', 1, 4, '10Gi']]);
+    const endpoints = [
+      'https://tenant-a-minio-{0...3}.tenant-a-minio-hl.storage.svc.cluster.local/data1',
+      'https://tenant-a-minio-p2-{0...1}.tenant-a-minio-hl.storage.svc.cluster.local/data{1...2}',
+      'https://tenant-a-minio-p3-0.tenant-a-minio-hl.storage.svc.cluster.local/data{1...4}',
+    ];
+    assert.deepEqual(minioEndpoints(ref, spec), endpoints);
+    const first = build(spec);
+    assert.deepEqual(first.spec?.template.spec?.containers[0]?.args?.slice(-3), endpoints);
+    assert.deepEqual(first.spec?.selector.matchLabels, { 'app.kubernetes.io/name': 'minio', 'app.kubernetes.io/instance': 'tenant-a' }, 'the first pool keeps its (immutable) selector');
+    const second = buildMinioStatefulSet({ deployment: ref, spec, configChecksum }, pools[1]);
+    assert.deepEqual(second.spec?.selector.matchLabels, { 'app.kubernetes.io/name': 'minio', 'app.kubernetes.io/instance': 'tenant-a', 'kmsstack.io/pool': 'p2' });
+    assert.deepEqual(second.spec?.template.spec?.containers[0]?.args, first.spec?.template.spec?.containers[0]?.args);
+    assertGolden('minio/statefulset-pool.yaml', second);
   });
 
   it('mounts one claim per drive at the paths the endpoints name', () => {
@@ -105,8 +137,8 @@ describe('MinIO Services', () => {
   });
 
   it('reports the in-cluster S3 endpoint with the right scheme', () => {
-    assert.equal(minioEndpoint(ref, withMinio({})), 'http://tenant-a-minio.storage.svc.cluster.local:9000');
-    assert.equal(minioEndpoint(ref, withMinio({ tls: { enabled: true } })), 'https://tenant-a-minio.storage.svc.cluster.local:9000');
+    assert.equal(minioEndpoint(ref, withMinio({})), 'https://tenant-a-minio.storage.svc.cluster.local:9000', 'TLS by default');
+    assert.equal(minioEndpoint(ref, withMinio({ tls: { enabled: false } })), 'http://tenant-a-minio.storage.svc.cluster.local:9000');
   });
 
   it('metrics: no scrape annotations nor auth variable by default; JWT leaves MinIO\'s default; a user annotation wins', () => {
@@ -116,7 +148,8 @@ describe('MinIO Services', () => {
     assert.equal(envOf(plain)['MINIO_PROMETHEUS_AUTH_TYPE'], undefined);
     const jwt = withMinio({ replicas: 1, metrics: { enabled: true } });
     assert.equal(envOf(jwt)['MINIO_PROMETHEUS_AUTH_TYPE'], undefined);
-    assert.equal(annotations(jwt)['prometheus.io/scheme'], 'http', 'plain HTTP without spec.minio.tls');
+    assert.equal(annotations(jwt)['prometheus.io/scheme'], 'https', 'HTTPS by default');
+    assert.equal(annotations(withMinio({ replicas: 1, metrics: { enabled: true }, tls: { enabled: false } }))['prometheus.io/scheme'], 'http', 'plain HTTP without spec.minio.tls');
     const overridden = withMinio({ replicas: 1, metrics: { enabled: true }, podAnnotations: { 'prometheus.io/path': '/minio/metrics/v3' } });
     assert.equal(annotations(overridden)['prometheus.io/path'], '/minio/metrics/v3');
   });

@@ -29,6 +29,8 @@ const reconcilerPermissions = [
   // Growing MinIO's drives: read each claim, apply its new size.
   '/persistentvolumeclaims/get',
   '/persistentvolumeclaims/patch',
+  // Adding a MinIO server pool: the servers of the existing pools restart together.
+  '/pods/delete',
   'events.k8s.io/events/create',
   'events.k8s.io/events/patch',
   '/events/create',

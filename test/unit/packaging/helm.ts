@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as yaml from 'js-yaml';
 import { testBinary } from '../../env/process.ts';
+import { OPERATOR_NAMESPACE } from '../../support/operator.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -15,7 +16,7 @@ export const chartDir = join(repoRoot, 'charts/kmsstack-operator');
 /** The Kubernetes version the test control plane runs; helm template checks Chart.yaml's kubeVersion against it. */
 export const kubeVersion = 'v1.36.3';
 export const releaseName = 'kmsstack-operator';
-export const releaseNamespace = 'kmsstack-system';
+export const releaseNamespace = OPERATOR_NAMESPACE;
 
 export interface KubeObject {
   apiVersion: string;

@@ -187,7 +187,7 @@ describe('planning certificates', () => {
       leaves: { ...initial.leaves, minioClient: { ...initial.leaves.minioClient, 'tls.crt': cert.certPem, 'tls.key': cert.keyPem } },
     };
     const rolling = await reconcile(store, { now: at(day), workloadsSettled: false });
-    assert.equal(accepted(rolling.result).leaves.minioClient.action, 'keep');
+    assert.equal(accepted(rolling.result).leaves.minioClient?.action, 'keep');
     assert.equal((accepted(rolling.result).leaves.minioClient as { pending?: { reason: string } }).pending?.reason, 'IssuerChanged');
     const settled = await reconcile(store, { now: at(day), workloadsSettled: true });
     const decision = issued(accepted(settled.result).leaves.minioClient);

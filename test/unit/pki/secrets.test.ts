@@ -23,7 +23,7 @@ describe('PKI Secrets', () => {
     const rendered = renderPkiSecrets(material, names);
     assert.equal(rendered.ca?.name, 'tenant-a-ca');
     assert.deepEqual(
-      [rendered.leaves.kesServer.name, rendered.leaves.minioClient.name, rendered.leaves.operatorClient.name],
+      [rendered.leaves.kesServer?.name, rendered.leaves.minioClient?.name, rendered.leaves.operatorClient?.name],
       ['tenant-a-kes-tls', 'tenant-a-minio-kes-identity', 'tenant-a-operator-kes-identity'],
     );
     for (const secret of [rendered.ca!, ...Object.values(rendered.leaves)]) {
@@ -57,14 +57,14 @@ describe('PKI Secrets', () => {
 
     const kesOnly = certificateChecksum(material, ['kesServer']);
     assert.notEqual(kesOnly, sum);
-    const otherMinio = { ...material, leaves: { ...material.leaves, minioClient: { ...material.leaves.minioClient, certPem: 'x' } } };
+    const otherMinio = { ...material, leaves: { ...material.leaves, minioClient: { ...material.leaves.minioClient!, certPem: 'x' } } };
     assert.equal(certificateChecksum(otherMinio, ['kesServer']), kesOnly, 'a MinIO certificate does not roll KES');
     assert.notEqual(certificateChecksum(otherMinio), sum);
     assert.notEqual(certificateChecksum({ ...material, trustBundlePem: `${material.trustBundlePem}x` }, ['kesServer']), kesOnly);
     assert.equal(secretsChecksum(store.leaves), sum, 'the Secrets a material wrote have its checksum');
     assert.equal(secretsChecksum(store.leaves, ['kesServer']), kesOnly);
     assert.notEqual(secretsChecksum({ ...store.leaves, kesServer: undefined }), sum);
-    const otherKey = { ...material, leaves: { ...material.leaves, kesServer: { ...material.leaves.kesServer, keyPem: 'different' } } };
+    const otherKey = { ...material, leaves: { ...material.leaves, kesServer: { ...material.leaves.kesServer!, keyPem: 'different' } } };
     assert.equal(certificateChecksum(otherKey), sum);
   });
 });

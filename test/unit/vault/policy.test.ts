@@ -6,18 +6,18 @@ import { kesPolicyRules, renderKesPolicy } from '../../../src/vault/policy.ts';
 const deployment = { namespace: 'storage', name: 'tenant-a' };
 
 test('KV v1 policy (keyDeletionPolicy Delete) grants create/read/delete/list under the prefix and renew-self, nothing else', () => {
-  const text = renderKesPolicy({ deployment, kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a', allowKeyDeletion: true });
-  assertGolden('vault/policy-kv-v1.hcl', text);
-  assert.deepEqual(kesPolicyRules({ kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a', allowKeyDeletion: true }), [
+  const input = { kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a', allowKeyDeletion: true } as const;
+  assertGolden('vault/policy-kv-v1.hcl', renderKesPolicy({ deployment, ...input }));
+  assert.deepEqual(kesPolicyRules(input), [
     { path: 'kv/minio/tenant-a/*', capabilities: ['create', 'read', 'delete', 'list'] },
     { path: 'auth/token/renew-self', capabilities: ['update'] },
   ]);
 });
 
 test('KV v2 policy (keyDeletionPolicy Delete) splits data (create/read) and metadata (delete/list) paths', () => {
-  const text = renderKesPolicy({ deployment, kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a', allowKeyDeletion: true });
-  assertGolden('vault/policy-kv-v2.hcl', text);
-  assert.deepEqual(kesPolicyRules({ kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a', allowKeyDeletion: true }), [
+  const input = { kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a', allowKeyDeletion: true } as const;
+  assertGolden('vault/policy-kv-v2.hcl', renderKesPolicy({ deployment, ...input }));
+  assert.deepEqual(kesPolicyRules(input), [
     { path: 'secret/data/kmsstack/storage/tenant-a/*', capabilities: ['create', 'read'] },
     { path: 'secret/metadata/kmsstack/storage/tenant-a/*', capabilities: ['delete', 'list'] },
     { path: 'auth/token/renew-self', capabilities: ['update'] },

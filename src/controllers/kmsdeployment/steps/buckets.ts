@@ -9,13 +9,14 @@ import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { BucketCallError, connectBuckets, type BucketClientOptions, type BucketOps } from '../../../minio/bucket-client.ts';
 import { describeActions, desiredBuckets, planBucket, type DesiredBucket } from '../../../minio/bucket-plan.ts';
 import { rootCredentialsSecretName } from '../../../minio/env.ts';
-import { minioNames, ROOT_SECRET_KEYS } from '../../../minio/names.ts';
+import { CA_BUNDLE_KEY, minioNames, ROOT_SECRET_KEYS } from '../../../minio/names.ts';
 import { minioEndpoint } from '../../../minio/services.ts';
 import { resources } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
+import { certificateSecretName, userCertificateSecret } from '../../../workload/certificates.ts';
 import type { DeploymentRef } from '../../../workload/names.ts';
 import { secretValue } from '../../../workload/secret-data.ts';
-import { childSecret, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
+import { certificateSecret, childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 
 export interface BucketsStepOptions {
   /** Where the operator reaches MinIO's S3 API; default the MinIO Service (status.minio.endpoint). */
@@ -43,10 +44,26 @@ async function credentials(context: KMSDeploymentStepContext): Promise<{ accessK
   return { accessKeyId, secretAccessKey };
 }
 
-/** MinIO's S3 CA when it serves TLS: the ca.crt of its certificate Secret. */
-function minioCa(context: KMSDeploymentStepContext): string | undefined {
-  if (!context.spec.minio.tls.enabled) return undefined;
-  return secretValue(childSecret(context, minioNames(deploymentRef(context).name).tlsSecret), 'ca.crt');
+/**
+ * What the operator verifies MinIO's S3 certificate with when MinIO serves TLS: the CA bundle the pki
+ * step publishes in `<name>-minio-ca` (what MinIO's servers trust, the previous CA too during a
+ * rotation), else the ca.crt of the certificate Secret MinIO serves (the operator's, or the user's
+ * spec.minio.tls.certificateSecretRef as the pki step validated it). No caPem: plain HTTP, or a
+ * certificate of the user's that came without a CA, verified against the system's roots like a public one.
+ */
+function minioCa(context: KMSDeploymentStepContext): { caPem?: string } | { missing: string } {
+  const { spec } = context;
+  if (!spec.minio.tls.enabled) return {};
+  const ref = deploymentRef(context);
+  const configMap = minioNames(ref.name).caConfigMap;
+  const published = (context.children.get('ConfigMap', configMap) ?? context.cache.get('ConfigMap', ref.namespace, configMap)) as { data?: Record<string, string> } | undefined;
+  const bundle = published?.data?.[CA_BUNDLE_KEY];
+  if (bundle?.trim()) return { caPem: bundle };
+  const certificate = certificateSecretName(spec, ref.name, 'minioServer');
+  const caPem = secretValue(certificateSecret(context, certificate), 'ca.crt');
+  if (caPem) return { caPem };
+  if (userCertificateSecret(spec, 'minioServer')) return {};
+  return { missing: `neither ConfigMap ${configMap} nor Secret ${certificate} has MinIO's CA (ca.crt) yet` };
 }
 
 async function reconcileBucket(ops: BucketOps, bucket: DesiredBucket): Promise<{ status: BucketStatus; done: string | undefined }> {
@@ -77,40 +94,36 @@ function summary(statuses: readonly BucketStatus[]): StepResult {
 export function bucketsStep(options: BucketsStepOptions = {}): KMSDeploymentStep {
   const endpointOf = options.endpoint ?? minioEndpoint;
   const connect = options.connect ?? connectBuckets;
-  return {
-    name: 'buckets',
-    condition: ConditionType.BucketsReady,
-    async run(context): Promise<StepResult> {
-      const { spec, object } = context;
-      const buckets = desiredBuckets(spec);
-      if (buckets.length === 0) return { status: 'True', reason: ConditionReason.NotUsed, message: 'spec.minio.buckets is empty' };
-      const creds = await credentials(context);
-      if ('missing' in creds) return { status: 'False', reason: ConditionReason.RootCredentialsMissing, message: creds.missing, requeueAfterMs: RETRY_MS };
-      const ref = deploymentRef(context);
-      const caPem = minioCa(context);
-      let ops: BucketOps;
-      try {
-        ops = await connect({ endpoint: endpointOf(ref, spec), ...(caPem ? { caPem } : {}), ...creds });
-      } catch (err) {
-        return { status: 'False', reason: ConditionReason.BucketsFailed, message: `cannot open an S3 client for MinIO: ${(err as Error).message}`, requeueAfterMs: RETRY_MS };
-      }
-      const statuses: BucketStatus[] = [];
-      try {
-        for (const bucket of buckets) {
-          try {
-            const { status, done } = await reconcileBucket(ops, bucket);
-            statuses.push(status);
-            if (done) await context.events.emit(object, { type: 'Normal', reason: EventReason.BucketConfigured, action: 'Configure', note: done });
-          } catch (err) {
-            if (!(err instanceof BucketCallError)) throw err;
-            statuses.push({ name: bucket.name, key: bucket.key, state: 'Failed', message: err.message });
-          }
+  return dataPathStep('buckets', ConditionType.BucketsReady, async (context) => {
+    const { spec, object } = context;
+    const buckets = desiredBuckets(spec);
+    if (buckets.length === 0) return { status: 'True', reason: ConditionReason.NotUsed, message: 'spec.minio.buckets is empty' };
+    const creds = await credentials(context);
+    if ('missing' in creds) return { status: 'False', reason: ConditionReason.RootCredentialsMissing, message: creds.missing, requeueAfterMs: RETRY_MS };
+    const ca = minioCa(context);
+    if ('missing' in ca) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: ca.missing, requeueAfterMs: RETRY_MS };
+    let ops: BucketOps;
+    try {
+      ops = await connect({ endpoint: endpointOf(deploymentRef(context), spec), ...ca, ...creds });
+    } catch (err) {
+      return { status: 'False', reason: ConditionReason.BucketsFailed, message: `cannot open an S3 client for MinIO: ${(err as Error).message}`, requeueAfterMs: RETRY_MS };
+    }
+    const statuses: BucketStatus[] = [];
+    try {
+      for (const bucket of buckets) {
+        try {
+          const { status, done } = await reconcileBucket(ops, bucket);
+          statuses.push(status);
+          if (done) await context.events.emit(object, { type: 'Normal', reason: EventReason.BucketConfigured, action: 'Configure', note: done });
+        } catch (err) {
+          if (!(err instanceof BucketCallError)) throw err;
+          statuses.push({ name: bucket.name, key: bucket.key, state: 'Failed', message: err.message });
         }
-      } finally {
-        ops.close();
       }
-      context.status['buckets'] = statuses;
-      return summary(statuses);
-    },
-  };
+    } finally {
+      ops.close();
+    }
+    context.status['buckets'] = statuses;
+    return summary(statuses);
+  });
 }

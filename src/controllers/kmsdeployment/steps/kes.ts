@@ -3,7 +3,7 @@
 // the PKI Secrets) and the AppRole Secret's checksum (from the Vault step).
 import { ConditionReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
-import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
+import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { renderKesConfig } from '../../../kes/config.ts';
 import { buildKesConfigSecret, buildKesDeployment, buildKesService, buildKesServiceAccount } from '../../../kes/deployment.ts';
 import { checksumOf } from '../../../workload/checksum.ts';
@@ -13,10 +13,9 @@ import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
 import { kesIdentity } from '../../../pki/identity.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
-import { childSecret, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
-import type { StepResult } from '../../../runtime/step.ts';
+import { availabilityOf, certificateSecret, childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
-import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
+import { certificateSecretName, mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
 
@@ -42,58 +41,47 @@ async function vaultCaText(context: KMSDeploymentStepContext, spec: DefaultedKMS
 }
 
 export function kesStep(): KMSDeploymentStep {
-  return {
-    name: 'kes',
-    condition: ConditionType.KESAvailable,
-    async run(context): Promise<StepResult> {
-      const { spec } = context;
-      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} runs without KES` };
-      const ref = deploymentRef(context);
-      const pki = pkiSecretNames(ref.name);
-      const minio = identityOf(context, pki.leaves.minioClient);
-      const operator = identityOf(context, pki.leaves.operatorClient);
-      const tls = childSecret(context, pki.leaves.kesServer);
-      const waiting = [minio, operator].flatMap((id) => (typeof id === 'string' ? [] : [id.missing]));
-      if (!secretValue(tls, 'tls.crt') || !secretValue(tls, 'tls.key')) waiting.push(`Secret ${pki.leaves.kesServer} has no server certificate yet`);
-      if (waiting.length > 0) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: waiting.join('; '), requeueAfterMs: POLL_MS };
-      const approle = appRoleChecksum(context, ref);
-      if (!approle) {
-        return { status: 'False', reason: ConditionReason.WaitingForVaultCredentials, message: `Secret ${appRoleSecretName(ref.name)} does not exist yet`, requeueAfterMs: POLL_MS };
-      }
-      const vaultCa = await vaultCaText(context, spec);
-      if (typeof vaultCa === 'object') return { status: 'False', reason: ConditionReason.VaultCAMissing, message: vaultCa.missing, requeueAfterMs: POLL_MS };
+  return dataPathStep('kes', ConditionType.KESAvailable, async (context) => {
+    const { spec } = context;
+    if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} runs without KES` };
+    const ref = deploymentRef(context);
+    const pki = pkiSecretNames(ref.name);
+    const minio = identityOf(context, pki.leaves.minioClient);
+    const operator = identityOf(context, pki.leaves.operatorClient);
+    const tlsName = certificateSecretName(spec, ref.name, 'kesServer');
+    const tls = certificateSecret(context, tlsName);
+    const waiting = [minio, operator].flatMap((id) => (typeof id === 'string' ? [] : [id.missing]));
+    if (!secretValue(tls, 'tls.crt') || !secretValue(tls, 'tls.key')) waiting.push(`Secret ${tlsName} has no server certificate yet`);
+    if (waiting.length > 0) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: waiting.join('; '), requeueAfterMs: POLL_MS };
+    const approle = appRoleChecksum(context, ref);
+    if (!approle) {
+      return { status: 'False', reason: ConditionReason.WaitingForVaultCredentials, message: `Secret ${appRoleSecretName(ref.name)} does not exist yet`, requeueAfterMs: POLL_MS };
+    }
+    const vaultCa = await vaultCaText(context, spec);
+    if (typeof vaultCa === 'object') return { status: 'False', reason: ConditionReason.VaultCAMissing, message: vaultCa.missing, requeueAfterMs: POLL_MS };
 
-      let config: string;
-      try {
-        config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string }, vaultRole: context.handoff.vaultRole });
-      } catch (err) {
-        return { status: 'False', reason: ConditionReason.InvalidConfiguration, message: (err as Error).message };
-      }
-      const configChecksum = checksumOf([config, secretDataText(tls), vaultCa ?? '']);
-      context.children.add(buildKesConfigSecret(ref, config) as unknown as KubeObject);
-      const certificates = mountedCertificatesChecksum(spec, ref.name, 'kes', (name) => childSecret(context, name));
-      context.children.add(withCertificatesChecksum(buildKesDeployment({ deployment: ref, spec, configChecksum, appRoleChecksum: approle }), certificates) as unknown as KubeObject);
-      context.children.add(buildKesService(ref, spec) as unknown as KubeObject);
-      if (spec.vault?.kesAuth === 'Kubernetes') context.children.add(buildKesServiceAccount(ref) as unknown as KubeObject);
+    let config: string;
+    try {
+      config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string }, vaultRole: context.handoff.vaultRole });
+    } catch (err) {
+      return { status: 'False', reason: ConditionReason.InvalidConfiguration, message: (err as Error).message };
+    }
+    const configChecksum = checksumOf([config, secretDataText(tls), vaultCa ?? '']);
+    context.children.add(buildKesConfigSecret(ref, config) as unknown as KubeObject);
+    const certificates = mountedCertificatesChecksum(spec, ref.name, 'kes', (name) => certificateSecret(context, name));
+    context.children.add(withCertificatesChecksum(buildKesDeployment({ deployment: ref, spec, configChecksum, appRoleChecksum: approle }), certificates) as unknown as KubeObject);
+    context.children.add(buildKesService(ref, spec) as unknown as KubeObject);
+    if (spec.vault?.kesAuth === 'Kubernetes') context.children.add(buildKesServiceAccount(ref) as unknown as KubeObject);
 
-      const live = context.cache.get('Deployment', ref.namespace, kesNames(ref.name).workload);
-      const rollout = rolloutOf('Deployment', live, spec.kes.replicas, configChecksum);
-      // The key records are the keys step's; carried over so a run that stops before it keeps them.
-      const recordedKeys = (context.object.status?.['kes'] as { keys?: unknown } | undefined)?.keys;
-      context.status['kes'] = {
-        ...(context.status['kes'] as object | undefined),
-        ...(recordedKeys === undefined ? {} : { keys: recordedKeys }),
-        endpoint: kesEndpoint(ref, spec.tls.clusterDomain),
-        image: spec.kes.image,
-        readyReplicas: rollout.readyReplicas,
-        minioIdentity: minio,
-        operatorIdentity: operator,
-      };
-      if (!rollout.ready) {
-        const message = [`KES: ${rollout.message}`, formerDefaultImageHint('spec.kes.image', spec.kes.image)].filter(Boolean).join('; ');
-        return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: POLL_MS };
-      }
-      return { status: 'True', reason: ConditionReason.Available, message: `KES: ${rollout.message}` };
-    },
-  };
+    const live = context.cache.get('Deployment', ref.namespace, kesNames(ref.name).workload);
+    const rollout = rolloutOf('Deployment', live, spec.kes.replicas, configChecksum);
+    context.handoff.kesWorkload = {
+      endpoint: kesEndpoint(ref, spec.tls.clusterDomain),
+      image: spec.kes.image,
+      readyReplicas: rollout.readyReplicas,
+      minioIdentity: minio as string,
+      operatorIdentity: operator as string,
+    };
+    return availabilityOf('KES', rollout, 'spec.kes.image', spec.kes.image);
+  });
 }

@@ -7,10 +7,8 @@
 // With keyDeletionPolicy Delete, keys that left the spec are deleted.
 import { ConditionReason, EventReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
-import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/client.ts';
 import { kesKeyNameProblem } from '../../../api/key-name.ts';
 import { KesError } from '../../../kes/errors.ts';
-import { kesFailure } from '../../../kes/failure.ts';
 import {
   acceptanceToken,
   acceptedTokens,
@@ -23,33 +21,20 @@ import {
   type KeyLedger,
   type KeyRecord,
 } from '../../../kes/key-records.ts';
-import { kesEndpoint, type DeploymentRef } from '../../../workload/names.ts';
+import type { DeploymentRef } from '../../../workload/names.ts';
+import { kesClient, kesConnector, kesFailure, type KesAccessOptions, type KesKeyOps } from '../kes-access.ts';
 import { clientTlsOf, type ClientTls } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
-import { childSecret, deploymentRef } from '../context.ts';
+import { childSecret, dataPathStep, deploymentRef } from '../context.ts';
 
 const LOST_KEY_RECHECK_MS = 60_000;
 
-/** The KES calls this step makes; a KesClient, or a stand-in in tests. */
-export interface KesKeyOps {
-  listKeys(): Promise<string[]>;
-  createKey(name: string): Promise<'created' | 'exists'>;
-  deleteKey(name: string): Promise<void>;
-  generateKey(name: string, context?: Uint8Array): Promise<DataKey>;
-  decrypt(name: string, ciphertext: Uint8Array, context?: Uint8Array): Promise<Buffer>;
-  close(): void;
-}
-
-export interface KesStepOptions {
-  /** Where the operator reaches KES; default its Service DNS name (override when running outside the cluster). */
-  endpoint?: (ref: DeploymentRef, clusterDomain: string) => string;
-  /** Builds the client; default a KesClient. */
-  connect?: (options: KesClientOptions) => KesKeyOps;
-}
+/** How the keys step reaches KES. */
+export type KesStepOptions = KesAccessOptions<KesKeyOps>;
 
 type Problem = { key: string; kind: 'KeyMissing' | 'KeyReplaced'; record: KeyRecord };
 
@@ -175,57 +160,51 @@ function lostKeysResult(problems: readonly Problem[], ref: DeploymentRef): StepR
 }
 
 export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
-  const connect = options.connect ?? ((o: KesClientOptions) => new KesClient(o));
-  const endpointOf = options.endpoint ?? kesEndpoint;
-  return {
-    name: 'keys',
-    condition: ConditionType.KeysReady,
-    async run(context): Promise<StepResult> {
-      const { spec, object } = context;
-      if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} uses the static key, no KES keys` };
-      const ref = deploymentRef(context);
-      const names = pkiSecretNames(ref.name).leaves;
-      const tls: ClientTls[] = [];
-      for (const secretName of [names.operatorClient, names.minioClient]) {
-        const found = clientTlsOf(childSecret(context, secretName), secretName);
-        if ('missing' in found) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: found.missing, requeueAfterMs: 10_000 };
-        tls.push(found);
+  const connect = kesConnector(options, kesClient);
+  return dataPathStep('keys', ConditionType.KeysReady, async (context) => {
+    const { spec, object } = context;
+    if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} uses the static key, no KES keys` };
+    const ref = deploymentRef(context);
+    const names = pkiSecretNames(ref.name).leaves;
+    const tls: ClientTls[] = [];
+    for (const secretName of [names.operatorClient, names.minioClient]) {
+      const found = clientTlsOf(childSecret(context, secretName), secretName);
+      if ('missing' in found) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: found.missing, requeueAfterMs: 10_000 };
+      tls.push(found);
+    }
+    const [operatorTls, minioTls] = tls as [ClientTls, ClientTls];
+    const wanted = spec.kes.keys.map((k) => k.name);
+    const run: KeyRun = {
+      context,
+      ref,
+      ledger: await ledgerOf(context, ref),
+      operator: connect(ref, spec.tls.clusterDomain, operatorTls),
+      minio: connect(ref, spec.tls.clusterDomain, minioTls),
+    };
+    const problems: Problem[] = [];
+    try {
+      const accepted = acceptedTokens(object.metadata.annotations);
+      for (const key of wanted) {
+        const problem = await ensureKey(run, key, accepted);
+        if (problem) problems.push(problem);
       }
-      const [operatorTls, minioTls] = tls as [ClientTls, ClientTls];
-      const endpoint = endpointOf(ref, spec.tls.clusterDomain);
-      const wanted = spec.kes.keys.map((k) => k.name);
-      const run: KeyRun = {
-        context,
-        ref,
-        ledger: await ledgerOf(context, ref),
-        operator: connect({ endpoint, clientCert: operatorTls.cert, clientKey: operatorTls.key, ca: operatorTls.ca }),
-        minio: connect({ endpoint, clientCert: minioTls.cert, clientKey: minioTls.key, ca: minioTls.ca }),
-      };
-      const problems: Problem[] = [];
-      try {
-        const accepted = acceptedTokens(object.metadata.annotations);
-        for (const key of wanted) {
-          const problem = await ensureKey(run, key, accepted);
-          if (problem) problems.push(problem);
-        }
-        if (spec.keyDeletionPolicy === 'Delete') await deleteRetired(run, wanted);
-      } catch (err) {
-        const { reason, message } = kesFailure(err);
-        await context.events.emit(object, { type: 'Warning', reason, action: 'CreateKey', note: message });
-        return { status: 'False', reason, message, retry: true };
-      } finally {
-        run.operator.close();
-        run.minio.close();
-        // Declared on every path that read it: what was minted is kept, and the Secret is never pruned.
-        context.children.add(buildKeyCanarySecret(ref, run.ledger) as unknown as KubeObject);
-        context.status['kes'] = { ...((context.status['kes'] as object | undefined) ?? {}), keys: statusRecords(run.ledger) };
-      }
-      if (problems.length > 0) {
-        const result = lostKeysResult(problems, ref);
-        await context.events.emit(object, { type: 'Warning', reason: result.reason, action: 'CheckKey', note: result.message });
-        return result;
-      }
-      return { status: 'True', reason: ConditionReason.KeysPresent, message: `master keys present and verified by their canaries: ${wanted.join(', ')}` };
-    },
-  };
+      if (spec.keyDeletionPolicy === 'Delete') await deleteRetired(run, wanted);
+    } catch (err) {
+      const { reason, message } = kesFailure(err);
+      await context.events.emit(object, { type: 'Warning', reason, action: 'CreateKey', note: message });
+      return { status: 'False', reason, message, retry: true };
+    } finally {
+      run.operator.close();
+      run.minio.close();
+      // Declared on every path that read it: what was minted is kept, and the Secret is never pruned.
+      context.children.add(buildKeyCanarySecret(ref, run.ledger) as unknown as KubeObject);
+      context.handoff.keyRecords = statusRecords(run.ledger);
+    }
+    if (problems.length > 0) {
+      const result = lostKeysResult(problems, ref);
+      await context.events.emit(object, { type: 'Warning', reason: result.reason, action: 'CheckKey', note: result.message });
+      return result;
+    }
+    return { status: 'True', reason: ConditionReason.KeysPresent, message: `master keys present and verified by their canaries: ${wanted.join(', ')}` };
+  });
 }

@@ -13,7 +13,7 @@ import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStepContext } from '../context.ts';
 
 /** Grows the claims of `live` to `size`: a result when the step must stop, else the size reached. */
-export async function growDrives(context: KMSDeploymentStepContext, live: V1StatefulSet, size: string): Promise<{ result: StepResult } | { grown: string }> {
+export async function growDrives(context: KMSDeploymentStepContext, live: V1StatefulSet, size: string, field = 'spec.minio.storage.size'): Promise<{ result: StepResult } | { grown: string }> {
   if (live.metadata?.annotations?.[DRIVE_SIZE_ANNOTATION] === size) return { grown: size };
   const namespace = live.metadata?.namespace ?? '';
   const claims: V1PersistentVolumeClaim[] = [];
@@ -32,7 +32,7 @@ export async function growDrives(context: KMSDeploymentStepContext, live: V1Stat
         result: {
           status: 'False',
           reason: ConditionReason.StorageExpansionNotSupported,
-          message: `spec.minio.storage.size: claim ${claim.metadata?.name} cannot grow to ${size} (${className} must set allowVolumeExpansion, and the claim must be bound); set it back to ${created}, or allow expansion. The API server said: ${err.message}`.slice(0, 1024),
+          message: `${field}: claim ${claim.metadata?.name} cannot grow to ${size} (${className} must set allowVolumeExpansion, and the claim must be bound); set it back to ${created}, or allow expansion. The API server said: ${err.message}`.slice(0, 1024),
           requeueAfterMs: 60_000,
         },
       };

@@ -1,16 +1,14 @@
 // Stage 7 of the data path (MinIOAvailable): root credentials (the user's, or generated once into
-// <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet and its two
-// Services. Changes that would lose data are refused, not applied.
+// <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet of each server
+// pool (minio-pools.ts) and the two Services. Changes that would lose data are refused, not applied.
 import { ConditionReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
-import { formerDefaultImageHint } from '../../../api/index.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { checksumOf } from '../../../workload/checksum.ts';
 import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
-import { rolloutOf } from '../../../workload/rollout.ts';
-import { unsafeMinioChange } from '../../../minio/changes.ts';
+import { rolloutOf, type Rollout } from '../../../workload/rollout.ts';
 import {
   buildRootCredentialsSecret,
   buildStaticKeySecret,
@@ -21,13 +19,14 @@ import {
 import { rootCredentialsSecretName } from '../../../minio/env.ts';
 import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from '../../../minio/names.ts';
 import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../minio/services.ts';
-import { buildMinioStatefulSet } from '../../../minio/statefulset.ts';
-import { DRIVE_SIZE_ANNOTATION, growsDrives, keepCreatedSizes } from '../../../minio/storage.ts';
+import { buildMinioStatefulSet, minioEndpoints } from '../../../minio/statefulset.ts';
+import { minioPools } from '../../../minio/pools.ts';
+import { declarePool } from './minio-pools.ts';
 import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
-import { childSecret, deploymentRef } from '../context.ts';
-import { mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
+import { availabilityOf, certificateSecret, dataPathStep, deploymentRef } from '../context.ts';
+import { mountedCertificatesChecksum, userCertificateSecret, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
 
@@ -85,16 +84,17 @@ async function staticKey(context: KMSDeploymentStepContext, random: RandomBytes 
   return { value: secretDataText(secret) };
 }
 
-/** The PKI Secrets the pods mount; what is missing, or their data for the checksum. */
+/** The certificate Secrets the pods mount; what is missing, or their data for the checksum. */
 function mountedCertificates(context: KMSDeploymentStepContext): Outcome<string[]> {
   const names = minioNames(deploymentRef(context).name);
+  const user = userCertificateSecret(context.spec, 'minioServer');
   const wanted = [
     ...(context.spec.mode === 'Vault' ? [{ name: names.kesIdentitySecret, keys: ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
-    ...(context.spec.minio.tls.enabled ? [{ name: names.tlsSecret, keys: ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
+    ...(context.spec.minio.tls.enabled ? [{ name: user ?? names.tlsSecret, keys: user ? ['tls.crt', 'tls.key'] : ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
   ];
   const texts: string[] = [];
   for (const { name, keys } of wanted) {
-    const secret = childSecret(context, name);
+    const secret = certificateSecret(context, name);
     const absent = keys.filter((k) => secretValue(secret, k) === undefined);
     if (!secret || absent.length > 0) {
       const message = secret ? `Secret ${name} has no ${absent.join(', ')} yet` : `Secret ${name} does not exist yet`;
@@ -111,51 +111,45 @@ export interface MinioStepOptions {
 }
 
 export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
-  return {
-    name: 'minio',
-    condition: ConditionType.MinIOAvailable,
-    async run(context): Promise<StepResult> {
-      const { spec, object } = context;
-      const ref = deploymentRef(context);
-      const certificates = mountedCertificates(context);
-      if ('result' in certificates) return certificates.result;
-      const root = await rootCredentials(context, options.random);
-      if ('result' in root) return root.result;
-      const key = spec.mode === 'StaticKey' ? await staticKey(context, options.random) : { value: '' };
-      if ('result' in key) return key.result;
+  return dataPathStep('minio', ConditionType.MinIOAvailable, async (context) => {
+    const { spec } = context;
+    const ref = deploymentRef(context);
+    const certificates = mountedCertificates(context);
+    if ('result' in certificates) return certificates.result;
+    const root = await rootCredentials(context, options.random);
+    if ('result' in root) return root.result;
+    const key = spec.mode === 'StaticKey' ? await staticKey(context, options.random) : { value: '' };
+    if ('result' in key) return key.result;
 
-      const configChecksum = checksumOf([root.value, key.value, ...certificates.value]);
-      const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => childSecret(context, name));
-      const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum }), certificatesChecksum);
-      const live = context.cache.get('StatefulSet', ref.namespace, minioNames(ref.name).workload);
-      context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
-      context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
-      const refusal = unsafeMinioChange(live as V1StatefulSet | undefined, desired);
-      if (refusal) {
-        // The StatefulSet is left as it is; not True, so the run is incomplete and nothing is pruned.
-        await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Apply', note: refusal.message });
-        return { status: 'False', reason: refusal.reason, message: refusal.message };
-      }
-      let statefulSet = desired;
-      if (live && growsDrives(live as V1StatefulSet, spec.minio.storage.size)) {
-        statefulSet = keepCreatedSizes(desired, live as V1StatefulSet);
-        const drives = await growDrives(context, live as V1StatefulSet, spec.minio.storage.size);
-        if ('result' in drives) {
-          context.children.add(statefulSet as unknown as KubeObject);
-          await context.events.emit(object, { type: 'Warning', reason: drives.result.reason, action: 'Expand', note: drives.result.message });
-          return drives.result;
-        }
-        statefulSet = { ...statefulSet, metadata: { ...statefulSet.metadata, annotations: { ...statefulSet.metadata?.annotations, [DRIVE_SIZE_ANNOTATION]: drives.grown } } };
-      }
-      context.children.add(statefulSet as unknown as KubeObject);
-
-      const rollout = rolloutOf('StatefulSet', live, spec.minio.replicas, configChecksum);
-      context.status['minio'] = { endpoint: minioEndpoint(ref, spec), image: spec.minio.image, readyReplicas: rollout.readyReplicas };
-      if (!rollout.ready) {
-        const message = [`MinIO: ${rollout.message}`, formerDefaultImageHint('spec.minio.image', spec.minio.image)].filter(Boolean).join('; ');
-        return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: POLL_MS };
-      }
-      return { status: 'True', reason: ConditionReason.Available, message: `MinIO: ${rollout.message}` };
-    },
-  };
+    const configChecksum = checksumOf([root.value, key.value, ...certificates.value]);
+    const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => certificateSecret(context, name));
+    const userSecret = userCertificateSecret(spec, 'minioServer');
+    const certificateHasCA = userSecret === undefined || secretValue(certificateSecret(context, userSecret), 'ca.crt') !== undefined;
+    context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
+    context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
+    const pools = minioPools(ref, spec);
+    const layout = pools.length > 1 ? checksumOf(minioEndpoints(ref, spec)) : undefined;
+    const rollouts: Rollout[] = [];
+    for (const pool of pools) {
+      const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum, certificateHasCA }, pool), certificatesChecksum);
+      const live = context.cache.get('StatefulSet', ref.namespace, pool.statefulSet) as V1StatefulSet | undefined;
+      const stop = await declarePool(context, pool, desired, live, layout, growDrives);
+      if (stop) return stop;
+      const rollout = rolloutOf('StatefulSet', live, pool.servers, configChecksum);
+      rollouts.push(pools.length > 1 ? { ...rollout, message: `${pool.statefulSet}: ${rollout.message}` } : rollout);
+    }
+    const rollout: Rollout = {
+      ready: rollouts.every((r) => r.ready),
+      readyReplicas: rollouts.reduce((sum, r) => sum + r.readyReplicas, 0),
+      message: rollouts.find((r) => !r.ready)?.message ?? (pools.length > 1 ? `${rollouts.reduce((sum, r) => sum + r.readyReplicas, 0)}/${pools.reduce((sum, p) => sum + p.servers, 0)} pods ready in ${pools.length} server pools` : rollouts[0]!.message),
+    };
+    context.status['minio'] = {
+      endpoint: minioEndpoint(ref, spec),
+      image: spec.minio.image,
+      readyReplicas: rollout.readyReplicas,
+      // The pki step publishes a CA unless the user's certificate came without one.
+      ...(spec.minio.tls.enabled && certificateHasCA ? { caConfigMap: minioNames(ref.name).caConfigMap } : {}),
+    };
+    return availabilityOf('MinIO', rollout, 'spec.minio.image', spec.minio.image);
+  });
 }

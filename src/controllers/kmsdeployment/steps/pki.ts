@@ -1,6 +1,7 @@
-// Stage 3 of the data path (CertificatesReady): the CA, the KES server certificate and the client
-// identities of MinIO and the operator, issued and renewed by src/pki and declared here as owned
-// Secrets. Later steps read them back through the declared children (identities, TLS material) and
+// Stage 3 of the data path (CertificatesReady): the CA, the KES server certificate, the client
+// identities of MinIO and the operator (Vault mode) and MinIO's S3 server certificate (spec.minio.tls),
+// issued and renewed by src/pki and declared here as owned Secrets, plus the ConfigMap that publishes
+// the CA S3 clients trust. Later steps read them back through the declared children (identities, TLS material) and
 // stamp the checksum of what their pods mount on the pod template, which this step reads back to
 // learn whether a rollout finished (the CA rotation advances only then).
 import { ConditionReason, EventReason } from '../reasons.ts';
@@ -8,11 +9,13 @@ import { decodeSecretData, encodeSecretData } from '../../../runtime/kube/secret
 import { ConditionType } from '../../../api/constants.ts';
 import { durationMs, type DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { kesNames } from '../../../workload/names.ts';
-import { minioNames } from '../../../minio/names.ts';
+import { minioPools } from '../../../minio/pools.ts';
+import { buildMinioCAConfigMap } from '../../../minio/ca-bundle.ts';
 import {
   certificatesStatus,
   kesServerDnsNames,
   leafKinds,
+  minioServerDnsNames,
   materializePki,
   observePki,
   pkiPolicyFor,
@@ -25,13 +28,24 @@ import {
   type PkiDesired,
   type PkiPlan,
   type PkiSecretNames,
+  type LeafKind,
   type RenderedSecret,
 } from '../../../pki/index.ts';
+import { readFresh } from '../../../runtime/cache.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
-import { mountedLeaves, secretData, workloadSettled, type PkiWorkload } from '../../../workload/certificates.ts';
-import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
+import { mountedLeaves, secretData, wantedLeafKinds, workloadSettled, type PkiWorkload } from '../../../workload/certificates.ts';
+import { dataPathStep, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
+import {
+  extraTrustedPem,
+  fingerprintsOf,
+  readUserCertificates,
+  USER_CERTIFICATE_POLL_MS,
+  userCertificateRefProblem,
+  validateUserCertificates,
+  type ValidatedUserCertificate,
+} from './pki-user-certificates.ts';
 
 
 const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -46,7 +60,15 @@ export function pkiDesiredFor(spec: DefaultedKMSDeploymentSpec, ref: { name: str
   const policy = pkiPolicyFor({ validityMs: durationMs(spec.tls.validity), renewBeforeMs: durationMs(spec.tls.renewBefore) });
   const errors = validatePkiPolicy(policy);
   if (errors.length > 0) return { errors };
-  return { desired: { ...policy, serverDnsNames: kesServerDnsNames(ref.name, ref.namespace, spec.tls.clusterDomain) } };
+  const kinds = wantedLeafKinds(spec);
+  return {
+    desired: {
+      ...policy,
+      kinds,
+      serverDnsNames: kinds.includes('kesServer') ? kesServerDnsNames(ref.name, ref.namespace, spec.tls.clusterDomain) : [],
+      ...(kinds.includes('minioServer') ? { minioServerDnsNames: minioServerDnsNames(ref.name, ref.namespace, spec.tls.clusterDomain) } : {}),
+    },
+  };
 }
 
 /** A spec.tls.caSecretRef the operator cannot honour: it names a Secret the operator itself writes. */
@@ -63,9 +85,10 @@ function workloadsSettled(context: KMSDeploymentStepContext, observed: ObservedS
     const kinds = mountedLeaves(context.spec, workload);
     return secretsChecksum(observed.leaves, kinds);
   };
+  const minio = checksum('minio');
   return (
     workloadSettled('Deployment', context.cache.get('Deployment', namespace, kesNames(name).workload), checksum('kes')) &&
-    workloadSettled('StatefulSet', context.cache.get('StatefulSet', namespace, minioNames(name).workload), checksum('minio'))
+    minioPools({ name, namespace }, context.spec).every((pool) => workloadSettled('StatefulSet', context.cache.get('StatefulSet', namespace, pool.statefulSet), minio))
   );
 }
 
@@ -80,10 +103,10 @@ export function secretChild(secret: RenderedSecret): KubeObject {
   };
 }
 
-/** For events: what was issued and why, by Secret name; never any certificate or key content. */
+/** The notes of the CertificateIssued events: what was issued and why, by Secret name; never any certificate or key content. */
 export function issuedSummary(plan: PkiPlan, names: PkiSecretNames): string[] {
   const decisions = [[names.ca, plan.ca] as const, ...leafKinds.map((kind) => [names.leaves[kind], plan.leaves[kind]] as const)];
-  return decisions.flatMap(([name, decision]) => (decision.action === 'issue' ? [`${name}: ${decision.reason} (${decision.message})`] : []));
+  return decisions.flatMap(([name, decision]) => (decision?.action === 'issue' ? [`${name}: ${decision.reason} (${decision.message})`] : []));
 }
 
 /** requeueAfter for the next renewal: at renewAt, but at least 1 s and at most a day away. */
@@ -92,12 +115,13 @@ export function requeueForRenewal(renewAt: Date | undefined, now: Date): number 
   return Math.min(MAX_REQUEUE_MS, Math.max(MIN_REQUEUE_MS, renewAt.getTime() - now.getTime()));
 }
 
-async function readSecrets(context: KMSDeploymentStepContext, names: PkiSecretNames, caSecretName: string): Promise<Map<string, KubeObject | undefined>> {
-  // Read from the API server, not the cache: a cache that has not seen the Secrets written a moment
-  // ago would make the operator issue a new CA and new client keys, i.e. new KES identities.
-  const namespace = context.object.metadata.namespace;
-  const wanted = [caSecretName, ...leafKinds.map((kind) => names.leaves[kind])];
-  const found = await Promise.all(wanted.map((name) => context.kube.get(resources.Secret, namespace, name)));
+async function readSecrets(context: KMSDeploymentStepContext, names: PkiSecretNames, caSecretName: string, kinds: readonly LeafKind[]): Promise<Map<string, KubeObject | undefined>> {
+  // Never older than this process's last write: a cache that has not seen the Secrets written a moment
+  // ago would make the operator issue a new CA and new client keys, i.e. new KES identities. Once the
+  // cache has caught up (the steady state), the reads come from it.
+  const namespace = context.object.metadata.namespace ?? '';
+  const wanted = [caSecretName, ...kinds.map((kind) => names.leaves[kind])];
+  const found = await Promise.all(wanted.map((name) => readFresh(context.cache, context.kube, 'Secret', namespace, name)));
   // The user's CA Secret is theirs; one of ours that this KMSDeployment does not control is someone
   // else's object: never read as our CA or key, never deleted as mistyped (ChildConflict instead).
   const userCA = caSecretName !== names.ca;
@@ -118,70 +142,84 @@ async function dropMistypedSecrets(context: KMSDeploymentStepContext, secrets: M
 }
 
 export function pkiStep(): KMSDeploymentStep {
-  return {
-    name: 'pki',
-    condition: ConditionType.CertificatesReady,
-    async run(context): Promise<StepResult> {
-      const { spec, object, now } = context;
-      if (spec.mode !== 'Vault') return notUsed(spec);
-      const ref = { name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? '' };
-      const wanted = pkiDesiredFor(spec, ref);
-      if ('errors' in wanted) return { status: 'False', reason: ConditionReason.InvalidSpec, message: wanted.errors.join('; ') };
-      const names = pkiSecretNames(ref.name);
-      const userCASecret = spec.tls.caSecretRef?.name;
-      const refProblem = caSecretRefProblem(userCASecret, names);
-      if (refProblem) return { status: 'False', reason: ConditionReason.InvalidCASecret, message: refProblem };
-      const caSecretName = userCASecret ?? names.ca;
+  return dataPathStep('pki', ConditionType.CertificatesReady, async (context) => {
+    const { spec, object, now } = context;
+    const ref = { name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? '' };
+    const wanted = pkiDesiredFor(spec, ref);
+    if ('errors' in wanted) return { status: 'False', reason: ConditionReason.InvalidSpec, message: wanted.errors.join('; ') };
+    const kinds = wanted.desired.kinds ?? [];
+    const names = pkiSecretNames(ref.name);
+    const userReads = await readUserCertificates(context);
+    if (kinds.length === 0 && userReads.length === 0) return notUsed(spec);
+    const userCASecret = spec.tls.caSecretRef?.name;
+    const refProblem = caSecretRefProblem(userCASecret, names) ?? userCertificateRefProblem(userReads, names);
+    if (refProblem) return { status: 'False', reason: refProblem.startsWith('CA ') ? ConditionReason.InvalidCASecret : ConditionReason.InvalidCertificateSecret, message: refProblem };
+    const caSecretName = userCASecret ?? names.ca;
 
-      const secrets = await readSecrets(context, names, caSecretName);
-      const contents = (name: string) => decodeSecretData(secretData(secrets.get(name)));
-      const observed: ObservedSecrets = {
-        ca: contents(caSecretName),
-        leaves: Object.fromEntries(leafKinds.map((kind) => [kind, contents(names.leaves[kind])])),
-      };
-      const observation = await observePki(observed, { caSecretName, userCA: userCASecret !== undefined, now });
-      const result = planCertificates({ desired: wanted.desired, observation, now, workloadsSettled: workloadsSettled(context, observed) });
-      if (!result.ok) {
-        // Nothing is declared: the leaves stay as they are, and nothing is pruned (the run stops here).
-        const { condition } = certificatesStatus(result);
-        await context.events.emit(object, { type: 'Warning', reason: condition.reason, action: 'IssueCertificates', note: condition.message });
-        return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs: INVALID_CA_POLL_MS };
-      }
+    const secrets = kinds.length > 0 ? await readSecrets(context, names, caSecretName, kinds) : new Map<string, KubeObject | undefined>();
+    const contents = (name: string) => decodeSecretData(secretData(secrets.get(name)));
+    const observed: ObservedSecrets = {
+      ca: contents(caSecretName),
+      leaves: Object.fromEntries(kinds.map((kind) => [kind, contents(names.leaves[kind])])),
+    };
+    const observation = kinds.length > 0 ? await observePki(observed, { caSecretName, userCA: userCASecret !== undefined, now }) : undefined;
+    const user = await validateUserCertificates(context, userReads, observation?.ca.ok ? observation.ca.authority.certificate : undefined);
+    if ('problem' in user) return refuse(context, ConditionReason.InvalidCertificateSecret, user.problem);
+    const userPoll = user.certificates.length > 0 ? USER_CERTIFICATE_POLL_MS : undefined;
+    for (const certificate of user.certificates) observed.leaves[certificate.kind] = decodeSecretData(secretData(certificate.secret));
+    const minioCA = user.certificates.find((c) => c.kind === 'minioServer');
+    if (!observation) {
+      // Only the user's certificates (StaticKey mode, MinIO's certificate brought): nothing to issue.
+      if (minioCA?.caPem) context.children.add(buildMinioCAConfigMap(ref, minioCA.caPem) as unknown as KubeObject);
+      const message = `the certificates are the user's (${user.certificates.map((c) => c.secretName).join(', ')}), valid until ${earliest(user.certificates)}`;
+      return { status: 'True', reason: ConditionReason.UserProvided, message, requeueAfterMs: USER_CERTIFICATE_POLL_MS };
+    }
+    const extraPem = extraTrustedPem(user.certificates);
+    const desired = extraPem ? { ...wanted.desired, extraTrustedPem: extraPem } : wanted.desired;
+    // The user's KES issuer in the bundle is no CA of the deployment's: never a rotation's "previous CA".
+    const extraPrints = fingerprintsOf(extraPem);
+    const planned = extraPrints.size === 0 ? observation : { ...observation, distributedCAs: new Set([...observation.distributedCAs].filter((print) => !extraPrints.has(print))) };
+    const result = planCertificates({ desired, observation: planned, now, workloadsSettled: workloadsSettled(context, observed) });
+    if (!result.ok) {
+      // Nothing is declared: the leaves stay as they are, and nothing is pruned (the run stops here).
+      const { condition } = certificatesStatus(result);
+      return refuse(context, condition.reason, condition.message);
+    }
 
-      const material = await materializePki({ plan: result.plan, observation, desired: wanted.desired, deployment: ref, now });
-      const rendered = renderPkiSecrets(material, names);
-      const ours = [...(rendered.ca ? [rendered.ca] : []), ...leafKinds.map((kind) => rendered.leaves[kind])];
-      await dropMistypedSecrets(context, secrets, ours.map((secret) => secret.name));
-      for (const secret of ours) context.children.add(secretChild(secret));
+    const material = await materializePki({ plan: result.plan, observation: planned, desired, deployment: ref, now });
+    const rendered = renderPkiSecrets(material, names);
+    const ours = [...(rendered.ca ? [rendered.ca] : []), ...kinds.flatMap((kind) => rendered.leaves[kind] ?? [])];
+    await dropMistypedSecrets(context, secrets, ours.map((secret) => secret.name));
+    for (const secret of ours) context.children.add(secretChild(secret));
+    // S3 clients verify MinIO with the same trust bundle the servers mount (current CA first, and
+    // the previous one during a rotation), published where reading it needs no access to Secrets.
+    const published = kinds.includes('minioServer') ? material.trustBundlePem : minioCA?.caPem;
+    if (published) context.children.add(buildMinioCAConfigMap(ref, published) as unknown as KubeObject);
 
-      for (const note of issuedSummary(result.plan, names)) {
-        context.logger.info({ issued: note }, 'certificate issued');
-        await context.events.emit(object, { type: 'Normal', reason: EventReason.CertificateIssued, action: 'IssueCertificates', note });
-      }
-      const status = certificatesStatus(result, material);
-      if (status.certificates) context.status['certificates'] = status.certificates;
-      if (status.identities) {
-        const kes = (context.status['kes'] ?? {}) as Record<string, unknown>;
-        context.status['kes'] = { ...kes, minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
-      }
-      const { condition } = status;
-      const requeueAfterMs = requeueForRenewal(material.renewAt, now);
-      if (spec.minio.tls.enabled) return { ...minioTlsUnsupported(condition.message), requeueAfterMs };
-      return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs };
-    },
-  };
+    for (const note of issuedSummary(result.plan, names)) {
+      context.logger.info({ issued: note }, 'certificate issued');
+      await context.events.emit(object, { type: 'Normal', reason: EventReason.CertificateIssued, action: 'IssueCertificates', note });
+    }
+    const status = certificatesStatus(result, material);
+    if (status.certificates) context.status['certificates'] = status.certificates;
+    if (status.identities) context.handoff.kesIdentities = { minioIdentity: status.identities.minio, operatorIdentity: status.identities.operator };
+    const { condition } = status;
+    const renewal = requeueForRenewal(material.renewAt, now);
+    const requeueAfterMs = userPoll === undefined ? renewal : Math.min(renewal ?? userPoll, userPoll);
+    return { status: condition.status, reason: condition.reason, message: condition.message, requeueAfterMs };
+  });
 }
 
-/**
- * MinIO's own server certificate (<name>-minio-tls) is not issued yet: say so on this condition, and
- * let the rest of the stack be reconciled (proceed); the MinIO step waits for that Secret.
- */
-function minioTlsUnsupported(before: string): StepResult {
-  const message = `${before}; spec.minio.tls.enabled: issuing MinIO's server certificate is not supported by this version of the operator`;
-  return { status: 'False', reason: ConditionReason.MinIOTLSNotSupported, message, proceed: true };
+/** An unusable CA or certificate Secret: a Warning, nothing declared, and a look again in a minute (it is not watched). */
+async function refuse(context: KMSDeploymentStepContext, reason: string, message: string): Promise<StepResult> {
+  await context.events.emit(context.object, { type: 'Warning', reason, action: 'IssueCertificates', note: message });
+  return { status: 'False', reason, message, requeueAfterMs: INVALID_CA_POLL_MS };
+}
+
+function earliest(certificates: readonly ValidatedUserCertificate[]): string {
+  return new Date(Math.min(...certificates.map((c) => c.certificate.info.notAfter.getTime()))).toISOString();
 }
 
 function notUsed(spec: DefaultedKMSDeploymentSpec): StepResult {
-  const message = `mode ${spec.mode} runs without KES: no CA, KES certificate or client identities are issued`;
-  return spec.minio.tls.enabled ? minioTlsUnsupported(message) : { status: 'True', reason: ConditionReason.NotUsed, message };
+  return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} runs without KES and spec.minio.tls.enabled is false: the operator issues no certificate` };
 }

@@ -5,11 +5,8 @@
 import type { ObjectReader } from '../../../runtime/cache.ts';
 import type { KubeObject } from '../../../runtime/kube/resources.ts';
 import { resolveVaultSettings, type VaultSettings, type VaultSpec } from '../../../vault/settings.ts';
+import { ConditionReason } from '../reasons.ts';
 import { addressNotAllowed, describeOverlap, olderOverlap, prefixNotAllowed, sharesPrefix, type KeyLocation, type PrefixRule } from '../../../vault/tenancy.ts';
-
-export const ADDRESS_NOT_ALLOWED = 'VaultAddressNotAllowed';
-export const PREFIX_NOT_ALLOWED = 'PrefixNotAllowed';
-export const PREFIX_IN_USE = 'PrefixInUse';
 
 /** What the operator's administrator allows KMSDeployments in Vault (operator settings). */
 export interface VaultTenancy {
@@ -17,12 +14,12 @@ export interface VaultTenancy {
   addresses: readonly string[];
   /** Which KV prefixes a deployment may use (--kv-prefix-template). */
   prefixRule: PrefixRule;
-  /** This operator among others on one Vault (--instance-name): part of every Vault object name. */
+  /** The name of this operator among others on one Vault (--instance-name): part of every Vault object name. */
   instance: string;
 }
 
 export interface Refusal {
-  reason: typeof ADDRESS_NOT_ALLOWED | typeof PREFIX_NOT_ALLOWED | typeof PREFIX_IN_USE;
+  reason: typeof ConditionReason.VaultAddressNotAllowed | typeof ConditionReason.PrefixNotAllowed | typeof ConditionReason.PrefixInUse;
   message: string;
 }
 
@@ -66,14 +63,14 @@ function otherLocations(cache: ObjectReader): KeyLocation[] {
 /** Why the operator must not contact this deployment's Vault at all, or undefined when it may. */
 export function refuseAddress(tenancy: VaultTenancy, settings: VaultSettings): Refusal | undefined {
   const message = addressNotAllowed(tenancy.addresses, settings);
-  return message ? { reason: ADDRESS_NOT_ALLOWED, message } : undefined;
+  return message ? { reason: ConditionReason.VaultAddressNotAllowed, message } : undefined;
 }
 
 function refusePrefix(rule: PrefixRule, settings: VaultSettings, self: KeyLocation, others: readonly KeyLocation[]): Refusal | undefined {
   const notAllowed = prefixNotAllowed(rule, settings);
-  if (notAllowed) return { reason: PREFIX_NOT_ALLOWED, message: notAllowed };
+  if (notAllowed) return { reason: ConditionReason.PrefixNotAllowed, message: notAllowed };
   const owner = olderOverlap(self, others);
-  return owner ? { reason: PREFIX_IN_USE, message: describeOverlap(self, owner) } : undefined;
+  return owner ? { reason: ConditionReason.PrefixInUse, message: describeOverlap(self, owner) } : undefined;
 }
 
 /** Why this deployment may not use its Vault server or its prefix, or undefined when it may. */

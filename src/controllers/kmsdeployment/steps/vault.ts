@@ -6,9 +6,10 @@ import { ConditionReason, EventReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { stackLabels } from '../../../workload/labels.ts';
+import { readFresh } from '../../../runtime/cache.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
-import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
-import type { CleanupContext, StepContext, StepResult } from '../../../runtime/step.ts';
+import type { KubeObject } from '../../../runtime/kube/resources.ts';
+import type { CleanupContext, StepContext } from '../../../runtime/step.ts';
 import { kesNames } from '../../../workload/names.ts';
 import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../../../vault/cleanup.ts';
 import { VAULT_NAME_CONFLICT, type RecordedVaultNames } from '../../../vault/ownership.ts';
@@ -20,9 +21,9 @@ import { reconcileVault } from '../../../vault/reconcile.ts';
 import { VaultSessions } from '../../../vault/session.ts';
 import { resolveVaultSettings } from '../../../vault/settings.ts';
 import { parsePrefixTemplate } from '../../../vault/tenancy.ts';
-import type { KMSDeploymentCleanup, KMSDeploymentStep } from '../context.ts';
+import { dataPathStep, type KMSDeploymentCleanup, type KMSDeploymentStep } from '../context.ts';
 import type { KMSDeploymentObject } from '../status.ts';
-import { keysNotOwned, PREFIX_IN_USE, refuseAddress, refuseVaultAccess, type VaultTenancy } from './vault-tenancy.ts';
+import { keysNotOwned, refuseAddress, refuseVaultAccess, type VaultTenancy } from './vault-tenancy.ts';
 
 export interface VaultStepOptions {
   /** The operator's ServiceAccount token file (default: the in-cluster path). */
@@ -60,11 +61,12 @@ type Context = Pick<StepContext<KMSDeploymentObject, DefaultedKMSDeploymentSpec>
 
 function port(context: Context): VaultKubePort {
   return {
-    // Direct reads: user Secrets are outside the label-narrowed caches, and the AppRole Secret must
-    // not be stale, or a secret-id issued a moment ago would look like a stray and be destroyed.
-    // An AppRole Secret this KMSDeployment does not control is someone else's: its values are not ours.
+    // User Secrets are outside the label-narrowed caches (read from the API server), and the AppRole
+    // Secret must be no older than this process's last write of it, or a secret-id issued a moment ago
+    // would look like a stray and be destroyed (readFresh). An AppRole Secret this KMSDeployment does not
+    // control is someone else's: its values are not ours.
     getSecret: async (namespace, name) => {
-      const secret = await context.kube.get(resources.Secret, namespace, name);
+      const secret = await readFresh(context.cache, context.kube, 'Secret', namespace, name);
       return name === appRoleSecretName(context.object.metadata.name ?? '') ? ifControlledBy(secret, context.object) : secret;
     },
     applySecret: async (desired) => {
@@ -89,47 +91,43 @@ function recordedNames(object: KMSDeploymentObject): (RecordedVaultNames & { kub
 }
 
 export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
-  return {
-    name: 'vault',
-    condition: ConditionType.VaultConfigured,
-    async run(context): Promise<StepResult> {
-      const { spec, object } = context;
-      if (spec.mode !== 'Vault') {
-        return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} uses no Vault` };
-      }
-      let settings;
-      try {
-        settings = resolveVaultSettings(spec.vault, ref(object), runtime.tenancy.instance);
-      } catch (err) {
-        return { status: 'False', reason: ConditionReason.InvalidSpec, message: (err as Error).message };
-      }
-      // Before any Vault call: a refused deployment gets nothing granted, and nothing of it is revoked
-      // either, so an administrator's change of the rules cannot cut running KES off at once.
-      const refusal = refuseVaultAccess(runtime.tenancy, settings, object, context.cache);
-      if (refusal) {
-        await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Configure', note: refusal.message });
-        // An older owner of the prefix may go away; the template only changes with a restart.
-        return { status: 'False', reason: refusal.reason, message: refusal.message, requeueAfterMs: refusal.reason === PREFIX_IN_USE ? 60_000 : undefined };
-      }
-      const outcome = await reconcileVault(deps(runtime, context), {
-        settings, labels: stackLabels(ref(object).name, 'kes'), ownerReferences: [], now: context.now, keyDeletionPolicy: spec.keyDeletionPolicy ?? 'Retain', recorded: recordedNames(object),
-      });
-      for (const change of outcome.changes) {
-        context.logger.info({ change }, 'vault change');
-        await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultConfigured, action: 'Configure', note: change });
-      }
-      context.status['vault'] = outcome.status;
-      if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;
-      context.handoff.vaultRole = settings.objectName;
-      const { status, reason, message } = outcome.condition;
-      if (outcome.failed) {
-        // The condition carries the actionable reason; the work queue's rate limiter times the retry.
-        await context.events.emit(object, { type: 'Warning', reason, action: 'Configure', note: message });
-        return { status, reason, message, retry: true };
-      }
-      return { status, reason, message, requeueAfterMs: outcome.requeueAfterMs };
-    },
-  };
+  return dataPathStep('vault', ConditionType.VaultConfigured, async (context) => {
+    const { spec, object } = context;
+    if (spec.mode !== 'Vault') {
+      return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} uses no Vault` };
+    }
+    let settings;
+    try {
+      settings = resolveVaultSettings(spec.vault, ref(object), runtime.tenancy.instance);
+    } catch (err) {
+      return { status: 'False', reason: ConditionReason.InvalidSpec, message: (err as Error).message };
+    }
+    // Before any Vault call: a refused deployment gets nothing granted, and nothing of it is revoked
+    // either, so an administrator's change of the rules cannot cut running KES off at once.
+    const refusal = refuseVaultAccess(runtime.tenancy, settings, object, context.cache);
+    if (refusal) {
+      await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Configure', note: refusal.message });
+      // An older owner of the prefix may go away; the template only changes with a restart.
+      return { status: 'False', reason: refusal.reason, message: refusal.message, requeueAfterMs: refusal.reason === ConditionReason.PrefixInUse ? 60_000 : undefined };
+    }
+    const outcome = await reconcileVault(deps(runtime, context), {
+      settings, labels: stackLabels(ref(object).name, 'kes'), ownerReferences: [], now: context.now, keyDeletionPolicy: spec.keyDeletionPolicy ?? 'Retain', recorded: recordedNames(object),
+    });
+    for (const change of outcome.changes) {
+      context.logger.info({ change }, 'vault change');
+      await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultConfigured, action: 'Configure', note: change });
+    }
+    context.status['vault'] = outcome.status;
+    if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;
+    context.handoff.vaultRole = settings.objectName;
+    const { status, reason, message } = outcome.condition;
+    if (outcome.failed) {
+      // The condition carries the actionable reason; the work queue's rate limiter times the retry.
+      await context.events.emit(object, { type: 'Warning', reason, action: 'Configure', note: message });
+      return { status, reason, message, retry: true };
+    }
+    return { status, reason, message, requeueAfterMs: outcome.requeueAfterMs };
+  });
 }
 
 export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {

@@ -7,73 +7,53 @@
 import { ConditionReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { timingSafeEqual } from 'node:crypto';
-import { KesClient, type DataKey, type KesClientOptions } from '../../../kes/client.ts';
 import { KesError } from '../../../kes/errors.ts';
-import { kesFailure } from '../../../kes/failure.ts';
 import { canaryContext, keyCanarySecretName, readLedger } from '../../../kes/key-records.ts';
-import { kesEndpoint, type DeploymentRef } from '../../../workload/names.ts';
+import { kesClient, kesConnector, kesFailure, type KesAccessOptions, type KesRoundTripOps } from '../kes-access.ts';
 import { clientTlsOf } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
-import type { StepResult } from '../../../runtime/step.ts';
-import type { KMSDeploymentStep } from '../context.ts';
-import { childSecret, deploymentRef } from '../context.ts';
+import { childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep } from '../context.ts';
 import { recordEncryptionVerified } from '../status-metrics.ts';
 
-
-/** The KES calls this step makes; a KesClient, or a stand-in in tests. */
-export interface KesRoundTripOps {
-  generateKey(name: string, context?: Uint8Array): Promise<DataKey>;
-  decrypt(name: string, ciphertext: Uint8Array, context?: Uint8Array): Promise<Buffer>;
-  close(): void;
-}
-
-export interface VerifyStepOptions {
-  /** Where the operator reaches KES; default its Service DNS name. */
-  endpoint?: (ref: DeploymentRef, clusterDomain: string) => string;
-  connect?: (options: KesClientOptions) => KesRoundTripOps;
-}
+/** How the verify step reaches KES. */
+export type VerifyStepOptions = KesAccessOptions<KesRoundTripOps>;
 
 export function verifyStep(options: VerifyStepOptions = {}): KMSDeploymentStep {
-  const connect = options.connect ?? ((o: KesClientOptions) => new KesClient(o));
-  const endpointOf = options.endpoint ?? kesEndpoint;
-  return {
-    name: 'verify',
-    condition: ConditionType.EncryptionVerified,
-    async run(context): Promise<StepResult> {
-      const { spec } = context;
-      if (!spec.verifyEncryption) return { status: 'True', reason: ConditionReason.Disabled, message: 'spec.verifyEncryption is false' };
-      if (spec.mode !== 'Vault') {
-        return { status: 'True', reason: ConditionReason.NotApplicable, message: `mode ${spec.mode} has no KES to verify; MinIO's readiness check uses the static key` };
-      }
-      const ref = deploymentRef(context);
-      const secretName = pkiSecretNames(ref.name).leaves.minioClient;
-      const tls = clientTlsOf(childSecret(context, secretName), secretName);
-      if ('missing' in tls) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: tls.missing, requeueAfterMs: 10_000 };
+  const connect = kesConnector(options, kesClient);
+  return dataPathStep('verify', ConditionType.EncryptionVerified, async (context) => {
+    const { spec } = context;
+    if (!spec.verifyEncryption) return { status: 'True', reason: ConditionReason.Disabled, message: 'spec.verifyEncryption is false' };
+    if (spec.mode !== 'Vault') {
+      return { status: 'True', reason: ConditionReason.NotApplicable, message: `mode ${spec.mode} has no KES to verify; MinIO's readiness check uses the static key` };
+    }
+    const ref = deploymentRef(context);
+    const secretName = pkiSecretNames(ref.name).leaves.minioClient;
+    const tls = clientTlsOf(childSecret(context, secretName), secretName);
+    if ('missing' in tls) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: tls.missing, requeueAfterMs: 10_000 };
 
-      const keyName = spec.minio.keyName;
-      const associated = Buffer.from(JSON.stringify({ 'kmsstack.io/verify': `${ref.namespace}/${ref.name}` }));
-      const client = connect({ endpoint: endpointOf(ref, spec.tls.clusterDomain), clientCert: tls.cert, clientKey: tls.key, ca: tls.ca });
-      try {
-        const dataKey = await client.generateKey(keyName, associated);
-        const plaintext = await client.decrypt(keyName, dataKey.ciphertext, associated);
-        const same = plaintext.length === dataKey.plaintext.length && timingSafeEqual(plaintext, dataKey.plaintext);
-        dataKey.plaintext.fill(0);
-        plaintext.fill(0);
-        if (!same) return { status: 'False', reason: ConditionReason.RoundTripMismatch, message: `KES decrypted a data key of ${keyName} to a different value`, requeueAfterMs: 60_000 };
-        const canary = readLedger(childSecret(context, keyCanarySecretName(ref.name)), undefined).canaries.get(keyName);
-        if (!canary) return { status: 'False', reason: ConditionReason.CanaryMissing, message: `no canary of key ${keyName} is recorded yet`, requeueAfterMs: 10_000 };
-        (await client.decrypt(keyName, canary, canaryContext(ref, keyName))).fill(0);
-      } catch (err) {
-        if (err instanceof KesError && err.reason === 'DecryptionFailed') {
-          return { status: 'False', reason: ConditionReason.KeyReplaced, message: `the canary of key ${keyName} no longer decrypts: the key in Vault is not the one objects were encrypted with`, requeueAfterMs: 60_000 };
-        }
-        const { reason, message } = kesFailure(err);
-        return { status: 'False', reason, message, requeueAfterMs: 30_000 };
-      } finally {
-        client.close();
+    const keyName = spec.minio.keyName;
+    const associated = Buffer.from(JSON.stringify({ 'kmsstack.io/verify': `${ref.namespace}/${ref.name}` }));
+    const client = connect(ref, spec.tls.clusterDomain, tls);
+    try {
+      const dataKey = await client.generateKey(keyName, associated);
+      const plaintext = await client.decrypt(keyName, dataKey.ciphertext, associated);
+      const same = plaintext.length === dataKey.plaintext.length && timingSafeEqual(plaintext, dataKey.plaintext);
+      dataKey.plaintext.fill(0);
+      plaintext.fill(0);
+      if (!same) return { status: 'False', reason: ConditionReason.RoundTripMismatch, message: `KES decrypted a data key of ${keyName} to a different value`, requeueAfterMs: 60_000 };
+      const canary = readLedger(childSecret(context, keyCanarySecretName(ref.name)), undefined).canaries.get(keyName);
+      if (!canary) return { status: 'False', reason: ConditionReason.CanaryMissing, message: `no canary of key ${keyName} is recorded yet`, requeueAfterMs: 10_000 };
+      (await client.decrypt(keyName, canary, canaryContext(ref, keyName))).fill(0);
+    } catch (err) {
+      if (err instanceof KesError && err.reason === 'DecryptionFailed') {
+        return { status: 'False', reason: ConditionReason.KeyReplaced, message: `the canary of key ${keyName} no longer decrypts: the key in Vault is not the one objects were encrypted with`, requeueAfterMs: 60_000 };
       }
-      recordEncryptionVerified(context.object, new Date());
-      return { status: 'True', reason: ConditionReason.RoundTripSucceeded, message: `generated and decrypted a data key with MinIO's identity and key ${keyName}, and decrypted its canary` };
-    },
-  };
+      const { reason, message } = kesFailure(err);
+      return { status: 'False', reason, message, requeueAfterMs: 30_000 };
+    } finally {
+      client.close();
+    }
+    recordEncryptionVerified(context.object, new Date());
+    return { status: 'True', reason: ConditionReason.RoundTripSucceeded, message: `generated and decrypted a data key with MinIO's identity and key ${keyName}, and decrypted its canary` };
+  });
 }

@@ -9,7 +9,9 @@ import { encodeSecretData } from '../../../../src/runtime/kube/secret-data.ts';
 import { vaultSpec } from '../../kes/fixtures.ts';
 import { World } from './step-harness.ts';
 
-const spec = (tls = false) => vaultSpec({ extra: { minio: { keyName: 'minio-key-1', tls: { enabled: tls }, buckets: [{ name: 'logs' }] } } });
+const spec = (tls = false, certificateSecretRef?: { name: string }) =>
+  vaultSpec({ extra: { minio: { keyName: 'minio-key-1', tls: { enabled: tls, ...(certificateSecretRef ? { certificateSecretRef } : {}) }, buckets: [{ name: 'logs' }] } } });
+const secret = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'storage' }, data: encodeSecretData(data) });
 const root = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tenant-a-minio-root', namespace: 'storage' }, data: encodeSecretData({ rootUser: 'admin', rootPassword: 'secret-password' }) };
 
 function recordingOps(seen: BucketClientOptions[]) {
@@ -46,4 +48,42 @@ test('connects to the MinIO Service with the root credentials, over https with t
   assert.equal(seen[1]?.endpoint, 'https://tenant-a-minio.storage.svc.cluster.local:9000');
   assert.equal(seen[1]?.caPem, 'CA PEM');
   assert.ok(!JSON.stringify(world.events).includes('secret-password'));
+});
+
+test('over https it trusts the CA bundle published in <name>-minio-ca first, else the ca.crt of the certificate MinIO serves', async () => {
+  const world = new World();
+  world.put('Secret', root);
+  const seen: BucketClientOptions[] = [];
+  const run = async (...args: Parameters<typeof spec>) => bucketsStep({ connect: recordingOps(seen) }).run(world.context(spec(...args)));
+
+  const waiting = await run(true);
+  assert.deepEqual([waiting.status, waiting.reason], ['False', 'WaitingForCertificates'], 'no CA of the operator\'s certificate yet: no connection without it');
+  assert.match(waiting.message ?? '', /tenant-a-minio-ca.*tenant-a-minio-tls/);
+  assert.equal(seen.length, 0);
+
+  world.put('Secret', secret('tenant-a-minio-tls', { 'ca.crt': 'SECRET CA' }));
+  assert.equal((await run(true)).status, 'True');
+  assert.equal(seen.at(-1)?.caPem, 'SECRET CA');
+
+  // The published bundle (current and previous CA during a rotation) wins over the Secret's ca.crt.
+  world.put('ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tenant-a-minio-ca', namespace: 'storage' }, data: { 'ca.crt': 'NEW CA\nOLD CA' } });
+  assert.equal((await run(true)).status, 'True');
+  assert.equal(seen.at(-1)?.caPem, 'NEW CA\nOLD CA');
+});
+
+test("with the user's certificate: its validated Secret's ca.crt (from the pki step's handoff), or the system's roots when it has none", async () => {
+  const world = new World();
+  world.put('Secret', root);
+  const seen: BucketClientOptions[] = [];
+  const own = { name: 'minio-cert' };
+  const step = bucketsStep({ connect: recordingOps(seen) });
+
+  const withCA = await step.run(world.context(spec(true, own), { userCertificates: { 'minio-cert': secret('minio-cert', { 'tls.crt': 'C', 'tls.key': 'K', 'ca.crt': 'USER CA' }) } }));
+  assert.equal(withCA.status, 'True', withCA.message);
+  assert.equal(seen.at(-1)?.caPem, 'USER CA');
+
+  const publicOne = await step.run(world.context(spec(true, own), { userCertificates: { 'minio-cert': secret('minio-cert', { 'tls.crt': 'C', 'tls.key': 'K' }) } }));
+  assert.equal(publicOne.status, 'True', publicOne.message);
+  assert.equal(seen.at(-1)?.endpoint, 'https://tenant-a-minio.storage.svc.cluster.local:9000');
+  assert.equal(seen.at(-1)?.caPem, undefined);
 });

@@ -12,27 +12,21 @@ import { ACCEPT_NEW_KEY_ANNOTATION, readLedger } from '../../../../src/kes/key-r
 import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
 import { startStandIn, type StandIn } from '../../kes/kes-standin.ts';
-import { decoded, opaqueSecret, tlsSecret, World } from './step-harness.ts';
-import { identityOf, issue, makeCa, type Pem } from '../../kes/tls-fixture.ts';
+import { decoded, opaqueSecret, tlsSecret, World, tenantCertificates, type TenantCertificates } from './step-harness.ts';
+import { kesStatusOf } from '../../../../src/controllers/kmsdeployment/context.ts';
+import { identityOf, issue } from '../../kes/tls-fixture.ts';
 
-let ca: Awaited<ReturnType<typeof makeCa>>;
-let kesServer: Pem;
-let minioClient: Pem;
-let operatorClient: Pem;
-
+let certs: TenantCertificates;
 before(async () => {
-  ca = await makeCa();
-  kesServer = await issue(ca, 'tenant-a-kes', 'server');
-  minioClient = await issue(ca, 'tenant-a-minio', 'client');
-  operatorClient = await issue(ca, 'kmsstack-operator', 'client');
+  certs = await tenantCertificates();
 });
 
 /** A world in which the PKI and Vault stages have done their part. */
 function provisioned(): World {
   const world = new World();
-  world.put('Secret', tlsSecret('tenant-a-kes-tls', kesServer, ca.cert));
-  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', minioClient, ca.cert));
-  world.put('Secret', tlsSecret('tenant-a-operator-kes-identity', operatorClient, ca.cert));
+  world.put('Secret', tlsSecret('tenant-a-kes-tls', certs.kesServer, certs.ca.cert));
+  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', certs.minioClient, certs.ca.cert));
+  world.put('Secret', tlsSecret('tenant-a-operator-kes-identity', certs.operatorClient, certs.ca.cert));
   world.put('Secret', opaqueSecret('vault-ca', { 'ca.crt': 'VAULT CA PEM' }), 'server');
   world.put('Secret', opaqueSecret('tenant-a-kes-vault-approle', { 'role-id': 'r', 'secret-id': 's' }, { 'kmsstack.io/approle-checksum': 'approle-sum' }));
   return world;
@@ -73,17 +67,17 @@ describe('KES step', () => {
     assert.equal(result.status, 'False');
     assert.equal(result.reason, 'WaitingForPods');
     const config = yaml.load(decoded(child(context, 'Secret', 'tenant-a-kes-config'), 'config.yaml')) as KesConfig;
-    assert.deepEqual(config.policy.minio.identities, [identityOf(minioClient.cert)]);
-    assert.deepEqual(config.policy.operator.identities, [identityOf(operatorClient.cert)]);
+    assert.deepEqual(config.policy.minio.identities, [identityOf(certs.minioClient.cert)]);
+    assert.deepEqual(config.policy.operator.identities, [identityOf(certs.operatorClient.cert)]);
     const deployment = child(context, 'Deployment', 'tenant-a-kes') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
     assert.equal(deployment.spec.template.metadata.annotations['kmsstack.io/vault-approle-checksum'], 'from-vault-step');
     assert.ok(child(context, 'Service', 'tenant-a-kes'));
-    assert.deepEqual(context.status['kes'], {
+    assert.deepEqual(kesStatusOf(context), {
       endpoint: 'https://tenant-a-kes.storage.svc.cluster.local:7373',
       image: defaultKesImage,
       readyReplicas: 0,
-      minioIdentity: identityOf(minioClient.cert),
-      operatorIdentity: identityOf(operatorClient.cert),
+      minioIdentity: identityOf(certs.minioClient.cert),
+      operatorIdentity: identityOf(certs.operatorClient.cert),
     });
   });
 
@@ -96,8 +90,8 @@ describe('KES step', () => {
     assert.deepEqual(await kesStep().run(world.context(vaultSpec())), { status: 'True', reason: 'Available', message: 'KES: 2/2 pods ready' });
 
     // A renewed server certificate changes the checksum: KES must roll before it counts as available again.
-    const renewed = await issue(ca, 'tenant-a-kes', 'server');
-    world.put('Secret', tlsSecret('tenant-a-kes-tls', renewed, ca.cert));
+    const renewed = await issue(certs.ca, 'tenant-a-kes', 'server');
+    world.put('Secret', tlsSecret('tenant-a-kes-tls', renewed, certs.ca.cert));
     const again = world.context(vaultSpec());
     const result = await kesStep().run(again);
     assert.equal(result.reason, 'WaitingForPods');
@@ -120,9 +114,9 @@ describe('keys and verify steps against a KES stand-in', () => {
   const endpoint = () => kes.url;
   const keyPaths = (...keys: string[]) => keys.flatMap((k) => [`/v1/key/generate/${k}`, `/v1/key/decrypt/${k}`]);
   before(async () => {
-    kes = await startStandIn(kesServer, ca.cert, {
-      operator: { allow: ['/v1/key/create/minio-key-1', '/v1/key/create/minio-key-2', '/v1/key/generate/minio-key-1', '/v1/key/generate/minio-key-2', '/v1/key/list/*', '/v1/status', '/v1/key/delete/*'], identities: [identityOf(operatorClient.cert)] },
-      minio: { allow: keyPaths('minio-key-1', 'minio-key-2'), identities: [identityOf(minioClient.cert)] },
+    kes = await startStandIn(certs.kesServer, certs.ca.cert, {
+      operator: { allow: ['/v1/key/create/minio-key-1', '/v1/key/create/minio-key-2', '/v1/key/generate/minio-key-1', '/v1/key/generate/minio-key-2', '/v1/key/list/*', '/v1/status', '/v1/key/delete/*'], identities: [identityOf(certs.operatorClient.cert)] },
+      minio: { allow: keyPaths('minio-key-1', 'minio-key-2'), identities: [identityOf(certs.minioClient.cert)] },
     });
   });
   after(() => kes.close());
@@ -148,15 +142,15 @@ describe('keys and verify steps against a KES stand-in', () => {
     assert.deepEqual([...kes.keys.keys()].sort(), ['minio-key-1', 'minio-key-2']);
     assert.ok(!since(start).some((r) => r.includes('/v1/key/list/')), 'no listing on the way to the first key');
     assert.deepEqual(world.events.map((e) => e.reason), ['KeyCreated', 'KeyCreated']);
-    assert.deepEqual((context.status['kes'] as { keys: unknown }).keys, [
+    assert.deepEqual((kesStatusOf(context) as { keys: unknown }).keys, [
       { name: 'minio-key-1', createdAt: '2026-01-01T00:00:00.000Z' },
       { name: 'minio-key-2', createdAt: '2026-01-01T00:00:00.000Z' },
     ]);
     const ledger = readLedger(world.cached.get(`Secret/${canaries}`), undefined);
     assert.deepEqual([...ledger.canaries.keys()].sort(), ['minio-key-1', 'minio-key-2']);
     const generate = kes.requests.find((r) => r.path === '/v1/key/generate/minio-key-1');
-    assert.equal(generate?.identity, identityOf(operatorClient.cert), 'canaries are minted with the operator identity (MinIO may generate only with the keys in use)');
-    assert.ok(kes.requests.filter((r) => r.path.startsWith('/v1/key/decrypt/')).every((r) => r.identity === identityOf(minioClient.cert)), 'and checked with MinIO identity');
+    assert.equal(generate?.identity, identityOf(certs.operatorClient.cert), 'canaries are minted with the operator identity (MinIO may generate only with the keys in use)');
+    assert.ok(kes.requests.filter((r) => r.path.startsWith('/v1/key/decrypt/')).every((r) => r.identity === identityOf(certs.minioClient.cert)), 'and checked with MinIO identity');
 
     const steady = kes.requests.length;
     assert.equal((await reconcileIn(world, step)).result.status, 'True');
@@ -250,7 +244,7 @@ describe('keys and verify steps against a KES stand-in', () => {
 
   it('answers a listing of an empty prefix as the real KES does', async () => {
     kes.keys.clear();
-    const client = new KesClient({ endpoint: kes.url, clientCert: operatorClient.cert, clientKey: operatorClient.key, ca: ca.cert });
+    const client = new KesClient({ endpoint: kes.url, clientCert: certs.operatorClient.cert, clientKey: certs.operatorClient.key, ca: certs.ca.cert });
     try {
       await assert.rejects(client.listKeys(), (err: KesError) => err.reason === 'KeystoreError' && err.status === 502 && /failed to list keys\)$/.test(err.message));
     } finally {
@@ -278,10 +272,10 @@ describe('keys and verify steps against a KES stand-in', () => {
       message: "generated and decrypted a data key with MinIO's identity and key minio-key-1, and decrypted its canary",
     });
     const generate = kes.requests.findLast((r) => r.path === '/v1/key/generate/minio-key-1');
-    assert.equal(generate?.identity, identityOf(minioClient.cert));
+    assert.equal(generate?.identity, identityOf(certs.minioClient.cert));
 
     const impostor = provisioned();
-    impostor.put('Secret', tlsSecret('tenant-a-minio-kes-identity', operatorClient, ca.cert));
+    impostor.put('Secret', tlsSecret('tenant-a-minio-kes-identity', certs.operatorClient, certs.ca.cert));
     const denied = await verifyStep({ endpoint }).run(impostor.context(vaultSpec()));
     assert.equal(denied.reason, 'KESPolicyDenied');
     assert.doesNotMatch(JSON.stringify(denied), /PRIVATE KEY/);

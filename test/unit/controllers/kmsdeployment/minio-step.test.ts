@@ -6,21 +6,25 @@ import type { RandomBytes } from '../../../../src/minio/credentials.ts';
 import { controllerReference } from '../../../../src/runtime/children.ts';
 import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
-import { decoded, opaqueSecret, owner, tlsSecret, World } from './step-harness.ts';
-import { issue, makeCa, type Pem } from '../../kes/tls-fixture.ts';
+import { decoded, opaqueSecret, owner, tlsSecret, World, tenantCertificates, type TenantCertificates } from './step-harness.ts';
 
-let ca: Awaited<ReturnType<typeof makeCa>>;
-let minioClient: Pem;
+let certs: TenantCertificates;
 before(async () => {
-  ca = await makeCa();
-  minioClient = await issue(ca, 'tenant-a-minio', 'client');
+  certs = await tenantCertificates();
 });
 
 const ones: RandomBytes = (size) => Buffer.alloc(size, 1);
 
-function vaultWorld(): World {
+/** MinIO's S3 server certificate, which the PKI step issues by default (spec.minio.tls.enabled). */
+function tlsWorld(): World {
   const world = new World();
-  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', minioClient, ca.cert));
+  world.put('Secret', tlsSecret('tenant-a-minio-tls', certs.minioServer, certs.ca.cert));
+  return world;
+}
+
+function vaultWorld(): World {
+  const world = tlsWorld();
+  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', certs.minioClient, certs.ca.cert));
   return world;
 }
 
@@ -37,7 +41,10 @@ describe('MinIO step', () => {
     assert.match(decoded(root, 'rootUser'), /^[A-Za-z0-9]{20}$/);
     for (const name of ['tenant-a-minio', 'tenant-a-minio-hl']) assert.ok(first.children.get('Service', name), name);
     assert.ok(sts(first));
-    assert.deepEqual(first.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', image: defaultMinioImage, readyReplicas: 0 });
+    assert.deepEqual(first.status['minio'], { endpoint: 'https://tenant-a-minio.storage.svc.cluster.local:9000', image: defaultMinioImage, readyReplicas: 0, caConfigMap: 'tenant-a-minio-ca' });
+    const plain = world.context(vaultSpec({ extra: { minio: { keyName: 'minio-key-1', tls: { enabled: false } } } }));
+    await minioStep({ random: ones }).run(plain);
+    assert.deepEqual(plain.status['minio'], { endpoint: 'http://tenant-a-minio.storage.svc.cluster.local:9000', image: defaultMinioImage, readyReplicas: 0 }, 'no CA to publish without TLS');
 
     // Stored in the API server but not yet in the cache: it must be reused, not generated again.
     world.put('Secret', root as KubeObject, 'server');
@@ -65,7 +72,7 @@ describe('MinIO step', () => {
   });
 
   it('while the pods wait, says when spec.minio.image is the former CRD default that can no longer be pulled', async () => {
-    const world = new World();
+    const world = tlsWorld();
     const former = await minioStep({ random: ones }).run(world.context(staticSpec({ minio: { keyName: 'dev-key', image: formerDefaultImages['spec.minio.image'] } })));
     assert.equal(former.reason, 'WaitingForPods');
     assert.match(former.message, /spec\.minio\.image is minio\/minio:RELEASE\.2025-10-15T17-29-55Z, the default of earlier releases, which can no longer be pulled: remove the field/);
@@ -74,7 +81,7 @@ describe('MinIO step', () => {
   });
 
   it('generates the static key once in StaticKey mode and never replaces it', async () => {
-    const world = new World();
+    const world = tlsWorld();
     const first = world.context(staticSpec());
     await minioStep({ random: ones }).run(first);
     const key = first.children.get('Secret', 'tenant-a-minio-static-key');
@@ -94,10 +101,14 @@ describe('MinIO step', () => {
   });
 
   it('waits for the KES identity in Vault mode and for the server certificate with TLS', async () => {
-    assert.equal((await minioStep().run(new World().context(vaultSpec()))).reason, 'WaitingForCertificates');
-    const spec = applyDefaults({ ...vaultSpec(), minio: { keyName: 'minio-key-1', tls: { enabled: true } } });
-    const result = await minioStep().run(vaultWorld().context(spec));
+    const noIdentity = await minioStep().run(tlsWorld().context(vaultSpec()));
+    assert.deepEqual([noIdentity.reason, noIdentity.message], ['WaitingForCertificates', 'Secret tenant-a-minio-kes-identity does not exist yet']);
+    const world = new World();
+    world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', certs.minioClient, certs.ca.cert));
+    const result = await minioStep().run(world.context(vaultSpec()));
     assert.deepEqual([result.reason, result.message], ['WaitingForCertificates', 'Secret tenant-a-minio-tls does not exist yet']);
+    const plain = applyDefaults({ ...vaultSpec(), minio: { keyName: 'minio-key-1', tls: { enabled: false } } });
+    assert.equal((await minioStep().run(world.context(plain))).reason, 'WaitingForPods', 'without TLS nothing else is needed');
   });
 
   it('refuses a layout change and leaves the running StatefulSet alone', async () => {
@@ -128,5 +139,42 @@ describe('MinIO step', () => {
     });
     world.put('StatefulSet', { ...declared, status: { observedGeneration: 0, replicas: 4, readyReplicas: 4, updatedReplicas: 4, currentRevision: 'r1', updateRevision: 'r1' } });
     assert.deepEqual(await minioStep().run(world.context(vaultSpec())), { status: 'True', reason: 'Available', message: 'MinIO: 4/4 pods ready' });
+  });
+
+  it('adds a server pool: its own StatefulSet, all servers on the new pool list, restarted together once the template carries it', async () => {
+    const world = tlsWorld();
+    const plain = staticSpec({ minio: { keyName: 'dev-key', replicas: 4 } });
+    const first = world.context(plain);
+    await minioStep({ random: ones }).run(first);
+    for (const name of ['tenant-a-minio-root', 'tenant-a-minio-static-key']) world.put('Secret', first.children.get('Secret', name) as KubeObject, 'server');
+    world.put('StatefulSet', first.children.get('StatefulSet', 'tenant-a-minio') as KubeObject);
+    const pooled = staticSpec({ minio: { keyName: 'dev-key', replicas: 4, pools: [{ name: 'p2', servers: 4 }] } });
+    const args = (context: ReturnType<World['context']>, name: string) => (context.children.get('StatefulSet', name) as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
+    const layoutOf = (context: ReturnType<World['context']>, name: string) => context.children.get('StatefulSet', name)?.metadata.annotations?.['kmsstack.io/pool-layout'];
+
+    // 1. Both StatefulSets carry both pools; the first pool's pods still run the old list: no restart yet.
+    const added = world.context(pooled);
+    await minioStep().run(added);
+    assert.equal(args(added, 'tenant-a-minio').length, args(first, 'tenant-a-minio').length + 1);
+    assert.deepEqual(args(added, 'tenant-a-minio-p2'), args(added, 'tenant-a-minio'));
+    assert.equal(layoutOf(added, 'tenant-a-minio'), undefined);
+    assert.match(layoutOf(added, 'tenant-a-minio-p2') ?? '', /^[0-9a-f]{64}$/, 'a new pool starts on the current list');
+    assert.deepEqual(world.deleted, []);
+
+    // 2. The first pool's template has the new list: its servers restart together, once.
+    for (const name of ['tenant-a-minio', 'tenant-a-minio-p2']) world.put('StatefulSet', added.children.get('StatefulSet', name) as KubeObject);
+    const restart = world.context(pooled);
+    await minioStep().run(restart);
+    assert.deepEqual(world.deleted, ['Pod/tenant-a-minio-0', 'Pod/tenant-a-minio-1', 'Pod/tenant-a-minio-2', 'Pod/tenant-a-minio-3']);
+    assert.equal(layoutOf(restart, 'tenant-a-minio'), layoutOf(added, 'tenant-a-minio-p2'));
+    assert.equal(world.events.at(-1)?.reason, 'PoolsRestarted');
+    for (const name of ['tenant-a-minio', 'tenant-a-minio-p2']) world.put('StatefulSet', restart.children.get('StatefulSet', name) as KubeObject);
+    await minioStep().run(world.context(pooled));
+    assert.equal(world.deleted.length, 4, 'no second restart');
+
+    // 3. Reshaping the added pool is refused, naming its field.
+    const reshaped = await minioStep().run(world.context(staticSpec({ minio: { keyName: 'dev-key', replicas: 4, pools: [{ name: 'p2', servers: 8 }] } })));
+    assert.equal(reshaped.reason, 'UnsafeChangeRefused');
+    assert.match(reshaped.message, /^spec\.minio\.pools\[0\]\.servers: MinIO runs with 4 server\(s\) in this pool/);
   });
 });

@@ -12,10 +12,14 @@ import { createCA, isIssuedBy, kesIdentity, parseCertificateBundle, parseCertifi
 import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
 import { decoded, opaqueSecret, World } from './step-harness.ts';
+import { kesStatusOf } from '../../../../src/controllers/kmsdeployment/context.ts';
 
 const day = 24 * 3_600_000;
-const names = { ca: 'tenant-a-ca', kes: 'tenant-a-kes-tls', minio: 'tenant-a-minio-kes-identity', operator: 'tenant-a-operator-kes-identity' };
+const names = { ca: 'tenant-a-ca', kes: 'tenant-a-kes-tls', minio: 'tenant-a-minio-kes-identity', operator: 'tenant-a-operator-kes-identity', minioTls: 'tenant-a-minio-tls' };
 const allNames = Object.values(names);
+/** The KES chain alone: Vault mode with spec.minio.tls.enabled false. */
+const kesChainSpec = () => vaultSpec({ extra: { minio: { keyName: 'minio-key-1', tls: { enabled: false } } } as never });
+const secretNames = (context: Context): string[] => context.children.all().filter((c) => c.kind === 'Secret').map((c) => c.metadata.name as string);
 
 type Context = ReturnType<World['context']>;
 
@@ -24,7 +28,7 @@ async function reconcile(world: World, spec = vaultSpec(), now?: Date): Promise<
   const base = world.context(spec);
   const context = now ? { ...base, now } : base;
   const result = await pkiStep().run(context);
-  for (const child of context.children.all()) world.put('Secret', structuredClone(child));
+  for (const child of context.children.all()) world.put(child.kind as 'Secret', structuredClone(child));
   return { context, result };
 }
 
@@ -48,26 +52,46 @@ const kesChecksumNow = (world: World): string =>
   secretsChecksum({ kesServer: decodeSecretData((stored(world, names.kes) as { data?: Record<string, string> }).data) }, ['kesServer']);
 
 describe('PKI step', () => {
-  it('is not used in StaticKey mode and declares nothing', async () => {
-    const { context, result } = await reconcile(new World(), staticSpec());
+  it('is not used in StaticKey mode without MinIO TLS and declares nothing', async () => {
+    const { context, result } = await reconcile(new World(), staticSpec({ minio: { keyName: 'dev-key', tls: { enabled: false } } }));
     assert.equal(result.status, 'True');
     assert.equal(result.reason, 'NotUsed');
     assert.deepEqual(context.children.all(), []);
   });
 
-  it('says plainly that MinIO TLS has no certificate yet in StaticKey mode', async () => {
-    const { context, result } = await reconcile(new World(), staticSpec({ minio: { tls: { enabled: true } } } as never));
-    assert.equal(result.status, 'False');
-    assert.equal(result.reason, 'MinIOTLSNotSupported');
-    assert.equal(result.proceed, true, 'the rest of the stack is still reconciled');
-    assert.deepEqual(context.children.all(), []);
+  it("in StaticKey mode (MinIO TLS on by default) issues a CA and MinIO's server certificate, and publishes the CA", async () => {
+    const world = new World();
+    const { context, result } = await reconcile(world, staticSpec());
+    assert.deepEqual([result.status, result.reason], ['True', 'Issued']);
+    assert.deepEqual(secretNames(context), [names.ca, names.minioTls]);
+    assert.equal(context.status['kes'], undefined, 'no KES identities without KES');
+    const configMap = context.children.get('ConfigMap', 'tenant-a-minio-ca') as { data?: Record<string, string> } | undefined;
+    assert.equal(configMap?.data?.['ca.crt'], decoded(stored(world, names.minioTls), 'ca.crt'));
   });
 
-  it('in Vault mode with MinIO TLS issues the KES certificates and says the MinIO one is missing', async () => {
-    const { context, result } = await reconcile(new World(), vaultSpec({ extra: { minio: { keyName: 'minio-key-1', tls: { enabled: true } } } as never }));
-    assert.deepEqual([result.status, result.reason, result.proceed], ['False', 'MinIOTLSNotSupported', true]);
-    assert.match(result.message, /KES server certificate issued .*; spec\.minio\.tls\.enabled: issuing MinIO's server certificate is not supported/);
-    assert.deepEqual(context.children.all().map((c) => c.metadata.name), allNames);
+  it("in Vault mode issues MinIO's server certificate for every name clients and peers use, signed by the deployment's CA", async () => {
+    const world = new World();
+    const { context, result } = await reconcile(world);
+    assert.equal(result.reason, 'Issued');
+    assert.deepEqual(secretNames(context), allNames);
+    const server = parseCertificatePem(certOf(world, names.minioTls));
+    assert.ok(await isIssuedBy(server, parseCertificatePem(certOf(world, names.ca))));
+    assert.deepEqual(server.info.extendedKeyUsages, ['serverAuth']);
+    const svc = 'storage.svc.cluster.local';
+    for (const name of ['tenant-a-minio', `tenant-a-minio.${svc}`, `tenant-a-minio-hl.${svc}`, `*.tenant-a-minio-hl.${svc}`, '*.tenant-a-minio-hl.storage.svc']) {
+      assert.ok(server.info.dnsNames.includes(name), name);
+    }
+    const published = world.stored.get('ConfigMap/tenant-a-minio-ca') as { data?: Record<string, string> } | undefined;
+    assert.equal(published?.data?.['ca.crt'], decoded(stored(world, names.minioTls), 'ca.crt'));
+    const renamed = await reconcile(world, vaultSpec({ extra: { minio: { keyName: 'minio-key-1' }, tls: { clusterDomain: 'corp.example' } } as never }));
+    assert.match(renamed.result.message, /MinIO server certificate issued \(SANsChanged/);
+  });
+
+  it('with spec.minio.tls.enabled false issues the KES chain only, and publishes no CA for S3', async () => {
+    const { context, result } = await reconcile(new World(), kesChainSpec());
+    assert.equal(result.reason, 'Issued');
+    assert.deepEqual(secretNames(context), [names.ca, names.kes, names.minio, names.operator]);
+    assert.equal(context.children.get('ConfigMap', 'tenant-a-minio-ca'), undefined);
   });
 
   it('issues the CA and the three leaf Secrets, with identities in status and no key in any message', async () => {
@@ -76,7 +100,7 @@ describe('PKI step', () => {
     assert.equal(result.status, 'True');
     assert.equal(result.reason, 'Issued');
     assert.equal(result.requeueAfterMs, day, 'a renewal 60 days away is still looked at daily');
-    const children = context.children.all();
+    const children = context.children.all().filter((c) => c.kind === 'Secret');
     assert.deepEqual(children.map((c) => c.metadata.name), allNames);
     for (const child of children) {
       assert.equal(child['type'], 'kubernetes.io/tls');
@@ -86,11 +110,11 @@ describe('PKI step', () => {
     }
     const caPem = certOf(world, names.ca);
     for (const name of allNames) assert.deepEqual(bundleOf(world, name), [fingerprintOf(caPem)]);
-    assert.deepEqual(context.status['kes'], { minioIdentity: kesIdentity(certOf(world, names.minio)), operatorIdentity: kesIdentity(certOf(world, names.operator)) });
+    assert.deepEqual(kesStatusOf(context), { minioIdentity: kesIdentity(certOf(world, names.minio)), operatorIdentity: kesIdentity(certOf(world, names.operator)) });
     const certificates = context.status['certificates'] as { notAfter: string; caNotAfter: string };
     assert.equal(certificates.notAfter, new Date(context.now.getTime() + 90 * day).toISOString());
     assert.equal(certificates.caNotAfter, new Date(context.now.getTime() + 360 * day).toISOString());
-    assert.deepEqual(world.events.map((e) => `${e.type} ${e.reason}`), Array(4).fill('Normal CertificateIssued'));
+    assert.deepEqual(world.events.map((e) => `${e.type} ${e.reason}`), Array(5).fill('Normal CertificateIssued'));
     const said = [result.message, ...world.events.map((e) => e.note)].join('\n');
     assert.doesNotMatch(said, /PRIVATE KEY|BEGIN/);
     assert.match(said, /tenant-a-kes-tls: Missing/);
@@ -99,11 +123,12 @@ describe('PKI step', () => {
   it('renders byte-identical Secrets when nothing changed, so the runtime has nothing to apply', async () => {
     const world = new World();
     await reconcile(world);
-    const first = new Map(allNames.map((name) => [name, structuredClone(stored(world, name))]));
+    const first = new Map([...world.stored].map(([key, object]) => [key, structuredClone(object)]));
     world.events.length = 0;
     const { context, result } = await reconcile(world);
     assert.equal(result.reason, 'Issued');
-    for (const child of context.children.all()) assert.deepEqual(child['data'], first.get(child.metadata.name as string)?.['data']);
+    assert.equal(context.children.all().length, allNames.length + 1, 'the Secrets and the CA ConfigMap');
+    for (const child of context.children.all()) assert.deepEqual(child['data'], first.get(`${child.kind}/${child.metadata.name}`)?.['data']);
     assert.deepEqual(world.events, []);
   });
 
@@ -150,7 +175,7 @@ describe('PKI step', () => {
     world.put('Secret', opaqueSecret('corp-ca', { 'tls.crt': ca.certPem, 'tls.key': ca.keyPem }), 'server');
     const { context, result } = await reconcile(world, vaultSpec({ extra: { tls: { caSecretRef: { name: 'corp-ca' } } } as never }));
     assert.equal(result.reason, 'Issued');
-    assert.deepEqual(context.children.all().map((c) => c.metadata.name), [names.kes, names.minio, names.operator]);
+    assert.deepEqual(secretNames(context), [names.kes, names.minio, names.operator, names.minioTls]);
     assert.deepEqual(bundleOf(world, names.minio), [fingerprintOf(ca.certPem)]);
   });
 
@@ -175,13 +200,13 @@ describe('PKI step', () => {
     world.put('Deployment', kesDeployment(kesChecksumNow(world), false), 'cache');
     const waiting = await reconcile(world);
     assert.match(waiting.result.message, /to be replaced \(IssuerChanged/);
-    assert.equal(world.events.filter((e) => e.reason === 'CertificateIssued').length, 5, 'only the CA was issued');
+    assert.equal(world.events.filter((e) => e.reason === 'CertificateIssued').length, 6, 'only the CA was issued');
 
     // 2. The rollout of the two-CA bundle finished: leaves move to the new CA, keeping client keys.
     world.put('Deployment', kesDeployment(kesChecksumNow(world), true), 'cache');
     await reconcile(world);
     const newCAPem = parseCertificatePem(certOf(world, names.ca));
-    for (const name of [names.kes, names.minio, names.operator]) assert.ok(await isIssuedBy(parseCertificatePem(certOf(world, name)), newCAPem), name);
+    for (const name of [names.kes, names.minio, names.operator, names.minioTls]) assert.ok(await isIssuedBy(parseCertificatePem(certOf(world, name)), newCAPem), name);
     assert.deepEqual([certOf(world, names.minio), certOf(world, names.operator)].map(kesIdentity), identities);
     assert.deepEqual(bundleOf(world, names.kes), [newCA, oldCA], 'the old CA stays until pods run the new leaves');
 
@@ -201,7 +226,7 @@ describe('PKI step', () => {
     const deployment = context.children.get('Deployment', 'tenant-a-kes') as { spec: { template: { metadata: { annotations: Record<string, string> } } } } | undefined;
     for (const child of context.children.all()) if (child.kind === 'Secret') world.put('Secret', child);
     assert.equal(deployment?.spec.template.metadata.annotations[CERTIFICATES_CHECKSUM_ANNOTATION], kesChecksumNow(world));
-    assert.deepEqual(context.status['kes'] && Object.keys(context.status['kes'] as object).sort(), ['endpoint', 'image', 'minioIdentity', 'operatorIdentity', 'readyReplicas']);
+    assert.deepEqual(kesStatusOf(context) && Object.keys(kesStatusOf(context) as object).sort(), ['endpoint', 'image', 'minioIdentity', 'operatorIdentity', 'readyReplicas']);
   });
 });
 

@@ -10,7 +10,7 @@ import { DesiredChildren } from '../../../../src/runtime/children.ts';
 import type { EventInput, EventSink } from '../../../../src/runtime/events.ts';
 import type { KubeClient } from '../../../../src/runtime/kube/client.ts';
 import type { KnownKind, KubeObject, ResourceType } from '../../../../src/runtime/kube/resources.ts';
-import type { Pem } from '../../kes/tls-fixture.ts';
+import { issue, makeCa, type Pem } from '../../kes/tls-fixture.ts';
 
 export const owner: KMSDeploymentObject = {
   apiVersion: 'kmsstack.io/v1alpha1',
@@ -26,6 +26,8 @@ export class World {
   /** What the API server holds (direct reads). */
   readonly stored = new Map<string, KubeObject>();
   readonly events: EventInput[] = [];
+  /** kind/name of every object deleted through the client. */
+  readonly deleted: string[] = [];
 
   put(kind: KnownKind, object: KubeObject, where: 'cache' | 'server' | 'both' = 'both'): void {
     const key = `${kind}/${object.metadata.name}`;
@@ -41,6 +43,10 @@ export class World {
     };
     const kube = {
       get: async (type: ResourceType, _namespace: string | undefined, name: string) => this.stored.get(`${type.kind}/${name}`),
+      delete: async (type: ResourceType, _namespace: string | undefined, name: string) => {
+        this.deleted.push(`${type.kind}/${name}`);
+        return this.stored.delete(`${type.kind}/${name}`);
+      },
     } as unknown as KubeClient;
     const events: EventSink = { emit: async (_regarding, event) => void this.events.push(event) };
     return {
@@ -71,4 +77,25 @@ export function opaqueSecret(name: string, data: Record<string, string>, annotat
 
 export function decoded(secret: KubeObject | undefined, key: string): string {
   return Buffer.from(((secret as { data?: Record<string, string> } | undefined)?.data ?? {})[key] ?? '', 'base64').toString('utf8');
+}
+
+/** tenant-a's certificates as the PKI step issues them: a CA, KES's server certificate, MinIO's and the operator's client certificates. */
+export interface TenantCertificates {
+  ca: Awaited<ReturnType<typeof makeCa>>;
+  kesServer: Pem;
+  minioClient: Pem;
+  /** MinIO's S3 server certificate, which the PKI step issues by default (spec.minio.tls.enabled). */
+  minioServer: Pem;
+  operatorClient: Pem;
+}
+
+export async function tenantCertificates(): Promise<TenantCertificates> {
+  const ca = await makeCa();
+  const [kesServer, minioClient, minioServer, operatorClient] = await Promise.all([
+    issue(ca, 'tenant-a-kes', 'server'),
+    issue(ca, 'tenant-a-minio', 'client'),
+    issue(ca, 'tenant-a-minio', 'server'),
+    issue(ca, 'kmsstack-operator', 'client'),
+  ]);
+  return { ca, kesServer, minioClient, minioServer, operatorClient };
 }

@@ -1,0 +1,61 @@
+// Certificates are parsed once per text: the memo is bounded (least recently used first out), parsed
+// results are shared and frozen, and a text that does not parse fails the same way every time.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { createCA, isIssuedBy, issueClientCertificate, kesIdentity, parseCertificateBundle, parseCertificatePem, type IssuedAuthority, type IssuedCertificate } from '../../../src/pki/index.ts';
+import { BoundedMemo } from '../../../src/pki/memo.ts';
+import { T0, day } from './support.ts';
+
+describe('BoundedMemo', () => {
+  it('computes once per key, and drops the least recently used key beyond its bound', () => {
+    const memo = new BoundedMemo<string, number>(2);
+    let computed = 0;
+    const get = (key: string) => memo.get(key, () => ++computed);
+    assert.equal(get('a'), 1);
+    assert.equal(get('b'), 2);
+    assert.equal(get('a'), 1, 'a is remembered (and now the most recently used)');
+    assert.equal(get('c'), 3, 'c pushes out b, the least recently used');
+    assert.equal(memo.size, 2);
+    assert.equal(get('a'), 1);
+    assert.equal(get('b'), 4, 'b was forgotten');
+  });
+
+  it('remembers nothing when the computation throws', () => {
+    const memo = new BoundedMemo<string, number>(2);
+    assert.throws(() => memo.get('x', () => { throw new Error('no'); }), /no/);
+    assert.equal(memo.size, 0);
+    assert.equal(memo.get('x', () => 7), 7);
+  });
+});
+
+describe('parsing certificates once per text', () => {
+  let ca: IssuedAuthority;
+  let leaf: IssuedCertificate;
+  before(async () => {
+    ca = await createCA({ subject: { commonName: 'memo-ca' }, validityMs: 30 * day, now: T0 });
+    leaf = await issueClientCertificate({ ca: ca.authority, subject: { commonName: 'memo-leaf' }, validityMs: day, now: T0 });
+  });
+
+  it('returns the same frozen result for the same text, with the x509 object built on demand', () => {
+    const first = parseCertificatePem(leaf.certPem);
+    assert.equal(parseCertificatePem(leaf.certPem), first);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.info) && Object.isFrozen(first.info.dnsNames));
+    assert.throws(() => (first.info.keyUsages as string[]).push('x'), TypeError);
+    assert.equal(first.cert.subject, 'CN=memo-leaf');
+    assert.equal(parseCertificateBundle(`${ca.certPem}${leaf.certPem}`).length, 2);
+    assert.equal(kesIdentity(leaf.certPem), first.info.kesIdentity);
+  });
+
+  it('fails the same way each time for a text that is no certificate', () => {
+    for (let i = 0; i < 2; i++) assert.throws(() => parseCertificatePem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), /not a valid X\.509 certificate/);
+    assert.deepEqual(parseCertificateBundle('not pem'), []);
+  });
+
+  it('remembers signature checks by the two fingerprints', async () => {
+    const cert = parseCertificatePem(leaf.certPem);
+    const issuer = parseCertificatePem(ca.certPem);
+    assert.equal(await isIssuedBy(cert, issuer), true);
+    assert.equal(await isIssuedBy(cert, issuer), true);
+    assert.equal(await isIssuedBy(issuer, cert), false);
+  });
+});

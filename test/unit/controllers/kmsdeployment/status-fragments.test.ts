@@ -1,4 +1,4 @@
-// One writer per fragment of status: the steps write certificates, vault and minio (one step each);
+// One writer per fragment of status: the steps write certificates, vault, minio and buckets (one step each);
 // status.kes is built once from what the PKI, KES and keys steps hand over (kesStatusOf).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ describe('status fragments', () => {
         writers.set(match[1] as string, [...(writers.get(match[1] as string) ?? []), file]);
       }
     }
-    assert.deepEqual(Object.fromEntries(writers), { certificates: ['pki.ts'], minio: ['minio.ts'], vault: ['vault.ts'] });
+    assert.deepEqual(Object.fromEntries(writers), { buckets: ['buckets.ts'], certificates: ['pki.ts'], minio: ['minio.ts'], vault: ['vault.ts'] });
   });
 
   it('status.kes: the PKI identities alone when the run stopped before KES', () => {

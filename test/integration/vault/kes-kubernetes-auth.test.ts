@@ -21,22 +21,34 @@ import { suiteFixture } from '../../support/suite.ts';
 import { KesLikeClient, ownerOf, readAppRoleCredentials, settingsFor, startVaultSuiteStack } from './fixture.ts';
 
 const NS = 'storage';
-const env = suiteFixture(() => startVaultSuiteStack(NS));
 let dir: string;
 
 const kubernetesKes: Partial<VaultSpec> = { kesAuth: 'Kubernetes', kesKubernetes: { mountPath: 'kubernetes', audience: 'vault', tokenExpiration: '1h' } };
 
-before(async () => {
+/** The Vault suite's stack with Kubernetes auth enabled as docs/vault.md has the Vault admin do it. */
+async function startWithKubernetesAuth(): Promise<Awaited<ReturnType<typeof startVaultSuiteStack>>> {
+  const stack = await startVaultSuiteStack(NS);
+  try {
+    const { vault, plane: cp } = stack;
+    // The auth method, its config with a token reviewer (system:auth-delegator), here together with
+    // a role for the operator that the tests do not use.
+    const reviewer = await cp.mintServiceAccountToken('vault', 'token-reviewer', { expirationSeconds: 7200 });
+    await cp.kubectl(['create', 'clusterrolebinding', 'vault-token-reviewer', '--clusterrole=system:auth-delegator', '--serviceaccount=vault:token-reviewer']);
+    await vault.enableKubernetesAuth({
+      kubernetesHost: cp.server, kubernetesCA: cp.caPem, tokenReviewerJWT: reviewer,
+      role: 'kmsstack-operator', boundServiceAccountNames: ['kmsstack-operator'], boundServiceAccountNamespaces: ['kmsstack-system'], policies: ['kmsstack-operator'],
+    });
+    return stack;
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
+const env = suiteFixture(startWithKubernetesAuth);
+
+before(() => {
   dir = makeTempDir('kes-k8s-auth');
-  const { vault, plane: cp } = env;
-  // What docs/vault.md has the Vault admin do: the auth method, its config with a token reviewer
-  // (system:auth-delegator), here together with a role for the operator that the tests do not use.
-  const reviewer = await cp.mintServiceAccountToken('vault', 'token-reviewer', { expirationSeconds: 7200 });
-  await cp.kubectl(['create', 'clusterrolebinding', 'vault-token-reviewer', '--clusterrole=system:auth-delegator', '--serviceaccount=vault:token-reviewer']);
-  await vault.enableKubernetesAuth({
-    kubernetesHost: cp.server, kubernetesCA: cp.caPem, tokenReviewerJWT: reviewer,
-    role: 'kmsstack-operator', boundServiceAccountNames: ['kmsstack-operator'], boundServiceAccountNamespaces: ['kmsstack-system'], policies: ['kmsstack-operator'],
-  });
 });
 
 after(() => {

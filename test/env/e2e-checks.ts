@@ -4,11 +4,12 @@
 // changes underneath it.
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { KES_PORT, kesNames } from '../../src/workload/names.ts';
 import { minioNames } from '../../src/minio/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName } from '../../src/vault/names.ts';
-import type { E2EStack } from './e2e-stack.ts';
+import { kubectlWaitReady, s3Client, type E2EStack } from './e2e-stack.ts';
 
 type Ref = { namespace: string; name: string };
 
@@ -67,6 +68,8 @@ export function podProcesses(stack: E2EStack, namespace: string): number[] {
 
 export interface LoadResult {
   requests: number;
+  /** Connections a stopping MinIO Pod refused before any byte reached it, sent to another ready Pod instead. */
+  reroutes: string[];
   failures: string[];
   /** Every object written, with its content, to read back afterwards. */
   written: Map<string, Buffer>;
@@ -76,8 +79,8 @@ export interface LoadResult {
  * A loop of SSE-S3 PUTs, each read back at once (GET, byte comparison), one request at a time, until `stop()`.
  * Every failed request, and every object that reads back different, is recorded with its error.
  */
-export function s3Load(s3: S3Client, bucket: string): { stop(): Promise<LoadResult> } {
-  const result: LoadResult = { requests: 0, failures: [], written: new Map() };
+export function s3Load(s3: S3Client, bucket: string, reroutes: string[] = []): { stop(): Promise<LoadResult> } {
+  const result: LoadResult = { requests: 0, reroutes: [], failures: [], written: new Map() };
   let running = true;
   const loop = (async () => {
     for (let i = 0; running; i++) {
@@ -91,7 +94,9 @@ export function s3Load(s3: S3Client, bucket: string): { stop(): Promise<LoadResu
         const read = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
         if (!read.equals(body)) result.failures.push(`${key}: read back different`);
       } catch (err) {
-        result.failures.push(`${new Date().toISOString()} ${key}: ${(err as Error).name}: ${(err as Error).message}`);
+        // An answer of MinIO (any HTTP status) is a failure like no answer at all: nothing here retries.
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        result.failures.push(`${new Date().toISOString()} ${key}: ${status ? `HTTP ${status} ` : ''}${(err as Error).name}: ${(err as Error).message}`);
       }
     }
   })();
@@ -99,7 +104,39 @@ export function s3Load(s3: S3Client, bucket: string): { stop(): Promise<LoadResu
     async stop() {
       running = false;
       await loop;
+      result.reroutes = [...reroutes];
       return result;
     },
   };
+}
+
+/**
+ * Runs `change` while a loop of SSE-S3 PUTs, each read back at once, goes to the deployment's MinIO Service
+ * (its ready Pods, as kube-proxy would route: s3Client 'service'), from 3 s before the change until 3 s after
+ * the deployment is Ready again. Then every object written is read again. Returns the loop's result; the
+ * caller asserts that nothing failed.
+ */
+export async function underS3Load(stack: E2EStack, deployment: Ref, bucket: string, change: () => Promise<void>): Promise<LoadResult & { unreadable: string[] }> {
+  const { s3, reroutes, close } = await s3Client(stack, deployment.namespace, deployment.name, 'service');
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const load = s3Load(s3, bucket, reroutes);
+    let result: LoadResult;
+    try {
+      await sleep(3000);
+      await change();
+      await kubectlWaitReady(stack, deployment.namespace, deployment.name, '180s');
+      await sleep(3000);
+    } finally {
+      result = await load.stop();
+    }
+    const unreadable: string[] = [];
+    for (const [key, body] of result.written) {
+      const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).then((r) => r.Body!.transformToByteArray(), (err: Error) => err);
+      if (read instanceof Error || !Buffer.from(read).equals(body)) unreadable.push(`${key}: ${read instanceof Error ? read.message : 'reads back different'}`);
+    }
+    return { ...result, unreadable };
+  } finally {
+    await close();
+  }
 }

@@ -9,10 +9,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ROOT_SECRET_KEYS, minioNames } from '../../src/minio/names.ts';
+import { MINIO_S3_PORT, ROOT_SECRET_KEYS, minioNames } from '../../src/minio/names.ts';
 import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
 import { chartDir, helm, releaseName, releaseNamespace } from '../unit/packaging/helm.ts';
-import { gatewayService, startCluster, type Cluster } from './cluster.ts';
+import { gatewayService, serviceForward, startCluster, type Cluster } from './cluster.ts';
 import { NODE_GATEWAY } from './node-agent/network.ts';
 import { repoRoot } from './process.ts';
 import { startVault, type TestVault } from './vault.ts';
@@ -145,22 +145,33 @@ export async function waitReady(stack: E2EStack, namespace: string, name: string
 }
 
 /**
- * An S3 client as MinIO's root user to server `index` of the deployment, through a port-forward into its Pod
- * (the node agent routes no ClusterIP) on the loopback `port`; `close` ends both.
+ * An S3 client as MinIO's root user to the deployment's MinIO on the loopback `port`: through a port-forward
+ * into the Pod of server `to` (the node agent routes no ClusterIP), or with `to: 'service'` through the
+ * MinIO Service's ready endpoints as kube-proxy would route (serviceForward), one new connection per request
+ * so that each request follows the endpoints as they are then (`reroutes` lists the connections a stopping
+ * Pod refused). The SDK retries nothing: every request MinIO failed is seen by the test. `close` ends both.
  */
-export async function s3Client(stack: E2EStack, namespace: string, name: string, index = 0): Promise<{ s3: S3Client; port: number; close(): Promise<void> }> {
+export async function s3Client(stack: E2EStack, namespace: string, name: string, to: number | 'service' = 0): Promise<{ s3: S3Client; port: number; reroutes: string[]; close(): Promise<void> }> {
   const names = minioNames(name);
   const secret = await stack.json(['get', 'secret', names.rootSecret, '-n', namespace]) as { data: Record<string, string> };
   const decode = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
-  const pod = await stack.json(['get', 'pod', `${names.workload}-${index}`, '-n', namespace]) as { status: { podIP: string } };
-  const forward = await stack.cluster.node.network.portForward(pod.status.podIP, 9000);
+  let forward: { port: number; reroutes?: string[]; close(): Promise<void> };
+  if (to === 'service') {
+    forward = await serviceForward(stack.cluster, namespace, names.workload, MINIO_S3_PORT);
+  } else {
+    const pod = await stack.json(['get', 'pod', `${names.workload}-${to}`, '-n', namespace]) as { status: { podIP: string } };
+    forward = await stack.cluster.node.network.portForward(pod.status.podIP, MINIO_S3_PORT);
+  }
   const s3 = new S3Client({
     endpoint: `http://127.0.0.1:${forward.port}`, region: 'us-east-1', forcePathStyle: true,
     credentials: { accessKeyId: decode(ROOT_SECRET_KEYS.user), secretAccessKey: decode(ROOT_SECRET_KEYS.password) },
+    maxAttempts: 1,
+    ...(to === 'service' ? { requestHandler: { httpAgent: { keepAlive: false }, httpsAgent: { keepAlive: false } } } : {}),
   });
   return {
     s3,
     port: forward.port,
+    reroutes: forward.reroutes ?? [],
     async close() {
       s3.destroy();
       await forward.close();

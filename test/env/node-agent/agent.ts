@@ -43,6 +43,8 @@ export class NodeAgent {
   private readonly written = new Map<string, string>();
   private readonly reported = new Set<string>();
   private readonly provisioned = new Set<string>();
+  /** Pods being stopped after their deletion, by uid. */
+  private readonly terminations = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
@@ -81,6 +83,7 @@ export class NodeAgent {
     clearTimeout(this.timer);
     clearInterval(this.heartbeat);
     await this.syncing;
+    await Promise.all([...this.terminations.values()]);
     await Promise.all([...this.runtimes.values()].map((r) => r.terminate()));
     this.runtimes.clear();
     await this.network.stop();
@@ -194,7 +197,13 @@ export class NodeAgent {
       }
       runtime.pod = { ...pod, status: { ...pod.status, ...(runtime.podIP ? { podIP: runtime.podIP } : {}) } };
       if (pod.metadata?.deletionTimestamp) {
-        await this.finishDeletion(uid, runtime, pod);
+        // In the background, as a kubelet does: a Pod's preStop hook and grace period must not hold up the
+        // other Pods, nor the /etc/hosts updates that take the stopping Pod out of the others' names.
+        if (!this.terminations.has(uid)) {
+          this.terminations.set(uid, this.finishDeletion(uid, runtime, pod)
+            .catch((err: unknown) => this.log(`terminate ${runtime.name}: ${String(err)}`))
+            .finally(() => this.terminations.delete(uid)));
+        }
         continue;
       }
       await runtime.sync();

@@ -123,7 +123,8 @@ export class PodRuntime {
       checkProbe(container.livenessProbe, `${field} livenessProbe`);
       checkProbe(container.startupProbe, `${field} startupProbe`);
       if (container.ports?.some((p) => p.hostPort)) throw new Refused(`${field}: hostPort is not emulated by the node agent`);
-      if (container.lifecycle) throw new Refused(`${field}: lifecycle hooks are not emulated by the node agent`);
+      const { preStop, ...otherHooks } = container.lifecycle ?? {};
+      if (Object.keys(otherHooks).length || (preStop && !preStop.sleep)) throw new Refused(`${field}: lifecycle hooks other than a preStop sleep are not emulated by the node agent`);
       if (container.volumeDevices?.length) throw new Refused(`${field}: volumeDevices are not emulated by the node agent`);
       containerProcess(container);
     }
@@ -249,7 +250,10 @@ export class PodRuntime {
     const grace = this.graceMs();
     await Promise.all([...this.containers.values()].map(async (run) => {
       this.stopProbes(run);
-      await run.process?.stop(grace);
+      // A preStop sleep runs first and counts against the grace period, as with the kubelet.
+      const preStopMs = Math.min(grace, (run.spec.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000);
+      if (preStopMs > 0 && run.process) await new Promise((resolve) => setTimeout(resolve, preStopMs));
+      await run.process?.stop(grace - preStopMs);
     }));
     if (this.netns) await this.host.network.removePod(this.netns, this.podIP!);
     this.netns = undefined;

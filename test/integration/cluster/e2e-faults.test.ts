@@ -1,0 +1,145 @@
+// End to end on the local cluster: faults with the real processes. The minimal example (2 KES Pods, 4 MinIO
+// servers) is applied as in e2e.test.ts; then, each while a loop of SSE-S3 PUTs, each read back at once, goes
+// through the MinIO Service's ready Pods (underS3Load in test/env/e2e-checks.ts): a KES process killed, every
+// KES Pod deleted at once, Vault sealed for a minute, a MinIO Pod deleted. The steps that need the kes and
+// minio programs skip with one line without them (docs/testing.md).
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { kesNames } from '../../../src/workload/names.ts';
+import { minioNames } from '../../../src/minio/names.ts';
+import { clusterUnavailable } from '../../env/cluster.ts';
+import { underS3Load, type LoadResult } from '../../env/e2e-checks.ts';
+import {
+  conditionsOf, exposeVault, filesUnder, installOperator, kubectlWaitReady, prepareNamespace, s3Client, setUpVault, startE2EStack, type E2EStack,
+} from '../../env/e2e-stack.ts';
+import { leftovers, repoRoot, waitFor } from '../../env/process.ts';
+import { missingProgram } from '../../env/programs.ts';
+
+const NAMESPACE = 'storage'; // the namespace examples/kmsdeployment-minimal.yaml is written for
+const NAME = 'minio-kms';
+const REF = { namespace: NAMESPACE, name: NAME };
+const KES = kesNames(NAME).workload;
+const MINIO = minioNames(NAME).workload;
+
+const programs = missingProgram('kes') || missingProgram('minio') || clusterUnavailable();
+
+describe('end to end: faults with real processes', { skip: programs }, () => {
+  let stack: E2EStack;
+
+  before(async () => {
+    stack = await startE2EStack();
+    await exposeVault(stack);
+    await setUpVault(stack);
+    await prepareNamespace(stack, NAMESPACE);
+    await installOperator(stack, [NAMESPACE]);
+    await stack.cluster.kubectl(['apply', '-n', NAMESPACE, '-f', join(repoRoot, 'examples/kmsdeployment-minimal.yaml')]);
+    await kubectlWaitReady(stack, NAMESPACE, NAME);
+  });
+  after(async () => {
+    await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
+    assert.deepEqual(leftovers().processes, [], 'every process of the cluster, its Pods and Vault is gone');
+  });
+
+  type Pod = { metadata: { name: string; uid: string }; status: { podIP?: string; containerStatuses?: { restartCount: number; ready: boolean }[] } };
+  const pods = async (app: 'kes' | 'minio') => ((await stack.json(['get', 'pods', '-n', NAMESPACE, '-l', `app.kubernetes.io/name=${app},app.kubernetes.io/instance=${NAME}`])) as { items: Pod[] }).items;
+  const processOf = (pod: string) => stack.cluster.node.pods().find((p) => p.namespace === NAMESPACE && p.name === pod)?.pids[0];
+  function report(t: TestContext, what: string, result: LoadResult & { unreadable: string[] }): void {
+    t.diagnostic(`${what}: ${result.requests} S3 requests, ${result.failures.length} failed, ${result.reroutes.length} connections re-routed from a stopping Pod`);
+    assert.deepEqual(result.failures, [], `no failed request of ${result.requests}`);
+    assert.ok(result.requests >= 20, `the loop ran during the fault (${result.requests} requests)`);
+    assert.deepEqual(result.unreadable, [], `every one of the ${result.written.size} objects reads back`);
+  }
+
+  it('a KES process killed (SIGKILL): the other KES Pod serves meanwhile, the container restarts; zero failed S3 requests', async (t) => {
+    const [victim] = await pods('kes');
+    const result = await underS3Load(stack, REF, 'kes-killed', async () => {
+      process.kill(processOf(victim!.metadata.name)!, 'SIGKILL');
+      await waitFor('the KES container restarted and ready', async () => {
+        const now = (await pods('kes')).find((p) => p.metadata.uid === victim!.metadata.uid);
+        const container = now?.status.containerStatuses?.[0];
+        return container && container.restartCount > victim!.status.containerStatuses![0]!.restartCount && container.ready ? true : undefined;
+      }, 120_000, 500);
+    });
+    report(t, 'one KES killed', result);
+  });
+
+  it('every KES Pod deleted at once: MinIO fails encrypted requests only until a new KES Pod is ready, then recovers by itself; earlier objects intact', async (t) => {
+    const { s3, close } = await s3Client(stack, NAMESPACE, NAME, 'service');
+    try {
+      const before = Buffer.from('written before KES went away');
+      await s3.send(new PutObjectCommand({ Bucket: 'kes-killed', Key: 'before.txt', Body: before, ServerSideEncryption: 'AES256' }));
+      const old = (await pods('kes')).map((p) => p.metadata.name);
+      const gone = Date.now();
+      await stack.cluster.kubectl(['delete', 'pods', '-n', NAMESPACE, '--wait=false', '--grace-period=1', ...old]);
+      // From now on a PUT either succeeds or fails; once one succeeds after the new Pods are ready, all must.
+      let firstSuccess: number | undefined;
+      let failedWhileDown = 0;
+      await waitFor('an encrypted PUT through a new KES', async () => {
+        try {
+          await s3.send(new PutObjectCommand({ Bucket: 'kes-killed', Key: 'probe.txt', Body: 'x', ServerSideEncryption: 'AES256' }));
+          firstSuccess = Date.now();
+          return true;
+        } catch {
+          failedWhileDown++;
+          return undefined;
+        }
+      }, 180_000, 250);
+      const fresh = (await pods('kes')).filter((p) => !old.includes(p.metadata.name));
+      assert.ok(fresh.length >= 1, 'the Deployment made new KES Pods');
+      t.diagnostic(`encrypted PUTs failed for ${((firstSuccess! - gone) / 1000).toFixed(1)} s (${failedWhileDown} attempts) while no KES Pod was ready`);
+      await kubectlWaitReady(stack, NAMESPACE, NAME, '180s');
+      const read = await s3.send(new GetObjectCommand({ Bucket: 'kes-killed', Key: 'before.txt' }));
+      assert.ok(Buffer.from(await read.Body!.transformToByteArray()).equals(before), 'an object written before reads back through the new KES Pods');
+    } finally {
+      await close();
+    }
+    // Then steady again: a loop with nothing happening has no failure.
+    report(t, 'after KES came back', await underS3Load(stack, REF, 'kes-back', () => sleep(5000)));
+  });
+
+  it('Vault sealed for a minute: KES serves its cached keys (cache.expiry.offline), the status reports Sealed, all recovers on unseal', async (t) => {
+    // The minimal example keeps no offline cache: a seal would stop KES at its next 5-minute eviction.
+    await stack.cluster.kubectl(['patch', 'kmsd', NAME, '-n', NAMESPACE, '--type=merge', '-p', JSON.stringify({ spec: { kes: { cache: { expiry: { offline: '1h' } } } } })]);
+    await waitFor('KES rolled with the offline cache', async () => {
+      const config = await stack.json(['get', 'secret', kesNames(NAME).configSecret, '-n', NAMESPACE]) as { data: Record<string, string> };
+      return Object.values(config.data).some((v) => Buffer.from(v, 'base64').toString('utf8').includes('offline: 1h')) ? true : undefined;
+    }, 60_000, 500);
+    await stack.cluster.kubectl(['rollout', 'status', `deployment/${KES}`, '-n', NAMESPACE, '--timeout=180s']);
+    await kubectlWaitReady(stack, NAMESPACE, NAME, '180s');
+    let sealedReported: string | undefined;
+    const result = await underS3Load(stack, REF, 'sealed', async () => {
+      const sealedAt = Date.now();
+      await stack.vault.seal();
+      sealedReported = await waitFor('VaultConfigured=False/Sealed', async () => {
+        const vault = (await conditionsOf(stack, NAMESPACE, NAME)).find((c) => c.type === 'VaultConfigured');
+        return vault?.status === 'False' && vault.reason === 'Sealed' ? `${((Date.now() - sealedAt) / 1000).toFixed(1)} s after the seal: ${vault.message}` : undefined;
+      }, 60_000, 1000);
+      await sleep(Math.max(0, 60_000 - (Date.now() - sealedAt)));
+      await stack.vault.unseal();
+    });
+    t.diagnostic(`status reported Sealed ${sealedReported}`);
+    report(t, 'Vault sealed for a minute', result);
+  });
+
+  it('a MinIO Pod deleted: the StatefulSet brings it back on its drive, the data intact; zero failed S3 requests', async (t) => {
+    const victim = `${MINIO}-2`;
+    const uid = ((await stack.json(['get', 'pod', victim, '-n', NAMESPACE])) as Pod).metadata.uid;
+    const drives = join(stack.cluster.node.options.dir, 'volumes');
+    const onItsDrive = () => filesUnder(drives).filter((path) => path.includes(`${NAMESPACE}_data1-${victim}_`) && path.includes(join('minio-deleted', 'load')) && path.endsWith('xl.meta')).length;
+    const result = await underS3Load(stack, REF, 'minio-deleted', async () => {
+      await sleep(2000);
+      const before = onItsDrive();
+      assert.ok(before > 0, 'objects of the loop are on the Pod\'s drive before');
+      await stack.cluster.kubectl(['delete', 'pod', victim, '-n', NAMESPACE, '--wait=false']);
+      await waitFor('a new MinIO Pod under the same name, ready', async () => {
+        const now = (await stack.json(['get', 'pod', victim, '-n', NAMESPACE]).catch(() => undefined)) as Pod | undefined;
+        return now && now.metadata.uid !== uid && now.status.containerStatuses?.[0]?.ready ? true : undefined;
+      }, 180_000, 500);
+      assert.ok(onItsDrive() >= before, 'its drive kept what it held');
+    });
+    report(t, 'a MinIO Pod deleted', result);
+  });
+});

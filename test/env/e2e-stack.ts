@@ -100,10 +100,13 @@ export async function prepareNamespace(stack: E2EStack, namespace: string): Prom
   await stack.cluster.kubectl(['create', 'secret', 'generic', 'vault-ca', '-n', namespace, `--from-literal=ca.crt=${stack.vault.caPem}`]);
 }
 
-/** `helm install` of the chart, watching `watchNamespaces` and allowed to contact only the test's Vault. */
-export async function installOperator(stack: E2EStack, watchNamespaces: string[]): Promise<void> {
+/**
+ * `helm install` of the chart, watching `watchNamespaces` and allowed to contact only the test's Vault;
+ * `values` are more `--set` values (e.g. `operator.resyncPeriod=20s`).
+ */
+export async function installOperator(stack: E2EStack, watchNamespaces: string[], values: string[] = []): Promise<void> {
   const install = await helm(['install', releaseName, chartDir, '-n', releaseNamespace, '--create-namespace', '--kubeconfig', stack.cluster.kubeconfigPath,
-    '--set', `watchNamespaces={${watchNamespaces.join(',')}}`, '--set', `operator.vaultAddresses={${VAULT_ADDRESS}}`, '--wait=false']);
+    '--set', `watchNamespaces={${watchNamespaces.join(',')}}`, '--set', `operator.vaultAddresses={${VAULT_ADDRESS}}`, ...values.flatMap((v) => ['--set', v]), '--wait=false']);
   if (install.code !== 0) throw new Error(`helm install failed: ${install.stderr}`);
 }
 

@@ -43,6 +43,8 @@ export class NodeAgent {
   private readonly written = new Map<string, string>();
   private readonly reported = new Set<string>();
   private readonly provisioned = new Set<string>();
+  /** The Services and EndpointSlices of the last hosts refresh, for the first /etc/hosts of a new Pod. */
+  private seen: { services: k8s.V1Service[]; slices: k8s.V1EndpointSlice[] } = { services: [], slices: [] };
   /** Pods being stopped after their deletion, by uid. */
   private readonly terminations = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -119,6 +121,7 @@ export class NodeAgent {
       network: this.network,
       ensureMountPoint,
       event: (pod, type, reason, message) => this.event(pod, type, reason, message),
+      hostsFor: (runtime) => hostsFiles([runtime], this.seen.services, this.seen.slices).get(runtime),
     };
   }
 
@@ -283,6 +286,7 @@ export class NodeAgent {
   private async refreshHosts(): Promise<void> {
     const discovery = this.options.kubeConfig.makeApiClient(k8s.DiscoveryV1Api);
     const [services, slices] = await Promise.all([this.core.listServiceForAllNamespaces(), discovery.listEndpointSliceForAllNamespaces()]);
+    this.seen = { services: services.items, slices: slices.items };
     for (const { service, message } of serviceWarnings(services.items, slices.items)) {
       const key = `${service.metadata!.uid}:${message}`;
       if (this.reported.has(key)) continue;

@@ -24,10 +24,10 @@ export const minioEnvNames = {
  * How long MinIO keeps a resolved name (its own DNS cache, `--dns-cache-ttl`; 30s by default in Kubernetes,
  * `cmd/server-main.go`). A restarted Pod usually comes back on a new address: with 30s the other servers
  * keep dialling the old one for that long, so a rollout that restarts the next server sooner loses write
- * quorum (503 SlowDownWrite, seen in the e2e rotations). 5s, with the StatefulSet's minReadySeconds, lets
+ * quorum (503 SlowDownWrite, seen in the e2e rotations). 2s, with the StatefulSet's minReadySeconds, lets
  * every server find a restarted peer before the next one stops. KES is resolved through the same cache.
  */
-export const MINIO_DNS_CACHE_TTL = '5s';
+export const MINIO_DNS_CACHE_TTL = '2s';
 
 /** The Secret with rootUser/rootPassword: the user's, or the one the operator generates. */
 export function rootCredentialsSecretName(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string {

@@ -19,7 +19,7 @@ export const minioHealthPaths = { live: '/minio/health/live', ready: '/minio/hea
  * enough for the other servers to resolve its new address (MINIO_DNS_CACHE_TTL) and reconnect, so that no
  * two servers are out of reach at once (the erasure sets keep their write quorum).
  */
-export const MINIO_MIN_READY_SECONDS = 15;
+export const MINIO_MIN_READY_SECONDS = 20;
 /**
  * A stopping server keeps serving this long before it gets SIGTERM: the time for its endpoint to leave the
  * Service everywhere. MinIO cancels the requests it is serving when it gets SIGTERM (HTTP 499 or a closed

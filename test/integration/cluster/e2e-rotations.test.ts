@@ -148,7 +148,15 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
       await patch({ kes: { keys: [{ name: 'minio-key-1' }, { name: 'minio-key-2' }] }, minio: { keyName: 'minio-key-2' } });
       await rolled(generationsBefore, 'both');
     });
-    report(t, 'default-key rotation', result);
+    // MinIO requires every server of a cluster to run with the same MINIO_* environment
+    // (cmd/bootstrap-peer-server.go): the first server restarted with the new MINIO_KMS_KES_KEY_NAME waits
+    // for a peer with the same one and meanwhile answers S3 with 503 XMinioServerNotInitialized, until the
+    // StatefulSet has restarted the next. Those answers, and only those, are expected (docs/minio.md).
+    const notJoined = result.failures.filter((f) => f.includes('HTTP 503 XMinioServerNotInitialized'));
+    const times = notJoined.map((f) => Date.parse(f.slice(0, 24)));
+    t.diagnostic(`default-key rotation: ${notJoined.length} answers 503 XMinioServerNotInitialized within ${times.length ? ((Math.max(...times) - Math.min(...times)) / 1000).toFixed(1) : 0} s`);
+    assert.ok(times.length === 0 || Math.max(...times) - Math.min(...times) < 90_000, 'the not-joined window is shorter than 90 s');
+    report(t, 'default-key rotation', { ...result, failures: result.failures.filter((f) => !notJoined.includes(f)) });
     assert.equal((await stack.vault.request('GET', `kv/${PREFIX}/minio-key-2`)).status, 200, 'the new key is in Vault');
     // Each object's xl.meta names the key it is sealed with: the loop's first object the old one, its last the new one.
     const keys = [...result.written.keys()];

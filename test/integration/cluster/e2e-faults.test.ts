@@ -93,6 +93,17 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
       t.diagnostic(`with no KES process, encrypted PUTs failed for ${((Date.now() - gone) / 1000).toFixed(1)} s (${failed} attempts) until a new KES Pod was ready`);
       assert.ok((await pods('kes')).some((p) => !old.includes(p.metadata.name) && p.status.containerStatuses?.[0]?.ready), 'the PUT went through a new KES Pod');
       await kubectlWaitReady(stack, NAMESPACE, NAME, '180s');
+      // Each MinIO server finds the new KES Pods on its own (its KES client backs off from failed endpoints):
+      // wait until every one of them serves an encrypted PUT again, through a port-forward into its Pod.
+      for (let server = 0; server < 4; server++) {
+        const one = await s3Client(stack, NAMESPACE, NAME, server);
+        try {
+          await waitFor(`MinIO server ${server} encrypting again`, () => one.s3.send(new PutObjectCommand({ Bucket: 'kes-gone', Key: `server-${server}.txt`, Body: 'x', ServerSideEncryption: 'AES256' })).then(() => true, () => undefined), 60_000, 250);
+        } finally {
+          await one.close();
+        }
+      }
+      t.diagnostic(`every MinIO server encrypting again ${((Date.now() - gone) / 1000).toFixed(1)} s after the last KES process was gone`);
       const read = await s3.send(new GetObjectCommand({ Bucket: 'kes-gone', Key: 'before.txt' }));
       assert.ok(Buffer.from(await read.Body!.transformToByteArray()).equals(before), 'an object written before reads back through the new KES Pods');
     } finally {

@@ -4,8 +4,8 @@
 // examples/kmsdeployment-minimal.yaml applied unchanged with kubectl (it is written for the namespace `storage`
 // and the address https://vault.vault.svc:8200); `kubectl wait --for=condition=Ready`; an SSE-S3 object through
 // the Pod network with the master key in Vault under the deployment's prefix. Then a second tenant (KV v2, 4
-// MinIO servers x 2 drives, auto-encryption), the isolation of the two (rotations: e2e-rotations.test.ts),
-// and the deletion of a tenant. The set-up is test/env/e2e-stack.ts (shared with `npm run demo`); the steps
+// MinIO servers x 2 drives, auto-encryption), the isolation of the two, the static-key example, and the
+// deletion of a tenant (rotations and faults under load: e2e-rotations.test.ts, e2e-faults.test.ts). The set-up is test/env/e2e-stack.ts (shared with `npm run demo`); the steps
 // that need the kes and minio programs skip with one line without them (docs/testing.md).
 import assert from 'node:assert/strict';
 import { randomBytes, X509Certificate } from 'node:crypto';

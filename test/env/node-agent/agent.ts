@@ -45,6 +45,8 @@ export class NodeAgent {
   private readonly provisioned = new Set<string>();
   /** The Services and EndpointSlices of the last hosts refresh, for the first /etc/hosts of a new Pod. */
   private seen: { services: k8s.V1Service[]; slices: k8s.V1EndpointSlice[] } = { services: [], slices: [] };
+  /** Pods stopped after their deletion, by uid (never started again from a stale list). */
+  private readonly terminated = new Set<string>();
   /** Pods being stopped after their deletion, by uid. */
   private readonly terminations = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -194,6 +196,8 @@ export class NodeAgent {
       let runtime = this.runtimes.get(uid);
       if (!runtime) {
         if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+        // A list read before a background termination finished still shows that Pod: it is done with.
+        if (this.terminated.has(uid)) continue;
         runtime = new PodRuntime(this.host(), pod, this.options.dir);
         this.runtimes.set(uid, runtime);
         this.log(`pod ${runtime.name} bound; starting`);
@@ -226,6 +230,7 @@ export class NodeAgent {
   private async finishDeletion(uid: string, runtime: PodRuntime, pod: k8s.V1Pod): Promise<void> {
     this.log(`pod ${runtime.name} deleted; stopping with grace`);
     await runtime.terminate();
+    this.terminated.add(uid);
     this.runtimes.delete(uid);
     this.written.delete(uid);
     await this.core.deleteNamespacedPod({

@@ -5,13 +5,13 @@
 // minio programs skip with one line without them (docs/testing.md).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { kesNames } from '../../../src/workload/names.ts';
 import { minioNames } from '../../../src/minio/names.ts';
 import { clusterUnavailable } from '../../env/cluster.ts';
-import { underS3Load, type LoadResult } from '../../env/e2e-checks.ts';
+import { QUORUM_BLIP, checkLoad, underS3Load } from '../../env/e2e-checks.ts';
 import {
   conditionsOf, exposeVault, filesUnder, installOperator, kubectlWaitReady, prepareNamespace, s3Client, setUpVault, startE2EStack, type E2EStack,
 } from '../../env/e2e-stack.ts';
@@ -48,12 +48,6 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
   type Pod = { metadata: { name: string; uid: string }; status: { podIP?: string; containerStatuses?: { restartCount: number; ready: boolean }[] } };
   const pods = async (app: 'kes' | 'minio') => ((await stack.json(['get', 'pods', '-n', NAMESPACE, '-l', `app.kubernetes.io/name=${app},app.kubernetes.io/instance=${NAME}`])) as { items: Pod[] }).items;
   const processOf = (pod: string) => stack.cluster.node.pods().find((p) => p.namespace === NAMESPACE && p.name === pod)?.pids[0];
-  function report(t: TestContext, what: string, result: LoadResult & { unreadable: string[] }): void {
-    t.diagnostic(`${what}: ${result.requests} S3 requests, ${result.failures.length} failed, ${result.reroutes.length} connections re-routed from a stopping Pod`);
-    assert.deepEqual(result.failures, [], `no failed request of ${result.requests}`);
-    assert.ok(result.requests >= 20, `the loop ran during the fault (${result.requests} requests)`);
-    assert.deepEqual(result.unreadable, [], `every one of the ${result.written.size} objects reads back`);
-  }
 
   it('a KES process killed (SIGKILL): the other KES Pod serves meanwhile, the container restarts; zero failed S3 requests', async (t) => {
     const [victim] = await pods('kes');
@@ -65,7 +59,7 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
         return container && container.restartCount > victim!.status.containerStatuses![0]!.restartCount && container.ready ? true : undefined;
       }, 120_000, 500);
     });
-    report(t, 'one KES killed', result);
+    checkLoad(t, 'one KES killed', result);
   });
 
   it('every KES Pod deleted at once: encrypted requests fail only while no KES runs, MinIO recovers by itself; earlier objects intact', async (t) => {
@@ -110,7 +104,7 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
       await close();
     }
     // Then steady again: a loop with nothing happening has no failure.
-    report(t, 'after KES came back', await underS3Load(stack, REF, 'kes-back', () => sleep(5000)));
+    checkLoad(t, 'after KES came back', await underS3Load(stack, REF, 'kes-back', () => sleep(5000)));
   });
 
   it(`Vault sealed for a minute: KES serves its cached keys (cache.expiry.offline), the status reports Sealed within one resync (${RESYNC}), all recovers on unseal`, async (t) => {
@@ -134,7 +128,7 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
       await stack.vault.unseal();
     });
     t.diagnostic(`status reported Sealed ${sealedReported}`);
-    report(t, 'Vault sealed for a minute', result);
+    checkLoad(t, 'Vault sealed for a minute', result);
   });
 
   it('a MinIO Pod deleted: the StatefulSet brings it back on its drive, the data intact; zero failed S3 requests', async (t) => {
@@ -153,6 +147,6 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
       }, 180_000, 500);
       assert.ok(onItsDrive() >= before, 'its drive kept what it held');
     });
-    report(t, 'a MinIO Pod deleted', result);
+    checkLoad(t, 'a MinIO Pod deleted', result, QUORUM_BLIP);
   });
 });

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { pkiSecretNames } from '../../../src/pki/names.ts';
 import { kesNames } from '../../../src/workload/names.ts';
 import { minioNames } from '../../../src/minio/names.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts';
 import { clusterUnavailable } from '../../env/cluster.ts';
-import { underS3Load, type LoadResult } from '../../env/e2e-checks.ts';
+import { QUORUM_BLIP, checkLoad, underS3Load } from '../../env/e2e-checks.ts';
 import { exposeVault, filesUnder, installOperator, kubectlWaitReady, prepareNamespace, setUpVault, startE2EStack, type E2EStack } from '../../env/e2e-stack.ts';
 import { leftovers, repoRoot, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
@@ -63,12 +63,6 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
     await stack.cluster.kubectl(['rollout', 'status', `deployment/${kesNames(NAME).workload}`, '-n', NAMESPACE, '--timeout=300s']);
     await stack.cluster.kubectl(['rollout', 'status', `statefulset/${minioNames(NAME).workload}`, '-n', NAMESPACE, '--timeout=300s']);
   }
-  function report(t: TestContext, what: string, result: LoadResult & { unreadable: string[] }): void {
-    t.diagnostic(`${what}: ${result.requests} S3 requests, ${result.failures.length} failed, ${result.reroutes.length} connections re-routed from a stopping Pod`);
-    assert.deepEqual(result.failures, [], `no failed request of ${result.requests}`);
-    assert.ok(result.requests >= 20, `the loop ran during the change (${result.requests} requests)`);
-    assert.deepEqual(result.unreadable, [], `every one of the ${result.written.size} objects reads back`);
-  }
 
   it('a certificate renewal: the KES server certificate (and the client certificates issued with it) renewed, KES and MinIO roll', async (t) => {
     const kesTls = await secret(pki.leaves.kesServer);
@@ -84,7 +78,7 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
       await waitFor('a new KES server certificate', async () => (new X509Certificate((await secret(pki.leaves.kesServer)).data('tls.crt')).serialNumber !== old.serialNumber ? true : undefined), 60_000, 500);
       await rolled(generationsBefore, 'both');
     });
-    report(t, 'renewal', result);
+    checkLoad(t, 'renewal', result, QUORUM_BLIP);
     const renewed = new X509Certificate((await secret(pki.leaves.kesServer)).data('tls.crt'));
     assert.notEqual(renewed.serialNumber, old.serialNumber);
     assert.ok(renewed.checkIssued(new X509Certificate(caBefore)), 'issued by the same CA');
@@ -112,7 +106,7 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
       await stack.cluster.kubectl(['rollout', 'status', `deployment/${kesNames(NAME).workload}`, '-n', NAMESPACE, '--timeout=300s']);
       await stack.cluster.kubectl(['rollout', 'status', `statefulset/${minioNames(NAME).workload}`, '-n', NAMESPACE, '--timeout=300s']);
     });
-    report(t, 'CA rotation', result);
+    checkLoad(t, 'CA rotation', result, QUORUM_BLIP);
     const ca = new X509Certificate((await secret(pki.ca)).data('tls.crt'));
     for (const leaf of Object.values(pki.leaves)) {
       const data = await secret(leaf);
@@ -137,7 +131,7 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
       await patch({ vault: { appRole: { secretIDRenewBefore: '8h' } } });
       await waitFor('the previous secret-id destroyed after KES rolled', async () => ((await approle())[APPROLE_ANNOTATIONS.previousAccessor] ? undefined : true), 180_000, 1000);
     });
-    report(t, 'secret-id rotation', result);
+    checkLoad(t, 'secret-id rotation', result);
     const accessors = await stack.vault.request('LIST', `auth/approle/role/${vaultObjectName(NAMESPACE, NAME)}/secret-id`);
     assert.deepEqual((accessors.body?.['data'] as { keys?: string[] } | undefined)?.keys, [rotated![APPROLE_ANNOTATIONS.accessor]], 'only the new secret-id is live');
   });
@@ -156,7 +150,7 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
     const times = notJoined.map((f) => Date.parse(f.slice(0, 24)));
     t.diagnostic(`default-key rotation: ${notJoined.length} answers 503 XMinioServerNotInitialized within ${times.length ? ((Math.max(...times) - Math.min(...times)) / 1000).toFixed(1) : 0} s`);
     assert.ok(times.length === 0 || Math.max(...times) - Math.min(...times) < 90_000, 'the not-joined window is shorter than 90 s');
-    report(t, 'default-key rotation', { ...result, failures: result.failures.filter((f) => !notJoined.includes(f)) });
+    checkLoad(t, 'default-key rotation', { ...result, failures: result.failures.filter((f) => !notJoined.includes(f)) }, QUORUM_BLIP);
     assert.equal((await stack.vault.request('GET', `kv/${PREFIX}/minio-key-2`)).status, 200, 'the new key is in Vault');
     // Each object's xl.meta names the key it is sealed with: the loop's first object the old one, its last the new one.
     const keys = [...result.written.keys()];

@@ -322,6 +322,10 @@ export interface KESCacheExpiry {
    * Evict a cached key that was not used for this time. Default: 20s.
    */
   unused?: string;
+  /**
+   * While Vault is unreachable or sealed, keep cached keys for this time instead of evicting them by any and unused (KES cache.expiry.offline), so that MinIO keeps working through a Vault outage that short. Unset: no offline cache, a sealed Vault stops KES at its next eviction. Keys stay in KES memory that long after Vault was sealed, so a seal meant to stop all access takes effect only then (docs/kes.md).
+   */
+  offline?: string;
 }
 /**
  * Scraping KES's own Prometheus metrics (docs/observability.md).
@@ -1136,6 +1140,10 @@ export interface DefaultedKESCacheExpiry {
    * Evict a cached key that was not used for this time. Default: 20s.
    */
   unused: string;
+  /**
+   * While Vault is unreachable or sealed, keep cached keys for this time instead of evicting them by any and unused (KES cache.expiry.offline), so that MinIO keeps working through a Vault outage that short. Unset: no offline cache, a sealed Vault stops KES at its next eviction. Keys stay in KES memory that long after Vault was sealed, so a seal meant to stop all access takes effect only then (docs/kes.md).
+   */
+  offline?: string;
 }
 /**
  * Scraping KES's own Prometheus metrics (docs/observability.md).

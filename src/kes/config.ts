@@ -34,7 +34,7 @@ export interface KesConfig {
   tls: { key: string; cert: string };
   api: Record<string, { skip_auth: boolean; timeout: string }>;
   policy: Record<'minio' | 'operator', { allow: string[]; identities: string[] }>;
-  cache: { expiry: { any: string; unused: string } };
+  cache: { expiry: { any: string; unused: string; offline?: string } };
   keystore: { vault: VaultKeystore };
 }
 
@@ -147,7 +147,7 @@ export function buildKesConfig(input: KesConfigInput): KesConfig {
       minio: { allow: minioPolicyPaths(keyNames, keysInUse(spec)), identities: [identities.minio] },
       operator: { allow: operatorPolicyPaths(keyNames, spec.keyDeletionPolicy), identities: [identities.operator] },
     },
-    cache: { expiry: { any: kes.cache.expiry.any, unused: kes.cache.expiry.unused } },
+    cache: { expiry: { any: kes.cache.expiry.any, unused: kes.cache.expiry.unused, ...(kes.cache.expiry.offline ? { offline: kes.cache.expiry.offline } : {}) } },
     keystore: { vault: keystore },
   };
 }

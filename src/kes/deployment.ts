@@ -2,8 +2,9 @@
 // the Service. ownerReferences are left out: the runtime adds them when it applies the objects.
 import { encodeSecretData, opaqueSecret } from '../runtime/kube/secret-data.ts';
 import type { V1Deployment, V1EnvVar, V1Secret, V1Service, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { durationMs, type DefaultedKMSDeploymentSpec } from '../api/index.ts';
+import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { certificateSecretName } from '../workload/certificates.ts';
+import { durationMs } from '../api/duration.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
 import { KES_PORT } from '../workload/names.ts';
 import { kesPaths } from './api.ts';
@@ -15,6 +16,21 @@ import { stackService } from '../workload/service.ts';
 
 /** UID/GID KES runs as: the KES image runs as root by default, so a non-root user must be named. */
 export const KES_RUN_AS = 1000;
+
+const READY_PERIOD_SECONDS = 10;
+
+/**
+ * How many failed readiness probes take a KES Pod out of its Service. /v1/ready fails as soon as Vault is
+ * unreachable or sealed (KES 2025-03-12 `server.go` `ready`), on every KES Pod at once since they share one
+ * Vault; a KES Pod out of the Service is out of MinIO's reach, so it could not serve the keys it still has in
+ * its cache. A Pod that was ready therefore stays in the Service for as long as its cache may hold keys
+ * (`spec.kes.cache.expiry.any`, or `.offline` when longer; at least the usual 3 probes); a new Pod still needs one success first, so a
+ * rollout never proceeds to a KES that cannot reach Vault.
+ */
+export function readinessFailureThreshold(expiry: { any: string; offline?: string }): number {
+  const cachedMs = Math.max(durationMs(expiry.any), expiry.offline ? durationMs(expiry.offline) : 0);
+  return Math.max(3, Math.ceil(cachedMs / (READY_PERIOD_SECONDS * 1000)));
+}
 
 export interface KesWorkloadInput {
   deployment: DeploymentRef;
@@ -128,7 +144,7 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
               ...(kes.resources ? { resources: kes.resources } : {}),
               // /v1/ready answers 200 only while KES reaches Vault; /version needs no identity and
               // no keystore, so a Vault outage makes KES unready but does not restart it.
-              readinessProbe: { ...probe(kesPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+              readinessProbe: { ...probe(kesPaths.ready), periodSeconds: READY_PERIOD_SECONDS, timeoutSeconds: 5, failureThreshold: readinessFailureThreshold(kes.cache.expiry) },
               livenessProbe: { ...probe(kesPaths.version), initialDelaySeconds: 5, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
               securityContext: hardenedContainerSecurity(kes.securityContext),
               volumeMounts: mounts,

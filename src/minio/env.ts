@@ -17,7 +17,17 @@ export const minioEnvNames = {
   secretKey: 'MINIO_KMS_SECRET_KEY',
   autoEncryption: 'MINIO_KMS_AUTO_ENCRYPTION',
   prometheusAuthType: 'MINIO_PROMETHEUS_AUTH_TYPE',
+  dnsCacheTtl: 'MINIO_DNS_CACHE_TTL',
 } as const;
+
+/**
+ * How long MinIO keeps a resolved name (its own DNS cache, `--dns-cache-ttl`; 30s by default in Kubernetes,
+ * `cmd/server-main.go`). A restarted Pod usually comes back on a new address: with 30s the other servers
+ * keep dialling the old one for that long, so a rollout that restarts the next server sooner loses write
+ * quorum (503 SlowDownWrite, seen in the e2e rotations). 2s, with the StatefulSet's minReadySeconds, lets
+ * every server find a restarted peer before the next one stops. KES is resolved through the same cache.
+ */
+export const MINIO_DNS_CACHE_TTL = '2s';
 
 /** The Secret with rootUser/rootPassword: the user's, or the one the operator generates. */
 export function rootCredentialsSecretName(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string {
@@ -46,6 +56,7 @@ export function buildMinioEnv(ref: DeploymentRef, spec: DefaultedKMSDeploymentSp
   } else {
     env.push(fromSecret(minioEnvNames.secretKey, minioNames(ref.name).staticKeySecret, STATIC_KEY_SECRET_KEY));
   }
+  env.push({ name: minioEnvNames.dnsCacheTtl, value: MINIO_DNS_CACHE_TTL });
   if (spec.minio.autoEncryption) env.push({ name: minioEnvNames.autoEncryption, value: 'on' });
   // JWT is MinIO's default: only a public metrics endpoint needs saying.
   if (spec.minio.metrics.auth === 'Public') env.push({ name: minioEnvNames.prometheusAuthType, value: 'public' });

@@ -16,6 +16,19 @@ export const MINIO_RUN_AS = 1000;
 
 export const minioHealthPaths = { live: '/minio/health/live', ready: '/minio/health/ready' } as const;
 
+/**
+ * A rollout of distributed MinIO stops the next server only after the restarted one has been ready this long:
+ * enough for the other servers to resolve its new address (MINIO_DNS_CACHE_TTL) and reconnect, so that no
+ * two servers are out of reach at once (the erasure sets keep their write quorum).
+ */
+export const MINIO_MIN_READY_SECONDS = 20;
+/**
+ * A stopping server keeps serving this long before it gets SIGTERM: the time for its endpoint to leave the
+ * Service everywhere. MinIO cancels the requests it is serving when it gets SIGTERM (HTTP 499 or a closed
+ * connection to the client), so without it the requests that were routed to it just before fail.
+ */
+export const MINIO_PRE_STOP_SECONDS = 5;
+
 export interface MinioWorkloadInput {
   deployment: DeploymentRef;
   spec: DefaultedKMSDeploymentSpec;
@@ -126,6 +139,7 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput, pool: MinioPool
       replicas: pool.servers,
       podManagementPolicy: 'Parallel',
       updateStrategy: { type: 'RollingUpdate' },
+      ...(minio.replicas > 1 ? { minReadySeconds: MINIO_MIN_READY_SECONDS } : {}),
       // Drives hold the objects: never delete their claims with the StatefulSet or on scale-down.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
       selector: { matchLabels: selector },
@@ -154,6 +168,7 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput, pool: MinioPool
               // /live contacts nothing external, so a KMS outage never restarts MinIO.
               readinessProbe: { ...probe(minioHealthPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe(minioHealthPaths.live), initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+              lifecycle: { preStop: { sleep: { seconds: MINIO_PRE_STOP_SECONDS } } },
               securityContext: hardenedContainerSecurity(minio.securityContext),
               volumeMounts: mounts,
             },

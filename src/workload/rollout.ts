@@ -52,6 +52,9 @@ export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, rep
     if ((status.unavailableReplicas ?? 0) > 0) return waiting(`${status.unavailableReplicas} pod(s) unavailable`);
   } else if (status.currentRevision && status.updateRevision && status.currentRevision !== status.updateRevision) {
     return waiting(`pods are being replaced (revision ${status.updateRevision})`);
+  } else if (status.availableReplicas !== undefined && status.availableReplicas < replicas) {
+    // minReadySeconds (MinIO's peers finding a restarted server) has not passed for the last pod yet.
+    return waiting(`${status.availableReplicas}/${replicas} pods available`);
   }
   if (readyReplicas < replicas) return waiting(`${readyReplicas}/${replicas} pods ready`);
   return { ready: true, readyReplicas, message: `${readyReplicas}/${replicas} pods ready` };

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
 import { NodeAgent, type NodeAgentOptions } from './node-agent/agent.ts';
 import { NODE_GATEWAY } from './node-agent/network.ts';
@@ -153,4 +154,43 @@ function healthz(port: number): Promise<true | undefined> {
     req.on('timeout', () => req.destroy());
     req.end();
   });
+}
+
+/**
+ * A loopback port that reaches a Service the way a client in the cluster would through kube-proxy: each new
+ * connection goes to one of the Service's ready endpoints (from its EndpointSlices, followed every 200 ms),
+ * round-robin. A connection an endpoint refuses (a Pod that just stopped, before its endpoint left the
+ * slice) is tried on the next one; that is the only retry, and it happens before any byte reached a Pod.
+ * `reroutes` lists those, for the test to report.
+ */
+export async function serviceForward(cluster: Cluster, namespace: string, service: string, port: number): Promise<{ port: number; reroutes: string[]; close(): Promise<void> }> {
+  const discovery = cluster.kubeConfig.makeApiClient(k8s.DiscoveryV1Api);
+  let ready: string[] = [];
+  let next = 0;
+  let stopped = false;
+  const refresh = async () => {
+    const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+    ready = slices.items.flatMap((slice) => (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses)).sort();
+  };
+  await refresh();
+  const poll = (async () => {
+    while (!stopped) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await refresh().catch(() => undefined); // a failed poll keeps the last list, as kube-proxy would
+    }
+  })();
+  const reroutes: string[] = [];
+  const forward = await cluster.node.network.portForward(() => {
+    const start = next++ % Math.max(ready.length, 1);
+    return [...ready.slice(start), ...ready.slice(0, start)];
+  }, port, (address) => reroutes.push(`${new Date().toISOString()} ${address} refused a connection`));
+  return {
+    port: forward.port,
+    reroutes,
+    async close() {
+      stopped = true;
+      await poll;
+      await forward.close();
+    },
+  };
 }

@@ -6,14 +6,15 @@
 // `vault-ca` Secret, `kubectl apply`, waiting for Ready, and an S3 client to the MinIO the operator made.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ROOT_SECRET_KEYS, minioNames } from '../../src/minio/names.ts';
+import { MINIO_S3_PORT, ROOT_SECRET_KEYS, minioNames } from '../../src/minio/names.ts';
 import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
 import { chartDir, helm, releaseName, releaseNamespace } from '../unit/packaging/helm.ts';
-import { gatewayService, startCluster, type Cluster } from './cluster.ts';
+import { gatewayService, serviceForward, startCluster, type Cluster } from './cluster.ts';
 import { NODE_GATEWAY } from './node-agent/network.ts';
 import { repoRoot } from './process.ts';
 import { startVault, type TestVault } from './vault.ts';
@@ -101,10 +102,13 @@ export async function prepareNamespace(stack: E2EStack, namespace: string): Prom
   await stack.cluster.kubectl(['create', 'secret', 'generic', 'vault-ca', '-n', namespace, `--from-literal=ca.crt=${stack.vault.caPem}`]);
 }
 
-/** `helm install` of the chart, watching `watchNamespaces` and allowed to contact only the test's Vault. */
-export async function installOperator(stack: E2EStack, watchNamespaces: string[]): Promise<void> {
+/**
+ * `helm install` of the chart, watching `watchNamespaces` and allowed to contact only the test's Vault;
+ * `values` are more `--set` values (e.g. `operator.resyncPeriod=20s`).
+ */
+export async function installOperator(stack: E2EStack, watchNamespaces: string[], values: string[] = []): Promise<void> {
   const install = await helm(['install', releaseName, chartDir, '-n', releaseNamespace, '--create-namespace', '--kubeconfig', stack.cluster.kubeconfigPath,
-    '--set', `watchNamespaces={${watchNamespaces.join(',')}}`, '--set', `operator.vaultAddresses={${VAULT_ADDRESS}}`, '--wait=false']);
+    '--set', `watchNamespaces={${watchNamespaces.join(',')}}`, '--set', `operator.vaultAddresses={${VAULT_ADDRESS}}`, ...values.flatMap((v) => ['--set', v]), '--wait=false']);
   if (install.code !== 0) throw new Error(`helm install failed: ${install.stderr}`);
 }
 
@@ -146,16 +150,19 @@ export async function waitReady(stack: E2EStack, namespace: string, name: string
 }
 
 /**
- * An S3 client as MinIO's root user to server `index` of the deployment, through a port-forward into its Pod
- * (the node agent routes no ClusterIP) on the loopback `port`; `close` ends both. When MinIO serves TLS (the
- * default) the client speaks HTTPS and verifies MinIO's certificate as an in-cluster client would: with the CA
- * bundle of the ConfigMap that status.minio.caConfigMap names, for the host of status.minio.endpoint.
+ * An S3 client as MinIO's root user to the deployment's MinIO on the loopback `port`: through a port-forward
+ * into the Pod of server `to` (the node agent routes no ClusterIP), or with `to: 'service'` through the
+ * MinIO Service's ready endpoints as kube-proxy would route (serviceForward), one new connection per request
+ * so that each request follows the endpoints as they are then (`reroutes` lists the connections a stopping
+ * Pod refused). The SDK retries nothing: every request MinIO failed is seen by the test. When MinIO serves
+ * TLS (the default) the client speaks HTTPS and verifies MinIO's certificate as an in-cluster client would:
+ * with the CA bundle of the ConfigMap that status.minio.caConfigMap names, for the host of
+ * status.minio.endpoint. `close` ends both.
  */
-export async function s3Client(stack: E2EStack, namespace: string, name: string, index = 0): Promise<{ s3: S3Client; port: number; url: string; close(): Promise<void> }> {
+export async function s3Client(stack: E2EStack, namespace: string, name: string, to: number | 'service' = 0): Promise<{ s3: S3Client; port: number; url: string; reroutes: string[]; close(): Promise<void> }> {
   const names = minioNames(name);
   const secret = await stack.json(['get', 'secret', names.rootSecret, '-n', namespace]) as { data: Record<string, string> };
   const decode = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
-  const pod = await stack.json(['get', 'pod', `${names.workload}-${index}`, '-n', namespace]) as { status: { podIP: string } };
   const { status } = await stack.json(['get', 'kmsdeployment', name, '-n', namespace]) as { status?: { minio?: { endpoint?: string; caConfigMap?: string } } };
   const tls = status?.minio?.caConfigMap
     ? {
@@ -163,18 +170,30 @@ export async function s3Client(stack: E2EStack, namespace: string, name: string,
         servername: new URL(status.minio.endpoint ?? '').hostname,
       }
     : undefined;
-  const forward = await stack.cluster.node.network.portForward(pod.status.podIP, 9000);
+  let forward: { port: number; reroutes?: string[]; close(): Promise<void> };
+  if (to === 'service') {
+    forward = await serviceForward(stack.cluster, namespace, names.workload, MINIO_S3_PORT);
+  } else {
+    const pod = await stack.json(['get', 'pod', `${names.workload}-${to}`, '-n', namespace]) as { status: { podIP: string } };
+    forward = await stack.cluster.node.network.portForward(pod.status.podIP, MINIO_S3_PORT);
+  }
   const url = `${tls ? 'https' : 'http'}://127.0.0.1:${forward.port}`;
   const s3 = new S3Client({
     endpoint: url, region: 'us-east-1', forcePathStyle: true,
     credentials: { accessKeyId: decode(ROOT_SECRET_KEYS.user), secretAccessKey: decode(ROOT_SECRET_KEYS.password) },
+    maxAttempts: 1,
     // rejectUnauthorized stays on: a certificate that the published CA did not sign, or that does not name the Service, fails every request.
-    ...(tls ? { requestHandler: { httpsAgent: new HttpsAgent({ ca: tls.ca, servername: tls.servername, keepAlive: true }) } } : {}),
+    // Through the Service, one new connection per request, so that each follows the endpoints as they are then.
+    requestHandler: {
+      httpAgent: new HttpAgent({ keepAlive: to !== 'service' }),
+      httpsAgent: new HttpsAgent({ ...(tls ?? {}), keepAlive: to !== 'service' }),
+    },
   });
   return {
     s3,
     port: forward.port,
     url,
+    reroutes: forward.reroutes ?? [],
     async close() {
       s3.destroy();
       await forward.close();

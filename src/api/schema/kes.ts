@@ -36,6 +36,10 @@ export const kesSchema: JSONSchema = obj(
           obj('KESCacheExpiry', 'Cache expiry times (KES config cache.expiry).', {
             any: str('Evict any cached key after this time, used or not.', 'duration', { default: '5m' }),
             unused: str('Evict a cached key that was not used for this time.', 'duration', { default: '20s' }),
+            offline: str(
+              'While Vault is unreachable or sealed, keep cached keys for this time instead of evicting them by any and unused (KES cache.expiry.offline), so that MinIO keeps working through a Vault outage that short. Unset: no offline cache, a sealed Vault stops KES at its next eviction. Keys stay in KES memory that long after Vault was sealed, so a seal meant to stop all access takes effect only then (docs/kes.md).',
+              'duration',
+            ),
           }),
         ),
       }),

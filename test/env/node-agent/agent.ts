@@ -43,6 +43,12 @@ export class NodeAgent {
   private readonly written = new Map<string, string>();
   private readonly reported = new Set<string>();
   private readonly provisioned = new Set<string>();
+  /** The Services and EndpointSlices of the last hosts refresh, for the first /etc/hosts of a new Pod. */
+  private seen: { services: k8s.V1Service[]; slices: k8s.V1EndpointSlice[] } = { services: [], slices: [] };
+  /** Pods stopped after their deletion, by uid (never started again from a stale list). */
+  private readonly terminated = new Set<string>();
+  /** Pods being stopped after their deletion, by uid. */
+  private readonly terminations = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
@@ -81,6 +87,7 @@ export class NodeAgent {
     clearTimeout(this.timer);
     clearInterval(this.heartbeat);
     await this.syncing;
+    await Promise.all([...this.terminations.values()]);
     await Promise.all([...this.runtimes.values()].map((r) => r.terminate()));
     this.runtimes.clear();
     await this.network.stop();
@@ -116,6 +123,7 @@ export class NodeAgent {
       network: this.network,
       ensureMountPoint,
       event: (pod, type, reason, message) => this.event(pod, type, reason, message),
+      hostsFor: (runtime) => hostsFiles([runtime], this.seen.services, this.seen.slices).get(runtime),
     };
   }
 
@@ -188,13 +196,21 @@ export class NodeAgent {
       let runtime = this.runtimes.get(uid);
       if (!runtime) {
         if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+        // A list read before a background termination finished still shows that Pod: it is done with.
+        if (this.terminated.has(uid)) continue;
         runtime = new PodRuntime(this.host(), pod, this.options.dir);
         this.runtimes.set(uid, runtime);
         this.log(`pod ${runtime.name} bound; starting`);
       }
       runtime.pod = { ...pod, status: { ...pod.status, ...(runtime.podIP ? { podIP: runtime.podIP } : {}) } };
       if (pod.metadata?.deletionTimestamp) {
-        await this.finishDeletion(uid, runtime, pod);
+        // In the background, as a kubelet does: a Pod's preStop hook and grace period must not hold up the
+        // other Pods, nor the /etc/hosts updates that take the stopping Pod out of the others' names.
+        if (!this.terminations.has(uid)) {
+          this.terminations.set(uid, this.finishDeletion(uid, runtime, pod)
+            .catch((err: unknown) => this.log(`terminate ${runtime.name}: ${String(err)}`))
+            .finally(() => this.terminations.delete(uid)));
+        }
         continue;
       }
       await runtime.sync();
@@ -214,6 +230,7 @@ export class NodeAgent {
   private async finishDeletion(uid: string, runtime: PodRuntime, pod: k8s.V1Pod): Promise<void> {
     this.log(`pod ${runtime.name} deleted; stopping with grace`);
     await runtime.terminate();
+    this.terminated.add(uid);
     this.runtimes.delete(uid);
     this.written.delete(uid);
     await this.core.deleteNamespacedPod({
@@ -274,6 +291,7 @@ export class NodeAgent {
   private async refreshHosts(): Promise<void> {
     const discovery = this.options.kubeConfig.makeApiClient(k8s.DiscoveryV1Api);
     const [services, slices] = await Promise.all([this.core.listServiceForAllNamespaces(), discovery.listEndpointSliceForAllNamespaces()]);
+    this.seen = { services: services.items, slices: slices.items };
     for (const { service, message } of serviceWarnings(services.items, slices.items)) {
       const key = `${service.metadata!.uid}:${message}`;
       if (this.reported.has(key)) continue;

@@ -120,28 +120,38 @@ export class NodeNetwork {
   }
 
   /**
-   * A loopback port of the host that tunnels each connection to `address:port` of a Pod (through the relay's
-   * HTTP CONNECT), as `kubectl port-forward` would; for tests that speak a whole protocol to a Pod (S3).
+   * A loopback port of the host that tunnels each connection to `port` of a Pod (through the relay's HTTP
+   * CONNECT), as `kubectl port-forward` would; for tests that speak a whole protocol to a Pod (S3). `to` is the
+   * Pod's address, or a function giving the addresses to try for each new connection, in order (a Service's
+   * ready endpoints, as kube-proxy would pick one): when the relay cannot connect to one, the next is tried.
+   * That is safe because nothing of the client's bytes has left the host yet; each such re-route is passed
+   * to `onReroute`. The client's connection is closed when no address accepts it.
    */
-  async portForward(address: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  async portForward(to: string | (() => string[]), port: number, onReroute?: (address: string) => void): Promise<{ port: number; close(): Promise<void> }> {
     const open = new Set<Socket>();
+    const addresses = typeof to === 'string' ? () => [to] : to;
     const server = createServer((local) => {
       open.add(local);
       local.on('close', () => open.delete(local));
-      const tunnel = request({ socketPath: this.socket, method: 'CONNECT', path: `${address}:${port}` });
-      tunnel.on('connect', (res, remote) => {
-        if (res.statusCode !== 200) {
-          local.destroy();
-          remote.destroy();
+      local.on('error', () => local.destroy());
+      void (async () => {
+        for (const address of addresses()) {
+          const remote = await this.tunnel(address, port);
+          if (local.destroyed) return void remote?.destroy();
+          if (!remote) {
+            onReroute?.(address);
+            continue;
+          }
+          open.add(remote);
+          local.pipe(remote).pipe(local);
+          local.on('error', () => remote.destroy());
+          local.on('close', () => remote.destroy());
+          remote.on('error', () => local.destroy());
+          remote.on('close', () => local.destroy());
           return;
         }
-        local.pipe(remote).pipe(local);
-        local.on('error', () => remote.destroy());
-        remote.on('error', () => local.destroy());
-      });
-      tunnel.on('error', () => local.destroy());
-      local.on('error', () => tunnel.destroy());
-      tunnel.end();
+        local.destroy();
+      })();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return {
@@ -151,6 +161,20 @@ export class NodeNetwork {
         for (const socket of open) socket.destroy();
       }),
     };
+  }
+
+  /** A TCP connection to `address:port` of a Pod through the relay, or undefined when the relay could not open it. */
+  private tunnel(address: string, port: number): Promise<Socket | undefined> {
+    return new Promise((resolve) => {
+      const tunnel = request({ socketPath: this.socket, method: 'CONNECT', path: `${address}:${port}` });
+      tunnel.on('connect', (res, remote) => {
+        if (res.statusCode === 200) return resolve(remote);
+        remote.destroy();
+        resolve(undefined);
+      });
+      tunnel.on('error', () => resolve(undefined));
+      tunnel.end();
+    });
   }
 
   /** One HTTP(S) GET or TCP connect from inside the node namespace (TLS is not verified, as the kubelet's probes). */

@@ -17,6 +17,8 @@ export interface PodHost {
   /** Creates a mount point missing on the host (remembered, removed when the agent stops). */
   ensureMountPoint(path: string, file: boolean): void;
   event(pod: k8s.V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** The Pod's /etc/hosts from the Services the agent last saw (what cluster DNS would answer from the start). */
+  hostsFor(runtime: PodRuntime): string | undefined;
 }
 
 interface ContainerRun {
@@ -87,7 +89,9 @@ export class PodRuntime {
         this.podIP = address;
         // The downward API (status.podIP) reads the address from the Pod the agent reports.
         this.pod.status = { ...this.pod.status, podIP: address };
-        writeFileSync(this.hostsFile, `127.0.0.1 localhost\n${address} ${this.pod.metadata!.name}\n`);
+        // Complete before the first process starts: a program that resolves a Service at start-up (KES logs in
+        // to vault.vault.svc) would otherwise fail once and be restarted, which no cluster DNS causes.
+        writeFileSync(this.hostsFile, this.host.hostsFor(this) ?? `127.0.0.1 localhost\n${address} ${this.pod.metadata!.name}\n`);
         writeFileSync(join(this.dir, 'resolv.conf'), '# no DNS server: names resolve through /etc/hosts only\nnameserver 127.0.0.1\n');
       }
       const volumes = await materializeVolumes({ core: this.host.core, pod: this.pod }, this.dir);
@@ -123,7 +127,8 @@ export class PodRuntime {
       checkProbe(container.livenessProbe, `${field} livenessProbe`);
       checkProbe(container.startupProbe, `${field} startupProbe`);
       if (container.ports?.some((p) => p.hostPort)) throw new Refused(`${field}: hostPort is not emulated by the node agent`);
-      if (container.lifecycle) throw new Refused(`${field}: lifecycle hooks are not emulated by the node agent`);
+      const { preStop, ...otherHooks } = container.lifecycle ?? {};
+      if (Object.keys(otherHooks).length || (preStop && !preStop.sleep)) throw new Refused(`${field}: lifecycle hooks other than a preStop sleep are not emulated by the node agent`);
       if (container.volumeDevices?.length) throw new Refused(`${field}: volumeDevices are not emulated by the node agent`);
       containerProcess(container);
     }
@@ -249,7 +254,10 @@ export class PodRuntime {
     const grace = this.graceMs();
     await Promise.all([...this.containers.values()].map(async (run) => {
       this.stopProbes(run);
-      await run.process?.stop(grace);
+      // A preStop sleep runs first and counts against the grace period, as with the kubelet.
+      const preStopMs = Math.min(grace, (run.spec.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000);
+      if (preStopMs > 0 && run.process) await new Promise((resolve) => setTimeout(resolve, preStopMs));
+      await run.process?.stop(grace - preStopMs);
     }));
     if (this.netns) await this.host.network.removePod(this.netns, this.podIP!);
     this.netns = undefined;

@@ -10,7 +10,7 @@ describe('KES config', () => {
     assertGolden('kes/config-kv-v1.yaml', renderKesConfig({ deployment: ref, spec: vaultSpec({ kvVersion: 'v1' }), identities }));
   });
 
-  it('renders the config for a KV v2 mount with a Vault namespace, custom mounts, cache and metrics without a client certificate (golden)', () => {
+  it('renders the config for a KV v2 mount with a Vault namespace, custom mounts, cache (with the offline cache) and metrics without a client certificate (golden)', () => {
     const spec = vaultSpec({
       kvVersion: 'v2',
       extra: {
@@ -21,7 +21,7 @@ describe('KES config', () => {
           kv: { mountPath: 'secret', version: 'v2', prefix: 'kes/tenant-a' },
           appRole: { mountPath: 'approle-kes' },
         },
-        kes: { keys: [{ name: 'minio-key-1' }], cache: { expiry: { any: '1h30m', unused: '45s' } }, metrics: { enabled: true } },
+        kes: { keys: [{ name: 'minio-key-1' }], cache: { expiry: { any: '1h30m', unused: '45s', offline: '2h' } }, metrics: { enabled: true } },
         keyDeletionPolicy: 'Delete',
       },
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildKesConfigSecret, buildKesDeployment, buildKesService, buildKesServiceAccount } from '../../../src/kes/deployment.ts';
+import { buildKesConfigSecret, buildKesDeployment, buildKesService, buildKesServiceAccount, readinessFailureThreshold } from '../../../src/kes/deployment.ts';
 import { checksumOf } from '../../../src/workload/checksum.ts';
 import { assertGolden } from '../../support/golden.ts';
 import { ref, vaultSpec } from './fixtures.ts';
@@ -93,5 +93,12 @@ describe('KES workload objects', () => {
   it('refuses to build KES in StaticKey mode', () => {
     const spec = { ...vaultSpec(), mode: 'StaticKey' as const };
     assert.throws(() => buildKesDeployment({ deployment: ref, spec, ...checksums }), /KES runs only in Vault mode/);
+  });
+
+  it('keeps a ready KES in its Service through a Vault outage as long as its cache may hold keys (spec.kes.cache.expiry)', () => {
+    assert.equal(readinessFailureThreshold({ any: '5m' }), 30, 'the default: 30 probes of 10 s');
+    assert.equal(readinessFailureThreshold({ any: '5m', offline: '1h' }), 360, 'the offline cache when longer');
+    assert.equal(readinessFailureThreshold({ any: '95s', offline: '1m' }), 10, 'rounded up');
+    assert.equal(readinessFailureThreshold({ any: '5s' }), 3, 'never fewer than the usual 3');
   });
 });

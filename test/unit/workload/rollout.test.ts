@@ -31,5 +31,9 @@ describe('rolloutOf', () => {
     assert.equal(rolloutOf('StatefulSet', rolling, 4, 'c').message, 'pods are being replaced (revision b)');
     const partial = { spec: template('c'), status: { updatedReplicas: 2, readyReplicas: 4 } };
     assert.equal(rolloutOf('StatefulSet', partial, 4, 'c').message, '2/4 pods run the current configuration');
+    // minReadySeconds: the last pod is ready but not yet available (MinIO's peers may not have found it).
+    const justReady = { spec: template('c'), status: { updatedReplicas: 4, readyReplicas: 4, availableReplicas: 3, currentRevision: 'b', updateRevision: 'b' } };
+    assert.equal(rolloutOf('StatefulSet', justReady, 4, 'c').message, '3/4 pods available');
+    assert.equal(rolloutOf('StatefulSet', { ...justReady, status: { ...justReady.status, availableReplicas: 4 } }, 4, 'c').ready, true);
   });
 });

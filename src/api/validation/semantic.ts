@@ -38,14 +38,16 @@ function poolLayout(servers: number, drives: number, field: string): FieldError[
 
 function minioLayout(minio: DefaultedKMSDeploymentSpec['minio']): FieldError[] {
   const { replicas, drivesPerServer } = minio;
-  const pools = minio.pools ?? [];
+  // Values the schema rejects (reported there) are not judged again; comparing them could even throw.
+  if (!Number.isInteger(replicas)) return [];
+  const pools = Array.isArray(minio.pools) ? minio.pools : [];
   const first = replicas > 1 ? poolLayout(replicas, drivesPerServer, 'spec.minio.replicas') : [];
   if (pools.length === 0) return first;
   // A single server uses local paths; MinIO cannot mix those with the URLs of other pools.
   const single: FieldError[] = replicas === 1
     ? [{ path: 'spec.minio.pools', message: 'server pools need a distributed first pool (spec.minio.replicas > 1): a single server cannot be joined by more pools', origin: 'operator' }]
     : [];
-  return [...first, ...single, ...pools.flatMap((pool, i) => poolLayout(pool.servers, pool.drivesPerServer, `spec.minio.pools[${i}].servers`))];
+  return [...first, ...single, ...pools.flatMap((pool, i) => (pool ? poolLayout(pool.servers, pool.drivesPerServer, `spec.minio.pools[${i}].servers`) : []))];
 }
 
 /** Semantic checks on a spec that already passed the schema (defaults applied). */

@@ -172,3 +172,9 @@ test('validate never throws and always names a spec path, whatever the input', (
     { numRuns: 300 },
   );
 });
+
+test('values the schema rejects are not judged again by the MinIO layout checks (found by the property above)', () => {
+  assert.doesNotThrow(() => validate({ minio: { replicas: { toString: 0 } } }));
+  assert.doesNotThrow(() => validate({ minio: { replicas: 4, pools: [null] } }));
+  assert.deepEqual(paths({ mode: 'StaticKey', minio: { replicas: { toString: 0 } } }).filter((p) => p.startsWith('spec.minio')), ['spec.minio.replicas']);
+});

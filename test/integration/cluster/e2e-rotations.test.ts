@@ -112,7 +112,9 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
     });
     checkLoad(t, 'CA rotation', result, QUORUM_BLIP);
     const ca = new X509Certificate((await secret(pki.ca)).data('tls.crt'));
-    for (const leaf of Object.values(pki.leaves)) {
+    // MinIO's S3 server certificate is not in use here (S3 over HTTP, see before()).
+    for (const [kind, leaf] of Object.entries(pki.leaves)) {
+      if (kind === 'minioServer') continue;
       const data = await secret(leaf);
       assert.ok(new X509Certificate(data.data('tls.crt')).checkIssued(ca), `${leaf} is issued by the new CA`);
       assert.deepEqual(certificates(data.data('ca.crt')).map((c) => c.serialNumber), [ca.serialNumber], `${leaf} trusts only the new CA`);

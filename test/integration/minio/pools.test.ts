@@ -7,12 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeApiError, type KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { autoEncrypting, getKMSDeployment, startOperatorIn, waitFor, type RunningOperator } from '../runtime/harness.ts';
-import { inNamespace, kmsDeployment, withSpec } from '../../support/kmsdeployment.ts';
-
-/** A StaticKey deployment whose MinIO encrypts every object, with top-level `spec` sections replaced. */
-const staticDeployment = (namespace: string, name: string, spec: Record<string, unknown> = {}) =>
-  kmsDeployment(name, inNamespace(namespace), autoEncrypting, withSpec(spec));
+import { getKMSDeployment, staticDeployment, startOperatorIn, waitFor, type RunningOperator } from '../runtime/harness.ts';
 
 const NS = 'pools';
 let kube: KubeClient;

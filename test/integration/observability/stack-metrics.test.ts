@@ -76,7 +76,9 @@ describe("KES's and MinIO's own metrics (real programs)", { skip: missingProgram
   });
 
   it('MinIO: the cluster metrics need a token with auth JWT (the default) and not with auth Public; the annotations name them', { skip: missingProgram('minio') }, async () => {
-    const jwt = withMetrics(env.specFor([KEY], KEY), { enabled: false }, { enabled: true });
+    // The test's MinIO serves plain HTTP, so the spec says so (S3 TLS is on by default).
+    const base = env.specFor([KEY], KEY);
+    const jwt = withMetrics({ ...base, minio: { ...base.minio, tls: { ...base.minio.tls, enabled: false } } }, { enabled: false }, { enabled: true });
     assert.equal(jwt.minio.metrics.auth, 'JWT');
     const annotations = annotationsOf(buildMinioStatefulSet({ deployment: env.ref, spec: jwt, configChecksum: 'c'.repeat(64) }));
     assert.equal(annotations['prometheus.io/scheme'], 'http');

@@ -117,9 +117,16 @@ export async function kesSecretChecksum(stack: Stack, name: string): Promise<str
 }
 
 /** Plays the Deployment controller: marks the current pod template as rolled out on every replica. */
-export async function completeKesRollout(stack: Stack, name: string): Promise<void> {
+/**
+ * Plays the controller-manager's part: marks the KES Deployment's current generation rolled out. With
+ * `onlyAtChecksum`, only a template carrying that certificates checksum is rolled out, so a test can hold
+ * the operator at one step of a rotation; the status names the generation it read, so a template the
+ * operator changes meanwhile is not marked.
+ */
+export async function completeKesRollout(stack: Stack, name: string, onlyAtChecksum?: string): Promise<void> {
   const live = await kesDeployment(stack, name);
   if (!live) throw new Error(`Deployment ${name}-kes does not exist`);
+  if (onlyAtChecksum !== undefined && certificatesAnnotation(live) !== onlyAtChecksum) return;
   const replicas = live.spec?.replicas ?? 1;
   await stack.kube.apply(
     {

@@ -41,7 +41,7 @@ describe('PKI on the real API server', { timeout: 600_000 }, () => {
     assert.ok(opensslVerifies(kes['ca.crt'] ?? '', kes['tls.crt'] ?? '', 'sslserver'), 'openssl accepts the KES server certificate');
     assert.ok(opensslVerifies(minio['ca.crt'] ?? '', minio['tls.crt'] ?? '', 'sslclient'), "openssl accepts MinIO's client certificate");
     assert.ok(opensslVerifies(operator['ca.crt'] ?? '', operator['tls.crt'] ?? '', 'sslclient'), "openssl accepts the operator's client certificate");
-    assert.deepEqual(parseCertificatePem(kes['tls.crt'] ?? '').info.dnsNames.sort(), [
+    assert.deepEqual([...parseCertificatePem(kes['tls.crt'] ?? '').info.dnsNames].sort(), [
       'tenant-a-kes', `tenant-a-kes.${NS}`, `tenant-a-kes.${NS}.svc`, `tenant-a-kes.${NS}.svc.cluster.local`,
     ]);
 

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { secretsChecksum } from '../../../src/pki/index.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { autoEncrypting } from '../runtime/harness.ts';
-import { inNamespace, kmsDeployment, withSpec } from '../../support/kmsdeployment.ts';
+import { staticDeployment } from '../runtime/harness.ts';
 import {
   certificatesAnnotation,
   deleteUntilReissued,
@@ -22,10 +21,6 @@ import {
   waitForCondition,
   type Stack,
 } from './fixture.ts';
-
-/** A StaticKey deployment whose MinIO encrypts every object, with top-level `spec` sections replaced. */
-const staticDeployment = (namespace: string, name: string, spec: Record<string, unknown> = {}) =>
-  kmsDeployment(name, inNamespace(namespace), autoEncrypting, withSpec(spec));
 
 const NS = 'minio-tls';
 
@@ -118,7 +113,7 @@ describe('MinIO S3 TLS on the real API server', { timeout: 600_000 }, () => {
       const sts = await statefulSet(stack, 'dev');
       return sts?.spec?.template?.spec?.containers?.[0]?.readinessProbe?.httpGet?.scheme === 'HTTP' ? sts : undefined;
     });
-    const rolledOut = { observedGeneration: plain.metadata.generation, replicas: 4, readyReplicas: 4, updatedReplicas: 4, currentReplicas: 4, currentRevision: 'r', updateRevision: 'r' };
+    const rolledOut = { observedGeneration: plain.metadata.generation, replicas: 4, readyReplicas: 4, availableReplicas: 4, updatedReplicas: 4, currentReplicas: 4, currentRevision: 'r', updateRevision: 'r' };
     await stack.kube.apply({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'dev-minio', namespace: NS }, status: rolledOut }, { subresource: 'status' });
     await waitFor('the certificate Secrets and the ConfigMap to be pruned', async () => {
       const left = [await getSecret(stack, 'dev-minio-tls'), await getSecret(stack, 'dev-ca'), await configMap(stack, 'dev-minio-ca')].filter(Boolean);

@@ -6,8 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCA, issueServerCertificate, parseCertificateBundle, secretsChecksum, type IssuedAuthority } from '../../../src/pki/index.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { autoEncrypting } from '../runtime/harness.ts';
-import { inNamespace, kmsDeployment, withSpec } from '../../support/kmsdeployment.ts';
+import { staticDeployment } from '../runtime/harness.ts';
 import {
   certificatesAnnotation,
   getSecret,
@@ -20,10 +19,6 @@ import {
   waitForCondition,
   type Stack,
 } from './fixture.ts';
-
-/** A StaticKey deployment whose MinIO encrypts every object, with top-level `spec` sections replaced. */
-const staticDeployment = (namespace: string, name: string, spec: Record<string, unknown> = {}) =>
-  kmsDeployment(name, inNamespace(namespace), autoEncrypting, withSpec(spec));
 
 const NS = 'byo-certs';
 const day = 24 * 3_600_000;

@@ -2,7 +2,7 @@
 // client, operator configurations for in-process managers, and test-only steps that produce children.
 import { startControlPlane, WRITE_VERBS, type ControlPlane } from '../../env/controlplane.ts';
 import { waitFor } from '../../env/process.ts';
-import { withMinio } from '../../support/kmsdeployment.ts';
+import { inNamespace, kmsDeployment, withMinio, withSpec } from '../../support/kmsdeployment.ts';
 import { testLogger } from '../../support/logger.ts';
 import { startStack, type StartedStack } from '../../support/stack.ts';
 import type { ManagerOptions } from '../../support/operator.ts';
@@ -33,6 +33,11 @@ export function startOperatorIn(namespace: string, options: ManagerOptions = {})
 
 /** The runtime suites' deployments are StaticKey ones (no Vault) whose MinIO encrypts every object. */
 export const autoEncrypting = withMinio({ autoEncryption: true });
+
+/** A StaticKey deployment whose MinIO encrypts every object, with top-level `spec` sections replaced. */
+export function staticDeployment(namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject {
+  return kmsDeployment(name, inNamespace(namespace), autoEncrypting, withSpec(spec));
+}
 
 export interface StatusView {
   observedGeneration?: number;

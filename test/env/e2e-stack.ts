@@ -106,6 +106,23 @@ export async function prepareNamespace(stack: E2EStack, namespace: string): Prom
  * `helm install` of the chart, watching `watchNamespaces` and allowed to contact only the test's Vault;
  * `values` are more `--set` values (e.g. `operator.resyncPeriod=20s`).
  */
+/**
+ * A cluster with Vault set up as the guide does, the operator installed with helm (`values` as `--set`), and
+ * examples/kmsdeployment-minimal.yaml applied in `namespace`; `beforeReady` runs between the apply and the wait
+ * for kmsd/`name` to be Ready (e.g. a patch of the spec).
+ */
+export async function startMinimalExample(namespace: string, name: string, options: { values?: string[]; beforeReady?: (stack: E2EStack) => Promise<void> } = {}): Promise<E2EStack> {
+  const stack = await startE2EStack();
+  await exposeVault(stack);
+  await setUpVault(stack);
+  await prepareNamespace(stack, namespace);
+  await installOperator(stack, [namespace], options.values);
+  await stack.cluster.kubectl(['apply', '-n', namespace, '-f', join(repoRoot, 'examples/kmsdeployment-minimal.yaml')]);
+  await options.beforeReady?.(stack);
+  await kubectlWaitReady(stack, namespace, name);
+  return stack;
+}
+
 export async function installOperator(stack: E2EStack, watchNamespaces: string[], values: string[] = []): Promise<void> {
   const install = await helm(['install', releaseName, chartDir, '-n', releaseNamespace, '--create-namespace', '--kubeconfig', stack.cluster.kubeconfigPath,
     '--set', `watchNamespaces={${watchNamespaces.join(',')}}`, '--set', `operator.vaultAddresses={${VAULT_ADDRESS}}`, ...values.flatMap((v) => ['--set', v]), '--wait=false']);

@@ -13,9 +13,9 @@ import { minioNames } from '../../../src/minio/names.ts';
 import { clusterUnavailable } from '../../env/cluster.ts';
 import { QUORUM_BLIP, checkLoad, underS3Load } from '../../env/e2e-checks.ts';
 import {
-  conditionsOf, exposeVault, filesUnder, installOperator, kubectlWaitReady, prepareNamespace, s3Client, setUpVault, startE2EStack, type E2EStack,
+  conditionsOf, filesUnder, kubectlWaitReady, s3Client, startMinimalExample, type E2EStack,
 } from '../../env/e2e-stack.ts';
-import { isAlive, leftovers, repoRoot, waitFor } from '../../env/process.ts';
+import { isAlive, leftovers, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 
 const NAMESPACE = 'storage'; // the namespace examples/kmsdeployment-minimal.yaml is written for
@@ -31,14 +31,8 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
   let stack: E2EStack;
 
   before(async () => {
-    stack = await startE2EStack();
-    await exposeVault(stack);
-    await setUpVault(stack);
-    await prepareNamespace(stack, NAMESPACE);
     // A sealed Vault shows in the status at the next reconcile: within one resync period (chart default 10m).
-    await installOperator(stack, [NAMESPACE], [`operator.resyncPeriod=${RESYNC}`]);
-    await stack.cluster.kubectl(['apply', '-n', NAMESPACE, '-f', join(repoRoot, 'examples/kmsdeployment-minimal.yaml')]);
-    await kubectlWaitReady(stack, NAMESPACE, NAME);
+    stack = await startMinimalExample(NAMESPACE, NAME, { values: [`operator.resyncPeriod=${RESYNC}`] });
   });
   after(async () => {
     await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });

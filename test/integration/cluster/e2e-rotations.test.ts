@@ -15,8 +15,8 @@ import { minioNames } from '../../../src/minio/names.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts';
 import { clusterUnavailable } from '../../env/cluster.ts';
 import { QUORUM_BLIP, checkLoad, underS3Load } from '../../env/e2e-checks.ts';
-import { exposeVault, filesUnder, installOperator, kubectlWaitReady, prepareNamespace, setUpVault, startE2EStack, type E2EStack } from '../../env/e2e-stack.ts';
-import { leftovers, repoRoot, waitFor } from '../../env/process.ts';
+import { filesUnder, startMinimalExample, type E2EStack } from '../../env/e2e-stack.ts';
+import { leftovers, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 
 const NAMESPACE = 'storage'; // the namespace examples/kmsdeployment-minimal.yaml is written for
@@ -31,17 +31,11 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
   let stack: E2EStack;
 
   before(async () => {
-    stack = await startE2EStack();
-    await exposeVault(stack);
-    await setUpVault(stack);
-    await prepareNamespace(stack, NAMESPACE);
-    await installOperator(stack, [NAMESPACE]);
-    await stack.cluster.kubectl(['apply', '-n', NAMESPACE, '-f', join(repoRoot, 'examples/kmsdeployment-minimal.yaml')]);
     // S3 over plain HTTP here: the load loop's client reads MinIO's CA bundle once, so a CA rotation
     // would fail its TLS checks on the new server certificates. These tests are about the KES and Vault
     // side of each rotation; MinIO's S3 TLS is covered by minio-pools.test.ts and e2e.test.ts.
-    await stack.cluster.kubectl(['patch', 'kmsd', NAME, '-n', NAMESPACE, '--type=merge', '-p', JSON.stringify({ spec: { minio: { tls: { enabled: false } } } })]);
-    await kubectlWaitReady(stack, NAMESPACE, NAME);
+    const plainS3 = JSON.stringify({ spec: { minio: { tls: { enabled: false } } } });
+    stack = await startMinimalExample(NAMESPACE, NAME, { beforeReady: (s) => s.cluster.kubectl(['patch', 'kmsd', NAME, '-n', NAMESPACE, '--type=merge', '-p', plainS3]).then(() => undefined) });
   });
   after(async () => {
     await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });

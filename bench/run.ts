@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/api/duration.ts';
 import { leftovers, makeTempDir, removeTempDir, repoRoot } from '../test/env/process.ts';
+import { writeMarkedSection } from './lib/docs-section.ts';
 import { importCostTable, importCosts } from './lib/import-cost.ts';
 import { formatProfile, summarizeProfile, type CpuProfile } from './lib/cpu-profile.ts';
 import { buildOperator, cpuProfiles } from './lib/operator-process.ts';
@@ -52,14 +53,6 @@ function machine(versions: string): Machine {
     os: `Linux ${release()}`,
     servers: versions,
   };
-}
-
-function writeDocs(section: string): void {
-  const text = readFileSync(DOCS, 'utf8');
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (begin < 0 || end < begin) throw new Error(`${DOCS} has no ${BEGIN} ... ${END} markers`);
-  writeFileSync(DOCS, `${text.slice(0, begin + BEGIN.length)}\n${section}\n${text.slice(end)}`);
 }
 
 async function main(): Promise<void> {
@@ -120,7 +113,7 @@ async function main(): Promise<void> {
   log(`total time ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (options.json) writeFileSync(options.json, JSON.stringify({ settings, results }, null, 2));
   if (options.docs) {
-    writeDocs(section);
+    writeMarkedSection(DOCS, BEGIN, END, section);
     log(`wrote the results into ${DOCS}`);
   }
   const left = leftovers();

@@ -14,9 +14,10 @@ import { clusterUnavailable } from '../test/env/cluster.ts';
 import { exposeVault, installOperator, prepareNamespace, setUpVault, startE2EStack, type E2EStack } from '../test/env/e2e-stack.ts';
 import { leftovers, repoRoot } from '../test/env/process.ts';
 import { PINNED, missingProgram } from '../test/env/programs.ts';
-import { roundNamespaces, runChainRound, type ChainRound, type ObjectTimes } from './lib/chain-round.ts';
+import { chainTable } from './lib/chain-report.ts';
+import { roundNamespaces, runChainRound, type ChainRound } from './lib/chain-round.ts';
 import { writeMarkedSection } from './lib/docs-section.ts';
-import { percentile, seconds } from './lib/stats.ts';
+import { seconds } from './lib/stats.ts';
 
 const DOCS = join(repoRoot, 'docs/benchmarks.md');
 const BEGIN = '<!-- bench:chain:begin (written by npm run bench:chain -- --docs) -->';
@@ -37,40 +38,6 @@ function parseOptions() {
   const timeoutMs = parseDuration(values.timeout);
   if (timeoutMs === undefined || timeoutMs < 60_000) throw new Error(`--timeout: a duration of at least 60s (got "${values.timeout}")`);
   return { sizes, timeoutMs, docs: values.docs, keepLogs: values['keep-logs'] };
-}
-
-/** "p50 / max" of one figure over a round's objects; "n/a" counts the objects that never got there. */
-function p50max(round: ChainRound, figure: (o: ObjectTimes) => number | undefined): string {
-  const values = round.objects.map(figure).filter((v): v is number => v !== undefined);
-  const missing = round.objects.length - values.length;
-  if (values.length === 0) return 'not reached';
-  return `${seconds(percentile(values, 50))} / ${seconds(Math.max(...values))}${missing ? ` (${missing} not reached)` : ''}`;
-}
-
-function chainTable(rounds: ChainRound[]): string {
-  // The conditions in the order they turned True in the largest round (by median time), Ready last.
-  const largest = rounds.at(-1)!;
-  const types = [...new Set(rounds.flatMap((r) => r.objects.flatMap((o) => Object.keys(o.conditionTrueMs))))].filter((t) => t !== 'Ready');
-  const median = (type: string) => percentile(largest.objects.map((o) => o.conditionTrueMs[type]).filter((v): v is number => v !== undefined), 50);
-  types.sort((a, b) => (median(a) || Infinity) - (median(b) || Infinity));
-  const rows: [string, (r: ChainRound) => string][] = [
-    ...types.map((type): [string, (r: ChainRound) => string] => [`create → ${type} True`, (r) => p50max(r, (o) => o.conditionTrueMs[type])]),
-    ['**create → Ready**', (r) => `**${p50max(r, (o) => o.conditionTrueMs.Ready)}**`],
-    ['renewal: patch → new KES server certificate', (r) => p50max(r, (o) => o.rotation.reissuedMs)],
-    ['renewal: patch → every KES Pod runs it', (r) => p50max(r, (o) => o.rotation.kesRolledMs)],
-    ['renewal: patch → every MinIO Pod runs it', (r) => p50max(r, (o) => o.rotation.minioRolledMs)],
-    ['**renewal: patch → both rolled and Ready**', (r) => `**${p50max(r, (o) => o.rotation.readyAgainMs)}**`],
-    ['SSE-S3 PUT + GET per object', (r) => {
-      const ok = r.objects.filter((o) => o.s3?.startsWith('AES256, read back identical')).length;
-      return `${ok} of ${r.n} encrypted (AES256) and read back${ok < r.n ? `; ${r.objects.filter((o) => !o.s3?.startsWith('AES256, read back identical')).map((o) => `${o.namespace}: ${o.s3 ?? 'not tried'}`).join('; ')}` : ''}`;
-    }],
-    ['load average (1 min): start / max / end', (r) => `${r.load.start.toFixed(1)} / ${r.load.max.toFixed(1)} / ${r.load.end.toFixed(1)}`],
-  ];
-  return [
-    `| measure (p50 / max over the objects) | ${rounds.map((r) => `N = ${r.n}`).join(' | ')} |`,
-    `|---|${rounds.map(() => '---').join('|')}|`,
-    ...rows.map(([label, cell]) => `| ${label} | ${rounds.map(cell).join(' | ')} |`),
-  ].join('\n');
 }
 
 function section(rounds: ChainRound[], command: string, setUpMs: number, load: number[]): string {

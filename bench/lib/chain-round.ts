@@ -49,7 +49,7 @@ type Item = { kind: string; metadata: { name: string; namespace: string; annotat
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The minimal example for `namespace`: only the Vault prefix changes (kmsstack/<namespace>/minio), as its comments say. */
-function exampleFor(namespace: string): Record<string, unknown> {
+export function chainExample(namespace: string): Record<string, unknown> {
   const text = readFileSync(join(repoRoot, 'examples/kmsdeployment-minimal.yaml'), 'utf8');
   const object = yaml.load(text) as { metadata: Record<string, unknown>; spec: { vault: { kv: { prefix: string } } } };
   object.metadata.namespace = namespace;
@@ -76,7 +76,7 @@ async function pollUntil(round: ChainRound, timeoutMs: number, step: (elapsedMs:
 }
 
 async function measureCreate(stack: E2EStack, round: ChainRound, timeoutMs: number, log: (line: string) => void): Promise<void> {
-  const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: round.objects.map((o) => exampleFor(o.namespace)) });
+  const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: round.objects.map((o) => chainExample(o.namespace)) });
   const started = performance.now();
   await stack.cluster.kubectl(['create', '-f', '-'], manifest);
   const createMs = performance.now() - started;

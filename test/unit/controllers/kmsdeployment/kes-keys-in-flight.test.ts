@@ -49,8 +49,7 @@ test('the default key changes: the old key is granted while the template names i
 
 test('a bucket keeps its last found key until it is switched', () => {
   const world = new World();
-  const context = world.context(rotated);
-  context.object = { ...owner, status: { buckets: [{ name: 'logs', key: 'minio-key-1', state: 'Ready' }] } } as typeof owner;
+  const context = { ...world.context(rotated), object: { ...owner, status: { buckets: [{ name: 'logs', key: 'minio-key-1', state: 'Ready' as const }] } } };
   assert.deepEqual(keysStillInUse(context), ['minio-key-1']);
 });
 

@@ -4,7 +4,7 @@
 // and its config: API server address, CA, token reviewer) is the Vault administrator's
 // (docs/vault.md); the operator only checks that it is there and is a Kubernetes auth method.
 import type { VaultClient } from './client.ts';
-import { VAULT_NAME_CONFLICT } from './ownership.ts';
+import { VAULT_NAME_CONFLICT, type RemovalReport } from './ownership.ts';
 import * as vault from './operations.ts';
 import { kesTokenFields, roleDifferences, type KesTokenFields } from './role.ts';
 import type { KesAuthSettings, VaultSettings } from './settings.ts';
@@ -69,7 +69,7 @@ function otherPolicies(role: Record<string, unknown>, policyName: string): strin
 }
 
 /** Deletes KES's Kubernetes role on `mountPath` if it is there and grants only this deployment's policy. */
-export async function removeKesKubernetesRole(client: VaultClient, token: string, settings: VaultSettings, mountPath: string): Promise<{ done: string[]; kept: string[] }> {
+export async function removeKesKubernetesRole(client: VaultClient, token: string, settings: VaultSettings, mountPath: string): Promise<RemovalReport> {
   const name = settings.objectName;
   const mount = await vault.readAuthMount(client, token, mountPath);
   const stored = mount ? await vault.readRole(client, token, mountPath, name) : undefined;

@@ -6,16 +6,18 @@
 // timed, and one SSE-S3 PUT/GET per object shows the chain works (bench/lib/chain-round.ts). Prints
 // figures and a markdown table; asserts nothing. Without kes or minio (or root) it says so and exits 0.
 //   npm run bench:chain [-- --n 1,5] [--timeout 900s] [--docs] [--keep-logs]
+// --timeout bounds each wait (to Ready, to the renewal rolled); what is not reached by then is reported as such.
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/api/duration.ts';
 import { clusterUnavailable } from '../test/env/cluster.ts';
-import { exposeVault, installOperator, prepareNamespace, setUpVault, startE2EStack, type E2EStack } from '../test/env/e2e-stack.ts';
+import { type E2EStack, exposeVault, installOperator, prepareNamespace, setUpVault,
+  startE2EStack } from '../test/env/e2e-stack.ts';
 import { leftovers, repoRoot } from '../test/env/process.ts';
-import { PINNED, missingProgram } from '../test/env/programs.ts';
+import { missingProgram, PINNED } from '../test/env/programs.ts';
 import { chainTable } from './lib/chain-report.ts';
-import { roundNamespaces, runChainRound, type ChainRound } from './lib/chain-round.ts';
+import { type ChainRound, roundNamespaces, runChainRound } from './lib/chain-round.ts';
 import { writeMarkedSection } from './lib/docs-section.ts';
 import { seconds } from './lib/stats.ts';
 
@@ -34,9 +36,13 @@ function parseOptions() {
   });
   const sizes = values.n.split(',').map((s) => Number(s.trim()));
   // Each object runs 2 KES and 4 MinIO processes on this one machine: a handful is what it holds.
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 20)) throw new Error(`--n: a comma-separated list of whole numbers 1-20 (got "${values.n}")`);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 20)) {
+    throw new Error(`--n: a comma-separated list of whole numbers 1-20 (got "${values.n}")`);
+  }
   const timeoutMs = parseDuration(values.timeout);
-  if (timeoutMs === undefined || timeoutMs < 60_000) throw new Error(`--timeout: a duration of at least 60s (got "${values.timeout}")`);
+  if (timeoutMs === undefined || timeoutMs < 60_000) {
+    throw new Error(`--timeout: a duration of at least 60s (got "${values.timeout}")`);
+  }
   return { sizes, timeoutMs, docs: values.docs, keepLogs: values['keep-logs'] };
 }
 
@@ -45,9 +51,15 @@ function section(rounds: ChainRound[], command: string, setUpMs: number, load: n
   return [
     `Run on ${new Date().toISOString().slice(0, 10)} with \`${command}\`.`,
     '',
-    `- Machine: ${list.length} cores (${list[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}; shared with a CI run and other work while it ran (load average in the table; ${load.map((l) => l.toFixed(1)).join(' / ')} over 1 / 5 / 15 min when the bench started).`,
+    `- Machine: ${list.length} cores (${list[0]?.model.trim() ?? 'unknown CPU'}), ${
+      (totalmem() / 2 ** 30).toFixed(0)
+    } GiB RAM, Linux ${release()}; shared with a CI run and other work while it ran (load average in the table; ${
+      load.map((l) => l.toFixed(1)).join(' / ')
+    } over 1 / 5 / 15 min when the bench started).`,
     `- Node ${process.version}; kes ${PINNED.kes}, minio ${PINNED.minio}; each KMSDeployment runs 2 KES and 4 MinIO Pods (the example's defaults) as processes of the node agent.`,
-    `- Set-up before the first round (npm run build, Vault, the cluster, Vault set-up, helm install): ${seconds(setUpMs)}.`,
+    `- Set-up before the first round (npm run build, Vault, the cluster, Vault set-up, helm install): ${
+      seconds(setUpMs)
+    }.`,
     '',
     chainTable(rounds),
     ...(rounds.some((r) => r.notes.length) ? ['', ...rounds.flatMap((r) => r.notes.map((note) => `- ${note}`))] : []),
@@ -57,7 +69,9 @@ function section(rounds: ChainRound[], command: string, setUpMs: number, load: n
 async function main(): Promise<void> {
   const options = parseOptions();
   // Like the e2e tests' skip lines: one line per missing program, and nothing else to do.
-  const missing = [missingProgram('kes'), missingProgram('minio'), clusterUnavailable()].filter((m): m is string => Boolean(m));
+  const missing = [missingProgram('kes'), missingProgram('minio'), clusterUnavailable()].filter((m): m is string =>
+    Boolean(m)
+  );
   if (missing.length > 0) {
     for (const line of missing) console.log(`bench:chain ${line}`);
     return;
@@ -70,6 +84,13 @@ async function main(): Promise<void> {
   const rounds: ChainRound[] = [];
   let failed = false;
   let setUpMs = 0;
+  // Ctrl-C or a kill mid-run: tear down what was started (the node agent's Pods, the servers, Vault) before exiting.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`\n${signal}: tearing down`);
+      void (stack?.stop({ keepLogs: true }) ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
   try {
     stack = await startE2EStack();
     await exposeVault(stack);
@@ -86,13 +107,18 @@ async function main(): Promise<void> {
     }
   } catch (err) {
     failed = true;
-    console.error(`bench:chain: FAILED: ${err instanceof Error ? err.stack : String(err)}${stack ? `\n${stack.diagnostics()}` : ''}`);
+    console.error(
+      `bench:chain: FAILED: ${err instanceof Error ? err.stack : String(err)}${
+        stack ? `\n${stack.diagnostics()}` : ''
+      }`,
+    );
   } finally {
     log('tearing down: node agent (Pods), controllers, API server, etcd, Vault');
     await stack?.stop({ keepLogs: failed || options.keepLogs });
   }
   if (rounds.length > 0) {
-    const text = section(rounds, `npm run bench:chain -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''), setUpMs, loadAtStart);
+    const text = section(rounds, `npm run bench:chain -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
+      setUpMs, loadAtStart);
     log(`\n${text}\n`);
     if (options.docs && !failed) {
       writeMarkedSection(DOCS, BEGIN, END, text);

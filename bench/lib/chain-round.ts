@@ -143,9 +143,9 @@ async function measureRenewal(stack: E2EStack, round: ChainRound, timeoutMs: num
     minio: checksum(find(before, 'StatefulSet', o.namespace, minio)),
   }));
   const patches = round.objects.map((o, i) => {
-    const validTo = Buffer.from(find(before, 'Secret', o.namespace, pki.leaves.kesServer)?.data?.['tls.crt'] ?? '',
+    const kesServerPem = Buffer.from(find(before, 'Secret', o.namespace, pki.leaves.kesServer)?.data?.['tls.crt'] ?? '',
       'base64');
-    const left = Math.ceil((Date.parse(new X509Certificate(validTo).validTo) - Date.now()) / 1000);
+    const left = Math.ceil((Date.parse(new X509Certificate(kesServerPem).validTo) - Date.now()) / 1000);
     return { namespace: o.namespace, old: old[i]!,
       patch: JSON.stringify({ spec: { tls: { validity: '4320h', renewBefore: `${left + 600}s` } } }) };
   });

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log(`\n${signal}: tearing down`);
-      void (stack?.stop({ keepLogs: true }) ?? Promise.resolve()).finally(() => process.exit(130));
+      void (stack?.stop({ keepLogs: options.keepLogs }) ?? Promise.resolve()).finally(() => process.exit(130));
     });
   }
   try {

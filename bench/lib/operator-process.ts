@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
 import { OPERATOR_NAMESPACE } from '../../test/support/operator.ts';
+import { OPERATOR_NODE_FLAGS } from '../../test/support/operator-command.ts';
 import { memoryOf, cpuSecondsOf, openDescriptorsOf } from './procstat.ts';
 import { parseMetrics, total as sumOf, type Sample } from '../../test/support/prom-text.ts';
 
@@ -35,7 +36,7 @@ export interface OperatorOptions {
   cpuProfileDir?: string;
   /** Directory for heap snapshots written on SIGUSR2 (node --heapsnapshot-signal). */
   heapSnapshotDir?: string;
-  /** More node flags and environment variables (bench/memory.ts compares them); none for the benchmark. */
+  /** Node flags instead of the operator's own (OPERATOR_NODE_FLAGS), and more environment (bench/memory.ts compares them). */
   nodeFlags?: readonly string[];
   env?: Readonly<Record<string, string>>;
   logFile: string;
@@ -65,7 +66,7 @@ export class OperatorProcess {
     const nodeFlags = [
       ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
       ...(options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : []),
-      ...(options.nodeFlags ?? []),
+      ...(options.nodeFlags ?? OPERATOR_NODE_FLAGS),
     ];
     const args = [
       ...nodeFlags, built.mainJs,

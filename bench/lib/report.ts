@@ -2,6 +2,7 @@
 // breakdowns that show the floor made the same writes as the operator. Pure.
 import type { RoundResult } from './round.ts';
 import { mebibytes, ratio, seconds } from './stats.ts';
+import { OPERATOR_COMMAND } from '../../test/support/operator-command.ts';
 
 export interface Machine {
   cpus: string;
@@ -83,6 +84,6 @@ export function machineText(machine: Machine, settings: RunSettings): string {
     '',
     `- Machine: ${machine.cpus}, ${machine.memory} RAM, ${machine.os}; shared with other work while it ran.`,
     `- Node ${machine.node}; servers: ${machine.servers}.`,
-    `- Operator: \`node dist/main.js\` as a separate process, ${settings.workers} workers (the default), resync period ${settings.resyncPeriodMs / 1000} s, leader election on; the benchmark creates and patches with ${settings.clientConcurrency} requests in flight.`,
+    `- Operator: \`${OPERATOR_COMMAND.join(' ')}\` (the image's command) as a separate process, ${settings.workers} workers (the default), resync period ${settings.resyncPeriodMs / 1000} s, leader election on; the benchmark creates and patches with ${settings.clientConcurrency} requests in flight.`,
   ].join('\n');
 }

@@ -77,7 +77,7 @@ export interface VaultSpec {
 export interface VaultTLS {
   caSecretRef?: VaultCASecretRef;
   /**
-   * Host name to verify in the Vault certificate when it differs from the host in address.
+   * Host name the operator's own Vault client verifies in the Vault certificate when it differs from the host in address. KES (2025-03-12) has no such setting and verifies the host in address, so with KES (every Vault-mode KMSDeployment) it is refused: KESAvailable is InvalidConfiguration. Use an address whose host is in the certificate instead (docs/vault.md).
    */
   serverName?: string;
 }
@@ -895,7 +895,7 @@ export interface DefaultedVaultSpec {
 export interface DefaultedVaultTLS {
   caSecretRef?: DefaultedVaultCASecretRef;
   /**
-   * Host name to verify in the Vault certificate when it differs from the host in address.
+   * Host name the operator's own Vault client verifies in the Vault certificate when it differs from the host in address. KES (2025-03-12) has no such setting and verifies the host in address, so with KES (every Vault-mode KMSDeployment) it is refused: KESAvailable is InvalidConfiguration. Use an address whose host is in the certificate instead (docs/vault.md).
    */
   serverName?: string;
 }

@@ -29,12 +29,28 @@ export function cachedForm<T extends KubeObject>(obj: T): T {
 }
 
 /**
+ * An object reduced to its identity (kind, name, namespace, uid, resourceVersion, labels, annotations
+ * minus the last-applied copy): for watches that only need to know that an object changed, so that
+ * the cache holds no data (a Secret's keys never enter the operator's memory through it).
+ */
+export function metadataOnly<T extends KubeObject>(obj: T): T {
+  const { name, namespace, uid, resourceVersion, labels, annotations } = obj.metadata ?? {};
+  const { 'kubectl.kubernetes.io/last-applied-configuration': _dropped, ...kept } = annotations ?? {};
+  const metadata = Object.fromEntries(Object.entries({ name, namespace, uid, resourceVersion, labels, annotations: annotations && kept }).filter(([, v]) => v !== undefined));
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata } as T;
+}
+
+/**
  * A Watch whose failures all arrive through `done`, never as a rejected promise, and whose objects
- * reach the cache in their cached form.
+ * reach the cache in their cached form (cachedForm, or the informer's own transform).
  */
 export class ReportingWatch extends Watch {
+  constructor(config: ConstructorParameters<typeof Watch>[0], private readonly transform: (obj: KubeObject) => KubeObject = cachedForm) {
+    super(config);
+  }
+
   override async watch(path: WatchArgs[0], queryParams: WatchArgs[1], callback: WatchArgs[2], done: WatchArgs[3]): Promise<AbortController> {
-    const slimmed: WatchArgs[2] = (phase, apiObj, watchObj) => callback(phase, cachedForm(apiObj as KubeObject), watchObj);
+    const slimmed: WatchArgs[2] = (phase, apiObj, watchObj) => callback(phase, this.transform(apiObj as KubeObject), watchObj);
     try {
       return await super.watch(path, queryParams, slimmed, done);
     } catch (err) {
@@ -51,6 +67,10 @@ export interface InformerOptions {
   /** undefined = all namespaces. */
   namespace?: string;
   labelSelector?: string;
+  /** A field selector, e.g. type=kubernetes.io/tls for Secrets. */
+  fieldSelector?: string;
+  /** What the cache keeps of each object; default cachedForm. metadataOnly keeps nothing but the metadata. */
+  transform?: (obj: KubeObject) => KubeObject;
   logger: Logger;
   clock?: Clock;
   restartBackoff?: { baseMs: number; maxMs: number };
@@ -77,12 +97,13 @@ export class Informer {
     this.logger = options.logger.child({ resource: options.type.plural, namespace: options.namespace ?? '*' });
     this.clock = options.clock ?? systemClock;
     this.backoff = new KeyedBackoff(options.restartBackoff ?? { baseMs: 500, maxMs: 15_000 });
-    const { client, type, namespace, labelSelector } = options;
+    const { client, type, namespace, labelSelector, fieldSelector } = options;
+    const transform = options.transform ?? cachedForm;
     const list = async () => {
-      const listed = await client.list(type, namespace, labelSelector === undefined ? {} : { labelSelector });
-      return { ...listed, items: listed.items.map(cachedForm) } as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
+      const listed = await client.list(type, namespace, { ...(labelSelector === undefined ? {} : { labelSelector }), ...(fieldSelector === undefined ? {} : { fieldSelector }) });
+      return { ...listed, items: listed.items.map(transform) } as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
     };
-    this.listWatch = new ListWatch<KubernetesObject>(resourcePath(type, namespace), new ReportingWatch(client.kubeConfig), list, false, labelSelector);
+    this.listWatch = new ListWatch<KubernetesObject>(resourcePath(type, namespace), new ReportingWatch(client.kubeConfig, transform), list, false, labelSelector, fieldSelector);
     this.listWatch.on('error', (err: unknown) => this.onError(err));
   }
 

@@ -1,6 +1,6 @@
 // Puts the runtime together for the controllers main.ts registers (builder.ts): informer caches of
-// the kinds they are for and own, a work queue per controller fed by those caches' events and by a
-// periodic resync, workers that run only while this process leads, HTTP endpoints, and an orderly
+// the kinds they are for and own, metadata-only watches of the objects they read (builder.ts
+// WatchRegistration), a work queue per controller fed by those events and by a periodic resync, workers that run only while this process leads, HTTP endpoints, and an orderly
 // stop (stop taking work, finish in-flight reconciles, release the lease).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ControllerRegistration } from './builder.ts';
@@ -8,6 +8,7 @@ import { ClusterCache, type WatchSpec } from './cache.ts';
 import { Controller } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { HttpEndpoints } from './http.ts';
+import { Informer, metadataOnly } from './informer.ts';
 import { KubeClient } from './kube/client.ts';
 import { objectKey, resources, type KnownKind, type KubeObject } from './kube/resources.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader.ts';
@@ -53,6 +54,8 @@ export class Manager {
   readonly cache: ClusterCache;
   readonly events: EventRecorder;
   private readonly running: Running[];
+  /** The informers of the controllers' WatchRegistrations (started and stopped with the cache). */
+  private readonly mappedInformers: Informer[] = [];
   private readonly elector: LeaderElector | undefined;
   private readonly http: HttpEndpoints;
   /** /metrics on a listener of its own (--metrics-bind-address host:port). */
@@ -89,11 +92,25 @@ export class Manager {
       });
       return { registration, queue, controller, stop: built.stop };
     });
+    for (const { registration, queue } of this.running) {
+      for (const watch of registration.watches) {
+        for (const namespace of config.namespaces.length === 0 ? [undefined] : config.namespaces) {
+          const informer = new Informer({
+            client: this.client, type: resources[watch.kind], logger, transform: metadataOnly,
+            ...(namespace === undefined ? {} : { namespace }), ...(watch.fieldSelector === undefined ? {} : { fieldSelector: watch.fieldSelector }),
+          });
+          for (const event of ['add', 'update', 'delete'] as const) {
+            informer.on(event, (obj) => watch.map(obj, this.cache).forEach((key) => queue.add(key)));
+          }
+          this.mappedInformers.push(informer);
+        }
+      }
+    }
     const le = config.leaderElection;
     // client-go bounds each acquire/renew attempt; a hung request must not outlast the renew deadline.
     const leaseClient = new KubeClient(options.kubeConfig, this.client.fieldManager, Math.max(1000, Math.min(le.renewDeadlineMs / 2, le.retryPeriodMs * 2)));
     this.elector = le.enabled ? new LeaderElector(leaseClient, le, logger) : undefined;
-    const health = { ready: () => this.cache.hasSynced };
+    const health = { ready: () => this.cache.hasSynced && this.mappedInformers.every((informer) => informer.hasSynced) };
     const metrics = config.metricsBindAddress;
     this.http = new HttpEndpoints(health, { health: true, metrics: metrics === 'shared' });
     this.metricsHttp = metrics && metrics !== 'shared' ? new HttpEndpoints(health, { health: false, metrics: true }) : undefined;
@@ -124,7 +141,7 @@ export class Manager {
     if (config.httpBindAddress) this.httpPort = await this.http.listen(config.httpBindAddress.host, config.httpBindAddress.port);
     const metrics = config.metricsBindAddress;
     if (this.metricsHttp && metrics && metrics !== 'shared') this.metricsPort = await this.metricsHttp.listen(metrics.host, metrics.port);
-    await this.cache.start();
+    await Promise.all([this.cache.start(), ...this.mappedInformers.map((informer) => informer.start())]);
     if (this.stopping) return;
     logger.info({ namespaces: config.namespaces.length ? config.namespaces : 'all', httpPort: this.httpPort, metricsPort: this.metricsPort }, 'caches synced');
     this.resyncTimer = setInterval(() => this.resync(), config.resyncPeriodMs);
@@ -161,7 +178,7 @@ export class Manager {
     const clean = await this.stopControllers(graceful ? config.shutdownTimeoutMs : 0);
     await this.leaderTask;
     if (graceful) await this.elector?.release(); // a no-op unless this process holds the lease
-    await this.cache.stop();
+    await Promise.all([this.cache.stop(), ...this.mappedInformers.map((informer) => informer.stop())]);
     for (const running of this.running) running.stop?.();
     await this.http.close();
     await this.metricsHttp?.close();

@@ -128,7 +128,7 @@ export const vaultSchema: JSONSchema = obj(
     namespace: str('Vault Enterprise / OpenBao namespace (sent as X-Vault-Namespace). Leave unset for the root namespace.', 'vaultNamespace'),
     tls: obj('VaultTLS', "How the operator and KES verify Vault's TLS certificate. Without it the system trust store is used.", {
       caSecretRef: secretKeyRef('VaultCASecretRef', 'Secret with the PEM CA bundle that signed the Vault server certificate.', 'ca.crt', 'the PEM CA bundle'),
-      serverName: str('Host name to verify in the Vault certificate when it differs from the host in address.', 'serverName'),
+      serverName: str("Host name the operator's own Vault client verifies in the Vault certificate when it differs from the host in address. KES (2025-03-12) has no such setting and verifies the host in address, so with KES (every Vault-mode KMSDeployment) it is refused: KESAvailable is InvalidConfiguration. Use an address whose host is in the certificate instead (docs/vault.md).", 'serverName'),
     }),
     auth,
     kv,

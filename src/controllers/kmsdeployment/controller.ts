@@ -4,9 +4,9 @@
 // while the manager runs.
 import type { OperatorDefaults } from '../../api/index.ts';
 import { controllerFor, type ControllerRegistration, type ManagerParts } from '../../runtime/builder.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../../runtime/cache.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL, type ObjectReader } from '../../runtime/cache.ts';
 import type { Reconciler } from '../../runtime/controller.ts';
-import { ownedKinds } from '../../runtime/kube/resources.ts';
+import { ownedKinds, type KubeObject } from '../../runtime/kube/resources.ts';
 import type { PrefixRule } from '../../vault/tenancy.ts';
 import type { KMSDeploymentCleanup, KMSDeploymentStep } from './context.ts';
 import { exportStatusMetrics } from './status-metrics.ts';
@@ -41,6 +41,10 @@ export function kmsDeploymentController(options: KMSDeploymentControllerOptions)
   const { settings } = options;
   return controllerFor('KMSDeployment')
     .owns(ownedKinds, `${MANAGED_BY_LABEL}=${MANAGED_BY}`)
+    // A certificate Secret of the user's (cert-manager renews it in place) reconciles the KMSDeployments
+    // that name it at once, not at the next poll. Only kubernetes.io/tls Secrets qualify (the pki step
+    // refuses any other type), so the watch is narrowed to them, and keeps their metadata only.
+    .watches({ kind: 'Secret', fieldSelector: `type=${TLS_SECRET_TYPE}`, map: deploymentsNamingSecret })
     .complete('kmsdeployment', (parts) => {
       const { cache } = parts;
       // The data path (PKI, Vault, KES, MinIO and the libraries they use: ASN.1, node-vault) is loaded
@@ -59,6 +63,21 @@ export function kmsDeploymentController(options: KMSDeploymentControllerOptions)
         stop: exportStatusMetrics(() => cache.listAll('KMSDeployment'), (namespace, name) => cache.get('Secret', namespace, name)),
       };
     });
+}
+
+const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+
+type CertificateRefs = { kes?: { tls?: { certificateSecretRef?: { name?: string } } }; minio?: { tls?: { certificateSecretRef?: { name?: string } } } };
+
+/** The keys of the cached KMSDeployments in the Secret's namespace whose spec names it as a certificate Secret. */
+export function deploymentsNamingSecret(secret: KubeObject, cache: ObjectReader): string[] {
+  const { namespace = '', name } = secret.metadata;
+  return cache.list('KMSDeployment', namespace)
+    .filter((deployment) => {
+      const spec = deployment['spec'] as CertificateRefs | undefined;
+      return spec?.kes?.tls?.certificateSecretRef?.name === name || spec?.minio?.tls?.certificateSecretRef?.name === name;
+    })
+    .map((deployment) => `${namespace}/${deployment.metadata.name}`);
 }
 
 async function loadDataPath(options: KMSDeploymentControllerOptions, { kube, cache, events }: ManagerParts): Promise<Reconciler> {

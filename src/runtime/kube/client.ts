@@ -93,13 +93,13 @@ export class KubeClient {
     return cluster.server;
   }
 
-  async list<T extends KubeObject = KubeObject>(type: ResourceType, namespace?: string, options: { labelSelector?: string } = {}): Promise<KubeList<T>> {
+  async list<T extends KubeObject = KubeObject>(type: ResourceType, namespace?: string, options: { labelSelector?: string; fieldSelector?: string } = {}): Promise<KubeList<T>> {
     const items: T[] = [];
     let resourceVersion: string | undefined;
     let continueToken: string | undefined;
     do {
       const page = await this.request<KubeList<T>>('GET', resourcePath(type, namespace), {
-        query: { labelSelector: options.labelSelector, limit: '500', continue: continueToken },
+        query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: '500', continue: continueToken },
         resource: type.plural,
         verb: 'list',
       });

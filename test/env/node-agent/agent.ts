@@ -1,7 +1,8 @@
 // The node agent: test infrastructure that stands in for a kubelet (docs/testing.md, "The local cluster").
 // It registers one Node (Ready, with capacity) and renews its Lease, runs the Pods the scheduler binds to it
 // (pod.ts), writes their status back so the real controllers compute workload status, provisions a
-// directory PV for each pending claim of its StorageClass, and keeps every Pod's /etc/hosts in step with the
+// directory PV for each pending claim of its StorageClass (and grows it when the claim asks for more,
+// resizer.ts), and keeps every Pod's /etc/hosts in step with the
 // Services' ready endpoints (hosts.ts). It polls the API server, which keeps it simple and is fast enough.
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { hostsFiles, serviceWarnings } from './hosts.ts';
 import { ensureMountPoint, removeMountPoints } from './mountpoints.ts';
 import { NodeNetwork, type GatewayForward, type ProbeAnswer } from './network.ts';
 import { PodRuntime, type PodHost } from './pod.ts';
+import { resizeClaims } from './resizer.ts';
 
 export interface NodeAgentOptions {
   kubeConfig: k8s.KubeConfig;
@@ -39,6 +41,7 @@ export class NodeAgent {
   readonly options: NodeAgentOptions;
   readonly network: NodeNetwork;
   private readonly core: k8s.CoreV1Api;
+  private readonly storage: k8s.StorageV1Api;
   private readonly runtimes = new Map<string, PodRuntime>();
   private readonly written = new Map<string, string>();
   private readonly reported = new Set<string>();
@@ -62,6 +65,7 @@ export class NodeAgent {
     mkdirSync(this.options.dir, { recursive: true });
     this.network = new NodeNetwork(this.options.dir);
     this.core = this.options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.storage = this.options.kubeConfig.makeApiClient(k8s.StorageV1Api);
   }
 
   async start(): Promise<void> {
@@ -145,11 +149,12 @@ export class NodeAgent {
   }
 
   private async registerStorageClass(): Promise<void> {
-    const storage = this.options.kubeConfig.makeApiClient(k8s.StorageV1Api);
-    await storage.createStorageClass({
+    await this.storage.createStorageClass({
       body: {
         metadata: { name: this.options.storageClass, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
         provisioner: PROVISIONER, reclaimPolicy: 'Delete', volumeBindingMode: 'Immediate',
+        // The agent grows its volumes (resizer.ts), as a CSI driver with the expansion capability does.
+        allowVolumeExpansion: true,
       },
     }).catch(ignore(409));
   }
@@ -250,7 +255,7 @@ export class NodeAgent {
     }
   }
 
-  /** Provisions a directory PV for each pending claim of the agent's StorageClass; deletes released ones. */
+  /** Provisions a directory PV for each pending claim of the agent's StorageClass, grows the bound ones that ask for more, deletes released ones. */
   private async provisionVolumes(): Promise<void> {
     const claims = await this.core.listPersistentVolumeClaimForAllNamespaces();
     for (const claim of claims.items) {
@@ -275,6 +280,7 @@ export class NodeAgent {
         },
       }).then(() => this.log(`provisioned PV pvc-${meta.uid} for ${meta.namespace}/${meta.name}`), ignore(409));
     }
+    await resizeClaims({ core: this.core, storage: this.storage, provisioner: PROVISIONER, log: (line) => this.log(line) }, claims.items);
     const volumes = await this.core.listPersistentVolume();
     for (const volume of volumes.items) {
       if (volume.status?.phase !== 'Released' || volume.metadata?.annotations?.['pv.kubernetes.io/provisioned-by'] !== PROVISIONER) continue;

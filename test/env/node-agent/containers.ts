@@ -1,5 +1,5 @@
 // How the node agent turns a container into a local process: the image names a program (the KES image runs
-// `kes`, the MinIO image `minio`, the operator's image `node dist/main.js` of this checkout), command and
+// `kes`, the MinIO image `minio`, the operator's image `node [flags] dist/main.js` of this checkout), command and
 // args apply as the image's entrypoint would take them, and the environment is resolved from values,
 // Secrets, ConfigMaps and downward-API fields. An image with no local program is refused, naming it.
 import { existsSync } from 'node:fs';
@@ -8,6 +8,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { findProgram } from '../programs.ts';
 import { repoRoot } from '../process.ts';
 import { NotYet, Refused, podField } from './volumes.ts';
+import { OPERATOR_NODE_FLAGS } from '../../support/operator-command.ts';
 
 export interface ProcessSpec {
   file: string;
@@ -53,8 +54,12 @@ export function containerProcess(container: k8s.V1Container): ProcessSpec {
   if (name === 'kmsstack-operator') {
     const main = join(repoRoot, 'dist', 'main.js');
     if (!existsSync(main)) throw new Refused(`${field}: image ${image} runs ${main}, which is not built (npm run build)`);
-    if (command.length && !(commandIs('node') && command[1] === 'dist/main.js')) refuseCommand();
-    return { file: process.execPath, argv: [main, ...(command.length ? command.slice(2) : []), ...args], cwd: repoRoot };
+    if (!command.length) return { file: process.execPath, argv: [...OPERATOR_NODE_FLAGS, main, ...args], cwd: repoRoot }; // the image's ENTRYPOINT
+    // `node [--flag ...] dist/main.js [args]`, as the chart writes it (OPERATOR_COMMAND).
+    const script = command.indexOf('dist/main.js');
+    const flags = command.slice(1, Math.max(script, 1));
+    if (!(commandIs('node') && script > 0 && flags.every((flag) => /^--[a-z0-9-]+(=[\w.-]*)?$/.test(flag)))) refuseCommand();
+    return { file: process.execPath, argv: [...flags, main, ...command.slice(script + 1), ...args], cwd: repoRoot };
   }
   throw new Refused(`${field}: image ${image} has no local program (the node agent runs only the KES, MinIO and operator images)`);
 }

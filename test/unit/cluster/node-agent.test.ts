@@ -1,11 +1,12 @@
 // The pure parts of the test cluster's node agent: which program an image runs and with which arguments,
-// the environment a container gets, the /etc/hosts a Pod gets, and the Services it warns about.
+// the environment a container gets, the /etc/hosts a Pod gets, the Services it warns about, and which claims it grows.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { quantityBytes } from '../../env/node-agent/disks.ts';
 import { containerEnv, containerProcess, imageName } from '../../env/node-agent/containers.ts';
 import { hostsFiles, serviceWarnings } from '../../env/node-agent/hosts.ts';
+import { expansionTarget } from '../../env/node-agent/resizer.ts';
 import type { PodRuntime } from '../../env/node-agent/pod.ts';
 import { Refused } from '../../env/node-agent/volumes.ts';
 import { findProgram } from '../../env/programs.ts';
@@ -106,5 +107,31 @@ describe('node agent: /etc/hosts and Services', () => {
     );
     assert.deepEqual(warnings.map((w) => w.service.metadata!.name), ['web', 'ext']);
     assert.match(warnings[0]!.message, /port 80 targets 8080/);
+  });
+});
+
+describe('node agent: volume expansion', () => {
+  const claim = (requested: string, status: k8s.V1PersistentVolumeClaimStatus, volumeName = 'pvc-1'): k8s.V1PersistentVolumeClaim => ({
+    metadata: { name: 'data-0', namespace: 'ns', uid: '1' },
+    spec: { volumeName, resources: { requests: { storage: requested } } },
+    status,
+  });
+
+  it('grows a bound claim that asks for more than its capacity, compared as quantities', () => {
+    assert.equal(expansionTarget(claim('2Gi', { phase: 'Bound', capacity: { storage: '1Gi' } })), '2Gi');
+    assert.equal(expansionTarget(claim('1024Mi', { phase: 'Bound', capacity: { storage: '1Gi' } })), undefined, 'the same size written otherwise');
+    assert.equal(expansionTarget(claim('1Gi', { phase: 'Bound', capacity: { storage: '2Gi' } })), undefined, 'a request below the capacity shrinks nothing');
+  });
+
+  it('leaves claims that are not bound', () => {
+    assert.equal(expansionTarget(claim('2Gi', { phase: 'Pending', capacity: { storage: '1Gi' } })), undefined);
+    assert.equal(expansionTarget(claim('2Gi', { phase: 'Bound', capacity: { storage: '1Gi' } }, '')), undefined);
+  });
+
+  it('finishes an expansion under way at its allocated size, even when the request was lowered since (KEP 1790)', () => {
+    const underWay = (state: string) => claim('3Gi', { phase: 'Bound', capacity: { storage: '1Gi' }, allocatedResources: { storage: '5Gi' }, allocatedResourceStatuses: { storage: state } });
+    assert.equal(expansionTarget(underWay('ControllerResizeInProgress')), '5Gi');
+    assert.equal(expansionTarget(underWay('NodeResizePending')), '5Gi');
+    assert.equal(expansionTarget(claim('3Gi', { phase: 'Bound', capacity: { storage: '2Gi' }, allocatedResources: { storage: '2Gi' } })), '3Gi', 'a finished one is history');
   });
 });

@@ -10,6 +10,7 @@ import { defaultKesImage, defaultMinioImage } from '../../../src/api/index.ts';
 import { formats } from '../../../src/api/schema/formats.ts';
 import { loadPinnedCAs, options as operatorOptions, parseConfig } from '../../../src/config.ts';
 import { selfSignedCertificate } from '../../env/vault.ts';
+import { OPERATOR_COMMAND } from '../../support/operator-command.ts';
 import { chartDir, findObject, helm, helmTemplate, kubeVersion, releaseNamespace, renderChart, type KubeObject } from './helm.ts';
 
 interface PolicyRule {
@@ -144,7 +145,7 @@ describe('Helm chart', () => {
     });
     assert.equal(pod.serviceAccountName, 'kmsstack-operator');
     assert.equal(pod.automountServiceAccountToken, true);
-    assert.deepEqual(operator.command, ['node', 'dist/main.js']);
+    assert.deepEqual(operator.command, OPERATOR_COMMAND);
     assert.equal(operator.image, 'kmsstack-operator:0.1.0');
     assert.deepEqual(operator.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     assert.deepEqual((operator.livenessProbe as { httpGet: unknown }).httpGet, { path: '/healthz', port: 'http' });

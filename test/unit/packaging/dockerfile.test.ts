@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as yaml from 'js-yaml';
+import { OPERATOR_COMMAND } from '../../support/operator-command.ts';
 import { isIgnored, readDockerfile, readDockerignore, type Stage } from './docker.ts';
 import { chartDir, repoRoot } from './helm.ts';
 
@@ -53,14 +54,16 @@ describe('Dockerfile', () => {
     assert.deepEqual(env, ['NODE_ENV=production']);
   });
 
-  test('it runs node dist/main.js as the numeric non-root user the chart expects', () => {
+  test('it runs the operator command as the numeric non-root user the chart expects', () => {
     const user = runtime.instructions.filter((i) => i.keyword === 'USER').map((i) => i.args);
     assert.deepEqual(user, ['65532:65532']);
     const values = yaml.load(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as { securityContext: { runAsUser: number; runAsGroup: number } };
     assert.deepEqual(values.securityContext, { runAsUser: 65532, runAsGroup: 65532 });
     const entrypoint = runtime.instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args;
-    assert.deepEqual(JSON.parse(entrypoint ?? 'null'), ['node', 'dist/main.js']);
+    assert.deepEqual(JSON.parse(entrypoint ?? 'null'), OPERATOR_COMMAND);
     assert.deepEqual(runtime.instructions.find((i) => i.keyword === 'WORKDIR')?.args, '/app');
+    const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    assert.equal(scripts['start'], OPERATOR_COMMAND.join(' '), 'npm start runs what the image runs');
   });
 
   test('.dockerignore keeps what the build copies and leaves the rest out', () => {

@@ -15,6 +15,7 @@ import { pkiSecretNames } from '../../../pki/names.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import { availabilityOf, certificateSecret, childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
+import { keysStillInUse } from './kes-keys-in-flight.ts';
 import { certificateSecretName, mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
@@ -62,7 +63,7 @@ export function kesStep(): KMSDeploymentStep {
 
     let config: string;
     try {
-      config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string }, vaultRole: context.handoff.vaultRole });
+      config = renderKesConfig({ deployment: ref, spec, identities: { minio: minio as string, operator: operator as string }, vaultRole: context.handoff.vaultRole, keysStillInUse: keysStillInUse(context) });
     } catch (err) {
       return { status: 'False', reason: ConditionReason.InvalidConfiguration, message: (err as Error).message };
     }

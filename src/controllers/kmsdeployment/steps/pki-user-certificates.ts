@@ -2,7 +2,9 @@
 // (spec.kes.tls.certificateSecretRef, spec.minio.tls.certificateSecretRef). They are read from the API
 // server at every reconcile (they are not the operator's, so not in its caches), validated, and handed
 // to the KES and MinIO steps, which mount them and hash them into the pod-template checksum: a renewed
-// certificate (cert-manager's) rolls the pods at the next reconcile, at the latest USER_CERTIFICATE_POLL_MS later.
+// certificate (cert-manager's) rolls the pods at the next reconcile, which a change of the Secret
+// triggers at once (the controller watches kubernetes.io/tls Secrets, metadata only: controller.ts);
+// USER_CERTIFICATE_POLL_MS is the safety net should an event be missed.
 import { decodeSecretData } from '../../../runtime/kube/secret-data.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import { parseCertificateBundle, validateUserCertificate, type PkiSecretNames, type UserCertificate } from '../../../pki/index.ts';
@@ -12,7 +14,7 @@ import { kesEndpoint } from '../../../workload/names.ts';
 import { secretData, userCertificateFields, userCertificateSecret, type UserCertificateKind } from '../../../workload/certificates.ts';
 import { deploymentRef, type KMSDeploymentStepContext } from '../context.ts';
 
-/** How often a user's certificate Secret is read again for a renewal. */
+/** How often a user's certificate Secret is read again for a renewal, events or not. */
 export const USER_CERTIFICATE_POLL_MS = 60_000;
 
 export interface UserCertificateRead {

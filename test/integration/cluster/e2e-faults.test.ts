@@ -110,9 +110,10 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
   // offline-cache patch rolls KES, so Vault is sealed only once the roll is over — no Pod of before left, so no
   // MinIO server moves to a new KES Pod under the seal — and every MinIO server has encrypted through the KES
   // Pod it now reaches (what MinIO's own readiness probe, a KMS GenerateKey every 10 s, does in steady state).
-  // Sealed while old KES Pods were still terminating (CI, after the MinIO TLS merge), the MinIO servers moved
-  // to new Pods that had never loaded the key: 1,372 kms:KeyGenerationFailed, then MinIO's readiness probe
-  // failed too and every MinIO Pod left its Service (17,722 refused TLS handshakes); docs/testing.md.
+  // One CI run sealed right after the roll: every MinIO server failed from the seal on (1,372
+  // kms:KeyGenerationFailed, the first two after 11 s: KES's client TLS handshake timeout of 10 s and a retry,
+  // as to a KES Pod just gone), then MinIO's readiness probe failed too and every MinIO Pod left its Service
+  // (17,722 refused TLS handshakes) until the unseal; docs/testing.md.
   it(`Vault sealed for a minute: KES serves its cached keys (cache.expiry.offline), the status reports Sealed within one resync (${RESYNC}), all recovers on unseal`, async (t) => {
     const kesBefore = (await pods('kes')).map((p) => ({ name: p.metadata.name, pid: processOf(p.metadata.name) }));
     // The minimal example keeps no offline cache: a seal would stop KES at its next 5-minute eviction.

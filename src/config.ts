@@ -199,7 +199,7 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
   return config;
 }
 
-/** parseConfig on this process's arguments and environment. */
+/** The operator's configuration: parseConfig() of this process's arguments and environment. */
 export function loadConfig(): OperatorConfig {
   const namespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
   return parseConfig({

@@ -75,7 +75,7 @@ interface ObjectLike {
   spec?: unknown;
 }
 
-/** validate() for a whole KMSDeployment object (name and spec); `old` is the stored object on updates. */
+/** The field errors of a whole KMSDeployment object (its name and validate() of its spec); `old` is the stored object on updates. */
 export function validateKMSDeployment(object: unknown, options: { old?: unknown } = {}): FieldError[] {
   const obj = (object ?? {}) as ObjectLike;
   const name = obj.metadata?.name;

@@ -12,7 +12,7 @@ const QUANTITY_PARENTS = new Set(['limits', 'requests', 'capacity', 'overhead', 
 /** Object data maps: their values are opaque strings, never quantities. */
 const OPAQUE_ROOTS = new Set(['data', 'stringData', 'binaryData']);
 
-/** Server-side normalisation known to happen on write, applied to the desired object before comparing. */
+/** `desired` as the API server will store it: the normalisation known to happen on write, applied before comparing. */
 export function normalizeDesired(desired: KubeObject): KubeObject {
   if (desired.kind === 'Secret' && (desired.apiVersion ?? 'v1') === 'v1' && isRecord(desired.stringData)) {
     // stringData is write-only: the server merges it into data as base64 and never returns it.

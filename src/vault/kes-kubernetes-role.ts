@@ -4,22 +4,17 @@
 // and its config: API server address, CA, token reviewer) is the Vault administrator's
 // (docs/vault.md); the operator only checks that it is there and is a Kubernetes auth method.
 import type { VaultClient } from './client.ts';
-import { VAULT_NAME_CONFLICT } from './ownership.ts';
+import { VAULT_NAME_CONFLICT, type RemovalReport } from './ownership.ts';
 import * as vault from './operations.ts';
+import { kesTokenFields, roleDifferences, type KesTokenFields } from './role.ts';
 import type { KesAuthSettings, VaultSettings } from './settings.ts';
 
 type KubernetesKesAuth = Extract<KesAuthSettings, { method: 'Kubernetes' }>;
 
-export interface KubernetesRole {
+export interface KubernetesRole extends KesTokenFields {
   bound_service_account_names: string[];
   bound_service_account_namespaces: string[];
   audience: string;
-  token_policies: string[];
-  token_ttl: number;
-  token_max_ttl: number;
-  token_num_uses: number;
-  token_no_default_policy: boolean;
-  token_period: number;
 }
 
 /** The role's fields the operator owns; no glob, so no other ServiceAccount or namespace logs in. */
@@ -28,26 +23,9 @@ export function desiredKubernetesRole(settings: VaultSettings, auth: KubernetesK
     bound_service_account_names: [auth.serviceAccount],
     bound_service_account_namespaces: [settings.deployment.namespace],
     audience: auth.audience,
-    token_policies: [settings.objectName],
-    token_ttl: settings.appRole.tokenTTLSeconds,
-    token_max_ttl: settings.appRole.tokenMaxTTLSeconds,
-    // As for the AppRole role: KES logs in again when a renewal fails; the policy carries renew-self.
-    token_num_uses: 0,
-    token_no_default_policy: true,
-    token_period: 0,
+    // The same token as the AppRole role's: KES logs in again when a renewal fails; the policy carries renew-self.
+    ...kesTokenFields(settings.objectName, settings.appRole.tokenTTLSeconds, settings.appRole.tokenMaxTTLSeconds),
   };
-}
-
-function sameList(have: unknown, want: string[]): boolean {
-  return Array.isArray(have) && [...have].map(String).sort().join('\n') === [...want].sort().join('\n');
-}
-
-/** Field names whose stored value differs from `desired`. */
-export function kubernetesRoleDifferences(stored: Record<string, unknown> | undefined, desired: KubernetesRole): string[] {
-  if (!stored) return Object.keys(desired);
-  return Object.entries(desired)
-    .filter(([field, want]) => (Array.isArray(want) ? !sameList(stored[field], want) : stored[field] !== want))
-    .map(([field]) => field);
 }
 
 /** Why KES's Kubernetes role cannot be made; the reconcile reports it as VaultConfigured's reason. */
@@ -79,7 +57,7 @@ export async function ensureKesKubernetesRole(client: VaultClient, token: string
     throw new KesKubernetesRoleProblem(VAULT_NAME_CONFLICT, `Kubernetes role ${name} on auth/${auth.mountPath} grants ${foreign.join(', ')}, so it is another KMSDeployment's; nothing was changed; if it is a leftover, a Vault admin deletes it`);
   }
   const desired = desiredKubernetesRole(settings, auth);
-  const differences = kubernetesRoleDifferences(stored, desired);
+  const differences = roleDifferences(stored, desired);
   if (differences.length === 0) return;
   await vault.writeRole(client, token, auth.mountPath, name, { ...desired });
   changes.push(stored ? `updated Kubernetes role ${name} on auth/${auth.mountPath} (${differences.join(', ')})` : `created Kubernetes role ${name} on auth/${auth.mountPath}, bound to ServiceAccount ${settings.deployment.namespace}/${auth.serviceAccount}`);
@@ -91,7 +69,7 @@ function otherPolicies(role: Record<string, unknown>, policyName: string): strin
 }
 
 /** Deletes KES's Kubernetes role on `mountPath` if it is there and grants only this deployment's policy. */
-export async function removeKesKubernetesRole(client: VaultClient, token: string, settings: VaultSettings, mountPath: string): Promise<{ done: string[]; kept: string[] }> {
+export async function removeKesKubernetesRole(client: VaultClient, token: string, settings: VaultSettings, mountPath: string): Promise<RemovalReport> {
   const name = settings.objectName;
   const mount = await vault.readAuthMount(client, token, mountPath);
   const stored = mount ? await vault.readRole(client, token, mountPath, name) : undefined;

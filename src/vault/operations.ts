@@ -143,7 +143,7 @@ export interface IssuedSecretId {
   ttlSeconds: number;
 }
 
-/** `limits`: a short-lived, single-use secret-id (the finalizer's own login as the role); default: the role's. */
+/** A new secret-id of `role`, tagged with `metadata`; `limits` makes it short-lived and single-use (the finalizer's own login as the role), else the role's limits hold. */
 export async function generateSecretId(
   client: VaultClient, token: string, mount: string, role: string, metadata: Record<string, string>, limits?: { ttlSeconds: number; uses: number },
 ): Promise<IssuedSecretId> {

@@ -67,8 +67,14 @@ export async function nameConflict(client: VaultClient, token: string, settings:
   return undefined;
 }
 
+/** What a removal did (`done`) and what it left because it is not provably this deployment's (`kept`), as status and event lines. */
+export interface RemovalReport {
+  done: string[];
+  kept: string[];
+}
+
 /** Deletes the role and policy named settings.objectName where they are this deployment's; reports the rest. */
-export async function deleteOwnedObjects(client: VaultClient, token: string, settings: VaultSettings): Promise<{ done: string[]; kept: string[] }> {
+export async function deleteOwnedObjects(client: VaultClient, token: string, settings: VaultSettings): Promise<RemovalReport> {
   const name = settings.objectName;
   const mount = settings.appRole.mountPath;
   const done: string[] = [];
@@ -123,7 +129,7 @@ export function isLegacyPolicyOf(policy: string, settings: VaultSettings): boole
  * needs them, if they are provably its own (isLegacyPolicyOf; the role only if it grants just that
  * policy). Role first, so an interrupted removal leaves the proof (the policy) for the next try.
  */
-export async function removeLegacyObjects(client: VaultClient, token: string, settings: VaultSettings): Promise<{ done: string[]; kept: string[] }> {
+export async function removeLegacyObjects(client: VaultClient, token: string, settings: VaultSettings): Promise<RemovalReport> {
   const name = settings.legacyObjectName;
   const mount = settings.appRole.mountPath;
   const policy = await vault.readPolicy(client, token, name);

@@ -10,7 +10,7 @@ import * as vault from './operations.ts';
 import { legacyObjectsPending, nameConflict, ownerRecord, removeLegacyObjects, VAULT_NAME_CONFLICT, type RecordedVaultNames } from './ownership.ts';
 import { renderKesPolicy, type KeyDeletionPolicy } from './policy.ts';
 import { KES_ROLL_POLL_MS, kesRunsOnChecksum } from './ports.ts';
-import { appRoleRoleDifferences, desiredAppRoleRole } from './role.ts';
+import { roleDifferences, desiredAppRoleRole } from './role.ts';
 import { planSecretIds } from './secret-id-plan.ts';
 import type { KesAuthSettings, KvVersion, VaultSettings } from './settings.ts';
 import type { VaultClient } from './client.ts';
@@ -201,7 +201,7 @@ async function ensureRole(client: VaultClient, token: string, settings: VaultSet
   const { mountPath, tokenTTLSeconds, tokenMaxTTLSeconds, secretIDTTLSeconds } = settings.appRole;
   const desired = desiredAppRoleRole({ policyName: settings.objectName, tokenTTLSeconds, tokenMaxTTLSeconds, secretIDTTLSeconds });
   const stored = await vault.readRole(client, token, mountPath, settings.objectName);
-  const differences = appRoleRoleDifferences(stored, desired);
+  const differences = roleDifferences(stored, desired);
   if (differences.length === 0) return;
   await vault.writeRole(client, token, mountPath, settings.objectName, { ...desired });
   changes.push(stored ? `updated AppRole role ${settings.objectName} (${differences.join(', ')})` : `created AppRole role ${settings.objectName}`);

@@ -11,7 +11,7 @@ import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '
 import { NodeAgent, type NodeAgentOptions } from './node-agent/agent.ts';
 import { NODE_GATEWAY } from './node-agent/network.ts';
 import { issueClientCert, readPem } from './pki.ts';
-import { ManagedProcess, freePort, testBinary, waitFor } from './process.ts';
+import { ManagedProcess, freePort, stopOnce, testBinary, waitFor } from './process.ts';
 
 export interface Cluster extends ControlPlane {
   /** The node agent (one Node); its pods' addresses are on a bridge inside its own network namespace. */
@@ -87,15 +87,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   });
 
   const stopControlPlane = controlPlane.stop;
-  let stopped = false;
-  const stop = async (stopOptions: { keepLogs?: boolean } = {}) => {
-    if (stopped) return;
-    stopped = true;
+  const stop = stopOnce(async (stopOptions: { keepLogs?: boolean } = {}) => {
     await node.stop();
     await Promise.all([controllerManager.stop(), scheduler.stop()]);
     if (stopOptions.keepLogs) console.error(`cluster logs kept: ${Object.values(clusterLogs).join(' ')}`);
     await stopControlPlane(stopOptions);
-  };
+  });
 
   try {
     controllerManager.start();

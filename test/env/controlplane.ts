@@ -10,7 +10,7 @@ import { Agent, request } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
 import { createControlPlanePKI, readPem, type ControlPlanePKI } from './pki.ts';
-import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, testBinary, waitFor } from './process.ts';
+import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, stopOnce, testBinary, waitFor } from './process.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -132,10 +132,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     return child;
   };
 
-  let stopped = false;
-  const stop = async (stopOptions: { keepLogs?: boolean } = {}) => {
-    if (stopped) return;
-    stopped = true;
+  const stop = stopOnce(async (stopOptions: { keepLogs?: boolean } = {}) => {
     adminAgent.destroy();
     await apiserver.stop();
     await etcd.stop();
@@ -144,7 +141,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     } else {
       removeTempDir(dir);
     }
-  };
+  });
 
   try {
     etcd.start();

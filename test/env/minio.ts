@@ -4,7 +4,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1EnvVar } from '@kubernetes/client-node';
-import { minioEnvNames } from '../../src/minio/env.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { DefaultedKMSDeploymentSpec } from '../../src/api/index.ts';
+import { buildMinioEnv, minioEnvNames } from '../../src/minio/env.ts';
+import type { KesOnVault } from './kes-on-vault.ts';
 import { requireProgram } from './programs.ts';
 import { ManagedProcess, freePort, httpStatus, makeTempDir, removeTempDir, waitFor } from './process.ts';
 
@@ -33,6 +36,13 @@ export interface StartMinioOptions {
   kesUrl: string;
   /** MinIO's KES client identity and the CA that signed KES's certificate. */
   kesIdentity: { cert: string; key: string; ca: string };
+}
+
+/** A MinIO with the env the operator builds for `spec`, encrypting through `kes`'s KES, and an S3 client of its root user. */
+export async function startMinioOnKes(kes: KesOnVault, spec: DefaultedKMSDeploymentSpec): Promise<{ minio: TestMinio; s3: S3Client }> {
+  const minio = await startMinio({ env: buildMinioEnv(kes.ref, spec), kesUrl: kes.kes.url, kesIdentity: { ...kes.minioClient, ca: kes.ca.cert } });
+  const credentials = { accessKeyId: minio.rootUser, secretAccessKey: minio.rootPassword };
+  return { minio, s3: new S3Client({ endpoint: minio.url, region: 'us-east-1', forcePathStyle: true, credentials }) };
 }
 
 export async function startMinio(options: StartMinioOptions): Promise<TestMinio> {

@@ -134,6 +134,16 @@ export class ManagedProcess {
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails naming `what`. */
+/** `stop` made safe to call twice (a failed start and the test's after() both stop): later calls return at once. */
+export function stopOnce<A extends unknown[]>(stop: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  let stopped = false;
+  return async (...args) => {
+    if (stopped) return;
+    stopped = true;
+    await stop(...args);
+  };
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

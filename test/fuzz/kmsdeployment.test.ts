@@ -12,6 +12,7 @@ import { startControlPlane, type ControlPlane } from '../env/controlplane.ts';
 import { freePort, leftovers, makeTempDir, removeTempDir, waitFor } from '../env/process.ts';
 import { KubeApiError, KubeClient } from '../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
+import { ensureNamespace } from '../support/kube.ts';
 import { SKIP_VAULT_CLEANUP_ANNOTATION } from '../../src/vault/names.ts';
 import { OperatorProcess } from '../faults/operator.ts';
 import { sample, type Sample } from './arbitraries.ts';
@@ -33,7 +34,7 @@ describe('fuzz: generated KMSDeployments against the API server and the running 
     plane = await startControlPlane();
     kube = new KubeClient(plane.kubeConfig, 'kmsstack-fuzz');
     dir = makeTempDir('fuzz');
-    await kube.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }, resource: 'namespaces', verb: 'create' });
+    await ensureNamespace(kube, NS);
     operator = OperatorProcess.start({ kubeconfigPath: plane.kubeconfigPath, leaseNamespace: NS, leaseName: 'fuzz', logDir: dir, logLevel: 'debug' });
     await operator.waitUntilReconciling();
   });

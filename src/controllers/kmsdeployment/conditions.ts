@@ -14,7 +14,7 @@ export const READY = ConditionType.Ready;
 /** The conditions in data-path order that Ready summarises. */
 export const CONDITION_TYPES: readonly string[] = conditionTypes.filter((type) => type !== READY);
 
-/** metav1.Time serialises with second precision; anything finer would never compare equal after a round trip. */
+/** A condition time: `now` to the second, as metav1.Time serialises it; anything finer would never compare equal after a round trip. */
 export function formatTime(now: Date): string {
   return new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -72,6 +72,14 @@ export function childSecret(context: Pick<KMSDeploymentStepContext, 'object' | '
 /** How often a step whose workload is rolling out looks again. */
 export const ROLLOUT_POLL_MS = 10_000;
 
+/** How often a step looks again for certificate Secrets the PKI step has not written yet. */
+const CERTIFICATE_POLL_MS = 10_000;
+
+/** The result of a step that waits for certificate material (`missing` says which): False, WaitingForCertificates, looked at again later. */
+export function waitingForCertificates(missing: string, requeueAfterMs = CERTIFICATE_POLL_MS): StepResult {
+  return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: missing, requeueAfterMs };
+}
+
 /**
  * The condition a workload step (KES, MinIO) reports for its rollout: Available once every replica runs
  * the declared template, ready; else WaitingForPods, with a hint when the image is a former default.

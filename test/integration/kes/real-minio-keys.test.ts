@@ -10,9 +10,9 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { keysStep } from '../../../src/controllers/kmsdeployment/steps/keys.ts';
 import { buildMinioEnv, minioEnvNames } from '../../../src/minio/env.ts';
 import { startKesOnVault, type KesOnVault } from '../../env/kes-on-vault.ts';
-import { startMinio, type TestMinio } from '../../env/minio.ts';
+import { startMinioOnKes, type TestMinio } from '../../env/minio.ts';
 import { missingProgram } from '../../env/programs.ts';
-import { World, tlsSecret } from '../../unit/controllers/kmsdeployment/step-harness.ts';
+import { World, putKesClientIdentities } from '../../unit/controllers/kmsdeployment/step-harness.ts';
 
 const skip = [missingProgram('kes'), missingProgram('minio')].filter(Boolean).join('; ') || false;
 const BUCKET = 'rotation';
@@ -43,11 +43,9 @@ describe('the real MinIO on the real KES', { skip }, () => {
 
   before(async () => {
     env = await startKesOnVault({ kvVersion: 'v2', keys: ['minio-key-1'], keyName: 'minio-key-1' });
-    world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', env.minioClient, env.ca.cert));
-    world.put('Secret', tlsSecret('tenant-a-operator-kes-identity', env.operatorClient, env.ca.cert));
+    putKesClientIdentities(world, env);
     assert.equal((await keys(spec1())).status, 'True');
-    minio = await startMinio({ env: buildMinioEnv(env.ref, spec1()), kesUrl: env.kes.url, kesIdentity: { ...env.minioClient, ca: env.ca.cert } });
-    s3 = new S3Client({ endpoint: minio.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: minio.rootUser, secretAccessKey: minio.rootPassword } });
+    ({ minio, s3 } = await startMinioOnKes(env, spec1()));
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
   after(async () => {

@@ -13,12 +13,11 @@ import type { DefaultedKMSDeploymentSpec } from '../../../src/api/index.ts';
 import { bucketsStep } from '../../../src/controllers/kmsdeployment/steps/buckets.ts';
 import { keysStep } from '../../../src/controllers/kmsdeployment/steps/keys.ts';
 import { connectBuckets } from '../../../src/minio/bucket-client.ts';
-import { buildMinioEnv } from '../../../src/minio/env.ts';
 import { encodeSecretData } from '../../../src/runtime/kube/secret-data.ts';
 import { startKesOnVault, type KesOnVault } from '../../env/kes-on-vault.ts';
-import { startMinio, type TestMinio } from '../../env/minio.ts';
+import { startMinioOnKes, type TestMinio } from '../../env/minio.ts';
 import { missingProgram } from '../../env/programs.ts';
-import { World, tlsSecret } from '../../unit/controllers/kmsdeployment/step-harness.ts';
+import { World, putKesClientIdentities } from '../../unit/controllers/kmsdeployment/step-harness.ts';
 
 const skip = [missingProgram('kes'), missingProgram('minio')].filter(Boolean).join('; ') || false;
 
@@ -54,14 +53,12 @@ describe('declarative buckets on the real MinIO, KES and Vault', { skip }, () =>
     env = await startKesOnVault({ kvVersion: 'v1', keys: KEYS, keyName: 'minio-key-1' });
     // KES runs the config the operator renders for this spec: MinIO may generate with minio-key-1 and bucket-key only.
     await env.rollKes(spec());
-    world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', env.minioClient, env.ca.cert));
-    world.put('Secret', tlsSecret('tenant-a-operator-kes-identity', env.operatorClient, env.ca.cert));
+    putKesClientIdentities(world, env);
     const keysContext = world.context(spec());
     assert.equal((await keysStep({ endpoint: () => env.kes.url }).run(keysContext)).status, 'True');
-    minio = await startMinio({ env: buildMinioEnv(env.ref, spec()), kesUrl: env.kes.url, kesIdentity: { ...env.minioClient, ca: env.ca.cert } });
+    ({ minio, s3 } = await startMinioOnKes(env, spec()));
     // The generated root credentials Secret, as the MinIO step declares it.
     world.put('Secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tenant-a-minio-root', namespace: 'storage' }, data: encodeSecretData({ rootUser: minio.rootUser, rootPassword: minio.rootPassword }) });
-    s3 = new S3Client({ endpoint: minio.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: minio.rootUser, secretAccessKey: minio.rootPassword } });
   });
   after(async () => {
     s3?.destroy();

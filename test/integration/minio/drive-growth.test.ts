@@ -31,6 +31,13 @@ async function boundClaim(deployment: string, className: string): Promise<string
   return name;
 }
 
+/** A KMSDeployment `name` with one 1Gi drive of `className`, waiting for its pod, and the claim of that drive, bound. */
+async function deploymentWithBoundClaim(name: string, className: string): Promise<string> {
+  await kube.create(kmsDeployment(name, inNamespace(NS), autoEncrypting, withSpec({ minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi', storageClassName: className } } })));
+  await condition(name, 'MinIOAvailable', 'WaitingForPods');
+  return boundClaim(name, className);
+}
+
 async function condition(name: string, type: string, reason: string): Promise<{ message: string }> {
   return waitFor(`${type} ${reason} on ${name}`, async () => (await getKMSDeployment(kube, NS, name))?.status?.conditions?.find((c) => c.type === type && c.reason === reason), 30_000);
 }
@@ -53,9 +60,7 @@ after(() => running?.stop());
 
 describe('growing MinIO drives (real API server)', () => {
   it('raises every claim to the new size and keeps the StatefulSet as it was created', async () => {
-    await kube.create(kmsDeployment('grows', inNamespace(NS), autoEncrypting, withSpec({ minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi', storageClassName: 'expandable' } } })));
-    await condition('grows', 'MinIOAvailable', 'WaitingForPods');
-    const claim = await boundClaim('grows', 'expandable');
+    const claim = await deploymentWithBoundClaim('grows', 'expandable');
     await grow('grows', '2Gi');
     const grown = await waitFor('the claim to ask for 2Gi', async () => {
       const live = (await kube.get(resources.PersistentVolumeClaim, NS, claim)) as Claim | undefined;
@@ -69,9 +74,7 @@ describe('growing MinIO drives (real API server)', () => {
   });
 
   it('reports StorageExpansionNotSupported when the class does not allow it, and changes nothing', async () => {
-    await kube.create(kmsDeployment('fixed', inNamespace(NS), autoEncrypting, withSpec({ minio: { replicas: 1, keyName: 'dev-key', storage: { size: '1Gi', storageClassName: 'fixed' } } })));
-    await condition('fixed', 'MinIOAvailable', 'WaitingForPods');
-    const claim = await boundClaim('fixed', 'fixed');
+    const claim = await deploymentWithBoundClaim('fixed', 'fixed');
     const before = await kube.get(resources.PersistentVolumeClaim, NS, claim);
     await grow('fixed', '2Gi');
     const refused = await condition('fixed', 'MinIOAvailable', 'StorageExpansionNotSupported');

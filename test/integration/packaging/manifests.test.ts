@@ -37,6 +37,12 @@ async function restrictedNamespace(name: string): Promise<void> {
   await cp.kubectl(['label', 'namespace', name, 'pod-security.kubernetes.io/warn=restricted', 'pod-security.kubernetes.io/enforce=restricted']);
 }
 
+/** Waits until the API server serves `crd` (a name such as crd/kmsdeployments.kmsstack.io), after `kubectl apply` of `applyArgs` if given. */
+async function established(crd: string, applyArgs?: string[]): Promise<void> {
+  if (applyArgs) await cp.kubectl(['apply', ...applyArgs]);
+  await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', crd]);
+}
+
 /** kubectl apply --dry-run=server of `manifest`; returns what kubectl printed (it throws if the server refused anything). */
 async function serverDryRun(manifest: string): Promise<{ stdout: string; stderr: string }> {
   const result = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest);
@@ -104,8 +110,7 @@ describe('chart and kustomize base on a real API server', () => {
   });
 
   test('helm template with ServiceMonitor, PodDisruptionBudget and two replicas is accepted', async () => {
-    await cp.kubectl(['apply', '-f', join(here, 'fixtures/servicemonitor-crd.yaml')]);
-    await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com']);
+    await established('crd/servicemonitors.monitoring.coreos.com', ['-f', join(here, 'fixtures/servicemonitor-crd.yaml')]);
     const manifest = await renderManifest(
       { replicaCount: 2, metrics: { serviceMonitor: { enabled: true, interval: '15s', scrapeTimeout: '5s', labels: { release: 'prom' } } }, podDisruptionBudget: { enabled: true } },
       'kmsstack-helm',
@@ -127,7 +132,7 @@ describe('chart and kustomize base on a real API server', () => {
     assert.equal(install.code, 0, install.stderr);
     assert.match(install.stdout, /STATUS: deployed/);
     assert.match(install.stdout, /No Vault server is listed in operator\.vaultAddresses/, 'the notes say that Kubernetes auth needs a listed Vault');
-    await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/kmsdeployments.kmsstack.io']);
+    await established('crd/kmsdeployments.kmsstack.io');
 
     // A newer chart version's CRD: the same file with one description changed.
     const dir = mkdtempSync(join(tmpdir(), 'kmsstack-crd-upgrade-'));
@@ -164,8 +169,7 @@ describe('chart and kustomize base on a real API server', () => {
   });
 
   test('kubectl apply -k deploy/ installs the CRD, RBAC and the operator Deployment', async () => {
-    await cp.kubectl(['apply', '-k', join(repoRoot, 'deploy')]);
-    await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/kmsdeployments.kmsstack.io']);
+    await established('crd/kmsdeployments.kmsstack.io', ['-k', join(repoRoot, 'deploy')]);
     const { stdout } = await cp.kubectl(['get', 'deployment,serviceaccount,service,role,rolebinding', '-n', 'kmsstack-system', '-o', 'name']);
     // No controller-manager here, so no "default" ServiceAccount: what is listed is what deploy/ created.
     assert.deepEqual(stdout.trim().split('\n').sort(), [

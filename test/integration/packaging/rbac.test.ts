@@ -181,11 +181,14 @@ describe('chart RBAC with a real ServiceAccount token', () => {
     });
 
     test('still no verb it does not use, and Leases only in its own namespace', async () => {
-      forbidden(await call('DELETE', `${kmsd('team-b')}/minio-kms`), 'delete a KMSDeployment');
-      forbidden(await call('GET', '/api/v1/pods'), 'list Pods');
-      forbidden(await call('GET', '/api/v1/nodes'), 'list Nodes');
-      forbidden(await call('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions'), 'list CRDs');
-      forbidden(await call('POST', '/apis/coordination.k8s.io/v1/namespaces/team-a/leases', { metadata: { name: leaseName }, spec: {} }), 'create a Lease elsewhere');
+      const refused: [method: string, path: string, what: string, body?: unknown][] = [
+        ['DELETE', `${kmsd('team-b')}/minio-kms`, 'delete a KMSDeployment'],
+        ['GET', '/api/v1/pods', 'list Pods'],
+        ['GET', '/api/v1/nodes', 'list Nodes'],
+        ['GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', 'list CRDs'],
+        ['POST', '/apis/coordination.k8s.io/v1/namespaces/team-a/leases', 'create a Lease elsewhere', { metadata: { name: leaseName }, spec: {} }],
+      ];
+      for (const [method, path, what, body] of refused) forbidden(await call(method, path, body), what);
     });
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CERTIFICATES_CHECKSUM_ANNOTATION } from '../../../src/workload/certificates.ts';
-import { secretsChecksum, type SecretContents } from '../../../src/pki/index.ts';
+import { pkiSecretNames, secretsChecksum, type PkiSecretNames, type SecretContents } from '../../../src/pki/index.ts';
 import { decodeSecretData } from '../../../src/runtime/kube/secret-data.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
@@ -30,13 +30,11 @@ export function vaultDeployment(stack: Stack, name: string, spec: Record<string,
   return kmsDeployment(name, inNamespace(stack.namespace), withVault(stack.vault), withKes({ replicas: 2 }), withMinio({ replicas: 1, storage: { size: '1Gi' } }), withSpec(spec));
 }
 
-export const pkiNames = (name: string) => ({
-  ca: `${name}-ca`,
-  kesServer: `${name}-kes-tls`,
-  minioClient: `${name}-minio-kes-identity`,
-  operatorClient: `${name}-operator-kes-identity`,
-  minioServer: `${name}-minio-tls`,
-});
+/** The names of the CA and leaf Secrets of deployment `name`, flat: `pkiNames(name).kesServer`. */
+export function pkiNames(name: string): { ca: string } & PkiSecretNames['leaves'] {
+  const { ca, leaves } = pkiSecretNames(name);
+  return { ca, ...leaves };
+}
 
 export type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
 

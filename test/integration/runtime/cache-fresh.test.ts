@@ -9,6 +9,7 @@ import { testLogger } from '../../support/logger.ts';
 import { ClusterCache, MANAGED_BY, MANAGED_BY_LABEL, readFresh } from '../../../src/runtime/cache.ts';
 import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { resources, type KubeObject } from '../../../src/runtime/kube/resources.ts';
+import { ensureNamespace } from '../../support/kube.ts';
 
 const NS = 'fresh';
 
@@ -31,7 +32,7 @@ describe('ClusterCache: cached form and read-your-writes (real kube-apiserver)',
   before(async () => {
     plane = await startControlPlane();
     admin = new KubeClient(plane.kubeConfig, 'test-admin');
-    await admin.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }, resource: 'namespaces', verb: 'create' });
+    await ensureNamespace(admin, NS);
     client = new KubeClient(plane.kubeConfig);
     cache = new ClusterCache(client, [{ kind: 'Secret', labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }], [NS], testLogger());
     await cache.start();

@@ -32,6 +32,13 @@ after(async () => {
 
 const fast = { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 };
 
+/** A client of the scripted server that will give `answers` in turn, with the record of requests cleared. */
+function clientAnswering(answers: typeof script, options: Partial<ConstructorParameters<typeof VaultClient>[0]> = {}): VaultClient {
+  seen.length = 0;
+  script = answers;
+  return new VaultClient({ address, retry: fast, ...options });
+}
+
 test('the namespace header goes on every call except root-only ones; the token only where given', async () => {
   seen.length = 0;
   const client = new VaultClient({ address, namespace: 'team-a', retry: fast });
@@ -59,26 +66,20 @@ test('VAULT_TOKEN and VAULT_NAMESPACE in the environment are never sent', async 
 });
 
 test('5xx answers are retried and the call succeeds when Vault recovers', async () => {
-  seen.length = 0;
-  script = [{ status: 500, body: { errors: ['internal'] } }, { status: 502, body: {} }, { status: 200, body: { data: { ok: true } } }];
-  const client = new VaultClient({ address, retry: fast });
+  const client = clientAnswering([{ status: 500, body: { errors: ['internal'] } }, { status: 502, body: {} }, { status: 200, body: { data: { ok: true } } }]);
   const body = await client.call({ method: 'GET', path: 'x', operation: 'read x' });
   assert.deepEqual(body?.['data'], { ok: true });
   assert.equal(seen.length, 3);
 });
 
 test('4xx answers are not retried', async () => {
-  seen.length = 0;
-  script = [{ status: 403, body: { errors: ['permission denied'] } }];
-  const client = new VaultClient({ address, retry: fast });
+  const client = clientAnswering([{ status: 403, body: { errors: ['permission denied'] } }]);
   await assert.rejects(client.call({ method: 'GET', path: 'x', token: 't', operation: 'read x' }), { reason: 'PermissionDenied' });
   assert.equal(seen.length, 1);
 });
 
 test('an answer slower than the timeout is Unreachable, after the retries', async () => {
-  seen.length = 0;
-  script = [{ status: 200, body: {}, delayMs: 500 }, { status: 200, body: {}, delayMs: 500 }];
-  const client = new VaultClient({ address, timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 5 } });
+  const client = clientAnswering([{ status: 200, body: {}, delayMs: 500 }, { status: 200, body: {}, delayMs: 500 }], { timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 5 } });
   const err = await client.call({ method: 'GET', path: 'slow', operation: 'read slow' }).catch((e: unknown) => e);
   assert.ok(err instanceof VaultRequestError);
   assert.equal(err.reason, 'Unreachable');
@@ -86,9 +87,7 @@ test('an answer slower than the timeout is Unreachable, after the retries', asyn
 });
 
 test('a sealed answer is Sealed and not retried', async () => {
-  seen.length = 0;
-  script = [{ status: 503, body: { errors: ['Vault is sealed'] } }];
-  const client = new VaultClient({ address, retry: fast });
+  const client = clientAnswering([{ status: 503, body: { errors: ['Vault is sealed'] } }]);
   await assert.rejects(client.call({ method: 'GET', path: 'x', operation: 'read x' }), { reason: 'Sealed' });
   assert.equal(seen.length, 1);
 });

@@ -162,18 +162,15 @@ describe('Helm chart', () => {
     const parse = operatorConfig;
 
     const config = parse(defaults);
-    assert.deepEqual(config.namespaces, []);
-    assert.equal(config.workers, 2);
-    assert.equal(config.resyncPeriodMs, 600_000);
-    assert.deepEqual(config.httpBindAddress, { host: '0.0.0.0', port: 8080 });
-    assert.equal(config.leaderElection.enabled, true);
-    assert.equal(config.leaderElection.namespace, releaseNamespace);
-    assert.equal(config.leaderElection.leaseName, 'kmsstack-operator-leader');
-    assert.equal(config.leaderElection.identity, 'op-0_id');
-    assert.equal(config.logLevel, 'info');
-    assert.deepEqual(config.kvPrefixRule, { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] });
-    assert.deepEqual(config.vaultAddresses, []);
-    assert.equal(config.vaultTokenPath, '/var/run/secrets/kmsstack.io/vault/token');
+    // Field by field: what the chart's values give the operator (the rest are the operator's own defaults).
+    const expected: Partial<Record<keyof typeof config, unknown>> = {
+      namespaces: [], workers: 2, resyncPeriodMs: 600_000, httpBindAddress: { host: '0.0.0.0', port: 8080 }, logLevel: 'info',
+      kvPrefixRule: { kind: 'template', template: 'kmsstack/{namespace}', segments: ['kmsstack', '{namespace}'] },
+      vaultAddresses: [], vaultTokenPath: '/var/run/secrets/kmsstack.io/vault/token',
+    };
+    for (const [field, value] of Object.entries(expected)) assert.deepEqual(config[field as keyof typeof config], value, field);
+    const { enabled, namespace, leaseName, identity } = config.leaderElection;
+    assert.deepEqual({ enabled, namespace, leaseName, identity }, { enabled: true, namespace: releaseNamespace, leaseName: 'kmsstack-operator-leader', identity: 'op-0_id' });
     const { pod, container: operator } = container(defaults);
     const mount = (operator.volumeMounts as { name: string; mountPath: string }[]).find((m) => m.name === 'vault-token');
     assert.equal(mount?.mountPath, '/var/run/secrets/kmsstack.io/vault', 'the audience-bound token is mounted where the operator reads it');

@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
-  createCA,
   isIssuedBy,
-  issueClientCertificate,
   keyMatchesCertificate,
   parseCertificateBundle,
   parseCertificatePem,
-  type IssuedAuthority,
-  type IssuedCertificate,
 } from '../../../src/pki/index.ts';
-import { OpenSSL, T0, day } from './support.ts';
+import { OpenSSL, testCA, testClientCertificate } from './support.ts';
+
+const [ca, other] = await Promise.all([testCA('ca'), testCA('ca')]);
+const leaf = await testClientCertificate(ca, 'leaf');
 
 describe('inspecting certificates', () => {
   const openssl = new OpenSSL();
-  let ca: IssuedAuthority;
-  let other: IssuedAuthority;
-  let leaf: IssuedCertificate;
-  before(async () => {
-    ca = await createCA({ subject: { commonName: 'ca' }, validityMs: 30 * day, now: T0 });
-    other = await createCA({ subject: { commonName: 'ca' }, validityMs: 30 * day, now: T0 });
-    leaf = await issueClientCertificate({ ca: ca.authority, subject: { commonName: 'leaf' }, validityMs: day, now: T0 });
-  });
   after(() => openssl.cleanup());
 
   it('reads validity, subject, issuer and fingerprint as openssl does', () => {

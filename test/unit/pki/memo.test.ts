@@ -1,10 +1,10 @@
 // Certificates are parsed once per text: the memo is bounded (least recently used first out), parsed
 // results are shared and frozen, and a text that does not parse fails the same way every time.
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
-import { createCA, isIssuedBy, issueClientCertificate, kesIdentity, parseCertificateBundle, parseCertificatePem, type IssuedAuthority, type IssuedCertificate } from '../../../src/pki/index.ts';
+import { describe, it } from 'node:test';
+import { isIssuedBy, kesIdentity, parseCertificateBundle, parseCertificatePem} from '../../../src/pki/index.ts';
 import { BoundedMemo } from '../../../src/pki/memo.ts';
-import { T0, day } from './support.ts';
+import { testCA, testClientCertificate } from './support.ts';
 
 describe('BoundedMemo', () => {
   it('computes once per key, and drops the least recently used key beyond its bound', () => {
@@ -28,13 +28,10 @@ describe('BoundedMemo', () => {
   });
 });
 
+const ca = await testCA('memo-ca');
+const leaf = await testClientCertificate(ca, 'memo-leaf');
+
 describe('parsing certificates once per text', () => {
-  let ca: IssuedAuthority;
-  let leaf: IssuedCertificate;
-  before(async () => {
-    ca = await createCA({ subject: { commonName: 'memo-ca' }, validityMs: 30 * day, now: T0 });
-    leaf = await issueClientCertificate({ ca: ca.authority, subject: { commonName: 'memo-leaf' }, validityMs: day, now: T0 });
-  });
 
   it('returns the same frozen result for the same text, with the x509 object built on demand', () => {
     const first = parseCertificatePem(leaf.certPem);

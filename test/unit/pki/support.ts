@@ -6,13 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   certificatesStatus,
+  createCA,
   defaultPkiPolicy,
+  issueClientCertificate,
   kesServerDnsNames,
   materializePki,
   observePki,
   pkiSecretNames,
   planCertificates,
   renderPkiSecrets,
+  type IssuedAuthority,
+  type IssuedCertificate,
   type LeafKind,
   type PkiDesired,
   type PkiMaterial,
@@ -24,6 +28,13 @@ export const hour = 3_600_000;
 export const day = 24 * hour;
 export const T0 = new Date('2030-01-01T00:00:00Z');
 export const at = (ms: number): Date => new Date(T0.getTime() + ms);
+
+/** A test CA named `commonName`, valid for 30 days from T0. */
+export const testCA = (commonName: string): Promise<IssuedAuthority> => createCA({ subject: { commonName }, validityMs: 30 * day, now: T0 });
+
+/** A client certificate named `commonName` that `ca` issued at T0, valid for a day. */
+export const testClientCertificate = (ca: IssuedAuthority, commonName: string): Promise<IssuedCertificate> =>
+  issueClientCertificate({ ca: ca.authority, subject: { commonName }, validityMs: day, now: T0 });
 
 /** A scratch directory for openssl's files; call cleanup() when done. */
 export class OpenSSL {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
-  createCA,
-  issueClientCertificate,
   issueServerCertificate,
   validateCASecret,
   type CAValidation,
-  type IssuedAuthority,
 } from '../../../src/pki/index.ts';
-import { OpenSSL, T0, at, day, hour } from './support.ts';
+import { OpenSSL, at, day, hour, testCA, testClientCertificate } from './support.ts';
 
 function assertNoKeyMaterial(message: string, ...keyPems: string[]): void {
   assert.doesNotMatch(message, /PRIVATE KEY/);
@@ -25,15 +22,11 @@ function refused(validation: CAValidation): Extract<CAValidation, { ok: false }>
   return validation as Extract<CAValidation, { ok: false }>;
 }
 
+const [ca, other] = await Promise.all([testCA('corp'), testCA('other')]);
+
 describe('validating a CA Secret', () => {
   const openssl = new OpenSSL();
   const options = { secretName: 'corp-ca', field: 'spec.tls.caSecretRef', now: at(hour) };
-  let ca: IssuedAuthority;
-  let other: IssuedAuthority;
-  before(async () => {
-    ca = await createCA({ subject: { commonName: 'corp' }, validityMs: 30 * day, now: T0 });
-    other = await createCA({ subject: { commonName: 'other' }, validityMs: 30 * day, now: T0 });
-  });
   after(() => openssl.cleanup());
 
   it('accepts a CA certificate with its key', async () => {
@@ -81,7 +74,7 @@ describe('validating a CA Secret', () => {
   });
 
   it('refuses a leaf certificate and a CA that may not sign certificates', async () => {
-    const leaf = await issueClientCertificate({ ca: ca.authority, subject: { commonName: 'leaf' }, validityMs: day, now: T0 });
+    const leaf = await testClientCertificate(ca, 'leaf');
     const notCA = refused(await validateCASecret({ 'tls.crt': leaf.certPem, 'tls.key': leaf.keyPem }, options));
     assert.equal(notCA.problem, 'NotACA');
     assert.match(notCA.message, /is not a CA \(basicConstraints CA:true is missing\)/);

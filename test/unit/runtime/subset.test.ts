@@ -145,14 +145,9 @@ function mutateFirstLeaf(value: unknown): boolean {
 
 describe('quantities', () => {
   it('parses the suffixes the API server uses', () => {
-    assert.ok(quantitiesEqual('1Gi', '1024Mi'));
-    assert.ok(quantitiesEqual('500m', '0.5'));
-    assert.ok(quantitiesEqual('1k', '1000'));
-    assert.ok(quantitiesEqual('1e3', '1k'));
-    assert.ok(quantitiesEqual('10G', '10000M'));
-    assert.ok(quantitiesEqual('.5', '500m'));
-    assert.ok(!quantitiesEqual('1Gi', '1G'));
-    assert.ok(!quantitiesEqual('1Gi', 'abc'));
+    const equal = [['1Gi', '1024Mi'], ['500m', '0.5'], ['1k', '1000'], ['1e3', '1k'], ['10G', '10000M'], ['.5', '500m']];
+    for (const [a, b] of equal) assert.equal(quantitiesEqual(a!, b!), true, `${a} = ${b}`);
+    for (const [a, b] of [['1Gi', '1G'], ['1Gi', 'abc']]) assert.equal(quantitiesEqual(a!, b!), false, `${a} != ${b}`);
     assert.equal(parseQuantity('1.5Mi')?.numerator, 15n * 2n ** 20n);
     assert.equal(parseQuantity('nonsense'), undefined);
   });

@@ -5,24 +5,30 @@ import { kesPolicyRules, renderKesPolicy } from '../../../src/vault/policy.ts';
 
 const deployment = { namespace: 'storage', name: 'tenant-a' };
 
-test('KV v1 policy (keyDeletionPolicy Delete) grants create/read/delete/list under the prefix and renew-self, nothing else', () => {
-  const input = { kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a', allowKeyDeletion: true } as const;
-  assertGolden('vault/policy-kv-v1.hcl', renderKesPolicy({ deployment, ...input }));
-  assert.deepEqual(kesPolicyRules(input), [
-    { path: 'kv/minio/tenant-a/*', capabilities: ['create', 'read', 'delete', 'list'] },
-    { path: 'auth/token/renew-self', capabilities: ['update'] },
-  ]);
-});
+const deletePolicies = [
+  {
+    title: 'KV v1 policy (keyDeletionPolicy Delete) grants create/read/delete/list under the prefix and renew-self, nothing else',
+    input: { kvMountPath: 'kv', kvVersion: 'v1', prefix: 'minio/tenant-a', allowKeyDeletion: true },
+    golden: 'vault/policy-kv-v1.hcl',
+    rules: [{ path: 'kv/minio/tenant-a/*', capabilities: ['create', 'read', 'delete', 'list'] }],
+  },
+  {
+    title: 'KV v2 policy (keyDeletionPolicy Delete) splits data (create/read) and metadata (delete/list) paths',
+    input: { kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a', allowKeyDeletion: true },
+    golden: 'vault/policy-kv-v2.hcl',
+    rules: [
+      { path: 'secret/data/kmsstack/storage/tenant-a/*', capabilities: ['create', 'read'] },
+      { path: 'secret/metadata/kmsstack/storage/tenant-a/*', capabilities: ['delete', 'list'] },
+    ],
+  },
+] as const;
 
-test('KV v2 policy (keyDeletionPolicy Delete) splits data (create/read) and metadata (delete/list) paths', () => {
-  const input = { kvMountPath: 'secret', kvVersion: 'v2', prefix: 'kmsstack/storage/tenant-a', allowKeyDeletion: true } as const;
-  assertGolden('vault/policy-kv-v2.hcl', renderKesPolicy({ deployment, ...input }));
-  assert.deepEqual(kesPolicyRules(input), [
-    { path: 'secret/data/kmsstack/storage/tenant-a/*', capabilities: ['create', 'read'] },
-    { path: 'secret/metadata/kmsstack/storage/tenant-a/*', capabilities: ['delete', 'list'] },
-    { path: 'auth/token/renew-self', capabilities: ['update'] },
-  ]);
-});
+for (const { title, input, golden, rules } of deletePolicies) {
+  test(title, () => {
+    assertGolden(golden, renderKesPolicy({ deployment, ...input }));
+    assert.deepEqual(kesPolicyRules(input), [...rules, { path: 'auth/token/renew-self', capabilities: ['update'] }]);
+  });
+}
 
 test('under keyDeletionPolicy Retain no rule grants delete (KV v1 and v2)', () => {
   assert.deepEqual(kesPolicyRules({ kvMountPath: 'kv', kvVersion: 'v1', prefix: 'a/b', allowKeyDeletion: false })[0], { path: 'kv/a/b/*', capabilities: ['create', 'read', 'list'] });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appRoleRoleDifferences, desiredAppRoleRole } from '../../../src/vault/role.ts';
+import { roleDifferences, desiredAppRoleRole } from '../../../src/vault/role.ts';
 import { describeMount, planKvMount } from '../../../src/vault/kv-mount.ts';
 
 const desired = desiredAppRoleRole({ policyName: 'kmsstack-ns-a', tokenTTLSeconds: 300, tokenMaxTTLSeconds: 3600, secretIDTTLSeconds: 86400 });
@@ -14,9 +14,9 @@ test('the role binds exactly the deployment policy, without the default policy',
 
 test('a role as Vault returns it (with extra fields) matches; any owned field change is reported', () => {
   const stored = { ...desired, policies: ['kmsstack-ns-a'], token_type: 'default', token_bound_cidrs: [], local_secret_ids: false, token_explicit_max_ttl: 0 };
-  assert.deepEqual(appRoleRoleDifferences(stored, desired), []);
-  assert.deepEqual(appRoleRoleDifferences({ ...stored, token_ttl: 60, token_policies: ['default', 'kmsstack-ns-a'] }, desired), ['token_policies', 'token_ttl']);
-  assert.deepEqual(appRoleRoleDifferences(undefined, desired).length, Object.keys(desired).length);
+  assert.deepEqual(roleDifferences(stored, desired), []);
+  assert.deepEqual(roleDifferences({ ...stored, token_ttl: 60, token_policies: ['default', 'kmsstack-ns-a'] }, desired), ['token_policies', 'token_ttl']);
+  assert.deepEqual(roleDifferences(undefined, desired).length, Object.keys(desired).length);
 });
 
 test('KV mount: create when asked, report missing, detect version and engine mismatches', () => {

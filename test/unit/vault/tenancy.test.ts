@@ -104,10 +104,8 @@ describe('prefix overlap between deployments', () => {
   const owner = location('team-a', 'store', 'kmsstack/team-a', 1000);
 
   it('segment-wise containment', () => {
-    assert.ok(isWithin('a/b', 'a'));
-    assert.ok(isWithin('a', 'a'));
-    assert.ok(!isWithin('a/bc', 'a/b'));
-    assert.ok(!isWithin('a', 'a/b'));
+    const cases: [path: string, root: string, within: boolean][] = [['a/b', 'a', true], ['a', 'a', true], ['a/bc', 'a/b', false], ['a', 'a/b', false]];
+    for (const [path, root, within] of cases) assert.equal(isWithin(path, root), within, `${path} within ${root}`);
   });
 
   it('the older deployment keeps a prefix that equals, contains or lies inside the younger one\'s', () => {

@@ -16,7 +16,7 @@ import type { StepResult } from '../../../runtime/step.ts';
 import { certificateSecretName, userCertificateSecret } from '../../../workload/certificates.ts';
 import type { DeploymentRef } from '../../../workload/names.ts';
 import { secretValue } from '../../../workload/secret-data.ts';
-import { certificateSecret, childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
+import { certificateSecret, childSecret, dataPathStep, deploymentRef, waitingForCertificates, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 
 export interface BucketsStepOptions {
   /** Where the operator reaches MinIO's S3 API; default the MinIO Service (status.minio.endpoint). */
@@ -101,7 +101,7 @@ export function bucketsStep(options: BucketsStepOptions = {}): KMSDeploymentStep
     const creds = await credentials(context);
     if ('missing' in creds) return { status: 'False', reason: ConditionReason.RootCredentialsMissing, message: creds.missing, requeueAfterMs: RETRY_MS };
     const ca = minioCa(context);
-    if ('missing' in ca) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: ca.missing, requeueAfterMs: RETRY_MS };
+    if ('missing' in ca) return waitingForCertificates(ca.missing, RETRY_MS);
     let ops: BucketOps;
     try {
       ops = await connect({ endpoint: endpointOf(deploymentRef(context), spec), ...ca, ...creds });

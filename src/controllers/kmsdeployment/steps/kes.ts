@@ -13,7 +13,7 @@ import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
 import { kesIdentity } from '../../../pki/identity.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
-import { availabilityOf, certificateSecret, childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
+import { availabilityOf, certificateSecret, childSecret, dataPathStep, deploymentRef, waitingForCertificates, type KMSDeploymentStep, type KMSDeploymentStepContext } from '../context.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName } from '../../../vault/names.ts';
 import { keysStillInUse } from './kes-keys-in-flight.ts';
 import { certificateSecretName, mountedCertificatesChecksum, withCertificatesChecksum } from '../../../workload/certificates.ts';
@@ -53,7 +53,7 @@ export function kesStep(): KMSDeploymentStep {
     const tls = certificateSecret(context, tlsName);
     const waiting = [minio, operator].flatMap((id) => (typeof id === 'string' ? [] : [id.missing]));
     if (!secretValue(tls, 'tls.crt') || !secretValue(tls, 'tls.key')) waiting.push(`Secret ${tlsName} has no server certificate yet`);
-    if (waiting.length > 0) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: waiting.join('; '), requeueAfterMs: POLL_MS };
+    if (waiting.length > 0) return waitingForCertificates(waiting.join('; '), POLL_MS);
     const approle = appRoleChecksum(context, ref);
     if (!approle) {
       return { status: 'False', reason: ConditionReason.WaitingForVaultCredentials, message: `Secret ${appRoleSecretName(ref.name)} does not exist yet`, requeueAfterMs: POLL_MS };

@@ -29,7 +29,7 @@ import { ifControlledBy } from '../../../runtime/children.ts';
 import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
-import { childSecret, dataPathStep, deploymentRef } from '../context.ts';
+import { childSecret, dataPathStep, deploymentRef, waitingForCertificates } from '../context.ts';
 
 const LOST_KEY_RECHECK_MS = 60_000;
 
@@ -169,7 +169,7 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
     const tls: ClientTls[] = [];
     for (const secretName of [names.operatorClient, names.minioClient]) {
       const found = clientTlsOf(childSecret(context, secretName), secretName);
-      if ('missing' in found) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: found.missing, requeueAfterMs: 10_000 };
+      if ('missing' in found) return waitingForCertificates(found.missing);
       tls.push(found);
     }
     const [operatorTls, minioTls] = tls as [ClientTls, ClientTls];

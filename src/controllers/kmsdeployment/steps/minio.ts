@@ -25,7 +25,7 @@ import { declarePool } from './minio-pools.ts';
 import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
-import { availabilityOf, certificateSecret, dataPathStep, deploymentRef } from '../context.ts';
+import { availabilityOf, certificateSecret, dataPathStep, deploymentRef, waitingForCertificates } from '../context.ts';
 import { mountedCertificatesChecksum, userCertificateSecret, withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
@@ -98,7 +98,7 @@ function mountedCertificates(context: KMSDeploymentStepContext): Outcome<string[
     const absent = keys.filter((k) => secretValue(secret, k) === undefined);
     if (!secret || absent.length > 0) {
       const message = secret ? `Secret ${name} has no ${absent.join(', ')} yet` : `Secret ${name} does not exist yet`;
-      return { result: { status: 'False', reason: ConditionReason.WaitingForCertificates, message, requeueAfterMs: POLL_MS } };
+      return { result: waitingForCertificates(message, POLL_MS) };
     }
     texts.push(secretDataText(secret));
   }

@@ -109,7 +109,7 @@ export function issuedSummary(plan: PkiPlan, names: PkiSecretNames): string[] {
   return decisions.flatMap(([name, decision]) => (decision?.action === 'issue' ? [`${name}: ${decision.reason} (${decision.message})`] : []));
 }
 
-/** requeueAfter for the next renewal: at renewAt, but at least 1 s and at most a day away. */
+/** The requeueAfter of the next renewal: at renewAt, but at least 1 s and at most a day away. */
 export function requeueForRenewal(renewAt: Date | undefined, now: Date): number | undefined {
   if (!renewAt) return undefined;
   return Math.min(MAX_REQUEUE_MS, Math.max(MIN_REQUEUE_MS, renewAt.getTime() - now.getTime()));

@@ -12,7 +12,7 @@ import { canaryContext, keyCanarySecretName, readLedger } from '../../../kes/key
 import { kesClient, kesConnector, kesFailure, type KesAccessOptions, type KesRoundTripOps } from '../kes-access.ts';
 import { clientTlsOf } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
-import { childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep } from '../context.ts';
+import { childSecret, dataPathStep, deploymentRef, waitingForCertificates, type KMSDeploymentStep } from '../context.ts';
 import { recordEncryptionVerified } from '../status-metrics.ts';
 
 /** How the verify step reaches KES. */
@@ -29,7 +29,7 @@ export function verifyStep(options: VerifyStepOptions = {}): KMSDeploymentStep {
     const ref = deploymentRef(context);
     const secretName = pkiSecretNames(ref.name).leaves.minioClient;
     const tls = clientTlsOf(childSecret(context, secretName), secretName);
-    if ('missing' in tls) return { status: 'False', reason: ConditionReason.WaitingForCertificates, message: tls.missing, requeueAfterMs: 10_000 };
+    if ('missing' in tls) return waitingForCertificates(tls.missing);
 
     const keyName = spec.minio.keyName;
     const associated = Buffer.from(JSON.stringify({ 'kmsstack.io/verify': `${ref.namespace}/${ref.name}` }));

@@ -27,6 +27,13 @@ function recordingOps(seen: BucketClientOptions[]) {
   };
 }
 
+/** A world holding MinIO's root credentials Secret, and the options of every bucket client the step opens. */
+function withRootSecret(): { world: World; seen: BucketClientOptions[] } {
+  const world = new World();
+  world.put('Secret', root);
+  return { world, seen: [] };
+}
+
 test('without buckets the step is True (NotUsed) and opens no S3 client', async () => {
   const seen: BucketClientOptions[] = [];
   const result = await bucketsStep({ connect: recordingOps(seen) }).run(new World().context(vaultSpec()));
@@ -51,9 +58,7 @@ test('connects to the MinIO Service with the root credentials, over https with t
 });
 
 test('over https it trusts the CA bundle published in <name>-minio-ca first, else the ca.crt of the certificate MinIO serves', async () => {
-  const world = new World();
-  world.put('Secret', root);
-  const seen: BucketClientOptions[] = [];
+  const { world, seen } = withRootSecret();
   const run = async (...args: Parameters<typeof spec>) => bucketsStep({ connect: recordingOps(seen) }).run(world.context(spec(...args)));
 
   const waiting = await run(true);
@@ -72,9 +77,7 @@ test('over https it trusts the CA bundle published in <name>-minio-ca first, els
 });
 
 test("with the user's certificate: its validated Secret's ca.crt (from the pki step's handoff), or the system's roots when it has none", async () => {
-  const world = new World();
-  world.put('Secret', root);
-  const seen: BucketClientOptions[] = [];
+  const { world, seen } = withRootSecret();
   const own = { name: 'minio-cert' };
   const step = bucketsStep({ connect: recordingOps(seen) });
 

@@ -5,6 +5,13 @@ import { formatTime, isValidReason, readyFrom, setCondition, type Condition } fr
 const t0 = new Date('2025-03-01T10:00:00.123Z');
 const t1 = new Date('2025-03-01T11:30:00.999Z');
 
+type Reported = Pick<Condition, 'status' | 'reason' | 'message'>;
+
+/** KESAvailable as `first` at t0 (generation 1), then set again as `then` at t1 with `generation`. */
+function kesAvailableTwice(first: Reported, then: Reported, generation = 1): Condition[] {
+  return setCondition(setCondition([], { type: 'KESAvailable', ...first }, 1, t0), { type: 'KESAvailable', ...then }, generation, t1);
+}
+
 describe('conditions', () => {
   it('stamps a new condition with generation and a second-precision transition time', () => {
     const conditions = setCondition([], { type: 'SpecValid', status: 'True', reason: 'Valid', message: 'ok' }, 3, t0);
@@ -12,8 +19,7 @@ describe('conditions', () => {
   });
 
   it('keeps lastTransitionTime when the status stays, even if reason, message and generation change', () => {
-    const first = setCondition([], { type: 'KESAvailable', status: 'False', reason: 'Waiting', message: '0/2 ready' }, 1, t0);
-    const second = setCondition(first, { type: 'KESAvailable', status: 'False', reason: 'Progressing', message: '1/2 ready' }, 2, t1);
+    const second = kesAvailableTwice({ status: 'False', reason: 'Waiting', message: '0/2 ready' }, { status: 'False', reason: 'Progressing', message: '1/2 ready' }, 2);
     assert.equal(second[0]?.lastTransitionTime, '2025-03-01T10:00:00Z');
     assert.equal(second[0]?.reason, 'Progressing');
     assert.equal(second[0]?.message, '1/2 ready');
@@ -21,8 +27,7 @@ describe('conditions', () => {
   });
 
   it('moves lastTransitionTime when the status flips', () => {
-    const first = setCondition([], { type: 'KESAvailable', status: 'False', reason: 'Waiting', message: '' }, 1, t0);
-    const flipped = setCondition(first, { type: 'KESAvailable', status: 'True', reason: 'Available', message: '' }, 1, t1);
+    const flipped = kesAvailableTwice({ status: 'False', reason: 'Waiting', message: '' }, { status: 'True', reason: 'Available', message: '' });
     assert.equal(flipped[0]?.lastTransitionTime, '2025-03-01T11:30:00Z');
   });
 

@@ -7,12 +7,11 @@ import { keysStep } from '../../../../src/controllers/kmsdeployment/steps/keys.t
 import { verifyStep } from '../../../../src/controllers/kmsdeployment/steps/verify.ts';
 import { KesClient } from '../../../../src/kes/client.ts';
 import type { KesConfig } from '../../../../src/kes/config.ts';
-import type { KesError } from '../../../../src/kes/errors.ts';
 import { ACCEPT_NEW_KEY_ANNOTATION, readLedger } from '../../../../src/kes/key-records.ts';
 import type { KubeObject } from '../../../../src/runtime/kube/resources.ts';
 import { staticSpec, vaultSpec } from '../../kes/fixtures.ts';
 import { startStandIn, type StandIn } from '../../kes/kes-standin.ts';
-import { decoded, opaqueSecret, tlsSecret, World, tenantCertificates, type TenantCertificates } from './step-harness.ts';
+import { assertEmptyListingFails, decoded, opaqueSecret, putKesClientIdentities, tlsSecret, World, tenantCertificates, type TenantCertificates } from './step-harness.ts';
 import { kesStatusOf } from '../../../../src/controllers/kmsdeployment/context.ts';
 import { identityOf, issue } from '../../kes/tls-fixture.ts';
 
@@ -25,8 +24,7 @@ before(async () => {
 function provisioned(): World {
   const world = new World();
   world.put('Secret', tlsSecret('tenant-a-kes-tls', certs.kesServer, certs.ca.cert));
-  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', certs.minioClient, certs.ca.cert));
-  world.put('Secret', tlsSecret('tenant-a-operator-kes-identity', certs.operatorClient, certs.ca.cert));
+  putKesClientIdentities(world, certs);
   world.put('Secret', opaqueSecret('vault-ca', { 'ca.crt': 'VAULT CA PEM' }), 'server');
   world.put('Secret', opaqueSecret('tenant-a-kes-vault-approle', { 'role-id': 'r', 'secret-id': 's' }, { 'kmsstack.io/approle-checksum': 'approle-sum' }));
   return world;
@@ -244,12 +242,7 @@ describe('keys and verify steps against a KES stand-in', () => {
 
   it('answers a listing of an empty prefix as the real KES does', async () => {
     kes.keys.clear();
-    const client = new KesClient({ endpoint: kes.url, clientCert: certs.operatorClient.cert, clientKey: certs.operatorClient.key, ca: certs.ca.cert });
-    try {
-      await assert.rejects(client.listKeys(), (err: KesError) => err.reason === 'KeystoreError' && err.status === 502 && /failed to list keys\)$/.test(err.message));
-    } finally {
-      client.close();
-    }
+    await assertEmptyListingFails(new KesClient({ endpoint: kes.url, clientCert: certs.operatorClient.cert, clientKey: certs.operatorClient.key, ca: certs.ca.cert }));
   });
 
   it('waits for the operator and MinIO identity Secrets', async () => {

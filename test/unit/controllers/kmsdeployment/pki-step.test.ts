@@ -32,6 +32,12 @@ async function reconcile(world: World, spec = vaultSpec(), now?: Date): Promise<
   return { context, result };
 }
 
+/** A new world after one PKI reconcile of `spec`. */
+async function reconcileFresh(spec = vaultSpec()): Promise<{ world: World } & Awaited<ReturnType<typeof reconcile>>> {
+  const world = new World();
+  return { world, ...(await reconcile(world, spec)) };
+}
+
 const stored = (world: World, name: string): KubeObject | undefined => world.stored.get(`Secret/${name}`);
 const certOf = (world: World, name: string): string => decoded(stored(world, name), 'tls.crt');
 const bundleOf = (world: World, name: string): string[] => parseCertificateBundle(decoded(stored(world, name), 'ca.crt')).map((c) => c.info.fingerprint);
@@ -60,8 +66,7 @@ describe('PKI step', () => {
   });
 
   it("in StaticKey mode (MinIO TLS on by default) issues a CA and MinIO's server certificate, and publishes the CA", async () => {
-    const world = new World();
-    const { context, result } = await reconcile(world, staticSpec());
+    const { world, context, result } = await reconcileFresh(staticSpec());
     assert.deepEqual([result.status, result.reason], ['True', 'Issued']);
     assert.deepEqual(secretNames(context), [names.ca, names.minioTls]);
     assert.equal(context.status['kes'], undefined, 'no KES identities without KES');
@@ -70,8 +75,7 @@ describe('PKI step', () => {
   });
 
   it("in Vault mode issues MinIO's server certificate for every name clients and peers use, signed by the deployment's CA", async () => {
-    const world = new World();
-    const { context, result } = await reconcile(world);
+    const { world, context, result } = await reconcileFresh();
     assert.equal(result.reason, 'Issued');
     assert.deepEqual(secretNames(context), allNames);
     const server = parseCertificatePem(certOf(world, names.minioTls));
@@ -95,8 +99,7 @@ describe('PKI step', () => {
   });
 
   it('issues the CA and the three leaf Secrets, with identities in status and no key in any message', async () => {
-    const world = new World();
-    const { context, result } = await reconcile(world);
+    const { world, context, result } = await reconcileFresh();
     assert.equal(result.status, 'True');
     assert.equal(result.reason, 'Issued');
     assert.equal(result.requeueAfterMs, day, 'a renewal 60 days away is still looked at daily');
@@ -121,8 +124,7 @@ describe('PKI step', () => {
   });
 
   it('renders byte-identical Secrets when nothing changed, so the runtime has nothing to apply', async () => {
-    const world = new World();
-    await reconcile(world);
+    const { world } = await reconcileFresh();
     const first = new Map([...world.stored].map(([key, object]) => [key, structuredClone(object)]));
     world.events.length = 0;
     const { context, result } = await reconcile(world);
@@ -133,8 +135,7 @@ describe('PKI step', () => {
   });
 
   it('re-issues an edited certificate and restores an edited trust bundle', async () => {
-    const world = new World();
-    await reconcile(world);
+    const { world } = await reconcileFresh();
     const operatorCert = certOf(world, names.operator);
     const kesCert = certOf(world, names.kes);
     const edited = structuredClone(stored(world, names.kes)) as KubeObject & { data: Record<string, string> };
@@ -180,8 +181,7 @@ describe('PKI step', () => {
   });
 
   it('rotates the CA in steps, each after the KES rollout carried the previous one', async () => {
-    const world = new World();
-    await reconcile(world);
+    const { world } = await reconcileFresh();
     const oldCA = fingerprintOf(certOf(world, names.ca));
     const identities = [certOf(world, names.minio), certOf(world, names.operator)].map(kesIdentity);
     world.put('Deployment', kesDeployment(kesChecksumNow(world), true), 'cache');

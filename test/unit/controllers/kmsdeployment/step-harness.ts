@@ -1,8 +1,11 @@
 // A step context over in-memory objects, for running the KES/keys/MinIO/verify steps without an API
 // server: the runtime's real DesiredChildren, a cache and an API server that are plain maps (`kube`
 // answers only the reads the steps make), and an event sink that records.
+import assert from 'node:assert/strict';
 import { testLogger } from '../../../support/logger.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../../src/api/index.ts';
+import type { KesClient } from '../../../../src/kes/client.ts';
+import type { KesError } from '../../../../src/kes/errors.ts';
 import type { Handoff, KMSDeploymentStepContext } from '../../../../src/controllers/kmsdeployment/context.ts';
 import type { KMSDeploymentObject } from '../../../../src/controllers/kmsdeployment/status.ts';
 import type { ObjectReader } from '../../../../src/runtime/cache.ts';
@@ -68,6 +71,24 @@ export class World {
 export function tlsSecret(name: string, pem: Pem, ca: string): KubeObject {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'storage' }, data: { 'tls.crt': b64(pem.cert), 'tls.key': b64(pem.key), 'ca.crt': b64(ca) } };
+}
+
+/** Puts the client identities the PKI step issues (MinIO's and the operator's, towards KES) into `world`. */
+export function putKesClientIdentities(world: World, certs: Pick<TenantCertificates, 'minioClient' | 'operatorClient'> & { ca: { cert: string } }): void {
+  world.put('Secret', tlsSecret('tenant-a-minio-kes-identity', certs.minioClient, certs.ca.cert));
+  world.put('Secret', tlsSecret('tenant-a-operator-kes-identity', certs.operatorClient, certs.ca.cert));
+}
+
+/**
+ * Checks KES's answer to a listing of a prefix without keys: 502 "failed to list keys", from the real KES
+ * (integration/kes/real-kes.test.ts) and from the stand-in alike. Closes `client`.
+ */
+export async function assertEmptyListingFails(client: KesClient): Promise<void> {
+  try {
+    await assert.rejects(client.listKeys(), (err: KesError) => err.reason === 'KeystoreError' && err.status === 502 && /failed to list keys\)$/.test(err.message));
+  } finally {
+    client.close();
+  }
 }
 
 export function opaqueSecret(name: string, data: Record<string, string>, annotations?: Record<string, string>): KubeObject {

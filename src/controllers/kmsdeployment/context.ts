@@ -1,7 +1,7 @@
 // What every step of the KMSDeployment controller works with: the typed step context (with the values
 // one step hands to the next), the environment of a reconcile, and the few readers every step uses.
 // Steps import this module and nothing of each other; reconcile.ts and data-path.ts import the steps.
-import type { ConditionType } from '../../api/constants.ts';
+import { ConditionType } from '../../api/constants.ts';
 import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec, type KESKeyRecord, type KESStatus, type OperatorDefaults } from '../../api/index.ts';
 import type { ObjectReader } from '../../runtime/cache.ts';
 import type { EventSink } from '../../runtime/events.ts';
@@ -103,10 +103,30 @@ export function kesStatusOf(context: Pick<KMSDeploymentStepContext, 'object' | '
   return { ...kesIdentities, ...(keys === undefined ? {} : { keys }), ...kesWorkload };
 }
 
-/** The status fragments of a run: those the steps wrote (one writer each) and status.kes from their handoff. */
-export function statusFragments(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff' | 'status'>): Record<string, unknown> {
+/** The step (by its condition) that writes each fragment of status; status.kes's workload part is the KES step's. */
+const FRAGMENT_WRITERS: Readonly<Record<string, ConditionType>> = {
+  certificates: ConditionType.CertificatesReady,
+  vault: ConditionType.VaultConfigured,
+  kes: ConditionType.KESAvailable,
+  minio: ConditionType.MinIOAvailable,
+  buckets: ConditionType.BucketsReady,
+};
+
+/**
+ * The status fragments of a run: those the steps wrote (one writer each) and status.kes from their
+ * handoff. A fragment whose writer did not run (blocked by an earlier step, e.g. while KES rolls) keeps
+ * what it last said, as Kubernetes' own controllers leave what they did not observe: a client reading
+ * status.minio.caConfigMap during a KES roll found none and spoke HTTP to an HTTPS MinIO. A writer that
+ * ran and wrote nothing removes its fragment.
+ */
+export function statusFragments(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff' | 'status'>, notRun: ReadonlySet<string> = new Set()): Record<string, unknown> {
+  const previous = (context.object.status ?? {}) as Record<string, unknown>;
+  const carried = Object.fromEntries(
+    Object.entries(FRAGMENT_WRITERS).flatMap(([fragment, writer]) => (notRun.has(writer) && previous[fragment] !== undefined ? [[fragment, previous[fragment]]] : [])),
+  );
   const kes = kesStatusOf(context);
-  return kes ? { ...context.status, kes } : { ...context.status };
+  const kesCarried = carried['kes'] as KESStatus | undefined;
+  return { ...carried, ...context.status, ...(kes || kesCarried ? { kes: { ...kesCarried, ...kes } } : {}) };
 }
 
 /** A Secret pods mount a certificate from: a validated one of the user's, else childSecret. */

@@ -25,12 +25,17 @@ export async function reconcile(env: ReconcileEnv, request: ReconcileRequest): P
     outcome = await runSteps(env.steps, context); //               3.-8. PKI, Vault, KES, keys, MinIO, round trip
     if (outcome.complete) await pruneChildren(object, context.children, context); // children no longer wanted
   }
-  const status = buildStatus(object, [checked.condition, ...(outcome?.conditions ?? [])], context ? statusFragments(context) : {}, env.now());
+  const status = buildStatus(object, [checked.condition, ...(outcome?.conditions ?? [])], context ? statusFragments(context, notRun(outcome)) : {}, env.now());
   if (await writeStatus(env.kube, object, status)) await announce(env.events, object, status); // 9. status → Ready
   if (!checked.spec) throw new TerminalError(`invalid spec: ${checked.condition.message}`);
   if (outcome?.error !== undefined) throw outcome.error;
   if (outcome?.retry) return { retry: true }; //                      the work queue's rate limiter decides when
   return outcome?.requeueAfterMs ? { requeueAfterMs: outcome.requeueAfterMs } : {};
+}
+
+/** The conditions of the steps this run did not reach (blocked by an earlier one). */
+function notRun(outcome: PipelineOutcome | undefined): Set<string> {
+  return new Set((outcome?.conditions ?? []).filter((c) => c.reason === 'Blocked' || c.reason === 'BlockedByError').map((c) => c.type));
 }
 
 /**

@@ -29,7 +29,8 @@ const deployment = {
       kv: { prefix: 'kmsstack/storage/k8s' }, kesAuth: 'Kubernetes',
     },
     kes: { replicas: 1, keys: [{ name: 'minio-key-1' }, { name: 'invoices-key' }] },
-    minio: { replicas: 1, storage: { size: '1Gi' }, keyName: 'minio-key-1', buckets: [{ name: 'invoices', key: 'invoices-key', versioning: true }] },
+    // One server with two drives (issue 19's layouts: 1 and 4 servers with 2 drives each; e2e.test.ts has the 4).
+    minio: { replicas: 1, drivesPerServer: 2, storage: { size: '1Gi' }, keyName: 'minio-key-1', buckets: [{ name: 'invoices', key: 'invoices-key', versioning: true }] },
   },
 };
 

@@ -151,6 +151,17 @@ describe('examples/kmsdeployment-full.yaml on the local cluster', { skip }, () =
       assert.equal(claim.status.phase, 'Bound');
     }
     assert.deepEqual(claims.items.map((c) => c.status.capacity?.storage).sort(), [...Array(8).fill('100Gi'), ...Array(8).fill('200Gi')]);
+    // The Pods run as the ServiceAccounts the example names, with the PriorityClass's priority as admission resolved it.
+    const pods = (await stack.json(['get', 'pod', '-n', NS, '-l', `app.kubernetes.io/instance=${NAME}`])) as { items: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string; priority?: number } }[] };
+    assert.equal(pods.items.length, 11, '8 MinIO and 3 KES Pods');
+    for (const pod of pods.items) {
+      const component = pod.metadata.labels['app.kubernetes.io/name'];
+      assert.equal(pod.spec.serviceAccountName, `${component}-tenant-a`);
+      assert.equal(pod.spec.priority, 1_000_000, `${component}: the priority of storage-critical`);
+    }
+    // Both keys in KV v2 at kv under the example's prefix.
+    const keys = await stack.vault.request('LIST', 'kv/metadata/kmsstack/storage/tenant-a');
+    assert.deepEqual(((keys.body?.['data'] as { keys?: string[] } | undefined)?.keys ?? []).sort(), ['tenant-a-key-1', 'tenant-a-key-2']);
     // The user's CA and certificates are used: the operator made none of its own.
     const secrets = (await stack.json(['get', 'secret', '-n', NS])) as { items: { metadata: { name: string } }[] };
     const names = secrets.items.map((s) => s.metadata.name);

@@ -6,4 +6,6 @@ import { formatHeapSummary, summarizeHeapSnapshot } from './lib/heap-snapshot.ts
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: bench/heap.ts FILE.heapsnapshot');
-console.log(formatHeapSummary(summarizeHeapSnapshot(JSON.parse(readFileSync(file, 'utf8')), Number(process.argv[3] ?? 25))));
+console.log(
+  formatHeapSummary(summarizeHeapSnapshot(JSON.parse(readFileSync(file, 'utf8')), Number(process.argv[3] ?? 25))),
+);

@@ -13,10 +13,10 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../src/runtime/logger.ts';
 import { makeTempDir, removeTempDir } from '../test/env/process.ts';
 import { startEnvironment } from './lib/environment.ts';
-import { buildOperator, OperatorProcess, type BuiltOperator } from './lib/operator-process.ts';
+import { buildOperator, type BuiltOperator, OperatorProcess } from './lib/operator-process.ts';
 import { rssBreakdownOf } from './lib/procstat.ts';
 import { mapPool } from './lib/stats.ts';
-import { ConvergenceWatch, benchKMSDeployment, objectName } from './lib/workload.ts';
+import { benchKMSDeployment, ConvergenceWatch, objectName } from './lib/workload.ts';
 
 interface Variant {
   name: string;
@@ -36,7 +36,10 @@ function parseVariant(text: string): Variant {
   };
 }
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '100' }, variant: { type: 'string', multiple: true, default: ['default'] }, rounds: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '100' }, variant: { type: 'string', multiple: true, default: ['default'] },
+    rounds: { type: 'string', default: '2' } },
+});
 const n = Number(values.n);
 const variants = (values.variant ?? []).map(parseVariant);
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -55,8 +58,14 @@ try {
       const namespace = `memory-${round++}`;
       await env.prepareNamespace(namespace);
       const operator = await OperatorProcess.start(builds.get(key) as BuiltOperator, {
-        kubeconfigPath: env.operatorKubeconfigPath, watchNamespace: namespace, resyncPeriod: '10s', workers: 2,
-        vaultAddress: env.vault.address, logFile: join(workDir, `${namespace}.log`), nodeFlags: variant.nodeFlags, env: variant.env,
+        kubeconfigPath: env.operatorKubeconfigPath,
+        watchNamespace: namespace,
+        resyncPeriod: '10s',
+        workers: 2,
+        vaultAddress: env.vault.address,
+        logFile: join(workDir, `${namespace}.log`),
+        nodeFlags: variant.nodeFlags,
+        env: variant.env,
       });
       await operator.waitReady();
       await sleep(3000);
@@ -75,7 +84,13 @@ try {
       await sleep(3000);
       const busy = { ...(await operator.memoryDetail()), ...rssBreakdownOf(operator.pid) };
       await operator.stop();
-      const row = `| ${variant.name} | ${mib(idle.rssBytes)} (${mib(idle.mallocBytes)} / ${mib(idle.anonymousBytes)} / ${mib(idle.fileBytes)}) | ${mib(idle.heapUsedBytes)} | ${((lastAt - started) / 1000).toFixed(1)} s | ${mib(busy.rssBytes)} (${mib(busy.mallocBytes)} / ${mib(busy.anonymousBytes)} / ${mib(busy.fileBytes)}) | ${mib(busy.peakBytes)} | ${mib(busy.heapUsedBytes)} / ${mib(busy.externalBytes)} |`;
+      const row = `| ${variant.name} | ${mib(idle.rssBytes)} (${mib(idle.mallocBytes)} / ${
+        mib(idle.anonymousBytes)
+      } / ${mib(idle.fileBytes)}) | ${mib(idle.heapUsedBytes)} | ${((lastAt - started) / 1000).toFixed(1)} s | ${
+        mib(busy.rssBytes)
+      } (${mib(busy.mallocBytes)} / ${mib(busy.anonymousBytes)} / ${mib(busy.fileBytes)}) | ${mib(busy.peakBytes)} | ${
+        mib(busy.heapUsedBytes)
+      } / ${mib(busy.externalBytes)} |`;
       rows.push(row);
       console.log(row);
     }
@@ -86,6 +101,8 @@ try {
   removeTempDir(workDir);
 }
 console.log(`\nN = ${n}; MiB; RSS (malloc heap / anonymous / file)\n`);
-console.log('| variant | idle RSS (malloc / anon / file) | idle JS heap used | converge N | RSS with N converged (malloc / anon / file) | peak | JS heap used / external |');
+console.log(
+  '| variant | idle RSS (malloc / anon / file) | idle JS heap used | converge N | RSS with N converged (malloc / anon / file) | peak | JS heap used / external |',
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/api/duration.ts';
 import { leftovers, makeTempDir, removeTempDir, repoRoot } from '../test/env/process.ts';
-import { importCostTable, importCosts } from './lib/import-cost.ts';
-import { formatProfile, summarizeProfile, type CpuProfile } from './lib/cpu-profile.ts';
+import { writeMarkedSection } from './lib/docs-section.ts';
+import { importCosts, importCostTable } from './lib/import-cost.ts';
+import { type CpuProfile, formatProfile, summarizeProfile } from './lib/cpu-profile.ts';
 import { buildOperator, cpuProfiles } from './lib/operator-process.ts';
-import { machineText, resultsTable, writeComparison, type Machine, type RunSettings } from './lib/report.ts';
-import { runRound, type RoundResult } from './lib/round.ts';
+import { type Machine, machineText, resultsTable, type RunSettings, writeComparison } from './lib/report.ts';
+import { type RoundResult, runRound } from './lib/round.ts';
 
 const DOCS = join(repoRoot, 'docs/benchmarks.md');
 const BEGIN = '<!-- bench:results:begin (written by npm run bench -- --docs) -->';
@@ -33,14 +34,23 @@ function parseOptions() {
     },
   });
   const sizes = values.n.split(',').map((s) => Number(s.trim()));
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) throw new Error(`--n: a comma-separated list of whole numbers 1-5000 (got "${values.n}")`);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) {
+    throw new Error(`--n: a comma-separated list of whole numbers 1-5000 (got "${values.n}")`);
+  }
   const workers = Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers: 1-64 (got "${values.workers}")`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new Error(`--workers: 1-64 (got "${values.workers}")`);
+  }
   const resyncPeriodMs = parseDuration(values.resync);
-  if (resyncPeriodMs === undefined || resyncPeriodMs < 10_000) throw new Error(`--resync: a duration of at least 10s, the operator's minimum (got "${values.resync}")`);
+  if (resyncPeriodMs === undefined || resyncPeriodMs < 10_000) {
+    throw new Error(`--resync: a duration of at least 10s, the operator's minimum (got "${values.resync}")`);
+  }
   const clientConcurrency = Number(values.concurrency);
-  if (!Number.isInteger(clientConcurrency) || clientConcurrency < 1) throw new Error(`--concurrency: a whole number >= 1 (got "${values.concurrency}")`);
-  return { sizes, workers, resyncPeriodMs, clientConcurrency, cpuProfile: values['cpu-prof'], heapSnapshot: values['heap-snapshot'], docs: values.docs, json: values.json, keepLogs: values['keep-logs'] };
+  if (!Number.isInteger(clientConcurrency) || clientConcurrency < 1) {
+    throw new Error(`--concurrency: a whole number >= 1 (got "${values.concurrency}")`);
+  }
+  return { sizes, workers, resyncPeriodMs, clientConcurrency, cpuProfile: values['cpu-prof'],
+    heapSnapshot: values['heap-snapshot'], docs: values.docs, json: values.json, keepLogs: values['keep-logs'] };
 }
 
 function machine(versions: string): Machine {
@@ -52,14 +62,6 @@ function machine(versions: string): Machine {
     os: `Linux ${release()}`,
     servers: versions,
   };
-}
-
-function writeDocs(section: string): void {
-  const text = readFileSync(DOCS, 'utf8');
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (begin < 0 || end < begin) throw new Error(`${DOCS} has no ${BEGIN} ... ${END} markers`);
-  writeFileSync(DOCS, `${text.slice(0, begin + BEGIN.length)}\n${section}\n${text.slice(end)}`);
 }
 
 async function main(): Promise<void> {
@@ -76,12 +78,16 @@ async function main(): Promise<void> {
   try {
     for (const n of options.sizes) {
       log(`\nN = ${n}`);
-      const result = await runRound(built, { n, workers: options.workers, resyncPeriodMs: options.resyncPeriodMs, clientConcurrency: options.clientConcurrency, workDir, cpuProfile: options.cpuProfile, heapSnapshot: options.heapSnapshot, log });
+      const result = await runRound(built, { n, workers: options.workers, resyncPeriodMs: options.resyncPeriodMs,
+        clientConcurrency: options.clientConcurrency, workDir, cpuProfile: options.cpuProfile,
+        heapSnapshot: options.heapSnapshot, log });
       results.push(result);
       versions = result.versions;
       if (result.cpuProfileDir) {
         for (const file of cpuProfiles(result.cpuProfileDir)) {
-          const text = `N = ${n}, first operator process (convergence, steady state, burst): ${formatProfile(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile))}`;
+          const text = `N = ${n}, first operator process (convergence, steady state, burst): ${
+            formatProfile(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile))
+          }`;
           profiles.push(text);
           log(text);
         }
@@ -113,19 +119,24 @@ async function main(): Promise<void> {
     'Idle memory is mostly loaded code. RSS of a fresh Node process importing one runtime dependency of the operator (these overlap, so they do not add up):',
     '',
     imports,
-    ...(results.some((r) => r.heapSummary) ? ['', 'Heap snapshot of the operator with N converged (`--heap-snapshot`):', '', '```', ...results.flatMap((r) => r.heapSummary ?? []), '```'] : []),
+    ...(results.some((r) => r.heapSummary)
+      ? ['', 'Heap snapshot of the operator with N converged (`--heap-snapshot`):', '', '```',
+        ...results.flatMap((r) => r.heapSummary ?? []), '```']
+      : []),
     ...(profiles.length ? ['', 'CPU profile of the operator (`--cpu-prof`):', '', '```', ...profiles, '```'] : []),
   ].join('\n');
   log(`\n${section}\n`);
   log(`total time ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (options.json) writeFileSync(options.json, JSON.stringify({ settings, results }, null, 2));
   if (options.docs) {
-    writeDocs(section);
+    writeMarkedSection(DOCS, BEGIN, END, section);
     log(`wrote the results into ${DOCS}`);
   }
   const left = leftovers();
   const tempDirs = left.tempDirs.filter((dir) => !(options.keepLogs && dir === workDir));
-  if (left.processes.length || tempDirs.length) throw new Error(`left behind: ${JSON.stringify({ processes: left.processes, tempDirs })}`);
+  if (left.processes.length || tempDirs.length) {
+    throw new Error(`left behind: ${JSON.stringify({ processes: left.processes, tempDirs })}`);
+  }
 }
 
 main().catch((err: unknown) => {

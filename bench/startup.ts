@@ -11,7 +11,9 @@ const runs = Number(values.runs);
 function summary(label: string, ms: number[]): string {
   const sorted = [...ms].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
-  return `${label.padEnd(44)} median ${(median / 1000).toFixed(2)} s   min ${(sorted[0]! / 1000).toFixed(2)} s   max ${(sorted.at(-1)! / 1000).toFixed(2)} s`;
+  return `${label.padEnd(44)} median ${(median / 1000).toFixed(2)} s   min ${(sorted[0]! / 1000).toFixed(2)} s   max ${
+    (sorted.at(-1)! / 1000).toFixed(2)
+  } s`;
 }
 
 const controlPlane: number[] = [];
@@ -20,8 +22,14 @@ const both: number[] = [];
 for (let i = 0; i < runs; i++) {
   const start = performance.now();
   const [cp, v] = await Promise.all([
-    startControlPlane().then((cp) => { controlPlane.push(performance.now() - start); return cp; }),
-    startVault().then((v) => { vault.push(performance.now() - start); return v; }),
+    startControlPlane().then((cp) => {
+      controlPlane.push(performance.now() - start);
+      return cp;
+    }),
+    startVault().then((v) => {
+      vault.push(performance.now() - start);
+      return v;
+    }),
   ]);
   both.push(performance.now() - start);
   await Promise.all([cp.stop(), v.stop()]);

@@ -11,9 +11,10 @@ import { defaultKesImage, defaultMinioImage } from './api/index.ts';
 import { formats } from './api/schema/formats.ts';
 import { DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH } from './vault/session.ts';
 import { checkAddress } from './vault/settings.ts';
-import { parsePinnedCAFiles, readPinnedCAs, type PinnedCAFile } from './vault/pinned-ca.ts';
+import { parsePinnedCAFiles, type PinnedCAFile, readPinnedCAs } from './vault/pinned-ca.ts';
 import { checkInstanceName, DEFAULT_INSTANCE } from './vault/names.ts';
-import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE, parsePrefixTemplate } from './vault/tenancy.ts';
+import { ANY_ADDRESS, DEFAULT_PREFIX_TEMPLATE, INSTANCE_PREFIX_TEMPLATE,
+  parsePrefixTemplate } from './vault/tenancy.ts';
 import type { KMSDeploymentSettings } from './controllers/kmsdeployment/controller.ts';
 import type { RuntimeConfig } from './runtime/manager.ts';
 
@@ -44,32 +45,126 @@ interface Option {
 
 /** Every setting, in the order of docs/runtime.md. */
 export const options: readonly Option[] = [
-  { key: 'namespaces', flag: 'watch-namespaces', env: 'KMSSTACK_WATCH_NAMESPACES', kind: 'list', default: '', help: 'Comma-separated namespaces to watch; empty watches all namespaces.' },
-  { key: 'workers', flag: 'workers', env: 'KMSSTACK_WORKERS', kind: 'integer', default: '2', help: 'Concurrent reconciles (different KMSDeployments); 1-64.' },
-  { key: 'resyncPeriod', flag: 'resync-period', env: 'KMSSTACK_RESYNC_PERIOD', kind: 'duration', default: '10m', help: 'Every KMSDeployment is reconciled at least this often; at least 10s.' },
-  { key: 'reconcileTimeout', flag: 'reconcile-timeout', env: 'KMSSTACK_RECONCILE_TIMEOUT', kind: 'duration', default: '2m', help: 'A reconcile still running after this fails and is retried with backoff; its worker moves on; 1s-1h.' },
-  { key: 'vaultRequestTimeout', flag: 'vault-request-timeout', env: 'KMSSTACK_VAULT_REQUEST_TIMEOUT', kind: 'duration', default: '10s', help: 'Deadline of one attempt of a Vault call, connect to last byte (3 attempts per call); a reconcile that takes longer marks its KMSDeployment slow; 1s-5m.' },
-  { key: 'httpBindAddress', flag: 'http-address', env: 'KMSSTACK_HTTP_ADDRESS', kind: 'string', default: ':8080', help: 'host:port of /healthz, /readyz and /metrics (":8080" = all interfaces); "0" disables the server.' },
-  { key: 'metricsBindAddress', flag: 'metrics-bind-address', env: 'KMSSTACK_METRICS_BIND_ADDRESS', kind: 'string', default: '', help: 'host:port of /metrics on a listener of its own (e.g. "127.0.0.1:8443" for an authenticating proxy in the pod); empty serves it with --http-address (no authentication: restrict access with a NetworkPolicy); "0" disables it.' },
-  { key: 'leaderElect', flag: 'leader-election', env: 'KMSSTACK_LEADER_ELECTION', kind: 'boolean', default: 'true', help: 'Only the holder of a coordination.k8s.io Lease reconciles.' },
-  { key: 'leaderElectionNamespace', flag: 'leader-election-namespace', env: 'KMSSTACK_LEADER_ELECTION_NAMESPACE', kind: 'string', default: '', help: 'Namespace of the Lease; default: $POD_NAMESPACE, else the namespace of the in-cluster service account.' },
-  { key: 'leaderElectionId', flag: 'leader-election-lease-name', env: 'KMSSTACK_LEADER_ELECTION_LEASE_NAME', kind: 'string', default: 'kmsstack-operator', help: 'Name of the Lease.' },
-  { key: 'leaderElectionIdentity', flag: 'leader-election-identity', env: 'KMSSTACK_LEADER_ELECTION_IDENTITY', kind: 'string', default: '', help: 'holderIdentity written to the Lease; default: <$KMSSTACK_POD_NAME or hostname>_<random UUID>.' },
-  { key: 'leaseDuration', flag: 'lease-duration', env: 'KMSSTACK_LEASE_DURATION', kind: 'duration', default: '15s', help: 'How long a Lease holds without renewal before others may take it.' },
-  { key: 'renewDeadline', flag: 'renew-deadline', env: 'KMSSTACK_RENEW_DEADLINE', kind: 'duration', default: '10s', help: 'The leader gives up (and stops reconciling) if it cannot renew within this.' },
-  { key: 'retryPeriod', flag: 'retry-period', env: 'KMSSTACK_RETRY_PERIOD', kind: 'duration', default: '2s', help: 'Interval between acquire/renew attempts.' },
-  { key: 'logLevel', flag: 'log-level', env: 'KMSSTACK_LOG_LEVEL', kind: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent.' },
-  { key: 'shutdownTimeout', flag: 'shutdown-timeout', env: 'KMSSTACK_SHUTDOWN_TIMEOUT', kind: 'duration', default: '30s', help: 'On SIGTERM/SIGINT, how long in-flight reconciles may take to finish.' },
-  { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s', help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
-  { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '30s', help: 'Cap of the retry delay; a deployment waiting for Vault or KES converges within it of their return.' },
-  { key: 'instanceName', flag: 'instance-name', env: 'KMSSTACK_INSTANCE_NAME', kind: 'string', default: DEFAULT_INSTANCE, help: 'This operator\'s name among all operators that share a Vault (each needs its own): part of every Vault policy and role name and of the default prefix template; 1-32 of a-z, 0-9 and "-".' },
-  { key: 'kvPrefixTemplate', flag: 'kv-prefix-template', env: 'KMSSTACK_KV_PREFIX_TEMPLATE', kind: 'string', default: '', help: `spec.vault.kv.prefix must be this path or lie below it; {namespace} (required), {name} and {instance} are replaced by the KMSDeployment's and the operator's; "*" allows any prefix (one tenant per operator only). Empty: "${DEFAULT_PREFIX_TEMPLATE}" for the instance "${DEFAULT_INSTANCE}", else "${INSTANCE_PREFIX_TEMPLATE}".` },
-  { key: 'vaultAddresses', flag: 'vault-addresses', env: 'KMSSTACK_VAULT_ADDRESSES', kind: 'list', default: '', help: 'Comma-separated Vault servers (scheme://host:port) the operator may contact, with Kubernetes auth (its own ServiceAccount token) and token auth (a token from a Secret the tenant names) alike. Empty: every Vault is refused. "*" lets token auth use any server (one tenant per operator only); Kubernetes auth still needs the server listed by name.' },
-  { key: 'vaultCAFiles', flag: 'vault-ca-files', env: 'KMSSTACK_VAULT_CA_FILES', kind: 'list', default: '', help: 'Comma-separated address=path pairs: the CA bundle (PEM file) that must have signed the certificate of that listed Vault server; used instead of spec.vault.tls.caSecretRef. Read at start-up.' },
-  { key: 'vaultTokenPath', flag: 'vault-token-path', env: 'KMSSTACK_VAULT_TOKEN_PATH', kind: 'string', default: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH, help: 'ServiceAccount token file sent to Vault for Kubernetes auth, read at every login; the chart mounts one with the audience "vault" here.' },
-  { key: 'defaultKesImage', flag: 'default-kes-image', env: 'KMSSTACK_DEFAULT_KES_IMAGE', kind: 'string', default: defaultKesImage, hint: formats.image.hint, help: 'KES image of the KMSDeployments that leave spec.kes.image unset: point it at a mirror, an air-gapped registry or a maintained fork.' },
-  { key: 'defaultMinioImage', flag: 'default-minio-image', env: 'KMSSTACK_DEFAULT_MINIO_IMAGE', kind: 'string', default: defaultMinioImage, hint: formats.image.hint, help: 'MinIO image of the KMSDeployments that leave spec.minio.image unset: point it at a mirror, an air-gapped registry or a maintained fork.' },
-  { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', default: '', help: 'Kubeconfig file; default: in-cluster config, else ~/.kube/config.' },
+  { key: 'namespaces', flag: 'watch-namespaces', env: 'KMSSTACK_WATCH_NAMESPACES', kind: 'list', default: '',
+    help: 'Comma-separated namespaces to watch; empty watches all namespaces.' },
+  { key: 'workers', flag: 'workers', env: 'KMSSTACK_WORKERS', kind: 'integer', default: '2',
+    help: 'Concurrent reconciles (different KMSDeployments); 1-64.' },
+  { key: 'resyncPeriod', flag: 'resync-period', env: 'KMSSTACK_RESYNC_PERIOD', kind: 'duration', default: '10m',
+    help: 'Every KMSDeployment is reconciled at least this often; at least 10s.' },
+  { key: 'reconcileTimeout', flag: 'reconcile-timeout', env: 'KMSSTACK_RECONCILE_TIMEOUT', kind: 'duration',
+    default: '2m',
+    help: 'A reconcile still running after this fails and is retried with backoff; its worker moves on; 1s-1h.' },
+  {
+    key: 'vaultRequestTimeout',
+    flag: 'vault-request-timeout',
+    env: 'KMSSTACK_VAULT_REQUEST_TIMEOUT',
+    kind: 'duration',
+    default: '10s',
+    help:
+      'Deadline of one attempt of a Vault call, connect to last byte (3 attempts per call); a reconcile that takes longer marks its KMSDeployment slow; 1s-5m.',
+  },
+  { key: 'httpBindAddress', flag: 'http-address', env: 'KMSSTACK_HTTP_ADDRESS', kind: 'string', default: ':8080',
+    help: 'host:port of /healthz, /readyz and /metrics (":8080" = all interfaces); "0" disables the server.' },
+  {
+    key: 'metricsBindAddress',
+    flag: 'metrics-bind-address',
+    env: 'KMSSTACK_METRICS_BIND_ADDRESS',
+    kind: 'string',
+    default: '',
+    help:
+      'host:port of /metrics on a listener of its own (e.g. "127.0.0.1:8443" for an authenticating proxy in the pod); empty serves it with --http-address (no authentication: restrict access with a NetworkPolicy); "0" disables it.',
+  },
+  { key: 'leaderElect', flag: 'leader-election', env: 'KMSSTACK_LEADER_ELECTION', kind: 'boolean', default: 'true',
+    help: 'Only the holder of a coordination.k8s.io Lease reconciles.' },
+  { key: 'leaderElectionNamespace', flag: 'leader-election-namespace', env: 'KMSSTACK_LEADER_ELECTION_NAMESPACE',
+    kind: 'string', default: '',
+    help: 'Namespace of the Lease; default: $POD_NAMESPACE, else the namespace of the in-cluster service account.' },
+  { key: 'leaderElectionId', flag: 'leader-election-lease-name', env: 'KMSSTACK_LEADER_ELECTION_LEASE_NAME',
+    kind: 'string', default: 'kmsstack-operator', help: 'Name of the Lease.' },
+  { key: 'leaderElectionIdentity', flag: 'leader-election-identity', env: 'KMSSTACK_LEADER_ELECTION_IDENTITY',
+    kind: 'string', default: '',
+    help: 'holderIdentity written to the Lease; default: <$KMSSTACK_POD_NAME or hostname>_<random UUID>.' },
+  { key: 'leaseDuration', flag: 'lease-duration', env: 'KMSSTACK_LEASE_DURATION', kind: 'duration', default: '15s',
+    help: 'How long a Lease holds without renewal before others may take it.' },
+  { key: 'renewDeadline', flag: 'renew-deadline', env: 'KMSSTACK_RENEW_DEADLINE', kind: 'duration', default: '10s',
+    help: 'The leader gives up (and stops reconciling) if it cannot renew within this.' },
+  { key: 'retryPeriod', flag: 'retry-period', env: 'KMSSTACK_RETRY_PERIOD', kind: 'duration', default: '2s',
+    help: 'Interval between acquire/renew attempts.' },
+  { key: 'logLevel', flag: 'log-level', env: 'KMSSTACK_LOG_LEVEL', kind: 'string', default: 'info',
+    help: 'trace, debug, info, warn, error, fatal or silent.' },
+  { key: 'shutdownTimeout', flag: 'shutdown-timeout', env: 'KMSSTACK_SHUTDOWN_TIMEOUT', kind: 'duration',
+    default: '30s', help: 'On SIGTERM/SIGINT, how long in-flight reconciles may take to finish.' },
+  { key: 'backoffBase', flag: 'backoff-base', env: 'KMSSTACK_BACKOFF_BASE', kind: 'duration', default: '1s',
+    help: 'First retry delay of a failed reconcile; doubles per consecutive failure.' },
+  { key: 'backoffMax', flag: 'backoff-max', env: 'KMSSTACK_BACKOFF_MAX', kind: 'duration', default: '30s',
+    help: 'Cap of the retry delay; a deployment waiting for Vault or KES converges within it of their return.' },
+  {
+    key: 'instanceName',
+    flag: 'instance-name',
+    env: 'KMSSTACK_INSTANCE_NAME',
+    kind: 'string',
+    default: DEFAULT_INSTANCE,
+    help:
+      'This operator\'s name among all operators that share a Vault (each needs its own): part of every Vault policy and role name and of the default prefix template; 1-32 of a-z, 0-9 and "-".',
+  },
+  {
+    key: 'kvPrefixTemplate',
+    flag: 'kv-prefix-template',
+    env: 'KMSSTACK_KV_PREFIX_TEMPLATE',
+    kind: 'string',
+    default: '',
+    help:
+      `spec.vault.kv.prefix must be this path or lie below it; {namespace} (required), {name} and {instance} are replaced by the KMSDeployment's and the operator's; "*" allows any prefix (one tenant per operator only). Empty: "${DEFAULT_PREFIX_TEMPLATE}" for the instance "${DEFAULT_INSTANCE}", else "${INSTANCE_PREFIX_TEMPLATE}".`,
+  },
+  {
+    key: 'vaultAddresses',
+    flag: 'vault-addresses',
+    env: 'KMSSTACK_VAULT_ADDRESSES',
+    kind: 'list',
+    default: '',
+    help:
+      'Comma-separated Vault servers (scheme://host:port) the operator may contact, with Kubernetes auth (its own ServiceAccount token) and token auth (a token from a Secret the tenant names) alike. Empty: every Vault is refused. "*" lets token auth use any server (one tenant per operator only); Kubernetes auth still needs the server listed by name.',
+  },
+  {
+    key: 'vaultCAFiles',
+    flag: 'vault-ca-files',
+    env: 'KMSSTACK_VAULT_CA_FILES',
+    kind: 'list',
+    default: '',
+    help:
+      'Comma-separated address=path pairs: the CA bundle (PEM file) that must have signed the certificate of that listed Vault server; used instead of spec.vault.tls.caSecretRef. Read at start-up.',
+  },
+  {
+    key: 'vaultTokenPath',
+    flag: 'vault-token-path',
+    env: 'KMSSTACK_VAULT_TOKEN_PATH',
+    kind: 'string',
+    default: DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH,
+    help:
+      'ServiceAccount token file sent to Vault for Kubernetes auth, read at every login; the chart mounts one with the audience "vault" here.',
+  },
+  {
+    key: 'defaultKesImage',
+    flag: 'default-kes-image',
+    env: 'KMSSTACK_DEFAULT_KES_IMAGE',
+    kind: 'string',
+    default: defaultKesImage,
+    hint: formats.image.hint,
+    help:
+      'KES image of the KMSDeployments that leave spec.kes.image unset: point it at a mirror, an air-gapped registry or a maintained fork.',
+  },
+  {
+    key: 'defaultMinioImage',
+    flag: 'default-minio-image',
+    env: 'KMSSTACK_DEFAULT_MINIO_IMAGE',
+    kind: 'string',
+    default: defaultMinioImage,
+    hint: formats.image.hint,
+    help:
+      'MinIO image of the KMSDeployments that leave spec.minio.image unset: point it at a mirror, an air-gapped registry or a maintained fork.',
+  },
+  { key: 'kubeconfig', flag: 'kubeconfig', env: 'KUBECONFIG', kind: 'string', default: '',
+    help: 'Kubeconfig file; default: in-cluster config, else ~/.kube/config.' },
 ];
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -163,9 +258,13 @@ export function parseConfig(input: ConfigInput): OperatorConfig {
   const raw = rawValues(input.argv, input.env);
   const values: Record<string, unknown> = {};
   for (const option of options) values[option.key] = convert(option, raw.get(option.key) ?? option.default);
-  if (!validateValues(values)) throw new ConfigError((validateValues.errors ?? []).map((e) => describeError(e, raw)).join('\n'));
+  if (!validateValues(values)) {
+    throw new ConfigError((validateValues.errors ?? []).map((e) => describeError(e, raw)).join('\n'));
+  }
   const v = values as unknown as ParsedValues;
-  const vaultAddresses = parseSetting('vaultAddresses', () => [...new Set(v.vaultAddresses.map((address) => (address === ANY_ADDRESS ? ANY_ADDRESS : checkAddress(address))))]);
+  const vaultAddresses = parseSetting('vaultAddresses', () => [
+    ...new Set(v.vaultAddresses.map((address) => (address === ANY_ADDRESS ? ANY_ADDRESS : checkAddress(address)))),
+  ]);
   const leaderNamespace = v.leaderElectionNamespace || input.env.POD_NAMESPACE || input.inClusterNamespace || '';
   const config: OperatorConfig = {
     namespaces: v.namespaces,
@@ -217,7 +316,11 @@ export function loadPinnedCAs(config: Pick<OperatorConfig, 'vaultCAFiles'>): Map
 }
 
 export function usage(): string {
-  const lines = options.map((o) => `  --${o.flag.padEnd(28)} $${o.env.padEnd(36)} ${o.help}${o.default ? ` (default ${JSON.stringify(o.default)})` : ''}`);
+  const lines = options.map((o) =>
+    `  --${o.flag.padEnd(28)} $${o.env.padEnd(36)} ${o.help}${
+      o.default ? ` (default ${JSON.stringify(o.default)})` : ''
+    }`
+  );
   return `Usage: kmsstack-operator [flags]\n\n${lines.join('\n')}\n`;
 }
 
@@ -252,7 +355,8 @@ function convert(option: Option, text: string): unknown {
     case 'integer':
       return /^-?\d+$/.test(text.trim()) ? Number(text) : text;
     case 'boolean':
-      return { true: true, '1': true, yes: true, false: false, '0': false, no: false }[text.trim().toLowerCase()] ?? text;
+      return { true: true, '1': true, yes: true, false: false, '0': false, no: false }[text.trim().toLowerCase()] ??
+        text;
     case 'duration':
       return parseDuration(text.trim()) ?? text;
     case 'list':
@@ -282,7 +386,9 @@ function describeError(error: ErrorObject, raw: Map<string, string>): string {
     string: '',
   };
   const hint = (error.keyword === 'pattern' || error.keyword === 'maxLength') && option.hint ? option.hint : undefined;
-  const message = error.keyword === 'type' && expected[option.kind] ? expected[option.kind] : (hint ?? error.message ?? 'is invalid');
+  const message = error.keyword === 'type' && expected[option.kind]
+    ? expected[option.kind]
+    : (hint ?? error.message ?? 'is invalid');
   return `invalid ${label(option)}: ${message} (got ${JSON.stringify(given)})`;
 }
 
@@ -291,7 +397,9 @@ function parseSetting<T>(key: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    throw new ConfigError(`invalid ${label(optionFor(key))}: ${(err as Error).message.replace(/^spec\.vault\.address: /, '')}`);
+    throw new ConfigError(
+      `invalid ${label(optionFor(key))}: ${(err as Error).message.replace(/^spec\.vault\.address: /, '')}`,
+    );
   }
 }
 
@@ -307,17 +415,33 @@ function checkRelations(config: OperatorConfig, raw: Map<string, string>): void 
   const problems: string[] = [];
   const le = config.leaderElection;
   const show = (key: string) => `${label(optionFor(key))} = ${raw.get(key) ?? optionFor(key).default}`;
-  if (config.httpBindAddress && config.httpBindAddress.port > 65535) problems.push(`invalid ${show('httpBindAddress')}: port must be at most 65535`);
+  if (config.httpBindAddress && config.httpBindAddress.port > 65535) {
+    problems.push(`invalid ${show('httpBindAddress')}: port must be at most 65535`);
+  }
   const metrics = config.metricsBindAddress;
   if (metrics && metrics !== 'shared') {
     if (metrics.port > 65535) problems.push(`invalid ${show('metricsBindAddress')}: port must be at most 65535`);
-    if (config.httpBindAddress && metrics.port === config.httpBindAddress.port && metrics.port !== 0) problems.push(`invalid ${show('metricsBindAddress')}: must use another port than ${show('httpBindAddress')}`);
+    if (config.httpBindAddress && metrics.port === config.httpBindAddress.port && metrics.port !== 0) {
+      problems.push(`invalid ${show('metricsBindAddress')}: must use another port than ${show('httpBindAddress')}`);
+    }
   }
   if (le.enabled) {
-    if (!le.namespace) problems.push(`${label(optionFor('leaderElectionNamespace'))} is required with leader election outside a cluster (or set POD_NAMESPACE)`);
-    if (le.leaseDurationMs <= le.renewDeadlineMs) problems.push(`invalid ${show('leaseDuration')}: must be greater than ${show('renewDeadline')}`);
-    if (le.renewDeadlineMs <= 1.2 * le.retryPeriodMs) problems.push(`invalid ${show('renewDeadline')}: must be greater than 1.2 x ${show('retryPeriod')}`);
+    if (!le.namespace) {
+      problems.push(
+        `${
+          label(optionFor('leaderElectionNamespace'))
+        } is required with leader election outside a cluster (or set POD_NAMESPACE)`,
+      );
+    }
+    if (le.leaseDurationMs <= le.renewDeadlineMs) {
+      problems.push(`invalid ${show('leaseDuration')}: must be greater than ${show('renewDeadline')}`);
+    }
+    if (le.renewDeadlineMs <= 1.2 * le.retryPeriodMs) {
+      problems.push(`invalid ${show('renewDeadline')}: must be greater than 1.2 x ${show('retryPeriod')}`);
+    }
   }
-  if (config.backoff.maxMs < config.backoff.baseMs) problems.push(`invalid ${show('backoffMax')}: must not be below ${show('backoffBase')}`);
+  if (config.backoff.maxMs < config.backoff.baseMs) {
+    problems.push(`invalid ${show('backoffMax')}: must not be below ${show('backoffBase')}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 }

@@ -1,7 +1,7 @@
 // Entry point: read the configuration, connect to Kubernetes (in-cluster config or kubeconfig), run the
 // manager, and on SIGTERM/SIGINT stop gracefully (finish in-flight reconciles, release the lease, exit 0).
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, loadConfig, loadPinnedCAs, usage, type OperatorConfig } from './config.ts';
+import { ConfigError, loadConfig, loadPinnedCAs, type OperatorConfig, usage } from './config.ts';
 import { exitSoon, runUntilSignalled } from './runtime/lifecycle.ts';
 import { createLogger } from './runtime/logger.ts';
 import { Manager } from './runtime/manager.ts';

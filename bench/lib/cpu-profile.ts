@@ -47,15 +47,20 @@ export function summarizeProfile(profile: CpuProfile, top = 12): ProfileSummary 
     const category = categoryOf(node.callFrame);
     categories.set(category, (categories.get(category) ?? 0) + hits);
     const file = node.callFrame.url.replace(/^.*\/(node_modules|dist)\//, '$1/');
-    const name = `${node.callFrame.functionName || '(anonymous)'} ${file}${file ? `:${node.callFrame.lineNumber + 1}` : ''}`.trim();
+    const name = `${node.callFrame.functionName || '(anonymous)'} ${file}${
+      file ? `:${node.callFrame.lineNumber + 1}` : ''
+    }`.trim();
     functions.set(name, (functions.get(name) ?? 0) + hits);
   }
   const ranked = (map: Map<string, number>, key: 'category' | 'name') =>
-    [...map].sort((a, b) => b[1] - a[1]).map(([label, hits]) => ({ [key]: label, ms: hits * msPerHit, share: hits / totalHits }));
+    [...map].sort((a, b) => b[1] - a[1]).map(([label, hits]) => ({ [key]: label, ms: hits * msPerHit,
+      share: hits / totalHits })
+    );
   return {
     durationMs,
     categories: ranked(categories, 'category') as ProfileSummary['categories'],
-    functions: (ranked(functions, 'name') as ProfileSummary['functions']).filter((f) => !f.name.startsWith('(idle)')).slice(0, top),
+    functions: (ranked(functions, 'name') as ProfileSummary['functions']).filter((f) => !f.name.startsWith('(idle)'))
+      .slice(0, top),
   };
 }
 

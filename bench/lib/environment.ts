@@ -12,7 +12,7 @@ import { operatorPolicyInput, startStack } from '../../test/support/stack.ts';
 import { KubeClient } from '../../src/runtime/kube/client.ts';
 import type { KubeObject } from '../../src/runtime/kube/resources.ts';
 import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
-import { KubeAuditLog, WRITE_AUDIT_POLICY, type JsonLinesTail } from './kube-audit.ts';
+import { type JsonLinesTail, KubeAuditLog, WRITE_AUDIT_POLICY } from './kube-audit.ts';
 import { vaultAuditLog, type VaultRequest } from './vault-audit.ts';
 import { childrenByName } from './procstat.ts';
 
@@ -48,7 +48,9 @@ export async function startEnvironment(): Promise<BenchEnvironment> {
   const servers = await startStack({
     controlPlane: {
       apiServerFlags: [
-        `--audit-policy-file=${policyPath}`, `--audit-log-path=${auditLogPath}`, '--audit-log-maxsize=0',
+        `--audit-policy-file=${policyPath}`,
+        `--audit-log-path=${auditLogPath}`,
+        '--audit-log-maxsize=0',
         // Every KMSDeployment gets a KES Service with a cluster IP, the floor's too: the test env's /24 holds ~250.
         '--service-cluster-ip-range=10.0.0.0/16',
       ],
@@ -64,15 +66,28 @@ export async function startEnvironment(): Promise<BenchEnvironment> {
     removeTempDir(dir);
   };
   try {
-    const token = await plane.mintServiceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, { expirationSeconds: 4 * 3600 });
-    await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', { body: clusterAdminBinding(), resource: 'clusterrolebindings', verb: 'create' });
+    const token = await plane.mintServiceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, {
+      expirationSeconds: 4 * 3600,
+    });
+    await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', { body: clusterAdminBinding(),
+      resource: 'clusterrolebindings', verb: 'create' });
     const operator = plane.kubeConfigForToken(token, OPERATOR_SERVICE_ACCOUNT);
     await vault.enableAudit();
     const children = childrenByName();
-    const serverPids = () => new Map([...children].filter(([name]) => ['etcd', 'kube-apiserver', 'vault'].includes(name)));
-    if (serverPids().size !== 3) throw new Error(`expected etcd, kube-apiserver and vault among this process's children, found: ${[...children.keys()].join(', ')}`);
+    const serverPids = () =>
+      new Map([...children].filter(([name]) => ['etcd', 'kube-apiserver', 'vault'].includes(name)));
+    if (serverPids().size !== 3) {
+      throw new Error(
+        `expected etcd, kube-apiserver and vault among this process's children, found: ${
+          [...children.keys()].join(', ')
+        }`,
+      );
+    }
     return {
-      plane, vault, admin, versions: await serverVersions(plane, vault),
+      plane,
+      vault,
+      admin,
+      versions: await serverVersions(plane, vault),
       operatorKubeconfigPath: operator.path,
       operatorClient: new KubeClient(operator.kubeConfig),
       operatorVaultToken,
@@ -101,7 +116,8 @@ function clusterAdminBinding(): KubeObject {
 
 async function serverVersions(plane: ControlPlane, vault: TestVault): Promise<string> {
   const kube = (JSON.parse(await plane.getRaw('/version')) as { gitVersion?: string }).gitVersion ?? '?';
-  const etcd = ((await (await fetch(`${plane.etcdEndpoint}/version`)).json()) as { etcdserver?: string }).etcdserver ?? '?';
+  const etcd = ((await (await fetch(`${plane.etcdEndpoint}/version`)).json()) as { etcdserver?: string }).etcdserver ??
+    '?';
   const vaultVersion = (await vault.request('GET', 'sys/health', undefined, '')).body?.['version'] ?? '?';
   return `kube-apiserver ${kube}, etcd ${etcd}, Vault ${String(vaultVersion)} (dev mode, in memory, audit device on)`;
 }

@@ -9,14 +9,15 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type KubeClient } from '../../src/runtime/kube/client.ts';
-import { resourceFor, resourcePath, type KubeObject } from '../../src/runtime/kube/resources.ts';
+import { type KubeObject, resourceFor, resourcePath } from '../../src/runtime/kube/resources.ts';
 import { VaultClient, type VaultMethod } from '../../src/vault/client.ts';
 
 export interface FloorTransport {
   readonly name: string;
   apply(object: KubeObject, subresource?: 'status'): Promise<void>;
   create(object: KubeObject): Promise<void>;
-  vault(method: VaultMethod, path: string, body?: Record<string, unknown>): Promise<Record<string, unknown> | undefined>;
+  vault(method: VaultMethod, path: string,
+    body?: Record<string, unknown>): Promise<Record<string, unknown> | undefined>;
   close(): void;
 }
 
@@ -26,7 +27,8 @@ export function operatorClientsTransport(kube: KubeClient, vaultAddress: string,
     name: "operator's clients",
     apply: async (object, subresource) => void (await kube.apply(object, subresource ? { subresource } : {})),
     create: async (object) => void (await kube.create(object)),
-    vault: (method, path, body) => vault.call({ method, path, token: vaultToken, json: body, operation: `floor ${method} ${path}` }),
+    vault: (method, path, body) =>
+      vault.call({ method, path, token: vaultToken, json: body, operation: `floor ${method} ${path}` }),
     close: () => undefined,
   };
 }
@@ -38,17 +40,20 @@ interface Target {
   headers: Record<string, string>;
 }
 
-function call(target: Target, method: string, path: string, body: string | undefined, contentType: string): Promise<string> {
+function call(target: Target, method: string, path: string, body: string | undefined,
+  contentType: string): Promise<string>
+{
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...target.headers, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = contentType;
-    const req = target.send(`${target.url}${path}`, { method, agent: target.agent, headers, timeout: 30_000 }, (res) => {
-      text(res).then((body) => {
-        const code = res.statusCode ?? 0;
-        if (code >= 200 && code < 300) resolve(body);
-        else reject(new Error(`floor: ${method} ${path}: ${code} ${body.slice(0, 300)}`));
-      }, reject);
-    });
+    const req = target.send(`${target.url}${path}`, { method, agent: target.agent, headers, timeout: 30_000 },
+      (res) => {
+        text(res).then((body) => {
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) resolve(body);
+          else reject(new Error(`floor: ${method} ${path}: ${code} ${body.slice(0, 300)}`));
+        }, reject);
+      });
     req.on('timeout', () => req.destroy(new Error(`floor: ${method} ${path}: timeout`)));
     req.on('error', reject);
     req.end(body);
@@ -56,13 +61,18 @@ function call(target: Target, method: string, path: string, body: string | undef
 }
 
 /** Plain HTTP(S) with keep-alive, authenticated like the operator (its kubeconfig's bearer token, its Vault token). */
-export function keepAliveTransport(kubeConfig: KubeConfig, vaultAddress: string, vaultToken: string, connections: number): FloorTransport {
+export function keepAliveTransport(kubeConfig: KubeConfig, vaultAddress: string, vaultToken: string,
+  connections: number): FloorTransport
+{
   const cluster = kubeConfig.getCurrentCluster();
   const token = kubeConfig.getCurrentUser()?.token;
-  if (!cluster?.caData || !token) throw new Error('floor: the operator kubeconfig needs certificate-authority-data and a token');
+  if (!cluster?.caData || !token) {
+    throw new Error('floor: the operator kubeconfig needs certificate-authority-data and a token');
+  }
   const kube: Target = {
     url: cluster.server,
-    agent: new HttpsAgent({ keepAlive: true, maxSockets: connections, ca: Buffer.from(cluster.caData, 'base64').toString('utf8') }),
+    agent: new HttpsAgent({ keepAlive: true, maxSockets: connections,
+      ca: Buffer.from(cluster.caData, 'base64').toString('utf8') }),
     send: httpsRequest as unknown as typeof httpRequest,
     headers: { Authorization: `Bearer ${token}` },
   };
@@ -76,15 +86,18 @@ export function keepAliveTransport(kubeConfig: KubeConfig, vaultAddress: string,
   return {
     name: 'plain keep-alive',
     apply: async (object, subresource) => {
-      const path = resourcePath(resourceFor(object.apiVersion, object.kind), object.metadata.namespace, object.metadata.name, subresource);
-      await call(kube, 'PATCH', `${path}?${manager}&force=true`, JSON.stringify(object), 'application/apply-patch+yaml');
+      const path = resourcePath(resourceFor(object.apiVersion, object.kind), object.metadata.namespace,
+        object.metadata.name, subresource);
+      await call(kube, 'PATCH', `${path}?${manager}&force=true`, JSON.stringify(object),
+        'application/apply-patch+yaml');
     },
     create: async (object) => {
       const path = resourcePath(resourceFor(object.apiVersion, object.kind), object.metadata.namespace);
       await call(kube, 'POST', `${path}?${manager}`, JSON.stringify(object), 'application/json');
     },
     vault: async (method, path, body) => {
-      const text = await call(vault, method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json');
+      const text = await call(vault, method, path, body === undefined ? undefined : JSON.stringify(body),
+        'application/json');
       return text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
     },
     close: () => {

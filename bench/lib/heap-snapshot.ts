@@ -5,7 +5,10 @@
 // do not retain), computed with the iterative algorithm of Cooper, Harvey and Kennedy. Pure.
 
 interface RawSnapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[]; edge_types: [string[], ...unknown[]] } };
+  snapshot: {
+    meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[];
+      edge_types: [string[], ...unknown[]] };
+  };
   nodes: number[];
   edges: number[];
   strings: string[];
@@ -28,7 +31,9 @@ export function summarizeHeapSnapshot(raw: RawSnapshot, top = 15): HeapSummary {
   const retained = Float64Array.from(g.selfSize);
   for (let i = 0; i < order.length - 1; i++) {
     const node = order[i] as number;
-    if (idom[node] !== node) retained[idom[node] as number] = (retained[idom[node] as number] as number) + (retained[node] as number);
+    if (idom[node] !== node) {
+      retained[idom[node] as number] = (retained[idom[node] as number] as number) + (retained[node] as number);
+    }
   }
   const parent = shortestParents(g);
   const classIds = new Map<string, number>();
@@ -36,7 +41,7 @@ export function summarizeHeapSnapshot(raw: RawSnapshot, top = 15): HeapSummary {
   for (let node = 0; node < g.count; node++) {
     const name = g.className(node);
     let id = classIds.get(name);
-    if (id === undefined) classIds.set(name, (id = classIds.size));
+    if (id === undefined) classIds.set(name, id = classIds.size);
     classOf[node] = id;
   }
 
@@ -66,13 +71,17 @@ export function summarizeHeapSnapshot(raw: RawSnapshot, top = 15): HeapSummary {
   const candidates = [...Array(g.count).keys()].filter((n) => n > 0 && parent.node[n] !== -1 && !g.isSynthetic(n));
   candidates.sort((a, b) => (retained[b] as number) - (retained[a] as number));
   for (const node of candidates.slice(0, top)) {
-    retainers.push({ name: g.className(node), retainedBytes: retained[node] as number, path: retainerPath(g, parent, node, 8) });
+    retainers.push({ name: g.className(node), retainedBytes: retained[node] as number,
+      path: retainerPath(g, parent, node, 8) });
   }
   return {
     totalBytes,
     objects,
-    byConstructor: [...byConstructor].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.retainedBytes - a.retainedBytes).slice(0, top),
-    byRetainerPath: [...byPath].map(([path, e]) => ({ path, ...e })).sort((a, b) => b.selfBytes - a.selfBytes).slice(0, top),
+    byConstructor: [...byConstructor].map(([name, e]) => ({ name, ...e })).sort((a, b) =>
+      b.retainedBytes - a.retainedBytes
+    ).slice(0, top),
+    byRetainerPath: [...byPath].map(([path, e]) => ({ path, ...e })).sort((a, b) => b.selfBytes - a.selfBytes).slice(0,
+      top),
     retainers,
   };
 }
@@ -82,7 +91,11 @@ export function formatHeapSummary(s: HeapSummary): string {
   return [
     `reachable JS heap ${mib(s.totalBytes)} in ${s.objects} objects`,
     '  by constructor (retained / self / count):',
-    ...s.byConstructor.map((e) => `    ${mib(e.retainedBytes).padStart(11)} ${mib(e.selfBytes).padStart(11)} ${String(e.count).padStart(8)}  ${e.name}`),
+    ...s.byConstructor.map((e) =>
+      `    ${mib(e.retainedBytes).padStart(11)} ${mib(e.selfBytes).padStart(11)} ${
+        String(e.count).padStart(8)
+      }  ${e.name}`
+    ),
     `  by retainer path (self / count; last ${PATH_HOPS} hops from the GC roots):`,
     ...s.byRetainerPath.map((e) => `    ${mib(e.selfBytes).padStart(11)} ${String(e.count).padStart(8)}  ${e.path}`),
     '  largest retainers (retained; path from the GC roots):',
@@ -105,8 +118,14 @@ function graph(raw: RawSnapshot): Graph {
   const meta = raw.snapshot.meta;
   const nf = meta.node_fields.length;
   const ef = meta.edge_fields.length;
-  const [typeAt, nameAt, sizeAt, edgesAt] = ['type', 'name', 'self_size', 'edge_count'].map((f) => meta.node_fields.indexOf(f)) as [number, number, number, number];
-  const [eTypeAt, eNameAt, eToAt] = ['type', 'name_or_index', 'to_node'].map((f) => meta.edge_fields.indexOf(f)) as [number, number, number];
+  const [typeAt, nameAt, sizeAt, edgesAt] = ['type', 'name', 'self_size', 'edge_count'].map((f) =>
+    meta.node_fields.indexOf(f)
+  ) as [number, number, number, number];
+  const [eTypeAt, eNameAt, eToAt] = ['type', 'name_or_index', 'to_node'].map((f) => meta.edge_fields.indexOf(f)) as [
+    number,
+    number,
+    number,
+  ];
   const nodeTypes = meta.node_types[0];
   const edgeTypes = meta.edge_types[0];
   const count = raw.nodes.length / nf;
@@ -134,7 +153,12 @@ function graph(raw: RawSnapshot): Graph {
   firstEdge[count] = e;
   const typeOf = (node: number) => nodeTypes[raw.nodes[node * nf + typeAt] as number] ?? '?';
   return {
-    count, selfSize, firstEdge, edgeTarget, edgeName, edgeWeak,
+    count,
+    selfSize,
+    firstEdge,
+    edgeTarget,
+    edgeName,
+    edgeWeak,
     className(node) {
       const type = typeOf(node);
       const name = raw.strings[raw.nodes[node * nf + nameAt] as number] ?? '?';
@@ -178,7 +202,9 @@ function postOrder(g: Graph): Uint32Array {
 
 function dominators(g: Graph, order: Uint32Array): Int32Array {
   const index = new Int32Array(g.count).fill(-1);
-  order.forEach((node, i) => { index[node] = i; });
+  order.forEach((node, i) => {
+    index[node] = i;
+  });
   // Predecessors (reachable ones, strong edges), in CSR form.
   const predCount = new Uint32Array(g.count + 1);
   for (let n = 0; n < g.count; n++) {

@@ -14,7 +14,8 @@ function rssAfterImports(specifiers: readonly string[]): number {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const status = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8');
     process.stdout.write(/VmRSS:\\s+(\\d+)/.exec(status)[1]);`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot,
+    encoding: 'utf8' });
   return Number(out) * 1024;
 }
 
@@ -26,7 +27,9 @@ export interface ImportCost {
 
 /** RSS of a bare process, then of one importing each runtime dependency (package.json "dependencies"). */
 export function importCosts(): ImportCost[] {
-  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   const bare = rssAfterImports([]);
   const costs: ImportCost[] = [{ module: '(node alone)', rssBytes: bare, addedBytes: 0 }];
   for (const name of Object.keys(pkg.dependencies ?? {})) {
@@ -38,5 +41,8 @@ export function importCosts(): ImportCost[] {
 
 export function importCostTable(costs: readonly ImportCost[]): string {
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  return ['| imported alone in a fresh process | RSS | added to bare Node |', '|---|---|---|', ...costs.map((c) => `| ${c.module} | ${mib(c.rssBytes)} | ${c.module.startsWith('(') ? '' : `+${mib(c.addedBytes)}`} |`)].join('\n');
+  return ['| imported alone in a fresh process | RSS | added to bare Node |', '|---|---|---|',
+    ...costs.map((c) =>
+      `| ${c.module} | ${mib(c.rssBytes)} | ${c.module.startsWith('(') ? '' : `+${mib(c.addedBytes)}`} |`
+    )].join('\n');
 }

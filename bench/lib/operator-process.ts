@@ -4,11 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
+import { freePort, makeTempDir, ManagedProcess, removeTempDir, repoRoot, waitFor } from '../../test/env/process.ts';
 import { OPERATOR_NAMESPACE } from '../../test/support/operator.ts';
 import { OPERATOR_NODE_FLAGS } from '../../test/support/operator-command.ts';
-import { memoryOf, cpuSecondsOf, openDescriptorsOf } from './procstat.ts';
-import { parseMetrics, total as sumOf, type Sample } from '../../test/support/prom-text.ts';
+import { cpuSecondsOf, memoryOf, openDescriptorsOf } from './procstat.ts';
+import { parseMetrics, type Sample, total as sumOf } from '../../test/support/prom-text.ts';
 
 export interface BuiltOperator {
   mainJs: string;
@@ -20,7 +20,8 @@ export interface BuiltOperator {
 export function buildOperator(extraEsbuildFlags: readonly string[] = []): BuiltOperator {
   const dir = makeTempDir('bench-operator');
   const mainJs = join(dir, 'dist', 'main.js');
-  execFileSync('npm', ['run', 'build', '--', `--outdir=${join(dir, 'dist')}`, ...extraEsbuildFlags], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('npm', ['run', 'build', '--', `--outdir=${join(dir, 'dist')}`, ...extraEsbuildFlags], { cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'] });
   // dist/main.js is ESM; like the image, the directory has the package.json and no node_modules.
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   if (!existsSync(mainJs)) throw new Error(`the build made no ${mainJs}`);
@@ -65,11 +66,14 @@ export class OperatorProcess {
     if (options.heapSnapshotDir) mkdirSync(options.heapSnapshotDir, { recursive: true }); // node does not create it
     const nodeFlags = [
       ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
-      ...(options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`] : []),
+      ...(options.heapSnapshotDir
+        ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`]
+        : []),
       ...(options.nodeFlags ?? OPERATOR_NODE_FLAGS),
     ];
     const args = [
-      ...nodeFlags, built.mainJs,
+      ...nodeFlags,
+      built.mainJs,
       `--kubeconfig=${options.kubeconfigPath}`,
       `--watch-namespaces=${options.watchNamespace}`,
       `--resync-period=${options.resyncPeriod}`,
@@ -79,7 +83,8 @@ export class OperatorProcess {
       `--vault-addresses=${options.vaultAddress}`,
       '--log-level=warn',
     ];
-    const child = new ManagedProcess('kmsstack-operator', process.execPath, args, options.logFile, { ...process.env, ...options.env });
+    const child = new ManagedProcess('kmsstack-operator', process.execPath, args, options.logFile, { ...process.env,
+      ...options.env });
     const startedAt = performance.now();
     child.start();
     return new OperatorProcess(child, port, startedAt, options.heapSnapshotDir);
@@ -94,8 +99,10 @@ export class OperatorProcess {
     if (!dir) throw new Error('the operator was started without heapSnapshotDir');
     const before = new Set(heapSnapshots(dir));
     process.kill(this.pid, 'SIGUSR2');
-    const file = await waitFor('the heap snapshot file', async () => heapSnapshots(dir).find((f) => !before.has(f)), 60_000, 200);
-    await waitFor('the operator after its heap snapshot', async () => ((await this.get('/readyz')).status === 200 ? true : undefined), 120_000, 200);
+    const file = await waitFor('the heap snapshot file', async () => heapSnapshots(dir).find((f) => !before.has(f)),
+      60_000, 200);
+    await waitFor('the operator after its heap snapshot',
+      async () => ((await this.get('/readyz')).status === 200 ? true : undefined), 120_000, 200);
     return file;
   }
 
@@ -106,7 +113,8 @@ export class OperatorProcess {
   }
 
   async waitReady(timeoutMs = 60_000): Promise<number> {
-    await waitFor('the operator /readyz', async () => ((await this.get('/readyz')).status === 200 ? true : undefined), timeoutMs, 50);
+    await waitFor('the operator /readyz', async () => ((await this.get('/readyz')).status === 200 ? true : undefined),
+      timeoutMs, 50);
     return performance.now() - this.startedAt;
   }
 

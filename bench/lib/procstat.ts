@@ -2,7 +2,7 @@
 // CPU. CPU seconds per phase tell which process bounds a phase (a process near 1 CPU-second per
 // second is saturated: the operator's event loop is single-threaded).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -28,7 +28,8 @@ export function parseStat(statText: string): { comm: string; ppid: number; cpuTi
   if (open < 0 || close < open) throw new Error('unreadable /proc stat line');
   const rest = statText.slice(close + 2).split(' ');
   // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-  return { comm: statText.slice(open + 1, close), ppid: Number(rest[1]), cpuTicks: Number(rest[11]) + Number(rest[12]) };
+  return { comm: statText.slice(open + 1, close), ppid: Number(rest[1]),
+    cpuTicks: Number(rest[11]) + Number(rest[12]) };
 }
 
 export function memoryOf(pid: number): { rssBytes: number; peakBytes: number } {

@@ -26,37 +26,54 @@ function perObject(total: number, n: number): string {
 
 function cpuLine(cpu: Record<string, { utilisation: number }>): string {
   const order = ['operator', 'kube-apiserver', 'etcd', 'vault', 'bench'];
-  return order.filter((k) => cpu[k]).map((k) => `${k === 'kube-apiserver' ? 'apiserver' : k} ${(cpu[k] as { utilisation: number }).utilisation.toFixed(2)}`).join(', ');
+  return order.filter((k) => cpu[k]).map((k) =>
+    `${k === 'kube-apiserver' ? 'apiserver' : k} ${(cpu[k] as { utilisation: number }).utilisation.toFixed(2)}`
+  ).join(', ');
 }
 
 type Row = [label: string, cell: (r: RoundResult) => string, target: string];
 
 const ROWS: Row[] = [
   ['convergence, operator: all N', (r) => seconds(r.operator.totalMs), ''],
-  ['convergence, operator: per object p50 / p95', (r) => `${seconds(r.operator.latency.p50Ms)} / ${seconds(r.operator.latency.p95Ms)}`, ''],
+  ['convergence, operator: per object p50 / p95',
+    (r) => `${seconds(r.operator.latency.p50Ms)} / ${seconds(r.operator.latency.p95Ms)}`, ''],
   ['floor (same writes, plain keep-alive script): all N', (r) => seconds(r.floor.totalMs), ''],
   ['floor: per object p50 / p95', (r) => `${seconds(r.floor.latency.p50Ms)} / ${seconds(r.floor.latency.p95Ms)}`, ''],
   ['**operator / floor**', (r) => `**${ratio(r.operator.totalMs, r.floor.totalMs)}**`, '≤ 1.5 at N = 500'],
   ["same writes through the operator's clients: all N", (r) => seconds(r.floorOperatorClients.totalMs), ''],
-  ["operator / same writes through the operator's clients", (r) => ratio(r.operator.totalMs, r.floorOperatorClients.totalMs), ''],
-  ['writes per object to converge, operator: Kubernetes / Vault', (r) => `${perObject(r.operator.writes.kube, r.n)} / ${perObject(r.operator.writes.vault, r.n)}`, ''],
-  ['writes per object, floor: Kubernetes / Vault', (r) => `${perObject(r.floor.writes.kube, r.n)} / ${perObject(r.floor.writes.vault, r.n)}`, ''],
-  ['reconciles to converge (per object)', (r) => `${r.operator.reconciles} (${perObject(r.operator.reconciles, r.n)})`, ''],
+  ["operator / same writes through the operator's clients",
+    (r) => ratio(r.operator.totalMs, r.floorOperatorClients.totalMs), ''],
+  ['writes per object to converge, operator: Kubernetes / Vault',
+    (r) => `${perObject(r.operator.writes.kube, r.n)} / ${perObject(r.operator.writes.vault, r.n)}`, ''],
+  ['writes per object, floor: Kubernetes / Vault',
+    (r) => `${perObject(r.floor.writes.kube, r.n)} / ${perObject(r.floor.writes.vault, r.n)}`, ''],
+  ['reconciles to converge (per object)', (r) => `${r.operator.reconciles} (${perObject(r.operator.reconciles, r.n)})`,
+    ''],
   ['CPU while converging, CPU-seconds per second', (r) => cpuLine(r.operator.cpu), ''],
   ['CPU of the floor, CPU-seconds per second', (r) => cpuLine(r.floor.cpu), ''],
   ["CPU, same writes through the operator's clients", (r) => cpuLine(r.floorOperatorClients.cpu), ''],
   ['steady state, 3 resync periods: reconciles', (r) => `${r.steady.reconciles} in ${seconds(r.steady.windowMs)}`, ''],
-  ['**steady state: writes Kubernetes / Vault**', (r) => `**${r.steady.writes.kube} / ${r.steady.writes.vault}**`, '0 / 0'],
+  ['**steady state: writes Kubernetes / Vault**', (r) => `**${r.steady.writes.kube} / ${r.steady.writes.vault}**`,
+    '0 / 0'],
   ['steady state: Lease renewals (leader election)', (r) => String(r.steady.writes.lease), 'one per retry period'],
-  ['restart: ready / caught up (all N reconciled once)', (r) => `${seconds(r.restart.readyMs)} / ${seconds(r.restart.caughtUpMs)}`, ''],
+  ['restart: ready / caught up (all N reconciled once)',
+    (r) => `${seconds(r.restart.readyMs)} / ${seconds(r.restart.caughtUpMs)}`, ''],
   ['restart: keys still queued when caught up', (r) => String(r.restart.depthWhenCaughtUp), ''],
-  ['**restart: writes Kubernetes / Vault**', (r) => `**${r.restart.writes.kube} / ${r.restart.writes.vault}**`, '0 / 0'],
+  ['**restart: writes Kubernetes / Vault**', (r) => `**${r.restart.writes.kube} / ${r.restart.writes.vault}**`,
+    '0 / 0'],
   ['**RSS idle, no KMSDeployment**', (r) => `**${mebibytes(r.idle.rssBytes)}**`, '≤ 80 MB (76.3 MiB)'],
-  ['**RSS with N converged** (peak)', (r) => `**${mebibytes(r.memory.converged.rssBytes)}** (${mebibytes(r.memory.converged.peakBytes)})`, '≤ 150 MB (143.1 MiB) at N = 500'],
-  ['of which JS heap used / external; open descriptors', (r) => `${mebibytes(r.memory.converged.heapUsedBytes)} / ${mebibytes(r.memory.converged.externalBytes)}; ${r.memory.converged.openFds}`, ''],
+  ['**RSS with N converged** (peak)',
+    (r) => `**${mebibytes(r.memory.converged.rssBytes)}** (${mebibytes(r.memory.converged.peakBytes)})`,
+    '≤ 150 MB (143.1 MiB) at N = 500'],
+  ['of which JS heap used / external; open descriptors',
+    (r) =>
+      `${mebibytes(r.memory.converged.heapUsedBytes)} / ${
+        mebibytes(r.memory.converged.externalBytes)
+      }; ${r.memory.converged.openFds}`, ''],
   ['RSS of a restarted operator with N converged', (r) => mebibytes(r.memory.restarted.rssBytes), ''],
   ['burst of N spec changes: all converged again', (r) => seconds(r.throughput.windowMs), ''],
-  ['**burst: reconciles per second**', (r) => `**${r.throughput.reconcilesPerSecond.toFixed(1)}** (${r.throughput.reconciles} reconciles)`, ''],
+  ['**burst: reconciles per second**',
+    (r) => `**${r.throughput.reconcilesPerSecond.toFixed(1)}** (${r.throughput.reconciles} reconciles)`, ''],
   ['CPU during the burst, CPU-seconds per second', (r) => cpuLine(r.throughput.cpu), ''],
 ];
 
@@ -69,12 +86,24 @@ export function resultsTable(results: readonly RoundResult[]): string {
 
 /** Per-resource writes of operator and floor for one round, to check they made the same writes. */
 export function writeComparison(result: RoundResult): string {
-  const keys = new Set([...Object.keys(result.operator.writes.kubeBreakdown), ...Object.keys(result.floor.writes.kubeBreakdown)]);
+  const keys = new Set([...Object.keys(result.operator.writes.kubeBreakdown),
+    ...Object.keys(result.floor.writes.kubeBreakdown)]);
   const lines = ['| Kubernetes write (resource, verb) | operator | floor |', '|---|---|---|'];
-  for (const key of [...keys].sort()) lines.push(`| ${key} | ${result.operator.writes.kubeBreakdown[key] ?? 0} | ${result.floor.writes.kubeBreakdown[key] ?? 0} |`);
-  const vaultKeys = new Set([...Object.keys(result.operator.writes.vaultBreakdown), ...Object.keys(result.floor.writes.vaultBreakdown)]);
+  for (const key of [...keys].sort()) {
+    lines.push(
+      `| ${key} | ${result.operator.writes.kubeBreakdown[key] ?? 0} | ${result.floor.writes.kubeBreakdown[key] ?? 0} |`,
+    );
+  }
+  const vaultKeys = new Set([...Object.keys(result.operator.writes.vaultBreakdown),
+    ...Object.keys(result.floor.writes.vaultBreakdown)]);
   lines.push('', '| Vault write (operation, path) | operator | floor |', '|---|---|---|');
-  for (const key of [...vaultKeys].sort()) lines.push(`| ${key.replaceAll('|', '\\|')} | ${result.operator.writes.vaultBreakdown[key] ?? 0} | ${result.floor.writes.vaultBreakdown[key] ?? 0} |`);
+  for (const key of [...vaultKeys].sort()) {
+    lines.push(
+      `| ${key.replaceAll('|', '\\|')} | ${result.operator.writes.vaultBreakdown[key] ?? 0} | ${
+        result.floor.writes.vaultBreakdown[key] ?? 0
+      } |`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -84,6 +113,10 @@ export function machineText(machine: Machine, settings: RunSettings): string {
     '',
     `- Machine: ${machine.cpus}, ${machine.memory} RAM, ${machine.os}; shared with other work while it ran.`,
     `- Node ${machine.node}; servers: ${machine.servers}.`,
-    `- Operator: \`${OPERATOR_COMMAND.join(' ')}\` (the image's command) as a separate process, ${settings.workers} workers (the default), resync period ${settings.resyncPeriodMs / 1000} s, leader election on; the benchmark creates and patches with ${settings.clientConcurrency} requests in flight.`,
+    `- Operator: \`${
+      OPERATOR_COMMAND.join(' ')
+    }\` (the image's command) as a separate process, ${settings.workers} workers (the default), resync period ${
+      settings.resyncPeriodMs / 1000
+    } s, leader election on; the benchmark creates and patches with ${settings.clientConcurrency} requests in flight.`,
   ].join('\n');
 }

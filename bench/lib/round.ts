@@ -4,17 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
+import { type KubeObject, resources } from '../../src/runtime/kube/resources.ts';
 import { testLogger } from '../../test/support/logger.ts';
-import { startEnvironment, type BenchEnvironment } from './environment.ts';
+import { type BenchEnvironment, startEnvironment } from './environment.ts';
 import { formatHeapSummary, summarizeHeapSnapshot } from './heap-snapshot.ts';
 import { captureTemplates, Floor, type Template } from './floor.ts';
-import { keepAliveTransport, operatorClientsTransport, type FloorTransport } from './floor-transport.ts';
-import { OperatorProcess, type BuiltOperator, type MemoryDetail } from './operator-process.ts';
+import { type FloorTransport, keepAliveTransport, operatorClientsTransport } from './floor-transport.ts';
+import { type BuiltOperator, type MemoryDetail, OperatorProcess } from './operator-process.ts';
 import { CpuMeter } from './procstat.ts';
 import { total as sumOf } from '../../test/support/prom-text.ts';
-import { mapPool, summarize, type LatencySummary } from './stats.ts';
-import { ConvergenceWatch, benchKMSDeployment, objectName, tokenTTLPatch } from './workload.ts';
+import { type LatencySummary, mapPool, summarize } from './stats.ts';
+import { benchKMSDeployment, ConvergenceWatch, objectName, tokenTTLPatch } from './workload.ts';
 import { countWrites, settle, type WriteCount } from './writes.ts';
 
 export const OPERATOR_NS = 'bench-operator';
@@ -53,7 +53,8 @@ export interface RoundResult {
   /** The same writes through the operator's own Kubernetes and Vault clients. */
   floorOperatorClients: Convergence;
   steady: { windowMs: number; reconciles: number; writes: WriteCount };
-  throughput: { changes: number; windowMs: number; reconciles: number; reconcilesPerSecond: number; latency: LatencySummary; cpu: CpuUse };
+  throughput: { changes: number; windowMs: number; reconciles: number; reconcilesPerSecond: number;
+    latency: LatencySummary; cpu: CpuUse };
   restart: { readyMs: number; caughtUpMs: number; reconciles: number; depthWhenCaughtUp: number; writes: WriteCount };
   memory: { converged: MemoryDetail; restarted: MemoryDetail };
   cpuProfileDir?: string;
@@ -84,7 +85,10 @@ class Round {
   ) {
     this.names = Array.from({ length: o.n }, (_, i) => objectName(i));
     // The benchmark's own process runs the watches and the floor script.
-    this.cpu = new CpuMeter(() => new Map([...env.serverPids(), ['bench', process.pid], ...(this.operatorPid ? [['operator', this.operatorPid] as [string, number]] : [])]));
+    this.cpu = new CpuMeter(() =>
+      new Map([...env.serverPids(), ['bench', process.pid],
+        ...(this.operatorPid ? [['operator', this.operatorPid] as [string, number]] : [])])
+    );
   }
 
   async run(): Promise<RoundResult> {
@@ -117,17 +121,32 @@ class Round {
       const readyMs = await operator.waitReady();
       const caughtUp = await this.caughtUp(operator);
       await sleep(2000);
-      const restart = { readyMs, caughtUpMs: caughtUp.atMs, reconciles: caughtUp.reconciles, depthWhenCaughtUp: caughtUp.depth, writes: writes() };
+      const restart = { readyMs, caughtUpMs: caughtUp.atMs, reconciles: caughtUp.reconciles,
+        depthWhenCaughtUp: caughtUp.depth, writes: writes() };
       const restarted = await operator.memoryDetail();
       o.log(`  restarted operator with ${o.n} converged: ${describeMemory(restarted)}`);
-      o.log(`  restart: ready ${(readyMs / 1000).toFixed(2)} s, caught up ${(caughtUp.atMs / 1000).toFixed(2)} s (queue depth then ${caughtUp.depth}); writes ${restart.writes.kube} Kubernetes, ${restart.writes.vault} Vault (${restart.writes.lease} Lease)`);
+      o.log(
+        `  restart: ready ${(readyMs / 1000).toFixed(2)} s, caught up ${
+          (caughtUp.atMs / 1000).toFixed(2)
+        } s (queue depth then ${caughtUp.depth}); writes ${restart.writes.kube} Kubernetes, ${restart.writes.vault} Vault (${restart.writes.lease} Lease)`,
+      );
       await operator.stop();
       this.operatorPid = 0;
 
-      const floor = await this.floor(templates, FLOOR_NS, keepAliveTransport(env.operatorClient.kubeConfig, env.vault.address, env.operatorVaultToken, o.workers));
-      const floorOperatorClients = await this.floor(templates, FLOOR_CLIENTS_NS, operatorClientsTransport(env.operatorClient, env.vault.address, env.operatorVaultToken));
+      const floor = await this.floor(templates, FLOOR_NS,
+        keepAliveTransport(env.operatorClient.kubeConfig, env.vault.address, env.operatorVaultToken, o.workers));
+      const floorOperatorClients = await this.floor(templates, FLOOR_CLIENTS_NS,
+        operatorClientsTransport(env.operatorClient, env.vault.address, env.operatorVaultToken));
       return {
-        n: o.n, versions: env.versions, idle, operator: converged, floor, floorOperatorClients, steady, throughput, restart,
+        n: o.n,
+        versions: env.versions,
+        idle,
+        operator: converged,
+        floor,
+        floorOperatorClients,
+        steady,
+        throughput,
+        restart,
         memory: { converged: memoryAfter, restarted },
         ...(o.cpuProfile ? { cpuProfileDir: join(o.workDir, `cpu-n${o.n}`) } : {}),
         ...(heapSummary ? { heapSummary } : {}),
@@ -146,7 +165,9 @@ class Round {
       vaultAddress: this.env.vault.address,
       logFile: join(this.o.workDir, `operator-n${this.o.n}-${label}.log`),
       ...(cpuProfile ? { cpuProfileDir: join(this.o.workDir, `cpu-n${this.o.n}`) } : {}),
-      ...(label === 'first' && this.o.heapSnapshot ? { heapSnapshotDir: join(this.o.workDir, `heap-n${this.o.n}`) } : {}),
+      ...(label === 'first' && this.o.heapSnapshot
+        ? { heapSnapshotDir: join(this.o.workDir, `heap-n${this.o.n}`) }
+        : {}),
     });
     this.operatorPid = operator.pid;
     return operator;
@@ -155,13 +176,17 @@ class Round {
   /** After the memory figures were read: the snapshot itself briefly takes memory and blocks the operator. */
   private async heapSummary(operator: OperatorProcess): Promise<string> {
     const file = await operator.heapSnapshot();
-    const summary = `N = ${this.o.n}, ${formatHeapSummary(summarizeHeapSnapshot(JSON.parse(readFileSync(file, 'utf8'))))}`;
+    const summary = `N = ${this.o.n}, ${
+      formatHeapSummary(summarizeHeapSnapshot(JSON.parse(readFileSync(file, 'utf8'))))
+    }`;
     this.o.log(summary);
     return summary;
   }
 
   /** Creates the N objects as a user would (clientConcurrency at a time); each is timed from its create. */
-  private async create(namespace: string, watch: ConvergenceWatch, onCreated?: (created: KubeObject) => void): Promise<number> {
+  private async create(namespace: string, watch: ConvergenceWatch,
+    onCreated?: (created: KubeObject) => void): Promise<number>
+  {
     const started = performance.now();
     await mapPool(this.names, this.o.clientConcurrency, async (name) => {
       const since = performance.now();
@@ -184,8 +209,15 @@ class Round {
     // Writes still in flight when the last status showed convergence (e.g. a final status update) count too.
     const settled = await settle(writes, 5000, 120_000);
     const reconciles = sumOf(await operator.metrics(), 'kmsstack_reconcile_total') - before;
-    const result = { totalMs, latency: summarize(latenciesMs), writes: writes(), cpu: cpuUse, settledAfterMs: settled.settledAfterMs, reconciles };
-    o.log(`  operator converged ${o.n} in ${(totalMs / 1000).toFixed(2)} s (p50 ${(result.latency.p50Ms / 1000).toFixed(2)} s, p95 ${(result.latency.p95Ms / 1000).toFixed(2)} s); ${reconciles} reconciles; writes ${result.writes.kube} Kubernetes, ${result.writes.vault} Vault`);
+    const result = { totalMs, latency: summarize(latenciesMs), writes: writes(), cpu: cpuUse,
+      settledAfterMs: settled.settledAfterMs, reconciles };
+    o.log(
+      `  operator converged ${o.n} in ${(totalMs / 1000).toFixed(2)} s (p50 ${
+        (result.latency.p50Ms / 1000).toFixed(2)
+      } s, p95 ${
+        (result.latency.p95Ms / 1000).toFixed(2)
+      } s); ${reconciles} reconciles; writes ${result.writes.kube} Kubernetes, ${result.writes.vault} Vault`,
+    );
     return result;
   }
 
@@ -194,8 +226,13 @@ class Round {
     const before = sumOf(await operator.metrics(), 'kmsstack_reconcile_total');
     const writes = countWrites(this.env, OPERATOR_NS);
     await sleep(windowMs);
-    const result = { windowMs, reconciles: sumOf(await operator.metrics(), 'kmsstack_reconcile_total') - before, writes: writes() };
-    this.o.log(`  steady state (${windowMs / 1000} s = 3 resync periods): ${result.reconciles} reconciles, writes ${result.writes.kube} Kubernetes, ${result.writes.vault} Vault (${result.writes.lease} Lease)`);
+    const result = { windowMs, reconciles: sumOf(await operator.metrics(), 'kmsstack_reconcile_total') - before,
+      writes: writes() };
+    this.o.log(
+      `  steady state (${
+        windowMs / 1000
+      } s = 3 resync periods): ${result.reconciles} reconciles, writes ${result.writes.kube} Kubernetes, ${result.writes.vault} Vault (${result.writes.lease} Lease)`,
+    );
     return result;
   }
 
@@ -207,8 +244,12 @@ class Round {
     const started = performance.now();
     await mapPool(this.names, o.clientConcurrency, async (name) => {
       const since = performance.now();
-      const patched = await env.admin.request<KubeObject>('PATCH', `/apis/${resources.KMSDeployment.apiVersion}/namespaces/${OPERATOR_NS}/kmsdeployments/${name}`, {
-        body: tokenTTLPatch(1), contentType: 'application/merge-patch+json', resource: 'kmsdeployments', verb: 'patch',
+      const patched = await env.admin.request<KubeObject>('PATCH',
+        `/apis/${resources.KMSDeployment.apiVersion}/namespaces/${OPERATOR_NS}/kmsdeployments/${name}`, {
+        body: tokenTTLPatch(1),
+        contentType: 'application/merge-patch+json',
+        resource: 'kmsdeployments',
+        verb: 'patch',
       });
       watch.track(name, since, patched.metadata.generation ?? 0);
     });
@@ -220,8 +261,13 @@ class Round {
     await sleep(250);
     const countedMs = performance.now() - started;
     const reconciles = sumOf(await operator.metrics(), 'kmsstack_reconcile_total') - before;
-    const result = { changes: o.n, windowMs, reconciles, reconcilesPerSecond: reconciles / (countedMs / 1000), latency: summarize(latenciesMs), cpu: cpuUse };
-    o.log(`  burst of ${o.n} spec changes: converged in ${(windowMs / 1000).toFixed(2)} s, ${reconciles} reconciles = ${result.reconcilesPerSecond.toFixed(1)}/s`);
+    const result = { changes: o.n, windowMs, reconciles, reconcilesPerSecond: reconciles / (countedMs / 1000),
+      latency: summarize(latenciesMs), cpu: cpuUse };
+    o.log(
+      `  burst of ${o.n} spec changes: converged in ${(windowMs / 1000).toFixed(2)} s, ${reconciles} reconciles = ${
+        result.reconcilesPerSecond.toFixed(1)
+      }/s`,
+    );
     return result;
   }
 
@@ -238,12 +284,16 @@ class Round {
       if (progress.leader && progress.reconciles >= this.o.n) {
         return { atMs: performance.now() - operator.startedAt, reconciles: progress.reconciles, depth: progress.depth };
       }
-      if (performance.now() > deadline) throw new Error(`the restarted operator did not catch up: ${JSON.stringify(progress)}`);
+      if (performance.now() > deadline) {
+        throw new Error(`the restarted operator did not catch up: ${JSON.stringify(progress)}`);
+      }
       await sleep(100);
     }
   }
 
-  private async floor(templates: Map<string, Template>, namespace: string, transport: FloorTransport): Promise<Convergence> {
+  private async floor(templates: Map<string, Template>, namespace: string,
+    transport: FloorTransport): Promise<Convergence>
+  {
     const { env, o } = this;
     const watch = new ConvergenceWatch(env.admin, namespace, silent);
     await watch.start();
@@ -276,7 +326,11 @@ class Round {
       await Promise.all(writers);
       const { latenciesMs, lastAt } = await watch.waitAll(this.names, convergenceTimeoutMs(o.n));
       const result = { totalMs: lastAt - started, latency: summarize(latenciesMs), writes: writes(), cpu: cpu() };
-      o.log(`  floor (${transport.name}) made the same writes for ${o.n} in ${(result.totalMs / 1000).toFixed(2)} s (p50 ${(result.latency.p50Ms / 1000).toFixed(2)} s); writes ${result.writes.kube} Kubernetes, ${result.writes.vault} Vault`);
+      o.log(
+        `  floor (${transport.name}) made the same writes for ${o.n} in ${(result.totalMs / 1000).toFixed(2)} s (p50 ${
+          (result.latency.p50Ms / 1000).toFixed(2)
+        } s); writes ${result.writes.kube} Kubernetes, ${result.writes.vault} Vault`,
+      );
       return result;
     } finally {
       transport.close();
@@ -291,5 +345,7 @@ function convergenceTimeoutMs(n: number): number {
 
 export function describeMemory(m: MemoryDetail): string {
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  return `RSS ${mib(m.rssBytes)} (peak ${mib(m.peakBytes)}), JS heap used ${mib(m.heapUsedBytes)}, external ${mib(m.externalBytes)}, ${m.openFds} open descriptors`;
+  return `RSS ${mib(m.rssBytes)} (peak ${mib(m.peakBytes)}), JS heap used ${mib(m.heapUsedBytes)}, external ${
+    mib(m.externalBytes)
+  }, ${m.openFds} open descriptors`;
 }

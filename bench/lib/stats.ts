@@ -39,12 +39,18 @@ export function mebibytes(bytes: number | undefined): string {
 }
 
 export function ratio(numerator: number, denominator: number): string {
-  return denominator > 0 && Number.isFinite(numerator) ? numerator / denominator < 10 ? (numerator / denominator).toFixed(2) : (numerator / denominator).toFixed(1) : 'n/a';
+  return denominator > 0 && Number.isFinite(numerator)
+    ? numerator / denominator < 10 ? (numerator / denominator).toFixed(2) : (numerator / denominator).toFixed(1)
+    : 'n/a';
 }
 
 /** Runs `work` over `items` with at most `concurrency` calls in flight; results keep the input order. */
-export async function mapPool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`mapPool: concurrency must be a whole number >= 1 (got ${concurrency})`);
+export async function mapPool<T, R>(items: readonly T[], concurrency: number,
+  work: (item: T, index: number) => Promise<R>): Promise<R[]>
+{
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new Error(`mapPool: concurrency must be a whole number >= 1 (got ${concurrency})`);
+  }
   const results = new Array<R>(items.length);
   let next = 0;
   const runners = Array.from({ length: Math.min(concurrency, items.length) }, async () => {

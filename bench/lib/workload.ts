@@ -11,7 +11,7 @@
 import { inNamespace, kmsDeployment, withVault } from '../../test/support/kmsdeployment.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import type { KubeClient } from '../../src/runtime/kube/client.ts';
-import { resources, type KubeObject } from '../../src/runtime/kube/resources.ts';
+import { type KubeObject, resources } from '../../src/runtime/kube/resources.ts';
 import type { Logger } from '../../src/runtime/logger.ts';
 import { TOKEN_SECRET } from '../../test/support/stack.ts';
 
@@ -102,7 +102,11 @@ export class ConvergenceWatch {
       if (pending.length === 0) break;
       if (performance.now() > deadline) {
         const sample = pending.slice(0, 3).map((n) => `${n}: ${describe(this.get(n))}`).join('\n  ');
-        throw new Error(`${pending.length} of ${names.length} KMSDeployments did not converge within ${timeoutMs / 1000} s, e.g.\n  ${sample}`);
+        throw new Error(
+          `${pending.length} of ${names.length} KMSDeployments did not converge within ${
+            timeoutMs / 1000
+          } s, e.g.\n  ${sample}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);
@@ -113,7 +117,8 @@ export class ConvergenceWatch {
       });
     }
     const done = names.map((n) => this.tracked.get(n) as Required<Tracked>);
-    return { latenciesMs: done.map((t) => t.convergedAt - t.since), lastAt: Math.max(...done.map((t) => t.convergedAt)) };
+    return { latenciesMs: done.map((t) => t.convergedAt - t.since),
+      lastAt: Math.max(...done.map((t) => t.convergedAt)) };
   }
 
   stop(): Promise<void> {
@@ -132,5 +137,7 @@ function describe(object: KubeObject | undefined): string {
   if (!object) return 'not in the cache';
   const status = object['status'] as { observedGeneration?: number; conditions?: ConditionView[] } | undefined;
   const conditions = (status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason ?? ''}`).join(' ');
-  return `generation ${object.metadata.generation}, observed ${status?.observedGeneration ?? 'none'}; ${conditions || 'no conditions'}`;
+  return `generation ${object.metadata.generation}, observed ${status?.observedGeneration ?? 'none'}; ${
+    conditions || 'no conditions'
+  }`;
 }

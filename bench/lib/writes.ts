@@ -2,7 +2,7 @@
 // (from the API server's audit log), the Lease renewals of leader election apart, and Vault writes
 // (from Vault's audit device: every request that is not a read or list).
 import { OPERATOR_NAMESPACE } from '../../test/support/operator.ts';
-import { OPERATOR_USER, type BenchEnvironment } from './environment.ts';
+import { type BenchEnvironment, OPERATOR_USER } from './environment.ts';
 import { breakdown, type KubeWrite } from './kube-audit.ts';
 import { isVaultWrite } from './vault-audit.ts';
 
@@ -51,7 +51,9 @@ export function vaultBreakdown(entries: readonly string[]): Record<string, numbe
 }
 
 /** Waits until the operator made no write (Lease aside) for `quietMs`; resolves with how long that took. */
-export async function settle(window: WriteWindow, quietMs: number, timeoutMs: number): Promise<{ settledAfterMs: number; settled: boolean }> {
+export async function settle(window: WriteWindow, quietMs: number,
+  timeoutMs: number): Promise<{ settledAfterMs: number; settled: boolean }>
+{
   const start = performance.now();
   let last = -1;
   let lastChange = start;

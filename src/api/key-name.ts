@@ -10,7 +10,9 @@ const maxKeyNameLength = 80;
  */
 export function kesKeyNameProblem(name: string): string | undefined {
   if (name.length === 0 || name.length > maxKeyNameLength) return `must be 1 to ${maxKeyNameLength} characters long`;
-  if (!keyNameChars.test(name)) return 'may contain only letters, digits, "_" and "-" (KES rejects other characters, including ".")';
+  if (!keyNameChars.test(name)) {
+    return 'may contain only letters, digits, "_" and "-" (KES rejects other characters, including ".")';
+  }
   if (name.startsWith('-') || name.endsWith('-')) return 'must not start or end with "-"';
   if (name === '_') return 'must not be "_"';
   return undefined;

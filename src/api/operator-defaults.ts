@@ -8,13 +8,15 @@ import type { JSONSchema, OperatorDefault, OperatorDefaults } from './schema/jso
  */
 export function fillOperatorDefaults(schema: JSONSchema, value: unknown, settings: Partial<OperatorDefaults>): void {
   if (Array.isArray(value)) {
-    if (schema.items) for (const item of value) fillOperatorDefaults(schema.items, item, settings);
+    if (schema.items) { for (const item of value) fillOperatorDefaults(schema.items, item, settings); }
     return;
   }
   if (value === null || typeof value !== 'object' || !schema.properties) return;
   const fields = value as Record<string, unknown>;
   for (const [key, child] of Object.entries(schema.properties)) {
-    if (fields[key] === undefined && child.operatorDefault) fields[key] = settings[child.operatorDefault.setting] || child.operatorDefault.value;
+    if (fields[key] === undefined && child.operatorDefault) {
+      fields[key] = settings[child.operatorDefault.setting] || child.operatorDefault.value;
+    }
     fillOperatorDefaults(child, fields[key], settings);
   }
 }
@@ -22,7 +24,9 @@ export function fillOperatorDefaults(schema: JSONSchema, value: unknown, setting
 /** Every operator default of `schema` with its path (spec.kes.image), for documentation and tests. */
 export function operatorDefaultsOf(schema: JSONSchema, path: string): (OperatorDefault & { path: string })[] {
   const own = schema.operatorDefault ? [{ path, ...schema.operatorDefault }] : [];
-  const children = Object.entries(schema.properties ?? {}).flatMap(([key, child]) => operatorDefaultsOf(child, `${path}.${key}`));
+  const children = Object.entries(schema.properties ?? {}).flatMap(([key, child]) =>
+    operatorDefaultsOf(child, `${path}.${key}`)
+  );
   return [...own, ...children, ...(schema.items ? operatorDefaultsOf(schema.items, `${path}[]`) : [])];
 }
 

@@ -32,7 +32,9 @@ function typeOf(node: JSONSchema): string {
 }
 
 function defaultOf(node: JSONSchema): string {
-  if (node.operatorDefault) return `the operator's \`${node.operatorDefault.flag}\`, else \`${node.operatorDefault.value}\``;
+  if (node.operatorDefault) {
+    return `the operator's \`${node.operatorDefault.flag}\`, else \`${node.operatorDefault.value}\``;
+  }
   if (node.default === undefined) return '';
   if (node.default !== null && typeof node.default === 'object') return '(the defaults of its fields)';
   return `\`${String(node.default)}\``;
@@ -46,13 +48,17 @@ function rulesOf(row: Row): string {
   else if (node.maxLength !== undefined) rules.push(`at most ${node.maxLength} characters`);
   if (node.minimum !== undefined && node.maximum !== undefined) rules.push(`${node.minimum} to ${node.maximum}`);
   else if (node.minimum !== undefined) rules.push(`at least ${node.minimum}`);
-  if (node.minItems !== undefined || node.maxItems !== undefined) rules.push(`${node.minItems ?? 0} to ${node.maxItems ?? 'any number of'} items`);
+  if (node.minItems !== undefined || node.maxItems !== undefined) {
+    rules.push(`${node.minItems ?? 0} to ${node.maxItems ?? 'any number of'} items`);
+  }
   if (node['x-kubernetes-list-type'] === 'map') rules.push(`unique ${node['x-kubernetes-list-map-keys']?.join(', ')}`);
   for (const rule of node['x-kubernetes-validations'] ?? []) {
     if (rule.rule === 'self == oldSelf') rules.push(`**immutable**: ${rule.message.replace(/^is immutable: /, '')}`);
     else {
       const field = rule.fieldPath?.slice(1);
-      rules.push(field && !rule.message.startsWith(field.split('.').at(-1) ?? '') ? `${field} ${rule.message}` : rule.message);
+      rules.push(
+        field && !rule.message.startsWith(field.split('.').at(-1) ?? '') ? `${field} ${rule.message}` : rule.message,
+      );
     }
   }
   return rules.join('; ');
@@ -64,7 +70,11 @@ const cell = (text: string | undefined): string => (text ?? '').replaceAll('|', 
 export function renderFieldTable(root: JSONSchema, rootPath: string): string {
   const lines = ['| Field | Type | Default | Rules | Description |', '|---|---|---|---|---|'];
   for (const row of rows(root, rootPath, false)) {
-    lines.push(`| \`${row.path}\` | ${cell(typeOf(row.node))} | ${cell(defaultOf(row.node))} | ${cell(rulesOf(row))} | ${cell(row.node.description)} |`);
+    lines.push(
+      `| \`${row.path}\` | ${cell(typeOf(row.node))} | ${cell(defaultOf(row.node))} | ${cell(rulesOf(row))} | ${
+        cell(row.node.description)
+      } |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -25,7 +25,8 @@ export const kmsDeploymentSchema: JSONSchema = obj(
       properties: {
         // Child Services and StatefulSets are named <name>-minio-hl, <name>-kes, ...; the
         // StatefulSet's revision label limits the name further, so 40 characters leave room.
-        name: { type: 'string', description: 'Name of the KMSDeployment; child objects are named after it.', ...formatted('objectName') },
+        name: { type: 'string', description: 'Name of the KMSDeployment; child objects are named after it.',
+          ...formatted('objectName') },
       },
     },
     spec: specSchema,

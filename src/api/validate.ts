@@ -30,7 +30,9 @@ export function applySchemaDefaults(spec: KMSDeploymentSpec): KMSDeploymentSpec 
  * A deep copy of `spec` with every default filled in: the CRD's, then the operator's own (the
  * images), where a non-empty entry of `operatorDefaults` replaces the built-in value. Does not validate.
  */
-export function applyDefaults(spec: KMSDeploymentSpec, operatorDefaults: Partial<OperatorDefaults> = {}): DefaultedKMSDeploymentSpec {
+export function applyDefaults(spec: KMSDeploymentSpec,
+  operatorDefaults: Partial<OperatorDefaults> = {}): DefaultedKMSDeploymentSpec
+{
   const copy = applySchemaDefaults(spec);
   fillOperatorDefaults(specSchema, copy, operatorDefaults);
   return copy as DefaultedKMSDeploymentSpec;
@@ -54,7 +56,8 @@ function dedupe(errors: FieldError[]): FieldError[] {
 export function validate(spec: unknown, options: ValidateOptions = {}): FieldError[] {
   const errors: FieldError[] = options.name === undefined ? [] : checkName(options.name);
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-    return [...errors, { path: 'spec', message: spec === undefined ? 'is required' : 'must be a mapping of fields', origin: 'schema' }];
+    return [...errors, { path: 'spec', message: spec === undefined ? 'is required' : 'must be a mapping of fields',
+      origin: 'schema' }];
   }
   const defaulted = structuredClone(spec);
   errors.push(...translateAjvErrors(runSpecValidator(defaulted), 'spec', defaulted));
@@ -79,8 +82,9 @@ interface ObjectLike {
 export function validateKMSDeployment(object: unknown, options: { old?: unknown } = {}): FieldError[] {
   const obj = (object ?? {}) as ObjectLike;
   const name = obj.metadata?.name;
-  const nameErrors: FieldError[] =
-    typeof name === 'string' || name === undefined ? [] : [{ path: 'metadata.name', message: 'must be a string', origin: 'schema' }];
+  const nameErrors: FieldError[] = typeof name === 'string' || name === undefined
+    ? []
+    : [{ path: 'metadata.name', message: 'must be a string', origin: 'schema' }];
   const old = (options.old ?? undefined) as ObjectLike | undefined;
   return [...nameErrors, ...validate(obj.spec, { old: old?.spec, ...(typeof name === 'string' ? { name } : {}) })];
 }

@@ -119,12 +119,15 @@ export class KesClient {
   /** Names of the keys in the keystore that start with `prefix` (all keys when empty). */
   async listKeys(prefix = ''): Promise<string[]> {
     // KES lists by literal prefix; "*" alone means every key.
-    if (prefix !== '' && !/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`invalid KES key prefix ${JSON.stringify(prefix)}`);
+    if (prefix !== '' && !/^[A-Za-z0-9_-]+$/.test(prefix)) {
+      throw new Error(`invalid KES key prefix ${JSON.stringify(prefix)}`);
+    }
     const answer = await this.expectOk('list keys', 'GET', kesPaths.keyList + (prefix === '' ? '*' : prefix));
     const raw = parseJson('list keys', answer) as { names?: unknown };
     if (raw.names === null || raw.names === undefined) return [];
     if (!Array.isArray(raw.names) || !raw.names.every((n) => typeof n === 'string')) {
-      throw new KesError('UnexpectedResponse', 'KES list keys: UnexpectedResponse (names is not a list of strings)', answer.status);
+      throw new KesError('UnexpectedResponse', 'KES list keys: UnexpectedResponse (names is not a list of strings)',
+        answer.status);
     }
     return [...(raw.names as string[])].sort();
   }
@@ -133,8 +136,10 @@ export class KesClient {
   async generateKey(name: string, context?: Uint8Array): Promise<DataKey> {
     const operation = `generate key with ${checkedKeyName(name)}`;
     const body = context ? { context: Buffer.from(context).toString('base64') } : {};
-    const raw = parseJson(operation, await this.expectOk(operation, 'PUT', kesPaths.keyGenerate + name, body)) as Record<string, unknown>;
-    return { plaintext: base64Field(operation, raw, 'plaintext'), ciphertext: base64Field(operation, raw, 'ciphertext') };
+    const raw = parseJson(operation,
+      await this.expectOk(operation, 'PUT', kesPaths.keyGenerate + name, body)) as Record<string, unknown>;
+    return { plaintext: base64Field(operation, raw, 'plaintext'),
+      ciphertext: base64Field(operation, raw, 'ciphertext') };
   }
 
   /** Decrypts a data key `ciphertext` produced by generateKey with the same `name` and `context`. */
@@ -144,7 +149,10 @@ export class KesClient {
       ciphertext: Buffer.from(ciphertext).toString('base64'),
       ...(context ? { context: Buffer.from(context).toString('base64') } : {}),
     };
-    const raw = parseJson(operation, await this.expectOk(operation, 'PUT', kesPaths.keyDecrypt + name, body)) as Record<string, unknown>;
+    const raw = parseJson(operation, await this.expectOk(operation, 'PUT', kesPaths.keyDecrypt + name, body)) as Record<
+      string,
+      unknown
+    >;
     return base64Field(operation, raw, 'plaintext');
   }
 
@@ -193,13 +201,21 @@ export class KesClient {
           timeout: this.timeoutMs,
           headers: {
             accept: 'application/json',
-            ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : { 'content-length': '0' }),
+            ...(payload
+              ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
+              : { 'content-length': '0' }),
           },
         },
         (res) => {
           readCappedBody(res, maxResponseBytes, {
-            tooLarge: () => fail(new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (answer larger than ${maxResponseBytes} bytes)`, res.statusCode)),
-            done: (body) => finish(() => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body })),
+            tooLarge: () =>
+              fail(
+                new KesError('UnexpectedResponse',
+                  `KES ${operation}: UnexpectedResponse (answer larger than ${maxResponseBytes} bytes)`,
+                  res.statusCode),
+              ),
+            done: (body) =>
+              finish(() => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body })),
           });
           res.on('error', (err) => fail(kesErrorFromNetwork(operation, err)));
         },
@@ -210,7 +226,8 @@ export class KesClient {
         fail(kesErrorFromNetwork(operation, err));
         req.destroy(err);
       }, this.timeoutMs);
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs}ms`), { code: 'ETIMEDOUT' })));
+      req.on('timeout',
+        () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs}ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (err) => fail(kesErrorFromNetwork(operation, err)));
       req.end(payload);
     });
@@ -230,11 +247,14 @@ function parseJson(operation: string, answer: Answer): unknown {
   } catch {
     // fall through to the error below
   }
-  throw new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (the answer is not a JSON object)`, answer.status);
+  throw new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (the answer is not a JSON object)`,
+    answer.status);
 }
 
 function base64Field(operation: string, raw: Record<string, unknown>, field: string): Buffer {
   const value = raw[field];
-  if (typeof value !== 'string') throw new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (no ${field} in the answer)`);
+  if (typeof value !== 'string') {
+    throw new KesError('UnexpectedResponse', `KES ${operation}: UnexpectedResponse (no ${field} in the answer)`);
+  }
   return Buffer.from(value, 'base64');
 }

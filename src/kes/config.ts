@@ -90,7 +90,8 @@ export function minioPolicyPaths(keyNames: readonly string[], inUse: readonly st
  * keyDeletionPolicy Delete) delete keys that left the spec.
  */
 export function operatorPolicyPaths(keyNames: readonly string[], keyDeletionPolicy: 'Retain' | 'Delete'): string[] {
-  const paths = [...keyNames.flatMap((key) => [kesPaths.keyCreate + key, kesPaths.keyGenerate + key]), `${kesPaths.keyList}*`, kesPaths.status];
+  const paths = [...keyNames.flatMap((key) => [kesPaths.keyCreate + key, kesPaths.keyGenerate + key]),
+    `${kesPaths.keyList}*`, kesPaths.status];
   if (keyDeletionPolicy === 'Delete') paths.push(`${kesPaths.keyDelete}*`);
   return paths;
 }
@@ -106,13 +107,23 @@ function problemsOf(input: KesConfigInput): string[] {
     if (problem) problems.push(`spec.kes.keys[${i}].name: ${JSON.stringify(key.name)} ${problem}`);
   });
   if (spec.vault?.tls?.serverName !== undefined) {
-    problems.push('spec.vault.tls.serverName: KES has no setting for the name it verifies in the Vault certificate; use an address whose host is in that certificate');
+    problems.push(
+      'spec.vault.tls.serverName: KES has no setting for the name it verifies in the Vault certificate; use an address whose host is in that certificate',
+    );
   }
   for (const role of ['minio', 'operator'] as const) {
-    if (!identityPattern.test(identities[role])) problems.push(`identities.${role}: must be 64 lowercase hex characters (a KES identity)`);
+    if (!identityPattern.test(identities[role])) {
+      problems.push(`identities.${role}: must be 64 lowercase hex characters (a KES identity)`);
+    }
   }
-  if (spec.vault?.kesAuth === 'Kubernetes' && !input.vaultRole) problems.push('vaultRole: required when spec.vault.kesAuth is Kubernetes');
-  if (identities.minio === identities.operator) problems.push('identities: MinIO and the operator must have different identities (KES assigns an identity to one policy only)');
+  if (spec.vault?.kesAuth === 'Kubernetes' && !input.vaultRole) {
+    problems.push('vaultRole: required when spec.vault.kesAuth is Kubernetes');
+  }
+  if (identities.minio === identities.operator) {
+    problems.push(
+      'identities: MinIO and the operator must have different identities (KES assigns an identity to one policy only)',
+    );
+  }
   return problems;
 }
 
@@ -120,7 +131,9 @@ function problemsOf(input: KesConfigInput): string[] {
 export function buildKesConfig(input: KesConfigInput): KesConfig {
   const problems = problemsOf(input);
   const { spec, identities } = input;
-  if (problems.length > 0 || !spec.vault || !spec.kes) throw new Error(`cannot build the KES config: ${problems.join('; ')}`);
+  if (problems.length > 0 || !spec.vault || !spec.kes) {
+    throw new Error(`cannot build the KES config: ${problems.join('; ')}`);
+  }
   const { vault, kes } = spec;
   const keyNames = kes.keys.map((k) => k.name);
 
@@ -131,8 +144,14 @@ export function buildKesConfig(input: KesConfigInput): KesConfig {
     ...(vault.namespace ? { namespace: vault.namespace } : {}),
     prefix: vault.kv.prefix,
     ...(vault.kesAuth === 'Kubernetes'
-      ? { kubernetes: { engine: vault.kesKubernetes.mountPath, role: input.vaultRole as string, jwt: kesFiles.vaultToken } }
-      : { approle: { engine: vault.appRole.mountPath, id: `\${${KES_APPROLE_ENV.roleId}}`, secret: `\${${KES_APPROLE_ENV.secretId}}` } }),
+      ? {
+        kubernetes: { engine: vault.kesKubernetes.mountPath, role: input.vaultRole as string,
+          jwt: kesFiles.vaultToken },
+      }
+      : {
+        approle: { engine: vault.appRole.mountPath, id: `\${${KES_APPROLE_ENV.roleId}}`,
+          secret: `\${${KES_APPROLE_ENV.secretId}}` },
+      }),
     ...(vault.tls?.caSecretRef ? { tls: { ca: kesFiles.vaultCa } } : {}),
     status: { ping: VAULT_STATUS_PING },
   };
@@ -149,10 +168,14 @@ export function buildKesConfig(input: KesConfigInput): KesConfig {
       ...(kes.metrics.enabled ? { [kesPaths.metrics]: { skip_auth: true, timeout: READY_TIMEOUT } } : {}),
     },
     policy: {
-      minio: { allow: minioPolicyPaths(keyNames, [...keysInUse(spec), ...(input.keysStillInUse ?? [])]), identities: [identities.minio] },
+      minio: { allow: minioPolicyPaths(keyNames, [...keysInUse(spec), ...(input.keysStillInUse ?? [])]),
+        identities: [identities.minio] },
       operator: { allow: operatorPolicyPaths(keyNames, spec.keyDeletionPolicy), identities: [identities.operator] },
     },
-    cache: { expiry: { any: kes.cache.expiry.any, unused: kes.cache.expiry.unused, ...(kes.cache.expiry.offline ? { offline: kes.cache.expiry.offline } : {}) } },
+    cache: {
+      expiry: { any: kes.cache.expiry.any, unused: kes.cache.expiry.unused,
+        ...(kes.cache.expiry.offline ? { offline: kes.cache.expiry.offline } : {}) },
+    },
     keystore: { vault: keystore },
   };
 }
@@ -160,7 +183,8 @@ export function buildKesConfig(input: KesConfigInput): KesConfig {
 /** The KES config file as stored in the `<name>-kes-config` Secret. */
 export function renderKesConfig(input: KesConfigInput): string {
   const config = buildKesConfig(input);
-  const header = `# KES config of KMSDeployment ${input.deployment.namespace}/${input.deployment.name}, generated by kmsstack-operator: edits are overwritten.\n`;
+  const header =
+    `# KES config of KMSDeployment ${input.deployment.namespace}/${input.deployment.name}, generated by kmsstack-operator: edits are overwritten.\n`;
   return header + yaml.dump(config, { lineWidth: -1, noRefs: true, sortKeys: false });
 }
 
@@ -178,5 +202,10 @@ export function generateKeysOf(configYaml: string | undefined): string[] {
   }
   const allow = (config as { policy?: { minio?: { allow?: unknown } } } | undefined)?.policy?.minio?.allow;
   if (!Array.isArray(allow)) return [];
-  return allow.flatMap((path) => (typeof path === 'string' && path.startsWith(kesPaths.keyGenerate) ? [path.slice(kesPaths.keyGenerate.length)] : []));
+  return allow.flatMap((
+    path,
+  ) => (typeof path === 'string' && path.startsWith(kesPaths.keyGenerate)
+    ? [path.slice(kesPaths.keyGenerate.length)]
+    : [])
+  );
 }

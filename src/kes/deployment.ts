@@ -1,16 +1,18 @@
 // The Kubernetes objects that run KES for one KMSDeployment: the config Secret, the Deployment and
 // the Service. ownerReferences are left out: the runtime adds them when it applies the objects.
 import { encodeSecretData, opaqueSecret } from '../runtime/kube/secret-data.ts';
-import type { V1Deployment, V1EnvVar, V1Secret, V1Service, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Deployment, V1EnvVar, V1Secret, V1Service, V1ServiceAccount, V1Volume,
+  V1VolumeMount } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
 import { certificateSecretName } from '../workload/certificates.ts';
 import { durationMs } from '../api/duration.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName, KES_APPROLE_CHECKSUM_ANNOTATION } from '../vault/names.ts';
 import { KES_PORT } from '../workload/names.ts';
 import { kesPaths } from './api.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, scrapeAnnotations, selectorLabels,
+  stackLabels } from '../workload/labels.ts';
 import { KES_APPROLE_ENV, KES_CONFIG_KEY, kesFiles, kesMounts } from './names.ts';
-import { kesNames, type DeploymentRef } from '../workload/names.ts';
+import { type DeploymentRef, kesNames } from '../workload/names.ts';
 import { hardenedContainerSecurity, hardenedPodSpec, podLabels, withUserEnv } from '../workload/pod-settings.ts';
 import { stackService } from '../workload/service.ts';
 
@@ -42,7 +44,8 @@ export interface KesWorkloadInput {
 }
 
 export function buildKesConfigSecret(ref: DeploymentRef, configYaml: string): V1Secret {
-  const metadata = { name: kesNames(ref.name).configSecret, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') };
+  const metadata = { name: kesNames(ref.name).configSecret, namespace: ref.namespace,
+    labels: stackLabels(ref.name, 'kes') };
   return opaqueSecret(metadata, encodeSecretData({ [KES_CONFIG_KEY]: configYaml }));
 }
 
@@ -74,13 +77,16 @@ function volumes(input: KesWorkloadInput): { volumes: V1Volume[]; mounts: V1Volu
     const expirationSeconds = Math.floor(durationMs(vault.kesKubernetes.tokenExpiration) / 1000);
     list.push({
       name: 'vault-token',
-      projected: { defaultMode: readOnly, sources: [{ serviceAccountToken: { audience: vault.kesKubernetes.audience, expirationSeconds, path: 'token' } }] },
+      projected: { defaultMode: readOnly, sources: [{
+        serviceAccountToken: { audience: vault.kesKubernetes.audience, expirationSeconds, path: 'token' },
+      }] },
     });
     mounts.push({ name: 'vault-token', mountPath: kesMounts.vaultTokenDir, readOnly: true });
   }
   const vaultCa = spec.vault?.tls?.caSecretRef;
   if (vaultCa) {
-    list.push({ name: 'vault-ca', secret: { secretName: vaultCa.name, defaultMode: readOnly, items: [{ key: vaultCa.key, path: 'ca.crt' }] } });
+    list.push({ name: 'vault-ca',
+      secret: { secretName: vaultCa.name, defaultMode: readOnly, items: [{ key: vaultCa.key, path: 'ca.crt' }] } });
     mounts.push({ name: 'vault-ca', mountPath: kesMounts.vaultCaDir, readOnly: true });
   }
   return { volumes: list, mounts };
@@ -90,7 +96,8 @@ function appRoleEnv(name: string): V1EnvVar[] {
   const secret = appRoleSecretName(name);
   return [
     { name: KES_APPROLE_ENV.roleId, valueFrom: { secretKeyRef: { name: secret, key: APPROLE_SECRET_KEYS.roleId } } },
-    { name: KES_APPROLE_ENV.secretId, valueFrom: { secretKeyRef: { name: secret, key: APPROLE_SECRET_KEYS.secretId } } },
+    { name: KES_APPROLE_ENV.secretId,
+      valueFrom: { secretKeyRef: { name: secret, key: APPROLE_SECRET_KEYS.secretId } } },
   ];
 }
 
@@ -99,7 +106,8 @@ export function buildKesServiceAccount(ref: DeploymentRef): V1ServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { name: kesNames(ref.name).serviceAccount, namespace: ref.namespace, labels: stackLabels(ref.name, 'kes') },
+    metadata: { name: kesNames(ref.name).serviceAccount, namespace: ref.namespace,
+      labels: stackLabels(ref.name, 'kes') },
     // KES never calls the Kubernetes API; its Vault token is a projected volume with its own audience.
     automountServiceAccountToken: false,
   };
@@ -108,7 +116,9 @@ export function buildKesServiceAccount(ref: DeploymentRef): V1ServiceAccount {
 export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
   const { deployment, spec } = input;
   const kes = spec.kes;
-  if (spec.mode !== 'Vault' || !kes) throw new Error(`spec.kes: KES runs only in Vault mode with spec.kes set (mode is ${spec.mode})`);
+  if (spec.mode !== 'Vault' || !kes) {
+    throw new Error(`spec.kes: KES runs only in Vault mode with spec.kes set (mode is ${spec.mode})`);
+  }
   const { volumes: podVolumes, mounts } = volumes(input);
   const kubernetesLogin = spec.vault?.kesAuth === 'Kubernetes';
   const probe = (path: string) => ({ httpGet: { path, port: 'https', scheme: 'HTTPS' } });
@@ -116,7 +126,8 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: kesNames(deployment.name).workload, namespace: deployment.namespace, labels: stackLabels(deployment.name, 'kes') },
+    metadata: { name: kesNames(deployment.name).workload, namespace: deployment.namespace,
+      labels: stackLabels(deployment.name, 'kes') },
     spec: {
       replicas: kes.replicas,
       selector: { matchLabels: selectorLabels(deployment.name, 'kes') },
@@ -125,7 +136,10 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
       template: {
         metadata: {
           labels: podLabels(kes.podLabels, stackLabels(deployment.name, 'kes')),
-          annotations: podAnnotations({ ...scrapeAnnotations(kes.metrics.enabled, { port: KES_PORT, path: kesPaths.metrics, scheme: 'https' }), ...kes.podAnnotations }, {
+          annotations: podAnnotations({
+            ...scrapeAnnotations(kes.metrics.enabled, { port: KES_PORT, path: kesPaths.metrics, scheme: 'https' }),
+            ...kes.podAnnotations,
+          }, {
             [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum,
             [KES_APPROLE_CHECKSUM_ANNOTATION]: input.appRoleChecksum,
           }),
@@ -144,8 +158,10 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
               ...(kes.resources ? { resources: kes.resources } : {}),
               // /v1/ready answers 200 only while KES reaches Vault; /version needs no identity and
               // no keystore, so a Vault outage makes KES unready but does not restart it.
-              readinessProbe: { ...probe(kesPaths.ready), periodSeconds: READY_PERIOD_SECONDS, timeoutSeconds: 5, failureThreshold: readinessFailureThreshold(kes.cache.expiry) },
-              livenessProbe: { ...probe(kesPaths.version), initialDelaySeconds: 5, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+              readinessProbe: { ...probe(kesPaths.ready), periodSeconds: READY_PERIOD_SECONDS, timeoutSeconds: 5,
+                failureThreshold: readinessFailureThreshold(kes.cache.expiry) },
+              livenessProbe: { ...probe(kesPaths.version), initialDelaySeconds: 5, periodSeconds: 20, timeoutSeconds: 5,
+                failureThreshold: 3 },
               securityContext: hardenedContainerSecurity(kes.securityContext),
               volumeMounts: mounts,
             },
@@ -158,5 +174,6 @@ export function buildKesDeployment(input: KesWorkloadInput): V1Deployment {
 }
 
 export function buildKesService(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): V1Service {
-  return stackService(ref, 'kes', kesNames(ref.name).workload, spec.kes?.service, [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }]);
+  return stackService(ref, 'kes', kesNames(ref.name).workload, spec.kes?.service, [{ name: 'https', port: KES_PORT,
+    targetPort: 'https', protocol: 'TCP' }]);
 }

@@ -76,7 +76,9 @@ function reasonOf(status: number, message: string): KesErrorReason {
 }
 
 /** The error for an HTTP answer with status >= 400 to `operation` (e.g. "create key minio-key-1"). */
-export function kesErrorFromResponse(operation: string, status: number, contentType: string | undefined, body: string): KesError {
+export function kesErrorFromResponse(operation: string, status: number, contentType: string | undefined,
+  body: string): KesError
+{
   const message = kesErrorMessage(contentType, body);
   const reason = reasonOf(status, message);
   return new KesError(reason, `KES ${operation}: ${reason} (HTTP ${status}${message ? `: ${message}` : ''})`, status);

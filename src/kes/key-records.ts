@@ -66,10 +66,14 @@ function parseRecords(text: string | undefined): KeyRecord[] {
  * have a key; status alone still marks a key as known, so a lost Secret never leads to a re-create).
  */
 export function readLedger(secret: unknown, statusRecords: unknown): KeyLedger {
-  const view = secret as { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> } | undefined;
+  const view = secret as
+    | { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> }
+    | undefined;
   const records = new Map<string, KeyRecord>();
   const fromStatus = Array.isArray(statusRecords) ? parseRecords(JSON.stringify(statusRecords)) : [];
-  for (const record of [...fromStatus, ...parseRecords(view?.metadata?.annotations?.[KEY_RECORDS_ANNOTATION])]) records.set(record.name, record);
+  for (const record of [...fromStatus, ...parseRecords(view?.metadata?.annotations?.[KEY_RECORDS_ANNOTATION])]) {
+    records.set(record.name, record);
+  }
   const canaries = new Map<string, Buffer>();
   for (const [name, value] of Object.entries(view?.data ?? {})) {
     if (kesKeyNameProblem(name) || !records.has(name)) continue;
@@ -88,7 +92,8 @@ export function buildKeyCanarySecret(ref: DeploymentRef, ledger: KeyLedger): V1S
     return canary ? [[name, canary.toString('base64')]] : [];
   }));
   const annotations = { [KEY_RECORDS_ANNOTATION]: JSON.stringify(records) };
-  return opaqueSecret({ name: keyCanarySecretName(ref.name), namespace: ref.namespace, labels: stackLabels(ref.name, 'kes'), annotations }, data);
+  return opaqueSecret({ name: keyCanarySecretName(ref.name), namespace: ref.namespace,
+    labels: stackLabels(ref.name, 'kes'), annotations }, data);
 }
 
 /** status.kes.keys: the records, sorted by name. */

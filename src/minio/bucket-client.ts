@@ -72,19 +72,25 @@ function statusOf(err: unknown): number | undefined {
 /** Opens a client on MinIO's S3 endpoint; loads the AWS SDK on first use. */
 export async function connectBuckets(options: BucketClientOptions): Promise<BucketOps> {
   const url = new URL(options.endpoint);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`MinIO S3 endpoint ${options.endpoint} must be an http:// or https:// URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`MinIO S3 endpoint ${options.endpoint} must be an http:// or https:// URL`);
+  }
   const loaded = await import('@aws-sdk/client-s3');
   // The SDK is CommonJS: bundled into a chunk of its own (esbuild --splitting) its exports arrive as the default export.
   const s3 = typeof loaded.S3Client === 'function' ? loaded : (loaded as unknown as { default: typeof loaded }).default;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...(options.caPem ? { ca: options.caPem } : {}) }) : new HttpAgent({ keepAlive: true });
+  const agent = url.protocol === 'https:'
+    ? new HttpsAgent({ keepAlive: true, ...(options.caPem ? { ca: options.caPem } : {}) })
+    : new HttpAgent({ keepAlive: true });
   const client = new s3.S3Client({
     endpoint: options.endpoint,
     // MinIO ignores the region; the SDK needs one to sign.
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-    requestHandler: url.protocol === 'https:' ? { httpsAgent: agent, requestTimeout: timeoutMs, connectionTimeout: timeoutMs } : { httpAgent: agent, requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
+    requestHandler: url.protocol === 'https:'
+      ? { httpsAgent: agent, requestTimeout: timeoutMs, connectionTimeout: timeoutMs }
+      : { httpAgent: agent, requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 2,
@@ -97,10 +103,13 @@ export async function connectBuckets(options: BucketClientOptions): Promise<Buck
       const code = codeOf(err);
       // S3's message is about the request (bucket, key id); the SDK never puts the credentials in it.
       const detail = (err as S3Failure).message ?? '';
-      throw new BucketCallError(operation, code, `${operation} of bucket ${bucket}: ${code}${detail && detail !== code ? ` (${detail.slice(0, 300)})` : ''}`);
+      throw new BucketCallError(operation, code,
+        `${operation} of bucket ${bucket}: ${code}${detail && detail !== code ? ` (${detail.slice(0, 300)})` : ''}`);
     }
   };
-  const optional = async <T>(run: () => Promise<T>, absent: (code: string, status: number | undefined) => boolean): Promise<T | undefined> => {
+  const optional = async <T>(run: () => Promise<T>,
+    absent: (code: string, status: number | undefined) => boolean): Promise<T | undefined> =>
+  {
     try {
       return await run();
     } catch (err) {
@@ -111,46 +120,63 @@ export async function connectBuckets(options: BucketClientOptions): Promise<Buck
 
   return {
     async inspect(name, checkObjectLock) {
-      const exists = await call('check', name, () =>
-        optional(() => client.send(new s3.HeadBucketCommand({ Bucket: name })).then(() => true), (code, status) => status === 404 || code === 'NotFound' || code === 'NoSuchBucket'),
-      );
-      if (!exists) return { exists: false, kmsKey: undefined, algorithm: undefined, versioning: undefined, objectLock: undefined };
-      const encryption = await call('read the default encryption', name, () =>
-        optional(() => client.send(new s3.GetBucketEncryptionCommand({ Bucket: name })), (code) => code === 'ServerSideEncryptionConfigurationNotFoundError'),
-      );
+      const exists = await call('check', name,
+        () =>
+          optional(() => client.send(new s3.HeadBucketCommand({ Bucket: name })).then(() => true), (code, status) =>
+            status === 404 || code === 'NotFound' || code === 'NoSuchBucket'));
+      if (!exists) {
+        return { exists: false, kmsKey: undefined, algorithm: undefined, versioning: undefined, objectLock: undefined };
+      }
+      const encryption = await call('read the default encryption', name,
+        () =>
+          optional(() => client.send(new s3.GetBucketEncryptionCommand({ Bucket: name })), (code) =>
+            code === 'ServerSideEncryptionConfigurationNotFoundError'));
       const rule = encryption?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
-      const versioning = await call('read versioning', name, () => client.send(new s3.GetBucketVersioningCommand({ Bucket: name })));
+      const versioning = await call('read versioning', name,
+        () => client.send(new s3.GetBucketVersioningCommand({ Bucket: name })));
       const lock = checkObjectLock
-        ? await call('read object lock', name, () =>
-            optional(() => client.send(new s3.GetObjectLockConfigurationCommand({ Bucket: name })), (code) => code === 'ObjectLockConfigurationNotFoundError'),
-          )
+        ? await call('read object lock', name,
+          () =>
+            optional(() => client.send(new s3.GetObjectLockConfigurationCommand({ Bucket: name })), (code) =>
+              code === 'ObjectLockConfigurationNotFoundError'))
         : undefined;
       const keyId = rule?.KMSMasterKeyID;
       return {
         exists: true,
         kmsKey: keyId ? (keyId.startsWith(KMS_ARN_PREFIX) ? keyId.slice(KMS_ARN_PREFIX.length) : keyId) : undefined,
         algorithm: rule?.SSEAlgorithm,
-        versioning: versioning.Status === 'Enabled' || versioning.Status === 'Suspended' ? versioning.Status : undefined,
+        versioning: versioning.Status === 'Enabled' || versioning.Status === 'Suspended'
+          ? versioning.Status
+          : undefined,
         objectLock: checkObjectLock ? lock?.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled' : undefined,
       };
     },
     async create(name, objectLock) {
       await call('create', name, () =>
-        optional(() => client.send(new s3.CreateBucketCommand({ Bucket: name, ...(objectLock ? { ObjectLockEnabledForBucket: true } : {}) })), (code) => code === 'BucketAlreadyOwnedByYou'),
-      );
+        optional(
+          () =>
+            client.send(
+              new s3.CreateBucketCommand({ Bucket: name, ...(objectLock ? { ObjectLockEnabledForBucket: true } : {}) }),
+            ),
+          (code) => code === 'BucketAlreadyOwnedByYou',
+        ));
     },
     async enableVersioning(name) {
-      await call('enable versioning', name, () => client.send(new s3.PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } })));
+      await call('enable versioning', name, () =>
+        client.send(
+          new s3.PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+        ));
     },
     async setDefaultKmsEncryption(name, keyId) {
       await call('set the default encryption', name, () =>
         client.send(
           new s3.PutBucketEncryptionCommand({
             Bucket: name,
-            ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyId } }] },
+            ServerSideEncryptionConfiguration: {
+              Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyId } }],
+            },
           }),
-        ),
-      );
+        ));
     },
     close() {
       client.destroy();

@@ -36,20 +36,26 @@ export function desiredBuckets(spec: DefaultedKMSDeploymentSpec): DesiredBucket[
 export function planBucket(desired: DesiredBucket, observed: ObservedBucket): BucketPlan {
   if (!observed.exists) {
     // Object lock implies versioning; MinIO enables it with the lock.
-    return { actions: ['create', ...(desired.versioning && !desired.objectLock ? ['enableVersioning' as const] : []), 'setEncryption'], problem: undefined };
+    return {
+      actions: ['create', ...(desired.versioning && !desired.objectLock ? ['enableVersioning' as const] : []),
+        'setEncryption'],
+      problem: undefined,
+    };
   }
   const actions: BucketAction[] = [];
   if (desired.versioning && observed.versioning !== 'Enabled') actions.push('enableVersioning');
   if (observed.algorithm !== 'aws:kms' || observed.kmsKey !== desired.key) actions.push('setEncryption');
-  const problem =
-    desired.objectLock && observed.objectLock === false
-      ? `bucket ${desired.name} exists without object lock, which S3 can only enable when a bucket is created; the operator never re-creates a bucket`
-      : undefined;
+  const problem = desired.objectLock && observed.objectLock === false
+    ? `bucket ${desired.name} exists without object lock, which S3 can only enable when a bucket is created; the operator never re-creates a bucket`
+    : undefined;
   return { actions, problem };
 }
 
 /** What a plan did, for the bucket's status message. */
 export function describeActions(name: string, key: string, actions: readonly BucketAction[]): string {
-  const done = actions.map((action) => ({ create: 'created', enableVersioning: 'enabled versioning', setEncryption: `set the default encryption to SSE-KMS with key ${key}` })[action]);
+  const done = actions.map((action) =>
+    ({ create: 'created', enableVersioning: 'enabled versioning',
+      setEncryption: `set the default encryption to SSE-KMS with key ${key}` })[action]
+  );
   return done.length ? `${done.join(', ')} (bucket ${name})` : `default encryption SSE-KMS with key ${key}`;
 }

@@ -10,7 +10,8 @@ export function buildMinioCAConfigMap(ref: DeploymentRef, bundlePem: string): V1
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: minioNames(ref.name).caConfigMap, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') },
+    metadata: { name: minioNames(ref.name).caConfigMap, namespace: ref.namespace,
+      labels: stackLabels(ref.name, 'minio') },
     data: { [CA_BUNDLE_KEY]: bundlePem },
   };
 }

@@ -29,13 +29,16 @@ export interface PoolFields {
   storageClassName: string;
 }
 
-const firstPool: PoolFields = { servers: 'spec.minio.replicas', drivesPerServer: 'spec.minio.drivesPerServer', size: 'spec.minio.storage.size', storageClassName: 'spec.minio.storage.storageClassName' };
+const firstPool: PoolFields = { servers: 'spec.minio.replicas', drivesPerServer: 'spec.minio.drivesPerServer',
+  size: 'spec.minio.storage.size', storageClassName: 'spec.minio.storage.storageClassName' };
 
 /**
  * Why `desired` must not replace the existing StatefulSet of a MinIO server pool, or undefined when
  * it may. `existing` is the StatefulSet as read from the cluster (undefined when there is none yet).
  */
-export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: V1StatefulSet, fields: PoolFields = firstPool): ChangeRefusal | undefined {
+export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: V1StatefulSet,
+  fields: PoolFields = firstPool): ChangeRefusal | undefined
+{
   if (!existing?.spec || !desired.spec) return undefined;
   const before = existing.spec;
   const after = desired.spec;
@@ -70,7 +73,9 @@ export function unsafeMinioChange(existing: V1StatefulSet | undefined, desired: 
       const name = (c: string | undefined) => c ?? '(unset: the cluster default)';
       return refuse(
         fields.storageClassName,
-        `the drives were created with StorageClass ${name(classBefore)} and a StatefulSet cannot move them to ${name(classAfter)}; set it back.`,
+        `the drives were created with StorageClass ${name(classBefore)} and a StatefulSet cannot move them to ${
+          name(classAfter)
+        }; set it back.`,
       );
     }
   }

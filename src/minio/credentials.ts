@@ -38,18 +38,22 @@ export function generateRootCredentials(random: RandomBytes = randomBytes): Root
 
 /** A static master key in MinIO's MINIO_KMS_SECRET_KEY format: `<key-name>:<base64 of 32 bytes>`. */
 export function generateStaticKey(keyName: string, random: RandomBytes = randomBytes): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(keyName)) throw new Error(`spec.minio.keyName: ${JSON.stringify(keyName)} cannot name a static key`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(keyName)) {
+    throw new Error(`spec.minio.keyName: ${JSON.stringify(keyName)} cannot name a static key`);
+  }
   return `${keyName}:${random(32).toString('base64')}`;
 }
 
 function secret(ref: DeploymentRef, name: string, data: Record<string, string>): V1Secret {
-  return opaqueSecret({ name, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') }, encodeSecretData(data));
+  return opaqueSecret({ name, namespace: ref.namespace, labels: stackLabels(ref.name, 'minio') },
+    encodeSecretData(data));
 }
 
 export function buildRootCredentialsSecret(ref: DeploymentRef, credentials: RootCredentials): V1Secret {
   if (credentials.rootUser.length < 3) throw new Error('rootUser: MinIO needs at least 3 characters');
   if (credentials.rootPassword.length < 8) throw new Error('rootPassword: MinIO needs at least 8 characters');
-  return secret(ref, minioNames(ref.name).rootSecret, { [ROOT_SECRET_KEYS.user]: credentials.rootUser, [ROOT_SECRET_KEYS.password]: credentials.rootPassword });
+  return secret(ref, minioNames(ref.name).rootSecret, { [ROOT_SECRET_KEYS.user]: credentials.rootUser,
+    [ROOT_SECRET_KEYS.password]: credentials.rootPassword });
 }
 
 export function buildStaticKeySecret(ref: DeploymentRef, staticKey: string): V1Secret {

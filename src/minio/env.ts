@@ -3,7 +3,7 @@
 // MinIO RELEASE.2025-10-15T17-29-55Z (internal/kms/config.go, internal/config/constants.go).
 import type { V1EnvVar } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { kesEndpoint, type DeploymentRef } from '../workload/names.ts';
+import { type DeploymentRef, kesEndpoint } from '../workload/names.ts';
 import { minioFiles, minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from './names.ts';
 
 export const minioEnvNames = {

@@ -30,9 +30,11 @@ export function minioPools(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec)
     statefulSet: workload,
     servers: minio.replicas,
     drivesPerServer: minio.drivesPerServer,
-    storage: { size: minio.storage.size, ...(minio.storage.storageClassName ? { storageClassName: minio.storage.storageClassName } : {}) },
+    storage: { size: minio.storage.size,
+      ...(minio.storage.storageClassName ? { storageClassName: minio.storage.storageClassName } : {}) },
     selector: {},
-    fields: { servers: 'spec.minio.replicas', drivesPerServer: 'spec.minio.drivesPerServer', size: 'spec.minio.storage.size', storageClassName: 'spec.minio.storage.storageClassName' },
+    fields: { servers: 'spec.minio.replicas', drivesPerServer: 'spec.minio.drivesPerServer',
+      size: 'spec.minio.storage.size', storageClassName: 'spec.minio.storage.storageClassName' },
   };
   const more = (minio.pools ?? []).map((pool, i): MinioPool => {
     const at = `spec.minio.pools[${i}]`;
@@ -44,7 +46,8 @@ export function minioPools(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec)
       drivesPerServer: pool.drivesPerServer,
       storage: { size: pool.storage?.size ?? minio.storage.size, ...(storageClassName ? { storageClassName } : {}) },
       selector: { [POOL_LABEL]: pool.name },
-      fields: { servers: `${at}.servers`, drivesPerServer: `${at}.drivesPerServer`, size: `${at}.storage.size`, storageClassName: `${at}.storage.storageClassName` },
+      fields: { servers: `${at}.servers`, drivesPerServer: `${at}.drivesPerServer`, size: `${at}.storage.size`,
+        storageClassName: `${at}.storage.storageClassName` },
     };
   });
   return [first, ...more];
@@ -56,8 +59,12 @@ export function driveArgument(drives: number): string {
 }
 
 /** The per-pod DNS name of server `ordinal` of a pool. */
-export function poolServerHost(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec, pool: MinioPool, ordinal: number | string): string {
-  return `${pool.statefulSet}-${ordinal}.${minioNames(ref.name).headless}.${ref.namespace}.svc.${spec.tls.clusterDomain}`;
+export function poolServerHost(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec, pool: MinioPool,
+  ordinal: number | string): string
+{
+  return `${pool.statefulSet}-${ordinal}.${
+    minioNames(ref.name).headless
+  }.${ref.namespace}.svc.${spec.tls.clusterDomain}`;
 }
 
 /** One pool in MinIO's ellipsis form: `http(s)://<sts>-{0...N-1}.<headless>.<ns>.svc.<domain>/data{1...D}`. */

@@ -43,6 +43,8 @@ export function minioEndpoint(ref: DeploymentRef, spec: DefaultedKMSDeploymentSp
 export function minioCertificateHosts(ref: DeploymentRef, spec: DefaultedKMSDeploymentSpec): string[] {
   const pools = minioPools(ref, spec);
   const distributed = pools.length > 1 || spec.minio.replicas > 1;
-  const servers = distributed ? pools.flatMap((pool) => Array.from({ length: pool.servers }, (_, i) => poolServerHost(ref, spec, pool, i))) : [];
+  const servers = distributed
+    ? pools.flatMap((pool) => Array.from({ length: pool.servers }, (_, i) => poolServerHost(ref, spec, pool, i)))
+    : [];
   return [`${minioNames(ref.name).workload}.${ref.namespace}.svc.${spec.tls.clusterDomain}`, ...servers];
 }

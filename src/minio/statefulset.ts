@@ -3,13 +3,15 @@
 // the runtime adds them when it applies the object.
 import type { V1PersistentVolumeClaim, V1StatefulSet, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, scrapeAnnotations, selectorLabels, stackLabels } from '../workload/labels.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, podAnnotations, scrapeAnnotations, selectorLabels,
+  stackLabels } from '../workload/labels.ts';
 import type { DeploymentRef } from '../workload/names.ts';
 import { hardenedContainerSecurity, hardenedPodSpec, podLabels, withUserEnv } from '../workload/pod-settings.ts';
 import { certificateSecretName } from '../workload/certificates.ts';
 import { buildMinioEnv } from './env.ts';
-import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_METRICS_PATH, MINIO_S3_PORT, minioMounts, minioNames } from './names.ts';
-import { driveArgument, minioPools, poolEndpoint, type MinioPool } from './pools.ts';
+import { drivePath, driveVolumeName, MINIO_CONSOLE_PORT, MINIO_METRICS_PATH, MINIO_S3_PORT, minioMounts,
+  minioNames } from './names.ts';
+import { driveArgument, type MinioPool, minioPools, poolEndpoint } from './pools.ts';
 
 /** UID/GID MinIO runs as (the MinIO image does not name a non-root user itself). */
 export const MINIO_RUN_AS = 1000;
@@ -67,7 +69,8 @@ export function minioServerArgs(ref: DeploymentRef, spec: DefaultedKMSDeployment
 function podVolumes(input: MinioWorkloadInput, pool: MinioPool): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const { deployment: ref, spec } = input;
   const names = minioNames(ref.name);
-  const certificate = { secretName: certificateSecretName(spec, ref.name, 'minioServer'), withCA: input.certificateHasCA ?? true };
+  const certificate = { secretName: certificateSecretName(spec, ref.name, 'minioServer'),
+    withCA: input.certificateHasCA ?? true };
   const readOnly = 0o440;
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
@@ -121,7 +124,9 @@ function claimTemplates(ref: DeploymentRef, pool: MinioPool): V1PersistentVolume
 }
 
 /** The StatefulSet of the first server pool (`pool` unset) or of another one of minioPools. */
-export function buildMinioStatefulSet(input: MinioWorkloadInput, pool: MinioPool = minioPools(input.deployment, input.spec)[0]!): V1StatefulSet {
+export function buildMinioStatefulSet(input: MinioWorkloadInput,
+  pool: MinioPool = minioPools(input.deployment, input.spec)[0]!): V1StatefulSet
+{
   const { deployment: ref, spec } = input;
   const minio = spec.minio;
   const names = minioNames(ref.name);
@@ -133,7 +138,8 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput, pool: MinioPool
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: { name: pool.statefulSet, namespace: ref.namespace, labels: { ...stackLabels(ref.name, 'minio'), ...pool.selector } },
+    metadata: { name: pool.statefulSet, namespace: ref.namespace,
+      labels: { ...stackLabels(ref.name, 'minio'), ...pool.selector } },
     spec: {
       serviceName: names.headless,
       replicas: pool.servers,
@@ -147,7 +153,11 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput, pool: MinioPool
         metadata: {
           labels: podLabels(minio.podLabels, { ...stackLabels(ref.name, 'minio'), ...pool.selector }),
           annotations: podAnnotations(
-            { ...scrapeAnnotations(minio.metrics.enabled, { port: MINIO_S3_PORT, path: MINIO_METRICS_PATH, scheme: minio.tls.enabled ? 'https' : 'http' }), ...minio.podAnnotations },
+            {
+              ...scrapeAnnotations(minio.metrics.enabled, { port: MINIO_S3_PORT, path: MINIO_METRICS_PATH,
+                scheme: minio.tls.enabled ? 'https' : 'http' }),
+              ...minio.podAnnotations,
+            },
             { [CONFIG_CHECKSUM_ANNOTATION]: input.configChecksum },
           ),
         },
@@ -166,8 +176,10 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput, pool: MinioPool
               ...(minio.resources ? { resources: minio.resources } : {}),
               // /ready also generates a data key through the KMS, so it reflects KES and Vault;
               // /live contacts nothing external, so a KMS outage never restarts MinIO.
-              readinessProbe: { ...probe(minioHealthPaths.ready), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-              livenessProbe: { ...probe(minioHealthPaths.live), initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+              readinessProbe: { ...probe(minioHealthPaths.ready), periodSeconds: 10, timeoutSeconds: 5,
+                failureThreshold: 3 },
+              livenessProbe: { ...probe(minioHealthPaths.live), initialDelaySeconds: 10, periodSeconds: 20,
+                timeoutSeconds: 5, failureThreshold: 3 },
               lifecycle: { preStop: { sleep: { seconds: MINIO_PRE_STOP_SECONDS } } },
               securityContext: hardenedContainerSecurity(minio.securityContext),
               volumeMounts: mounts,

@@ -23,7 +23,12 @@ export function growsDrives(live: V1StatefulSet | undefined, wanted: string): bo
 export function keepCreatedSizes(desired: V1StatefulSet, live: V1StatefulSet): V1StatefulSet {
   const templates = desired.spec?.volumeClaimTemplates?.map((template, i) => {
     const created = templateSize(live.spec?.volumeClaimTemplates?.[i]);
-    return created === undefined ? template : { ...template, spec: { ...template.spec, resources: { ...template.spec?.resources, requests: { ...template.spec?.resources?.requests, storage: created } } } };
+    return created === undefined
+      ? template
+      : { ...template,
+        spec: { ...template.spec,
+          resources: { ...template.spec?.resources,
+            requests: { ...template.spec?.resources?.requests, storage: created } } } };
   });
   return { ...desired, spec: { ...desired.spec!, ...(templates ? { volumeClaimTemplates: templates } : {}) } };
 }
@@ -33,13 +38,14 @@ export function claimNames(statefulSet: V1StatefulSet): string[] {
   const name = statefulSet.metadata?.name ?? '';
   const replicas = statefulSet.spec?.replicas ?? 1;
   return (statefulSet.spec?.volumeClaimTemplates ?? []).flatMap((template) =>
-    Array.from({ length: replicas }, (_, ordinal) => `${template.metadata?.name ?? ''}-${name}-${ordinal}`),
+    Array.from({ length: replicas }, (_, ordinal) => `${template.metadata?.name ?? ''}-${name}-${ordinal}`)
   );
 }
 
 /** The fields the operator applies to a claim to grow it (server-side apply owns only these). */
 export function claimResize(name: string, namespace: string, size: string): V1PersistentVolumeClaim {
-  return { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace }, spec: { resources: { requests: { storage: size } } } };
+  return { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace },
+    spec: { resources: { requests: { storage: size } } } };
 }
 
 /** Whether `claim` asks for less than `size`. */

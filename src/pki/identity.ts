@@ -15,5 +15,6 @@ const identities = new BoundedMemo<string, string>(4096);
 
 /** The KES identity of the first certificate in a PEM text; throws PemError when there is none. */
 export function kesIdentity(certPem: string): string {
-  return identities.get(certPem, () => kesIdentityOfCertificate(new x509.X509Certificate(firstCertificateDer(certPem))));
+  return identities.get(certPem,
+    () => kesIdentityOfCertificate(new x509.X509Certificate(firstCertificateDer(certPem))));
 }

@@ -4,16 +4,8 @@ import { isIP } from 'node:net';
 import { x509 } from './x509.ts';
 import { certificatePem } from './pem.ts';
 import { parseCertificatePem, type ParsedCertificate } from './inspect.ts';
-import {
-  defaultKeyAlgorithm,
-  exportPrivateKeyPem,
-  generateKeyPair,
-  signerOf,
-  type CryptoKey,
-  type KeyAlgorithm,
-  type KeyPair,
-  type Signer,
-} from './keys.ts';
+import { type CryptoKey, defaultKeyAlgorithm, exportPrivateKeyPem, generateKeyPair, type KeyAlgorithm, type KeyPair,
+  type Signer, signerOf } from './keys.ts';
 
 /**
  * Certificates start this long before `now`, so that a peer whose clock is a little behind the
@@ -63,7 +55,9 @@ function toJsonName(dn: DistinguishedName): x509.JsonName {
 }
 
 function validityWindow({ validityMs, now }: Validity, ca?: ParsedCertificate): { notBefore: Date; notAfter: Date } {
-  if (!Number.isFinite(validityMs) || validityMs < 1000) throw new Error(`validity: must be at least 1s, got ${validityMs}ms`);
+  if (!Number.isFinite(validityMs) || validityMs < 1000) {
+    throw new Error(`validity: must be at least 1s, got ${validityMs}ms`);
+  }
   const issuedAt = Math.floor(now.getTime() / 1000) * 1000;
   let notBefore = issuedAt - clockSkewAllowanceMs;
   let notAfter = issuedAt + validityMs;
@@ -98,7 +92,8 @@ export async function createCA(options: CreateCAOptions): Promise<IssuedAuthorit
   });
   const certPem = certificatePem(cert.rawData);
   const certificate = parseCertificatePem(certPem);
-  return { certificate, certPem, keyPem: await exportPrivateKeyPem(keys.privateKey), authority: { certificate, privateKey: keys.privateKey, signer } };
+  return { certificate, certPem, keyPem: await exportPrivateKeyPem(keys.privateKey),
+    authority: { certificate, privateKey: keys.privateKey, signer } };
 }
 
 export interface LeafOptions extends Validity {
@@ -127,7 +122,9 @@ function checkDnsName(name: string, field: string): void {
   }
 }
 
-async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage, extra: x509.Extension[]): Promise<IssuedCertificate> {
+async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage,
+  extra: x509.Extension[]): Promise<IssuedCertificate>
+{
   const { ca } = options;
   const keys = options.keyPair ?? (await generateKeyPair(options.keyAlgorithm ?? defaultKeyAlgorithm));
   const caKeyId = ca.certificate.info.subjectKeyId;
@@ -143,7 +140,9 @@ async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage, e
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([purpose]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      caKeyId ? new x509.AuthorityKeyIdentifierExtension(caKeyId) : await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.cert.publicKey),
+      caKeyId
+        ? new x509.AuthorityKeyIdentifierExtension(caKeyId)
+        : await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.cert.publicKey),
       ...extra,
     ],
   });
@@ -154,7 +153,9 @@ async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage, e
 /** A TLS server certificate (serverAuth) for the given DNS names and IP addresses. */
 export async function issueServerCertificate(options: ServerCertificateOptions): Promise<IssuedCertificate> {
   const ipAddresses = options.ipAddresses ?? [];
-  if (options.dnsNames.length + ipAddresses.length === 0) throw new Error('dnsNames: a server certificate needs at least one name');
+  if (options.dnsNames.length + ipAddresses.length === 0) {
+    throw new Error('dnsNames: a server certificate needs at least one name');
+  }
   options.dnsNames.forEach((name, i) => checkDnsName(name, `dnsNames[${i}]`));
   ipAddresses.forEach((ip, i) => {
     if (isIP(ip) === 0) throw new Error(`ipAddresses[${i}]: ${JSON.stringify(ip)} is not an IP address`);

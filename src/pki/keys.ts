@@ -3,7 +3,7 @@
 // PKCS#1 "RSA PRIVATE KEY"), so user-supplied CA keys work without any ASN.1 code of our own.
 import { createPrivateKey, createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
 import { x509 } from './x509.ts';
-import { defaultKeyAlgorithm, keyAlgorithms, type KeyAlgorithm } from './key-algorithms.ts';
+import { defaultKeyAlgorithm, type KeyAlgorithm, keyAlgorithms } from './key-algorithms.ts';
 
 // The project compiles without the DOM library, so WebCrypto types come from Node's typings.
 export type CryptoKey = webcrypto.CryptoKey;

@@ -1,11 +1,11 @@
 // Carries out a plan: creates the CA and the leaf certificates it decided to issue, keeps the others
 // byte for byte (so an unchanged reconcile writes nothing), and assembles the trust bundle.
-import { createCA, issueClientCertificate, issueServerCertificate, type CertificateAuthority } from './issue.ts';
+import { type CertificateAuthority, createCA, issueClientCertificate, issueServerCertificate } from './issue.ts';
 import { parseCertificateBundle, type ParsedCertificate } from './inspect.ts';
 import { keyAlgorithmOf, keyPairFromPrivateKey } from './keys.ts';
-import { caSubject, leafPurpose, leafSubject, type LeafKind } from './names.ts';
+import { caSubject, type LeafKind, leafPurpose, leafSubject } from './names.ts';
 import type { PkiObservation } from './observe.ts';
-import { desiredKinds, serverNamesOf, type PkiDesired, type PkiPlan } from './plan.ts';
+import { desiredKinds, type PkiDesired, type PkiPlan, serverNamesOf } from './plan.ts';
 import { caRotationLeadMs } from './policy.ts';
 
 export interface CertificateMaterial {
@@ -42,7 +42,9 @@ export interface MaterializeInput {
   now: Date;
 }
 
-async function currentAuthority(input: MaterializeInput): Promise<{ authority: CertificateAuthority; certPem: string; keyPem?: string; issued: boolean }> {
+async function currentAuthority(
+  input: MaterializeInput,
+): Promise<{ authority: CertificateAuthority; certPem: string; keyPem?: string; issued: boolean }> {
   const { plan, observation, desired, deployment, now } = input;
   if (plan.ca.action === 'keep') {
     if (!observation.ca.ok) throw new Error('the plan keeps a CA that did not validate');
@@ -58,17 +60,23 @@ async function currentAuthority(input: MaterializeInput): Promise<{ authority: C
   return { authority: created.authority, certPem: created.certPem, keyPem: created.keyPem, issued: true };
 }
 
-async function leafMaterial(kind: LeafKind, input: MaterializeInput, ca: CertificateAuthority): Promise<CertificateMaterial> {
+async function leafMaterial(kind: LeafKind, input: MaterializeInput,
+  ca: CertificateAuthority): Promise<CertificateMaterial>
+{
   const { plan, observation, desired, deployment, now } = input;
   const decision = plan.leaves[kind];
   const observed = observation.leaves[kind];
   if (!decision) throw new Error(`the plan has no decision for the ${kind} certificate`);
   if (decision.action === 'keep') {
-    if (observed.state !== 'present') throw new Error(`the plan keeps the ${kind} certificate, which is ${observed.state}`);
+    if (observed.state !== 'present') {
+      throw new Error(`the plan keeps the ${kind} certificate, which is ${observed.state}`);
+    }
     const { info } = observed.certificate;
-    return { certPem: observed.certPem, keyPem: observed.keyPem, notAfter: info.notAfter, kesIdentity: info.kesIdentity, issued: false };
+    return { certPem: observed.certPem, keyPem: observed.keyPem, notAfter: info.notAfter, kesIdentity: info.kesIdentity,
+      issued: false };
   }
-  const reusable = decision.reuseKey && observed.state === 'present' && keyAlgorithmOf(observed.privateKey) === desired.keyAlgorithm;
+  const reusable = decision.reuseKey && observed.state === 'present' &&
+    keyAlgorithmOf(observed.privateKey) === desired.keyAlgorithm;
   const common = {
     ca,
     subject: leafSubject(kind, deployment.name, deployment.namespace),
@@ -77,12 +85,12 @@ async function leafMaterial(kind: LeafKind, input: MaterializeInput, ca: Certifi
     now,
     ...(reusable ? { keyPair: await keyPairFromPrivateKey(observed.privateKey, desired.keyAlgorithm) } : {}),
   };
-  const issued =
-    leafPurpose[kind] === 'serverAuth'
-      ? await issueServerCertificate({ ...common, ...serverNamesOf(desired, kind) })
-      : await issueClientCertificate(common);
+  const issued = leafPurpose[kind] === 'serverAuth'
+    ? await issueServerCertificate({ ...common, ...serverNamesOf(desired, kind) })
+    : await issueClientCertificate(common);
   const { info } = issued.certificate;
-  return { certPem: issued.certPem, keyPem: issued.keyPem, notAfter: info.notAfter, kesIdentity: info.kesIdentity, issued: true };
+  return { certPem: issued.certPem, keyPem: issued.keyPem, notAfter: info.notAfter, kesIdentity: info.kesIdentity,
+    issued: true };
 }
 
 /**
@@ -94,7 +102,9 @@ function trustBundle(own: ParsedCertificate[], extraPem: string | undefined): st
   const extraPrints = new Set(extra.map((cert) => cert.info.fingerprint));
   const ordered = [...own.filter((cert, i) => i === 0 || !extraPrints.has(cert.info.fingerprint)), ...extra];
   const seen = new Set<string>();
-  return ordered.filter((cert) => !seen.has(cert.info.fingerprint) && seen.add(cert.info.fingerprint)).map((cert) => cert.pem).join('');
+  return ordered.filter((cert) => !seen.has(cert.info.fingerprint) && seen.add(cert.info.fingerprint)).map((cert) =>
+    cert.pem
+  ).join('');
 }
 
 export async function materializePki(input: MaterializeInput): Promise<PkiMaterial> {

@@ -37,13 +37,16 @@ export function pkiSecretNames(deployment: string): PkiSecretNames {
 }
 
 /** The names MinIO and the operator may use to reach the KES Service `<name>-kes`. */
-export function kesServerDnsNames(deployment: string, namespace: string, clusterDomain = defaultClusterDomain): string[] {
+export function kesServerDnsNames(deployment: string, namespace: string,
+  clusterDomain = defaultClusterDomain): string[]
+{
   return serviceNames(`${deployment}-kes`, namespace, clusterDomain);
 }
 
 /** The four names of a Service: `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.<domain>`. */
 function serviceNames(service: string, namespace: string, clusterDomain: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`];
+  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.${clusterDomain}`];
 }
 
 /**
@@ -52,10 +55,13 @@ function serviceNames(service: string, namespace: string, clusterDomain: string)
  * by which the servers of a distributed MinIO reach each other), the latter as wildcards: a
  * wildcard covers exactly one label, so pods of pools added later are covered without re-issuing.
  */
-export function minioServerDnsNames(deployment: string, namespace: string, clusterDomain = defaultClusterDomain): string[] {
+export function minioServerDnsNames(deployment: string, namespace: string,
+  clusterDomain = defaultClusterDomain): string[]
+{
   const headless = `${deployment}-minio-hl`;
   const perPod = serviceNames(headless, namespace, clusterDomain).slice(1).map((name) => `*.${name}`);
-  return [...serviceNames(`${deployment}-minio`, namespace, clusterDomain), ...serviceNames(headless, namespace, clusterDomain), ...perPod];
+  return [...serviceNames(`${deployment}-minio`, namespace, clusterDomain),
+    ...serviceNames(headless, namespace, clusterDomain), ...perPod];
 }
 
 // X.509 caps a common name at 64 characters; the namespace in OU keeps subjects apart across namespaces.
@@ -68,6 +74,8 @@ export function caSubject(deployment: string, namespace: string): DistinguishedN
 }
 
 export function leafSubject(kind: LeafKind, deployment: string, namespace: string): DistinguishedName {
-  const commonName = { kesServer: `${deployment}-kes`, minioClient: `${deployment}-minio`, operatorClient: organization, minioServer: `${deployment}-minio` }[kind];
+  const commonName =
+    { kesServer: `${deployment}-kes`, minioClient: `${deployment}-minio`, operatorClient: organization,
+      minioServer: `${deployment}-minio` }[kind];
   return subject(commonName, namespace);
 }

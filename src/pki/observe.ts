@@ -1,13 +1,13 @@
 // Turns what the PKI Secrets hold (possibly nothing, possibly garbage) into facts the plan can decide
 // on: which certificates parse, whose keys match, which CA signed each leaf, which CAs are trusted.
 import type { KeyObject } from 'node:crypto';
-import { isIssuedBy, keyMatchesPublicKey, parseCertificateBundle, parseTlsCrt, type ParsedCertificate } from './inspect.ts';
+import { isIssuedBy, keyMatchesPublicKey, parseCertificateBundle, type ParsedCertificate,
+  parseTlsCrt } from './inspect.ts';
 import { parsePrivateKeyPem } from './keys.ts';
-import { leafKinds, type LeafKind } from './names.ts';
-import { validateCASecret, type CAValidation, type SecretContents } from './validate-ca.ts';
+import { type LeafKind, leafKinds } from './names.ts';
+import { type CAValidation, type SecretContents, validateCASecret } from './validate-ca.ts';
 
 export type { SecretContents } from './validate-ca.ts';
-
 
 export interface ObservedSecrets {
   /** Data of the CA Secret (`<name>-ca`, or the one spec.tls.caSecretRef names); undefined when absent. */
@@ -26,16 +26,16 @@ export type LeafObservation =
   | { state: 'missing' }
   | { state: 'corrupt'; problem: string; certificate?: ParsedCertificate; issuerFingerprint?: string; trusts: string[] }
   | {
-      state: 'present';
-      certificate: ParsedCertificate;
-      certPem: string;
-      keyPem: string;
-      privateKey: KeyObject;
-      /** Fingerprint of the known CA whose signature the certificate carries, if any. */
-      issuerFingerprint?: string;
-      /** Fingerprints of the CAs in the Secret's ca.crt, i.e. what the pods mounting it trust. */
-      trusts: string[];
-    };
+    state: 'present';
+    certificate: ParsedCertificate;
+    certPem: string;
+    keyPem: string;
+    privateKey: KeyObject;
+    /** Fingerprint of the known CA whose signature the certificate carries, if any. */
+    issuerFingerprint?: string;
+    /** Fingerprints of the CAs in the Secret's ca.crt, i.e. what the pods mounting it trust. */
+    trusts: string[];
+  };
 
 export interface PkiObservation {
   userCA: boolean;
@@ -52,7 +52,11 @@ async function findIssuer(cert: ParsedCertificate, cas: Iterable<ParsedCertifica
   return undefined;
 }
 
-function observeLeafText(data: SecretContents): { problem: string; certificate?: ParsedCertificate } | { certificate: ParsedCertificate; privateKey: KeyObject; certPem: string; keyPem: string } {
+function observeLeafText(
+  data: SecretContents,
+): { problem: string; certificate?: ParsedCertificate } | { certificate: ParsedCertificate; privateKey: KeyObject;
+  certPem: string; keyPem: string }
+{
   const certPem = data['tls.crt'];
   const keyPem = data['tls.key'];
   if (!certPem?.trim()) return { problem: 'key "tls.crt" is missing or empty' };
@@ -99,10 +103,10 @@ export async function observePki(secrets: ObservedSecrets, options: ObserveOptio
     const seen = observeLeafText(data);
     const issuerFingerprint = seen.certificate ? await findIssuer(seen.certificate, knownCAs.values()) : undefined;
     const issuer = issuerFingerprint ? { issuerFingerprint } : {};
-    leaves[kind] =
-      'problem' in seen
-        ? { state: 'corrupt', problem: seen.problem, ...(seen.certificate ? { certificate: seen.certificate } : {}), ...issuer, trusts }
-        : { state: 'present', ...seen, ...issuer, trusts };
+    leaves[kind] = 'problem' in seen
+      ? { state: 'corrupt', problem: seen.problem, ...(seen.certificate ? { certificate: seen.certificate } : {}),
+        ...issuer, trusts }
+      : { state: 'present', ...seen, ...issuer, trusts };
   }
   return { userCA: options.userCA, ca, knownCAs, distributedCAs, leaves };
 }

@@ -1,6 +1,6 @@
 // The pure decision of a reconcile: which certificates to keep, which to (re)issue and why, and which
 // CAs the trust bundle must hold. No clock, no randomness, no I/O: everything comes in as arguments.
-import { kesLeafKinds, leafPurpose, type LeafKind } from './names.ts';
+import { kesLeafKinds, type LeafKind, leafPurpose } from './names.ts';
 import type { LeafObservation, PkiObservation } from './observe.ts';
 import { caRotationLeadMs, type PkiPolicy } from './policy.ts';
 
@@ -16,7 +16,8 @@ export interface Pending {
 
 export type Decision =
   | { action: 'keep'; pending?: Pending }
-  | { action: 'issue'; reason: IssueReason; message: string; /** renew with the current key (keeps a KES identity) */ reuseKey: boolean };
+  | { action: 'issue'; reason: IssueReason; message: string; /** renew with the current key (keeps a KES identity) */
+    reuseKey: boolean };
 
 export interface PkiDesired extends PkiPolicy {
   /** SANs of the KES server certificate (see kesServerDnsNames). */
@@ -83,11 +84,13 @@ function planCA(input: PlanInput): Decision {
   if (ca.ok) {
     const { notAfter, keyAlgorithm } = ca.authority.certificate.info;
     if (keyAlgorithm !== desired.keyAlgorithm) {
-      return { action: 'issue', reason: 'KeyTypeChanged', message: `the CA key is ${keyAlgorithm}, spec wants ${desired.keyAlgorithm}`, reuseKey: false };
+      return { action: 'issue', reason: 'KeyTypeChanged',
+        message: `the CA key is ${keyAlgorithm}, spec wants ${desired.keyAlgorithm}`, reuseKey: false };
     }
     const lead = caRotationLeadMs(desired);
     if (now.getTime() >= notAfter.getTime() - lead) {
-      return { action: 'issue', reason: 'Expiring', message: `the CA expires at ${notAfter.toISOString()}, within ${hours(lead)}`, reuseKey: false };
+      return { action: 'issue', reason: 'Expiring',
+        message: `the CA expires at ${notAfter.toISOString()}, within ${hours(lead)}`, reuseKey: false };
     }
     return keep;
   }
@@ -108,19 +111,31 @@ interface LeafContext {
 
 const waitingForTrust = 'every KES and MinIO pod to trust the new CA';
 
-function sameNamesAsWanted(kind: LeafKind, info: { dnsNames: string[]; ipAddresses: string[] }, desired: PkiDesired): [IssueReason, string] | undefined {
+function sameNamesAsWanted(kind: LeafKind, info: { dnsNames: string[]; ipAddresses: string[] }, desired: PkiDesired): [
+  IssueReason,
+  string,
+] | undefined {
   const { dnsNames, ipAddresses } = serverNamesOf(desired, kind);
   const wanted = [...dnsNames, ...ipAddresses];
   const present = [...info.dnsNames, ...info.ipAddresses];
-  return sameNames(wanted, present) ? undefined : ['SANsChanged', `the names [${present.join(', ')}] differ from [${wanted.join(', ')}]`];
+  return sameNames(wanted, present)
+    ? undefined
+    : ['SANsChanged', `the names [${present.join(', ')}] differ from [${wanted.join(', ')}]`];
 }
 
 /** Why a still-working certificate should be replaced, if it should. */
-function replacementReason(kind: LeafKind, observed: Extract<LeafObservation, { state: 'present' }>, ctx: LeafContext): [IssueReason, string] | undefined {
+function replacementReason(kind: LeafKind, observed: Extract<LeafObservation, { state: 'present' }>, ctx: LeafContext):
+  | [IssueReason, string]
+  | undefined
+{
   const { desired, now } = ctx.input;
   const { info } = observed.certificate;
-  if (info.keyAlgorithm !== desired.keyAlgorithm) return ['KeyTypeChanged', `the key is ${info.keyAlgorithm}, spec wants ${desired.keyAlgorithm}`];
-  if (ctx.currentCA === undefined || observed.issuerFingerprint !== ctx.currentCA) return ['IssuerChanged', 'the certificate is not signed by the current CA'];
+  if (info.keyAlgorithm !== desired.keyAlgorithm) {
+    return ['KeyTypeChanged', `the key is ${info.keyAlgorithm}, spec wants ${desired.keyAlgorithm}`];
+  }
+  if (ctx.currentCA === undefined || observed.issuerFingerprint !== ctx.currentCA) {
+    return ['IssuerChanged', 'the certificate is not signed by the current CA'];
+  }
   if (leafPurpose[kind] === 'serverAuth') {
     const changed = sameNamesAsWanted(kind, info, desired);
     if (changed) return changed;
@@ -129,8 +144,14 @@ function replacementReason(kind: LeafKind, observed: Extract<LeafObservation, { 
   if (now.getTime() >= notAfter - desired.renewBeforeMs) {
     const when = `expires at ${iso(notAfter)}, within ${hours(desired.renewBeforeMs)}`;
     // A renewal cut short by the CA's own expiry would not help; re-issuing it each time would loop.
-    if (Math.min(now.getTime() + desired.validityMs, ctx.currentCANotAfter) > notAfter) return ['Expiring', `the certificate ${when}`];
-    ctx.warnings.push(`the ${leafPurpose[kind]} certificate ${when} and cannot be renewed past its CA's expiry at ${iso(ctx.currentCANotAfter)}`);
+    if (Math.min(now.getTime() + desired.validityMs, ctx.currentCANotAfter) > notAfter) {
+      return ['Expiring', `the certificate ${when}`];
+    }
+    ctx.warnings.push(
+      `the ${leafPurpose[kind]} certificate ${when} and cannot be renewed past its CA's expiry at ${
+        iso(ctx.currentCANotAfter)
+      }`,
+    );
   }
   return undefined;
 }
@@ -138,20 +159,27 @@ function replacementReason(kind: LeafKind, observed: Extract<LeafObservation, { 
 function planLeaf(kind: LeafKind, observed: LeafObservation, ctx: LeafContext): Decision {
   const { now } = ctx.input;
   // Missing, corrupt or expired certificates are replaced at once: nothing works with them anyway.
-  if (observed.state === 'missing') return { action: 'issue', reason: 'Missing', message: 'the Secret does not exist', reuseKey: false };
-  if (observed.state === 'corrupt') return { action: 'issue', reason: 'Corrupt', message: observed.problem, reuseKey: false };
+  if (observed.state === 'missing') {
+    return { action: 'issue', reason: 'Missing', message: 'the Secret does not exist', reuseKey: false };
+  }
+  if (observed.state === 'corrupt') {
+    return { action: 'issue', reason: 'Corrupt', message: observed.problem, reuseKey: false };
+  }
   const { info } = observed.certificate;
   const purpose = leafPurpose[kind];
   if (info.isCA || !info.extendedKeyUsages.includes(purpose)) {
-    return { action: 'issue', reason: 'Corrupt', message: `the certificate is not a ${purpose} leaf certificate`, reuseKey: false };
+    return { action: 'issue', reason: 'Corrupt', message: `the certificate is not a ${purpose} leaf certificate`,
+      reuseKey: false };
   }
   // Client keys are kept across renewals: their KES identity (a hash of the public key) stays the same.
   const reuseKey = purpose === 'clientAuth' && info.keyAlgorithm === ctx.input.desired.keyAlgorithm;
   if (info.notBefore.getTime() > now.getTime()) {
-    return { action: 'issue', reason: 'Corrupt', message: `the certificate is not valid before ${iso(info.notBefore.getTime())}`, reuseKey };
+    return { action: 'issue', reason: 'Corrupt',
+      message: `the certificate is not valid before ${iso(info.notBefore.getTime())}`, reuseKey };
   }
   if (info.notAfter.getTime() <= now.getTime()) {
-    return { action: 'issue', reason: 'Expiring', message: `the certificate expired at ${iso(info.notAfter.getTime())}`, reuseKey };
+    return { action: 'issue', reason: 'Expiring', message: `the certificate expired at ${iso(info.notAfter.getTime())}`,
+      reuseKey };
   }
   const replacement = replacementReason(kind, observed, ctx);
   if (!replacement) return keep;
@@ -169,21 +197,34 @@ export function planCertificates(input: PlanInput): PlanResult {
   const caDecision = observation.userCA ? keep : planCA(input);
   const caKept = caDecision.action === 'keep' && ca.ok;
   const currentCA = caKept ? ca.authority.certificate.info.fingerprint : undefined;
-  const currentCANotAfter = caKept ? ca.authority.certificate.info.notAfter.getTime() : now.getTime() + desired.caValidityMs;
+  const currentCANotAfter = caKept
+    ? ca.authority.certificate.info.notAfter.getTime()
+    : now.getTime() + desired.caValidityMs;
   const kinds = desiredKinds(desired);
   const observedLeaves = kinds.map((kind) => observation.leaves[kind]);
-  const trustedByEveryLeafSecret = observedLeaves.every((leaf) => leaf.state === 'missing' || (currentCA !== undefined && leaf.trusts.includes(currentCA)));
-  const signedEverything = observedLeaves.every((leaf) => leaf.state !== 'present' || leaf.issuerFingerprint === currentCA);
+  const trustedByEveryLeafSecret = observedLeaves.every((leaf) =>
+    leaf.state === 'missing' || (currentCA !== undefined && leaf.trusts.includes(currentCA))
+  );
+  const signedEverything = observedLeaves.every((leaf) =>
+    leaf.state !== 'present' || leaf.issuerFingerprint === currentCA
+  );
   // Pods trust what the Secrets they mount said when they started. Once a settled rollout has carried
   // the current CA everywhere, or no leaf was signed by any other CA (so no rotation is under way),
   // every pod trusts the current CA.
-  const currentCATrusted = currentCA !== undefined && trustedByEveryLeafSecret && (workloadsSettled || signedEverything);
+  const currentCATrusted = currentCA !== undefined && trustedByEveryLeafSecret &&
+    (workloadsSettled || signedEverything);
   const warnings: string[] = [];
   if (observation.userCA && ca.ok && currentCANotAfter < now.getTime() + desired.validityMs) {
-    warnings.push(`the CA expires at ${iso(currentCANotAfter)}, sooner than spec.tls.validity allows; the certificates it signs end then too: replace the CA before`);
+    warnings.push(
+      `the CA expires at ${
+        iso(currentCANotAfter)
+      }, sooner than spec.tls.validity allows; the certificates it signs end then too: replace the CA before`,
+    );
   }
   const ctx: LeafContext = { input, currentCA, currentCANotAfter, currentCATrusted, warnings };
-  const leaves: Partial<Record<LeafKind, Decision>> = Object.fromEntries(kinds.map((kind) => [kind, planLeaf(kind, observation.leaves[kind], ctx)]));
+  const leaves: Partial<Record<LeafKind, Decision>> = Object.fromEntries(
+    kinds.map((kind) => [kind, planLeaf(kind, observation.leaves[kind], ctx)]),
+  );
 
   // A replaced CA stays trusted while a leaf it signed may still be served by some pod.
   const candidates = new Set(observation.distributedCAs);
@@ -198,10 +239,14 @@ export function planCertificates(input: PlanInput): PlanResult {
     .filter((cert) => cert.info.notAfter.getTime() > now.getTime())
     .filter((cert) => {
       const { fingerprint } = cert.info;
-      const signsALeaf = observedLeaves.some((leaf) => leaf.state !== 'missing' && leaf.issuerFingerprint === fingerprint);
+      const signsALeaf = observedLeaves.some((leaf) =>
+        leaf.state !== 'missing' && leaf.issuerFingerprint === fingerprint
+      );
       return signsALeaf || (!workloadsSettled && observation.distributedCAs.has(fingerprint));
     })
-    .sort((a, b) => b.info.notBefore.getTime() - a.info.notBefore.getTime() || a.info.fingerprint.localeCompare(b.info.fingerprint))
+    .sort((a, b) =>
+      b.info.notBefore.getTime() - a.info.notBefore.getTime() || a.info.fingerprint.localeCompare(b.info.fingerprint)
+    )
     .map((cert) => cert.info.fingerprint);
 
   return { ok: true, plan: { ca: caDecision, leaves, previousCAs, warnings } };

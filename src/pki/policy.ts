@@ -1,5 +1,5 @@
 // The certificate lifetimes and key type a KMSDeployment asks for (spec.tls), and their checks.
-import { defaultKeyAlgorithm, keyAlgorithms, type KeyAlgorithm } from './key-algorithms.ts';
+import { defaultKeyAlgorithm, type KeyAlgorithm, keyAlgorithms } from './key-algorithms.ts';
 
 const hour = 3_600_000;
 
@@ -22,7 +22,9 @@ export interface PkiPolicy {
  * The policy spec.tls asks for (durations already parsed): the CA the operator generates lives 4
  * times as long as a leaf and is rotated when one leaf lifetime of it remains.
  */
-export function pkiPolicyFor(tls: { validityMs: number; renewBeforeMs: number; keyAlgorithm?: KeyAlgorithm }): PkiPolicy {
+export function pkiPolicyFor(
+  tls: { validityMs: number; renewBeforeMs: number; keyAlgorithm?: KeyAlgorithm },
+): PkiPolicy {
   return {
     validityMs: tls.validityMs,
     renewBeforeMs: tls.renewBeforeMs,
@@ -48,10 +50,16 @@ export function validatePkiPolicy(policy: PkiPolicy, field = 'spec.tls'): string
     errors.push(`${field}.${name}: must be at least ${what}`);
     return false;
   };
-  if (positive(policy.validityMs, 'validity', hour, '1h') && positive(policy.renewBeforeMs, 'renewBefore', 60_000, '1m')) {
-    if (policy.renewBeforeMs >= policy.validityMs) errors.push(`${field}.renewBefore: must be shorter than ${field}.validity`);
+  if (positive(policy.validityMs, 'validity', hour, '1h') &&
+    positive(policy.renewBeforeMs, 'renewBefore', 60_000, '1m'))
+  {
+    if (policy.renewBeforeMs >= policy.validityMs) {
+      errors.push(`${field}.renewBefore: must be shorter than ${field}.validity`);
+    }
   }
-  if (positive(policy.caValidityMs, 'caValidity', hour, '1h') && positive(policy.caRenewBeforeMs, 'caRenewBefore', 60_000, '1m')) {
+  if (positive(policy.caValidityMs, 'caValidity', hour, '1h') &&
+    positive(policy.caRenewBeforeMs, 'caRenewBefore', 60_000, '1m'))
+  {
     if (policy.caValidityMs <= caRotationLeadMs(policy)) {
       errors.push(`${field}.caValidity: must be longer than both ${field}.caRenewBefore and ${field}.validity`);
     }

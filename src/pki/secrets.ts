@@ -1,7 +1,7 @@
 // The Secrets the PKI lives in, rendered from issued material, and the checksum that rolls pods when
 // their certificates or trust bundle change.
 import { createHash } from 'node:crypto';
-import { kesLeafKinds, leafKinds, type LeafKind, type PkiSecretNames } from './names.ts';
+import { kesLeafKinds, type LeafKind, leafKinds, type PkiSecretNames } from './names.ts';
 import type { PkiMaterial } from './materialize.ts';
 import type { SecretContents } from './validate-ca.ts';
 
@@ -29,15 +29,16 @@ export function renderPkiSecrets(material: PkiMaterial, names: PkiSecretNames): 
   for (const kind of leafKinds) {
     const leaf = material.leaves[kind];
     if (!leaf) continue;
-    leaves[kind] = { name: names.leaves[kind], type: 'kubernetes.io/tls', stringData: { 'ca.crt': bundle, 'tls.crt': leaf.certPem, 'tls.key': leaf.keyPem } };
+    leaves[kind] = { name: names.leaves[kind], type: 'kubernetes.io/tls',
+      stringData: { 'ca.crt': bundle, 'tls.crt': leaf.certPem, 'tls.key': leaf.keyPem } };
   }
   if (material.ca.keyPem === undefined) return { leaves };
   return {
-    ca: { name: names.ca, type: 'kubernetes.io/tls', stringData: { 'ca.crt': bundle, 'tls.crt': material.ca.certPem, 'tls.key': material.ca.keyPem } },
+    ca: { name: names.ca, type: 'kubernetes.io/tls',
+      stringData: { 'ca.crt': bundle, 'tls.crt': material.ca.certPem, 'tls.key': material.ca.keyPem } },
     leaves,
   };
 }
-
 
 /** SHA-256 over (kind, certificate, bundle) triples, each field length-prefixed (pki stays free of src/workload). */
 function leavesChecksum(pairs: readonly (readonly [LeafKind, string, string])[]): string {
@@ -61,7 +62,9 @@ const uniqueKinds = (kinds: readonly LeafKind[]): LeafKind[] => [...new Set(kind
  * comes with a new certificate), so the annotation reveals nothing about them.
  */
 export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafKind[] = kesLeafKinds): string {
-  return leavesChecksum(uniqueKinds(kinds).map((kind) => [kind, material.leaves[kind]?.certPem ?? '', material.trustBundlePem] as const));
+  return leavesChecksum(
+    uniqueKinds(kinds).map((kind) => [kind, material.leaves[kind]?.certPem ?? '', material.trustBundlePem] as const),
+  );
 }
 
 /**
@@ -69,6 +72,10 @@ export function certificateChecksum(material: PkiMaterial, kinds: readonly LeafK
  * certificateChecksum of the material that wrote them. A workload whose pod template carries this
  * value, with its rollout complete, runs the current Secrets (see PlanInput.workloadsSettled).
  */
-export function secretsChecksum(leaves: Partial<Record<LeafKind, SecretContents | undefined>>, kinds: readonly LeafKind[] = kesLeafKinds): string {
-  return leavesChecksum(uniqueKinds(kinds).map((kind) => [kind, leaves[kind]?.['tls.crt'] ?? '', leaves[kind]?.['ca.crt'] ?? ''] as const));
+export function secretsChecksum(leaves: Partial<Record<LeafKind, SecretContents | undefined>>,
+  kinds: readonly LeafKind[] = kesLeafKinds): string
+{
+  return leavesChecksum(
+    uniqueKinds(kinds).map((kind) => [kind, leaves[kind]?.['tls.crt'] ?? '', leaves[kind]?.['ca.crt'] ?? ''] as const),
+  );
 }

@@ -1,7 +1,7 @@
 // How the certificates stand (the controller makes it the CertificatesReady condition) and
 // status.certificates, from a plan and what it produced.
 import type { PkiMaterial } from './materialize.ts';
-import { leafKinds, type LeafKind } from './names.ts';
+import { type LeafKind, leafKinds } from './names.ts';
 import type { Decision, PlanResult } from './plan.ts';
 
 export type CertificatesReason = 'Issued' | 'Renewing' | 'InvalidCASecret';
@@ -24,7 +24,11 @@ const label: Record<LeafKind | 'ca', string> = {
 
 function describe(what: LeafKind | 'ca', decision: Decision): string | undefined {
   if (decision.action === 'issue') return `${label[what]} issued (${decision.reason}: ${decision.message})`;
-  if (decision.pending) return `${label[what]} to be replaced (${decision.pending.reason}: ${decision.pending.message}) once ${decision.pending.waitingFor}`;
+  if (decision.pending) {
+    return `${
+      label[what]
+    } to be replaced (${decision.pending.reason}: ${decision.pending.message}) once ${decision.pending.waitingFor}`;
+  }
   return undefined;
 }
 
@@ -42,13 +46,14 @@ export function certificatesStatus(result: PlanResult, material?: PkiMaterial): 
   const decisions: [LeafKind | 'ca', Decision][] = [['ca', plan.ca], ...leaves];
   const changes = decisions.flatMap(([what, decision]) => describe(what, decision) ?? []);
   // Creating what does not exist yet is issuing; replacing what exists (or rotating the CA) is renewing.
-  const renewing =
-    plan.previousCAs.length > 0 ||
+  const renewing = plan.previousCAs.length > 0 ||
     decisions.some(([, d]) => (d.action === 'issue' ? d.reason !== 'Missing' : d.pending !== undefined));
   const notAfter = material.notAfter.toISOString();
   const [minio, operator] = [material.leaves.minioClient, material.leaves.operatorClient];
   const parts = changes.length > 0 ? [...changes] : [`certificates valid until ${notAfter}`];
-  if (plan.previousCAs.length > 0) parts.push(`the trust bundle still holds ${plan.previousCAs.length} previous CA(s) during rotation`);
+  if (plan.previousCAs.length > 0) {
+    parts.push(`the trust bundle still holds ${plan.previousCAs.length} previous CA(s) during rotation`);
+  }
   parts.push(...plan.warnings.map((w) => `warning: ${w}`));
   return {
     condition: { status: 'True', reason: renewing ? 'Renewing' : 'Issued', message: parts.join('; ') },

@@ -3,7 +3,8 @@
 // mounts it. The operator uses it as given and never writes it. Messages name the Secret and the field
 // and never quote its contents.
 import { X509Certificate } from 'node:crypto';
-import { isIssuedBy, keyMatchesPublicKey, parseCertificateBundle, parseCertificatePem, type ParsedCertificate } from './inspect.ts';
+import { isIssuedBy, keyMatchesPublicKey, parseCertificateBundle, parseCertificatePem,
+  type ParsedCertificate } from './inspect.ts';
 import { parsePrivateKeyPem } from './keys.ts';
 import type { SecretContents } from './validate-ca.ts';
 
@@ -42,7 +43,9 @@ export async function validateUserCertificate(input: UserCertificateInput): Prom
   const where = `Secret ${JSON.stringify(input.secretName)} (${input.field})`;
   const fail = (what: string): UserCertificate => ({ ok: false, message: `${where}: ${what}` });
   if (input.type === undefined || !input.data) return fail('was not found in the namespace of the KMSDeployment');
-  if (input.type !== TLS_TYPE) return fail(`has type ${input.type}; it must be ${TLS_TYPE} (keys tls.crt, tls.key and optionally ca.crt)`);
+  if (input.type !== TLS_TYPE) {
+    return fail(`has type ${input.type}; it must be ${TLS_TYPE} (keys tls.crt, tls.key and optionally ca.crt)`);
+  }
   const certPem = input.data['tls.crt'];
   const keyPem = input.data['tls.key'];
   if (!certPem?.trim()) return fail('key "tls.crt" is missing or empty');
@@ -55,16 +58,28 @@ export async function validateUserCertificate(input: UserCertificateInput): Prom
   }
   const key = parsePrivateKeyPem(keyPem);
   if (!key) return fail('key "tls.key" is not an unencrypted PEM private key');
-  if (!keyMatchesPublicKey(key, certificate.publicKey)) return fail('the private key in "tls.key" does not belong to the certificate in "tls.crt"');
+  if (!keyMatchesPublicKey(key, certificate.publicKey)) {
+    return fail('the private key in "tls.key" does not belong to the certificate in "tls.crt"');
+  }
   const { info } = certificate;
   if (info.isCA) return fail('the certificate in "tls.crt" is a CA, not a server certificate');
-  if (info.extendedKeyUsages.length > 0 && !info.extendedKeyUsages.includes('serverAuth')) return fail('the certificate in "tls.crt" is not for TLS servers (extendedKeyUsage lacks serverAuth)');
-  if (info.notAfter.getTime() <= input.now.getTime()) return fail(`the certificate in "tls.crt" expired at ${info.notAfter.toISOString()}`);
-  if (info.notBefore.getTime() > input.now.getTime()) return fail(`the certificate in "tls.crt" is not valid before ${info.notBefore.toISOString()}`);
+  if (info.extendedKeyUsages.length > 0 && !info.extendedKeyUsages.includes('serverAuth')) {
+    return fail('the certificate in "tls.crt" is not for TLS servers (extendedKeyUsage lacks serverAuth)');
+  }
+  if (info.notAfter.getTime() <= input.now.getTime()) {
+    return fail(`the certificate in "tls.crt" expired at ${info.notAfter.toISOString()}`);
+  }
+  if (info.notBefore.getTime() > input.now.getTime()) {
+    return fail(`the certificate in "tls.crt" is not valid before ${info.notBefore.toISOString()}`);
+  }
   const missing = hostsMissing(certPem, input.requiredHosts);
   if (missing.length > 0) {
     const names = [...info.dnsNames, ...info.ipAddresses];
-    return fail(`the certificate in "tls.crt" does not name ${missing.join(', ')}, which clients connect to (its subjectAltNames: ${names.join(', ') || 'none'})`);
+    return fail(
+      `the certificate in "tls.crt" does not name ${
+        missing.join(', ')
+      }, which clients connect to (its subjectAltNames: ${names.join(', ') || 'none'})`,
+    );
   }
 
   // An intermediate CA may come after the leaf in tls.crt (a chain); the leaf may be signed by it.
@@ -73,11 +88,17 @@ export async function validateUserCertificate(input: UserCertificateInput): Prom
   if (caPem !== undefined) {
     const cas = parseCertificateBundle(caPem).filter((cert) => cert.info.isCA);
     if (cas.length === 0) return fail('key "ca.crt" holds no CA certificate');
-    if (!(await issuedByAny(certificate, [...cas, ...chain]))) return fail('the certificate in "tls.crt" is not signed by a CA in "ca.crt" (nor by an intermediate in "tls.crt")');
+    if (!(await issuedByAny(certificate, [...cas, ...chain]))) {
+      return fail(
+        'the certificate in "tls.crt" is not signed by a CA in "ca.crt" (nor by an intermediate in "tls.crt")',
+      );
+    }
     return { ok: true, certificate, caPem };
   }
   if (input.issuersWithoutBundle && !(await issuedByAny(certificate, [...input.issuersWithoutBundle, ...chain]))) {
-    return fail(`has no "ca.crt" and the certificate is not signed by the deployment's CA, so its clients could not verify it: add the issuing CA as "ca.crt" (cert-manager does)`);
+    return fail(
+      `has no "ca.crt" and the certificate is not signed by the deployment's CA, so its clients could not verify it: add the issuing CA as "ca.crt" (cert-manager does)`,
+    );
   }
   return { ok: true, certificate };
 }

@@ -3,7 +3,7 @@
 import type { Clock } from './clock.ts';
 import { Informer, type InformerEvent } from './informer.ts';
 import type { KubeClient, WriteListener } from './kube/client.ts';
-import { resources, type KnownKind, type KubeObject } from './kube/resources.ts';
+import { type KnownKind, type KubeObject, resources } from './kube/resources.ts';
 import type { Logger } from './logger.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -30,7 +30,9 @@ export interface ObjectReader {
  * a reconcile redo work (issue a new CA, destroy a secret-id issued a moment ago); in the steady state
  * every such read is a cache hit.
  */
-export async function readFresh(reader: ObjectReader, kube: Pick<KubeClient, 'get'>, kind: KnownKind, namespace: string, name: string): Promise<KubeObject | undefined> {
+export async function readFresh(reader: ObjectReader, kube: Pick<KubeClient, 'get'>, kind: KnownKind, namespace: string,
+  name: string): Promise<KubeObject | undefined>
+{
   const cached = reader.fresh?.(kind, namespace, name);
   if (cached) return cached.object;
   return kube.get(resources[kind], namespace, name);
@@ -44,7 +46,8 @@ export interface WatchSpec {
 export type CacheListener = (kind: KnownKind, event: InformerEvent, obj: KubeObject) => void;
 
 /** What this process last wrote of one object: in flight (or failed), written at a resourceVersion, or deleted. */
-type LastWrite = { state: 'writing' } | { state: 'written'; resourceVersion: string } | { state: 'deleted'; uid: string | undefined };
+type LastWrite = { state: 'writing' } | { state: 'written'; resourceVersion: string } | { state: 'deleted';
+  uid: string | undefined };
 
 export class ClusterCache implements ObjectReader {
   private readonly informers = new Map<KnownKind, Map<string, Informer>>();
@@ -65,7 +68,9 @@ export class ClusterCache implements ObjectReader {
       const byNamespace = new Map<string, Informer>();
       for (const namespace of scopes) {
         const informer = new Informer({
-          client, type: resources[watch.kind], logger,
+          client,
+          type: resources[watch.kind],
+          logger,
           ...(namespace === undefined ? {} : { namespace }),
           ...(watch.labelSelector === undefined ? {} : { labelSelector: watch.labelSelector }),
           ...(clock === undefined ? {} : { clock }),
@@ -80,7 +85,9 @@ export class ClusterCache implements ObjectReader {
     client.onWrite(this.writeTracker());
     this.onEvent((kind, _event, obj) => {
       const key = writeKey(kind, obj.metadata.namespace, obj.metadata.name ?? '');
-      if (this.lastWrites.has(key) && this.fresh(kind, obj.metadata.namespace ?? '', obj.metadata.name ?? '')) this.lastWrites.delete(key);
+      if (this.lastWrites.has(key) && this.fresh(kind, obj.metadata.namespace ?? '', obj.metadata.name ?? '')) {
+        this.lastWrites.delete(key);
+      }
     });
   }
 
@@ -103,7 +110,10 @@ export class ClusterCache implements ObjectReader {
       },
       written: (obj) => {
         const { kind = '', metadata } = obj;
-        if (watched(kind) && metadata.resourceVersion) this.lastWrites.set(writeKey(kind, metadata.namespace, metadata.name ?? ''), { state: 'written', resourceVersion: metadata.resourceVersion });
+        if (watched(kind) && metadata.resourceVersion) {
+          this.lastWrites.set(writeKey(kind, metadata.namespace, metadata.name ?? ''), { state: 'written',
+            resourceVersion: metadata.resourceVersion });
+        }
       },
       deleted: (kind, namespace, name, uid) => {
         if (watched(kind)) this.lastWrites.set(writeKey(kind, namespace, name), { state: 'deleted', uid });
@@ -138,7 +148,9 @@ export class ClusterCache implements ObjectReader {
 
   list(kind: KnownKind, namespace: string, labels: Record<string, string> = {}): KubeObject[] {
     const objects = this.informerFor(kind, namespace)?.list(namespace) ?? [];
-    return objects.filter((obj) => Object.entries(labels).every(([key, value]) => obj.metadata.labels?.[key] === value));
+    return objects.filter((obj) =>
+      Object.entries(labels).every(([key, value]) => obj.metadata.labels?.[key] === value)
+    );
   }
 
   /** Every cached object of `kind`, across the watched namespaces. */
@@ -177,5 +189,6 @@ function writeKey(kind: string, namespace: string | undefined, name: string): st
 function atLeast(seen: string | undefined, wanted: string): boolean {
   if (seen === undefined) return false;
   if (seen === wanted) return true;
-  return /^\d+$/.test(seen) && /^\d+$/.test(wanted) && (seen.length !== wanted.length ? seen.length > wanted.length : seen > wanted);
+  return /^\d+$/.test(seen) && /^\d+$/.test(wanted) &&
+    (seen.length !== wanted.length ? seen.length > wanted.length : seen > wanted);
 }

@@ -8,7 +8,7 @@ import type { ObjectReader } from './cache.ts';
 import { INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from './cache.ts';
 import type { EventSink } from './events.ts';
 import type { KubeClient } from './kube/client.ts';
-import { ownedKinds, resources, type KubeObject, type OwnedKind, type OwnerReference } from './kube/resources.ts';
+import { type KubeObject, type OwnedKind, ownedKinds, type OwnerReference, resources } from './kube/resources.ts';
 import type { Logger } from './logger.ts';
 import { findDifference } from './subset.ts';
 
@@ -23,7 +23,8 @@ export function controllerReference(owner: KubeObject): OwnerReference {
   if (!owner.apiVersion || !owner.kind || !owner.metadata.name || !owner.metadata.uid) {
     throw new Error('an owner needs apiVersion, kind, metadata.name and metadata.uid');
   }
-  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid,
+    controller: true, blockOwnerDeletion: true };
 }
 
 function childKey(kind: string, name: string): string {
@@ -95,7 +96,8 @@ export interface ApplyEnv {
 
 /** Whether `obj` is controlled by `owner` (its controller ownerReference carries the owner's uid). */
 export function controlledBy(obj: KubeObject, owner: KubeObject): boolean {
-  return obj.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === owner.metadata.uid) ?? false;
+  return obj.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === owner.metadata.uid) ??
+    false;
 }
 
 /**
@@ -119,7 +121,9 @@ export interface ApplyOutcome {
  * owner does not control, none is applied: the step's children belong together (leaf certificates
  * without the CA they were issued from would be rewritten on every reconcile).
  */
-export async function applyChildren(owner: KubeObject, children: readonly KubeObject[], env: ApplyEnv): Promise<ApplyOutcome> {
+export async function applyChildren(owner: KubeObject, children: readonly KubeObject[],
+  env: ApplyEnv): Promise<ApplyOutcome>
+{
   const outcome: ApplyOutcome = { writes: 0, conflicts: [] };
   const checked: Array<{ child: KubeObject; live: KubeObject | undefined; exists: boolean }> = [];
   for (const child of children) {
@@ -131,7 +135,8 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
     // only) before the first apply. A child the cache shows as this owner's needs none: steady state stays free.
     const existing = live ?? (await env.kube.getMetadata(resources[kind], namespace, name));
     if (existing && !controlledBy(existing, owner)) {
-      env.logger.warn({ child: `${kind}/${name}` }, 'a child\'s name is taken by an object this KMSDeployment does not own; leaving it alone');
+      env.logger.warn({ child: `${kind}/${name}` },
+        "a child's name is taken by an object this KMSDeployment does not own; leaving it alone");
       outcome.conflicts.push(`${kind} ${name}`);
     }
     checked.push({ child, live, exists: existing !== undefined });
@@ -146,7 +151,8 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
     outcome.writes++;
     if (!exists) {
       const note = `created ${what}`;
-      await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note, dedupKey: `${note} ${applied.metadata.uid ?? ''}` });
+      await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note,
+        dedupKey: `${note} ${applied.metadata.uid ?? ''}` });
     }
   }
   return outcome;
@@ -166,7 +172,8 @@ export async function pruneChildren(owner: KubeObject, desired: DesiredChildren,
       if (!controlledBy(live, owner) || desired.has(kind, name)) continue;
       env.logger.info({ child: `${kind}/${name}` }, 'pruning child that is no longer desired');
       if (await env.kube.delete(resources[kind], namespace, name, live.metadata.uid)) deletes++;
-      await env.events.emit(owner, { type: 'Normal', reason: 'Pruned', action: 'Delete', note: `deleted ${kind} ${name}, no longer needed` });
+      await env.events.emit(owner, { type: 'Normal', reason: 'Pruned', action: 'Delete',
+        note: `deleted ${kind} ${name}, no longer needed` });
     }
   }
   return deletes;

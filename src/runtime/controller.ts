@@ -81,7 +81,9 @@ export class Controller {
     if (this.started) return;
     this.started = true;
     const notSlow = (key: string) => !this.slow.has(key);
-    for (let i = 0; i < this.options.workers; i++) this.workers.push(this.work(i === 0 && this.options.workers > 1 ? notSlow : undefined));
+    for (let i = 0; i < this.options.workers; i++) {
+      this.workers.push(this.work(i === 0 && this.options.workers > 1 ? notSlow : undefined));
+    }
   }
 
   /**
@@ -93,7 +95,10 @@ export class Controller {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     // A reconcile that outlived its deadline keeps its key in flight, so drained() also waits for it.
-    const finished = await Promise.race([Promise.all(this.workers).then(() => this.options.queue.drained()).then(() => true as const), timeout]);
+    const finished = await Promise.race([
+      Promise.all(this.workers).then(() => this.options.queue.drained()).then(() => true as const),
+      timeout,
+    ]);
     clearTimeout(timer);
     if (!finished) {
       this.abort.abort(new Error('shutdown timeout'));
@@ -157,7 +162,8 @@ export class Controller {
       // The key stays in flight until the reconcile ends (so it never runs twice); the retry follows then.
       const retryInMs = queue.addRateLimited(key);
       reconcileTotal.inc({ controller, result: 'timeout' });
-      logger.error({ err: new ReconcileTimeoutError(timeoutMs), retryInMs }, 'reconcile failed: past its deadline and still running; its worker moves on');
+      logger.error({ err: new ReconcileTimeoutError(timeoutMs), retryInMs },
+        'reconcile failed: past its deadline and still running; its worker moves on');
       void run.then(({ err }) => {
         logger.warn({ err }, 'reconcile that ran past its deadline ended');
         queue.done(key);
@@ -168,7 +174,9 @@ export class Controller {
     queue.done(key);
   }
 
-  private record(key: string, token: string | undefined, logger: Logger, outcome: { result: ReconcileResult | undefined; err: unknown }): void {
+  private record(key: string, token: string | undefined, logger: Logger,
+    outcome: { result: ReconcileResult | undefined; err: unknown }): void
+  {
     const { queue, name: controller } = this.options;
     const { result, err } = outcome;
     if (result?.retry) {

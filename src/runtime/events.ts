@@ -1,8 +1,8 @@
 // Kubernetes Events (events.k8s.io/v1) about a KMSDeployment, for what its user should see. The same
 // event (object, type, reason, note) is emitted once per de-duplication window, not on every reconcile,
 // so a steady state sends no Event writes. Emitting is best effort: a failure is logged, never thrown.
-import { redactString, type Logger } from './logger.ts';
-import { resources, type KubeObject } from './kube/resources.ts';
+import { type Logger, redactString } from './logger.ts';
+import { type KubeObject, resources } from './kube/resources.ts';
 import { eventsEmitted } from './metrics.ts';
 import { microTime } from './leader.ts';
 
@@ -51,7 +51,12 @@ export class EventRecorder implements EventSink {
     const event: KubeObject = {
       apiVersion: resources.Event.apiVersion,
       kind: resources.Event.kind,
-      metadata: { name: `${regarding.metadata.name ?? 'object'}.${(BigInt(now) * 1_000_000n + BigInt(this.lastEmitted.size)).toString(16)}`, namespace },
+      metadata: {
+        name: `${regarding.metadata.name ?? 'object'}.${
+          (BigInt(now) * 1_000_000n + BigInt(this.lastEmitted.size)).toString(16)
+        }`,
+        namespace,
+      },
       eventTime: microTime(now),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: this.reportingInstance.slice(0, 128),

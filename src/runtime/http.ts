@@ -30,7 +30,9 @@ export class HttpEndpoints {
         response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       } else if (health && path === '/readyz') {
         const ready = this.checks.ready();
-        response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok' : 'informer caches not synced');
+        response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(
+          ready ? 'ok' : 'informer caches not synced',
+        );
       } else if (this.serves.metrics && path === '/metrics') {
         registry.metrics().then(
           (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),

@@ -6,11 +6,11 @@
 // cannot be obtained: a failing exec plugin, an unreadable token file), the rejection is unhandled
 // and Node ends the process. ReportingWatch turns that rejection into the done(err) callback, so it
 // takes the ordinary error path: logged, counted, restarted with backoff.
-import { ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
 import { KeyedBackoff } from './backoff.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { KubeClient } from './kube/client.ts';
-import { resourcePath, type KubeObject, type ResourceType } from './kube/resources.ts';
+import { type KubeObject, resourcePath, type ResourceType } from './kube/resources.ts';
 import type { Logger } from './logger.ts';
 import { watchRestarts } from './metrics.ts';
 
@@ -36,7 +36,11 @@ export function cachedForm<T extends KubeObject>(obj: T): T {
 export function metadataOnly<T extends KubeObject>(obj: T): T {
   const { name, namespace, uid, resourceVersion, labels, annotations } = obj.metadata ?? {};
   const { 'kubectl.kubernetes.io/last-applied-configuration': _dropped, ...kept } = annotations ?? {};
-  const metadata = Object.fromEntries(Object.entries({ name, namespace, uid, resourceVersion, labels, annotations: annotations && kept }).filter(([, v]) => v !== undefined));
+  const metadata = Object.fromEntries(
+    Object.entries({ name, namespace, uid, resourceVersion, labels, annotations: annotations && kept }).filter((
+      [, v],
+    ) => v !== undefined),
+  );
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata } as T;
 }
 
@@ -45,12 +49,17 @@ export function metadataOnly<T extends KubeObject>(obj: T): T {
  * reach the cache in their cached form (cachedForm, or the informer's own transform).
  */
 export class ReportingWatch extends Watch {
-  constructor(config: ConstructorParameters<typeof Watch>[0], private readonly transform: (obj: KubeObject) => KubeObject = cachedForm) {
+  constructor(config: ConstructorParameters<typeof Watch>[0],
+    private readonly transform: (obj: KubeObject) => KubeObject = cachedForm)
+  {
     super(config);
   }
 
-  override async watch(path: WatchArgs[0], queryParams: WatchArgs[1], callback: WatchArgs[2], done: WatchArgs[3]): Promise<AbortController> {
-    const slimmed: WatchArgs[2] = (phase, apiObj, watchObj) => callback(phase, this.transform(apiObj as KubeObject), watchObj);
+  override async watch(path: WatchArgs[0], queryParams: WatchArgs[1], callback: WatchArgs[2],
+    done: WatchArgs[3]): Promise<AbortController>
+  {
+    const slimmed: WatchArgs[2] = (phase, apiObj, watchObj) =>
+      callback(phase, this.transform(apiObj as KubeObject), watchObj);
     try {
       return await super.watch(path, queryParams, slimmed, done);
     } catch (err) {
@@ -100,10 +109,13 @@ export class Informer {
     const { client, type, namespace, labelSelector, fieldSelector } = options;
     const transform = options.transform ?? cachedForm;
     const list = async () => {
-      const listed = await client.list(type, namespace, { ...(labelSelector === undefined ? {} : { labelSelector }), ...(fieldSelector === undefined ? {} : { fieldSelector }) });
-      return { ...listed, items: listed.items.map(transform) } as unknown as { items: KubernetesObject[]; metadata: { resourceVersion?: string } };
+      const listed = await client.list(type, namespace, { ...(labelSelector === undefined ? {} : { labelSelector }),
+        ...(fieldSelector === undefined ? {} : { fieldSelector }) });
+      return { ...listed, items: listed.items.map(transform) } as unknown as { items: KubernetesObject[];
+        metadata: { resourceVersion?: string } };
     };
-    this.listWatch = new ListWatch<KubernetesObject>(resourcePath(type, namespace), new ReportingWatch(client.kubeConfig, transform), list, false, labelSelector, fieldSelector);
+    this.listWatch = new ListWatch<KubernetesObject>(resourcePath(type, namespace),
+      new ReportingWatch(client.kubeConfig, transform), list, false, labelSelector, fieldSelector);
     this.listWatch.on('error', (err: unknown) => this.onError(err));
   }
 

@@ -3,9 +3,9 @@
 // local clock from when this process last saw the record change, so clocks need not agree); the leader
 // renews every retryPeriod and gives up when it could not renew for renewDeadline. Updates use the
 // Lease's resourceVersion (optimistic concurrency), so two candidates can never both win.
-import { jitter, sleep, systemClock, type Clock } from './clock.ts';
+import { type Clock, jitter, sleep, systemClock } from './clock.ts';
 import { isConflict, type KubeClient } from './kube/client.ts';
-import { resources, type KubeObject } from './kube/resources.ts';
+import { type KubeObject, resources } from './kube/resources.ts';
 import type { Logger } from './logger.ts';
 import { leaderGauge } from './metrics.ts';
 
@@ -99,13 +99,15 @@ export class LeaderElector {
     const now = microTime(this.clock.now());
     const released: Lease = {
       ...this.lease,
-      spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: this.lease.spec?.leaseTransitions ?? 0 },
+      spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now,
+        leaseTransitions: this.lease.spec?.leaseTransitions ?? 0 },
     };
     try {
       await this.client.replace(released);
       this.logger.info({ lease: this.leaseRef() }, 'released the leader election lease');
     } catch (err) {
-      this.logger.warn({ err, lease: this.leaseRef() }, 'could not release the leader election lease; it expires by itself');
+      this.logger.warn({ err, lease: this.leaseRef() },
+        'could not release the leader election lease; it expires by itself');
     }
   }
 
@@ -143,7 +145,9 @@ export class LeaderElector {
       this.observe(this.lease.spec, now);
       return 'held';
     } catch (err) {
-      if (!isConflict(err)) this.logger.warn({ err, lease: this.leaseRef() }, 'leader election: could not get or update the lease');
+      if (!isConflict(err)) {
+        this.logger.warn({ err, lease: this.leaseRef() }, 'leader election: could not get or update the lease');
+      }
       return 'failed';
     }
   }
@@ -162,7 +166,8 @@ export class LeaderElector {
   }
 
   private leaseHeader(): Lease {
-    return { apiVersion: resources.Lease.apiVersion, kind: resources.Lease.kind, metadata: { name: this.options.leaseName, namespace: this.options.namespace } };
+    return { apiVersion: resources.Lease.apiVersion, kind: resources.Lease.kind,
+      metadata: { name: this.options.leaseName, namespace: this.options.namespace } };
   }
 
   private leaseRef(): string {

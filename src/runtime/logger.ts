@@ -1,7 +1,7 @@
 // JSON-lines logging with pino. Everything logged passes through redaction: values under
 // secret-bearing keys (data, token, secret_id, password, private keys, authorization headers...) at any
 // depth, env entries whose name looks secret, bearer tokens and PEM private keys inside strings.
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -9,10 +9,37 @@ export const REDACTED = '[REDACTED]';
 
 /** Normalised key names (lower case, no "-", "_", ".") whose values are always secret. */
 const SECRET_KEYS = new Set([
-  'data', 'stringdata', 'binarydata', 'token', 'clienttoken', 'accesstoken', 'refreshtoken', 'secretid', 'secretidaccessor',
-  'roleid', 'password', 'privatekey', 'tlskey', 'key', 'clientkey', 'authorization', 'proxyauthorization', 'xvaulttoken',
-  'cookie', 'setcookie', 'apikey', 'secretkey', 'secretaccesskey', 'minioroottpassword', 'miniorootpassword', 'miniokmssecretkey',
-  'keydata', 'plaintext', 'ciphertext', 'unsealkey', 'roottoken',
+  'data',
+  'stringdata',
+  'binarydata',
+  'token',
+  'clienttoken',
+  'accesstoken',
+  'refreshtoken',
+  'secretid',
+  'secretidaccessor',
+  'roleid',
+  'password',
+  'privatekey',
+  'tlskey',
+  'key',
+  'clientkey',
+  'authorization',
+  'proxyauthorization',
+  'xvaulttoken',
+  'cookie',
+  'setcookie',
+  'apikey',
+  'secretkey',
+  'secretaccesskey',
+  'minioroottpassword',
+  'miniorootpassword',
+  'miniokmssecretkey',
+  'keydata',
+  'plaintext',
+  'ciphertext',
+  'unsealkey',
+  'roottoken',
 ]);
 /** Words that make any key secret, unless it names a duration, reference or name of the secret. */
 const SECRET_WORDS = ['password', 'privatekey', 'token', 'secretkey', 'passphrase', 'credential'];
@@ -37,7 +64,8 @@ export function isSecretKey(key: string): boolean {
  * bearer/basic credentials, Vault tokens and JWTs replaced by `marker`.
  */
 export function redactString(text: string, marker = REDACTED): string {
-  return text.replace(PEM_PRIVATE_KEY, marker).replace(BEARER, `$1 ${marker}`).replace(VAULT_TOKEN, marker).replace(JWT, marker);
+  return text.replace(PEM_PRIVATE_KEY, marker).replace(BEARER, `$1 ${marker}`).replace(VAULT_TOKEN, marker).replace(JWT,
+    marker);
 }
 
 /** A copy of `value` with every secret replaced by "[REDACTED]". Errors keep their class for pino's serializer. */
@@ -51,11 +79,17 @@ export function redactSecrets(value: unknown, depth = 0, seen = new WeakSet<obje
     const copy = new Error(redactString(value.message));
     copy.name = value.name;
     if (value.stack) copy.stack = redactString(value.stack);
-    for (const [key, field] of Object.entries(value)) (copy as unknown as Record<string, unknown>)[key] = isSecretKey(key) ? REDACTED : redactSecrets(field, depth + 1, seen);
+    for (const [key, field] of Object.entries(value)) {
+      (copy as unknown as Record<string, unknown>)[key] = isSecretKey(key)
+        ? REDACTED
+        : redactSecrets(field, depth + 1, seen);
+    }
     return copy;
   }
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1, seen));
-  if (value instanceof Date || Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return Buffer.isBuffer(value) || ArrayBuffer.isView(value) ? REDACTED : value;
+  if (value instanceof Date || Buffer.isBuffer(value) || ArrayBuffer.isView(value)) {
+    return Buffer.isBuffer(value) || ArrayBuffer.isView(value) ? REDACTED : value;
+  }
   const out: Record<string, unknown> = {};
   const record = value as Record<string, unknown>;
   // An env entry {name: MINIO_ROOT_PASSWORD, value: ...}: the secret is the value of a secret-named entry.
@@ -67,8 +101,22 @@ export function redactSecrets(value: unknown, depth = 0, seen = new WeakSet<obje
 }
 
 const BINDING_KEYS = [
-  'data', 'stringData', 'token', 'client_token', 'clientToken', 'secret_id', 'secretId', 'password', 'privateKey',
-  'private_key', '["tls.key"]', 'authorization', 'Authorization', '["x-vault-token"]', '["X-Vault-Token"]', 'headers.authorization',
+  'data',
+  'stringData',
+  'token',
+  'client_token',
+  'clientToken',
+  'secret_id',
+  'secretId',
+  'password',
+  'privateKey',
+  'private_key',
+  '["tls.key"]',
+  'authorization',
+  'Authorization',
+  '["x-vault-token"]',
+  '["X-Vault-Token"]',
+  'headers.authorization',
 ];
 const BINDING_PATHS = [...BINDING_KEYS, ...BINDING_KEYS.map((key) => (key.startsWith('[') ? `*${key}` : `*.${key}`))];
 

@@ -10,8 +10,8 @@ import { EventRecorder } from './events.ts';
 import { HttpEndpoints } from './http.ts';
 import { Informer, metadataOnly } from './informer.ts';
 import { KubeClient } from './kube/client.ts';
-import { objectKey, resources, type KnownKind, type KubeObject } from './kube/resources.ts';
-import { LeaderElector, type LeaderElectionOptions } from './leader.ts';
+import { type KnownKind, type KubeObject, objectKey, resources } from './kube/resources.ts';
+import { type LeaderElectionOptions, LeaderElector } from './leader.ts';
 import type { Logger } from './logger.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -86,8 +86,13 @@ export class Manager {
       const built = registration.build(parts);
       const queue = new WorkQueue({ name: registration.name, backoff: config.backoff });
       const controller = new Controller({
-        name: registration.name, queue, reconcile: built.reconcile, workers: config.workers, logger,
-        reconcileTimeoutMs: config.reconcileTimeoutMs, slowReconcileMs: built.slowReconcileMs,
+        name: registration.name,
+        queue,
+        reconcile: built.reconcile,
+        workers: config.workers,
+        logger,
+        reconcileTimeoutMs: config.reconcileTimeoutMs,
+        slowReconcileMs: built.slowReconcileMs,
         changeToken: (key) => this.changeToken(registration.for, key),
       });
       return { registration, queue, controller, stop: built.stop };
@@ -96,8 +101,12 @@ export class Manager {
       for (const watch of registration.watches) {
         for (const namespace of config.namespaces.length === 0 ? [undefined] : config.namespaces) {
           const informer = new Informer({
-            client: this.client, type: resources[watch.kind], logger, transform: metadataOnly,
-            ...(namespace === undefined ? {} : { namespace }), ...(watch.fieldSelector === undefined ? {} : { fieldSelector: watch.fieldSelector }),
+            client: this.client,
+            type: resources[watch.kind],
+            logger,
+            transform: metadataOnly,
+            ...(namespace === undefined ? {} : { namespace }),
+            ...(watch.fieldSelector === undefined ? {} : { fieldSelector: watch.fieldSelector }),
           });
           for (const event of ['add', 'update', 'delete'] as const) {
             informer.on(event, (obj) => watch.map(obj, this.cache).forEach((key) => queue.add(key)));
@@ -108,12 +117,17 @@ export class Manager {
     }
     const le = config.leaderElection;
     // client-go bounds each acquire/renew attempt; a hung request must not outlast the renew deadline.
-    const leaseClient = new KubeClient(options.kubeConfig, this.client.fieldManager, Math.max(1000, Math.min(le.renewDeadlineMs / 2, le.retryPeriodMs * 2)));
+    const leaseClient = new KubeClient(options.kubeConfig, this.client.fieldManager,
+      Math.max(1000, Math.min(le.renewDeadlineMs / 2, le.retryPeriodMs * 2)));
     this.elector = le.enabled ? new LeaderElector(leaseClient, le, logger) : undefined;
-    const health = { ready: () => this.cache.hasSynced && this.mappedInformers.every((informer) => informer.hasSynced) };
+    const health = {
+      ready: () => this.cache.hasSynced && this.mappedInformers.every((informer) => informer.hasSynced),
+    };
     const metrics = config.metricsBindAddress;
     this.http = new HttpEndpoints(health, { health: true, metrics: metrics === 'shared' });
-    this.metricsHttp = metrics && metrics !== 'shared' ? new HttpEndpoints(health, { health: false, metrics: true }) : undefined;
+    this.metricsHttp = metrics && metrics !== 'shared'
+      ? new HttpEndpoints(health, { health: false, metrics: true })
+      : undefined;
     this.cache.onEvent((kind, _event, obj) => this.enqueueFor(kind, obj));
   }
 
@@ -138,12 +152,17 @@ export class Manager {
     const { config, logger } = this.options;
     this.state = 'starting';
     this.keepAlive ??= setInterval(() => undefined, 2 ** 31 - 1);
-    if (config.httpBindAddress) this.httpPort = await this.http.listen(config.httpBindAddress.host, config.httpBindAddress.port);
+    if (config.httpBindAddress) {
+      this.httpPort = await this.http.listen(config.httpBindAddress.host, config.httpBindAddress.port);
+    }
     const metrics = config.metricsBindAddress;
-    if (this.metricsHttp && metrics && metrics !== 'shared') this.metricsPort = await this.metricsHttp.listen(metrics.host, metrics.port);
+    if (this.metricsHttp && metrics && metrics !== 'shared') {
+      this.metricsPort = await this.metricsHttp.listen(metrics.host, metrics.port);
+    }
     await Promise.all([this.cache.start(), ...this.mappedInformers.map((informer) => informer.start())]);
     if (this.stopping) return;
-    logger.info({ namespaces: config.namespaces.length ? config.namespaces : 'all', httpPort: this.httpPort, metricsPort: this.metricsPort }, 'caches synced');
+    logger.info({ namespaces: config.namespaces.length ? config.namespaces : 'all', httpPort: this.httpPort,
+      metricsPort: this.metricsPort }, 'caches synced');
     this.resyncTimer = setInterval(() => this.resync(), config.resyncPeriodMs);
     this.resyncTimer.unref();
     if (!this.elector) {
@@ -227,7 +246,9 @@ export class Manager {
       // Any version of the owner's API group: an object made under an older version is still its child.
       const group = groupOf(resources[registration.for].apiVersion);
       for (const ref of obj.metadata.ownerReferences ?? []) {
-        if (ref.kind === registration.for && groupOf(ref.apiVersion) === group) queue.add(`${obj.metadata.namespace}/${ref.name}`);
+        if (ref.kind === registration.for && groupOf(ref.apiVersion) === group) {
+          queue.add(`${obj.metadata.namespace}/${ref.name}`);
+        }
       }
     }
   }
@@ -251,7 +272,11 @@ function watchesOf(controllers: readonly ControllerRegistration[]): WatchSpec[] 
   const watches = new Map<KnownKind, WatchSpec>();
   for (const c of controllers) watches.set(c.for, { kind: c.for });
   for (const c of controllers) {
-    for (const kind of c.owns) if (!watches.has(kind)) watches.set(kind, { kind, ...(c.ownedSelector ? { labelSelector: c.ownedSelector } : {}) });
+    for (const kind of c.owns) {
+      if (!watches.has(kind)) {
+        watches.set(kind, { kind, ...(c.ownedSelector ? { labelSelector: c.ownedSelector } : {}) });
+      }
+    }
   }
   return [...watches.values()];
 }

@@ -1,6 +1,6 @@
 // Prometheus metrics of the operator, served on /metrics. The metric objects are exported so that
 // every part of the operator (Vault and KES clients included) records into the same registry.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'kmsstack_process_' });
@@ -83,7 +83,8 @@ export const vaultRequestDuration = new Histogram({
 
 export const vaultRequestErrors = new Counter({
   name: 'kmsstack_vault_request_errors_total',
-  help: 'Failed Vault requests by operation and reason (Unreachable, Sealed, PermissionDenied, AuthFailed, ...), per attempt.',
+  help:
+    'Failed Vault requests by operation and reason (Unreachable, Sealed, PermissionDenied, AuthFailed, ...), per attempt.',
   labelNames: ['operation', 'reason'] as const,
   registers: [registry],
 });

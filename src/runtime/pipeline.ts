@@ -35,7 +35,8 @@ export async function runSteps<TObject extends KubeObject, TSpec, TContext exten
   steps: readonly Step<TObject, TSpec, TContext>[],
   context: TContext,
 ): Promise<PipelineOutcome> {
-  const outcome: PipelineOutcome = { conditions: [], complete: true, requeueAfterMs: undefined, retry: false, error: undefined, writes: 0 };
+  const outcome: PipelineOutcome = { conditions: [], complete: true, requeueAfterMs: undefined, retry: false,
+    error: undefined, writes: 0 };
   let blockedBy: string | undefined;
   for (const step of steps) {
     if (blockedBy !== undefined || outcome.error !== undefined) {
@@ -50,8 +51,11 @@ export async function runSteps<TObject extends KubeObject, TSpec, TContext exten
       const stepResult = await step.run({ ...context, logger });
       const applied = await applyChildren(context.object, context.children.takeUnapplied(), { ...context, logger });
       outcome.writes += applied.writes;
-      const result = applied.conflicts.length > 0 ? await childConflict(context, step.name, applied.conflicts) : stepResult;
-      outcome.conditions.push({ type: step.condition, status: result.status, reason: result.reason, message: result.message });
+      const result = applied.conflicts.length > 0
+        ? await childConflict(context, step.name, applied.conflicts)
+        : stepResult;
+      outcome.conditions.push({ type: step.condition, status: result.status, reason: result.reason,
+        message: result.message });
       if (result.retry) outcome.retry = true;
       if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
         outcome.requeueAfterMs = Math.min(outcome.requeueAfterMs ?? Infinity, result.requeueAfterMs);
@@ -66,16 +70,24 @@ export async function runSteps<TObject extends KubeObject, TSpec, TContext exten
       outcome.complete = false;
       blockedBy = step.condition;
       outcome.conditions.push({ type: step.condition, status: 'Unknown', reason: 'Error', message: safeMessage(err) });
-      await context.events.emit(context.object, { type: 'Warning', reason: 'ReconcileError', action: step.name, note: `${step.condition}: ${safeMessage(err)}` });
+      await context.events.emit(context.object, { type: 'Warning', reason: 'ReconcileError', action: step.name,
+        note: `${step.condition}: ${safeMessage(err)}` });
     }
   }
   return outcome;
 }
 
 /** The condition (and Warning event) of a step whose children's names are taken by objects it does not own. */
-async function childConflict<TObject extends KubeObject, TSpec>(context: StepContext<TObject, TSpec>, action: string, conflicts: string[]): Promise<StepResult> {
-  const message = `objects with the names of this KMSDeployment's children exist and are not owned by it, so the operator leaves them untouched: ${conflicts.join(', ')} ` +
+async function childConflict<TObject extends KubeObject, TSpec>(context: StepContext<TObject, TSpec>, action: string,
+  conflicts: string[]): Promise<StepResult>
+{
+  const message =
+    `objects with the names of this KMSDeployment's children exist and are not owned by it, so the operator leaves them untouched: ${
+      conflicts.join(', ')
+    } ` +
     '(delete or rename them, or give the KMSDeployment another name)';
-  await context.events.emit(context.object, { type: 'Warning', reason: CHILD_CONFLICT, action, note: message.slice(0, 1024) });
-  return { status: 'False', reason: CHILD_CONFLICT, message: message.slice(0, 1024), requeueAfterMs: CHILD_CONFLICT_RECHECK_MS };
+  await context.events.emit(context.object, { type: 'Warning', reason: CHILD_CONFLICT, action,
+    note: message.slice(0, 1024) });
+  return { status: 'False', reason: CHILD_CONFLICT, message: message.slice(0, 1024),
+    requeueAfterMs: CHILD_CONFLICT_RECHECK_MS };
 }

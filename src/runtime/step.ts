@@ -54,7 +54,9 @@ interface ReconcileContext<TObject extends KubeObject> {
   readonly signal: AbortSignal;
 }
 
-export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = unknown> extends ReconcileContext<TObject> {
+export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = unknown>
+  extends ReconcileContext<TObject>
+{
   /** Its validated spec with defaults applied. */
   readonly spec: TSpec;
   /** Children this reconcile wants; they are applied after the step returns (only if changed). */
@@ -67,7 +69,9 @@ export interface StepContext<TObject extends KubeObject = KubeObject, TSpec = un
  * One stage of a reconcile. A controller that hands values from step to step extends StepContext with
  * typed fields of its own (TContext) instead of passing untyped maps.
  */
-export interface Step<TObject extends KubeObject = KubeObject, TSpec = unknown, TContext extends StepContext<TObject, TSpec> = StepContext<TObject, TSpec>> {
+export interface Step<TObject extends KubeObject = KubeObject, TSpec = unknown,
+  TContext extends StepContext<TObject, TSpec> = StepContext<TObject, TSpec>>
+{
   /** The step's name in logs, e.g. "pki". */
   name: string;
   /** The condition type this step owns. */
@@ -82,7 +86,8 @@ export function notImplemented(condition: string, what: string): Step<KubeObject
   return {
     name: `${condition} (not implemented)`,
     condition,
-    run: async () => ({ status: 'False', reason: NOT_IMPLEMENTED, message: `${what} is not implemented in this version of the operator`, proceed: true }),
+    run: async () => ({ status: 'False', reason: NOT_IMPLEMENTED,
+      message: `${what} is not implemented in this version of the operator`, proceed: true }),
   };
 }
 
@@ -94,7 +99,9 @@ export interface CleanupStep<TObject extends KubeObject = KubeObject, TSpec = un
   run(context: CleanupContext<TObject, TSpec>): Promise<void>;
 }
 
-export interface CleanupContext<TObject extends KubeObject = KubeObject, TSpec = unknown> extends ReconcileContext<TObject> {
+export interface CleanupContext<TObject extends KubeObject = KubeObject, TSpec = unknown>
+  extends ReconcileContext<TObject>
+{
   /** The defaulted spec, or undefined if the spec is not valid (cleanup then has to cope or fail). */
   readonly spec: TSpec | undefined;
 }

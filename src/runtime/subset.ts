@@ -18,7 +18,9 @@ export function normalizeDesired(desired: KubeObject): KubeObject {
     // stringData is write-only: the server merges it into data as base64 and never returns it.
     const { stringData, ...rest } = desired;
     const data: Record<string, unknown> = { ...(isRecord(rest.data) ? rest.data : {}) };
-    const encoded = encodeSecretData(Object.fromEntries(Object.entries(stringData).map(([key, value]) => [key, String(value)])));
+    const encoded = encodeSecretData(
+      Object.fromEntries(Object.entries(stringData).map(([key, value]) => [key, String(value)])),
+    );
     return { ...rest, data: { ...data, ...encoded } };
   }
   return desired;
@@ -58,7 +60,11 @@ function difference(desired: unknown, live: unknown, path: string[]): string | u
     return undefined;
   }
   if (desired === live) return undefined;
-  if (typeof desired === 'string' && typeof live === 'string' && isQuantityPath(path) && quantitiesEqual(desired, live)) return undefined;
+  if (typeof desired === 'string' && typeof live === 'string' && isQuantityPath(path) &&
+    quantitiesEqual(desired, live))
+  {
+    return undefined;
+  }
   return here();
 }
 

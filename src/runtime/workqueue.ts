@@ -1,8 +1,8 @@
 // A keyed work queue with client-go's semantics: a key is queued at most once (adds while it waits
 // are merged), a key handed to a worker is not handed to another until done() (adds meanwhile
 // re-queue it once after done), delayed adds keep the earliest due time, and per-key backoff on error.
-import { KeyedBackoff, type BackoffOptions } from './backoff.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { type BackoffOptions, KeyedBackoff } from './backoff.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { workqueueAdds, workqueueDepth, workqueueRetries, workqueueWait } from './metrics.ts';
 
 /** The longest delay a Node timer can take (about 24.8 days). */

@@ -53,7 +53,8 @@ export function buildAppRoleSecret(input: AppRoleSecretInput): SecretObject {
     annotations,
     ownerReferences: [...input.ownerReferences],
   };
-  return opaqueSecret(metadata, encodeSecretData({ [APPROLE_SECRET_KEYS.roleId]: input.roleId, [APPROLE_SECRET_KEYS.secretId]: input.secretId }));
+  return opaqueSecret(metadata,
+    encodeSecretData({ [APPROLE_SECRET_KEYS.roleId]: input.roleId, [APPROLE_SECRET_KEYS.secretId]: input.secretId }));
 }
 
 function decode(data: Record<string, string> | undefined, key: string): string | undefined {
@@ -68,9 +69,13 @@ function date(text: string | undefined): Date | undefined {
 }
 
 /** The credentials of an existing Secret (as read from the API server), secret values included. */
-export function readAppRoleSecret(secret: { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> } | undefined):
-  | { stored: StoredCredentials; roleId: string | undefined; secretId: string | undefined; checksum: string | undefined }
-  | undefined {
+export function readAppRoleSecret(
+  secret: { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> } | undefined,
+):
+  | { stored: StoredCredentials; roleId: string | undefined; secretId: string | undefined;
+    checksum: string | undefined }
+  | undefined
+{
   if (!secret) return undefined;
   const annotations = secret.metadata?.annotations ?? {};
   const roleId = decode(secret.data, APPROLE_SECRET_KEYS.roleId);
@@ -78,7 +83,8 @@ export function readAppRoleSecret(secret: { metadata?: { annotations?: Record<st
   // Data that no longer matches the checksum recorded when the operator wrote it was edited by
   // hand: its secret-id cannot be trusted, so it counts as missing and a new one is issued.
   const recorded = annotations[APPROLE_ANNOTATIONS.checksum];
-  const edited = recorded !== undefined && !(roleId && dataSecretId && appRoleChecksum(roleId, dataSecretId) === recorded);
+  const edited = recorded !== undefined &&
+    !(roleId && dataSecretId && appRoleChecksum(roleId, dataSecretId) === recorded);
   const secretId = edited ? undefined : dataSecretId;
   return {
     stored: {
@@ -98,7 +104,10 @@ const OWNED_ANNOTATIONS = Object.values(APPROLE_ANNOTATIONS);
 
 /** True when applying `desired` would change `existing` (data, the operator's annotations, labels, owners). */
 export function appRoleSecretDiffers(
-  existing: { metadata?: { annotations?: Record<string, string>; labels?: Record<string, string>; ownerReferences?: unknown[] }; data?: Record<string, string> } | undefined,
+  existing: {
+    metadata?: { annotations?: Record<string, string>; labels?: Record<string, string>; ownerReferences?: unknown[] };
+    data?: Record<string, string>;
+  } | undefined,
   desired: SecretObject,
 ): boolean {
   if (!existing) return true;
@@ -112,5 +121,7 @@ export function appRoleSecretDiffers(
   const labels = existing.metadata?.labels ?? {};
   if (Object.entries(desired.metadata.labels ?? {}).some(([key, value]) => labels[key] !== value)) return true;
   const owners = JSON.stringify(existing.metadata?.ownerReferences ?? []);
-  return (desired.metadata.ownerReferences ?? []).some((owner) => !owners.includes(JSON.stringify((owner as { uid?: string }).uid ?? '')));
+  return (desired.metadata.ownerReferences ?? []).some((owner) =>
+    !owners.includes(JSON.stringify((owner as { uid?: string }).uid ?? ''))
+  );
 }

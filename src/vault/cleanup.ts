@@ -11,7 +11,8 @@ import type { VaultClient } from './client.ts';
 import { connectVault, type VaultDeps } from './connect.ts';
 import { VaultRequestError } from './errors.ts';
 import * as vault from './operations.ts';
-import { deleteOwnedObjects, legacyObjectsPending, nameConflict, removeLegacyObjects, type RecordedVaultNames } from './ownership.ts';
+import { deleteOwnedObjects, legacyObjectsPending, nameConflict, type RecordedVaultNames,
+  removeLegacyObjects } from './ownership.ts';
 import { removeKesKubernetesRole } from './kes-kubernetes-role.ts';
 import { quoteUntrusted } from './paths.ts';
 import { kesKeyNameProblem } from '../api/key-name.ts';
@@ -52,14 +53,18 @@ export async function cleanupVault(
   const { mountPath: appRoleMount } = settings.appRole;
   const mountExists = Boolean(await vault.readAuthMount(client, token, appRoleMount));
   const conflict = mountExists ? await nameConflict(client, token, settings) : undefined;
-  const roleExists = mountExists && !conflict && Boolean(await vault.readRole(client, token, appRoleMount, settings.objectName));
+  const roleExists = mountExists && !conflict &&
+    Boolean(await vault.readRole(client, token, appRoleMount, settings.objectName));
   if (keyDeletionPolicy === 'Delete') {
     if (roleExists) await deleteKeysAsRole(client, token, settings, report);
-    else if (conflict) report.keysRetained = `the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay: ${conflict}`;
-    else report.keysRetained = `the AppRole role ${settings.objectName} the keys are deleted with does not exist, so the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay`;
+    else if (conflict) {
+      report.keysRetained = `the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay: ${conflict}`;
+    } else {report.keysRetained =
+        `the AppRole role ${settings.objectName} the keys are deleted with does not exist, so the keys under ${settings.kv.mountPath}/${settings.kv.prefix} stay`;}
   }
   // KES's Kubernetes role goes before the policy it grants, like the AppRole role.
-  const kubernetesMounts = new Set([settings.kesAuth.method === 'Kubernetes' ? settings.kesAuth.mountPath : undefined, recorded?.kubernetesRoleMount]);
+  const kubernetesMounts = new Set([settings.kesAuth.method === 'Kubernetes' ? settings.kesAuth.mountPath : undefined,
+    recorded?.kubernetesRoleMount]);
   for (const mount of kubernetesMounts) {
     if (!mount) continue;
     const removed = await removeKesKubernetesRole(client, token, settings, mount);
@@ -67,7 +72,9 @@ export async function cleanupVault(
     report.kept.push(...removed.kept);
   }
   const owned = await deleteOwnedObjects(client, token, settings);
-  const old = legacyObjectsPending(settings, recorded) ? await removeLegacyObjects(client, token, settings) : { done: [], kept: [] };
+  const old = legacyObjectsPending(settings, recorded)
+    ? await removeLegacyObjects(client, token, settings)
+    : { done: [], kept: [] };
   report.done.push(...owned.done, ...old.done);
   report.kept.push(...owned.kept, ...old.kept);
   deps.sessions.forget(settings.deployment.namespace, settings.deployment.name);
@@ -75,17 +82,25 @@ export async function cleanupVault(
 }
 
 /** Logs in as the deployment's role (its policy first made to allow delete) and deletes the keys it lists. */
-async function deleteKeysAsRole(client: VaultClient, operatorToken: string, settings: VaultSettings, report: CleanupReport): Promise<void> {
+async function deleteKeysAsRole(client: VaultClient, operatorToken: string, settings: VaultSettings,
+  report: CleanupReport): Promise<void>
+{
   const { mountPath: appRoleMount } = settings.appRole;
   const role = settings.objectName;
   // keyDeletionPolicy may have become Delete after the last reconcile wrote the policy.
   await ensurePolicy(client, operatorToken, settings, 'Delete', report.done);
   const roleId = await vault.readRoleId(client, operatorToken, appRoleMount, role);
   const { namespace, name } = settings.deployment;
-  const issued = await vault.generateSecretId(client, operatorToken, appRoleMount, role, { kmsstack_deployment: `${namespace}/${name}`, kmsstack_purpose: 'key-deletion' }, CLEANUP_SECRET_ID);
+  const issued = await vault.generateSecretId(client, operatorToken, appRoleMount, role, {
+    kmsstack_deployment: `${namespace}/${name}`,
+    kmsstack_purpose: 'key-deletion',
+  }, CLEANUP_SECRET_ID);
   const login = await vault.loginAppRole(client, appRoleMount, roleId, issued.secretId);
   if (!login.policies.includes(role)) {
-    throw new VaultRequestError('PermissionDenied', `log in as AppRole role ${role}`, `log in as AppRole role ${role}: the token carries policies [${login.policies.join(', ')}], not ${role}; no key was deleted`);
+    throw new VaultRequestError('PermissionDenied', `log in as AppRole role ${role}`,
+      `log in as AppRole role ${role}: the token carries policies [${
+        login.policies.join(', ')
+      }], not ${role}; no key was deleted`);
   }
   const { mountPath: kvMount, version, prefix } = settings.kv;
   for (const key of await vault.listKvKeys(client, login.token, kvMount, version, prefix)) {
@@ -106,8 +121,12 @@ export function describeSkippedNames(settings: VaultSettings, names: readonly st
   const more = names.length > 3 ? ` and ${names.length - 3} more` : '';
   const one = names.length === 1;
   return (
-    `${names.length} ${one ? 'entry' : 'entries'} under ${settings.kv.mountPath}/${settings.kv.prefix} ${one ? 'is' : 'are'} not named like KES keys ` +
-    `and ${one ? 'was' : 'were'} left in place (${shown}${more}); KES never writes such names, so someone else did: check them with a Vault admin token`
+    `${names.length} ${one ? 'entry' : 'entries'} under ${settings.kv.mountPath}/${settings.kv.prefix} ${
+      one ? 'is' : 'are'
+    } not named like KES keys ` +
+    `and ${
+      one ? 'was' : 'were'
+    } left in place (${shown}${more}); KES never writes such names, so someone else did: check them with a Vault admin token`
   );
 }
 
@@ -117,6 +136,8 @@ export function describeVaultLeftovers(settings: VaultSettings, keyDeletionPolic
   return (
     `Vault cleanup skipped: policy ${settings.objectName}, AppRole role ${settings.objectName} on auth/${settings.appRole.mountPath} ` +
     `(with its secret-ids) ${keys} under ${settings.kv.mountPath}/${settings.kv.prefix} remain in ${settings.address}` +
-    `${settings.vaultNamespace ? ` (namespace ${settings.vaultNamespace})` : ''}; remove them with a Vault admin token if they are no longer needed`
+    `${
+      settings.vaultNamespace ? ` (namespace ${settings.vaultNamespace})` : ''
+    }; remove them with a Vault admin token if they are no longer needed`
   );
 }

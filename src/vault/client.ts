@@ -10,7 +10,7 @@ import type nodeVault from 'node-vault';
 import { vaultRequestErrors } from '../runtime/metrics.ts';
 import { classifyVaultFailure } from './errors.ts';
 import { vaultOperationLabel } from './request-labels.ts';
-import { DEFAULT_RETRY, withRetry, type RetryHooks, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY, type RetryHooks, type RetryPolicy, withRetry } from './retry.ts';
 import { boundedTransport, DEFAULT_MAX_RESPONSE_BYTES } from './transport.ts';
 
 export interface VaultClientOptions {
@@ -68,7 +68,8 @@ export class VaultClient {
     // Our transport: TLS always verified against caPem (or the system roots), a total deadline and a size cap.
     this.transport = boundedTransport(
       { caPem: options.caPem, servername: options.tlsServerName },
-      { deadlineMs: options.timeoutMs ?? 10_000, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES },
+      { deadlineMs: options.timeoutMs ?? 10_000,
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES },
     );
   }
 
@@ -97,13 +98,15 @@ export class VaultClient {
     const secrets = [...(call.secrets ?? []), ...(call.token ? [call.token] : [])];
     const attempt = async (): Promise<VaultBody> => {
       try {
-        const request: nodeVault.RequestOption = { path: `/${call.path}`, method: call.method, headers: { ...headers } };
+        const request: nodeVault.RequestOption = { path: `/${call.path}`, method: call.method,
+          headers: { ...headers } };
         if (call.json) request['json'] = call.json;
         const body: unknown = await (await this.nodeVault()).request(request);
         return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
       } catch (err) {
         const failure = classifyVaultFailure(err, { operation: call.operation, login: call.login, secrets });
-        vaultRequestErrors.inc({ operation: vaultOperationLabel(call.method, `/${call.path}`), reason: failure.reason });
+        vaultRequestErrors.inc({ operation: vaultOperationLabel(call.method, `/${call.path}`),
+          reason: failure.reason });
         throw failure;
       }
     };

@@ -22,7 +22,9 @@ export class VaultClients {
     const pinned = this.pinnedCA(requested.address);
     const options = pinned ? { ...requested, caPem: pinned } : requested;
     const key = createHash('sha256')
-      .update(JSON.stringify([options.address, options.caPem ?? '', options.tlsServerName ?? '', options.namespace ?? '']))
+      .update(
+        JSON.stringify([options.address, options.caPem ?? '', options.tlsServerName ?? '', options.namespace ?? '']),
+      )
       .digest('hex');
     let client = this.clients.get(key);
     if (!client) {

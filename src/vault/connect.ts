@@ -18,7 +18,9 @@ export class MissingSecretError extends Error {
   override readonly name = 'MissingSecretError';
 }
 
-async function secretValue(kube: VaultKubePort, namespace: string, name: string, key: string, field: string): Promise<string> {
+async function secretValue(kube: VaultKubePort, namespace: string, name: string, key: string,
+  field: string): Promise<string>
+{
   const secret = await kube.getSecret(namespace, name);
   if (!secret) throw new MissingSecretError(`${field}: Secret ${namespace}/${name} does not exist`);
   const encoded = secret.data?.[key];
@@ -28,17 +30,22 @@ async function secretValue(kube: VaultKubePort, namespace: string, name: string,
   return value;
 }
 
-export async function connectVault(deps: VaultDeps, settings: VaultSettings, now: Date): Promise<{ client: VaultClient; token: string }> {
+export async function connectVault(deps: VaultDeps, settings: VaultSettings,
+  now: Date): Promise<{ client: VaultClient; token: string }>
+{
   const { namespace } = settings.deployment;
   // A CA the administrator pinned for this address wins over the tenant's own (spec.vault.tls).
   const caPem = deps.clients.pinnedCA(settings.address) ?? (settings.ca
-    ? await secretValue(deps.kube, namespace, settings.ca.secretName, settings.ca.secretKey, 'spec.vault.tls.caSecretRef')
+    ? await secretValue(deps.kube, namespace, settings.ca.secretName, settings.ca.secretKey,
+      'spec.vault.tls.caSecretRef')
     : undefined);
-  const client = deps.clients.get({ address: settings.address, caPem, tlsServerName: settings.tlsServerName, namespace: settings.vaultNamespace });
-  const source: LoginSource =
-    settings.auth.method === 'kubernetes'
-      ? { method: 'kubernetes', role: settings.auth.role, mountPath: settings.auth.mountPath }
-      : { method: 'token', token: await secretValue(deps.kube, namespace, settings.auth.secretName, settings.auth.secretKey, 'spec.vault.auth.token.secretRef') };
+  const client = deps.clients.get({ address: settings.address, caPem, tlsServerName: settings.tlsServerName,
+    namespace: settings.vaultNamespace });
+  const source: LoginSource = settings.auth.method === 'kubernetes'
+    ? { method: 'kubernetes', role: settings.auth.role, mountPath: settings.auth.mountPath }
+    : { method: 'token',
+      token: await secretValue(deps.kube, namespace, settings.auth.secretName, settings.auth.secretKey,
+        'spec.vault.auth.token.secretRef') };
   const token = await deps.sessions.token(client, settings, source, now);
   return { client, token };
 }

@@ -32,8 +32,20 @@ export class VaultRequestError extends Error {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-  'ENETUNREACH', 'EHOSTDOWN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'ERR_NETWORK', 'ETIMEOUT', 'UND_ERR_SOCKET',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ERR_NETWORK',
+  'ETIMEOUT',
+  'UND_ERR_SOCKET',
 ]);
 
 // OpenSSL/Node verification codes: the server was reached but its certificate was not trusted.
@@ -85,7 +97,8 @@ export function classifyVaultFailure(err: unknown, context: FailureContext): Vau
   if (err instanceof VaultRequestError) return err;
   if (err instanceof VaultLimitError) {
     // A deadline may pass by itself (a slow network); an oversized or compressed answer will not, but is rare.
-    return new VaultRequestError(err.limit === 'deadline' ? 'Unreachable' : 'ServerError', context.operation, `${context.operation}: ${err.message}`);
+    return new VaultRequestError(err.limit === 'deadline' ? 'Unreachable' : 'ServerError', context.operation,
+      `${context.operation}: ${err.message}`);
   }
   const { status, vaultErrors, code } = rawFailure(err);
   const detail = redact(vaultErrors.join('; ').replace(/\s+/g, ' ').trim(), context.secrets);
@@ -93,21 +106,29 @@ export function classifyVaultFailure(err: unknown, context: FailureContext): Vau
     new VaultRequestError(reason, context.operation, `${context.operation}: ${message}`, status);
 
   if (status === undefined) {
-    if (code && TLS_CODE_RE.test(code)) return make('Unreachable', `TLS verification of the Vault server failed (${code}); check spec.vault.tls`);
+    if (code && TLS_CODE_RE.test(code)) {
+      return make('Unreachable', `TLS verification of the Vault server failed (${code}); check spec.vault.tls`);
+    }
     if (code && NETWORK_CODES.has(code)) return make('Unreachable', `Vault is unreachable (${code})`);
     const message = err instanceof Error ? redact(err.message, context.secrets) : 'unknown error';
     return make('Unreachable', `request failed before Vault answered (${code ?? message})`);
   }
   const said = detail ? `: ${detail}` : '';
   if (status >= 300 && status < 400) {
-    return make('RedirectRefused', `Vault answered ${status}, a redirect; the operator never follows redirects, so no credential went to the address it named (point spec.vault.address at the Vault server itself)`);
+    return make('RedirectRefused',
+      `Vault answered ${status}, a redirect; the operator never follows redirects, so no credential went to the address it named (point spec.vault.address at the Vault server itself)`);
   }
   if (status === 503 && /sealed/i.test(detail)) return make('Sealed', 'Vault is sealed; unseal it to continue');
   if (status >= 500) return make('ServerError', `Vault answered ${status}${said}`);
   if (context.login) return make('AuthFailed', `login refused (${status})${said}`);
-  if (/invalid token|token (?:is )?expired|bad token/i.test(detail)) return make('AuthFailed', `the operator's Vault token was refused${said}`);
+  if (/invalid token|token (?:is )?expired|bad token/i.test(detail)) {
+    return make('AuthFailed', `the operator's Vault token was refused${said}`);
+  }
   if (status === 401) return make('AuthFailed', `the operator's Vault token was refused${said}`);
-  if (status === 403) return make('PermissionDenied', `permission denied; the operator's Vault policy must allow this (see docs/vault.md)`);
+  if (status === 403) {
+    return make('PermissionDenied',
+      `permission denied; the operator's Vault policy must allow this (see docs/vault.md)`);
+  }
   if (status === 404) return make('NotFound', `not found${said}`);
   return make('InvalidRequest', `Vault answered ${status}${said}`);
 }

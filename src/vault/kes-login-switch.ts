@@ -34,7 +34,8 @@ export interface KesCredentials {
 export function kubernetesLoginChecksum(settings: VaultSettings): string {
   const auth = settings.kesAuth;
   if (auth.method !== 'Kubernetes') throw new Error('kubernetesLoginChecksum: spec.vault.kesAuth is not Kubernetes');
-  return checksumOf(['kubernetes', auth.mountPath, settings.objectName, auth.serviceAccount, auth.audience, String(auth.tokenExpirationSeconds)]);
+  return checksumOf(['kubernetes', auth.mountPath, settings.objectName, auth.serviceAccount, auth.audience,
+    String(auth.tokenExpirationSeconds)]);
 }
 
 export function recordedKubernetesMount(recorded: SwitchInput['recorded']): { kubernetesRoleMount?: string } {
@@ -42,7 +43,9 @@ export function recordedKubernetesMount(recorded: SwitchInput['recorded']): { ku
 }
 
 /** Kubernetes auth: no secret-id for KES. Those of an earlier AppRole login go once KES has rolled. */
-export async function retireSecretIds(deps: VaultDeps, client: VaultClient, token: string, input: SwitchInput, changes: string[]): Promise<KesCredentials> {
+export async function retireSecretIds(deps: VaultDeps, client: VaultClient, token: string, input: SwitchInput,
+  changes: string[]): Promise<KesCredentials>
+{
   const { settings } = input;
   const { namespace, name } = settings.deployment;
   const { mountPath } = settings.appRole;
@@ -50,26 +53,37 @@ export async function retireSecretIds(deps: VaultDeps, client: VaultClient, toke
   const checksum = kubernetesLoginChecksum(settings);
   const accessors = await vault.listSecretIdAccessors(client, token, mountPath, role);
   const existing = await deps.kube.getSecret(namespace, appRoleSecretName(name));
-  if (accessors.length === 0 && !existing) return { checksum, expiresAt: undefined, requeueAfterMs: undefined, waiting: undefined };
+  if (accessors.length === 0 && !existing) {
+    return { checksum, expiresAt: undefined, requeueAfterMs: undefined, waiting: undefined };
+  }
   if (!kesRunsOnChecksum(await deps.kube.getKesDeployment(namespace, name), checksum)) {
     const current = readAppRoleSecret(existing);
     // Declared unchanged, so pods still on the AppRole login keep their Secret until they are replaced.
     if (current?.roleId && current.secretId && current.stored.accessor) {
       await deps.kube.applySecret(
         buildAppRoleSecret({
-          deployment: settings.deployment, roleId: current.roleId, secretId: current.secretId, accessor: current.stored.accessor, expiresAt: current.stored.expiresAt,
-          previousAccessor: current.stored.previousAccessor, labels: input.labels, ownerReferences: input.ownerReferences,
+          deployment: settings.deployment,
+          roleId: current.roleId,
+          secretId: current.secretId,
+          accessor: current.stored.accessor,
+          expiresAt: current.stored.expiresAt,
+          previousAccessor: current.stored.previousAccessor,
+          labels: input.labels,
+          ownerReferences: input.ownerReferences,
         }),
         existing,
       );
     }
-    return { checksum, expiresAt: undefined, requeueAfterMs: KES_ROLL_POLL_MS, waiting: `the AppRole secret-ids stay until KES has rolled to Kubernetes auth` };
+    return { checksum, expiresAt: undefined, requeueAfterMs: KES_ROLL_POLL_MS,
+      waiting: `the AppRole secret-ids stay until KES has rolled to Kubernetes auth` };
   }
   for (const accessor of accessors) {
     await vault.destroySecretIdByAccessor(client, token, mountPath, role, accessor);
     changes.push(`destroyed secret-id ${accessor} of ${role} (KES logs in with Kubernetes auth now)`);
   }
-  if (existing) changes.push(`no longer keeping Secret ${namespace}/${appRoleSecretName(name)} (KES logs in with Kubernetes auth)`);
+  if (existing) {
+    changes.push(`no longer keeping Secret ${namespace}/${appRoleSecretName(name)} (KES logs in with Kubernetes auth)`);
+  }
   return { checksum, expiresAt: undefined, requeueAfterMs: undefined, waiting: undefined };
 }
 
@@ -78,7 +92,12 @@ export async function retireSecretIds(deps: VaultDeps, client: VaultClient, toke
  * uses it: deleted once KES runs on `checksum`. Returns the mount to record from now on.
  */
 export async function retireKubernetesRole(
-  deps: VaultDeps, client: VaultClient, token: string, input: SwitchInput, checksum: string, changes: string[],
+  deps: VaultDeps,
+  client: VaultClient,
+  token: string,
+  input: SwitchInput,
+  checksum: string,
+  changes: string[],
 ): Promise<{ mount: string | undefined; waiting: string | undefined }> {
   const { settings } = input;
   const current = settings.kesAuth.method === 'Kubernetes' ? settings.kesAuth.mountPath : undefined;

@@ -21,12 +21,15 @@ export function describeMount(mount: MountDescription): { kvVersion: KvVersion }
   return { kvVersion: version === '2' || version === 2 ? 'v2' : 'v1' };
 }
 
-export function planKvMount(existing: MountDescription | undefined, want: { version: KvVersion; create: boolean }): KvMountPlan {
+export function planKvMount(existing: MountDescription | undefined,
+  want: { version: KvVersion; create: boolean }): KvMountPlan
+{
   if (!existing) {
     if (!want.create) return { action: 'missing' };
     return {
       action: 'create',
-      body: { type: 'kv', options: { version: want.version === 'v2' ? '2' : '1' }, description: 'KES key store (kmsstack-operator)' },
+      body: { type: 'kv', options: { version: want.version === 'v2' ? '2' : '1' },
+        description: 'KES key store (kmsstack-operator)' },
     };
   }
   const found = describeMount(existing);

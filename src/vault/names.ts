@@ -10,7 +10,9 @@ const INSTANCE_RE = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 /** Checks an operator instance name; throws naming the setting. */
 export function checkInstanceName(value: string): string {
   if (!INSTANCE_RE.test(value)) {
-    throw new Error(`--instance-name: "${value}" must be 1-32 lower-case letters, digits or "-", starting and ending with a letter or digit`);
+    throw new Error(
+      `--instance-name: "${value}" must be 1-32 lower-case letters, digits or "-", starting and ending with a letter or digit`,
+    );
   }
   return value;
 }
@@ -57,4 +59,3 @@ export const KES_APPROLE_CHECKSUM_ANNOTATION = 'kmsstack.io/vault-approle-checks
 
 /** The annotation that lets a user release a KMSDeployment whose Vault objects cannot be cleaned up (handled by the runtime). */
 export const SKIP_VAULT_CLEANUP_ANNOTATION = 'kmsstack.io/skip-vault-cleanup';
-

@@ -31,28 +31,39 @@ export function renderOperatorPolicy(input: OperatorPolicyInput): string {
   const blocks: string[] = [];
   for (const kv of input.kvMounts) {
     const mount = checkVaultPath(kv.mountPath, 'kvMounts.mountPath');
-    blocks.push(block(`sys/mounts/${mount}`, input.allowMountCreation ? ['create', 'read', 'update'] : ['read'], `Check (and create) the KV ${kv.version} mount ${mount}.`));
+    blocks.push(
+      block(`sys/mounts/${mount}`, input.allowMountCreation ? ['create', 'read', 'update'] : ['read'],
+        `Check (and create) the KV ${kv.version} mount ${mount}.`),
+    );
   }
   blocks.push(
-    block(`sys/auth/${approle}`, ['create', 'read', 'update', 'sudo'], 'Check (and enable) the AppRole auth method; Vault requires sudo for sys/auth.'),
-    block(`sys/policies/acl/${names}*`, ['create', 'read', 'update', 'delete'], `The per-deployment KES policies of operator instance ${input.instance}.`),
-    block(`auth/${approle}/role/${names}*`, ['create', 'read', 'update', 'delete', 'list'], 'The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor (and the finalizer\'s own single-use login to delete keys).'),
+    block(`sys/auth/${approle}`, ['create', 'read', 'update', 'sudo'],
+      'Check (and enable) the AppRole auth method; Vault requires sudo for sys/auth.'),
+    block(`sys/policies/acl/${names}*`, ['create', 'read', 'update', 'delete'],
+      `The per-deployment KES policies of operator instance ${input.instance}.`),
+    block(`auth/${approle}/role/${names}*`, ['create', 'read', 'update', 'delete', 'list'],
+      "The per-deployment AppRole roles: role-id, secret-id issue/list, destroy by accessor (and the finalizer's own single-use login to delete keys)."),
   );
   for (const path of input.kesKubernetesMounts ?? []) {
     const k8s = checkVaultPath(path, 'kesKubernetesMounts');
     blocks.push(
-      block(`sys/auth/${k8s}`, ['read', 'sudo'], `Check that the Kubernetes auth method for KES is mounted at ${k8s} (enabled and configured by a Vault admin; Vault requires sudo for sys/auth).`),
-      block(`auth/${k8s}/role/${names}*`, ['create', 'read', 'update', 'delete'], 'The per-deployment Kubernetes roles of KES, each bound to one ServiceAccount (spec.vault.kesAuth: Kubernetes).'),
+      block(`sys/auth/${k8s}`, ['read', 'sudo'],
+        `Check that the Kubernetes auth method for KES is mounted at ${k8s} (enabled and configured by a Vault admin; Vault requires sudo for sys/auth).`),
+      block(`auth/${k8s}/role/${names}*`, ['create', 'read', 'update', 'delete'],
+        'The per-deployment Kubernetes roles of KES, each bound to one ServiceAccount (spec.vault.kesAuth: Kubernetes).'),
     );
   }
   if (input.legacyNames) {
     blocks.push(
-      block('sys/policies/acl/kmsstack-*', ['read', 'delete'], 'Upgrade from 0.1: read and delete the old per-deployment policies (drop once every KMSDeployment reports the new names).'),
-      block(`auth/${approle}/role/kmsstack-*`, ['read', 'delete'], 'Upgrade from 0.1: read and delete the old per-deployment AppRole roles.'),
+      block('sys/policies/acl/kmsstack-*', ['read', 'delete'],
+        'Upgrade from 0.1: read and delete the old per-deployment policies (drop once every KMSDeployment reports the new names).'),
+      block(`auth/${approle}/role/kmsstack-*`, ['read', 'delete'],
+        'Upgrade from 0.1: read and delete the old per-deployment AppRole roles.'),
     );
   }
   blocks.push(
-    block('auth/token/lookup-self', ['read'], "The operator's own token: TTL, and telling an expired token from a missing permission."),
+    block('auth/token/lookup-self', ['read'],
+      "The operator's own token: TTL, and telling an expired token from a missing permission."),
     block('auth/token/renew-self', ['update'], "The operator's own token: renewal before it expires."),
   );
   return `# kmsstack-operator: what the operator itself may do in Vault.\n\n${blocks.join('\n\n')}\n`;

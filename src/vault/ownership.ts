@@ -52,17 +52,24 @@ function describeOwner(policy: string | undefined): string {
  * Why the policy or role named settings.objectName is not this deployment's, or undefined when
  * each is either absent or its own. Read-only; checked before the operator writes either.
  */
-export async function nameConflict(client: VaultClient, token: string, settings: VaultSettings): Promise<string | undefined> {
+export async function nameConflict(client: VaultClient, token: string,
+  settings: VaultSettings): Promise<string | undefined>
+{
   const name = settings.objectName;
   const policy = await vault.readPolicy(client, token, name);
-  const hint = 'nothing of it was changed; if it is a leftover, a Vault admin deletes it, otherwise give this operator its own --instance-name';
+  const hint =
+    'nothing of it was changed; if it is a leftover, a Vault admin deletes it, otherwise give this operator its own --instance-name';
   if (ownedByAnother(policy, settings)) {
-    return `Vault policy ${name} exists and is not this KMSDeployment's (${describeOwner(policy)}, this is ${ownerRecord(settings)}); ${hint}`;
+    return `Vault policy ${name} exists and is not this KMSDeployment's (${describeOwner(policy)}, this is ${
+      ownerRecord(settings)
+    }); ${hint}`;
   }
   const role = await vault.readRole(client, token, settings.appRole.mountPath, name);
   const foreign = role ? othersPolicies(role, name) : [];
   if (foreign.length > 0) {
-    return `AppRole role ${name} on auth/${settings.appRole.mountPath} exists and grants ${foreign.join(', ')}, so it is another KMSDeployment's; ${hint}`;
+    return `AppRole role ${name} on auth/${settings.appRole.mountPath} exists and grants ${
+      foreign.join(', ')
+    }, so it is another KMSDeployment's; ${hint}`;
   }
   return undefined;
 }
@@ -74,15 +81,23 @@ export interface RemovalReport {
 }
 
 /** Deletes the role and policy named settings.objectName where they are this deployment's; reports the rest. */
-export async function deleteOwnedObjects(client: VaultClient, token: string, settings: VaultSettings): Promise<RemovalReport> {
+export async function deleteOwnedObjects(client: VaultClient, token: string,
+  settings: VaultSettings): Promise<RemovalReport>
+{
   const name = settings.objectName;
   const mount = settings.appRole.mountPath;
   const done: string[] = [];
   const kept: string[] = [];
   const policy = await vault.readPolicy(client, token, name);
   const policyMine = !ownedByAnother(policy, settings);
-  if (!policyMine) kept.push(`kept Vault policy ${name} and AppRole role ${name}: ${describeOwner(policy)}, not to ${ownerRecord(settings)}`);
-  const role = (await vault.readAuthMount(client, token, mount)) ? await vault.readRole(client, token, mount, name) : undefined;
+  if (!policyMine) {
+    kept.push(
+      `kept Vault policy ${name} and AppRole role ${name}: ${describeOwner(policy)}, not to ${ownerRecord(settings)}`,
+    );
+  }
+  const role = (await vault.readAuthMount(client, token, mount))
+    ? await vault.readRole(client, token, mount, name)
+    : undefined;
   if (role && policyMine) {
     const foreign = othersPolicies(role, name);
     if (foreign.length === 0) {
@@ -117,10 +132,15 @@ export function legacyObjectsPending(settings: VaultSettings, recorded: Recorded
  */
 export function isLegacyPolicyOf(policy: string, settings: VaultSettings): boolean {
   const lines = policy.split('\n');
-  if (lines[0] !== policyTitle(settings.deployment, settings.kv.version) || recordedOwner(policy) !== undefined) return false;
+  if (lines[0] !== policyTitle(settings.deployment, settings.kv.version) || recordedOwner(policy) !== undefined) {
+    return false;
+  }
   const granted = [...policy.matchAll(/^path "([^"]*)"/gm)].map((m) => m[1]);
   // The paths do not depend on keyDeletionPolicy (only the capabilities do).
-  const allowed = new Set(kesPolicyRules({ kvMountPath: settings.kv.mountPath, kvVersion: settings.kv.version, prefix: settings.kv.prefix, allowKeyDeletion: true }).map((r) => r.path));
+  const allowed = new Set(
+    kesPolicyRules({ kvMountPath: settings.kv.mountPath, kvVersion: settings.kv.version, prefix: settings.kv.prefix,
+      allowKeyDeletion: true }).map((r) => r.path),
+  );
   return granted.length > 0 && granted.every((path) => allowed.has(path as string));
 }
 
@@ -129,11 +149,15 @@ export function isLegacyPolicyOf(policy: string, settings: VaultSettings): boole
  * needs them, if they are provably its own (isLegacyPolicyOf; the role only if it grants just that
  * policy). Role first, so an interrupted removal leaves the proof (the policy) for the next try.
  */
-export async function removeLegacyObjects(client: VaultClient, token: string, settings: VaultSettings): Promise<RemovalReport> {
+export async function removeLegacyObjects(client: VaultClient, token: string,
+  settings: VaultSettings): Promise<RemovalReport>
+{
   const name = settings.legacyObjectName;
   const mount = settings.appRole.mountPath;
   const policy = await vault.readPolicy(client, token, name);
-  const role = (await vault.readAuthMount(client, token, mount)) ? await vault.readRole(client, token, mount, name) : undefined;
+  const role = (await vault.readAuthMount(client, token, mount))
+    ? await vault.readRole(client, token, mount, name)
+    : undefined;
   if (policy === undefined && role === undefined) return { done: [], kept: [] };
   const { namespace, name: deploymentName } = settings.deployment;
   if (policy === undefined || !isLegacyPolicyOf(policy, settings)) {
@@ -141,8 +165,8 @@ export async function removeLegacyObjects(client: VaultClient, token: string, se
       done: [],
       kept: [
         `left the version 0.1 policy and AppRole role ${name} in Vault: the policy does not name KMSDeployment ${namespace}/${deploymentName} ` +
-          `with only its prefix ${settings.kv.mountPath}/${settings.kv.prefix}, so it may be another deployment's (the 0.1 name was ambiguous); ` +
-          'a Vault admin deletes them once no KES uses them',
+        `with only its prefix ${settings.kv.mountPath}/${settings.kv.prefix}, so it may be another deployment's (the 0.1 name was ambiguous); ` +
+        'a Vault admin deletes them once no KES uses them',
       ],
     };
   }

@@ -18,7 +18,10 @@ export function encodePathSegments(value: string): string {
 
 /** Tagged template: the literal parts are sent as written, each interpolated value via encodePathSegments. */
 export function vaultPath(literals: TemplateStringsArray, ...values: string[]): string {
-  return literals.reduce((path, literal, i) => path + literal + (i < values.length ? encodePathSegments(values[i] as string) : ''), '');
+  return literals.reduce(
+    (path, literal, i) => path + literal + (i < values.length ? encodePathSegments(values[i] as string) : ''),
+    '',
+  );
 }
 
 /**
@@ -26,6 +29,7 @@ export function vaultPath(literals: TemplateStringsArray, ...values: string[]): 
  * (control characters, bidi overrides, look-alikes) shown as \u escapes, in double quotes.
  */
 export function quoteUntrusted(text: string, max = 64): string {
-  const shown = text.slice(0, max).replace(/[^\x20-\x7e]|["\\]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  const shown = text.slice(0, max).replace(/[^\x20-\x7e]|["\\]/g,
+    (c) => (c === '"' || c === '\\' ? `\\${c}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   return `"${shown}"${text.length > max ? '…' : ''}`;
 }

@@ -23,12 +23,22 @@ export function parsePinnedCAFiles(entries: readonly string[], allowed: readonly
   const seen = new Set<string>();
   return entries.map((entry) => {
     const split = entry.indexOf('=');
-    if (split <= 0 || split === entry.length - 1) throw new Error(`each entry is address=path, such as https://vault.vault.svc:8200=/etc/kmsstack/vault-ca/vault.pem; got ${JSON.stringify(entry)}`);
+    if (split <= 0 || split === entry.length - 1) {
+      throw new Error(
+        `each entry is address=path, such as https://vault.vault.svc:8200=/etc/kmsstack/vault-ca/vault.pem; got ${
+          JSON.stringify(entry)
+        }`,
+      );
+    }
     const address = checkAddress(entry.slice(0, split).trim());
     const path = entry.slice(split + 1).trim();
     if (!address.startsWith('https:')) throw new Error(`${address}: a CA only matters for an https address`);
-    if (!path.startsWith('/')) throw new Error(`${address}: the CA file must be an absolute path, got ${JSON.stringify(path)}`);
-    if (!allowed.includes(address) && !allowed.includes(ANY_ADDRESS)) throw new Error(`${address} is not in --vault-addresses, so the operator never contacts it; list it there too`);
+    if (!path.startsWith('/')) {
+      throw new Error(`${address}: the CA file must be an absolute path, got ${JSON.stringify(path)}`);
+    }
+    if (!allowed.includes(address) && !allowed.includes(ANY_ADDRESS)) {
+      throw new Error(`${address} is not in --vault-addresses, so the operator never contacts it; list it there too`);
+    }
     if (seen.has(address)) throw new Error(`${address} is given twice`);
     seen.add(address);
     return { address, path };
@@ -43,7 +53,9 @@ export function readPinnedCAs(files: readonly PinnedCAFile[]): Map<string, strin
     try {
       pem = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new Error(`the CA file ${path} for ${address} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new Error(
+        `the CA file ${path} for ${address} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
     const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     if (blocks.length === 0) throw new Error(`the CA file ${path} for ${address} holds no PEM certificate`);

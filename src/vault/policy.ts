@@ -40,17 +40,18 @@ export function policyTitle(deployment: { namespace: string; name: string }, kvV
 }
 
 /** The rules of the KES policy, in the order they are rendered. */
-export function kesPolicyRules(input: Pick<KesPolicyInput, 'kvMountPath' | 'kvVersion' | 'prefix' | 'allowKeyDeletion'>): PolicyRule[] {
+export function kesPolicyRules(
+  input: Pick<KesPolicyInput, 'kvMountPath' | 'kvVersion' | 'prefix' | 'allowKeyDeletion'>,
+): PolicyRule[] {
   const mount = checkVaultPath(input.kvMountPath, 'spec.vault.kv.mountPath');
   const prefix = checkVaultPath(input.prefix, 'spec.vault.kv.prefix');
   const remove = input.allowKeyDeletion ? ['delete'] : [];
-  const keyRules: PolicyRule[] =
-    input.kvVersion === 'v2'
-      ? [
-          { path: `${mount}/data/${prefix}/*`, capabilities: ['create', 'read'] },
-          { path: `${mount}/metadata/${prefix}/*`, capabilities: [...remove, 'list'] },
-        ]
-      : [{ path: `${mount}/${prefix}/*`, capabilities: ['create', 'read', ...remove, 'list'] }];
+  const keyRules: PolicyRule[] = input.kvVersion === 'v2'
+    ? [
+      { path: `${mount}/data/${prefix}/*`, capabilities: ['create', 'read'] },
+      { path: `${mount}/metadata/${prefix}/*`, capabilities: [...remove, 'list'] },
+    ]
+    : [{ path: `${mount}/${prefix}/*`, capabilities: ['create', 'read', ...remove, 'list'] }];
   return [...keyRules, { path: 'auth/token/renew-self', capabilities: ['update'] }];
 }
 
@@ -62,7 +63,7 @@ export function renderKesPolicy(input: KesPolicyInput): string {
     ...(input.owner ? [`${OWNER_LINE_PREFIX}${input.owner}`] : []),
   ];
   const blocks = kesPolicyRules(input).map((rule) =>
-    [`path "${rule.path}" {`, `  capabilities = [${rule.capabilities.map((c) => `"${c}"`).join(', ')}]`, '}'].join('\n'),
+    [`path "${rule.path}" {`, `  capabilities = [${rule.capabilities.map((c) => `"${c}"`).join(', ')}]`, '}'].join('\n')
   );
   return `${header.join('\n')}\n\n${blocks.join('\n\n')}\n`;
 }

@@ -1,6 +1,6 @@
 // What the Vault step needs from Kubernetes, and its implementation over the runtime's KubeClient.
 import type { KubeClient } from '../runtime/kube/client.ts';
-import { resources, type KubeObject } from '../runtime/kube/resources.ts';
+import { type KubeObject, resources } from '../runtime/kube/resources.ts';
 import { kesNames } from '../workload/names.ts';
 import { rolloutOf } from '../workload/rollout.ts';
 import { appRoleSecretDiffers, type SecretObject } from './approle-secret.ts';

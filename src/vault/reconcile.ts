@@ -7,14 +7,15 @@ import { VaultRequestError } from './errors.ts';
 import { planKvMount } from './kv-mount.ts';
 import { appRoleSecretName } from './names.ts';
 import * as vault from './operations.ts';
-import { legacyObjectsPending, nameConflict, ownerRecord, removeLegacyObjects, VAULT_NAME_CONFLICT, type RecordedVaultNames } from './ownership.ts';
-import { renderKesPolicy, type KeyDeletionPolicy } from './policy.ts';
+import { legacyObjectsPending, nameConflict, ownerRecord, type RecordedVaultNames, removeLegacyObjects,
+  VAULT_NAME_CONFLICT } from './ownership.ts';
+import { type KeyDeletionPolicy, renderKesPolicy } from './policy.ts';
 import { KES_ROLL_POLL_MS, kesRunsOnChecksum } from './ports.ts';
-import { roleDifferences, desiredAppRoleRole } from './role.ts';
+import { desiredAppRoleRole, roleDifferences } from './role.ts';
 import { planSecretIds } from './secret-id-plan.ts';
 import type { KesAuthSettings, KvVersion, VaultSettings } from './settings.ts';
 import type { VaultClient } from './client.ts';
-import { KesKubernetesRoleProblem, ensureKesKubernetesRole } from './kes-kubernetes-role.ts';
+import { ensureKesKubernetesRole, KesKubernetesRoleProblem } from './kes-kubernetes-role.ts';
 import { recordedKubernetesMount, retireKubernetesRole, retireSecretIds } from './kes-login-switch.ts';
 
 export type VaultConditionReason =
@@ -42,7 +43,8 @@ export interface VaultCondition {
 export interface VaultOutcome {
   condition: VaultCondition;
   /** For status.vault. */
-  status: { policy: string; role: string; secretIDExpiresAt?: string; kvVersion?: KvVersion; kesAuth: KesAuthSettings['method']; kubernetesRoleMount?: string };
+  status: { policy: string; role: string; secretIDExpiresAt?: string; kvVersion?: KvVersion;
+    kesAuth: KesAuthSettings['method']; kubernetesRoleMount?: string };
   /**
    * For the KES pod template (`kmsstack.io/vault-approle-checksum`): the AppRole Secret's checksum, or
    * with Kubernetes auth a checksum of the login settings; a change rolls KES.
@@ -68,7 +70,6 @@ export interface VaultReconcileInput {
   recorded?: RecordedVaultNames & { kubernetesRoleMount?: string };
 }
 
-
 class StepFailure extends Error {
   constructor(
     readonly reason: VaultConditionReason,
@@ -84,8 +85,11 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
   const legacy = settings.legacyObjectName;
   // Until the move is done, status keeps naming the 0.1 objects: it is what says they are to be moved.
   const migrating = legacyObjectsPending(settings, input.recorded);
-  const names = migrating ? { policy: legacy, role: legacy } : { policy: settings.objectName, role: settings.objectName };
-  const status: VaultOutcome['status'] = { ...names, kesAuth: settings.kesAuth.method, ...recordedKubernetesMount(input.recorded) };
+  const names = migrating
+    ? { policy: legacy, role: legacy }
+    : { policy: settings.objectName, role: settings.objectName };
+  const status: VaultOutcome['status'] = { ...names, kesAuth: settings.kesAuth.method,
+    ...recordedKubernetesMount(input.recorded) };
   let token: string | undefined;
   let client: VaultClient | undefined;
   try {
@@ -97,17 +101,23 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
     await ensurePolicy(client, token, settings, input.keyDeletionPolicy ?? 'Retain', changes);
     await ensureRole(client, token, settings, changes);
     await ensureKesKubernetesRole(client, token, settings, changes);
-    const credentials = settings.kesAuth.method === 'Kubernetes' ? await retireSecretIds(deps, client, token, input, changes) : await ensureSecretId(deps, client, token, input, changes);
+    const credentials = settings.kesAuth.method === 'Kubernetes'
+      ? await retireSecretIds(deps, client, token, input, changes)
+      : await ensureSecretId(deps, client, token, input, changes);
     const kubernetesRole = await retireKubernetesRole(deps, client, token, input, credentials.checksum, changes);
     if (kubernetesRole.mount) status.kubernetesRoleMount = kubernetesRole.mount;
     else delete status.kubernetesRoleMount;
     credentials.waiting = [credentials.waiting, kubernetesRole.waiting].filter(Boolean).join('; ') || undefined;
-    if (kubernetesRole.waiting) credentials.requeueAfterMs = Math.min(credentials.requeueAfterMs ?? KES_ROLL_POLL_MS, KES_ROLL_POLL_MS);
+    if (kubernetesRole.waiting) {
+      credentials.requeueAfterMs = Math.min(credentials.requeueAfterMs ?? KES_ROLL_POLL_MS, KES_ROLL_POLL_MS);
+    }
     if (migrating) {
       const moved = await moveFromLegacyNames(deps, client, token, settings, credentials.checksum, changes);
       if (moved.done) Object.assign(status, { policy: settings.objectName, role: settings.objectName });
       credentials.waiting = [credentials.waiting, moved.note].filter(Boolean).join('; ') || undefined;
-      if (!moved.done) credentials.requeueAfterMs = Math.min(credentials.requeueAfterMs ?? KES_ROLL_POLL_MS, KES_ROLL_POLL_MS);
+      if (!moved.done) {
+        credentials.requeueAfterMs = Math.min(credentials.requeueAfterMs ?? KES_ROLL_POLL_MS, KES_ROLL_POLL_MS);
+      }
     }
     if (credentials.expiresAt) status.secretIDExpiresAt = credentials.expiresAt.toISOString();
     const expiry = credentials.expiresAt ? `; the secret-id expires at ${credentials.expiresAt.toISOString()}` : '';
@@ -115,7 +125,13 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
       condition: {
         status: 'True',
         reason: 'Configured',
-        message: `policy and ${settings.kesAuth.method === 'Kubernetes' ? `Kubernetes role (ServiceAccount ${settings.kesAuth.serviceAccount})` : 'AppRole role'} ${settings.objectName} grant KES ${settings.kv.mountPath}/${settings.kv.prefix} (KV ${settings.kv.version})${expiry}${credentials.waiting ? `; ${credentials.waiting}` : ''}`,
+        message: `policy and ${
+          settings.kesAuth.method === 'Kubernetes'
+            ? `Kubernetes role (ServiceAccount ${settings.kesAuth.serviceAccount})`
+            : 'AppRole role'
+        } ${settings.objectName} grant KES ${settings.kv.mountPath}/${settings.kv.prefix} (KV ${settings.kv.version})${expiry}${
+          credentials.waiting ? `; ${credentials.waiting}` : ''
+        }`,
       },
       status,
       appRoleChecksum: credentials.checksum,
@@ -136,14 +152,18 @@ export async function reconcileVault(deps: VaultDeps, input: VaultReconcileInput
   }
 }
 
-async function ensureKvMount(client: VaultClient, token: string, settings: VaultSettings, changes: string[]): Promise<KvVersion> {
+async function ensureKvMount(client: VaultClient, token: string, settings: VaultSettings,
+  changes: string[]): Promise<KvVersion>
+{
   const { mountPath, version, create } = settings.kv;
   const plan = planKvMount(await vault.readSecretsMount(client, token, mountPath), { version, create });
   if (plan.action === 'mismatch') {
-    throw new StepFailure('KVVersionMismatch', `the mount ${mountPath} is ${plan.found} but spec.vault.kv.version is ${version}; nothing was changed in Vault`);
+    throw new StepFailure('KVVersionMismatch',
+      `the mount ${mountPath} is ${plan.found} but spec.vault.kv.version is ${version}; nothing was changed in Vault`);
   }
   if (plan.action === 'missing') {
-    throw new StepFailure('KVMountMissing', `no secrets engine is mounted at ${mountPath} and spec.vault.kv.create is false; enable KV ${version} there or set create: true`);
+    throw new StepFailure('KVMountMissing',
+      `no secrets engine is mounted at ${mountPath} and spec.vault.kv.create is false; enable KV ${version} there or set create: true`);
   }
   if (plan.action === 'create') {
     await vault.enableSecretsMount(client, token, mountPath, plan.body);
@@ -152,11 +172,14 @@ async function ensureKvMount(client: VaultClient, token: string, settings: Vault
   return version;
 }
 
-async function ensureAppRoleMount(client: VaultClient, token: string, settings: VaultSettings, changes: string[]): Promise<void> {
+async function ensureAppRoleMount(client: VaultClient, token: string, settings: VaultSettings,
+  changes: string[]): Promise<void>
+{
   const { mountPath } = settings.appRole;
   const mount = await vault.readAuthMount(client, token, mountPath);
   if (mount && mount.type !== 'approle') {
-    throw new StepFailure('AppRoleMountConflict', `auth/${mountPath} is a "${mount.type}" auth method, not AppRole; set spec.vault.appRole.mountPath to another path`);
+    throw new StepFailure('AppRoleMountConflict',
+      `auth/${mountPath} is a "${mount.type}" auth method, not AppRole; set spec.vault.appRole.mountPath to another path`);
   }
   if (!mount) {
     await vault.enableAuthMount(client, token, mountPath, 'approle');
@@ -178,7 +201,9 @@ async function moveFromLegacyNames(
 ): Promise<{ done: boolean; note: string | undefined }> {
   const { namespace, name } = settings.deployment;
   if (!kesRunsOnChecksum(await deps.kube.getKesDeployment(namespace, name), checksum)) {
-    return { done: false, note: `the version 0.1 policy and AppRole role ${settings.legacyObjectName} stay until KES has rolled to ${settings.objectName}` };
+    return { done: false,
+      note:
+        `the version 0.1 policy and AppRole role ${settings.legacyObjectName} stay until KES has rolled to ${settings.objectName}` };
   }
   const { done, kept } = await removeLegacyObjects(client, token, settings);
   changes.push(...done, ...kept);
@@ -186,9 +211,15 @@ async function moveFromLegacyNames(
 }
 
 /** Writes the KES policy when the stored one differs; also used by the finalizer before it deletes keys. */
-export async function ensurePolicy(client: VaultClient, token: string, settings: VaultSettings, keyDeletionPolicy: KeyDeletionPolicy, changes: string[]): Promise<void> {
+export async function ensurePolicy(client: VaultClient, token: string, settings: VaultSettings,
+  keyDeletionPolicy: KeyDeletionPolicy, changes: string[]): Promise<void>
+{
   const policy = renderKesPolicy({
-    deployment: settings.deployment, owner: ownerRecord(settings), kvMountPath: settings.kv.mountPath, kvVersion: settings.kv.version, prefix: settings.kv.prefix,
+    deployment: settings.deployment,
+    owner: ownerRecord(settings),
+    kvMountPath: settings.kv.mountPath,
+    kvVersion: settings.kv.version,
+    prefix: settings.kv.prefix,
     allowKeyDeletion: keyDeletionPolicy === 'Delete',
   });
   const stored = await vault.readPolicy(client, token, settings.objectName);
@@ -197,14 +228,21 @@ export async function ensurePolicy(client: VaultClient, token: string, settings:
   changes.push(`${stored === undefined ? 'created' : 'updated'} policy ${settings.objectName}`);
 }
 
-async function ensureRole(client: VaultClient, token: string, settings: VaultSettings, changes: string[]): Promise<void> {
+async function ensureRole(client: VaultClient, token: string, settings: VaultSettings,
+  changes: string[]): Promise<void>
+{
   const { mountPath, tokenTTLSeconds, tokenMaxTTLSeconds, secretIDTTLSeconds } = settings.appRole;
-  const desired = desiredAppRoleRole({ policyName: settings.objectName, tokenTTLSeconds, tokenMaxTTLSeconds, secretIDTTLSeconds });
+  const desired = desiredAppRoleRole({ policyName: settings.objectName, tokenTTLSeconds, tokenMaxTTLSeconds,
+    secretIDTTLSeconds });
   const stored = await vault.readRole(client, token, mountPath, settings.objectName);
   const differences = roleDifferences(stored, desired);
   if (differences.length === 0) return;
   await vault.writeRole(client, token, mountPath, settings.objectName, { ...desired });
-  changes.push(stored ? `updated AppRole role ${settings.objectName} (${differences.join(', ')})` : `created AppRole role ${settings.objectName}`);
+  changes.push(
+    stored
+      ? `updated AppRole role ${settings.objectName} (${differences.join(', ')})`
+      : `created AppRole role ${settings.objectName}`,
+  );
 }
 
 async function ensureSecretId(
@@ -213,7 +251,9 @@ async function ensureSecretId(
   token: string,
   input: VaultReconcileInput,
   changes: string[],
-): Promise<{ checksum: string; expiresAt: Date | undefined; requeueAfterMs: number | undefined; waiting: string | undefined }> {
+): Promise<
+  { checksum: string; expiresAt: Date | undefined; requeueAfterMs: number | undefined; waiting: string | undefined }
+> {
   const { settings, now } = input;
   const { namespace, name } = settings.deployment;
   const { mountPath, secretIDRenewBeforeSeconds } = settings.appRole;
@@ -224,9 +264,14 @@ async function ensureSecretId(
   const accessors = await vault.listSecretIdAccessors(client, token, mountPath, role);
   // Expiry is known for the Secret's own secret-id (recorded at issue time), so no per-accessor lookup
   // (a POST, i.e. an audited write) is needed; any other accessor is treated as live until destroyed.
-  const listed = accessors.map((accessor) => ({ accessor, expiresAt: accessor === current?.stored.accessor ? current.stored.expiresAt : undefined }));
-  const kesOnCurrent = current?.checksum ? kesRunsOnChecksum(await deps.kube.getKesDeployment(namespace, name), current.checksum) : true;
-  const plan = planSecretIds({ now, renewBeforeSeconds: secretIDRenewBeforeSeconds, roleId, stored: current?.stored, listed, kesOnCurrent });
+  const listed = accessors.map((accessor) => ({ accessor,
+    expiresAt: accessor === current?.stored.accessor ? current.stored.expiresAt : undefined })
+  );
+  const kesOnCurrent = current?.checksum
+    ? kesRunsOnChecksum(await deps.kube.getKesDeployment(namespace, name), current.checksum)
+    : true;
+  const plan = planSecretIds({ now, renewBeforeSeconds: secretIDRenewBeforeSeconds, roleId, stored: current?.stored,
+    listed, kesOnCurrent });
 
   for (const { accessor, why } of plan.destroy) {
     await vault.destroySecretIdByAccessor(client, token, mountPath, role, accessor);
@@ -234,26 +279,39 @@ async function ensureSecretId(
   }
   let values: { secretId: string; accessor: string; expiresAt: Date | undefined };
   if (plan.issue) {
-    const issued = await vault.generateSecretId(client, token, mountPath, role, { kmsstack_deployment: `${namespace}/${name}` });
-    values = { secretId: issued.secretId, accessor: issued.accessor, expiresAt: issued.ttlSeconds > 0 ? new Date(now.getTime() + issued.ttlSeconds * 1000) : undefined };
+    const issued = await vault.generateSecretId(client, token, mountPath, role, {
+      kmsstack_deployment: `${namespace}/${name}`,
+    });
+    values = { secretId: issued.secretId, accessor: issued.accessor,
+      expiresAt: issued.ttlSeconds > 0 ? new Date(now.getTime() + issued.ttlSeconds * 1000) : undefined };
     changes.push(`issued secret-id ${issued.accessor} for ${role} (${plan.issueWhy ?? 'rotation'})`);
   } else {
-    values = { secretId: current?.secretId as string, accessor: current?.stored.accessor as string, expiresAt: current?.stored.expiresAt };
+    values = { secretId: current?.secretId as string, accessor: current?.stored.accessor as string,
+      expiresAt: current?.stored.expiresAt };
   }
   const desired = buildAppRoleSecret({
-    deployment: settings.deployment, roleId, ...values, previousAccessor: plan.previousAccessor, labels: input.labels, ownerReferences: input.ownerReferences,
+    deployment: settings.deployment,
+    roleId,
+    ...values,
+    previousAccessor: plan.previousAccessor,
+    labels: input.labels,
+    ownerReferences: input.ownerReferences,
   });
   const differs = appRoleSecretDiffers(existing, desired);
   await deps.kube.applySecret(desired, existing);
   if (differs) changes.push(`${existing ? 'updated' : 'created'} Secret ${namespace}/${desired.metadata.name}`);
   const renewAt = values.expiresAt && new Date(values.expiresAt.getTime() - secretIDRenewBeforeSeconds * 1000);
-  const delays = [renewAt ? Math.max(1000, renewAt.getTime() - now.getTime()) : undefined, plan.previousAccessor ? KES_ROLL_POLL_MS : undefined];
+  const delays = [renewAt ? Math.max(1000, renewAt.getTime() - now.getTime()) : undefined,
+    plan.previousAccessor ? KES_ROLL_POLL_MS : undefined];
   const defined = delays.filter((d): d is number => d !== undefined);
   return {
     checksum: desired.metadata.annotations?.['kmsstack.io/approle-checksum'] as string,
     expiresAt: values.expiresAt,
     requeueAfterMs: defined.length ? Math.min(...defined) : undefined,
-    waiting: plan.waiting ?? (plan.previousAccessor ? `the previous secret-id ${plan.previousAccessor} stays until KES has rolled` : undefined),
+    waiting: plan.waiting ??
+      (plan.previousAccessor
+        ? `the previous secret-id ${plan.previousAccessor} stays until KES has rolled`
+        : undefined),
   };
 }
 
@@ -267,7 +325,9 @@ async function explain(
   token: string | undefined,
   err: unknown,
 ): Promise<{ reason: VaultConditionReason; message: string }> {
-  if (err instanceof StepFailure || err instanceof KesKubernetesRoleProblem) return { reason: err.reason, message: err.message };
+  if (err instanceof StepFailure || err instanceof KesKubernetesRoleProblem) {
+    return { reason: err.reason, message: err.message };
+  }
   if (err instanceof MissingSecretError) return { reason: 'SecretMissing', message: err.message };
   if (!(err instanceof VaultRequestError)) throw err;
   const { namespace, name } = settings.deployment;
@@ -279,10 +339,13 @@ async function explain(
     } catch (lookupErr) {
       if (lookupErr instanceof VaultRequestError && lookupErr.reason === 'AuthFailed') {
         deps.sessions.forget(namespace, name);
-        return { reason: 'AuthFailed', message: `${err.operation}: the operator's Vault token is no longer valid; logging in again on the next try` };
+        return { reason: 'AuthFailed',
+          message:
+            `${err.operation}: the operator's Vault token is no longer valid; logging in again on the next try` };
       }
     }
   }
   if (err.reason === 'RedirectRefused') return { reason: 'VaultRedirectRefused', message: err.message };
-  return { reason: DIRECT_REASONS.has(err.reason) ? (err.reason as VaultConditionReason) : 'VaultError', message: err.message };
+  return { reason: DIRECT_REASONS.has(err.reason) ? (err.reason as VaultConditionReason) : 'VaultError',
+    message: err.message };
 }

@@ -15,7 +15,11 @@ function pathKind(segments: readonly string[]): string {
     if (second === 'token') return TOKEN_ENDPOINTS.has(third ?? '') ? `auth/token/${third}` : 'auth/token/other';
     if (third === 'login') return 'auth/login';
     if (third === 'role') {
-      if (fifth === 'secret-id' || fifth === 'secret-id-accessor') return sixth ? `auth/role/${fifth}/${sixth === 'lookup' || sixth === 'destroy' ? sixth : 'other'}` : `auth/role/${fifth}`;
+      if (fifth === 'secret-id' || fifth === 'secret-id-accessor') {
+        return sixth
+          ? `auth/role/${fifth}/${sixth === 'lookup' || sixth === 'destroy' ? sixth : 'other'}`
+          : `auth/role/${fifth}`;
+      }
       if (fifth === 'role-id') return 'auth/role/role-id';
       return 'auth/role';
     }

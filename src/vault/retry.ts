@@ -29,7 +29,7 @@ export interface RetryHooks {
 export async function withRetry<T>(call: () => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
   const sleep = hooks.sleep ?? sleepMs;
   const random = hooks.random ?? Math.random;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1;; attempt++) {
     try {
       return await call();
     } catch (err) {

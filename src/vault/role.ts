@@ -37,7 +37,9 @@ export function desiredAppRoleRole(input: RoleInput): AppRoleRole {
 }
 
 /** The token fields of a KES role granting `policyName`, the same for AppRole and Kubernetes logins. */
-export function kesTokenFields(policyName: string, tokenTTLSeconds: number, tokenMaxTTLSeconds: number): KesTokenFields {
+export function kesTokenFields(policyName: string, tokenTTLSeconds: number,
+  tokenMaxTTLSeconds: number): KesTokenFields
+{
   return {
     token_policies: [policyName],
     token_ttl: tokenTTLSeconds,

@@ -56,12 +56,12 @@ export function planSecretIds(input: SecretIdPlanInput): SecretIdPlan {
   const currentProblem = !stored
     ? 'the AppRole Secret does not exist yet'
     : !stored.hasSecretId || !storedCurrent
-      ? 'the AppRole Secret has no secret-id'
-      : stored.roleId !== input.roleId
-        ? 'the role-id in the Secret is not the role\'s role-id'
-        : !live.has(storedCurrent)
-          ? 'the secret-id in the Secret is expired or was destroyed in Vault'
-          : undefined;
+    ? 'the AppRole Secret has no secret-id'
+    : stored.roleId !== input.roleId
+    ? "the role-id in the Secret is not the role's role-id"
+    : !live.has(storedCurrent)
+    ? 'the secret-id in the Secret is expired or was destroyed in Vault'
+    : undefined;
   const current = currentProblem === undefined ? live.get(storedCurrent as string) : undefined;
   let previous = stored?.previousAccessor !== undefined ? live.get(stored.previousAccessor) : undefined;
   if (previous && previous.accessor === current?.accessor) previous = undefined;
@@ -75,7 +75,8 @@ export function planSecretIds(input: SecretIdPlanInput): SecretIdPlan {
 
   if (!current) {
     // KES may still run on the previous secret-id: keep it; the new one becomes the second.
-    return { destroy, issue: true, issueWhy: currentProblem, previousAccessor: previous?.accessor, renewAt: undefined, waiting: undefined };
+    return { destroy, issue: true, issueWhy: currentProblem, previousAccessor: previous?.accessor, renewAt: undefined,
+      waiting: undefined };
   }
 
   if (previous && input.kesOnCurrent) {
@@ -84,7 +85,10 @@ export function planSecretIds(input: SecretIdPlanInput): SecretIdPlan {
   }
   const renewAt = current.expiresAt && new Date(current.expiresAt.getTime() - input.renewBeforeSeconds * 1000);
   const due = renewAt !== undefined && now.getTime() >= renewAt.getTime();
-  if (!due) return { destroy, issue: false, issueWhy: undefined, previousAccessor: previous?.accessor, renewAt, waiting: undefined };
+  if (!due) {
+    return { destroy, issue: false, issueWhy: undefined, previousAccessor: previous?.accessor, renewAt,
+      waiting: undefined };
+  }
   if (previous) {
     return {
       destroy,

@@ -42,7 +42,8 @@ export function planTokenAction(cached: CachedToken | undefined, source: string,
 }
 
 /** Where the operator's login comes from: the ServiceAccount token file, or a token a Secret holds. */
-export type LoginSource = { method: 'kubernetes'; role: string; mountPath: string } | { method: 'token'; token: string };
+export type LoginSource = { method: 'kubernetes'; role: string; mountPath: string } | { method: 'token';
+  token: string };
 
 function sourceKey(settings: VaultSettings, source: LoginSource): string {
   const hash = createHash('sha256');
@@ -116,7 +117,8 @@ export class VaultSessions {
       jwt = (await readFile(this.tokenPath, 'utf8')).trim();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      throw new VaultRequestError('AuthFailed', 'read the operator ServiceAccount token', `cannot read the operator's ServiceAccount token at ${this.tokenPath} (${code})`);
+      throw new VaultRequestError('AuthFailed', 'read the operator ServiceAccount token',
+        `cannot read the operator's ServiceAccount token at ${this.tokenPath} (${code})`);
     }
     const result = await loginKubernetes(client, source.mountPath, source.role, jwt);
     return {

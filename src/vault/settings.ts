@@ -16,7 +16,8 @@ export type VaultAuthSettings =
 /** How KES logs in to Vault (spec.vault.kesAuth); the Kubernetes role is named objectName too. */
 export type KesAuthSettings =
   | { method: 'AppRole' }
-  | { method: 'Kubernetes'; mountPath: string; audience: string; serviceAccount: string; tokenExpirationSeconds: number };
+  | { method: 'Kubernetes'; mountPath: string; audience: string; serviceAccount: string;
+    tokenExpirationSeconds: number };
 
 export interface VaultSettings {
   /** The KMSDeployment these settings belong to (uid: recorded as the owner of its Vault objects). */
@@ -71,7 +72,9 @@ export function checkVaultPath(value: string, field: string): string {
   const path = value.replace(/^\/+|\/+$/g, '');
   if (path === '') throw new Error(`${field}: must not be empty`);
   if (!VAULT_PATH_RE.test(path)) {
-    throw new Error(`${field}: "${value}" must be slash-separated segments of letters, digits, ".", "_" or "-" (no "*", "+", spaces or quotes)`);
+    throw new Error(
+      `${field}: "${value}" must be slash-separated segments of letters, digits, ".", "_" or "-" (no "*", "+", spaces or quotes)`,
+    );
   }
   if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new Error(`${field}: "${value}" must not contain "." or ".." segments`);
@@ -99,15 +102,23 @@ export function checkAddress(value: string): string {
 function checkKesAuth(spec: VaultSpec, deploymentName: string): KesAuthSettings {
   const method = spec.kesAuth ?? 'AppRole';
   if (method === 'AppRole') return { method };
-  if (method !== 'Kubernetes') throw new Error(`spec.vault.kesAuth: must be AppRole or Kubernetes, got "${String(method)}"`);
+  if (method !== 'Kubernetes') {
+    throw new Error(`spec.vault.kesAuth: must be AppRole or Kubernetes, got "${String(method)}"`);
+  }
   const k8s = spec.kesKubernetes ?? {};
   const audience = k8s.audience ?? VAULT_DEFAULTS.kesKubernetesAudience;
-  if (!/^[A-Za-z0-9_.-]+$/.test(audience)) throw new Error(`spec.vault.kesKubernetes.audience: "${audience}" must be letters, digits, "-", "_" and "."`);
-  const tokenExpirationSeconds = durationSeconds(k8s.tokenExpiration ?? VAULT_DEFAULTS.kesKubernetesTokenExpiration, 'spec.vault.kesKubernetes.tokenExpiration');
-  if (tokenExpirationSeconds < 600 || tokenExpirationSeconds > 86_400) throw new Error('spec.vault.kesKubernetes.tokenExpiration: must be between 10m and 24h');
+  if (!/^[A-Za-z0-9_.-]+$/.test(audience)) {
+    throw new Error(`spec.vault.kesKubernetes.audience: "${audience}" must be letters, digits, "-", "_" and "."`);
+  }
+  const tokenExpirationSeconds = durationSeconds(k8s.tokenExpiration ?? VAULT_DEFAULTS.kesKubernetesTokenExpiration,
+    'spec.vault.kesKubernetes.tokenExpiration');
+  if (tokenExpirationSeconds < 600 || tokenExpirationSeconds > 86_400) {
+    throw new Error('spec.vault.kesKubernetes.tokenExpiration: must be between 10m and 24h');
+  }
   return {
     method,
-    mountPath: checkVaultPath(k8s.mountPath ?? VAULT_DEFAULTS.kesKubernetesMountPath, 'spec.vault.kesKubernetes.mountPath'),
+    mountPath: checkVaultPath(k8s.mountPath ?? VAULT_DEFAULTS.kesKubernetesMountPath,
+      'spec.vault.kesKubernetes.mountPath'),
     audience,
     serviceAccount: kesNames(deploymentName).serviceAccount,
     tokenExpirationSeconds,
@@ -123,12 +134,16 @@ function checkAuth(auth: VaultSpec['auth'] | undefined): VaultAuthSettings {
     return {
       method: 'kubernetes',
       role: kubernetes.role,
-      mountPath: checkVaultPath(kubernetes.mountPath ?? VAULT_DEFAULTS.kubernetesMountPath, 'spec.vault.auth.kubernetes.mountPath'),
+      mountPath: checkVaultPath(kubernetes.mountPath ?? VAULT_DEFAULTS.kubernetesMountPath,
+        'spec.vault.auth.kubernetes.mountPath'),
     };
   }
   if (token) {
-    if (!token.secretRef?.name) throw new Error('spec.vault.auth.token.secretRef.name: must name a Secret in the same namespace');
-    return { method: 'token', secretName: token.secretRef.name, secretKey: token.secretRef.key ?? VAULT_DEFAULTS.tokenKey };
+    if (!token.secretRef?.name) {
+      throw new Error('spec.vault.auth.token.secretRef.name: must name a Secret in the same namespace');
+    }
+    return { method: 'token', secretName: token.secretRef.name,
+      secretKey: token.secretRef.key ?? VAULT_DEFAULTS.tokenKey };
   }
   throw new Error('spec.vault.auth: set one of kubernetes or token');
 }
@@ -154,26 +169,38 @@ export function resolveVaultSettings(
   if (!spec) throw new Error('spec.vault: is required unless the deployment runs without Vault');
   if (!spec.address) throw new Error('spec.vault.address: is required');
   const kvVersion = spec.kv?.version ?? VAULT_DEFAULTS.kvVersion;
-  if (kvVersion !== 'v1' && kvVersion !== 'v2') throw new Error(`spec.vault.kv.version: must be v1 or v2, got "${String(kvVersion)}"`);
+  if (kvVersion !== 'v1' && kvVersion !== 'v2') {
+    throw new Error(`spec.vault.kv.version: must be v1 or v2, got "${String(kvVersion)}"`);
+  }
   const appRole = spec.appRole ?? {};
   const tokenTTLSeconds = seconds(appRole.tokenTTL, VAULT_DEFAULTS.tokenTTL, 'spec.vault.appRole.tokenTTL');
   const tokenMaxTTLSeconds = seconds(appRole.tokenMaxTTL, VAULT_DEFAULTS.tokenMaxTTL, 'spec.vault.appRole.tokenMaxTTL');
   const secretIDTTLSeconds = seconds(appRole.secretIDTTL, VAULT_DEFAULTS.secretIDTTL, 'spec.vault.appRole.secretIDTTL');
-  const secretIDRenewBeforeSeconds = seconds(appRole.secretIDRenewBefore, VAULT_DEFAULTS.secretIDRenewBefore, 'spec.vault.appRole.secretIDRenewBefore');
+  const secretIDRenewBeforeSeconds = seconds(appRole.secretIDRenewBefore, VAULT_DEFAULTS.secretIDRenewBefore,
+    'spec.vault.appRole.secretIDRenewBefore');
   if (tokenTTLSeconds <= 0) throw new Error('spec.vault.appRole.tokenTTL: must be longer than 0s');
   if (tokenMaxTTLSeconds !== 0 && tokenMaxTTLSeconds < tokenTTLSeconds) {
     throw new Error('spec.vault.appRole.tokenMaxTTL: must be at least tokenTTL (or 0 for the Vault mount maximum)');
   }
-  if (secretIDTTLSeconds <= 0) throw new Error('spec.vault.appRole.secretIDTTL: must be longer than 0s so the secret-id can be rotated');
+  if (secretIDTTLSeconds <= 0) {
+    throw new Error('spec.vault.appRole.secretIDTTL: must be longer than 0s so the secret-id can be rotated');
+  }
   if (secretIDRenewBeforeSeconds <= 0 || secretIDRenewBeforeSeconds >= secretIDTTLSeconds) {
     throw new Error('spec.vault.appRole.secretIDRenewBefore: must be longer than 0s and shorter than secretIDTTL');
   }
   const caRef = spec.tls?.caSecretRef;
-  if (caRef && !caRef.name) throw new Error('spec.vault.tls.caSecretRef.name: must name a Secret in the same namespace');
-  if (!spec.kv?.prefix) throw new Error('spec.vault.kv.prefix: is required; it is the path under the mount that holds only this deployment\'s keys');
+  if (caRef && !caRef.name) {
+    throw new Error('spec.vault.tls.caSecretRef.name: must name a Secret in the same namespace');
+  }
+  if (!spec.kv?.prefix) {
+    throw new Error(
+      "spec.vault.kv.prefix: is required; it is the path under the mount that holds only this deployment's keys",
+    );
+  }
   if (spec.namespace !== undefined && spec.namespace !== '') checkVaultPath(spec.namespace, 'spec.vault.namespace');
   return {
-    deployment: { namespace: deployment.namespace, name: deployment.name, ...(deployment.uid ? { uid: deployment.uid } : {}) },
+    deployment: { namespace: deployment.namespace, name: deployment.name,
+      ...(deployment.uid ? { uid: deployment.uid } : {}) },
     instance,
     address: checkAddress(spec.address),
     vaultNamespace: spec.namespace ? spec.namespace.replace(/^\/+|\/+$/g, '') : undefined,

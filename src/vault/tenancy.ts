@@ -42,13 +42,20 @@ export function parsePrefixTemplate(text: string, instance: string = DEFAULT_INS
   const trimmed = text.trim() === '' ? defaultPrefixTemplate(instance) : text.trim();
   if (trimmed === ANY_PREFIX) return { kind: 'any' };
   const template = trimmed.replace(/^\/+|\/+$/g, '');
-  const noNamespace = `must contain the segment {namespace} (such as "${DEFAULT_PREFIX_TEMPLATE}"), or be "${ANY_PREFIX}" to allow any prefix; got ${JSON.stringify(text)}`;
+  const noNamespace =
+    `must contain the segment {namespace} (such as "${DEFAULT_PREFIX_TEMPLATE}"), or be "${ANY_PREFIX}" to allow any prefix; got ${
+      JSON.stringify(text)
+    }`;
   const segments = template.split('/');
   if (template === '') throw new Error(noNamespace);
   for (const segment of segments) {
     if (PLACEHOLDERS.has(segment)) continue;
     if (segment.includes('{') || segment.includes('}')) {
-      throw new Error(`placeholders must be whole segments, and only {namespace}, {name} and {instance} exist; got ${JSON.stringify(segment)} in ${JSON.stringify(text)}`);
+      throw new Error(
+        `placeholders must be whole segments, and only {namespace}, {name} and {instance} exist; got ${
+          JSON.stringify(segment)
+        } in ${JSON.stringify(text)}`,
+      );
     }
     checkVaultPath(segment, `segment ${JSON.stringify(segment)}`);
   }
@@ -63,7 +70,8 @@ export function describeRule(rule: PrefixRule): string {
 /** The prefix root the template gives one KMSDeployment; undefined when any prefix is allowed. */
 export function allowedRoot(rule: PrefixRule, deployment: { namespace: string; name: string }): string | undefined {
   if (rule.kind === 'any') return undefined;
-  return rule.segments.map((s) => (s === '{namespace}' ? deployment.namespace : s === '{name}' ? deployment.name : s)).join('/');
+  return rule.segments.map((s) => (s === '{namespace}' ? deployment.namespace : s === '{name}' ? deployment.name : s))
+    .join('/');
 }
 
 /** True when `inner` is `outer` or lies below it, comparing whole segments ("a/b" is not below "a/bc"). */
@@ -76,12 +84,17 @@ export function prefixesOverlap(a: string, b: string): boolean {
 }
 
 /** Why the template forbids this deployment's prefix, naming the field; undefined when it is allowed. */
-export function prefixNotAllowed(rule: PrefixRule, settings: Pick<VaultSettings, 'deployment' | 'kv'>): string | undefined {
+export function prefixNotAllowed(rule: PrefixRule, settings: Pick<VaultSettings, 'deployment' | 'kv'>):
+  | string
+  | undefined
+{
   const root = allowedRoot(rule, settings.deployment);
   if (root === undefined || isWithin(settings.kv.prefix, root)) return undefined;
   return (
     `spec.vault.kv.prefix: "${settings.kv.prefix}" is outside "${root}", the only prefix (with the paths below it) this operator ` +
-    `hands out to ${settings.deployment.namespace}/${settings.deployment.name} (operator setting --kv-prefix-template "${describeRule(rule)}"); ` +
+    `hands out to ${settings.deployment.namespace}/${settings.deployment.name} (operator setting --kv-prefix-template "${
+      describeRule(rule)
+    }"); ` +
     'the prefix is immutable, so re-create the KMSDeployment with an allowed prefix'
   );
 }
@@ -122,7 +135,8 @@ function joinPath(parts: readonly string[]): string {
  * without the namespace counts too. Refusing a pair that would not really collide is the safe error.
  */
 function storagePaths(location: KeyLocation): [string, string] {
-  return [joinPath([location.vaultNamespace ?? '', location.mountPath, location.prefix]), joinPath([location.mountPath, location.prefix])];
+  return [joinPath([location.vaultNamespace ?? '', location.mountPath, location.prefix]),
+    joinPath([location.mountPath, location.prefix])];
 }
 
 function storageOverlaps(a: KeyLocation, b: KeyLocation, compare: (x: string, y: string) => boolean): boolean {
@@ -147,12 +161,19 @@ function isSelf(a: KeyLocation, b: KeyLocation): boolean {
 /** The older deployment whose prefix equals, contains or lies inside this one's, if any. */
 export function olderOverlap(self: KeyLocation, others: readonly KeyLocation[]): KeyLocation | undefined {
   return others
-    .filter((other) => !isSelf(self, other) && sameServer(self, other) && storageOverlaps(self, other, prefixesOverlap) && isOlder(other, self))
+    .filter((other) =>
+      !isSelf(self, other) && sameServer(self, other) && storageOverlaps(self, other, prefixesOverlap) &&
+      isOlder(other, self)
+    )
     .sort((a, b) => (isOlder(a, b) ? -1 : 1))[0];
 }
 
 export function describeOverlap(self: KeyLocation, owner: KeyLocation): string {
-  const relation = storageOverlaps(self, owner, (a, b) => a === b) ? 'is already used by' : storageOverlaps(self, owner, isWithin) ? 'lies inside the prefix of' : 'contains the prefix of';
+  const relation = storageOverlaps(self, owner, (a, b) => a === b)
+    ? 'is already used by'
+    : storageOverlaps(self, owner, isWithin)
+    ? 'lies inside the prefix of'
+    : 'contains the prefix of';
   return (
     `spec.vault.kv.prefix: "${self.mountPath}/${self.prefix}" ${relation} KMSDeployment ${owner.deployment.namespace}/${owner.deployment.name} ` +
     `("${owner.mountPath}/${owner.prefix}", created earlier); every KMSDeployment needs a prefix of its own, so re-create this one with another prefix`
@@ -161,7 +182,9 @@ export function describeOverlap(self: KeyLocation, owner: KeyLocation): string {
 
 /** Another deployment with exactly this prefix: deleting "our" keys would delete its keys. */
 export function sharesPrefix(self: KeyLocation, others: readonly KeyLocation[]): KeyLocation | undefined {
-  return others.find((other) => !isSelf(self, other) && sameServer(self, other) && storageOverlaps(self, other, (a, b) => a === b));
+  return others.find((other) =>
+    !isSelf(self, other) && sameServer(self, other) && storageOverlaps(self, other, (a, b) => a === b)
+  );
 }
 
 /** The --vault-addresses entry that lets token auth use any server (one tenant per operator only). */
@@ -175,7 +198,10 @@ export const ANY_ADDRESS = '*';
  * unlisted server would be an SSRF target and a way to read any Secret of the namespace: token auth
  * too needs a listed server, or "*".
  */
-export function addressNotAllowed(allowed: readonly string[], settings: Pick<VaultSettings, 'address' | 'auth'>): string | undefined {
+export function addressNotAllowed(allowed: readonly string[], settings: Pick<VaultSettings, 'address' | 'auth'>):
+  | string
+  | undefined
+{
   if (allowed.includes(settings.address)) return undefined;
   const named = allowed.filter((address) => address !== ANY_ADDRESS);
   const list = named.length > 0 ? named.join(', ') : 'none yet';

@@ -7,7 +7,7 @@
 //   total deadline from connect to the last byte (a server that drips one byte a second never trips
 //   an inactivity timeout), the body is capped in bytes, and nothing is decompressed (a small gzip
 //   body could expand past any cap).
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { vaultRequestDuration, vaultRequests } from '../runtime/metrics.ts';
 import { vaultOperationLabel } from './request-labels.ts';
@@ -74,7 +74,8 @@ type Send = (options: TransportOptions) => Promise<TransportResponse>;
 export function boundedTransport(tls: TransportTls, limits: TransportLimits): { defaults: () => Send } {
   // Keep-alive pools per client. rejectUnauthorized is explicit so that VAULT_SKIP_VERIFY or
   // NODE_TLS_REJECT_UNAUTHORIZED in the environment cannot turn verification off.
-  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: true, ...(tls.caPem ? { ca: tls.caPem } : {}), ...(tls.servername ? { servername: tls.servername } : {}) });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: true,
+    ...(tls.caPem ? { ca: tls.caPem } : {}), ...(tls.servername ? { servername: tls.servername } : {}) });
   const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
   const send: Send = (options) => {
     const url = new URL(options.uri);
@@ -85,7 +86,9 @@ export function boundedTransport(tls: TransportTls, limits: TransportLimits): { 
       vaultRequests.inc({ operation, code: String(code) });
       vaultRequestDuration.observe({ operation }, (performance.now() - started) / 1000);
     };
-    const payload = options.json !== undefined && typeof options.json === 'object' ? Buffer.from(JSON.stringify(options.json)) : undefined;
+    const payload = options.json !== undefined && typeof options.json === 'object'
+      ? Buffer.from(JSON.stringify(options.json))
+      : undefined;
     const headers: Record<string, string> = {
       ...options.headers,
       accept: 'application/json',
@@ -105,7 +108,8 @@ export function boundedTransport(tls: TransportTls, limits: TransportLimits): { 
         req.destroy();
         reject(err);
       };
-      const req = (https ? httpsRequest : httpRequest)(url, { method: options.method, headers, agent: https ? httpsAgent : httpAgent }, (res) => {
+      const req = (https ? httpsRequest : httpRequest)(url, { method: options.method, headers,
+        agent: https ? httpsAgent : httpAgent }, (res) => {
         if (isRedirect(res.statusCode ?? 0)) {
           res.resume();
           fail(new VaultRedirectError(res.statusCode ?? 0));
@@ -119,7 +123,10 @@ export function boundedTransport(tls: TransportTls, limits: TransportLimits): { 
           resolve({ statusCode: res.statusCode ?? 0, body: parseBody(text), request: { path: url.pathname } });
         }, fail);
       });
-      const timer = setTimeout(() => fail(new VaultLimitError('deadline', `Vault gave no complete answer within ${limits.deadlineMs} ms`)), limits.deadlineMs);
+      const timer = setTimeout(
+        () => fail(new VaultLimitError('deadline', `Vault gave no complete answer within ${limits.deadlineMs} ms`)),
+        limits.deadlineMs,
+      );
       req.on('error', fail);
       req.end(payload);
     });
@@ -131,7 +138,12 @@ function readCapped(res: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const encoding = res.headers['content-encoding'];
     if (encoding && encoding !== 'identity') {
-      reject(new VaultLimitError('encoding', `Vault answered with content-encoding ${JSON.stringify(encoding.slice(0, 32))}, which the operator does not accept`));
+      reject(
+        new VaultLimitError('encoding',
+          `Vault answered with content-encoding ${
+            JSON.stringify(encoding.slice(0, 32))
+          }, which the operator does not accept`),
+      );
       return;
     }
     const declared = Number(res.headers['content-length']);
@@ -139,7 +151,8 @@ function readCapped(res: IncomingMessage, maxBytes: number): Promise<string> {
       reject(new VaultLimitError('size', `Vault's answer is larger than ${maxBytes} bytes`));
       return;
     }
-    readCappedBody(res, maxBytes, { done: resolve, tooLarge: () => reject(new VaultLimitError('size', `Vault's answer is larger than ${maxBytes} bytes`)) });
+    readCappedBody(res, maxBytes, { done: resolve,
+      tooLarge: () => reject(new VaultLimitError('size', `Vault's answer is larger than ${maxBytes} bytes`)) });
     res.on('error', reject);
     res.on('close', () => {
       if (!res.complete) reject(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));

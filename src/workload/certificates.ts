@@ -2,7 +2,7 @@
 // reads it back to learn whether a rollout finished (a CA rotation advances only then), and the KES
 // and MinIO steps stamp it, so a renewed certificate rolls the pods that mount it.
 import type { DefaultedKMSDeploymentSpec } from '../api/index.ts';
-import { kesLeafKinds, pkiSecretNames, secretsChecksum, type LeafKind } from '../pki/index.ts';
+import { kesLeafKinds, type LeafKind, pkiSecretNames, secretsChecksum } from '../pki/index.ts';
 import { decodeSecretData } from '../runtime/kube/secret-data.ts';
 import { CONFIG_CHECKSUM_ANNOTATION } from './labels.ts';
 import { rolloutOf } from './rollout.ts';
@@ -47,7 +47,8 @@ export function mountedLeaves(spec: CertificateSpec, workload: PkiWorkload): Lea
 
 /** The leaf certificates the operator issues for `spec` (the PKI step's PkiDesired.kinds). */
 export function wantedLeafKinds(spec: CertificateSpec): LeafKind[] {
-  const kinds = [...(spec.mode === 'Vault' ? kesLeafKinds : []), ...(spec.minio.tls.enabled ? ['minioServer' as const] : [])];
+  const kinds = [...(spec.mode === 'Vault' ? kesLeafKinds : []),
+    ...(spec.minio.tls.enabled ? ['minioServer' as const] : [])];
   return kinds.filter((kind) => userCertificateSecret(spec, kind) === undefined);
 }
 
@@ -64,10 +65,14 @@ export function secretData(secret: unknown): Record<string, string> | undefined 
  * read through `lookup` (the Secrets this reconcile declared or validated, else the cached ones);
  * undefined when the workload mounts none. A user's certificate that changes changes it, so the pods roll.
  */
-export function mountedCertificatesChecksum(spec: DefaultedKMSDeploymentSpec, deployment: string, workload: PkiWorkload, lookup: SecretLookup): string | undefined {
+export function mountedCertificatesChecksum(spec: DefaultedKMSDeploymentSpec, deployment: string, workload: PkiWorkload,
+  lookup: SecretLookup): string | undefined
+{
   const kinds = mountedLeaves(spec, workload);
   if (kinds.length === 0) return undefined;
-  const leaves = Object.fromEntries(kinds.map((kind) => [kind, decodeSecretData(secretData(lookup(certificateSecretName(spec, deployment, kind))))]));
+  const leaves = Object.fromEntries(
+    kinds.map((kind) => [kind, decodeSecretData(secretData(lookup(certificateSecretName(spec, deployment, kind))))]),
+  );
   return secretsChecksum(leaves, kinds);
 }
 
@@ -80,7 +85,8 @@ export function withCertificatesChecksum<T extends PodTemplateHolder>(workload: 
   if (checksum === undefined || !workload.spec?.template) return workload;
   const template = workload.spec.template;
   const annotations = { ...template.metadata?.annotations, [CERTIFICATES_CHECKSUM_ANNOTATION]: checksum };
-  return { ...workload, spec: { ...workload.spec, template: { ...template, metadata: { ...template.metadata, annotations } } } };
+  return { ...workload,
+    spec: { ...workload.spec, template: { ...template, metadata: { ...template.metadata, annotations } } } };
 }
 
 /**

@@ -31,7 +31,9 @@ export function definedEntries(map: Record<string, string | undefined> | undefin
 }
 
 /** User pod annotations first, so that the operator's own annotations win on conflict. */
-export function podAnnotations(user: Record<string, string | undefined> | undefined, own: Record<string, string>): Record<string, string> {
+export function podAnnotations(user: Record<string, string | undefined> | undefined,
+  own: Record<string, string>): Record<string, string>
+{
   return { ...definedEntries(user), ...own };
 }
 
@@ -40,7 +42,10 @@ export function podAnnotations(user: Record<string, string | undefined> | undefi
  * convention of Prometheus's own Kubernetes example configuration): empty unless `enabled`. Merged
  * under the user's podAnnotations, which may override any of them.
  */
-export function scrapeAnnotations(enabled: boolean, target: { port: number; path: string; scheme: 'http' | 'https' }): Record<string, string> {
+export function scrapeAnnotations(enabled: boolean,
+  target: { port: number; path: string; scheme: 'http' | 'https' }): Record<string, string>
+{
   if (!enabled) return {};
-  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(target.port), 'prometheus.io/path': target.path, 'prometheus.io/scheme': target.scheme };
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(target.port), 'prometheus.io/path': target.path,
+    'prometheus.io/scheme': target.scheme };
 }

@@ -2,7 +2,8 @@
 // workloads. The operator's own values win where they carry meaning (labels its selectors use,
 // environment it wires); security contexts are replaced as a whole when given, so that a platform
 // that assigns UIDs (OpenShift's restricted SCC) gets no UID from the operator.
-import type { V1Affinity, V1EnvVar, V1LocalObjectReference, V1PodSecurityContext, V1PodSpec, V1SecurityContext, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
+import type { V1Affinity, V1EnvVar, V1LocalObjectReference, V1PodSecurityContext, V1PodSpec, V1SecurityContext,
+  V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
 import { definedEntries } from './labels.ts';
 
 export interface UserPodSettings {
@@ -25,7 +26,9 @@ export interface UserPodSettings {
  * whole), then the scheduling fields the user set. `fsGroupChangePolicy` is for pods with volumes
  * that need their ownership fixed once (MinIO's drives).
  */
-export function hardenedPodSpec(user: UserPodSettings, runAs: number, fsGroupChangePolicy?: string): Partial<V1PodSpec> {
+export function hardenedPodSpec(user: UserPodSettings, runAs: number,
+  fsGroupChangePolicy?: string): Partial<V1PodSpec>
+{
   return {
     automountServiceAccountToken: false,
     enableServiceLinks: false,
@@ -51,7 +54,9 @@ export function hardenedPodSpec(user: UserPodSettings, runAs: number, fsGroupCha
  * IPC_LOCK: Pod Security baseline/restricted forbid it; KES carries on without mlock, docs/kes.md).
  */
 export function hardenedContainerSecurity(user: V1SecurityContext | undefined): V1SecurityContext {
-  return user ?? { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+  return user ??
+    { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] } };
 }
 
 /** Pod spec fields that exist only when the user set them. */
@@ -70,6 +75,8 @@ export function withUserEnv(own: V1EnvVar[], user: V1EnvVar[] | undefined): V1En
 }
 
 /** User pod labels first, so that the operator's (its selectors') win on conflict. */
-export function podLabels(user: Record<string, string | undefined> | undefined, own: Record<string, string>): Record<string, string> {
+export function podLabels(user: Record<string, string | undefined> | undefined,
+  own: Record<string, string>): Record<string, string>
+{
   return { ...definedEntries(user), ...own };
 }

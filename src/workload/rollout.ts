@@ -32,7 +32,9 @@ export interface Rollout {
  * carries the checksum. Until the cache shows that checksum, the workload still runs (or reports on)
  * the previous template.
  */
-export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, replicas: number, checksum: string, annotation = CONFIG_CHECKSUM_ANNOTATION): Rollout {
+export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, replicas: number, checksum: string,
+  annotation = CONFIG_CHECKSUM_ANNOTATION): Rollout
+{
   const workload = live as WorkloadView | undefined;
   if (!workload) return { ready: false, readyReplicas: 0, message: `the ${kind} is being created` };
   const status = workload.status ?? {};
@@ -44,11 +46,17 @@ export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, rep
   if ((status.observedGeneration ?? 0) < (workload.metadata?.generation ?? 0)) {
     return waiting(`the ${kind} controller has not observed the latest change yet`);
   }
-  if ((status.updatedReplicas ?? 0) < replicas) return waiting(`${status.updatedReplicas ?? 0}/${replicas} pods run the current configuration`);
+  if ((status.updatedReplicas ?? 0) < replicas) {
+    return waiting(`${status.updatedReplicas ?? 0}/${replicas} pods run the current configuration`);
+  }
   if (kind === 'Deployment') {
     // Old pods still running (surge) would still serve the previous configuration.
-    if ((status.replicas ?? 0) > replicas) return waiting(`${(status.replicas ?? 0) - replicas} old pod(s) still terminating`);
-    if ((status.availableReplicas ?? 0) < replicas) return waiting(`${status.availableReplicas ?? 0}/${replicas} pods available`);
+    if ((status.replicas ?? 0) > replicas) {
+      return waiting(`${(status.replicas ?? 0) - replicas} old pod(s) still terminating`);
+    }
+    if ((status.availableReplicas ?? 0) < replicas) {
+      return waiting(`${status.availableReplicas ?? 0}/${replicas} pods available`);
+    }
     if ((status.unavailableReplicas ?? 0) > 0) return waiting(`${status.unavailableReplicas} pod(s) unavailable`);
   } else if (status.currentRevision && status.updateRevision && status.currentRevision !== status.updateRevision) {
     return waiting(`pods are being replaced (revision ${status.updateRevision})`);

@@ -26,8 +26,11 @@ export interface ClientTls {
 /** Client certificate, key and CA bundle of a PKI Secret, or what is missing (naming keys, not values). */
 export function clientTlsOf(secret: unknown, secretName: string): ClientTls | { missing: string } {
   if (!secret) return { missing: `Secret ${secretName} does not exist yet` };
-  const [cert, key, ca] = [secretValue(secret, 'tls.crt'), secretValue(secret, 'tls.key'), secretValue(secret, 'ca.crt')];
-  const absent = [['tls.crt', cert], ['tls.key', key], ['ca.crt', ca]].filter(([, v]) => v === undefined).map(([k]) => k);
+  const [cert, key, ca] = [secretValue(secret, 'tls.crt'), secretValue(secret, 'tls.key'),
+    secretValue(secret, 'ca.crt')];
+  const absent = [['tls.crt', cert], ['tls.key', key], ['ca.crt', ca]].filter(([, v]) => v === undefined).map(([k]) =>
+    k
+  );
   if (!cert || !key || !ca) return { missing: `Secret ${secretName} has no ${absent.join(', ')} yet` };
   return { cert, key, ca };
 }

@@ -1,7 +1,7 @@
 // The client Service of a stack workload (KES's, MinIO's): the user's type, labels and annotations
 // from spec.<component>.service, the operator's labels winning, and a selector of the stable labels.
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { definedEntries, selectorLabels, stackLabels, type StackComponent } from './labels.ts';
+import { definedEntries, selectorLabels, type StackComponent, stackLabels } from './labels.ts';
 import type { DeploymentRef } from './names.ts';
 import { podLabels } from './pod-settings.ts';
 
@@ -12,7 +12,9 @@ export interface UserServiceSettings {
   annotations?: Record<string, string | undefined>;
 }
 
-export function stackService(ref: DeploymentRef, component: StackComponent, name: string, user: UserServiceSettings | undefined, ports: V1ServicePort[]): V1Service {
+export function stackService(ref: DeploymentRef, component: StackComponent, name: string,
+  user: UserServiceSettings | undefined, ports: V1ServicePort[]): V1Service
+{
   return {
     apiVersion: 'v1',
     kind: 'Service',

@@ -1,13 +1,15 @@
 // Small schema builders shared by the spec sections, so every field is declared in one line with
 // its description, format and default.
-import { formatted, type FormatName } from './formats.ts';
-import { celRule, type CelRule, type JSONSchema, type OperatorDefault } from './json-schema.ts';
+import { type FormatName, formatted } from './formats.ts';
+import { type CelRule, celRule, type JSONSchema, type OperatorDefault } from './json-schema.ts';
 
 export function str(description: string, fmt?: FormatName, extra: JSONSchema = {}): JSONSchema {
   return { type: 'string', description, ...(fmt ? formatted(fmt) : {}), ...extra };
 }
 
-export function int(description: string, minimum: number, maximum: number | undefined, extra: JSONSchema = {}): JSONSchema {
+export function int(description: string, minimum: number, maximum: number | undefined,
+  extra: JSONSchema = {}): JSONSchema
+{
   return { type: 'integer', description, minimum, ...(maximum === undefined ? {} : { maximum }), ...extra };
 }
 
@@ -74,9 +76,14 @@ function envRule(reserved: ReservedEnv): CelRule {
   return celRule<{ name?: string }[]>(
     {
       rule: `self.all(e, !(e.name in [${names}])${prefixes ? ` && ${prefixes}` : ''})`,
-      message: `must not set ${[...reserved.names, ...reserved.prefixes.map((p) => `${p}*`)].join(', ')}: the operator sets these`,
+      message: `must not set ${
+        [...reserved.names, ...reserved.prefixes.map((p) => `${p}*`)].join(', ')
+      }: the operator sets these`,
     },
-    (self) => self.every((e) => !reserved.names.includes(e.name ?? '') && !reserved.prefixes.some((p) => (e.name ?? '').startsWith(p))),
+    (self) =>
+      self.every((e) =>
+        !reserved.names.includes(e.name ?? '') && !reserved.prefixes.some((p) => (e.name ?? '').startsWith(p))
+      ),
   );
 }
 
@@ -106,11 +113,13 @@ export function podSettings(component: string, reservedEnv: ReservedEnv): Record
     },
     topologySpreadConstraints: {
       type: 'array',
-      description: `How the ${component} pods spread over zones or nodes, a list of core/v1 TopologySpreadConstraint (its labelSelector should select app.kubernetes.io/name and app.kubernetes.io/instance, the labels the pods carry).`,
+      description:
+        `How the ${component} pods spread over zones or nodes, a list of core/v1 TopologySpreadConstraint (its labelSelector should select app.kubernetes.io/name and app.kubernetes.io/instance, the labels the pods carry).`,
       tsType: 'V1TopologySpreadConstraint[]',
       maxItems: 8,
       'x-kubernetes-list-type': 'atomic',
-      items: { type: 'object', description: 'A core/v1 TopologySpreadConstraint.', 'x-kubernetes-preserve-unknown-fields': true },
+      items: { type: 'object', description: 'A core/v1 TopologySpreadConstraint.',
+        'x-kubernetes-preserve-unknown-fields': true },
     },
     nodeSelector: {
       type: 'object',
@@ -143,10 +152,13 @@ export function podSettings(component: string, reservedEnv: ReservedEnv): Record
     },
     podLabels: {
       type: 'object',
-      description: `Extra labels on the ${component} pods. Keys under app.kubernetes.io/ are the operator's (its selectors use them) and are refused.`,
+      description:
+        `Extra labels on the ${component} pods. Keys under app.kubernetes.io/ are the operator's (its selectors use them) and are refused.`,
       additionalProperties: { type: 'string', description: 'Label value.', maxLength: 63 },
       maxProperties: 32,
-      'x-kubernetes-validations': [noOperatorLabels('must not set app.kubernetes.io/ labels: the operator sets them and selects the pods by them')],
+      'x-kubernetes-validations': [
+        noOperatorLabels('must not set app.kubernetes.io/ labels: the operator sets them and selects the pods by them'),
+      ],
     },
     podSecurityContext: passThrough(
       `Security context of the ${component} pods, a core/v1 PodSecurityContext. When set it replaces the operator's (runAsNonRoot, UID/GID/fsGroup 1000, seccomp RuntimeDefault) as a whole: set {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}} without a UID to let the platform assign one (OpenShift's restricted SCC).`,
@@ -158,7 +170,8 @@ export function podSettings(component: string, reservedEnv: ReservedEnv): Record
     ),
     env: {
       type: 'array',
-      description: `Extra environment variables of the ${component} container, a list of core/v1 EnvVar (value, or valueFrom a Secret, ConfigMap or field).`,
+      description:
+        `Extra environment variables of the ${component} container, a list of core/v1 EnvVar (value, or valueFrom a Secret, ConfigMap or field).`,
       tsType: 'V1EnvVar[]',
       maxItems: 64,
       'x-kubernetes-list-type': 'map',
@@ -168,7 +181,9 @@ export function podSettings(component: string, reservedEnv: ReservedEnv): Record
         type: 'object',
         description: 'A core/v1 EnvVar.',
         required: ['name'],
-        properties: { name: str('Name of the variable.', undefined, { pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$', maxLength: 256 }) },
+        properties: {
+          name: str('Name of the variable.', undefined, { pattern: '^[-._a-zA-Z][-._a-zA-Z0-9]*$', maxLength: 256 }),
+        },
         'x-kubernetes-preserve-unknown-fields': true,
       },
     },
@@ -195,7 +210,9 @@ export function serviceSettings(component: string): JSONSchema {
         description: "Extra labels of the Service; keys under app.kubernetes.io/ are the operator's and are refused.",
         additionalProperties: { type: 'string', description: 'Label value.', maxLength: 63 },
         maxProperties: 32,
-        'x-kubernetes-validations': [noOperatorLabels('must not set app.kubernetes.io/ labels: the operator sets them')],
+        'x-kubernetes-validations': [
+          noOperatorLabels('must not set app.kubernetes.io/ labels: the operator sets them'),
+        ],
       },
     }),
   );
@@ -207,10 +224,14 @@ export function imageField(description: string, operatorDefault: OperatorDefault
 }
 
 /** The fields of status.kes and status.minio that say how the workload runs. */
-export function workloadStatusFields(component: 'KES' | 'MinIO', field: 'kes' | 'minio', endpointDescription: string): Record<string, JSONSchema> {
+export function workloadStatusFields(component: 'KES' | 'MinIO', field: 'kes' | 'minio',
+  endpointDescription: string): Record<string, JSONSchema>
+{
   return {
     endpoint: { type: 'string', maxLength: 512, description: endpointDescription },
-    image: str(`Image of the ${component} pods: spec.${field}.image, else the operator's default.`, undefined, { maxLength: 512 }),
+    image: str(`Image of the ${component} pods: spec.${field}.image, else the operator's default.`, undefined, {
+      maxLength: 512,
+    }),
     readyReplicas: int(`Number of ready ${component} pods.`, 0, 1000, { format: 'int32' }),
   };
 }

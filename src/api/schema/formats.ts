@@ -18,7 +18,8 @@ const dnsLabel = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 
 export const formats = {
   /** Go duration with integer amounts, e.g. 5m, 1h30m, 20s; also what CEL's duration() parses. */
-  duration: format('^([0-9]+(ns|us|ms|s|m|h))+$', 32, 'must be a duration such as "20s", "5m", "1h30m" or "2160h" (units: h, m, s, ms, us, ns)'),
+  duration: format('^([0-9]+(ns|us|ms|s|m|h))+$', 32,
+    'must be a duration such as "20s", "5m", "1h30m" or "2160h" (units: h, m, s, ms, us, ns)'),
   dns1123Subdomain: format(
     `^${dnsLabel}(\\.${dnsLabel})*$`,
     253,

@@ -85,7 +85,6 @@ export function mirrorOf(rule: CelRule): { mirror: CelMirror; transition: boolea
 
 /** A field that may be set once and never changed, because changing it would orphan encrypted data. */
 export function immutable(why: string): CelRule {
-  return celRule({ rule: 'self == oldSelf', message: `is immutable: ${why}` }, (self: unknown, oldSelf?: unknown) =>
-    isDeepStrictEqual(self, oldSelf),
-  );
+  return celRule({ rule: 'self == oldSelf', message: `is immutable: ${why}` },
+    (self: unknown, oldSelf?: unknown) => isDeepStrictEqual(self, oldSelf));
 }

@@ -1,5 +1,6 @@
 // spec.kes: the KES servers that sit between MinIO and Vault.
-import { bool, imageField, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
+import { bool, imageField, int, obj, podSettings, secretRef, serviceSettings, str,
+  withFieldDefaults } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 /**
@@ -19,11 +20,13 @@ export const kesSchema: JSONSchema = obj(
   'KESSpec',
   'The KES servers (guide step 4). Required when mode is Vault, forbidden when mode is StaticKey.',
   {
-    image: imageField('KES container image; forks that keep its config format work too.', { setting: 'kesImage', flag: '--default-kes-image', value: defaultKesImage }),
+    image: imageField('KES container image; forks that keep its config format work too.', { setting: 'kesImage',
+      flag: '--default-kes-image', value: defaultKesImage }),
     replicas: int('Number of KES pods.', 1, 10, { default: 2 }),
     keys: {
       type: 'array',
-      description: 'Master keys to create in KES. Must contain spec.minio.keyName. Removing a key from the list does not delete it unless keyDeletionPolicy is Delete.',
+      description:
+        'Master keys to create in KES. Must contain spec.minio.keyName. Removing a key from the list does not delete it unless keyDeletionPolicy is Delete.',
       minItems: 1,
       maxItems: 32,
       'x-kubernetes-list-type': 'map',
@@ -47,7 +50,7 @@ export const kesSchema: JSONSchema = obj(
     metrics: withFieldDefaults(
       obj('KESMetrics', "Scraping KES's own Prometheus metrics (docs/observability.md).", {
         enabled: bool(
-          'Serve /v1/metrics without a client certificate (KES config api skip_auth) and annotate the KES pods with prometheus.io/scrape, port, path and scheme (https, with the certificate of the deployment\'s CA). The metrics hold request counts and latencies, no key material; whoever reaches the KES pods can read them.',
+          "Serve /v1/metrics without a client certificate (KES config api skip_auth) and annotate the KES pods with prometheus.io/scrape, port, path and scheme (https, with the certificate of the deployment's CA). The metrics hold request counts and latencies, no key material; whoever reaches the KES pods can read them.",
           false,
         ),
       }),

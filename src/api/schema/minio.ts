@@ -1,5 +1,6 @@
 // spec.minio: the MinIO StatefulSet that encrypts objects with keys from KES (or the static key).
-import { bool, imageField, int, obj, podSettings, secretRef, serviceSettings, str, withFieldDefaults } from './common.ts';
+import { bool, imageField, int, obj, podSettings, secretRef, serviceSettings, str,
+  withFieldDefaults } from './common.ts';
 import { celRule, type JSONSchema } from './json-schema.ts';
 
 const atCreation = 'the operator applies it when it creates the bucket and never changes an existing bucket';
@@ -11,7 +12,8 @@ const bucket = obj(
     name: str('Name of the bucket (the S3 naming rules).', 'bucketName', {
       'x-kubernetes-validations': [
         celRule<string>(
-          { rule: "!self.contains('..') && !self.contains('.-') && !self.contains('-.')", message: 'must not contain "..", ".-" or "-."' },
+          { rule: "!self.contains('..') && !self.contains('.-') && !self.contains('-.')",
+            message: 'must not contain "..", ".-" or "-."' },
           (self) => !self.includes('..') && !self.includes('.-') && !self.includes('-.'),
         ),
         celRule<string>(
@@ -19,7 +21,8 @@ const bucket = obj(
           (self) => !/^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$/.test(self),
         ),
         celRule<string>(
-          { rule: "!self.startsWith('xn--') && !self.endsWith('-s3alias') && !self.endsWith('--ol-s3')", message: 'must not start with "xn--" or end with "-s3alias" or "--ol-s3" (reserved by S3)' },
+          { rule: "!self.startsWith('xn--') && !self.endsWith('-s3alias') && !self.endsWith('--ol-s3')",
+            message: 'must not start with "xn--" or end with "-s3alias" or "--ol-s3" (reserved by S3)' },
           (self) => !self.startsWith('xn--') && !self.endsWith('-s3alias') && !self.endsWith('--ol-s3'),
         ),
       ],
@@ -28,12 +31,17 @@ const bucket = obj(
       "Master key of the bucket's default encryption (SSE-KMS with this key id): one of spec.kes.keys. Unset: spec.minio.keyName, MinIO's default key. Changing it re-encrypts nothing: new objects use the new key, existing ones keep theirs (which must stay listed in spec.kes.keys to remain readable).",
       'keyName',
     ),
-    versioning: bool('Enable versioning, when the bucket is created or later. The operator never suspends versioning: false leaves a versioned bucket as it is.', false),
-    objectLock: bool(`Create the bucket with object lock (which also enables versioning). Object lock cannot be added to an existing bucket: ${atCreation}.`, false),
+    versioning: bool(
+      'Enable versioning, when the bucket is created or later. The operator never suspends versioning: false leaves a versioned bucket as it is.',
+      false,
+    ),
+    objectLock: bool(
+      `Create the bucket with object lock (which also enables versioning). Object lock cannot be added to an existing bucket: ${atCreation}.`,
+      false,
+    ),
   },
   { required: ['name'] },
 );
-
 
 /**
  * The last MinIO community release published as an image: later releases (from
@@ -46,10 +54,19 @@ export const minioSchema: JSONSchema = obj(
   'MinIOSpec',
   'The MinIO servers (guide step 5), run as a StatefulSet with one PersistentVolumeClaim per drive.',
   {
-    image: imageField('MinIO container image; forks and mirrors of the community image work too.', { setting: 'minioImage', flag: '--default-minio-image', value: defaultMinioImage }),
-    replicas: int('Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4.', 1, 32, {
-      default: 4,
+    image: imageField('MinIO container image; forks and mirrors of the community image work too.', {
+      setting: 'minioImage',
+      flag: '--default-minio-image',
+      value: defaultMinioImage,
     }),
+    replicas: int(
+      'Number of MinIO servers. 1 runs a single server; more form one distributed erasure-coded pool and need replicas * drivesPerServer >= 4.',
+      1,
+      32,
+      {
+        default: 4,
+      },
+    ),
     drivesPerServer: int('Number of drives (PersistentVolumeClaims) per MinIO server.', 1, 16, { default: 1 }),
     pools: {
       type: 'array',
@@ -62,13 +79,19 @@ export const minioSchema: JSONSchema = obj(
         'MinIOPool',
         'One more server pool of MinIO.',
         {
-          name: str('Name of the pool, part of its StatefulSet and pod names.', undefined, { pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$', maxLength: 16 }),
-          servers: int('Number of MinIO servers (pods) of the pool.', 1, 32),
-          drivesPerServer: int('Number of drives (PersistentVolumeClaims) per server of the pool.', 1, 16, { default: 1 }),
-          storage: obj('MinIOPoolStorage', "Storage of each drive of the pool; unset fields take spec.minio.storage's.", {
-            size: str('Size of each drive, a Kubernetes quantity; it may grow but never shrink.', 'quantity'),
-            storageClassName: str('StorageClass of the drives.', 'dns1123Subdomain'),
+          name: str('Name of the pool, part of its StatefulSet and pod names.', undefined, {
+            pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$',
+            maxLength: 16,
           }),
+          servers: int('Number of MinIO servers (pods) of the pool.', 1, 32),
+          drivesPerServer: int('Number of drives (PersistentVolumeClaims) per server of the pool.', 1, 16, {
+            default: 1,
+          }),
+          storage: obj('MinIOPoolStorage', "Storage of each drive of the pool; unset fields take spec.minio.storage's.",
+            {
+              size: str('Size of each drive, a Kubernetes quantity; it may grow but never shrink.', 'quantity'),
+              storageClassName: str('StorageClass of the drives.', 'dns1123Subdomain'),
+            }),
         },
         { required: ['name', 'servers'] },
       ),
@@ -96,7 +119,11 @@ export const minioSchema: JSONSchema = obj(
     },
     storage: withFieldDefaults(
       obj('MinIOStorage', 'Storage of each drive.', {
-        size: str("Size of each drive, a Kubernetes quantity. It may grow (each drive's claim is expanded when its StorageClass allows volume expansion, else MinIOAvailable is StorageExpansionNotSupported) but never shrink.", 'quantity', { default: '10Gi' }),
+        size: str(
+          "Size of each drive, a Kubernetes quantity. It may grow (each drive's claim is expanded when its StorageClass allows volume expansion, else MinIOAvailable is StorageExpansionNotSupported) but never shrink.",
+          'quantity',
+          { default: '10Gi' },
+        ),
         storageClassName: str('StorageClass of the drives. Unset uses the cluster default.', 'dns1123Subdomain'),
       }),
     ),
@@ -114,9 +141,14 @@ export const minioSchema: JSONSchema = obj(
       'x-kubernetes-list-map-keys': ['name'],
       items: bucket,
     },
-    autoEncryption: bool('Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION).', false),
-    rootCredentials: obj('MinIORootCredentials', 'Root credentials of MinIO. When unset the operator generates them into the Secret <name>-minio-root.', {
-      secretRef: secretRef('MinIORootSecretRef', 'Secret in the same namespace with the keys rootUser and rootPassword.'),
+    autoEncryption: bool(
+      'Encrypt every object with SSE-S3 even when the client does not ask for it (MINIO_KMS_AUTO_ENCRYPTION).',
+      false,
+    ),
+    rootCredentials: obj('MinIORootCredentials',
+      'Root credentials of MinIO. When unset the operator generates them into the Secret <name>-minio-root.', {
+      secretRef: secretRef('MinIORootSecretRef',
+        'Secret in the same namespace with the keys rootUser and rootPassword.'),
     }, { required: ['secretRef'] }),
     tls: withFieldDefaults(
       obj('MinIOTLS', "MinIO's own S3 endpoint TLS (docs/minio.md#tls-and-certificates).", {
@@ -131,7 +163,8 @@ export const minioSchema: JSONSchema = obj(
       }, {
         'x-kubernetes-validations': [
           celRule<{ enabled?: boolean; certificateSecretRef?: unknown }>(
-            { rule: '!has(self.certificateSecretRef) || self.enabled', message: 'certificateSecretRef needs enabled: true', fieldPath: '.certificateSecretRef' },
+            { rule: '!has(self.certificateSecretRef) || self.enabled',
+              message: 'certificateSecretRef needs enabled: true', fieldPath: '.certificateSecretRef' },
             (self) => self.certificateSecretRef === undefined || self.enabled !== false,
           ),
         ],
@@ -139,17 +172,23 @@ export const minioSchema: JSONSchema = obj(
     ),
     metrics: withFieldDefaults(
       obj('MinIOMetrics', "Scraping MinIO's own Prometheus metrics (docs/observability.md).", {
-        enabled: bool('Annotate the MinIO pods with prometheus.io/scrape, port, path (/minio/v2/metrics/cluster) and scheme for annotation-based scraping.', false),
+        enabled: bool(
+          'Annotate the MinIO pods with prometheus.io/scrape, port, path (/minio/v2/metrics/cluster) and scheme for annotation-based scraping.',
+          false,
+        ),
         auth: {
           type: 'string',
           enum: ['JWT', 'Public'],
           default: 'JWT',
           description:
-            'MINIO_PROMETHEUS_AUTH_TYPE. JWT (MinIO\'s default): Prometheus sends a bearer token made with `mc admin prometheus generate`. Public: no authentication, so whoever reaches MinIO reads its metrics, bucket names and usage included.',
+            "MINIO_PROMETHEUS_AUTH_TYPE. JWT (MinIO's default): Prometheus sends a bearer token made with `mc admin prometheus generate`. Public: no authentication, so whoever reaches MinIO reads its metrics, bucket names and usage included.",
         },
       }),
     ),
-    ...podSettings('MinIO', { names: ['MINIO_ROOT_USER', 'MINIO_ROOT_PASSWORD', 'MINIO_VOLUMES', 'MINIO_PROMETHEUS_AUTH_TYPE'], prefixes: ['MINIO_KMS_'] }),
+    ...podSettings('MinIO', {
+      names: ['MINIO_ROOT_USER', 'MINIO_ROOT_PASSWORD', 'MINIO_VOLUMES', 'MINIO_PROMETHEUS_AUTH_TYPE'],
+      prefixes: ['MINIO_KMS_'],
+    }),
     service: serviceSettings('MinIO'),
   },
 );

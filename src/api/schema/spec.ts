@@ -12,15 +12,20 @@ interface SpecSelf {
   kes?: { keys?: { name?: unknown }[]; serviceAccountName?: string };
   minio?: { keyName?: unknown; buckets?: { key?: unknown }[] };
 }
-interface TLSSelf { validity: string; renewBefore: string }
+interface TLSSelf {
+  validity: string;
+  renewBefore: string;
+}
 
 const tlsSchema: JSONSchema = obj(
   'TLSSpec',
   'Certificates the operator issues: a CA per KMSDeployment, the KES server certificate and the client identities of MinIO and the operator (guide steps 2 and 4.1).',
   {
-    validity: str('Lifetime of the certificates the operator issues (the CA it generates lives 4 times as long).', 'duration', { default: '2160h' }),
+    validity: str('Lifetime of the certificates the operator issues (the CA it generates lives 4 times as long).',
+      'duration', { default: '2160h' }),
     renewBefore: str('Renew a certificate this long before it expires.', 'duration', { default: '720h' }),
-    clusterDomain: str("DNS domain of the cluster, used in the service names of the KES certificate's subjectAltNames.", 'dns1123Subdomain', {
+    clusterDomain: str("DNS domain of the cluster, used in the service names of the KES certificate's subjectAltNames.",
+      'dns1123Subdomain', {
       default: 'cluster.local',
     }),
     caSecretRef: secretRef(
@@ -31,17 +36,20 @@ const tlsSchema: JSONSchema = obj(
   {
     'x-kubernetes-validations': [
       celRule<TLSSelf>(
-        { rule: 'duration(self.renewBefore) < duration(self.validity)', message: 'renewBefore must be shorter than validity', fieldPath: '.renewBefore' },
+        { rule: 'duration(self.renewBefore) < duration(self.validity)',
+          message: 'renewBefore must be shorter than validity', fieldPath: '.renewBefore' },
         (self) => durationMs(self.renewBefore) < durationMs(self.validity),
       ),
       // Shorter lifetimes would make the operator re-issue (and roll KES and MinIO) faster than a
       // rollout completes; the PKI step relies on these floors.
       celRule<TLSSelf>(
-        { rule: "duration(self.renewBefore) >= duration('1m')", message: 'renewBefore must be at least 1m', fieldPath: '.renewBefore' },
+        { rule: "duration(self.renewBefore) >= duration('1m')", message: 'renewBefore must be at least 1m',
+          fieldPath: '.renewBefore' },
         (self) => durationMs(self.renewBefore) >= 60_000,
       ),
       celRule<TLSSelf>(
-        { rule: "duration(self.validity) >= duration('1h')", message: 'validity must be at least 1h', fieldPath: '.validity' },
+        { rule: "duration(self.validity) >= duration('1h')", message: 'validity must be at least 1h',
+          fieldPath: '.validity' },
         (self) => durationMs(self.validity) >= 3_600_000,
       ),
     ],
@@ -52,11 +60,14 @@ const tlsSchema: JSONSchema = obj(
 function vaultModeOnly(section: 'vault' | 'kes') {
   return [
     celRule<SpecSelf>(
-      { rule: `self.mode != 'Vault' || has(self.${section})`, message: `${section} is required when mode is Vault`, fieldPath: `.${section}`, reason: 'FieldValueRequired' },
+      { rule: `self.mode != 'Vault' || has(self.${section})`, message: `${section} is required when mode is Vault`,
+        fieldPath: `.${section}`, reason: 'FieldValueRequired' },
       (self) => self.mode !== 'Vault' || self[section] !== undefined,
     ),
     celRule<SpecSelf>(
-      { rule: `self.mode != 'StaticKey' || !has(self.${section})`, message: `${section} must not be set when mode is StaticKey`, fieldPath: `.${section}`, reason: 'FieldValueForbidden' },
+      { rule: `self.mode != 'StaticKey' || !has(self.${section})`,
+        message: `${section} must not be set when mode is StaticKey`, fieldPath: `.${section}`,
+        reason: 'FieldValueForbidden' },
       (self) => self.mode !== 'StaticKey' || self[section] === undefined,
     ),
   ];
@@ -68,7 +79,8 @@ const specRules = [
   celRule<SpecSelf>(
     {
       // Guards keep a missing kes.keys (reported by the schema) from failing the rule's evaluation too.
-      rule: "self.mode != 'Vault' || !has(self.kes) || !has(self.kes.keys) || !has(self.minio) || self.kes.keys.exists(k, k.name == self.minio.keyName)",
+      rule:
+        "self.mode != 'Vault' || !has(self.kes) || !has(self.kes.keys) || !has(self.minio) || self.kes.keys.exists(k, k.name == self.minio.keyName)",
       message: 'must be one of the key names in kes.keys',
       fieldPath: '.minio.keyName',
     },
@@ -84,18 +96,24 @@ const specRules = [
       // MinIO can only use a key the operator created (Vault) or its one static key; a bucket's key decides MinIO's KES policy too.
       rule:
         "!has(self.minio) || !has(self.minio.buckets) || self.minio.buckets.all(b, !has(b.key) || (self.mode == 'StaticKey' ? b.key == self.minio.keyName : (has(self.kes) && has(self.kes.keys) && self.kes.keys.exists(k, k.name == b.key))))",
-      message: "key of every bucket must be one of the key names in kes.keys (in StaticKey mode: minio.keyName), or unset for minio.keyName",
+      message:
+        'key of every bucket must be one of the key names in kes.keys (in StaticKey mode: minio.keyName), or unset for minio.keyName',
       fieldPath: '.minio.buckets',
     },
     (self) =>
       (self.minio?.buckets ?? []).every(
-        (b) => b.key === undefined || (self.mode === 'StaticKey' ? b.key === self.minio?.keyName : (self.kes?.keys ?? []).some((k) => k.name === b.key)),
+        (b) =>
+          b.key === undefined || (self.mode === 'StaticKey'
+            ? b.key === self.minio?.keyName
+            : (self.kes?.keys ?? []).some((k) => k.name === b.key)),
       ),
   ),
   celRule<SpecSelf>(
     {
-      rule: "!has(self.vault) || !has(self.vault.kesAuth) || self.vault.kesAuth != 'Kubernetes' || !has(self.kes) || !has(self.kes.serviceAccountName)",
-      message: 'must not be set when vault.kesAuth is Kubernetes: KES runs as the ServiceAccount <name>-kes the operator creates, the only one its Vault role takes',
+      rule:
+        "!has(self.vault) || !has(self.vault.kesAuth) || self.vault.kesAuth != 'Kubernetes' || !has(self.kes) || !has(self.kes.serviceAccountName)",
+      message:
+        'must not be set when vault.kesAuth is Kubernetes: KES runs as the ServiceAccount <name>-kes the operator creates, the only one its Vault role takes',
       fieldPath: '.kes.serviceAccountName',
       reason: 'FieldValueForbidden',
     },
@@ -104,13 +122,15 @@ const specRules = [
   celRule<SpecSelf>(
     {
       // The static key Secret holds a key of this name; another name would find no key.
-      rule: "self.mode != 'StaticKey' || !has(self.minio) || !has(oldSelf.minio) || self.minio.keyName == oldSelf.minio.keyName",
+      rule:
+        "self.mode != 'StaticKey' || !has(self.minio) || !has(oldSelf.minio) || self.minio.keyName == oldSelf.minio.keyName",
       message: 'is immutable in StaticKey mode: the static key is stored under this name',
       fieldPath: '.minio.keyName',
     },
     (self, oldSelf) => {
       const old = oldSelf as SpecSelf | undefined;
-      return self.mode !== 'StaticKey' || self.minio === undefined || old?.minio === undefined || self.minio.keyName === old.minio.keyName;
+      return self.mode !== 'StaticKey' || self.minio === undefined || old?.minio === undefined ||
+        self.minio.keyName === old.minio.keyName;
     },
   ),
 ];
@@ -138,7 +158,10 @@ export const specSchema: JSONSchema = obj(
       enum: ['Retain', 'Delete'],
       default: 'Retain',
     },
-    verifyEncryption: bool('Check the chain end to end by generating and decrypting a data key with the MinIO identity (condition EncryptionVerified).', true),
+    verifyEncryption: bool(
+      'Check the chain end to end by generating and decrypting a data key with the MinIO identity (condition EncryptionVerified).',
+      true,
+    ),
   },
   { 'x-kubernetes-validations': specRules },
 );

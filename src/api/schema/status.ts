@@ -3,31 +3,42 @@ import { int, obj, str, workloadStatusFields } from './common.ts';
 import type { JSONSchema } from './json-schema.ts';
 
 const dateTime = (description: string): JSONSchema => ({ type: 'string', format: 'date-time', description });
-const identity = (description: string): JSONSchema => ({ type: 'string', pattern: '^[0-9a-f]{64}$', maxLength: 64, description });
+const identity = (description: string): JSONSchema => ({ type: 'string', pattern: '^[0-9a-f]{64}$', maxLength: 64,
+  description });
 
 const condition = obj(
   'Condition',
   'One aspect of the current state (the shape of metav1.Condition).',
   {
-    type: str('Condition type, one of SpecValid, CertificatesReady, VaultConfigured, KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified, BucketsReady, Ready.', undefined, {
-      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
-      maxLength: 316,
-    }),
-    status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'Status of the condition: True, False or Unknown.' },
+    type: str(
+      'Condition type, one of SpecValid, CertificatesReady, VaultConfigured, KESAvailable, KeysReady, MinIOAvailable, EncryptionVerified, BucketsReady, Ready.',
+      undefined,
+      {
+        pattern:
+          '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+        maxLength: 316,
+      },
+    ),
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'],
+      description: 'Status of the condition: True, False or Unknown.' },
     reason: str('Machine-readable CamelCase reason for the last transition.', undefined, {
       pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
       minLength: 1,
       maxLength: 1024,
     }),
     message: str('Human-readable details; never contains secrets.', undefined, { maxLength: 32768 }),
-    observedGeneration: int('metadata.generation of the spec this condition was computed from.', 0, undefined, { format: 'int64' }),
+    observedGeneration: int('metadata.generation of the spec this condition was computed from.', 0, undefined, {
+      format: 'int64',
+    }),
     lastTransitionTime: dateTime('When the status last changed.'),
   },
   { required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'] },
 );
 
 export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed state, written by the operator.', {
-  observedGeneration: int('metadata.generation of the spec the operator last reconciled.', 0, undefined, { format: 'int64' }),
+  observedGeneration: int('metadata.generation of the spec the operator last reconciled.', 0, undefined, {
+    format: 'int64',
+  }),
   conditions: {
     type: 'array',
     description: 'Conditions of the deployment; Ready is True when all the others that apply are True.',
@@ -60,7 +71,11 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
   }),
   minio: obj('MinIOStatus', 'What the operator observed about MinIO.', {
     ...workloadStatusFields('MinIO', 'minio', 'In-cluster URL of the MinIO S3 service.'),
-    caConfigMap: str('ConfigMap (same namespace, key ca.crt) with the CA bundle S3 clients verify MinIO\'s certificate with; absent when MinIO serves plain HTTP.', undefined, { maxLength: 253 }),
+    caConfigMap: str(
+      "ConfigMap (same namespace, key ca.crt) with the CA bundle S3 clients verify MinIO's certificate with; absent when MinIO serves plain HTTP.",
+      undefined,
+      { maxLength: 253 },
+    ),
   }),
   buckets: {
     type: 'array',
@@ -74,7 +89,9 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
       {
         name: str('Name of the bucket.', undefined, { maxLength: 63 }),
         key: str('Master key of its default encryption (SSE-KMS), as MinIO reports it.', undefined, { maxLength: 80 }),
-        state: { type: 'string', enum: ['Ready', 'Failed'], description: 'Ready: the bucket exists with the default encryption, versioning and object lock of the spec. Failed: see message.' },
+        state: { type: 'string', enum: ['Ready', 'Failed'],
+          description:
+            'Ready: the bucket exists with the default encryption, versioning and object lock of the spec. Failed: see message.' },
         message: str('What the operator did or found; never contains secrets.', undefined, { maxLength: 1024 }),
       },
       { required: ['name', 'state'] },
@@ -85,8 +102,13 @@ export const statusSchema: JSONSchema = obj('KMSDeploymentStatus', 'Observed sta
     role: str('Name of the AppRole role KES logs in with.', undefined, { maxLength: 256 }),
     secretIDExpiresAt: dateTime('When the secret-id currently given to KES expires.'),
     kvVersion: { type: 'string', enum: ['v1', 'v2'], description: 'KV engine version found at the mount.' },
-    kesAuth: { type: 'string', enum: ['AppRole', 'Kubernetes'], description: 'How KES logs in to Vault (spec.vault.kesAuth as last configured).' },
-    kubernetesRoleMount: str('Kubernetes auth mount where the operator keeps the Vault role of KES, until that role is deleted (after a switch to AppRole, once KES has rolled).', undefined, { maxLength: 200 }),
+    kesAuth: { type: 'string', enum: ['AppRole', 'Kubernetes'],
+      description: 'How KES logs in to Vault (spec.vault.kesAuth as last configured).' },
+    kubernetesRoleMount: str(
+      'Kubernetes auth mount where the operator keeps the Vault role of KES, until that role is deleted (after a switch to AppRole, once KES has rolled).',
+      undefined,
+      { maxLength: 200 },
+    ),
   }),
   certificates: obj('CertificatesStatus', 'Validity of the TLS material the operator issued.', {
     notAfter: dateTime('Earliest expiry among the KES server certificate and the client certificates.'),

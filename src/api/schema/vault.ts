@@ -3,17 +3,31 @@ import { durationMs } from '../duration.ts';
 import { bool, obj, secretKeyRef, str, withFieldDefaults } from './common.ts';
 import { celRule, immutable, type JSONSchema } from './json-schema.ts';
 
-const orphan = 'the master keys already stored there would no longer be found and data encrypted with them could not be decrypted';
+const orphan =
+  'the master keys already stored there would no longer be found and data encrypted with them could not be decrypted';
 
-interface AuthSelf { kubernetes?: unknown; token?: unknown }
-interface AppRoleSelf { tokenTTL: string; tokenMaxTTL: string; secretIDTTL: string; secretIDRenewBefore: string }
+interface AuthSelf {
+  kubernetes?: unknown;
+  token?: unknown;
+}
+interface AppRoleSelf {
+  tokenTTL: string;
+  tokenMaxTTL: string;
+  secretIDTTL: string;
+  secretIDRenewBefore: string;
+}
 
 const kubernetesAuth = obj(
   'VaultKubernetesAuth',
   "Log in with the operator's own ServiceAccount token through Vault's Kubernetes auth method.",
   {
-    role: str('Vault role (of the Kubernetes auth method) the operator logs in as; it must grant the policy that manages this deployment (see docs/api.md).', 'vaultName'),
-    mountPath: str('Path where the Kubernetes auth method is mounted in Vault.', 'vaultPath', { default: 'kubernetes' }),
+    role: str(
+      'Vault role (of the Kubernetes auth method) the operator logs in as; it must grant the policy that manages this deployment (see docs/api.md).',
+      'vaultName',
+    ),
+    mountPath: str('Path where the Kubernetes auth method is mounted in Vault.', 'vaultPath', {
+      default: 'kubernetes',
+    }),
   },
   { required: ['role'] },
 );
@@ -51,7 +65,8 @@ const kv = obj(
     }),
     version: {
       type: 'string',
-      description: 'KV engine version of the mount: v1 or v2. Decides the paths in the policy and the KES keystore settings.',
+      description:
+        'KV engine version of the mount: v1 or v2. Decides the paths in the policy and the KES keystore settings.',
       enum: ['v1', 'v2'],
       default: 'v1',
       'x-kubernetes-validations': [immutable(`${orphan} (KV v1 and v2 store keys at different paths)`)],
@@ -61,7 +76,10 @@ const kv = obj(
       'vaultPath',
       { 'x-kubernetes-validations': [immutable(orphan)] },
     ),
-    create: bool('Enable the KV engine at mountPath when it does not exist yet. When false, a missing mount is reported instead of created.', true),
+    create: bool(
+      'Enable the KV engine at mountPath when it does not exist yet. When false, a missing mount is reported instead of created.',
+      true,
+    ),
   },
   { required: ['prefix'] },
 );
@@ -70,20 +88,24 @@ const appRole = obj(
   'VaultAppRole',
   'The AppRole KES logs in with (guide steps 3.3 to 3.5). The operator creates the role, and issues and rotates its secret-id.',
   {
-    mountPath: str('Path where the AppRole auth method is mounted; enabled by the operator when missing.', 'vaultPath', { default: 'approle' }),
+    mountPath: str('Path where the AppRole auth method is mounted; enabled by the operator when missing.', 'vaultPath',
+      { default: 'approle' }),
     tokenTTL: str('TTL of the Vault tokens KES obtains by logging in.', 'duration', { default: '5m' }),
     tokenMaxTTL: str('Maximum TTL of those tokens, including renewals.', 'duration', { default: '1h' }),
     secretIDTTL: str('Lifetime of each secret-id issued to KES.', 'duration', { default: '24h' }),
-    secretIDRenewBefore: str('Issue a new secret-id (and roll KES) this long before the current one expires.', 'duration', { default: '8h' }),
+    secretIDRenewBefore: str('Issue a new secret-id (and roll KES) this long before the current one expires.',
+      'duration', { default: '8h' }),
   },
   {
     'x-kubernetes-validations': [
       celRule<AppRoleSelf>(
-        { rule: 'duration(self.tokenTTL) <= duration(self.tokenMaxTTL)', message: 'tokenTTL must not exceed tokenMaxTTL', fieldPath: '.tokenTTL' },
+        { rule: 'duration(self.tokenTTL) <= duration(self.tokenMaxTTL)',
+          message: 'tokenTTL must not exceed tokenMaxTTL', fieldPath: '.tokenTTL' },
         (self) => durationMs(self.tokenTTL) <= durationMs(self.tokenMaxTTL),
       ),
       celRule<AppRoleSelf>(
-        { rule: "duration(self.tokenTTL) > duration('0s')", message: 'tokenTTL must be greater than 0', fieldPath: '.tokenTTL' },
+        { rule: "duration(self.tokenTTL) > duration('0s')", message: 'tokenTTL must be greater than 0',
+          fieldPath: '.tokenTTL' },
         (self) => durationMs(self.tokenTTL) > 0,
       ),
       celRule<AppRoleSelf>(
@@ -95,7 +117,8 @@ const appRole = obj(
         (self) => durationMs(self.secretIDTTL) > durationMs(self.secretIDRenewBefore),
       ),
       celRule<AppRoleSelf>(
-        { rule: "duration(self.secretIDRenewBefore) > duration('0s')", message: 'secretIDRenewBefore must be greater than 0', fieldPath: '.secretIDRenewBefore' },
+        { rule: "duration(self.secretIDRenewBefore) > duration('0s')",
+          message: 'secretIDRenewBefore must be greater than 0', fieldPath: '.secretIDRenewBefore' },
         (self) => durationMs(self.secretIDRenewBefore) > 0,
       ),
     ],
@@ -104,19 +127,32 @@ const appRole = obj(
 
 const kesKubernetes = obj(
   'VaultKESKubernetes',
-  "How KES logs in to Vault when kesAuth is Kubernetes: with a ServiceAccount token the kubelet projects into the KES pods, through a Kubernetes auth method a Vault administrator has enabled and configured for this cluster (docs/vault.md). Ignored with kesAuth AppRole.",
+  'How KES logs in to Vault when kesAuth is Kubernetes: with a ServiceAccount token the kubelet projects into the KES pods, through a Kubernetes auth method a Vault administrator has enabled and configured for this cluster (docs/vault.md). Ignored with kesAuth AppRole.',
   {
-    mountPath: str('Path where the Kubernetes auth method for KES is mounted in Vault (the operator creates the role of this deployment there, bound to the ServiceAccount <name>-kes in this namespace).', 'vaultPath', { default: 'kubernetes' }),
-    audience: str('Audience of the projected token and of the Vault role: the token is worth nothing against the Kubernetes API, and the role takes no other token.', 'vaultName', { default: 'vault' }),
-    tokenExpiration: str('Lifetime of the projected ServiceAccount token (expirationSeconds; the kubelet renews it at 80%). From 10m (the Kubernetes minimum) to 24h.', 'duration', {
-      default: '1h',
-      'x-kubernetes-validations': [
-        celRule<string>(
-          { rule: "duration(self) >= duration('10m') && duration(self) <= duration('24h')", message: 'must be between 10m and 24h' },
-          (self) => durationMs(self) >= 600_000 && durationMs(self) <= 86_400_000,
-        ),
-      ],
-    }),
+    mountPath: str(
+      'Path where the Kubernetes auth method for KES is mounted in Vault (the operator creates the role of this deployment there, bound to the ServiceAccount <name>-kes in this namespace).',
+      'vaultPath',
+      { default: 'kubernetes' },
+    ),
+    audience: str(
+      'Audience of the projected token and of the Vault role: the token is worth nothing against the Kubernetes API, and the role takes no other token.',
+      'vaultName',
+      { default: 'vault' },
+    ),
+    tokenExpiration: str(
+      'Lifetime of the projected ServiceAccount token (expirationSeconds; the kubelet renews it at 80%). From 10m (the Kubernetes minimum) to 24h.',
+      'duration',
+      {
+        default: '1h',
+        'x-kubernetes-validations': [
+          celRule<string>(
+            { rule: "duration(self) >= duration('10m') && duration(self) <= duration('24h')",
+              message: 'must be between 10m and 24h' },
+            (self) => durationMs(self) >= 600_000 && durationMs(self) <= 86_400_000,
+          ),
+        ],
+      },
+    ),
   },
 );
 
@@ -124,11 +160,20 @@ export const vaultSchema: JSONSchema = obj(
   'VaultSpec',
   'The external Vault (or OpenBao) that stores the master keys. Required when mode is Vault, forbidden when mode is StaticKey.',
   {
-    address: str('URL of the Vault API, e.g. https://vault.vault.svc:8200. Used by the operator and by KES.', 'httpUrl'),
-    namespace: str('Vault Enterprise / OpenBao namespace (sent as X-Vault-Namespace). Leave unset for the root namespace.', 'vaultNamespace'),
-    tls: obj('VaultTLS', "How the operator and KES verify Vault's TLS certificate. Without it the system trust store is used.", {
-      caSecretRef: secretKeyRef('VaultCASecretRef', 'Secret with the PEM CA bundle that signed the Vault server certificate.', 'ca.crt', 'the PEM CA bundle'),
-      serverName: str("Host name the operator's own Vault client verifies in the Vault certificate when it differs from the host in address. KES (2025-03-12) has no such setting and verifies the host in address, so with KES (every Vault-mode KMSDeployment) it is refused: KESAvailable is InvalidConfiguration. Use an address whose host is in the certificate instead (docs/vault.md).", 'serverName'),
+    address: str('URL of the Vault API, e.g. https://vault.vault.svc:8200. Used by the operator and by KES.',
+      'httpUrl'),
+    namespace: str(
+      'Vault Enterprise / OpenBao namespace (sent as X-Vault-Namespace). Leave unset for the root namespace.',
+      'vaultNamespace',
+    ),
+    tls: obj('VaultTLS',
+      "How the operator and KES verify Vault's TLS certificate. Without it the system trust store is used.", {
+      caSecretRef: secretKeyRef('VaultCASecretRef',
+        'Secret with the PEM CA bundle that signed the Vault server certificate.', 'ca.crt', 'the PEM CA bundle'),
+      serverName: str(
+        "Host name the operator's own Vault client verifies in the Vault certificate when it differs from the host in address. KES (2025-03-12) has no such setting and verifies the host in address, so with KES (every Vault-mode KMSDeployment) it is refused: KESAvailable is InvalidConfiguration. Use an address whose host is in the certificate instead (docs/vault.md).",
+        'serverName',
+      ),
     }),
     auth,
     kv,

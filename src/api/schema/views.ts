@@ -14,7 +14,9 @@ function mapSchema(schema: JSONSchema, visit: (node: Node) => Node): JSONSchema 
     if (node.additionalProperties && typeof node.additionalProperties === 'object') {
       copy.additionalProperties = walk(node.additionalProperties);
     }
-    if (node['x-kubernetes-validations']) copy['x-kubernetes-validations'] = node['x-kubernetes-validations'].map((r) => ({ ...r }));
+    if (node['x-kubernetes-validations']) {
+      copy['x-kubernetes-validations'] = node['x-kubernetes-validations'].map((r) => ({ ...r }));
+    }
     if (node.required) copy.required = [...node.required];
     if (node.enum) copy.enum = [...node.enum];
     if (node.default !== undefined) copy.default = structuredClone(node.default);
@@ -35,10 +37,18 @@ function omit(node: Node, ...keys: string[]): Node {
  */
 export function describe(node: JSONSchema): string | undefined {
   const facts: string[] = [];
-  if (node.default !== undefined && (node.default === null || typeof node.default !== 'object')) facts.push(`Default: ${String(node.default)}.`);
-  if (node.operatorDefault) facts.push(`Default: the operator's ${node.operatorDefault.flag} if set, else ${node.operatorDefault.value} (applied by the operator, never stored in the object; see docs/install.md).`);
+  if (node.default !== undefined && (node.default === null || typeof node.default !== 'object')) {
+    facts.push(`Default: ${String(node.default)}.`);
+  }
+  if (node.operatorDefault) {
+    facts.push(
+      `Default: the operator's ${node.operatorDefault.flag} if set, else ${node.operatorDefault.value} (applied by the operator, never stored in the object; see docs/install.md).`,
+    );
+  }
   for (const rule of node['x-kubernetes-validations'] ?? []) {
-    if (rule.rule === 'self == oldSelf') facts.push(`Cannot be changed after creation: ${rule.message.replace(/^is immutable: /, '')}.`);
+    if (rule.rule === 'self == oldSelf') {
+      facts.push(`Cannot be changed after creation: ${rule.message.replace(/^is immutable: /, '')}.`);
+    }
   }
   if (facts.length === 0) return node.description;
   return [node.description, ...facts].filter(Boolean).join(' ');
@@ -84,7 +94,9 @@ export function typesView(schema: JSONSchema, options: { defaulted: boolean }): 
     if (node['x-kubernetes-preserve-unknown-fields'] && !node.tsType) copy.additionalProperties = true;
     if (options.defaulted) {
       if (node.title) copy.title = `Defaulted${node.title}`;
-      const withDefaults = Object.entries(node.properties ?? {}).filter(([, v]) => v.default !== undefined || v.operatorDefault).map(([k]) => k);
+      const withDefaults = Object.entries(node.properties ?? {}).filter(([, v]) =>
+        v.default !== undefined || v.operatorDefault
+      ).map(([k]) => k);
       if (withDefaults.length > 0) copy.required = [...new Set([...(node.required ?? []), ...withDefaults])];
     }
     return copy;

@@ -19,7 +19,8 @@ export function createAjv(options: { useDefaults: boolean } = { useDefaults: tru
   const ajv = new Ajv({ strict: true, allErrors: true, verbose: true, useDefaults: options.useDefaults });
   // Enforced by the API server (CEL, list-map keys) and mirrored in cel-mirror.ts, so ajv only has to accept them.
   for (const keyword of kubernetesKeywords) ajv.addKeyword({ keyword });
-  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => rfc3339.test(s) && !Number.isNaN(Date.parse(s)) });
+  ajv.addFormat('date-time', { type: 'string',
+    validate: (s: string) => rfc3339.test(s) && !Number.isNaN(Date.parse(s)) });
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31 });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   return ajv;

@@ -2,14 +2,18 @@
 // rules (through the mirror declared with each rule) and the key uniqueness of list-maps. Runs on
 // the defaulted spec, like the API server.
 import { isDeepStrictEqual } from 'node:util';
-import { mirrorOf, type JSONSchema } from '../schema/json-schema.ts';
+import { type JSONSchema, mirrorOf } from '../schema/json-schema.ts';
 import { childPath, type FieldError } from './field-error.ts';
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
-function evaluateRules(schema: JSONSchema, self: unknown, oldSelf: unknown, path: string, out: FieldError[], reportThrows: boolean): void {
+function evaluateRules(schema: JSONSchema, self: unknown, oldSelf: unknown, path: string, out: FieldError[],
+  reportThrows: boolean): void
+{
   for (const rule of schema['x-kubernetes-validations'] ?? []) {
     const entry = mirrorOf(rule);
     if (!entry) throw new Error(`CEL rule ${JSON.stringify(rule.rule)} at ${path} has no TypeScript mirror`);
@@ -20,7 +24,10 @@ function evaluateRules(schema: JSONSchema, self: unknown, oldSelf: unknown, path
     } catch (error) {
       // A mirror throws only on a missing or mistyped field, which the schema check already
       // reported; the API server would fail the rule's evaluation there.
-      if (reportThrows) out.push({ path, message: `rule ${JSON.stringify(rule.rule)} cannot be evaluated: ${String(error)}`, origin: 'cel' });
+      if (reportThrows) {
+        out.push({ path, message: `rule ${JSON.stringify(rule.rule)} cannot be evaluated: ${String(error)}`,
+          origin: 'cel' });
+      }
       continue;
     }
     if (!holds) out.push({ path: rule.fieldPath ? path + rule.fieldPath : path, message: rule.message, origin: 'cel' });
@@ -36,7 +43,8 @@ function checkListMapKeys(schema: JSONSchema, list: unknown[], path: string, out
     const key = Object.fromEntries(keys.map((k) => [k, record[k]]));
     if (seen.some((other) => isDeepStrictEqual(other, key))) {
       const shown = keys.map((k) => `${k} ${JSON.stringify(record[k])}`).join(', ');
-      out.push({ path: childPath(path, index), message: `duplicate entry: another item already has ${shown}`, origin: 'schema' });
+      out.push({ path: childPath(path, index), message: `duplicate entry: another item already has ${shown}`,
+        origin: 'schema' });
     }
     seen.push(key);
   });
@@ -59,7 +67,9 @@ export function mirrorApiServerRules(
     const record = asRecord(self);
     if (node.properties && record) {
       const oldRecord = asRecord(oldSelf);
-      for (const [key, child] of Object.entries(node.properties)) walk(child, record[key], oldRecord?.[key], childPath(at, key));
+      for (const [key, child] of Object.entries(node.properties)) {
+        walk(child, record[key], oldRecord?.[key], childPath(at, key));
+      }
     }
     if (node.items && Array.isArray(self)) {
       self.forEach((item, index) => walk(node.items as JSONSchema, item, undefined, childPath(at, index)));

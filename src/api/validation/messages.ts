@@ -48,7 +48,9 @@ function sentence(error: ErrorObject): string {
     case 'type':
       return `must be ${typeNames[String(p.type)] ?? String(p.type)}${shown(error.data)}`;
     case 'enum':
-      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${shown(error.data)}`;
+      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${
+        shown(error.data)
+      }`;
     case 'pattern':
       return `${hintForPattern(String(p.pattern)) ?? 'has an invalid format'}${shown(error.data)}`;
     case 'minLength':
@@ -64,7 +66,9 @@ function sentence(error: ErrorObject): string {
     case 'maxItems':
       return `must list at most ${plural(Number(p.limit), 'item')}`;
     case 'format':
-      return p.format === 'date-time' ? 'must be an RFC 3339 time such as 2025-01-31T12:00:00Z' : `must be a ${String(p.format)} value`;
+      return p.format === 'date-time'
+        ? 'must be an RFC 3339 time such as 2025-01-31T12:00:00Z'
+        : `must be a ${String(p.format)} value`;
     default:
       return 'is invalid';
   }
@@ -74,7 +78,9 @@ export function translateAjvErrors(errors: readonly ErrorObject[], root: string,
   return errors.map((error) => {
     const at = pointerToPath(root, error.instancePath, data);
     const p = error.params as Record<string, unknown>;
-    if (error.keyword === 'required') return { path: childPath(at, String(p.missingProperty)), message: sentence(error), origin: 'schema' };
+    if (error.keyword === 'required') {
+      return { path: childPath(at, String(p.missingProperty)), message: sentence(error), origin: 'schema' };
+    }
     if (error.keyword === 'additionalProperties') {
       return { path: childPath(at, String(p.additionalProperty)), message: sentence(error), origin: 'unknownField' };
     }

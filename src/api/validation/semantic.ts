@@ -22,14 +22,16 @@ function poolLayout(servers: number, drives: number, field: string): FieldError[
   if (total < 4) {
     return [{
       path: field,
-      message: `a distributed MinIO needs at least 4 drives in total (${layout}); use 1 replica, or raise replicas or drivesPerServer`,
+      message:
+        `a distributed MinIO needs at least 4 drives in total (${layout}); use 1 replica, or raise replicas or drivesPerServer`,
       origin: 'operator',
     }];
   }
   if (possibleErasureSetSizes(servers, drives).length === 0) {
     return [{
       path: field,
-      message: `MinIO cannot split ${layout} into equal erasure sets of 2 to 16 drives spread evenly over the servers; choose a total with such a divisor (e.g. 4, 8, 12 or 16 drives)`,
+      message:
+        `MinIO cannot split ${layout} into equal erasure sets of 2 to 16 drives spread evenly over the servers; choose a total with such a divisor (e.g. 4, 8, 12 or 16 drives)`,
       origin: 'operator',
     }];
   }
@@ -45,9 +47,15 @@ function minioLayout(minio: DefaultedKMSDeploymentSpec['minio']): FieldError[] {
   if (pools.length === 0) return first;
   // A single server uses local paths; MinIO cannot mix those with the URLs of other pools.
   const single: FieldError[] = replicas === 1
-    ? [{ path: 'spec.minio.pools', message: 'server pools need a distributed first pool (spec.minio.replicas > 1): a single server cannot be joined by more pools', origin: 'operator' }]
+    ? [{ path: 'spec.minio.pools',
+      message:
+        'server pools need a distributed first pool (spec.minio.replicas > 1): a single server cannot be joined by more pools',
+      origin: 'operator' }]
     : [];
-  return [...first, ...single, ...pools.flatMap((pool, i) => (pool ? poolLayout(pool.servers, pool.drivesPerServer, `spec.minio.pools[${i}].servers`) : []))];
+  return [...first, ...single,
+    ...pools.flatMap((pool,
+      i) => (pool ? poolLayout(pool.servers, pool.drivesPerServer, `spec.minio.pools[${i}].servers`) : [])
+    )];
 }
 
 /** Semantic checks on a spec that already passed the schema (defaults applied). */

@@ -23,7 +23,9 @@ export function formatTime(now: Date): string {
  * Returns `conditions` with `update` set. lastTransitionTime changes only when the status flips (or the
  * condition is new); reason, message and observedGeneration follow the update. Order is kept, new types append.
  */
-export function setCondition(conditions: readonly Condition[], update: ConditionUpdate, generation: number, now: Date): Condition[] {
+export function setCondition(conditions: readonly Condition[], update: ConditionUpdate, generation: number,
+  now: Date): Condition[]
+{
   const previous = conditions.find((c) => c.type === update.type);
   const next: Condition = {
     type: update.type,
@@ -38,15 +40,22 @@ export function setCondition(conditions: readonly Condition[], update: Condition
 }
 
 /** Ready is True only when every condition in `types` is True; otherwise it carries the first one that is not. */
-export function readyFrom(conditions: readonly Condition[], types: readonly string[] = CONDITION_TYPES): ConditionUpdate {
+export function readyFrom(conditions: readonly Condition[],
+  types: readonly string[] = CONDITION_TYPES): ConditionUpdate
+{
   for (const type of types) {
     const condition = conditions.find((c) => c.type === type);
-    if (!condition) return { type: READY, status: 'Unknown', reason: ConditionReason.Pending, message: `${type} has not been reported yet` };
+    if (!condition) {
+      return { type: READY, status: 'Unknown', reason: ConditionReason.Pending,
+        message: `${type} has not been reported yet` };
+    }
     if (condition.status !== 'True') {
-      return { type: READY, status: 'False', reason: `${type}${condition.status === 'False' ? 'False' : 'Unknown'}`, message: `${type}: ${condition.message}` };
+      return { type: READY, status: 'False', reason: `${type}${condition.status === 'False' ? 'False' : 'Unknown'}`,
+        message: `${type}: ${condition.message}` };
     }
   }
-  return { type: READY, status: 'True', reason: ConditionReason.AllConditionsTrue, message: 'the MinIO, KES and Vault chain is up' };
+  return { type: READY, status: 'True', reason: ConditionReason.AllConditionsTrue,
+    message: 'the MinIO, KES and Vault chain is up' };
 }
 
 /** Validates condition reasons the way the API server does (metav1.Condition: CamelCase, max 1024). */

@@ -1,14 +1,15 @@
 // What every step of the KMSDeployment controller works with: the typed step context (with the values
 // one step hands to the next), the environment of a reconcile, and the few readers every step uses.
 // Steps import this module and nothing of each other; reconcile.ts and data-path.ts import the steps.
-import type { ConditionType } from '../../api/constants.ts';
-import { formerDefaultImageHint, type DefaultedKMSDeploymentSpec, type KESKeyRecord, type KESStatus, type OperatorDefaults } from '../../api/index.ts';
+import { ConditionType } from '../../api/constants.ts';
+import { type DefaultedKMSDeploymentSpec, formerDefaultImageHint, type KESKeyRecord, type KESStatus,
+  type OperatorDefaults } from '../../api/index.ts';
 import type { ObjectReader } from '../../runtime/cache.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 import type { CleanupStep, Step, StepContext, StepResult } from '../../runtime/step.ts';
-import { deploymentRefOf, type DeploymentRef } from '../../workload/names.ts';
+import { type DeploymentRef, deploymentRefOf } from '../../workload/names.ts';
 import type { Rollout } from '../../workload/rollout.ts';
 import { ConditionReason } from './reasons.ts';
 import type { KMSDeploymentObject } from './status.ts';
@@ -65,8 +66,12 @@ export function deploymentRef(context: Pick<KMSDeploymentStepContext, 'object'>)
 }
 
 /** A Secret this reconcile declared, else the cached one (children are applied before the cache sees them). */
-export function childSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache'>, name: string): KubeObject | undefined {
-  return context.children.get('Secret', name) ?? context.cache.get('Secret', context.object.metadata.namespace ?? '', name);
+export function childSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache'>, name: string):
+  | KubeObject
+  | undefined
+{
+  return context.children.get('Secret', name) ??
+    context.cache.get('Secret', context.object.metadata.namespace ?? '', name);
 }
 
 /** How often a step whose workload is rolling out looks again. */
@@ -84,9 +89,15 @@ export function waitingForCertificates(missing: string, requeueAfterMs = CERTIFI
  * The condition a workload step (KES, MinIO) reports for its rollout: Available once every replica runs
  * the declared template, ready; else WaitingForPods, with a hint when the image is a former default.
  */
-export function availabilityOf(component: 'KES' | 'MinIO', rollout: Rollout, imageField: 'spec.kes.image' | 'spec.minio.image', image: string): StepResult {
-  if (rollout.ready) return { status: 'True', reason: ConditionReason.Available, message: `${component}: ${rollout.message}` };
-  const message = [`${component}: ${rollout.message}`, formerDefaultImageHint(imageField, image)].filter(Boolean).join('; ');
+export function availabilityOf(component: 'KES' | 'MinIO', rollout: Rollout,
+  imageField: 'spec.kes.image' | 'spec.minio.image', image: string): StepResult
+{
+  if (rollout.ready) {
+    return { status: 'True', reason: ConditionReason.Available, message: `${component}: ${rollout.message}` };
+  }
+  const message = [`${component}: ${rollout.message}`, formerDefaultImageHint(imageField, image)].filter(Boolean).join(
+    '; ',
+  );
   return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: ROLLOUT_POLL_MS };
 }
 
@@ -99,17 +110,44 @@ export function availabilityOf(component: 'KES' | 'MinIO', rollout: Rollout, ima
 export function kesStatusOf(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff'>): KESStatus | undefined {
   const { kesIdentities, kesWorkload, keyRecords } = context.handoff;
   if (!kesIdentities && !kesWorkload && !keyRecords) return undefined;
-  const keys = keyRecords ?? (kesWorkload ? (context.object.status?.['kes'] as KESStatus | undefined)?.keys : undefined);
+  const keys = keyRecords ??
+    (kesWorkload ? (context.object.status?.['kes'] as KESStatus | undefined)?.keys : undefined);
   return { ...kesIdentities, ...(keys === undefined ? {} : { keys }), ...kesWorkload };
 }
 
-/** The status fragments of a run: those the steps wrote (one writer each) and status.kes from their handoff. */
-export function statusFragments(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff' | 'status'>): Record<string, unknown> {
+/** The step (by its condition) that writes each fragment of status; status.kes's workload part is the KES step's. */
+const FRAGMENT_WRITERS: Readonly<Record<string, ConditionType>> = {
+  certificates: ConditionType.CertificatesReady,
+  vault: ConditionType.VaultConfigured,
+  kes: ConditionType.KESAvailable,
+  minio: ConditionType.MinIOAvailable,
+  buckets: ConditionType.BucketsReady,
+};
+
+/**
+ * The status fragments of a run: those the steps wrote (one writer each) and status.kes from their
+ * handoff. A fragment whose writer did not run (blocked by an earlier step, e.g. while KES rolls) keeps
+ * what it last said, as Kubernetes' own controllers leave what they did not observe: a client reading
+ * status.minio.caConfigMap during a KES roll found none and spoke HTTP to an HTTPS MinIO. A writer that
+ * ran and wrote nothing removes its fragment.
+ */
+export function statusFragments(context: Pick<KMSDeploymentStepContext, 'object' | 'handoff' | 'status'>,
+  notRun: ReadonlySet<string> = new Set()): Record<string, unknown>
+{
+  const previous = (context.object.status ?? {}) as Record<string, unknown>;
+  const carried = Object.fromEntries(
+    Object.entries(FRAGMENT_WRITERS).flatMap((
+      [fragment, writer],
+    ) => (notRun.has(writer) && previous[fragment] !== undefined ? [[fragment, previous[fragment]]] : [])),
+  );
   const kes = kesStatusOf(context);
-  return kes ? { ...context.status, kes } : { ...context.status };
+  const kesCarried = carried['kes'] as KESStatus | undefined;
+  return { ...carried, ...context.status, ...(kes || kesCarried ? { kes: { ...kesCarried, ...kes } } : {}) };
 }
 
 /** A Secret pods mount a certificate from: a validated one of the user's, else childSecret. */
-export function certificateSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache' | 'handoff'>, name: string): KubeObject | undefined {
+export function certificateSecret(context: Pick<KMSDeploymentStepContext, 'object' | 'children' | 'cache' | 'handoff'>,
+  name: string): KubeObject | undefined
+{
   return context.handoff.userCertificates?.[name] ?? childSecret(context, name);
 }

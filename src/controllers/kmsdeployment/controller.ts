@@ -6,7 +6,7 @@ import type { OperatorDefaults } from '../../api/index.ts';
 import { controllerFor, type ControllerRegistration, type ManagerParts } from '../../runtime/builder.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, type ObjectReader } from '../../runtime/cache.ts';
 import type { Reconciler } from '../../runtime/controller.ts';
-import { ownedKinds, type KubeObject } from '../../runtime/kube/resources.ts';
+import { type KubeObject, ownedKinds } from '../../runtime/kube/resources.ts';
 import type { PrefixRule } from '../../vault/tenancy.ts';
 import type { KMSDeploymentCleanup, KMSDeploymentStep } from './context.ts';
 import { exportStatusMetrics } from './status-metrics.ts';
@@ -60,14 +60,16 @@ export function kmsDeploymentController(options: KMSDeploymentControllerOptions)
       return {
         reconcile: async (request) => (await load())(request),
         slowReconcileMs: settings.vaultRequestTimeoutMs,
-        stop: exportStatusMetrics(() => cache.listAll('KMSDeployment'), (namespace, name) => cache.get('Secret', namespace, name)),
+        stop: exportStatusMetrics(() => cache.listAll('KMSDeployment'),
+          (namespace, name) => cache.get('Secret', namespace, name)),
       };
     });
 }
 
 const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
-type CertificateRefs = { kes?: { tls?: { certificateSecretRef?: { name?: string } } }; minio?: { tls?: { certificateSecretRef?: { name?: string } } } };
+type CertificateRefs = { kes?: { tls?: { certificateSecretRef?: { name?: string } } };
+  minio?: { tls?: { certificateSecretRef?: { name?: string } } } };
 
 /** The keys of the cached KMSDeployments in the Secret's namespace whose spec names it as a certificate Secret. */
 export function deploymentsNamingSecret(secret: KubeObject, cache: ObjectReader): string[] {
@@ -75,14 +77,18 @@ export function deploymentsNamingSecret(secret: KubeObject, cache: ObjectReader)
   return cache.list('KMSDeployment', namespace)
     .filter((deployment) => {
       const spec = deployment['spec'] as CertificateRefs | undefined;
-      return spec?.kes?.tls?.certificateSecretRef?.name === name || spec?.minio?.tls?.certificateSecretRef?.name === name;
+      return spec?.kes?.tls?.certificateSecretRef?.name === name ||
+        spec?.minio?.tls?.certificateSecretRef?.name === name;
     })
     .map((deployment) => `${namespace}/${deployment.metadata.name}`);
 }
 
-async function loadDataPath(options: KMSDeploymentControllerOptions, { kube, cache, events }: ManagerParts): Promise<Reconciler> {
+async function loadDataPath(options: KMSDeploymentControllerOptions,
+  { kube, cache, events }: ManagerParts): Promise<Reconciler>
+{
   const { settings } = options;
-  const [{ reconcile }, { defaultDataPath }, { vaultRuntime }] = await Promise.all([import('./reconcile.ts'), import('./data-path.ts'), import('./steps/vault.ts')]);
+  const [{ reconcile }, { defaultDataPath }, { vaultRuntime }] = await Promise.all([import('./reconcile.ts'),
+    import('./data-path.ts'), import('./steps/vault.ts')]);
   const defaults = options.steps ? undefined : defaultDataPath(vaultRuntime({
     serviceAccountTokenPath: settings.vaultTokenPath,
     timeoutMs: settings.vaultRequestTimeoutMs,
@@ -90,8 +96,12 @@ async function loadDataPath(options: KMSDeploymentControllerOptions, { kube, cac
     pinnedCAs: options.pinnedCAs,
   }));
   const env = {
-    kube, cache, events, now: options.now ?? (() => new Date()),
-    steps: options.steps ?? defaults?.steps ?? [], cleanups: options.cleanups ?? defaults?.cleanups ?? [],
+    kube,
+    cache,
+    events,
+    now: options.now ?? (() => new Date()),
+    steps: options.steps ?? defaults?.steps ?? [],
+    cleanups: options.cleanups ?? defaults?.cleanups ?? [],
     defaultImages: settings.defaultImages,
   };
   return (request) => reconcile(env, request);

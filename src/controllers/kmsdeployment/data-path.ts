@@ -6,11 +6,13 @@ import { kesStep } from './steps/kes.ts';
 import { keysStep } from './steps/keys.ts';
 import { minioStep } from './steps/minio.ts';
 import { pkiStep } from './steps/pki.ts';
-import { vaultCleanup, vaultRuntime, vaultStep, type VaultRuntime } from './steps/vault.ts';
+import { vaultCleanup, type VaultRuntime, vaultRuntime, vaultStep } from './steps/vault.ts';
 import { verifyStep } from './steps/verify.ts';
 
 /** Stages 3-9 of the data path as the operator runs them, and the cleanups of the finalizer. */
-export function defaultDataPath(vault: VaultRuntime = vaultRuntime()): { steps: KMSDeploymentStep[]; cleanups: KMSDeploymentCleanup[] } {
+export function defaultDataPath(
+  vault: VaultRuntime = vaultRuntime(),
+): { steps: KMSDeploymentStep[]; cleanups: KMSDeploymentCleanup[] } {
   return {
     steps: [
       // CertificatesReady: the CA, the KES server certificate, MinIO's and the operator's client identities.

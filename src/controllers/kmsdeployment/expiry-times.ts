@@ -3,9 +3,9 @@
 // validity, secret-id TTL) and the PKI Secrets it owns as the informer cache holds them. No API call:
 // this runs at scrape time. A certificate is parsed once per Secret resourceVersion.
 import { X509Certificate } from 'node:crypto';
-import { applyDefaults, durationMs, type DefaultedKMSDeploymentSpec, type KMSDeploymentSpec } from '../../api/index.ts';
+import { applyDefaults, type DefaultedKMSDeploymentSpec, durationMs, type KMSDeploymentSpec } from '../../api/index.ts';
 // Not the pki barrel: it would load the certificate code (ASN.1) into an operator that only exports metrics.
-import { pkiSecretNames, type LeafKind } from '../../pki/names.ts';
+import { type LeafKind, pkiSecretNames } from '../../pki/names.ts';
 import { caRotationLeadMs, pkiPolicyFor } from '../../pki/policy.ts';
 import { decodeSecretData } from '../../runtime/kube/secret-data.ts';
 import { ifControlledBy } from '../../runtime/children.ts';
@@ -75,7 +75,8 @@ function durationSeconds(text: unknown): number | undefined {
 
 const parsed = new Map<string, { version: string; notBefore: number; notAfter: number }>();
 
-const memoKey = (secret: KubeObject): string => secret.metadata.uid ?? `${secret.metadata.namespace}/${secret.metadata.name}`;
+const memoKey = (secret: KubeObject): string =>
+  secret.metadata.uid ?? `${secret.metadata.namespace}/${secret.metadata.name}`;
 
 /** notBefore/notAfter of the certificate in a cached Secret's tls.crt; memoised by uid and resourceVersion. */
 function certificateTimes(secret: KubeObject): { notBefore: number; notAfter: number } | undefined {
@@ -89,7 +90,8 @@ function certificateTimes(secret: KubeObject): { notBefore: number; notAfter: nu
     // Node's own parser: only the validity is needed here, and a scrape must stay cheap (the PKI
     // step's full inspection, pki/inspect.ts, costs about a millisecond per certificate).
     const certificate = new X509Certificate(pem);
-    const times = { version, notBefore: certificate.validFromDate.getTime() / 1000, notAfter: certificate.validToDate.getTime() / 1000 };
+    const times = { version, notBefore: certificate.validFromDate.getTime() / 1000,
+      notAfter: certificate.validToDate.getTime() / 1000 };
     parsed.set(key, times);
     return times;
   } catch {
@@ -106,7 +108,9 @@ export function forgetCertificatesExcept(seen: ReadonlySet<string>): void {
  * Expiry and renewal times of the CA, the three leaf certificates and the secret-id of `object`.
  * `seenSecrets` collects the Secrets read, so the parse memo can be pruned.
  */
-export function deploymentExpiries(object: KubeObject, secret: SecretLookup | undefined, seenSecrets: Set<string>): DeploymentExpiries {
+export function deploymentExpiries(object: KubeObject, secret: SecretLookup | undefined,
+  seenSecrets: Set<string>): DeploymentExpiries
+{
   const status = ((object as { status?: ExpiryStatusView }).status ?? {}) as ExpiryStatusView;
   const spec = defaultedSpec(object);
   const namespace = object.metadata.namespace ?? '';
@@ -126,8 +130,11 @@ export function deploymentExpiries(object: KubeObject, secret: SecretLookup | un
   const userCA = spec?.tls.caSecretRef !== undefined;
   const ownCA = userCA ? undefined : owned(names.ca);
   if (ownCA) {
-    const lead = validity !== undefined && renewBefore !== undefined ? caRotationLeadMs(pkiPolicyFor({ validityMs: validity * 1000, renewBeforeMs: renewBefore * 1000 })) / 1000 : undefined;
-    certificates.set(CERTIFICATE_LABELS.ca, { notBefore: ownCA.notBefore, expiration: ownCA.notAfter, ...(lead !== undefined ? { renewal: ownCA.notAfter - lead } : {}) });
+    const lead = validity !== undefined && renewBefore !== undefined
+      ? caRotationLeadMs(pkiPolicyFor({ validityMs: validity * 1000, renewBeforeMs: renewBefore * 1000 })) / 1000
+      : undefined;
+    certificates.set(CERTIFICATE_LABELS.ca, { notBefore: ownCA.notBefore, expiration: ownCA.notAfter,
+      ...(lead !== undefined ? { renewal: ownCA.notAfter - lead } : {}) });
   } else if (userCA || !secret) {
     // Not while the operator's own CA Secret is missing from the cache: without a renewal time it
     // would pass for a CA nobody renews (KMSStackCertificateExpiringUnmanaged).
@@ -137,7 +144,8 @@ export function deploymentExpiries(object: KubeObject, secret: SecretLookup | un
   for (const kind of Object.keys(names.leaves) as LeafKind[]) {
     const leaf = owned(names.leaves[kind]);
     if (!leaf) continue;
-    certificates.set(CERTIFICATE_LABELS[kind], { notBefore: leaf.notBefore, expiration: leaf.notAfter, ...(renewBefore !== undefined ? { renewal: leaf.notAfter - renewBefore } : {}) });
+    certificates.set(CERTIFICATE_LABELS[kind], { notBefore: leaf.notBefore, expiration: leaf.notAfter,
+      ...(renewBefore !== undefined ? { renewal: leaf.notAfter - renewBefore } : {}) });
   }
 
   const secretIdExpiry = unixSeconds(status.vault?.secretIDExpiresAt);

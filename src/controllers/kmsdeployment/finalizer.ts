@@ -20,7 +20,9 @@ export function hasFinalizer(object: KubeObject): boolean {
 
 function finalizerPatch(object: KubeObject, finalizers: string[]): KubeObject {
   // The uid makes the apply fail rather than recreate the object if it was deleted meanwhile.
-  return { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid, finalizers } };
+  return { apiVersion: object.apiVersion, kind: object.kind,
+    metadata: { name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid,
+      finalizers } };
 }
 
 /** Adds the finalizer if missing; no request when it is already there. */
@@ -49,14 +51,17 @@ export async function finalize(
   for (const cleanup of env.cleanups) {
     if (isSkipped(object, cleanup)) {
       logger.warn({ cleanup: cleanup.name, annotation: cleanup.skipAnnotation }, 'cleanup skipped by annotation');
-      await env.events.emit(object, { type: 'Warning', reason: EventReason.CleanupSkipped, action: 'Cleanup', note: `${cleanup.name} cleanup skipped: ${cleanup.skipAnnotation} is "true"` });
+      await env.events.emit(object, { type: 'Warning', reason: EventReason.CleanupSkipped, action: 'Cleanup',
+        note: `${cleanup.name} cleanup skipped: ${cleanup.skipAnnotation} is "true"` });
       continue;
     }
     try {
-      await cleanup.run({ object, spec, now: env.now(), logger: logger.child({ cleanup: cleanup.name }), cache: env.cache, kube: env.kube, events: env.events, signal: request.signal });
+      await cleanup.run({ object, spec, now: env.now(), logger: logger.child({ cleanup: cleanup.name }),
+        cache: env.cache, kube: env.kube, events: env.events, signal: request.signal });
     } catch (err) {
       const hint = cleanup.skipAnnotation ? ` (to delete anyway, annotate with ${cleanup.skipAnnotation}: "true")` : '';
-      await env.events.emit(object, { type: 'Warning', reason: EventReason.CleanupFailed, action: 'Cleanup', note: `${cleanup.name} cleanup failed: ${safeMessage(err)}${hint}` });
+      await env.events.emit(object, { type: 'Warning', reason: EventReason.CleanupFailed, action: 'Cleanup',
+        note: `${cleanup.name} cleanup failed: ${safeMessage(err)}${hint}` });
       throw err;
     }
   }

@@ -1,9 +1,9 @@
 // How the keys and verify steps reach KES: at its Service (or an endpoint a test names), as one of the
 // client identities the PKI step issued, and how they report a failed call. Both steps take the same
 // options, so a test plugs in one stand-in.
-import { KesClient, type DataKey, type KesClientOptions } from '../../kes/client.ts';
+import { type DataKey, KesClient, type KesClientOptions } from '../../kes/client.ts';
 import { KesError } from '../../kes/errors.ts';
-import { kesEndpoint, type DeploymentRef } from '../../workload/names.ts';
+import { type DeploymentRef, kesEndpoint } from '../../workload/names.ts';
 import type { ClientTls } from '../../workload/secret-data.ts';
 import { ConditionReason } from './reasons.ts';
 
@@ -30,13 +30,17 @@ export interface KesAccessOptions<Ops extends KesRoundTripOps> {
 }
 
 /** Opens a client of the KES of `ref` with the identity `tls`. */
-export type KesConnector<Ops extends KesRoundTripOps> = (ref: DeploymentRef, clusterDomain: string, tls: ClientTls) => Ops;
+export type KesConnector<Ops extends KesRoundTripOps> = (ref: DeploymentRef, clusterDomain: string,
+  tls: ClientTls) => Ops;
 
 /** The connector of a step's options. */
-export function kesConnector<Ops extends KesRoundTripOps>(options: KesAccessOptions<Ops>, fallback: (options: KesClientOptions) => Ops): KesConnector<Ops> {
+export function kesConnector<Ops extends KesRoundTripOps>(options: KesAccessOptions<Ops>,
+  fallback: (options: KesClientOptions) => Ops): KesConnector<Ops>
+{
   const connect = options.connect ?? fallback;
   const endpointOf = options.endpoint ?? kesEndpoint;
-  return (ref, clusterDomain, tls) => connect({ endpoint: endpointOf(ref, clusterDomain), clientCert: tls.cert, clientKey: tls.key, ca: tls.ca });
+  return (ref, clusterDomain, tls) =>
+    connect({ endpoint: endpointOf(ref, clusterDomain), clientCert: tls.cert, clientKey: tls.key, ca: tls.ca });
 }
 
 /** A real KES client. */
@@ -57,15 +61,19 @@ const failureReasons: Record<KesError['reason'], string> = {
 
 /** What a user can check, by KES error. */
 const failureHints: Partial<Record<KesError['reason'], string>> = {
-  PolicyDenied: 'the identity is unknown to KES or its policy does not allow the call (KES may still run an older config)',
-  KeystoreError: 'KES could not use Vault: check the AppRole policy, the KV mount and that Vault is unsealed (the KES log names the cause)',
+  PolicyDenied:
+    'the identity is unknown to KES or its policy does not allow the call (KES may still run an older config)',
+  KeystoreError:
+    'KES could not use Vault: check the AppRole policy, the KV mount and that Vault is unsealed (the KES log names the cause)',
   KeystoreUnreachable: 'KES cannot reach Vault',
   Unreachable: 'KES does not answer',
 };
 
 /** The condition reason and message of an error thrown while talking to KES, alike for every step. */
 export function kesFailure(err: unknown): { reason: string; message: string } {
-  if (!(err instanceof KesError)) return { reason: ConditionReason.KESError, message: err instanceof Error ? err.message : String(err) };
+  if (!(err instanceof KesError)) {
+    return { reason: ConditionReason.KESError, message: err instanceof Error ? err.message : String(err) };
+  }
   const hint = failureHints[err.reason];
   return { reason: failureReasons[err.reason], message: hint ? `${err.message}: ${hint}` : err.message };
 }

@@ -6,7 +6,8 @@
 import { Gauge } from 'prom-client';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 import { registry } from '../../runtime/metrics.ts';
-import { deploymentExpiries, forgetCertificatesExcept, type CredentialTimes, type DeploymentExpiries, type SecretLookup } from './expiry-times.ts';
+import { type CredentialTimes, type DeploymentExpiries, deploymentExpiries, forgetCertificatesExcept,
+  type SecretLookup } from './expiry-times.ts';
 
 type Source = () => readonly KubeObject[];
 const sources = new Map<Source, SecretLookup | undefined>();
@@ -37,7 +38,8 @@ function deployments(): Deployment[] {
     for (const obj of source()) {
       const labels = { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '' };
       const status = ((obj as { status?: StatusView }).status ?? {}) as StatusView;
-      seen.set(`${labels.namespace}/${labels.name}`, { labels, uid: obj.metadata.uid, status, expiries: deploymentExpiries(obj, secret, seenSecrets) });
+      seen.set(`${labels.namespace}/${labels.name}`, { labels, uid: obj.metadata.uid, status,
+        expiries: deploymentExpiries(obj, secret, seenSecrets) });
     }
   }
   const list = [...seen.values()];
@@ -58,7 +60,9 @@ function perDeploymentValue(name: string, help: string, valueOf: (deployment: De
 }
 
 /** A gauge of one value per certificate of a KMSDeployment; no series where `valueOf` gives none. */
-function perCertificateGauge(name: string, help: string, valueOf: (times: CredentialTimes) => number | undefined): void {
+function perCertificateGauge(name: string, help: string,
+  valueOf: (times: CredentialTimes) => number | undefined): void
+{
   perDeploymentGauge(name, help, ['namespace', 'name', 'certificate'], ({ labels, expiries }, set) => {
     for (const [certificate, times] of expiries.certificates) {
       const value = valueOf(times);
@@ -95,12 +99,15 @@ perDeploymentGauge(
   ({ labels, status }, set) => {
     for (const condition of status.conditions ?? []) {
       if (typeof condition.type !== 'string') continue;
-      for (const value of CONDITION_STATUSES) set({ ...labels, type: condition.type, status: value }, condition.status === value ? 1 : 0);
+      for (const value of CONDITION_STATUSES) {
+        set({ ...labels, type: condition.type, status: value }, condition.status === value ? 1 : 0);
+      }
     }
   },
 );
 
-const CERTIFICATE_HELP = 'certificate="ca" (the operator\'s CA, or the one spec.tls.caSecretRef names), "kes-server", "minio-client" or "operator-client"';
+const CERTIFICATE_HELP =
+  'certificate="ca" (the operator\'s CA, or the one spec.tls.caSecretRef names), "kes-server", "minio-client" or "operator-client"';
 
 perCertificateGauge(
   'kmsstack_kmsdeployment_certificate_expiration_timestamp_seconds',

@@ -7,7 +7,7 @@ import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
 import { findDifference } from '../../runtime/subset.ts';
 import type { ConditionReport } from '../../runtime/step.ts';
-import { READY, readyFrom, setCondition, type Condition } from './conditions.ts';
+import { type Condition, READY, readyFrom, setCondition } from './conditions.ts';
 
 export interface KMSDeploymentStatusView {
   observedGeneration?: number;
@@ -46,10 +46,13 @@ export function statusChanged(desired: KMSDeploymentStatusView, live: KMSDeploym
 }
 
 /** Server-side applies the status subresource if it changed; returns whether a write was sent. */
-export async function writeStatus(kube: KubeClient, object: KMSDeploymentObject, status: KMSDeploymentStatusView): Promise<boolean> {
+export async function writeStatus(kube: KubeClient, object: KMSDeploymentObject,
+  status: KMSDeploymentStatusView): Promise<boolean>
+{
   if (!statusChanged(status, object.status)) return false;
   await kube.apply(
-    { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace }, status },
+    { apiVersion: object.apiVersion, kind: object.kind,
+      metadata: { name: object.metadata.name, namespace: object.metadata.namespace }, status },
     { subresource: 'status' },
   );
   return true;
@@ -60,7 +63,9 @@ export async function writeStatus(kube: KubeClient, object: KMSDeploymentObject,
  * (Warning with its reason), the spec became invalid (Warning InvalidSpec with the field errors).
  * Called only after a status write, so a steady state emits nothing.
  */
-export async function announce(events: EventSink, object: KMSDeploymentObject, status: KMSDeploymentStatusView): Promise<void> {
+export async function announce(events: EventSink, object: KMSDeploymentObject,
+  status: KMSDeploymentStatusView): Promise<void>
+{
   const before = (type: string) => object.status?.conditions?.find((c) => c.type === type);
   const after = (type: string) => status.conditions?.find((c) => c.type === type);
   const ready = after(READY);
@@ -70,7 +75,11 @@ export async function announce(events: EventSink, object: KMSDeploymentObject, s
     await events.emit(object, { type: 'Warning', reason: ready.reason, action: 'Reconcile', note: ready.message });
   }
   const specValid = after(ConditionType.SpecValid);
-  if (specValid?.status === 'False' && (before(ConditionType.SpecValid)?.status !== 'False' || before(ConditionType.SpecValid)?.message !== specValid.message)) {
-    await events.emit(object, { type: 'Warning', reason: specValid.reason, action: 'Validate', note: specValid.message });
+  if (specValid?.status === 'False' &&
+    (before(ConditionType.SpecValid)?.status !== 'False' ||
+      before(ConditionType.SpecValid)?.message !== specValid.message))
+  {
+    await events.emit(object, { type: 'Warning', reason: specValid.reason, action: 'Validate',
+      note: specValid.message });
   }
 }

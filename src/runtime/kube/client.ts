@@ -2,9 +2,9 @@
 // authentication and fetch library). Objects stay plain JSON as the API server sends them: the typed
 // models of the generated clients turn timestamps into Dates and drop fields they do not know, which
 // would break the comparison of desired and live objects.
-import { IsomorphicFetchHttpLibrary, RequestContext, type HttpMethod, type KubeConfig } from '@kubernetes/client-node';
+import { type HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { kubeRequestDuration, kubeRequests } from '../metrics.ts';
-import { resourceFor, resourcePath, type KubeObject, type ResourceType } from './resources.ts';
+import { type KubeObject, resourceFor, resourcePath, type ResourceType } from './resources.ts';
 
 export const FIELD_MANAGER = 'kmsstack-operator';
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -93,13 +93,16 @@ export class KubeClient {
     return cluster.server;
   }
 
-  async list<T extends KubeObject = KubeObject>(type: ResourceType, namespace?: string, options: { labelSelector?: string; fieldSelector?: string } = {}): Promise<KubeList<T>> {
+  async list<T extends KubeObject = KubeObject>(type: ResourceType, namespace?: string,
+    options: { labelSelector?: string; fieldSelector?: string } = {}): Promise<KubeList<T>>
+  {
     const items: T[] = [];
     let resourceVersion: string | undefined;
     let continueToken: string | undefined;
     do {
       const page = await this.request<KubeList<T>>('GET', resourcePath(type, namespace), {
-        query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: '500', continue: continueToken },
+        query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: '500',
+          continue: continueToken },
         resource: type.plural,
         verb: 'list',
       });
@@ -112,7 +115,9 @@ export class KubeClient {
   }
 
   /** The object, or undefined when it does not exist. */
-  async get<T extends KubeObject = KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+  async get<T extends KubeObject = KubeObject>(type: ResourceType, namespace: string | undefined,
+    name: string): Promise<T | undefined>
+  {
     try {
       return await this.request<T>('GET', resourcePath(type, namespace, name), { resource: type.plural, verb: 'get' });
     } catch (err) {
@@ -128,7 +133,9 @@ export class KubeClient {
   async getMetadata(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
     try {
       return await this.request<KubeObject>('GET', resourcePath(type, namespace, name), {
-        resource: type.plural, verb: 'get', accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+        resource: type.plural,
+        verb: 'get',
+        accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
       });
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -137,45 +144,53 @@ export class KubeClient {
   }
 
   /** Server-side apply of `obj` (or of its status with subresource "status") as this client's field manager. */
-  async apply<T extends KubeObject = KubeObject>(obj: KubeObject, options: { subresource?: 'status'; force?: boolean } = {}): Promise<T> {
+  async apply<T extends KubeObject = KubeObject>(obj: KubeObject,
+    options: { subresource?: 'status'; force?: boolean } = {}): Promise<T>
+  {
     const type = resourceFor(obj.apiVersion, obj.kind);
-    return this.write(obj, () => this.request<T>('PATCH', resourcePath(type, obj.metadata.namespace, requiredName(obj), options.subresource), {
-      query: { fieldManager: this.fieldManager, force: options.force === false ? undefined : 'true' },
-      body: obj,
-      contentType: 'application/apply-patch+yaml',
-      resource: options.subresource ? `${type.plural}/${options.subresource}` : type.plural,
-      verb: 'apply',
-    }));
+    return this.write(obj,
+      () =>
+        this.request<T>('PATCH', resourcePath(type, obj.metadata.namespace, requiredName(obj), options.subresource), {
+          query: { fieldManager: this.fieldManager, force: options.force === false ? undefined : 'true' },
+          body: obj,
+          contentType: 'application/apply-patch+yaml',
+          resource: options.subresource ? `${type.plural}/${options.subresource}` : type.plural,
+          verb: 'apply',
+        }));
   }
 
   async create<T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T> {
     const type = resourceFor(obj.apiVersion, obj.kind);
-    return this.write(obj, () => this.request<T>('POST', resourcePath(type, obj.metadata.namespace), {
-      query: { fieldManager: this.fieldManager },
-      body: obj,
-      resource: type.plural,
-      verb: 'create',
-    }));
+    return this.write(obj, () =>
+      this.request<T>('POST', resourcePath(type, obj.metadata.namespace), {
+        query: { fieldManager: this.fieldManager },
+        body: obj,
+        resource: type.plural,
+        verb: 'create',
+      }));
   }
 
   /** PUT; fails with 409 Conflict when metadata.resourceVersion is stale (optimistic concurrency). */
   async replace<T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T> {
     const type = resourceFor(obj.apiVersion, obj.kind);
-    return this.write(obj, () => this.request<T>('PUT', resourcePath(type, obj.metadata.namespace, requiredName(obj)), {
-      query: { fieldManager: this.fieldManager },
-      body: obj,
-      resource: type.plural,
-      verb: 'update',
-    }));
+    return this.write(obj, () =>
+      this.request<T>('PUT', resourcePath(type, obj.metadata.namespace, requiredName(obj)), {
+        query: { fieldManager: this.fieldManager },
+        body: obj,
+        resource: type.plural,
+        verb: 'update',
+      }));
   }
 
   /** Deletes the object if it still has `uid` (so a recreated namesake is never hit); false if it was gone. */
   async delete(type: ResourceType, namespace: string | undefined, name: string, uid?: string): Promise<boolean> {
-    const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
+    const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background',
+      ...(uid ? { preconditions: { uid } } : {}) };
     for (const listener of this.writeListeners) listener.writing(type.kind, namespace, name);
     const deleted = () => this.writeListeners.forEach((listener) => listener.deleted(type.kind, namespace, name, uid));
     try {
-      await this.request('DELETE', resourcePath(type, namespace, name), { body, resource: type.plural, verb: 'delete' });
+      await this.request('DELETE', resourcePath(type, namespace, name), { body, resource: type.plural,
+        verb: 'delete' });
       deleted();
       return true;
     } catch (err) {
@@ -261,4 +276,3 @@ function apiError(method: string, path: string, code: number, text: string): Kub
   }
   return new KubeApiError(code, reason, `${method} ${path}: ${code} ${reason}: ${message}`.slice(0, 1000));
 }
-

@@ -51,10 +51,12 @@ export const resources = {
   ServiceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   Deployment: { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
   StatefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },
-  PersistentVolumeClaim: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
+  PersistentVolumeClaim: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims',
+    namespaced: true },
   Pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
   StorageClass: { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false },
-  KMSDeployment: { apiVersion: `${KMSSTACK_GROUP}/v1alpha1`, kind: 'KMSDeployment', plural: 'kmsdeployments', namespaced: true },
+  KMSDeployment: { apiVersion: `${KMSSTACK_GROUP}/v1alpha1`, kind: 'KMSDeployment', plural: 'kmsdeployments',
+    namespaced: true },
   Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
   Event: { apiVersion: 'events.k8s.io/v1', kind: 'Event', plural: 'events', namespaced: true },
 } as const satisfies Record<string, ResourceType>;
@@ -62,12 +64,15 @@ export const resources = {
 export type KnownKind = keyof typeof resources;
 
 /** The kinds the operator creates as children of a KMSDeployment (watched through label-narrowed informers). */
-export const ownedKinds = ['Secret', 'ConfigMap', 'Service', 'ServiceAccount', 'Deployment', 'StatefulSet'] as const satisfies readonly KnownKind[];
+export const ownedKinds = ['Secret', 'ConfigMap', 'Service', 'ServiceAccount', 'Deployment',
+  'StatefulSet'] as const satisfies readonly KnownKind[];
 export type OwnedKind = (typeof ownedKinds)[number];
 
 export function resourceFor(apiVersion: string | undefined, kind: string | undefined): ResourceType {
   const found = Object.values(resources).find((r) => r.kind === kind && r.apiVersion === (apiVersion ?? 'v1'));
-  if (!found) throw new Error(`unsupported kind ${apiVersion ?? '?'}/${kind ?? '?'}: add it to src/runtime/kube/resources.ts`);
+  if (!found) {
+    throw new Error(`unsupported kind ${apiVersion ?? '?'}/${kind ?? '?'}: add it to src/runtime/kube/resources.ts`);
+  }
   return found;
 }
 

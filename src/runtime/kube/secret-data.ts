@@ -16,12 +16,16 @@ export function decodeSecretValue(value: string): string {
 }
 
 /** A Secret's `data` (base64 values) as text; undefined for none. */
-export function decodeSecretData(data: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+export function decodeSecretData(
+  data: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | undefined {
   if (!data) return undefined;
   return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, decodeSecretValue(value)]));
 }
 
 /** An Opaque Secret with `metadata` and `data` (base64 values, as encodeSecretData gives them). */
-export function opaqueSecret<M>(metadata: M, data: Record<string, string>): { apiVersion: 'v1'; kind: 'Secret'; metadata: M; type: 'Opaque'; data: Record<string, string> } {
+export function opaqueSecret<M>(metadata: M,
+  data: Record<string, string>
+): { apiVersion: 'v1'; kind: 'Secret'; metadata: M; type: 'Opaque'; data: Record<string, string> } {
   return { apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque', data };
 }

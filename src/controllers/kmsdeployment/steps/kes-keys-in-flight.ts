@@ -21,7 +21,7 @@ import { childSecret, deploymentRef, type KMSDeploymentStepContext } from '../co
 
 function templateKeys(live: V1StatefulSet): string[] {
   return (live.spec?.template?.spec?.containers ?? []).flatMap((container) =>
-    (container.env ?? []).flatMap((env) => (env.name === minioEnvNames.kesKeyName && env.value ? [env.value] : [])),
+    (container.env ?? []).flatMap((env) => (env.name === minioEnvNames.kesKeyName && env.value ? [env.value] : []))
   );
 }
 

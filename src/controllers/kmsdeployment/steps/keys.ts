@@ -9,24 +9,14 @@ import { ConditionReason, EventReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { kesKeyNameProblem } from '../../../api/key-name.ts';
 import { KesError } from '../../../kes/errors.ts';
-import {
-  acceptanceToken,
-  acceptedTokens,
-  ACCEPT_NEW_KEY_ANNOTATION,
-  buildKeyCanarySecret,
-  canaryContext,
-  keyCanarySecretName,
-  readLedger,
-  statusRecords,
-  type KeyLedger,
-  type KeyRecord,
-} from '../../../kes/key-records.ts';
+import { ACCEPT_NEW_KEY_ANNOTATION, acceptanceToken, acceptedTokens, buildKeyCanarySecret, canaryContext,
+  keyCanarySecretName, type KeyLedger, type KeyRecord, readLedger, statusRecords } from '../../../kes/key-records.ts';
 import type { DeploymentRef } from '../../../workload/names.ts';
-import { kesClient, kesConnector, kesFailure, type KesAccessOptions, type KesKeyOps } from '../kes-access.ts';
-import { clientTlsOf, type ClientTls } from '../../../workload/secret-data.ts';
+import { type KesAccessOptions, kesClient, kesConnector, kesFailure, type KesKeyOps } from '../kes-access.ts';
+import { type ClientTls, clientTlsOf } from '../../../workload/secret-data.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
-import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import { type KubeObject, resources } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
 import { childSecret, dataPathStep, deploymentRef, waitingForCertificates } from '../context.ts';
@@ -50,7 +40,10 @@ interface KeyRun {
 async function ledgerOf(context: KMSDeploymentStepContext, ref: DeploymentRef): Promise<KeyLedger> {
   const name = keyCanarySecretName(ref.name);
   // A canary Secret this KMSDeployment does not control is someone else's: its records are not ours.
-  const secret = ifControlledBy(childSecret(context, name) ?? (await context.kube.get(resources.Secret, ref.namespace, name)), context.object);
+  const secret = ifControlledBy(
+    childSecret(context, name) ?? (await context.kube.get(resources.Secret, ref.namespace, name)),
+    context.object,
+  );
   const status = (context.object.status?.['kes'] as { keys?: unknown } | undefined)?.keys;
   return readLedger(secret, status);
 }
@@ -84,7 +77,9 @@ async function checkRecorded(run: KeyRun, key: string): Promise<'ok' | 'KeyMissi
 /** Creates (or adopts) a key, records it and mints its canary. */
 type KeyEvent = { type: 'Normal' | 'Warning'; reason: string; note: string };
 
-async function createAndRecord(run: KeyRun, key: string, describe: (outcome: 'created' | 'exists') => KeyEvent): Promise<void> {
+async function createAndRecord(run: KeyRun, key: string,
+  describe: (outcome: 'created' | 'exists') => KeyEvent): Promise<void>
+{
   const outcome = await run.operator.createKey(key);
   run.ledger.records.set(key, { name: key, createdAt: run.context.now.toISOString() });
   run.ledger.canaries.delete(key);
@@ -98,8 +93,8 @@ async function ensureKey(run: KeyRun, key: string, accepted: Set<string>): Promi
     await createAndRecord(run, key, (outcome) =>
       outcome === 'created'
         ? { type: 'Normal', reason: EventReason.KeyCreated, note: `created master key ${key} in KES` }
-        : { type: 'Normal', reason: EventReason.KeyAdopted, note: `master key ${key} already existed in Vault and is now recorded as this deployment's key` },
-    );
+        : { type: 'Normal', reason: EventReason.KeyAdopted,
+          note: `master key ${key} already existed in Vault and is now recorded as this deployment's key` });
     return undefined;
   }
   const state = await checkRecorded(run, key);
@@ -109,7 +104,8 @@ async function ensureKey(run: KeyRun, key: string, accepted: Set<string>): Promi
   await createAndRecord(run, key, () => ({
     type: 'Warning',
     reason: EventReason.NewKeyAccepted,
-    note: `${ACCEPT_NEW_KEY_ANNOTATION} accepted a new master key ${key} in place of the one created ${record.createdAt}; objects encrypted with the old key cannot be decrypted`,
+    note:
+      `${ACCEPT_NEW_KEY_ANNOTATION} accepted a new master key ${key} in place of the one created ${record.createdAt}; objects encrypted with the old key cannot be decrypted`,
   }));
   return undefined;
 }
@@ -130,7 +126,9 @@ async function deleteRetired(run: KeyRun, wanted: readonly string[]): Promise<vo
       type: 'Warning',
       reason: EventReason.KeyNameRejected,
       action: 'DeleteKey',
-      note: `KES listed ${unusable.length} entr${unusable.length === 1 ? 'y' : 'ies'} whose name is not a KES key name; left untouched`,
+      note: `KES listed ${unusable.length} entr${
+        unusable.length === 1 ? 'y' : 'ies'
+      } whose name is not a KES key name; left untouched`,
     });
   }
   for (const name of candidates.filter((n) => kesKeyNameProblem(n) === undefined)) {
@@ -141,19 +139,26 @@ async function deleteRetired(run: KeyRun, wanted: readonly string[]): Promise<vo
       type: 'Warning',
       reason: EventReason.KeyDeleted,
       action: 'DeleteKey',
-      note: `deleted master key ${name}: it left spec.kes.keys and keyDeletionPolicy is Delete; data encrypted with it can no longer be decrypted`,
+      note:
+        `deleted master key ${name}: it left spec.kes.keys and keyDeletionPolicy is Delete; data encrypted with it can no longer be decrypted`,
     });
   }
 }
 
 function lostKeysResult(problems: readonly Problem[], ref: DeploymentRef): StepResult {
-  const reason = problems.some((p) => p.kind === 'KeyMissing') ? ConditionReason.KeyMissing : ConditionReason.KeyReplaced;
+  const reason = problems.some((p) => p.kind === 'KeyMissing')
+    ? ConditionReason.KeyMissing
+    : ConditionReason.KeyReplaced;
   const what = problems.map((p) =>
-    p.kind === 'KeyMissing' ? `master key ${p.key} (created ${p.record.createdAt}) is gone from Vault` : `master key ${p.key} (created ${p.record.createdAt}) in Vault is not the key the operator created`,
+    p.kind === 'KeyMissing'
+      ? `master key ${p.key} (created ${p.record.createdAt}) is gone from Vault`
+      : `master key ${p.key} (created ${p.record.createdAt}) in Vault is not the key the operator created`
   );
   const tokens = problems.map((p) => acceptanceToken(p.record)).join(',');
   const message =
-    `${what.join('; ')}. Objects encrypted with it cannot be decrypted, and the operator will not create a replacement on its own: ` +
+    `${
+      what.join('; ')
+    }. Objects encrypted with it cannot be decrypted, and the operator will not create a replacement on its own: ` +
     `restore the key in Vault (KV data under spec.vault.kv.prefix), or accept a new key and lose those objects with ` +
     `kubectl annotate kmsdeployment ${ref.name} -n ${ref.namespace} --overwrite ${ACCEPT_NEW_KEY_ANNOTATION}=${tokens}`;
   return { status: 'False', reason, message, requeueAfterMs: LOST_KEY_RECHECK_MS };
@@ -163,7 +168,10 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
   const connect = kesConnector(options, kesClient);
   return dataPathStep('keys', ConditionType.KeysReady, async (context) => {
     const { spec, object } = context;
-    if (spec.mode !== 'Vault' || !spec.kes) return { status: 'True', reason: ConditionReason.NotUsed, message: `mode ${spec.mode} uses the static key, no KES keys` };
+    if (spec.mode !== 'Vault' || !spec.kes) {
+      return { status: 'True', reason: ConditionReason.NotUsed,
+        message: `mode ${spec.mode} uses the static key, no KES keys` };
+    }
     const ref = deploymentRef(context);
     const names = pkiSecretNames(ref.name).leaves;
     const tls: ClientTls[] = [];
@@ -202,9 +210,11 @@ export function keysStep(options: KesStepOptions = {}): KMSDeploymentStep {
     }
     if (problems.length > 0) {
       const result = lostKeysResult(problems, ref);
-      await context.events.emit(object, { type: 'Warning', reason: result.reason, action: 'CheckKey', note: result.message });
+      await context.events.emit(object, { type: 'Warning', reason: result.reason, action: 'CheckKey',
+        note: result.message });
       return result;
     }
-    return { status: 'True', reason: ConditionReason.KeysPresent, message: `master keys present and verified by their canaries: ${wanted.join(', ')}` };
+    return { status: 'True', reason: ConditionReason.KeysPresent,
+      message: `master keys present and verified by their canaries: ${wanted.join(', ')}` };
   });
 }

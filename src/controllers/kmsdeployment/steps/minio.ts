@@ -4,18 +4,13 @@
 import { ConditionReason } from '../reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
-import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
+import { type KubeObject, resources } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { checksumOf } from '../../../workload/checksum.ts';
 import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
-import { rolloutOf, type Rollout } from '../../../workload/rollout.ts';
-import {
-  buildRootCredentialsSecret,
-  buildStaticKeySecret,
-  generateRootCredentials,
-  generateStaticKey,
-  type RandomBytes,
-} from '../../../minio/credentials.ts';
+import { type Rollout, rolloutOf } from '../../../workload/rollout.ts';
+import { buildRootCredentialsSecret, buildStaticKeySecret, generateRootCredentials, generateStaticKey,
+  type RandomBytes } from '../../../minio/credentials.ts';
 import { rootCredentialsSecretName } from '../../../minio/env.ts';
 import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from '../../../minio/names.ts';
 import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../minio/services.ts';
@@ -26,13 +21,16 @@ import { growDrives } from './minio-drives.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KMSDeploymentStep, KMSDeploymentStepContext } from '../context.ts';
 import { availabilityOf, certificateSecret, dataPathStep, deploymentRef, waitingForCertificates } from '../context.ts';
-import { mountedCertificatesChecksum, userCertificateSecret, withCertificatesChecksum } from '../../../workload/certificates.ts';
+import { mountedCertificatesChecksum, userCertificateSecret,
+  withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
 
 type Outcome<T> = { value: T } | { result: StepResult };
 
-async function getSecret(context: KMSDeploymentStepContext, name: string, generated = true): Promise<KubeObject | undefined> {
+async function getSecret(context: KMSDeploymentStepContext, name: string,
+  generated = true): Promise<KubeObject | undefined>
+{
   // Read generated Secrets from the API server, not the cache: a cache that lags behind a Secret
   // created a moment ago must never make the operator generate (and overwrite) it again. A generated
   // one this KMSDeployment does not control is someone else's: not used, and its apply is refused.
@@ -40,15 +38,23 @@ async function getSecret(context: KMSDeploymentStepContext, name: string, genera
   return generated ? ifControlledBy(live, context.object) : live;
 }
 
-async function rootCredentials(context: KMSDeploymentStepContext, random: RandomBytes | undefined): Promise<Outcome<string>> {
+async function rootCredentials(context: KMSDeploymentStepContext,
+  random: RandomBytes | undefined): Promise<Outcome<string>>
+{
   const ref = deploymentRef(context);
   const name = rootCredentialsSecretName(ref, context.spec);
   const live = await getSecret(context, name, !context.spec.minio.rootCredentials);
   if (context.spec.minio.rootCredentials) {
-    if (!live) return { result: { status: 'False', reason: ConditionReason.RootCredentialsMissing, message: `Secret ${name} (spec.minio.rootCredentials) does not exist`, requeueAfterMs: POLL_MS } };
+    if (!live) {
+      return {
+        result: { status: 'False', reason: ConditionReason.RootCredentialsMissing,
+          message: `Secret ${name} (spec.minio.rootCredentials) does not exist`, requeueAfterMs: POLL_MS },
+      };
+    }
     const [user, password] = [secretValue(live, ROOT_SECRET_KEYS.user), secretValue(live, ROOT_SECRET_KEYS.password)];
     if (!user || user.length < 3 || !password || password.length < 8) {
-      const message = `Secret ${name} needs keys ${ROOT_SECRET_KEYS.user} (at least 3 characters) and ${ROOT_SECRET_KEYS.password} (at least 8 characters)`;
+      const message =
+        `Secret ${name} needs keys ${ROOT_SECRET_KEYS.user} (at least 3 characters) and ${ROOT_SECRET_KEYS.password} (at least 8 characters)`;
       return { result: { status: 'False', reason: ConditionReason.RootCredentialsInvalid, message } };
     }
     return { value: secretDataText(live) };
@@ -67,18 +73,28 @@ async function staticKey(context: KMSDeploymentStepContext, random: RandomBytes 
   const live = await getSecret(context, name);
   const existing = secretValue(live, STATIC_KEY_SECRET_KEY);
   if (live && existing === undefined) {
-    return { result: { status: 'False', reason: ConditionReason.StaticKeyInvalid, message: `Secret ${name} exists without key ${STATIC_KEY_SECRET_KEY}; the operator will not replace a master key` } };
+    return {
+      result: { status: 'False', reason: ConditionReason.StaticKeyInvalid,
+        message:
+          `Secret ${name} exists without key ${STATIC_KEY_SECRET_KEY}; the operator will not replace a master key` },
+    };
   }
   // Never regenerate an existing key: objects encrypted with it would become unreadable.
   const value = existing ?? generateStaticKey(context.spec.minio.keyName, random);
   if (!value.startsWith(`${context.spec.minio.keyName}:`)) {
-    return { result: { status: 'False', reason: ConditionReason.StaticKeyInvalid, message: `Secret ${name} holds a key not named ${context.spec.minio.keyName} (spec.minio.keyName)` } };
+    return {
+      result: { status: 'False', reason: ConditionReason.StaticKeyInvalid,
+        message: `Secret ${name} holds a key not named ${context.spec.minio.keyName} (spec.minio.keyName)` },
+    };
   }
   let secret;
   try {
     secret = buildStaticKeySecret(ref, value);
   } catch (err) {
-    return { result: { status: 'False', reason: ConditionReason.StaticKeyInvalid, message: `Secret ${name}: ${(err as Error).message}` } };
+    return {
+      result: { status: 'False', reason: ConditionReason.StaticKeyInvalid,
+        message: `Secret ${name}: ${(err as Error).message}` },
+    };
   }
   context.children.add(secret as unknown as KubeObject);
   return { value: secretDataText(secret) };
@@ -89,8 +105,12 @@ function mountedCertificates(context: KMSDeploymentStepContext): Outcome<string[
   const names = minioNames(deploymentRef(context).name);
   const user = userCertificateSecret(context.spec, 'minioServer');
   const wanted = [
-    ...(context.spec.mode === 'Vault' ? [{ name: names.kesIdentitySecret, keys: ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
-    ...(context.spec.minio.tls.enabled ? [{ name: user ?? names.tlsSecret, keys: user ? ['tls.crt', 'tls.key'] : ['tls.crt', 'tls.key', 'ca.crt'] }] : []),
+    ...(context.spec.mode === 'Vault'
+      ? [{ name: names.kesIdentitySecret, keys: ['tls.crt', 'tls.key', 'ca.crt'] }]
+      : []),
+    ...(context.spec.minio.tls.enabled
+      ? [{ name: user ?? names.tlsSecret, keys: user ? ['tls.crt', 'tls.key'] : ['tls.crt', 'tls.key', 'ca.crt'] }]
+      : []),
   ];
   const texts: string[] = [];
   for (const { name, keys } of wanted) {
@@ -122,16 +142,21 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
     if ('result' in key) return key.result;
 
     const configChecksum = checksumOf([root.value, key.value, ...certificates.value]);
-    const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio', (name) => certificateSecret(context, name));
+    const certificatesChecksum = mountedCertificatesChecksum(spec, ref.name, 'minio',
+      (name) => certificateSecret(context, name));
     const userSecret = userCertificateSecret(spec, 'minioServer');
-    const certificateHasCA = userSecret === undefined || secretValue(certificateSecret(context, userSecret), 'ca.crt') !== undefined;
+    const certificateHasCA = userSecret === undefined ||
+      secretValue(certificateSecret(context, userSecret), 'ca.crt') !== undefined;
     context.children.add(buildMinioHeadlessService(ref) as unknown as KubeObject);
     context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
     const pools = minioPools(ref, spec);
     const layout = pools.length > 1 ? checksumOf(minioEndpoints(ref, spec)) : undefined;
     const rollouts: Rollout[] = [];
     for (const pool of pools) {
-      const desired = withCertificatesChecksum(buildMinioStatefulSet({ deployment: ref, spec, configChecksum, certificateHasCA }, pool), certificatesChecksum);
+      const desired = withCertificatesChecksum(
+        buildMinioStatefulSet({ deployment: ref, spec, configChecksum, certificateHasCA }, pool),
+        certificatesChecksum,
+      );
       const live = context.cache.get('StatefulSet', ref.namespace, pool.statefulSet) as V1StatefulSet | undefined;
       const stop = await declarePool(context, pool, desired, live, layout, growDrives);
       if (stop) return stop;
@@ -141,7 +166,12 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
     const rollout: Rollout = {
       ready: rollouts.every((r) => r.ready),
       readyReplicas: rollouts.reduce((sum, r) => sum + r.readyReplicas, 0),
-      message: rollouts.find((r) => !r.ready)?.message ?? (pools.length > 1 ? `${rollouts.reduce((sum, r) => sum + r.readyReplicas, 0)}/${pools.reduce((sum, p) => sum + p.servers, 0)} pods ready in ${pools.length} server pools` : rollouts[0]!.message),
+      message: rollouts.find((r) => !r.ready)?.message ??
+        (pools.length > 1
+          ? `${rollouts.reduce((sum, r) => sum + r.readyReplicas, 0)}/${
+            pools.reduce((sum, p) => sum + p.servers, 0)
+          } pods ready in ${pools.length} server pools`
+          : rollouts[0]!.message),
     };
     context.status['minio'] = {
       endpoint: minioEndpoint(ref, spec),

@@ -6,12 +6,14 @@
 // triggers at once (the controller watches kubernetes.io/tls Secrets, metadata only: controller.ts);
 // USER_CERTIFICATE_POLL_MS is the safety net should an event be missed.
 import { decodeSecretData } from '../../../runtime/kube/secret-data.ts';
-import { resources, type KubeObject } from '../../../runtime/kube/resources.ts';
-import { parseCertificateBundle, validateUserCertificate, type PkiSecretNames, type UserCertificate } from '../../../pki/index.ts';
+import { type KubeObject, resources } from '../../../runtime/kube/resources.ts';
+import { parseCertificateBundle, type PkiSecretNames, type UserCertificate,
+  validateUserCertificate } from '../../../pki/index.ts';
 import type { ParsedCertificate } from '../../../pki/inspect.ts';
 import { minioCertificateHosts } from '../../../minio/services.ts';
 import { kesEndpoint } from '../../../workload/names.ts';
-import { secretData, userCertificateFields, userCertificateSecret, type UserCertificateKind } from '../../../workload/certificates.ts';
+import { secretData, userCertificateFields, type UserCertificateKind,
+  userCertificateSecret } from '../../../workload/certificates.ts';
 import { deploymentRef, type KMSDeploymentStepContext } from '../context.ts';
 
 /** How often a user's certificate Secret is read again for a renewal, events or not. */
@@ -25,20 +27,30 @@ export interface UserCertificateRead {
 
 /** The user's certificate Secrets the spec names, read from the API server. */
 export async function readUserCertificates(context: KMSDeploymentStepContext): Promise<UserCertificateRead[]> {
-  const kinds = (Object.keys(userCertificateFields) as UserCertificateKind[]).filter((kind) => userCertificateSecret(context.spec, kind) !== undefined);
+  const kinds = (Object.keys(userCertificateFields) as UserCertificateKind[]).filter((kind) =>
+    userCertificateSecret(context.spec, kind) !== undefined
+  );
   return Promise.all(
     kinds.map(async (kind) => {
       const secretName = userCertificateSecret(context.spec, kind) as string;
-      return { kind, secretName, secret: await context.kube.get(resources.Secret, context.object.metadata.namespace, secretName) };
+      return { kind, secretName,
+        secret: await context.kube.get(resources.Secret, context.object.metadata.namespace, secretName) };
     }),
   );
 }
 
 /** A certificateSecretRef the operator cannot honour: it names a Secret the operator writes itself. */
-export function userCertificateRefProblem(reads: readonly UserCertificateRead[], names: PkiSecretNames): string | undefined {
+export function userCertificateRefProblem(reads: readonly UserCertificateRead[], names: PkiSecretNames):
+  | string
+  | undefined
+{
   const own = [names.ca, ...Object.values(names.leaves)];
   const bad = reads.find((read) => own.includes(read.secretName));
-  return bad ? `Secret ${JSON.stringify(bad.secretName)} (${userCertificateFields[bad.kind]}): names a Secret the operator manages itself; name a Secret of your own` : undefined;
+  return bad
+    ? `Secret ${JSON.stringify(bad.secretName)} (${
+      userCertificateFields[bad.kind]
+    }): names a Secret the operator manages itself; name a Secret of your own`
+    : undefined;
 }
 
 export type ValidatedUserCertificate = UserCertificateRead & Extract<UserCertificate, { ok: true }>;
@@ -52,7 +64,9 @@ export async function validateUserCertificates(
   const ref = deploymentRef(context);
   const certificates: ValidatedUserCertificate[] = [];
   for (const read of reads) {
-    const requiredHosts = read.kind === 'kesServer' ? [new URL(kesEndpoint(ref, context.spec.tls.clusterDomain)).hostname] : minioCertificateHosts(ref, context.spec);
+    const requiredHosts = read.kind === 'kesServer'
+      ? [new URL(kesEndpoint(ref, context.spec.tls.clusterDomain)).hostname]
+      : minioCertificateHosts(ref, context.spec);
     const result = await validateUserCertificate({
       secretName: read.secretName,
       field: userCertificateFields[read.kind],
@@ -67,7 +81,9 @@ export async function validateUserCertificates(
     certificates.push({ ...read, ...result });
   }
   // Handed to the KES and MinIO steps (certificateSecret in context.ts).
-  context.handoff.userCertificates = Object.fromEntries(certificates.flatMap((c) => (c.secret ? [[c.secretName, c.secret]] : [])));
+  context.handoff.userCertificates = Object.fromEntries(
+    certificates.flatMap((c) => (c.secret ? [[c.secretName, c.secret]] : [])),
+  );
   return { certificates };
 }
 

@@ -6,7 +6,8 @@ import type { ObjectReader } from '../../../runtime/cache.ts';
 import type { KubeObject } from '../../../runtime/kube/resources.ts';
 import { resolveVaultSettings, type VaultSettings, type VaultSpec } from '../../../vault/settings.ts';
 import { ConditionReason } from '../reasons.ts';
-import { addressNotAllowed, describeOverlap, olderOverlap, prefixNotAllowed, sharesPrefix, type KeyLocation, type PrefixRule } from '../../../vault/tenancy.ts';
+import { addressNotAllowed, describeOverlap, type KeyLocation, olderOverlap, prefixNotAllowed, type PrefixRule,
+  sharesPrefix } from '../../../vault/tenancy.ts';
 
 /** What the operator's administrator allows KMSDeployments in Vault (operator settings). */
 export interface VaultTenancy {
@@ -19,7 +20,8 @@ export interface VaultTenancy {
 }
 
 export interface Refusal {
-  reason: typeof ConditionReason.VaultAddressNotAllowed | typeof ConditionReason.PrefixNotAllowed | typeof ConditionReason.PrefixInUse;
+  reason: typeof ConditionReason.VaultAddressNotAllowed | typeof ConditionReason.PrefixNotAllowed
+    | typeof ConditionReason.PrefixInUse;
   message: string;
 }
 
@@ -39,7 +41,8 @@ export function keyLocationOf(object: KubeObject): KeyLocation | undefined {
   const spec = (object as { spec?: { mode?: string; vault?: VaultSpec } }).spec;
   if ((spec?.mode ?? 'Vault') === 'Vault') {
     try {
-      const settings = resolveVaultSettings(spec?.vault, { namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '' });
+      const settings = resolveVaultSettings(spec?.vault, { namespace: object.metadata.namespace ?? '',
+        name: object.metadata.name ?? '' });
       location = locationOf(settings, createdAt(object));
     } catch {
       location = null; // its own reconcile reports the invalid spec; it claims no prefix meanwhile
@@ -51,8 +54,12 @@ export function keyLocationOf(object: KubeObject): KeyLocation | undefined {
 
 function locationOf(settings: VaultSettings, created: number): KeyLocation {
   return {
-    deployment: settings.deployment, createdAt: created, address: settings.address,
-    vaultNamespace: settings.vaultNamespace, mountPath: settings.kv.mountPath, prefix: settings.kv.prefix,
+    deployment: settings.deployment,
+    createdAt: created,
+    address: settings.address,
+    vaultNamespace: settings.vaultNamespace,
+    mountPath: settings.kv.mountPath,
+    prefix: settings.kv.prefix,
   };
 }
 
@@ -66,7 +73,10 @@ export function refuseAddress(tenancy: VaultTenancy, settings: VaultSettings): R
   return message ? { reason: ConditionReason.VaultAddressNotAllowed, message } : undefined;
 }
 
-function refusePrefix(rule: PrefixRule, settings: VaultSettings, self: KeyLocation, others: readonly KeyLocation[]): Refusal | undefined {
+function refusePrefix(rule: PrefixRule, settings: VaultSettings, self: KeyLocation, others: readonly KeyLocation[]):
+  | Refusal
+  | undefined
+{
   const notAllowed = prefixNotAllowed(rule, settings);
   if (notAllowed) return { reason: ConditionReason.PrefixNotAllowed, message: notAllowed };
   const owner = olderOverlap(self, others);
@@ -74,8 +84,11 @@ function refusePrefix(rule: PrefixRule, settings: VaultSettings, self: KeyLocati
 }
 
 /** Why this deployment may not use its Vault server or its prefix, or undefined when it may. */
-export function refuseVaultAccess(tenancy: VaultTenancy, settings: VaultSettings, object: KubeObject, cache: ObjectReader): Refusal | undefined {
-  return refuseAddress(tenancy, settings) ?? refusePrefix(tenancy.prefixRule, settings, locationOf(settings, createdAt(object)), otherLocations(cache));
+export function refuseVaultAccess(tenancy: VaultTenancy, settings: VaultSettings, object: KubeObject,
+  cache: ObjectReader): Refusal | undefined
+{
+  return refuseAddress(tenancy, settings) ??
+    refusePrefix(tenancy.prefixRule, settings, locationOf(settings, createdAt(object)), otherLocations(cache));
 }
 
 /**
@@ -83,11 +96,16 @@ export function refuseVaultAccess(tenancy: VaultTenancy, settings: VaultSettings
  * only a deployment that would be granted its prefix now, and shares it with no other, deletes keys.
  * The caller has already made sure the operator may contact this Vault at all (refuseAddress).
  */
-export function keysNotOwned(rule: PrefixRule, settings: VaultSettings, object: KubeObject, cache: ObjectReader): string | undefined {
+export function keysNotOwned(rule: PrefixRule, settings: VaultSettings, object: KubeObject, cache: ObjectReader):
+  | string
+  | undefined
+{
   const self = locationOf(settings, createdAt(object));
   const others = otherLocations(cache);
   const refusal = refusePrefix(rule, settings, self, others);
   if (refusal) return refusal.message;
   const other = sharesPrefix(self, others);
-  return other ? `KMSDeployment ${other.deployment.namespace}/${other.deployment.name} uses the same prefix ${self.mountPath}/${self.prefix}` : undefined;
+  return other
+    ? `KMSDeployment ${other.deployment.namespace}/${other.deployment.name} uses the same prefix ${self.mountPath}/${self.prefix}`
+    : undefined;
 }

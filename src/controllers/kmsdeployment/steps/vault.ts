@@ -12,7 +12,7 @@ import type { KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext } from '../../../runtime/step.ts';
 import { kesNames } from '../../../workload/names.ts';
 import { cleanupVault, describeSkippedNames, describeVaultLeftovers } from '../../../vault/cleanup.ts';
-import { VAULT_NAME_CONFLICT, type RecordedVaultNames } from '../../../vault/ownership.ts';
+import { type RecordedVaultNames, VAULT_NAME_CONFLICT } from '../../../vault/ownership.ts';
 import { VaultClients } from '../../../vault/clients.ts';
 import type { VaultDeps } from '../../../vault/connect.ts';
 import { appRoleSecretName, DEFAULT_INSTANCE, SKIP_VAULT_CLEANUP_ANNOTATION } from '../../../vault/names.ts';
@@ -67,7 +67,9 @@ function port(context: Context): VaultKubePort {
     // control is someone else's: its values are not ours.
     getSecret: async (namespace, name) => {
       const secret = await readFresh(context.cache, context.kube, 'Secret', namespace, name);
-      return name === appRoleSecretName(context.object.metadata.name ?? '') ? ifControlledBy(secret, context.object) : secret;
+      return name === appRoleSecretName(context.object.metadata.name ?? '')
+        ? ifControlledBy(secret, context.object)
+        : secret;
     },
     applySecret: async (desired) => {
       if (!context.children) throw new Error('the AppRole Secret can only be declared during a reconcile');
@@ -82,11 +84,14 @@ function deps(runtime: VaultRuntime, context: Context): VaultDeps {
 }
 
 function ref(object: KMSDeploymentObject): { namespace: string; name: string; uid?: string } {
-  return { namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '', ...(object.metadata.uid ? { uid: object.metadata.uid } : {}) };
+  return { namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '',
+    ...(object.metadata.uid ? { uid: object.metadata.uid } : {}) };
 }
 
 /** status.vault as last written: while it names version 0.1 objects, they are still to be moved. */
-function recordedNames(object: KMSDeploymentObject): (RecordedVaultNames & { kubernetesRoleMount?: string }) | undefined {
+function recordedNames(
+  object: KMSDeploymentObject,
+): (RecordedVaultNames & { kubernetesRoleMount?: string }) | undefined {
   return (object as { status?: { vault?: RecordedVaultNames & { kubernetesRoleMount?: string } } }).status?.vault;
 }
 
@@ -106,16 +111,24 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
     // either, so an administrator's change of the rules cannot cut running KES off at once.
     const refusal = refuseVaultAccess(runtime.tenancy, settings, object, context.cache);
     if (refusal) {
-      await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Configure', note: refusal.message });
+      await context.events.emit(object, { type: 'Warning', reason: refusal.reason, action: 'Configure',
+        note: refusal.message });
       // An older owner of the prefix may go away; the template only changes with a restart.
-      return { status: 'False', reason: refusal.reason, message: refusal.message, requeueAfterMs: refusal.reason === ConditionReason.PrefixInUse ? 60_000 : undefined };
+      return { status: 'False', reason: refusal.reason, message: refusal.message,
+        requeueAfterMs: refusal.reason === ConditionReason.PrefixInUse ? 60_000 : undefined };
     }
     const outcome = await reconcileVault(deps(runtime, context), {
-      settings, labels: stackLabels(ref(object).name, 'kes'), ownerReferences: [], now: context.now, keyDeletionPolicy: spec.keyDeletionPolicy ?? 'Retain', recorded: recordedNames(object),
+      settings,
+      labels: stackLabels(ref(object).name, 'kes'),
+      ownerReferences: [],
+      now: context.now,
+      keyDeletionPolicy: spec.keyDeletionPolicy ?? 'Retain',
+      recorded: recordedNames(object),
     });
     for (const change of outcome.changes) {
       context.logger.info({ change }, 'vault change');
-      await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultConfigured, action: 'Configure', note: change });
+      await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultConfigured, action: 'Configure',
+        note: change });
     }
     context.status['vault'] = outcome.status;
     if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;
@@ -143,22 +156,36 @@ export function vaultCleanup(runtime: VaultRuntime): KMSDeploymentCleanup {
         // Contacting it could hand the operator's credential to a server nobody vetted; the user
         // cannot change the list, so the deletion is not held up either.
         const leftovers = describeVaultLeftovers(settings, spec.keyDeletionPolicy ?? 'Retain');
-        await context.events.emit(object, { type: 'Warning', reason: EventReason.CleanupSkipped, action: 'Cleanup', note: `vault cleanup skipped: ${barred.message}. ${leftovers}` });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.CleanupSkipped, action: 'Cleanup',
+          note: `vault cleanup skipped: ${barred.message}. ${leftovers}` });
         return;
       }
       let keyDeletionPolicy = spec.keyDeletionPolicy ?? 'Retain';
-      const notOwned = keyDeletionPolicy === 'Delete' ? keysNotOwned(runtime.tenancy.prefixRule, settings, object, context.cache) : undefined;
+      const notOwned = keyDeletionPolicy === 'Delete'
+        ? keysNotOwned(runtime.tenancy.prefixRule, settings, object, context.cache)
+        : undefined;
       if (notOwned) {
         keyDeletionPolicy = 'Retain';
-        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysRetained, action: 'Cleanup', note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysRetained, action: 'Cleanup',
+          note: `keyDeletionPolicy Delete not applied, the keys stay: ${notOwned}` });
       }
-      const report = await cleanupVault(deps(runtime, context), settings, keyDeletionPolicy, context.now, recordedNames(object));
-      for (const change of report.done) await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultCleanedUp, action: 'Cleanup', note: change });
+      const report = await cleanupVault(deps(runtime, context), settings, keyDeletionPolicy, context.now,
+        recordedNames(object));
+      for (const change of report.done) {
+        await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultCleanedUp, action: 'Cleanup',
+          note: change });
+      }
       if (report.skippedNames.length > 0) {
-        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysSkipped, action: 'Cleanup', note: describeSkippedNames(settings, report.skippedNames) });
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysSkipped, action: 'Cleanup',
+          note: describeSkippedNames(settings, report.skippedNames) });
       }
-      if (report.keysRetained) await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysRetained, action: 'Cleanup', note: `keyDeletionPolicy Delete not applied: ${report.keysRetained}` });
-      for (const note of report.kept) await context.events.emit(object, { type: 'Warning', reason: VAULT_NAME_CONFLICT, action: 'Cleanup', note });
+      if (report.keysRetained) {
+        await context.events.emit(object, { type: 'Warning', reason: EventReason.KeysRetained, action: 'Cleanup',
+          note: `keyDeletionPolicy Delete not applied: ${report.keysRetained}` });
+      }
+      for (const note of report.kept) {
+        await context.events.emit(object, { type: 'Warning', reason: VAULT_NAME_CONFLICT, action: 'Cleanup', note });
+      }
     },
   };
 }

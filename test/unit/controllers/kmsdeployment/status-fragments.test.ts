@@ -38,4 +38,20 @@ describe('status fragments', () => {
     assert.deepEqual(kesStatusOf({ object: withStatus({ kes: { keys: records } }), handoff: { keyRecords: fresh } }), { keys: fresh });
     assert.deepEqual(statusFragments({ object: withStatus({ kes: { keys: records } }), handoff: {}, status: { minio: { readyReplicas: 1 } } }), { minio: { readyReplicas: 1 } });
   });
+
+  it('a fragment whose writer was blocked keeps what it last said; one whose writer ran and wrote nothing goes', () => {
+    const minio = { endpoint: 'https://tenant-a-minio.storage.svc.cluster.local:9000', caConfigMap: 'tenant-a-minio-ca', readyReplicas: 4 };
+    const buckets = [{ name: 'logs', key: 'minio-key-1', state: 'Ready' }];
+    const object = withStatus({ minio, buckets, kes: { ...workload, keys: records }, vault: { policy: 'p' } });
+    const handoff = { kesIdentities: { minioIdentity: 'm', operatorIdentity: 'o' } };
+    // KES is rolling: its step ran without handing over a workload; keys, MinIO, buckets were blocked.
+    const blocked = new Set(['KeysReady', 'MinIOAvailable', 'EncryptionVerified', 'BucketsReady']);
+    assert.deepEqual(statusFragments({ object, handoff, status: { vault: { policy: 'p2' } } }, blocked), { vault: { policy: 'p2' }, minio, buckets, kes: { minioIdentity: 'm', operatorIdentity: 'o' } });
+    // Blocked before KES: status.kes keeps its workload and keys, with this run's PKI identities.
+    const early = statusFragments({ object, handoff, status: {} }, new Set(['VaultConfigured', 'KESAvailable', 'KeysReady', 'MinIOAvailable', 'BucketsReady']));
+    assert.deepEqual(early['kes'], { ...workload, keys: records, minioIdentity: 'm', operatorIdentity: 'o' });
+    assert.deepEqual(early['vault'], { policy: 'p' });
+    // Every step ran: only what they wrote.
+    assert.deepEqual(statusFragments({ object, handoff: {}, status: { minio } }, new Set()), { minio });
+  });
 });

@@ -4,17 +4,18 @@
 // so a new size or class cannot reach existing drives this way.
 import type { V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
 import { compareQuantities } from '../runtime/quantity.ts';
+import { ConditionReason } from '../api/reasons.ts';
 
 export interface ChangeRefusal {
   /** Condition reason (MinIOAvailable=False). */
-  reason: 'UnsafeChangeRefused';
+  reason: typeof ConditionReason.UnsafeChangeRefused;
   /** Spec field whose change is refused. */
   field: string;
   message: string;
 }
 
 function refuse(field: string, message: string): ChangeRefusal {
-  return { reason: 'UnsafeChangeRefused', field, message: `${field}: ${message}` };
+  return { reason: ConditionReason.UnsafeChangeRefused, field, message: `${field}: ${message}` };
 }
 
 function size(claim: V1PersistentVolumeClaim | undefined): string | undefined {

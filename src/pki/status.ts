@@ -3,8 +3,10 @@
 import type { PkiMaterial } from './materialize.ts';
 import { type LeafKind, leafKinds } from './names.ts';
 import type { Decision, PlanResult } from './plan.ts';
+import { ConditionReason } from '../api/reasons.ts';
 
-export type CertificatesReason = 'Issued' | 'Renewing' | 'InvalidCASecret';
+/** The reasons of CertificatesReady this library reports (constants of api/reasons.ts). */
+export type CertificatesReason = (typeof ConditionReason)['Issued' | 'Renewing' | 'InvalidCASecret'];
 
 export interface CertificatesStatus {
   condition: { status: 'True' | 'False'; reason: CertificatesReason; message: string };

@@ -10,9 +10,10 @@ import type { VaultClient } from './client.ts';
 import * as vault from './operations.ts';
 import { kesPolicyRules, OWNER_LINE_PREFIX, policyTitle } from './policy.ts';
 import type { VaultSettings } from './settings.ts';
+import { ConditionReason } from '../api/reasons.ts';
 
 /** The condition reason (and Warning event reason) when a name belongs to someone else. */
-export const VAULT_NAME_CONFLICT = 'VaultNameConflict';
+export const VAULT_NAME_CONFLICT = ConditionReason.VaultNameConflict;
 
 /** The owner record written into this deployment's KES policy. */
 export function ownerRecord(settings: Pick<VaultSettings, 'instance' | 'deployment'>): string {

@@ -17,8 +17,10 @@ import type { KesAuthSettings, KvVersion, VaultSettings } from './settings.ts';
 import type { VaultClient } from './client.ts';
 import { ensureKesKubernetesRole, KesKubernetesRoleProblem } from './kes-kubernetes-role.ts';
 import { recordedKubernetesMount, retireKubernetesRole, retireSecretIds } from './kes-login-switch.ts';
+import { ConditionReason } from '../api/reasons.ts';
 
-export type VaultConditionReason =
+/** The reasons of VaultConfigured this library reports (constants of api/reasons.ts). */
+export type VaultConditionReason = (typeof ConditionReason)[
   | 'Configured'
   | 'AuthFailed'
   | 'PermissionDenied'
@@ -30,8 +32,9 @@ export type VaultConditionReason =
   | 'KubernetesAuthMountMissing'
   | 'SecretMissing'
   | 'VaultRedirectRefused'
-  | typeof VAULT_NAME_CONFLICT
-  | 'VaultError';
+  | 'VaultNameConflict'
+  | 'VaultError'
+];
 
 /** How Vault stands for this deployment; the controller makes it the VaultConfigured condition. */
 export interface VaultCondition {

@@ -1,5 +1,5 @@
 // Status conditions of a KMSDeployment (metav1.Condition shape). Pure functions: time comes in as `now`.
-import { ConditionReason } from './reasons.ts';
+import { ConditionReason } from '../../api/reasons.ts';
 import { ConditionType, conditionTypes } from '../../api/constants.ts';
 import type { Condition as ApiCondition } from '../../api/index.ts';
 import type { ConditionReport } from '../../runtime/step.ts';

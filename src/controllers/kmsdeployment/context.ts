@@ -11,7 +11,7 @@ import type { KubeObject } from '../../runtime/kube/resources.ts';
 import type { CleanupStep, Step, StepContext, StepResult } from '../../runtime/step.ts';
 import { type DeploymentRef, deploymentRefOf } from '../../workload/names.ts';
 import type { Rollout } from '../../workload/rollout.ts';
-import { ConditionReason } from './reasons.ts';
+import { ConditionReason } from '../../api/reasons.ts';
 import type { KMSDeploymentObject } from './status.ts';
 
 /** Values a step computes for later steps of the same reconcile; each field names its writer. */

@@ -2,7 +2,7 @@
 // (Vault policy, AppRole, KES keys), removed only after every cleanup step succeeded or was skipped by
 // its annotation (kmsstack.io/skip-vault-cleanup: "true" for the Vault one). Both changes are
 // server-side applies of our own entry in metadata.finalizers, which is a set: other finalizers stay.
-import { EventReason } from './reasons.ts';
+import { EventReason } from '../../api/reasons.ts';
 import type { ReconcileRequest, ReconcileResult } from '../../runtime/controller.ts';
 import type { CleanupStep } from '../../runtime/step.ts';
 import type { KubeObject } from '../../runtime/kube/resources.ts';

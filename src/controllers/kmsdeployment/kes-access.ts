@@ -5,7 +5,7 @@ import { type DataKey, KesClient, type KesClientOptions } from '../../kes/client
 import { KesError } from '../../kes/errors.ts';
 import { type DeploymentRef, kesEndpoint } from '../../workload/names.ts';
 import type { ClientTls } from '../../workload/secret-data.ts';
-import { ConditionReason } from './reasons.ts';
+import { ConditionReason } from '../../api/reasons.ts';
 
 /** The KES calls of a data-key round trip (the verify step); a KesClient, or a stand-in in tests. */
 export interface KesRoundTripOps {

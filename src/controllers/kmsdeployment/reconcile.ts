@@ -2,7 +2,7 @@
 // Every stage is a Step that owns one condition; the runtime applies the children the steps declare (only when
 // they differ from the cache), prunes unwanted ones after a complete run, and writes status only when
 // it changed, so a reconcile where nothing changed sends no write at all.
-import { ConditionReason } from './reasons.ts';
+import { ConditionReason } from '../../api/reasons.ts';
 import { ConditionType } from '../../api/constants.ts';
 import { applyDefaults, type DefaultedKMSDeploymentSpec, formatFieldErrors, type KMSDeploymentSpec,
   type OperatorDefaults, validateKMSDeployment } from '../../api/index.ts';

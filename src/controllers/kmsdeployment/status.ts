@@ -1,6 +1,6 @@
 // The status of a KMSDeployment: conditions (with Ready derived from them), observedGeneration and the
 // fragments steps contributed. Written through the status subresource, and only when it changed.
-import { EventReason } from './reasons.ts';
+import { EventReason } from '../../api/reasons.ts';
 import { ConditionType } from '../../api/constants.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';

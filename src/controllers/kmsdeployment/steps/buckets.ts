@@ -3,7 +3,7 @@
 // S3 API with the root credentials the operator manages (src/minio/bucket-client.ts; the AWS SDK is
 // loaded only when a deployment declares buckets). Nothing here deletes a bucket or an object: a
 // bucket that leaves the spec is no longer looked at. Reads every reconcile, writes only what differs.
-import { ConditionReason, EventReason } from '../reasons.ts';
+import { ConditionReason, EventReason } from '../../../api/reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { BucketCallError, type BucketClientOptions, type BucketOps,

@@ -1,7 +1,7 @@
 // Stage 5 of the data path (KESAvailable): the KES config Secret, Deployment and Service, built by
 // src/kes from the spec and from what earlier stages produced — the client identities (hashed from
 // the PKI Secrets) and the AppRole Secret's checksum (from the Vault step).
-import { ConditionReason } from '../reasons.ts';
+import { ConditionReason } from '../../../api/reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { renderKesConfig } from '../../../kes/config.ts';

@@ -5,7 +5,7 @@
 // checked by decrypting its canary with MinIO's identity; a key that is gone (KeyMissing) or holds
 // other material (KeyReplaced) is never created again by the operator: a person decides (docs/kes.md).
 // With keyDeletionPolicy Delete, keys that left the spec are deleted.
-import { ConditionReason, EventReason } from '../reasons.ts';
+import { ConditionReason, EventReason } from '../../../api/reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { kesKeyNameProblem } from '../../../api/key-name.ts';
 import { KesError } from '../../../kes/errors.ts';

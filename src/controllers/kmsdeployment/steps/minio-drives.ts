@@ -4,7 +4,7 @@
 // admission checks the StorageClass's allowVolumeExpansion), so the operator reads no StorageClass
 // and needs no cluster-wide permission; a refusal is StorageExpansionNotSupported. Once every claim
 // asks for the size, the StatefulSet records it (kmsstack.io/drive-size), so later reconciles read nothing.
-import { ConditionReason, EventReason } from '../reasons.ts';
+import { ConditionReason, EventReason } from '../../../api/reasons.ts';
 import type { V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
 import { claimBelow, claimNames, claimResize, DRIVE_SIZE_ANNOTATION } from '../../../minio/storage.ts';
 import { KubeApiError } from '../../../runtime/kube/client.ts';

@@ -7,7 +7,7 @@
 // template) and records the list on the StatefulSet (kmsstack.io/pool-layout). Specs with one pool
 // never get that annotation, so their StatefulSet is what it always was.
 import type { V1StatefulSet } from '@kubernetes/client-node';
-import { EventReason } from '../reasons.ts';
+import { EventReason } from '../../../api/reasons.ts';
 import { unsafeMinioChange } from '../../../minio/changes.ts';
 import type { MinioPool } from '../../../minio/pools.ts';
 import { DRIVE_SIZE_ANNOTATION, growsDrives, keepCreatedSizes } from '../../../minio/storage.ts';

@@ -1,7 +1,7 @@
 // Stage 7 of the data path (MinIOAvailable): root credentials (the user's, or generated once into
 // <name>-minio-root), the static key in StaticKey mode (generated once), the StatefulSet of each server
 // pool (minio-pools.ts) and the two Services. Changes that would lose data are refused, not applied.
-import { ConditionReason } from '../reasons.ts';
+import { ConditionReason } from '../../../api/reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { type KubeObject, resources } from '../../../runtime/kube/resources.ts';

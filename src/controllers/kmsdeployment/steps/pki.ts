@@ -4,7 +4,7 @@
 // the CA S3 clients trust. Later steps read them back through the declared children (identities, TLS material) and
 // stamp the checksum of what their pods mount on the pod template, which this step reads back to
 // learn whether a rollout finished (the CA rotation advances only then).
-import { ConditionReason, EventReason } from '../reasons.ts';
+import { ConditionReason, EventReason } from '../../../api/reasons.ts';
 import { decodeSecretData, encodeSecretData } from '../../../runtime/kube/secret-data.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { type DefaultedKMSDeploymentSpec, durationMs } from '../../../api/index.ts';

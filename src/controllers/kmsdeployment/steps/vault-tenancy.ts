@@ -5,7 +5,7 @@
 import type { ObjectReader } from '../../../runtime/cache.ts';
 import type { KubeObject } from '../../../runtime/kube/resources.ts';
 import { resolveVaultSettings, type VaultSettings, type VaultSpec } from '../../../vault/settings.ts';
-import { ConditionReason } from '../reasons.ts';
+import { ConditionReason } from '../../../api/reasons.ts';
 import { addressNotAllowed, describeOverlap, type KeyLocation, olderOverlap, prefixNotAllowed, type PrefixRule,
   sharesPrefix } from '../../../vault/tenancy.ts';
 

@@ -2,7 +2,7 @@
 // runtime's Step / CleanupStep. The work is in src/vault; this file wires it to the step context:
 // user Secrets are read from the API server, the AppRole Secret is declared as a child (so the
 // runtime applies it only when it changed and owns it), and the KES rollout is read from the cache.
-import { ConditionReason, EventReason } from '../reasons.ts';
+import { ConditionReason, EventReason } from '../../../api/reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { stackLabels } from '../../../workload/labels.ts';

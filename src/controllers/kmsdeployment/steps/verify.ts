@@ -4,7 +4,7 @@
 // master key. The data key is compared and dropped; it is never logged or reported. A fresh round
 // trip also passes with a replaced key, so the key's canary (minted once by the keys step) must
 // decrypt too: that proves the key is the one objects were encrypted with.
-import { ConditionReason } from '../reasons.ts';
+import { ConditionReason } from '../../../api/reasons.ts';
 import { ConditionType } from '../../../api/constants.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { KesError } from '../../../kes/errors.ts';

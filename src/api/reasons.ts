@@ -1,9 +1,9 @@
-// The reasons the KMSDeployment controller writes, in one place (as cert-manager's constants.go):
-// the reasons of the conditions its steps own, and the reasons of the Events it emits. Reasons that
-// come from a library's result (Vault's failures: VaultConditionReason in vault/reconcile.ts; MinIO's
-// refused changes: minio/changes.ts; the PKI plan: CertificatesReason in pki/status.ts) are typed where
-// that library defines its results and reach the condition unchanged. KES's errors are the library's
-// (KesErrorReason); the reasons they become are the controller's (below, and kes-access.ts).
+// Every reason a KMSDeployment condition or Event can carry, in one place (as cert-manager's
+// constants.go), in api/ so that the libraries whose results carry a reason (Vault's: VaultConditionReason
+// in vault/reconcile.ts; MinIO's refused changes: minio/changes.ts; the PKI plan: CertificatesReason in
+// pki/status.ts) type them as a subset of these, and the controller's steps write them unchanged. KES's
+// errors are the library's classification (KesErrorReason), not reasons; the reasons they become are
+// here (KES*, Key*, Keystore*) and the mapping is the controller's (kes-access.ts).
 
 /** Reasons of the conditions the steps of the data path report. */
 export const ConditionReason = {
@@ -83,6 +83,38 @@ export const ConditionReason = {
   KESUnreachable: 'KESUnreachable',
   /** KeysReady, EncryptionVerified: KES answered something the operator does not understand. */
   KESError: 'KESError',
+  /** VaultConfigured: the KV mount, KES's policy and login (AppRole or Kubernetes role) are in place. */
+  Configured: 'Configured',
+  /** VaultConfigured: Vault refused the operator's login (token or Kubernetes auth role). */
+  AuthFailed: 'AuthFailed',
+  /** VaultConfigured: the operator's Vault token lacks a permission it needs; the message names the path. */
+  PermissionDenied: 'PermissionDenied',
+  /** VaultConfigured: no answer from Vault (connection refused, DNS, TLS, timeout). */
+  Unreachable: 'Unreachable',
+  /** VaultConfigured: Vault is sealed. */
+  Sealed: 'Sealed',
+  /** VaultConfigured: the KV mount is of another version than spec.vault.kv.version. */
+  KVVersionMismatch: 'KVVersionMismatch',
+  /** VaultConfigured: the KV mount does not exist and spec.vault.kv.create is false. */
+  KVMountMissing: 'KVMountMissing',
+  /** VaultConfigured: the AppRole mount path is taken by another auth method. */
+  AppRoleMountConflict: 'AppRoleMountConflict',
+  /** VaultConfigured: spec.vault.kesKubernetes.mountPath is not a Kubernetes auth mount. */
+  KubernetesAuthMountMissing: 'KubernetesAuthMountMissing',
+  /** VaultConfigured: a Secret the Vault step reads (the operator's token Secret) does not exist. */
+  SecretMissing: 'SecretMissing',
+  /** VaultConfigured: Vault answered with a redirect, which the operator does not follow (its token would go elsewhere). */
+  VaultRedirectRefused: 'VaultRedirectRefused',
+  /** VaultConfigured: a Vault policy or role of this deployment's name belongs to another KMSDeployment (its ownership record). */
+  VaultNameConflict: 'VaultNameConflict',
+  /** VaultConfigured: Vault answered with another error; the message says which. */
+  VaultError: 'VaultError',
+  /** CertificatesReady: every certificate is issued and valid, none due for renewal. */
+  Issued: 'Issued',
+  /** CertificatesReady: a certificate (or the CA) is being replaced; the message names it and why. */
+  Renewing: 'Renewing',
+  /** MinIOAvailable: a spec change MinIO cannot take safely (shrinking or reshaping a pool, drives); the message names the field. */
+  UnsafeChangeRefused: 'UnsafeChangeRefused',
   /** Ready: every other condition is True. */
   AllConditionsTrue: 'AllConditionsTrue',
   /** Ready: a condition has not been reported yet. */

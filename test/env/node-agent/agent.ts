@@ -258,9 +258,13 @@ export class NodeAgent {
   /** Provisions a directory PV for each pending claim of the agent's StorageClass, grows the bound ones that ask for more, deletes released ones. */
   private async provisionVolumes(): Promise<void> {
     const claims = await this.core.listPersistentVolumeClaimForAllNamespaces();
+    // Every StorageClass of this provisioner, as a CSI driver serves each class that names it (a test may add one,
+    // e.g. the full example's fast-ssd).
+    const classes = new Set((await this.storage.listStorageClass()).items.filter((c) => c.provisioner === PROVISIONER).map((c) => c.metadata!.name!));
     for (const claim of claims.items) {
       const meta = claim.metadata!;
-      if (claim.status?.phase !== 'Pending' || claim.spec?.volumeName || claim.spec?.storageClassName !== this.options.storageClass) continue;
+      const className = claim.spec?.storageClassName;
+      if (claim.status?.phase !== 'Pending' || !claim.spec || claim.spec.volumeName || !className || !classes.has(className)) continue;
       if (this.provisioned.has(meta.uid!)) continue;
       this.provisioned.add(meta.uid!);
       const path = join(this.options.dir, 'volumes', `${meta.namespace}_${meta.name}_${meta.uid}`);
@@ -273,7 +277,7 @@ export class NodeAgent {
           spec: {
             capacity: { storage: request },
             accessModes: claim.spec.accessModes ?? ['ReadWriteOnce'],
-            persistentVolumeReclaimPolicy: 'Delete', storageClassName: this.options.storageClass,
+            persistentVolumeReclaimPolicy: 'Delete', storageClassName: className,
             hostPath: { path, type: 'Directory' },
             claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: meta.namespace!, name: meta.name!, uid: meta.uid! },
           },

@@ -11,7 +11,8 @@ import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '
 import { NodeAgent, type NodeAgentOptions } from './node-agent/agent.ts';
 import { NODE_GATEWAY } from './node-agent/network.ts';
 import { issueClientCert, readPem } from './pki.ts';
-import { ManagedProcess, freePort, stopOnce, testBinary, waitFor } from './process.ts';
+import { ManagedProcess, freePort, leftovers, stopOnce, testBinary, waitFor } from './process.ts';
+import assert from 'node:assert/strict';
 
 export interface Cluster extends ControlPlane {
   /** The node agent (one Node); its pods' addresses are on a bridge inside its own network namespace. */
@@ -190,4 +191,13 @@ export async function serviceForward(cluster: Cluster, namespace: string, servic
       await forward.close();
     },
   };
+}
+
+/**
+ * The `after` of a suite on the local cluster: stops it (or the e2e stack around it; logs kept with
+ * KMSSTACK_KEEP_LOGS) and asserts that no process it started is left, naming `what` ran.
+ */
+export async function stopWithoutLeftovers(stack: { stop(options: { keepLogs?: boolean }): Promise<void> } | undefined, what = 'the cluster, its Pods and Vault'): Promise<void> {
+  await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
+  assert.deepEqual(leftovers().processes, [], `every process of ${what} is gone`);
 }

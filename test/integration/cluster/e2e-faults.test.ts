@@ -10,12 +10,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { kesNames } from '../../../src/workload/names.ts';
 import { minioNames } from '../../../src/minio/names.ts';
-import { clusterUnavailable } from '../../env/cluster.ts';
+import { clusterUnavailable, stopWithoutLeftovers } from '../../env/cluster.ts';
 import { QUORUM_BLIP, checkLoad, underS3Load } from '../../env/e2e-checks.ts';
 import {
   conditionsOf, filesUnder, kubectlWaitReady, s3Client, startMinimalExample, type E2EStack,
 } from '../../env/e2e-stack.ts';
-import { isAlive, leftovers, waitFor } from '../../env/process.ts';
+import { isAlive, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 
 const NAMESPACE = 'storage'; // the namespace examples/kmsdeployment-minimal.yaml is written for
@@ -36,8 +36,7 @@ describe('end to end: faults with real processes', { skip: programs }, () => {
     stack = await startMinimalExample(NAMESPACE, NAME, { values: [`operator.resyncPeriod=${RESYNC}`] });
   });
   after(async () => {
-    await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
-    assert.deepEqual(leftovers().processes, [], 'every process of the cluster, its Pods and Vault is gone');
+    await stopWithoutLeftovers(stack);
   });
 
   type Pod = { metadata: { name: string; uid: string }; status: { podIP?: string; containerStatuses?: { restartCount: number; ready: boolean }[] } };

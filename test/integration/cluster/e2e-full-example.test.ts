@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as yaml from 'js-yaml';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { clusterUnavailable } from '../../env/cluster.ts';
+import { clusterUnavailable, stopWithoutLeftovers } from '../../env/cluster.ts';
 import {
   exposeVault, installOperator, kubectlWaitReady, prepareNamespace, s3Client, setUpVault, startE2EStack, type E2EStack,
 } from '../../env/e2e-stack.ts';
 import { PROVISIONER } from '../../env/node-agent/agent.ts';
-import { leftovers, repoRoot } from '../../env/process.ts';
+import { repoRoot } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 
 const NS = 'storage';
@@ -135,8 +135,7 @@ describe('examples/kmsdeployment-full.yaml on the local cluster', { skip }, () =
   });
   after(async () => {
     issuer.cleanup();
-    await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
-    assert.deepEqual(leftovers().processes, [], 'every process of the cluster, its Pods and Vault is gone');
+    await stopWithoutLeftovers(stack);
   });
 
   it('runs every server the example asks for, on claims of fast-ssd, with the certificates of the user', async () => {

@@ -13,10 +13,10 @@ import { pkiSecretNames } from '../../../src/pki/names.ts';
 import { kesNames } from '../../../src/workload/names.ts';
 import { minioNames } from '../../../src/minio/names.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts';
-import { clusterUnavailable } from '../../env/cluster.ts';
+import { clusterUnavailable, stopWithoutLeftovers } from '../../env/cluster.ts';
 import { QUORUM_BLIP, checkLoad, underS3Load } from '../../env/e2e-checks.ts';
 import { filesUnder, startMinimalExample, type E2EStack } from '../../env/e2e-stack.ts';
-import { leftovers, waitFor } from '../../env/process.ts';
+import { waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 
 const NAMESPACE = 'storage'; // the namespace examples/kmsdeployment-minimal.yaml is written for
@@ -38,8 +38,7 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
     stack = await startMinimalExample(NAMESPACE, NAME, { beforeReady: (s) => s.cluster.kubectl(['patch', 'kmsd', NAME, '-n', NAMESPACE, '--type=merge', '-p', plainS3]).then(() => undefined) });
   });
   after(async () => {
-    await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
-    assert.deepEqual(leftovers().processes, [], 'every process of the cluster, its Pods and Vault is gone');
+    await stopWithoutLeftovers(stack);
   });
 
   const secret = async (name: string) => {

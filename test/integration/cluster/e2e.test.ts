@@ -15,13 +15,13 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { minioNames } from '../../../src/minio/names.ts';
 import { vaultObjectName } from '../../../src/vault/names.ts';
-import { clusterUnavailable } from '../../env/cluster.ts';
+import { clusterUnavailable, stopWithoutLeftovers } from '../../env/cluster.ts';
 import { appRoleToken, kesCallAs, podProcesses } from '../../env/e2e-checks.ts';
 import {
   exposeVault, filesUnder, installOperator, prepareNamespace, s3Client, setUpVault, startE2EStack, kubectlWaitReady, OPERATOR_VAULT_ROLE, VAULT_ADDRESS, VAULT_PORT, type E2EStack,
 } from '../../env/e2e-stack.ts';
 import { NODE_GATEWAY } from '../../env/node-agent/network.ts';
-import { isAlive, leftovers, repoRoot, waitFor } from '../../env/process.ts';
+import { isAlive, repoRoot, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 
 const NAMESPACE = 'storage'; // the namespace examples/kmsdeployment-minimal.yaml is written for
@@ -55,8 +55,7 @@ describe('end to end: a Vault-mode KMSDeployment on the local cluster', { skip: 
     stack = await startE2EStack();
   });
   after(async () => {
-    await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
-    assert.deepEqual(leftovers().processes, [], 'every process of the cluster, its Pods and Vault is gone');
+    await stopWithoutLeftovers(stack);
   });
 
   it('Vault is reachable from the Pod network as vault.vault.svc, with a certificate for that name', async () => {

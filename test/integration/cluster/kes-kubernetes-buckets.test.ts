@@ -10,11 +10,11 @@ import * as yaml from 'js-yaml';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { renderOperatorPolicy } from '../../../src/vault/operator-policy.ts';
 import { appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts';
-import { clusterUnavailable } from '../../env/cluster.ts';
+import { clusterUnavailable, stopWithoutLeftovers } from '../../env/cluster.ts';
 import {
   exposeVault, installOperator, kubectlWaitReady, OPERATOR_VAULT_ROLE, prepareNamespace, s3Client, setUpVault, startE2EStack, VAULT_ADDRESS, type E2EStack,
 } from '../../env/e2e-stack.ts';
-import { leftovers } from '../../env/process.ts';
+
 import { missingProgram } from '../../env/programs.ts';
 
 const NS = 'storage';
@@ -49,8 +49,7 @@ describe('KES on Kubernetes auth and a bucket with its own key, on the local clu
     await installOperator(stack, [NS]);
   });
   after(async () => {
-    await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
-    assert.deepEqual(leftovers().processes, [], 'every process of the cluster, its Pods and Vault is gone');
+    await stopWithoutLeftovers(stack);
   });
 
   it('becomes Ready with KES logged in by its ServiceAccount, with no AppRole Secret and no secret-id', async () => {

@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as yaml from 'js-yaml';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { clusterUnavailable } from '../../env/cluster.ts';
+import { clusterUnavailable, stopWithoutLeftovers } from '../../env/cluster.ts';
 import {
   exposeVault, installOperator, kubectlWaitReady, prepareNamespace, s3Client, setUpVault, startE2EStack, type E2EStack,
 } from '../../env/e2e-stack.ts';
-import { leftovers, repoRoot, waitFor } from '../../env/process.ts';
+import { repoRoot, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 import { quantityBytes } from '../../env/node-agent/disks.ts';
 
@@ -49,8 +49,7 @@ describe('growing MinIO drives on the local cluster', { skip }, () => {
     await kubectlWaitReady(stack, NS, NAME, '300s');
   });
   after(async () => {
-    await stack?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
-    assert.deepEqual(leftovers().processes, [], 'every process of the cluster, its Pods and Vault is gone');
+    await stopWithoutLeftovers(stack);
   });
 
   it('writes an object encrypted through KES on 1Gi drives', async () => {

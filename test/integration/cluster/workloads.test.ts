@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { clusterUnavailable, startCluster, type Cluster } from '../../env/cluster.ts';
-import { isAlive, leftovers, waitFor } from '../../env/process.ts';
+import { type Cluster, clusterUnavailable, startCluster, stopWithoutLeftovers } from '../../env/cluster.ts';
+import { isAlive, waitFor } from '../../env/process.ts';
 import { PINNED, missingProgram } from '../../env/programs.ts';
 import { identityOf, issue, makeCa } from '../../unit/kes/tls-fixture.ts';
 
@@ -40,8 +40,7 @@ describe('the local test cluster', { skip: clusterUnavailable() }, () => {
     cluster = await startCluster({ installCRDs: false });
   });
   after(async () => {
-    await cluster?.stop({ keepLogs: Boolean(process.env.KMSSTACK_KEEP_LOGS) });
-    assert.deepEqual(leftovers().processes, [], 'every process of the cluster and its Pods is gone');
+    await stopWithoutLeftovers(cluster, 'the cluster and its Pods');
   });
 
   it('registers a Ready node and leaves a Pod of an image it cannot run not ready, naming the image', async () => {

@@ -5,12 +5,13 @@
 // ServiceAccount); the operator installed with `helm install`; and what a user does next: a namespace with the
 // `vault-ca` Secret, `kubectl apply`, waiting for Ready, and an S3 client to the MinIO the operator made.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
+import * as yaml from 'js-yaml';
 import { MINIO_S3_PORT, ROOT_SECRET_KEYS, minioNames } from '../../src/minio/names.ts';
 import { renderOperatorPolicy } from '../../src/vault/operator-policy.ts';
 import { chartDir, helm, releaseName, releaseNamespace } from '../unit/packaging/helm.ts';
@@ -108,16 +109,22 @@ export async function prepareNamespace(stack: E2EStack, namespace: string): Prom
  */
 /**
  * A cluster with Vault set up as the guide does, the operator installed with helm (`values` as `--set`), and
- * examples/kmsdeployment-minimal.yaml applied in `namespace`; `beforeReady` runs between the apply and the wait
- * for kmsd/`name` to be Ready (e.g. a patch of the spec).
+ * examples/kmsdeployment-minimal.yaml applied in `namespace` (`minio` merged into its spec.minio first, e.g. a
+ * layout); `beforeReady` runs between the apply and the wait for kmsd/`name` to be Ready (e.g. a patch of the spec).
  */
-export async function startMinimalExample(namespace: string, name: string, options: { values?: string[]; beforeReady?: (stack: E2EStack) => Promise<void> } = {}): Promise<E2EStack> {
+export async function startMinimalExample(
+  namespace: string,
+  name: string,
+  options: { values?: string[]; minio?: Record<string, unknown>; beforeReady?: (stack: E2EStack) => Promise<void> } = {},
+): Promise<E2EStack> {
   const stack = await startE2EStack();
   await exposeVault(stack);
   await setUpVault(stack);
   await prepareNamespace(stack, namespace);
   await installOperator(stack, [namespace], options.values);
-  await stack.cluster.kubectl(['apply', '-n', namespace, '-f', join(repoRoot, 'examples/kmsdeployment-minimal.yaml')]);
+  const example = yaml.load(readFileSync(join(repoRoot, 'examples/kmsdeployment-minimal.yaml'), 'utf8')) as { spec: { minio: Record<string, unknown> } };
+  example.spec.minio = { ...example.spec.minio, ...options.minio };
+  await stack.cluster.kubectl(['apply', '-n', namespace, '-f', '-'], JSON.stringify(example));
   await options.beforeReady?.(stack);
   await kubectlWaitReady(stack, namespace, name);
   return stack;

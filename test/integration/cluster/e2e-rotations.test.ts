@@ -34,9 +34,9 @@ describe('end to end: rotations under an S3 load', { skip: programs }, () => {
     // S3 over plain HTTP here: the load loop's client reads MinIO's CA bundle once, so a CA rotation
     // would fail its TLS checks on the new server certificates. These tests are about the KES and Vault
     // side of each rotation; MinIO's S3 TLS is covered by minio-pools.test.ts and e2e.test.ts.
-    // Two drives per server (issue 19's layout): with one, a write needs 3 of the 4 drives, so while a
-    // rotation restarts one server any hiccup of a peer fails it (503 SlowDownWrite); with 8 drives a
-    // write needs 5 and one server down leaves a drive to spare.
+    // Two drives per server (issue 19's layout: 4 servers with 2 drives each), so drive quorum keeps a drive
+    // to spare while a rotation restarts one server (a write needs 5 of 8). The isolated 503 SlowDownWrite
+    // stayed (2 of 16,422 in a CA rotation against 3-5 with one drive each): docs/testing.md.
     stack = await startMinimalExample(NAMESPACE, NAME, { minio: { tls: { enabled: false }, drivesPerServer: 2 } });
   });
   after(async () => {

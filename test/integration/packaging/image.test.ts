@@ -1,7 +1,7 @@
 // The image, assembled the way the Dockerfile does it (there is no Docker engine here): the build
 // context as .dockerignore leaves it, `npm run build` (the esbuild bundle) in it, then a runtime
 // directory with only package.json and dist/ — no node_modules. That directory must start the
-// operator with plain `node dist/main.js`, and, run with the chart's environment and a token bound by exactly the
+// operator with the image's command (`node --optimize-for-size dist/main.js`), and, run with the chart's environment and a token bound by exactly the
 // chart's RBAC, the operator must become ready and take its Lease on a real API server.
 import assert from 'node:assert/strict';
 import { suiteFixture } from '../../support/suite.ts';
@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import * as yaml from 'js-yaml';
 import { startControlPlane } from '../../env/controlplane.ts';
 import { freePort, makeTempDir, ManagedProcess, removeTempDir, waitFor } from '../../env/process.ts';
+import { OPERATOR_COMMAND, OPERATOR_NODE_FLAGS } from '../../support/operator-command.ts';
 import { isIgnored, readDockerignore } from '../../unit/packaging/docker.ts';
 import { findObject, renderChart, repoRoot, type KubeObject } from '../../unit/packaging/helm.ts';
 
@@ -113,9 +114,9 @@ describe('image layout', () => {
         env[variable.name] = field === 'metadata.namespace' ? 'kmsstack-system' : field === 'metadata.name' ? 'kmsstack-operator-0' : variable.value;
       }
       env.KMSSTACK_HTTP_ADDRESS = `127.0.0.1:${port}`; // the chart's :8080 on all interfaces, moved to a free loopback port
-      assert.deepEqual(container.command, ['node', 'dist/main.js']);
+      assert.deepEqual(container.command, OPERATOR_COMMAND);
       const log = join(work, 'operator.log');
-      operator = new ManagedProcess('operator', node, [join(app, 'dist/main.js')], log, env).start();
+      operator = new ManagedProcess('operator', node, [...OPERATOR_NODE_FLAGS, join(app, 'dist/main.js')], log, env).start();
 
       const probe = async (path: string) => {
         const response = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);

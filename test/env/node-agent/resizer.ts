@@ -55,6 +55,18 @@ async function writeStatus(context: ResizerContext, claim: k8s.V1PersistentVolum
   });
 }
 
+/** Records that `target` is being allocated and which phase the resize is in (once: a claim already there is returned). */
+async function markResizePhase(context: ResizerContext, claim: k8s.V1PersistentVolumeClaim, target: string,
+  phase: 'ControllerResizeInProgress' | 'NodeResizePending', condition: string, message: string): Promise<k8s.V1PersistentVolumeClaim> {
+  if (claim.status?.allocatedResourceStatuses?.['storage'] === phase) return claim;
+  return writeStatus(context, claim, {
+    ...claim.status,
+    allocatedResources: { ...claim.status?.allocatedResources, storage: target },
+    allocatedResourceStatuses: { ...claim.status?.allocatedResourceStatuses, storage: phase },
+    conditions: withConditions(claim, condition, message),
+  });
+}
+
 async function expandable(context: ResizerContext, claim: k8s.V1PersistentVolumeClaim, volume: k8s.V1PersistentVolume): Promise<boolean> {
   if (volume.metadata?.annotations?.['pv.kubernetes.io/provisioned-by'] !== context.provisioner) return false;
   if (volume.spec?.claimRef?.uid !== claim.metadata?.uid) return false;
@@ -98,27 +110,14 @@ async function resizeClaim(context: ResizerContext, listed: k8s.V1PersistentVolu
   const volumeBytes = quantityBytes(volume.spec?.capacity?.['storage'] ?? '') ?? 0;
   if (volumeBytes < targetBytes) {
     // Controller side: record what is being allocated before touching the volume (quota counts it).
-    if (claim.status?.allocatedResourceStatuses?.['storage'] !== 'ControllerResizeInProgress') {
-      claim = await writeStatus(context, claim, {
-        ...claim.status,
-        allocatedResources: { ...claim.status?.allocatedResources, storage: target },
-        allocatedResourceStatuses: { ...claim.status?.allocatedResourceStatuses, storage: 'ControllerResizeInProgress' },
-        conditions: withConditions(claim, 'Resizing', ''),
-      });
-    }
+    claim = await markResizePhase(context, claim, target, 'ControllerResizeInProgress', 'Resizing', '');
     await context.core.replacePersistentVolume({
       name: volume.metadata!.name!, body: { ...volume, spec: { ...volume.spec, capacity: { ...volume.spec?.capacity, storage: target } } },
     });
     context.log(`resize ${name}: PV ${volume.metadata!.name} is now ${target}`);
   }
-  if (claim.status?.allocatedResourceStatuses?.['storage'] !== 'NodeResizePending') {
-    claim = await writeStatus(context, claim, {
-      ...claim.status,
-      allocatedResources: { ...claim.status?.allocatedResources, storage: target },
-      allocatedResourceStatuses: { ...claim.status?.allocatedResourceStatuses, storage: 'NodeResizePending' },
-      conditions: withConditions(claim, 'FileSystemResizePending', 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.'),
-    });
-  }
+  claim = await markResizePhase(context, claim, target, 'NodeResizePending', 'FileSystemResizePending',
+    'Waiting for user to (re-)start a pod to finish file system resize of volume on node.');
   // Node side: the volume is mounted (the agent mounts it when provisioning), so it grows online.
   const path = volume.spec?.hostPath?.path ?? volume.spec?.local?.path;
   if (path) await growFilesystem(path, targetBytes);

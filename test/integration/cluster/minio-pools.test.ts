@@ -6,7 +6,7 @@
 // every object written before, and takes new ones.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -58,6 +58,31 @@ describe('MinIO S3 over TLS and server pools on the local test cluster', { skip:
       requestHandler: { httpsAgent: new HttpsAgent({ ca: data['ca.crt'], servername: endpoint.hostname }) },
     });
     return { s3: client, close: async () => { client.destroy(); await forward.close(); } };
+  }
+
+  /** Waits until MinIO on `pod` answers GET /minio/health/cluster with 200 (the cluster has write quorum). */
+  async function clusterHealthy(pod: string, timeoutMs: number): Promise<void> {
+    const { status } = await kmsd();
+    const { data } = await json<{ data: Record<string, string> }>(['get', 'configmap', status?.minio?.caConfigMap ?? '', '-n', NS]);
+    const { status: podStatus } = await json<{ status: { podIP: string } }>(['get', 'pod', pod, '-n', NS]);
+    const forward = await cluster.node.network.portForward(podStatus.podIP, 9000);
+    const servername = new URL(status?.minio?.endpoint ?? '').hostname;
+    const agent = new HttpsAgent({ ca: data['ca.crt'], servername });
+    const code = () => new Promise<number>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: forward.port, path: '/minio/health/cluster', agent, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
+      req.on('error', reject);
+      req.end();
+    });
+    try {
+      await waitFor(`MinIO ${pod} to report a healthy cluster`, async () => ((await code()) === 200 ? true : undefined), timeoutMs, 1000);
+    } finally {
+      agent.destroy();
+      await forward.close();
+    }
   }
 
   async function putObjects(client: S3Client, prefix: string, count: number): Promise<void> {
@@ -122,12 +147,18 @@ describe('MinIO S3 over TLS and server pools on the local test cluster', { skip:
     }
   });
 
-  it('adding a server pool gives a running two-pool MinIO that still reads the first pool\'s encrypted objects', async () => {
+  it('adding a server pool gives a running two-pool MinIO that still reads the first pool\'s encrypted objects', async (t) => {
     await cluster.kubectl(['patch', 'kmsdeployment', NAME, '-n', NS, '--type', 'merge', '-p', JSON.stringify({ spec: { minio: { pools: [{ name: 'p2', servers: 4 }] } } })]);
     const done = await ready(300_000);
     assert.equal(done.status?.minio?.readyReplicas, 8, 'both pools ready');
     const pool = await json<{ status: { readyReplicas?: number } }>(['get', 'statefulset', `${NAME}-minio-p2`, '-n', NS]);
     assert.equal(pool.status.readyReplicas, 4);
+    // MinIO's readiness passes before its object layer is up (docs/minio.md, "Adding a server pool"): a
+    // new pool changes every server's MINIO_VOLUMES, and the servers answer 503 XMinioServerNotInitialized
+    // until they agree. S3 is served once /minio/health/cluster (write quorum) answers 200 on both pools.
+    const readyAt = Date.now();
+    for (const pod of [`${NAME}-minio-0`, `${NAME}-minio-p2-3`]) await clusterHealthy(pod, 180_000);
+    t.diagnostic(`S3 served ${((Date.now() - readyAt) / 1000).toFixed(1)} s after Ready`);
     for (const pod of [`${NAME}-minio-0`, `${NAME}-minio-p2-3`]) {
       const client = await s3(pod);
       try {

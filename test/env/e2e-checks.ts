@@ -11,7 +11,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { KES_PORT, kesNames } from '../../src/workload/names.ts';
 import { minioNames } from '../../src/minio/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName } from '../../src/vault/names.ts';
-import { kubectlWaitReady, s3Client, type E2EStack } from './e2e-stack.ts';
+import { kubectlWaitReady, s3Client, type E2EStack, type S3ClientOptions } from './e2e-stack.ts';
 
 type Ref = { namespace: string; name: string };
 
@@ -116,10 +116,10 @@ export function s3Load(s3: S3Client, bucket: string, reroutes: string[] = []): {
  * Runs `change` while a loop of SSE-S3 PUTs, each read back at once, goes to the deployment's MinIO Service
  * (its ready Pods, as kube-proxy would route: s3Client 'service'), from 3 s before the change until 3 s after
  * the deployment is Ready again. Then every object written is read again. Returns the loop's result; the
- * caller asserts that nothing failed.
+ * caller asserts that nothing failed. `client.caRefreshMs` makes the client re-read MinIO's CA bundle as it goes.
  */
-export async function underS3Load(stack: E2EStack, deployment: Ref, bucket: string, change: () => Promise<void>): Promise<LoadResult & { unreadable: string[] }> {
-  const { s3, reroutes, close } = await s3Client(stack, deployment.namespace, deployment.name, 'service');
+export async function underS3Load(stack: E2EStack, deployment: Ref, bucket: string, change: () => Promise<void>, client: S3ClientOptions = {}): Promise<LoadResult & { unreadable: string[]; caChanges: number }> {
+  const { s3, reroutes, caChanges, close } = await s3Client(stack, deployment.namespace, deployment.name, 'service', client);
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const load = s3Load(s3, bucket, reroutes);
@@ -137,7 +137,7 @@ export async function underS3Load(stack: E2EStack, deployment: Ref, bucket: stri
       const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).then((r) => r.Body!.transformToByteArray(), (err: Error) => err);
       if (read instanceof Error || !Buffer.from(read).equals(body)) unreadable.push(`${key}: ${read instanceof Error ? read.message : 'reads back different'}`);
     }
-    return { ...result, unreadable };
+    return { ...result, unreadable, caChanges: caChanges() };
   } finally {
     await close();
   }
@@ -154,9 +154,9 @@ export const QUORUM_BLIP = { failure: 'HTTP 503 SlowDownWrite', why: 'a write as
  * names failures that are known and documented for this step (docs/testing.md): they are reported with their
  * count and must stay within `atMost` of the requests; any other failure fails the step.
  */
-export function checkLoad(t: TestContext, what: string, result: LoadResult & { unreadable: string[] }, expected?: { failure: string; why: string; atMost: number }): void {
+export function checkLoad(t: TestContext, what: string, result: LoadResult & { unreadable: string[]; caChanges?: number }, expected?: { failure: string; why: string; atMost: number }): void {
   const known = expected ? result.failures.filter((f) => f.includes(expected.failure)) : [];
-  t.diagnostic(`${what}: ${result.requests} S3 requests, ${result.failures.length} failed${expected ? ` (${known.length} ${expected.failure}: ${expected.why})` : ''}, ${result.reroutes.length} connections re-routed from a stopping Pod`);
+  t.diagnostic(`${what}: ${result.requests} S3 requests, ${result.failures.length} failed${expected ? ` (${known.length} ${expected.failure}: ${expected.why})` : ''}, ${result.reroutes.length} connections re-routed from a stopping Pod${result.caChanges ? `, MinIO's CA bundle changed ${result.caChanges} times under the client` : ''}`);
   assert.deepEqual(result.failures.filter((f) => !known.includes(f)), [], `no failed request of ${result.requests}`);
   if (expected) assert.ok(known.length <= expected.atMost * result.requests, `at most ${expected.atMost * 100}% ${expected.failure}: ${known.join('; ')}`);
   assert.ok(result.requests >= 20, `the loop ran during the change (${result.requests} requests)`);

@@ -183,17 +183,54 @@ export async function waitReady(stack: E2EStack, namespace: string, name: string
  * with the CA bundle of the ConfigMap that status.minio.caConfigMap names, for the host of
  * status.minio.endpoint. `close` ends both.
  */
-export async function s3Client(stack: E2EStack, namespace: string, name: string, to: number | 'service' = 0): Promise<{ s3: S3Client; port: number; url: string; reroutes: string[]; close(): Promise<void> }> {
+/**
+ * How an S3 client of the tests trusts MinIO: the CA bundle of the ConfigMap named in status.minio.caConfigMap
+ * read once (the default), or read again every `caRefreshMs`, as a client that mounts the ConfigMap sees it
+ * change, each new connection verified with the bundle as it was last read.
+ */
+export interface S3ClientOptions {
+  caRefreshMs?: number;
+}
+
+/** The trust bundle a client verifies MinIO's S3 certificate with, re-read while `refreshMs` is set. */
+async function minioTrust(stack: E2EStack, namespace: string, name: string, refreshMs?: number): Promise<{ current(): { ca: string; servername: string } | undefined; changes(): number; stop(): void }> {
+  const read = async () => {
+    const { status } = await stack.json(['get', 'kmsdeployment', name, '-n', namespace]) as { status?: { minio?: { endpoint?: string; caConfigMap?: string } } };
+    if (!status?.minio?.caConfigMap) return undefined;
+    const { data } = await stack.json(['get', 'configmap', status.minio.caConfigMap, '-n', namespace]) as { data: Record<string, string> };
+    return { ca: data['ca.crt'] ?? '', servername: new URL(status.minio.endpoint ?? '').hostname };
+  };
+  let trust = await read();
+  let changes = 0;
+  const timer = refreshMs && trust
+    ? setInterval(() => {
+        read().then((next) => {
+          if (!next) return;
+          if (next.ca !== trust?.ca) changes++;
+          trust = next;
+        }, () => undefined); // the API server busy for a moment: keep the last bundle, as a mounted file would
+      }, refreshMs)
+    : undefined;
+  return { current: () => trust, changes: () => changes, stop: () => clearInterval(timer) };
+}
+
+/** An https Agent that verifies each new connection with the trust bundle as it is at that moment. */
+class CurrentTrustAgent extends HttpsAgent {
+  constructor(private readonly trust: () => { ca: string; servername: string } | undefined, keepAlive: boolean) {
+    // No TLS session resumption: each handshake sees MinIO's certificate and checks it against the current bundle.
+    super({ keepAlive, maxCachedSessions: 0 });
+  }
+
+  override createConnection(options: Parameters<HttpsAgent['createConnection']>[0], callback?: Parameters<HttpsAgent['createConnection']>[1]) {
+    return super.createConnection({ ...options, ...this.trust() }, callback);
+  }
+}
+
+export async function s3Client(stack: E2EStack, namespace: string, name: string, to: number | 'service' = 0, options: S3ClientOptions = {}): Promise<{ s3: S3Client; port: number; url: string; reroutes: string[]; caChanges(): number; close(): Promise<void> }> {
   const names = minioNames(name);
   const secret = await stack.json(['get', 'secret', names.rootSecret, '-n', namespace]) as { data: Record<string, string> };
   const decode = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
-  const { status } = await stack.json(['get', 'kmsdeployment', name, '-n', namespace]) as { status?: { minio?: { endpoint?: string; caConfigMap?: string } } };
-  const tls = status?.minio?.caConfigMap
-    ? {
-        ca: ((await stack.json(['get', 'configmap', status.minio.caConfigMap, '-n', namespace])) as { data: Record<string, string> }).data['ca.crt'],
-        servername: new URL(status.minio.endpoint ?? '').hostname,
-      }
-    : undefined;
+  const trust = await minioTrust(stack, namespace, name, options.caRefreshMs);
   let forward: { port: number; reroutes?: string[]; close(): Promise<void> };
   if (to === 'service') {
     forward = await serviceForward(stack.cluster, namespace, names.workload, MINIO_S3_PORT);
@@ -201,7 +238,7 @@ export async function s3Client(stack: E2EStack, namespace: string, name: string,
     const pod = await stack.json(['get', 'pod', `${names.workload}-${to}`, '-n', namespace]) as { status: { podIP: string } };
     forward = await stack.cluster.node.network.portForward(pod.status.podIP, MINIO_S3_PORT);
   }
-  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${forward.port}`;
+  const url = `${trust.current() ? 'https' : 'http'}://127.0.0.1:${forward.port}`;
   const s3 = new S3Client({
     endpoint: url, region: 'us-east-1', forcePathStyle: true,
     credentials: { accessKeyId: decode(ROOT_SECRET_KEYS.user), secretAccessKey: decode(ROOT_SECRET_KEYS.password) },
@@ -210,7 +247,7 @@ export async function s3Client(stack: E2EStack, namespace: string, name: string,
     // Through the Service, one new connection per request, so that each follows the endpoints as they are then.
     requestHandler: {
       httpAgent: new HttpAgent({ keepAlive: to !== 'service' }),
-      httpsAgent: new HttpsAgent({ ...(tls ?? {}), keepAlive: to !== 'service' }),
+      httpsAgent: new CurrentTrustAgent(trust.current, to !== 'service'),
     },
   });
   return {
@@ -218,7 +255,9 @@ export async function s3Client(stack: E2EStack, namespace: string, name: string,
     port: forward.port,
     url,
     reroutes: forward.reroutes ?? [],
+    caChanges: trust.changes,
     async close() {
+      trust.stop();
       s3.destroy();
       await forward.close();
     },

@@ -6,7 +6,7 @@
 // as a conflict and left as it is.
 import type { ObjectReader } from './cache.ts';
 import { INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from './cache.ts';
-import type { EventSink } from './events.ts';
+import { type EventSink, listNote } from './events.ts';
 import type { KubeClient } from './kube/client.ts';
 import { type KubeObject, type OwnedKind, ownedKinds, type OwnerReference, resources } from './kube/resources.ts';
 import type { Logger } from './logger.ts';
@@ -142,6 +142,7 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
     checked.push({ child, live, exists: existing !== undefined });
   }
   if (outcome.conflicts.length > 0) return outcome;
+  const created: { what: string; uid: string }[] = [];
   for (const { child, live, exists } of checked) {
     const difference = findDifference(child, live);
     if (difference === undefined) continue;
@@ -149,11 +150,12 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
     env.logger.info({ child: what.replace(' ', '/'), difference }, live ? 'updating child' : 'creating child');
     const applied = await env.kube.apply(child);
     outcome.writes++;
-    if (!exists) {
-      const note = `created ${what}`;
-      await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note,
-        dedupKey: `${note} ${applied.metadata.uid ?? ''}` });
-    }
+    if (!exists) created.push({ what, uid: applied.metadata.uid ?? '' });
+  }
+  if (created.length > 0) {
+    const note = `created ${listNote(created.map((c) => c.what))}`;
+    await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note,
+      dedupKey: `${note} ${created.map((c) => c.uid).join(' ')}` });
   }
   return outcome;
 }

@@ -19,6 +19,26 @@ export interface EventInput {
   dedupKey?: string;
 }
 
+/** The longest note events.k8s.io/v1 accepts, in bytes. */
+const NOTE_LIMIT = 1024;
+
+/**
+ * One note for several things done in one pass (one Event, not one per thing: an object's creation is
+ * then a handful of Events): `items` joined with '; ', cut at whole items to fit an Event, with how many
+ * were left out.
+ */
+export function listNote(items: readonly string[]): string {
+  let note = '';
+  for (const [index, item] of items.entries()) {
+    const next = note ? `${note}; ${item}` : item;
+    const rest = items.length - index - 1;
+    const tail = rest > 0 ? `; and ${rest} more` : '';
+    if (Buffer.byteLength(next + tail) > NOTE_LIMIT) return note ? `${note}; and ${items.length - index} more` : item;
+    note = next;
+  }
+  return note;
+}
+
 /** The one call the recorder needs (KubeClient has it). */
 export interface EventWriter {
   create(obj: KubeObject): Promise<unknown>;
@@ -40,7 +60,7 @@ export class EventRecorder implements EventSink {
   ) {}
 
   async emit(regarding: KubeObject, input: EventInput): Promise<void> {
-    const note = redactString(input.note).slice(0, 1024);
+    const note = redactString(input.note).slice(0, NOTE_LIMIT);
     const dedupKey = [regarding.metadata.uid, input.type, input.reason, input.dedupKey ?? note].join('\u0000');
     const now = this.now();
     const last = this.lastEmitted.get(dedupKey);

@@ -16,6 +16,7 @@ import { certificatesStatus, kesServerDnsNames, type LeafKind, leafKinds, materi
   planCertificates, type RenderedSecret, renderPkiSecrets, secretsChecksum,
   validatePkiPolicy } from '../../../pki/index.ts';
 import { readFresh } from '../../../runtime/cache.ts';
+import { listNote } from '../../../runtime/events.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import { type KubeObject, resources } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
@@ -219,10 +220,11 @@ export function pkiStep(): KMSDeploymentStep {
     const published = kinds.includes('minioServer') ? material.trustBundlePem : minioCA?.caPem;
     if (published) context.children.add(buildMinioCAConfigMap(ref, published) as unknown as KubeObject);
 
-    for (const note of issuedSummary(result.plan, names)) {
-      context.logger.info({ issued: note }, 'certificate issued');
+    const issued = issuedSummary(result.plan, names);
+    for (const note of issued) context.logger.info({ issued: note }, 'certificate issued');
+    if (issued.length > 0) {
       await context.events.emit(object, { type: 'Normal', reason: EventReason.CertificateIssued,
-        action: 'IssueCertificates', note });
+        action: 'IssueCertificates', note: listNote(issued) });
     }
     const status = certificatesStatus(result, material);
     if (status.certificates) context.status['certificates'] = status.certificates;

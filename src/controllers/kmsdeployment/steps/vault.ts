@@ -7,6 +7,7 @@ import { ConditionType } from '../../../api/constants.ts';
 import type { DefaultedKMSDeploymentSpec } from '../../../api/index.ts';
 import { stackLabels } from '../../../workload/labels.ts';
 import { readFresh } from '../../../runtime/cache.ts';
+import { listNote } from '../../../runtime/events.ts';
 import { ifControlledBy } from '../../../runtime/children.ts';
 import type { KubeObject } from '../../../runtime/kube/resources.ts';
 import type { CleanupContext, StepContext } from '../../../runtime/step.ts';
@@ -125,10 +126,10 @@ export function vaultStep(runtime: VaultRuntime): KMSDeploymentStep {
       keyDeletionPolicy: spec.keyDeletionPolicy ?? 'Retain',
       recorded: recordedNames(object),
     });
-    for (const change of outcome.changes) {
-      context.logger.info({ change }, 'vault change');
+    for (const change of outcome.changes) context.logger.info({ change }, 'vault change');
+    if (outcome.changes.length > 0) {
       await context.events.emit(object, { type: 'Normal', reason: EventReason.VaultConfigured, action: 'Configure',
-        note: change });
+        note: listNote(outcome.changes) });
     }
     context.status['vault'] = outcome.status;
     if (outcome.appRoleChecksum) context.handoff.appRoleChecksum = outcome.appRoleChecksum;

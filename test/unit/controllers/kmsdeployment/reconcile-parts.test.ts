@@ -4,7 +4,7 @@ import { testLogger } from '../../../support/logger.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DesiredChildren, childLabels } from '../../../../src/runtime/children.ts';
-import { EventRecorder, type EventInput, type EventSink } from '../../../../src/runtime/events.ts';
+import { EventRecorder, listNote, type EventInput, type EventSink } from '../../../../src/runtime/events.ts';
 import { runSteps } from '../../../../src/runtime/pipeline.ts';
 import { notImplemented, type Step, type StepContext } from '../../../../src/runtime/step.ts';
 import { microTime } from '../../../../src/runtime/leader.ts';
@@ -177,6 +177,17 @@ describe('EventRecorder', () => {
     fail = false;
     await recorder.emit(owner, event);
     assert.equal(created.length, 1);
+  });
+
+  it('lists what one pass did in one note that fits an Event, cut at whole items with how many were left out', () => {
+    assert.equal(listNote(['Secret a', 'Deployment b']), 'Secret a; Deployment b');
+    const items = Array.from({ length: 40 }, (_, i) => `Secret tenant-a-${'x'.repeat(20)}-${i}`);
+    const note = listNote(items);
+    assert.ok(Buffer.byteLength(note) <= 1024, `${Buffer.byteLength(note)} bytes`);
+    const listed = note.split('; ').filter((part) => part.startsWith('Secret'));
+    assert.deepEqual(listed, items.slice(0, listed.length), 'whole items, in order');
+    assert.match(note, new RegExp(`; and ${items.length - listed.length} more$`));
+    assert.equal(listNote(['y'.repeat(2000)]).length, 2000, 'one long item is left for emit() to cut');
   });
 });
 

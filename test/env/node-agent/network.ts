@@ -43,13 +43,30 @@ export interface ProbeAnswer {
   error?: string;
 }
 
+/**
+ * The host number (2-254) of the next Pod address: the first after `last` that is not in use, wrapping around,
+ * as the host-local IPAM plugin of a real node allocates (round-robin from its last reserved IP). Handing the
+ * address a Pod just freed to the next Pod instead (what this agent did first) made Pods that restart together
+ * swap addresses while the other Pods' names still pointed at the old ones: MinIO reached store-minio-1 under
+ * store-minio-2's name ("drive ID mismatch", "unexpected drive ordering") and took up to 90 s more to form its
+ * cluster after a server pool was added.
+ */
+export function roundRobinHost(inUse: ReadonlySet<number>, last: number): number | undefined {
+  for (let step = 1; step <= 253; step++) {
+    const host = ((last - 2 + step) % 253 + 253) % 253 + 2;
+    if (!inUse.has(host)) return host;
+  }
+  return undefined;
+}
+
 export class NodeNetwork {
   readonly namespace: string;
   /** The bridge's address: the Node's InternalIP and the Pods' hostIP. */
   readonly gateway: string;
   private readonly subnet = '10.244.0';
-  private readonly free: number[] = [];
-  private nextHost = 2;
+  /** Host numbers of the Pods' addresses in use, and the last one handed out (the gateway is .1). */
+  private readonly inUse = new Set<number>();
+  private lastReserved = 1;
   private relay: ManagedProcess | undefined;
   private readonly socket: string;
   private readonly forwards: Server[] = [];
@@ -101,8 +118,7 @@ export class NodeNetwork {
 
   /** Creates the Pod's namespace and veth, and returns its namespace name and address. */
   async addPod(): Promise<{ namespace: string; address: string }> {
-    const host = this.free.shift() ?? this.nextHost++;
-    if (host > 254) throw new Error('the node network has no free address left (253 Pods)');
+    const host = this.nextFreeHost();
     const namespace = `${this.namespace}p${host}`;
     const address = `${this.subnet}.${host}`;
     await ip(['netns', 'add', namespace]);
@@ -116,7 +132,15 @@ export class NodeNetwork {
 
   async removePod(namespace: string, address: string): Promise<void> {
     await ip(['netns', 'del', namespace]).catch(() => undefined);
-    this.free.push(Number(address.split('.').pop()));
+    this.inUse.delete(Number(address.split('.').pop()));
+  }
+
+  private nextFreeHost(): number {
+    const host = roundRobinHost(this.inUse, this.lastReserved);
+    if (host === undefined) throw new Error('the node network has no free address left (253 Pods)');
+    this.inUse.add(host);
+    this.lastReserved = host;
+    return host;
   }
 
   /**

@@ -8,6 +8,7 @@ import { containerEnv, containerProcess, imageName } from '../../env/node-agent/
 import { hostsFiles, serviceWarnings } from '../../env/node-agent/hosts.ts';
 import { expansionTarget } from '../../env/node-agent/resizer.ts';
 import type { PodRuntime } from '../../env/node-agent/pod.ts';
+import { roundRobinHost } from '../../env/node-agent/network.ts';
 import { Refused } from '../../env/node-agent/volumes.ts';
 import { findProgram } from '../../env/programs.ts';
 
@@ -133,5 +134,19 @@ describe('node agent: volume expansion', () => {
     assert.equal(expansionTarget(underWay('ControllerResizeInProgress')), '5Gi');
     assert.equal(expansionTarget(underWay('NodeResizePending')), '5Gi');
     assert.equal(expansionTarget(claim('3Gi', { phase: 'Bound', capacity: { storage: '2Gi' }, allocatedResources: { storage: '2Gi' } })), '3Gi', 'a finished one is history');
+  });
+});
+
+describe('node agent: Pod addresses', () => {
+  it('hands out addresses round-robin after the last one, as host-local IPAM does, not the one just freed', () => {
+    assert.equal(roundRobinHost(new Set(), 1), 2, 'the first Pod gets .2 (the gateway is .1)');
+    assert.equal(roundRobinHost(new Set([2, 3, 4]), 4), 5);
+    assert.equal(roundRobinHost(new Set([2, 4]), 4), 5, '.3 was just freed: the next Pod does not get it');
+    assert.equal(roundRobinHost(new Set([254]), 254), 2, 'wraps around after .254');
+    assert.equal(roundRobinHost(new Set([2, 3, 254]), 254), 4, 'skips addresses in use after wrapping');
+    const full = new Set(Array.from({ length: 253 }, (_, i) => i + 2));
+    assert.equal(roundRobinHost(full, 100), undefined, 'none left');
+    full.delete(7);
+    assert.equal(roundRobinHost(full, 100), 7, 'the only free one, wherever it is');
   });
 });

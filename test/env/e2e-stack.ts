@@ -174,16 +174,6 @@ export async function waitReady(stack: E2EStack, namespace: string, name: string
 }
 
 /**
- * An S3 client as MinIO's root user to the deployment's MinIO on the loopback `port`: through a port-forward
- * into the Pod of server `to` (the node agent routes no ClusterIP), or with `to: 'service'` through the
- * MinIO Service's ready endpoints as kube-proxy would route (serviceForward), one new connection per request
- * so that each request follows the endpoints as they are then (`reroutes` lists the connections a stopping
- * Pod refused). The SDK retries nothing: every request MinIO failed is seen by the test. When MinIO serves
- * TLS (the default) the client speaks HTTPS and verifies MinIO's certificate as an in-cluster client would:
- * with the CA bundle of the ConfigMap that status.minio.caConfigMap names, for the host of
- * status.minio.endpoint. `close` ends both.
- */
-/**
  * How an S3 client of the tests trusts MinIO: the CA bundle of the ConfigMap named in status.minio.caConfigMap
  * read once (the default), or read again every `caRefreshMs`, as a client that mounts the ConfigMap sees it
  * change, each new connection verified with the bundle as it was last read.
@@ -226,6 +216,16 @@ class CurrentTrustAgent extends HttpsAgent {
   }
 }
 
+/**
+ * An S3 client as MinIO's root user to the deployment's MinIO on the loopback `port`: through a port-forward
+ * into the Pod of server `to` (the node agent routes no ClusterIP), or with `to: 'service'` through the
+ * MinIO Service's ready endpoints as kube-proxy would route (serviceForward), one new connection per request
+ * so that each request follows the endpoints as they are then (`reroutes` lists the connections a stopping
+ * Pod refused). The SDK retries nothing: every request MinIO failed is seen by the test. When MinIO serves
+ * TLS (the default) the client speaks HTTPS and verifies MinIO's certificate as an in-cluster client would:
+ * with the CA bundle of the ConfigMap that status.minio.caConfigMap names, for the host of
+ * status.minio.endpoint (re-read every `options.caRefreshMs` when set, S3ClientOptions). `close` ends both.
+ */
 export async function s3Client(stack: E2EStack, namespace: string, name: string, to: number | 'service' = 0, options: S3ClientOptions = {}): Promise<{ s3: S3Client; port: number; url: string; reroutes: string[]; caChanges(): number; close(): Promise<void> }> {
   const names = minioNames(name);
   const secret = await stack.json(['get', 'secret', names.rootSecret, '-n', namespace]) as { data: Record<string, string> };

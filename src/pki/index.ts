@@ -1,8 +1,8 @@
 // The PKI of a KMSDeployment (guide steps 2 and 4.1). One reconcile runs:
 //   observePki (Secrets -> facts) -> planCertificates (pure decision) -> materializePki (issue)
 //   -> renderPkiSecrets (Secret data) + certificateChecksum (pod annotation) + certificatesStatus.
-export { kesIdentity } from './identity.ts';
-export { isIssuedBy, keyMatchesCertificate, parseCertificateBundle, parseCertificatePem } from './inspect.ts';
+export { isIssuedBy, kesIdentity, keyMatchesCertificate, parseCertificateBundle,
+  parseCertificatePem } from './inspect.ts';
 export { clockSkewAllowanceMs, createCA, issueClientCertificate, issueServerCertificate } from './issue.ts';
 export type { IssuedAuthority, IssuedCertificate } from './issue.ts';
 export { materializePki } from './materialize.ts';

@@ -1,9 +1,9 @@
 // Reading certificates: what a certificate says (names, validity, key, usages) and how it relates to a
 // CA and to a private key. Nothing here issues anything.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, X509Certificate as NativeX509Certificate } from 'node:crypto';
 import { x509 } from './x509.ts';
 import { certificatePem, firstCertificateDer, pemBlocks, PemError } from './pem.ts';
-import { describeKey, parsePrivateKeyPem } from './keys.ts';
+import { describeKey, parsePrivateKeyPem, publicKeyOf } from './keys.ts';
 import { kesIdentityOfCertificate } from './identity.ts';
 import { BoundedMemo } from './memo.ts';
 
@@ -34,6 +34,8 @@ export interface ParsedCertificate {
   readonly pem: string;
   /** Built anew from the DER on each access: kept parsed, it would be most of the memo's memory. */
   readonly cert: x509.X509Certificate;
+  /** The DER of the subject name, byte for byte: the issuer name of what this certificate signs. */
+  readonly subjectName: ArrayBuffer;
   readonly publicKey: KeyObject;
   readonly info: Readonly<CertificateInfo>;
 }
@@ -69,9 +71,27 @@ export function parseTlsCrt(certPem: string): ParsedCertificate | { problem: str
 
 function parseDer(der: ArrayBuffer): ParsedCertificate {
   let cert: x509.X509Certificate;
-  let publicKey: KeyObject;
   try {
     cert = new x509.X509Certificate(der);
+  } catch {
+    throw new PemError('holds a "CERTIFICATE" block that is not a valid X.509 certificate');
+  }
+  return describeCertificate(cert);
+}
+
+/**
+ * A certificate the operator has just made, as parseCertificatePem would return it, and remembered as
+ * its text so that the next reconcile does not parse it again.
+ */
+export function parsedIssued(cert: x509.X509Certificate): ParsedCertificate {
+  const parsed = describeCertificate(cert);
+  return parsedPem.get(parsed.pem, () => parsed) as ParsedCertificate;
+}
+
+function describeCertificate(cert: x509.X509Certificate): ParsedCertificate {
+  const der = cert.rawData;
+  let publicKey: KeyObject;
+  try {
     publicKey = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' });
   } catch {
     throw new PemError('holds a "CERTIFICATE" block that is not a valid X.509 certificate');
@@ -109,6 +129,7 @@ function parseDer(der: ArrayBuffer): ParsedCertificate {
     get cert() {
       return new x509.X509Certificate(der);
     },
+    subjectName: cert.subjectName.toArrayBuffer(),
     publicKey,
     info: Object.freeze(info),
   });
@@ -126,6 +147,11 @@ export function parseCertificatePem(pem: string): ParsedCertificate {
   });
   if (parsed instanceof PemError) throw new PemError(parsed.message);
   return parsed;
+}
+
+/** The KES identity of the first certificate in a PEM text; throws PemError when there is none. */
+export function kesIdentity(certPem: string): string {
+  return parseCertificatePem(certPem).info.kesIdentity;
 }
 
 /** Every certificate of a PEM bundle that parses; the others are skipped (a bundle is advisory). */
@@ -158,19 +184,15 @@ function parseBundle(pem: string): ParsedCertificate[] {
  */
 export function isIssuedBy(cert: ParsedCertificate, ca: ParsedCertificate): Promise<boolean> {
   // Fingerprints name the exact DER of both: the answer cannot change.
-  return issuedBy.get(`${cert.info.fingerprint}<${ca.info.fingerprint}`, () => checkIssuedBy(cert, ca));
+  return issuedBy.get(`${cert.info.fingerprint}<${ca.info.fingerprint}`,
+    () => Promise.resolve(checkIssuedBy(cert, ca)));
 }
 
-async function checkIssuedBy(parsed: ParsedCertificate, parsedCA: ParsedCertificate): Promise<boolean> {
-  const [cert, ca] = [parsed.cert, parsedCA.cert]; // each access parses
-  const issuer = new Uint8Array(cert.issuerName.toArrayBuffer());
-  const subject = new Uint8Array(ca.subjectName.toArrayBuffer());
-  if (Buffer.compare(issuer, subject) !== 0) return false;
-  const { authorityKeyId } = parsed.info;
-  const { subjectKeyId } = parsedCA.info;
-  if (authorityKeyId && subjectKeyId && authorityKeyId !== subjectKeyId) return false;
+function checkIssuedBy(parsed: ParsedCertificate, parsedCA: ParsedCertificate): boolean {
+  // Node's (OpenSSL's) parser: checkIssued compares the names and key identifiers, verify the signature.
   try {
-    return await cert.verify({ publicKey: ca.publicKey, signatureOnly: true });
+    const [cert, ca] = [new NativeX509Certificate(parsed.pem), new NativeX509Certificate(parsedCA.pem)];
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
   } catch {
     return false;
   }
@@ -178,7 +200,7 @@ async function checkIssuedBy(parsed: ParsedCertificate, parsedCA: ParsedCertific
 
 /** True when the private key is the one whose public half the certificate carries. */
 export function keyMatchesPublicKey(privateKey: KeyObject, publicKey: KeyObject): boolean {
-  return createPublicKey(privateKey).equals(publicKey);
+  return publicKeyOf(privateKey).equals(publicKey);
 }
 
 /** True when `keyPem` is an unencrypted PEM private key belonging to the first certificate of `certPem`. */

@@ -2,8 +2,7 @@
 // P-256 (or P-384) key, digitalSignature, the serverAuth or clientAuth purpose, CA:false, SKI and AKI.
 import { isIP } from 'node:net';
 import { x509 } from './x509.ts';
-import { certificatePem } from './pem.ts';
-import { parseCertificatePem, type ParsedCertificate } from './inspect.ts';
+import { type ParsedCertificate, parsedIssued } from './inspect.ts';
 import { type CryptoKey, defaultKeyAlgorithm, exportPrivateKeyPem, generateKeyPair, type KeyAlgorithm, type KeyPair,
   type Signer, signerOf } from './keys.ts';
 
@@ -90,9 +89,8 @@ export async function createCA(options: CreateCAOptions): Promise<IssuedAuthorit
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const certPem = certificatePem(cert.rawData);
-  const certificate = parseCertificatePem(certPem);
-  return { certificate, certPem, keyPem: await exportPrivateKeyPem(keys.privateKey),
+  const certificate = parsedIssued(cert);
+  return { certificate, certPem: certificate.pem, keyPem: await exportPrivateKeyPem(keys.privateKey),
     authority: { certificate, privateKey: keys.privateKey, signer } };
 }
 
@@ -130,7 +128,7 @@ async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage,
   const caKeyId = ca.certificate.info.subjectKeyId;
   const cert = await x509.X509CertificateGenerator.create({
     subject: toJsonName(options.subject),
-    issuer: ca.certificate.cert.subjectName,
+    issuer: new x509.Name(ca.certificate.subjectName),
     publicKey: keys.publicKey,
     signingKey: ca.privateKey,
     signingAlgorithm: ca.signer.signingAlgorithm,
@@ -142,12 +140,14 @@ async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage,
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       caKeyId
         ? new x509.AuthorityKeyIdentifierExtension(caKeyId)
-        : await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.cert.publicKey),
+        : await x509.AuthorityKeyIdentifierExtension.create(
+          ca.certificate.publicKey.export({ type: 'spki', format: 'der' }),
+        ),
       ...extra,
     ],
   });
-  const certPem = certificatePem(cert.rawData);
-  return { certificate: parseCertificatePem(certPem), certPem, keyPem: await exportPrivateKeyPem(keys.privateKey) };
+  const certificate = parsedIssued(cert);
+  return { certificate, certPem: certificate.pem, keyPem: await exportPrivateKeyPem(keys.privateKey) };
 }
 
 /** A TLS server certificate (serverAuth) for the given DNS names and IP addresses. */

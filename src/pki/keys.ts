@@ -4,6 +4,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
 import { x509 } from './x509.ts';
 import { defaultKeyAlgorithm, type KeyAlgorithm, keyAlgorithms } from './key-algorithms.ts';
+import { BoundedMemo } from './memo.ts';
 
 // The project compiles without the DOM library, so WebCrypto types come from Node's typings.
 export type CryptoKey = webcrypto.CryptoKey;
@@ -65,15 +66,35 @@ export function describeKey(key: KeyObject): string {
   }
 }
 
+/**
+ * Keys by their Secret text: every reconcile checks the same keys against their certificates. The memo
+ * holds nothing the informer cache does not already hold (the Secrets' text), in the same process.
+ */
+const parsedKeys = new BoundedMemo<string, KeyObject | null>(4096);
+const publicHalves = new WeakMap<KeyObject, KeyObject>();
+const signingKeys = new WeakMap<KeyObject, Promise<{ privateKey: CryptoKey; signer: Signer } | undefined>>();
+
 /** Parses a PEM private key; undefined when the text is not an unencrypted PEM private key. */
 export function parsePrivateKeyPem(pem: string): KeyObject | undefined {
-  try {
-    const key = createPrivateKey({ key: pem, format: 'pem' });
-    return key.type === 'private' ? key : undefined;
-  } catch {
-    // The library's message can quote input; callers report their own message instead.
-    return undefined;
+  return parsedKeys.get(pem, () => {
+    try {
+      const key = createPrivateKey({ key: pem, format: 'pem' });
+      return key.type === 'private' ? key : null;
+    } catch {
+      // The library's message can quote input; callers report their own message instead.
+      return null;
+    }
+  }) ?? undefined;
+}
+
+/** The public half of a private key (derived once per parsed key). */
+export function publicKeyOf(privateKey: KeyObject): KeyObject {
+  let publicKey = publicHalves.get(privateKey);
+  if (!publicKey) {
+    publicKey = createPublicKey(privateKey);
+    publicHalves.set(privateKey, publicKey);
   }
+  return publicKey;
 }
 
 /** How to sign with a key of this kind, or undefined when the operator cannot sign with it. */
@@ -98,7 +119,16 @@ export function signerOf(algorithm: KeyAlgorithm): Signer {
 }
 
 /** Imports a parsed private key for signing; undefined when its kind is not supported (see signerFor). */
-export async function toSigningKey(key: KeyObject): Promise<{ privateKey: CryptoKey; signer: Signer } | undefined> {
+export function toSigningKey(key: KeyObject): Promise<{ privateKey: CryptoKey; signer: Signer } | undefined> {
+  let signing = signingKeys.get(key);
+  if (!signing) {
+    signing = importForSigning(key);
+    signingKeys.set(key, signing);
+  }
+  return signing;
+}
+
+async function importForSigning(key: KeyObject): Promise<{ privateKey: CryptoKey; signer: Signer } | undefined> {
   const signer = signerFor(key);
   if (!signer) return undefined;
   const der = key.export({ type: 'pkcs8', format: 'der' });

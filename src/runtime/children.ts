@@ -153,7 +153,7 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
     if (!exists) created.push({ what, uid: applied.metadata.uid ?? '' });
   }
   if (created.length > 0) {
-    const note = `created ${listNote(created.map((c) => c.what))}`;
+    const note = listNote(created.map((c) => c.what), 'created ');
     await env.events.emit(owner, { type: 'Normal', reason: 'Created', action: 'Apply', note,
       dedupKey: `${note} ${created.map((c) => c.uid).join(' ')}` });
   }

@@ -24,19 +24,21 @@ const NOTE_LIMIT = 1024;
 
 /**
  * One note for several things done in one pass (one Event, not one per thing: an object's creation is
- * then a handful of Events): `items` joined with '; ', cut at whole items to fit an Event, with how many
- * were left out.
+ * then a handful of Events): `prefix` and `items` joined with '; ', cut at whole items to fit an Event, with
+ * how many were left out.
  */
-export function listNote(items: readonly string[]): string {
+export function listNote(items: readonly string[], prefix = ''): string {
   let note = '';
   for (const [index, item] of items.entries()) {
     const next = note ? `${note}; ${item}` : item;
     const rest = items.length - index - 1;
     const tail = rest > 0 ? `; and ${rest} more` : '';
-    if (Buffer.byteLength(next + tail) > NOTE_LIMIT) return note ? `${note}; and ${items.length - index} more` : item;
+    if (Buffer.byteLength(prefix + next + tail) > NOTE_LIMIT) {
+      return prefix + (note ? `${note}; and ${items.length - index} more` : item);
+    }
     note = next;
   }
-  return note;
+  return prefix + note;
 }
 
 /** The one call the recorder needs (KubeClient has it). */

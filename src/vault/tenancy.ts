@@ -101,13 +101,13 @@ export function prefixNotAllowed(rule: PrefixRule, settings: Pick<VaultSettings,
 
 /** Where a deployment's keys live: the same prefix means the same keys only on the same server, namespace and mount. */
 export interface KeyLocation {
-  deployment: { namespace: string; name: string };
+  readonly deployment: { readonly namespace: string; readonly name: string };
   /** Creation time in ms; the older of two overlapping deployments keeps its prefix. */
-  createdAt: number;
-  address: string;
-  vaultNamespace: string | undefined;
-  mountPath: string;
-  prefix: string;
+  readonly createdAt: number;
+  readonly address: string;
+  readonly vaultNamespace: string | undefined;
+  readonly mountPath: string;
+  readonly prefix: string;
 }
 
 /**
@@ -127,6 +127,22 @@ function joinPath(parts: readonly string[]): string {
   return parts.join('/').split('/').filter((s) => s !== '').join('/');
 }
 
+// Every reconcile compares its deployment with every other one (N per reconcile, N² to converge N):
+// the spellings compared are derived once per server address and once per location.
+const MAX_SERVERS_REMEMBERED = 256;
+const servers = new Map<string, string>();
+const paths = new WeakMap<KeyLocation, [string, string]>();
+
+function serverOf(address: string): string {
+  let server = servers.get(address);
+  if (server === undefined) {
+    if (servers.size >= MAX_SERVERS_REMEMBERED) servers.clear(); // addresses come from tenants' specs
+    server = normalizeAddress(address);
+    servers.set(address, server);
+  }
+  return server;
+}
+
 /**
  * The paths under which the keys may lie on the server, each compared whole. Vault Enterprise reads
  * a request's namespace from X-Vault-Namespace and from the front of its path alike (namespace "a"
@@ -135,8 +151,13 @@ function joinPath(parts: readonly string[]): string {
  * without the namespace counts too. Refusing a pair that would not really collide is the safe error.
  */
 function storagePaths(location: KeyLocation): [string, string] {
-  return [joinPath([location.vaultNamespace ?? '', location.mountPath, location.prefix]),
-    joinPath([location.mountPath, location.prefix])];
+  let both = paths.get(location);
+  if (!both) {
+    both = [joinPath([location.vaultNamespace ?? '', location.mountPath, location.prefix]),
+      joinPath([location.mountPath, location.prefix])];
+    paths.set(location, both);
+  }
+  return both;
 }
 
 function storageOverlaps(a: KeyLocation, b: KeyLocation, compare: (x: string, y: string) => boolean): boolean {
@@ -146,7 +167,7 @@ function storageOverlaps(a: KeyLocation, b: KeyLocation, compare: (x: string, y:
 }
 
 function sameServer(a: KeyLocation, b: KeyLocation): boolean {
-  return normalizeAddress(a.address) === normalizeAddress(b.address);
+  return serverOf(a.address) === serverOf(b.address);
 }
 
 function isOlder(a: KeyLocation, b: KeyLocation): boolean {

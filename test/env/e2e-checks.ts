@@ -3,13 +3,13 @@
 // processes of a namespace's Pods, and an S3 PUT/GET loop that counts every failed request while something
 // changes underneath it.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { KES_PORT, kesNames } from '../../src/workload/names.ts';
-import { minioNames } from '../../src/minio/names.ts';
+import { MINIO_S3_PORT, minioNames } from '../../src/minio/names.ts';
 import { APPROLE_SECRET_KEYS, appRoleSecretName } from '../../src/vault/names.ts';
 import { kubectlWaitReady, s3Client, type E2EStack, type S3ClientOptions } from './e2e-stack.ts';
 
@@ -97,8 +97,8 @@ export function s3Load(s3: S3Client, bucket: string, reroutes: string[] = []): {
         if (!read.equals(body)) result.failures.push(`${key}: read back different`);
       } catch (err) {
         // An answer of MinIO (any HTTP status) is a failure like no answer at all: nothing here retries.
-        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        result.failures.push(`${new Date().toISOString()} ${key}: ${status ? `HTTP ${status} ` : ''}${(err as Error).name}: ${(err as Error).message}`);
+        const { httpStatusCode: status, extendedRequestId: server } = (err as { $metadata?: { httpStatusCode?: number; extendedRequestId?: string } }).$metadata ?? {};
+        result.failures.push(`${new Date().toISOString()} ${key}: ${status ? `HTTP ${status} ` : ''}${(err as Error).name}: ${(err as Error).message}${server ? ` (answered by server ${server})` : ''}`);
       }
     }
   })();
@@ -137,10 +137,28 @@ export async function underS3Load(stack: E2EStack, deployment: Ref, bucket: stri
       const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).then((r) => r.Body!.transformToByteArray(), (err: Error) => err);
       if (read instanceof Error || !Buffer.from(read).equals(body)) unreadable.push(`${key}: ${read instanceof Error ? read.message : 'reads back different'}`);
     }
-    return { ...result, unreadable, caChanges: caChanges() };
+    return { ...result, failures: result.failures.map((f) => nameServers(f, deployment)), unreadable, caChanges: caChanges() };
   } finally {
     await close();
   }
+}
+
+/**
+ * `failure` with MinIO's x-amz-id-2 (the SHA-256 of the answering server's name in MINIO_VOLUMES, with its port) replaced
+ * by the Pod name, for the servers of the first pool (the e2e deployments have one).
+ */
+function nameServers(failure: string, deployment: Ref): string {
+  const names = minioNames(deployment.name);
+  return failure.replace(/answered by server ([0-9a-f]{64})/, (whole, hash: string) => {
+    for (let ordinal = 0; ordinal < 16; ordinal++) {
+      const pod = `${names.workload}-${ordinal}`;
+      const host = `${pod}.${names.headless}.${deployment.namespace}.svc.cluster.local`;
+      for (const peer of [`${host}:${MINIO_S3_PORT}`, host]) {
+        if (createHash('sha256').update(peer).digest('hex') === hash) return `answered by ${pod}`;
+      }
+    }
+    return whole;
+  });
 }
 
 /**
@@ -157,6 +175,7 @@ export const QUORUM_BLIP = { failure: 'HTTP 503 SlowDownWrite', why: 'a write as
 export function checkLoad(t: TestContext, what: string, result: LoadResult & { unreadable: string[]; caChanges?: number }, expected?: { failure: string; why: string; atMost: number }): void {
   const known = expected ? result.failures.filter((f) => f.includes(expected.failure)) : [];
   t.diagnostic(`${what}: ${result.requests} S3 requests, ${result.failures.length} failed${expected ? ` (${known.length} ${expected.failure}: ${expected.why})` : ''}, ${result.reroutes.length} connections re-routed from a stopping Pod${result.caChanges ? `, MinIO's CA bundle changed ${result.caChanges} times under the client` : ''}`);
+  for (const failure of known.slice(0, 10)) t.diagnostic(`${what}: ${failure}`);
   assert.deepEqual(result.failures.filter((f) => !known.includes(f)), [], `no failed request of ${result.requests}`);
   if (expected) assert.ok(known.length <= expected.atMost * result.requests, `at most ${expected.atMost * 100}% ${expected.failure}: ${known.join('; ')}`);
   assert.ok(result.requests >= 20, `the loop ran during the change (${result.requests} requests)`);

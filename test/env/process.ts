@@ -162,11 +162,16 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-/** The status code of a GET of `url` (http, or https trusting `ca`), the body discarded; 2 s without an answer fail. */
-export function httpStatus(url: string, ca?: string): Promise<number> {
+/**
+ * The status code of a GET of `url` (http, or https trusting `tls.ca` and checking the certificate for
+ * `tls.servername` when the URL's host is an address, as through a port-forward); the body discarded,
+ * 2 s without an answer fail.
+ */
+export function httpStatus(url: string, tls: string | { ca?: string; servername?: string } = {}): Promise<number> {
+  const { ca, servername } = typeof tls === 'string' ? { ca: tls, servername: undefined } : tls;
   const send = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(url, { ...(ca ? { ca } : {}), timeout: 2000 }, (res) => {
+    const req = send(url, { ...(ca ? { ca } : {}), ...(servername ? { servername } : {}), timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });

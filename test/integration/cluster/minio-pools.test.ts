@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { clusterUnavailable, startCluster, type Cluster } from '../../env/cluster.ts';
-import { repoRoot, waitFor } from '../../env/process.ts';
+import { httpStatus, repoRoot, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 import { chartDir, helm, releaseName, releaseNamespace } from '../../unit/packaging/helm.ts';
 
@@ -44,56 +44,50 @@ describe('MinIO S3 over TLS and server pools on the local test cluster', { skip:
     }
   }
 
-  /** An S3 client to a MinIO server through a port-forward, verifying its certificate as an in-cluster client would. */
-  async function s3(pod: string, maxAttempts = 3): Promise<{ s3: S3Client; close(): Promise<void> }> {
+  /**
+   * A port-forward to MinIO on `pod` and what an in-cluster client verifies its certificate with: the CA
+   * the operator publishes (ConfigMap named in status.minio.caConfigMap) and the name in status.minio.endpoint.
+   */
+  async function minioTls(pod: string): Promise<{ port: number; ca: string; servername: string; close(): Promise<void> }> {
     const { status } = await kmsd();
     assert.ok(status?.minio?.caConfigMap && status.minio.endpoint, 'status names the endpoint and the CA ConfigMap');
-    const { data } = await json<{ data: Record<string, string> }>(['get', 'configmap', status.minio.caConfigMap, '-n', NS]);
-    const root = await json<{ data: Record<string, string> }>(['get', 'secret', `${NAME}-minio-root`, '-n', NS]);
-    const decode = (key: string) => Buffer.from(root.data[key] ?? '', 'base64').toString('utf8');
-    const { status: podStatus } = await json<{ status: { podIP: string } }>(['get', 'pod', pod, '-n', NS]);
-    const forward = await cluster.node.network.portForward(podStatus.podIP, 9000);
     const endpoint = new URL(status.minio.endpoint);
     assert.equal(endpoint.protocol, 'https:');
+    const { data } = await json<{ data: Record<string, string> }>(['get', 'configmap', status.minio.caConfigMap, '-n', NS]);
+    const { status: podStatus } = await json<{ status: { podIP: string } }>(['get', 'pod', pod, '-n', NS]);
+    const forward = await cluster.node.network.portForward(podStatus.podIP, 9000);
+    return { port: forward.port, ca: data['ca.crt'] ?? '', servername: endpoint.hostname, close: () => forward.close() };
+  }
+
+  /** An S3 client to a MinIO server through a port-forward, verifying its certificate as an in-cluster client would. */
+  async function s3(pod: string, maxAttempts = 3, trusted = true): Promise<{ s3: S3Client; close(): Promise<void> }> {
+    const tls = await minioTls(pod);
+    const root = await json<{ data: Record<string, string> }>(['get', 'secret', `${NAME}-minio-root`, '-n', NS]);
+    const decode = (key: string) => Buffer.from(root.data[key] ?? '', 'base64').toString('utf8');
     const client = new S3Client({
-      endpoint: `https://127.0.0.1:${forward.port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts,
+      endpoint: `https://127.0.0.1:${tls.port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts,
       credentials: { accessKeyId: decode('rootUser'), secretAccessKey: decode('rootPassword') },
-      requestHandler: { httpsAgent: new HttpsAgent({ ca: data['ca.crt'], servername: endpoint.hostname }) },
+      requestHandler: { httpsAgent: new HttpsAgent({ ...(trusted ? { ca: tls.ca } : {}), servername: tls.servername }) },
     });
-    return { s3: client, close: async () => { client.destroy(); await forward.close(); } };
+    return { s3: client, close: async () => { client.destroy(); await tls.close(); } };
   }
 
   /** Waits until MinIO on `pod` answers GET /minio/health/cluster with 200 (the cluster has write quorum). */
   async function clusterHealthy(pod: string, timeoutMs: number): Promise<void> {
-    const { status } = await kmsd();
-    const { data } = await json<{ data: Record<string, string> }>(['get', 'configmap', status?.minio?.caConfigMap ?? '', '-n', NS]);
-    const { status: podStatus } = await json<{ status: { podIP: string } }>(['get', 'pod', pod, '-n', NS]);
-    const forward = await cluster.node.network.portForward(podStatus.podIP, 9000);
-    const servername = new URL(status?.minio?.endpoint ?? '').hostname;
-    const agent = new HttpsAgent({ ca: data['ca.crt'], servername });
+    const tls = await minioTls(pod);
     let last = 'no answer yet';
-    const code = () => new Promise<number>((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: forward.port, path: '/minio/health/cluster', agent, timeout: 2000 }, (res) => {
-        res.resume();
-        last = `${res.statusCode} ${JSON.stringify(res.headers['x-minio-server-status'] ?? '')}`;
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
-      req.on('error', (err) => {
-        last = err.message;
-        reject(err);
-      });
-      req.end();
-    });
+    const healthy = () => httpStatus(`https://127.0.0.1:${tls.port}/minio/health/cluster`, tls).then(
+      (code) => { last = String(code); return code === 200 ? true : undefined; },
+      (err: Error) => { last = err.message; throw err; },
+    );
     try {
-      await waitFor(`MinIO ${pod} to report a healthy cluster`, async () => ((await code()) === 200 ? true : undefined), timeoutMs, 1000);
+      await waitFor(`MinIO ${pod} to report a healthy cluster`, healthy, timeoutMs, 1000);
     } catch (err) {
       const log = cluster.node.logFile(NS, pod, 'minio');
       const tail = log && existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-30).join('\n') : '(no log)';
       throw new Error(`${(err as Error).message}; last answer: ${last}; the last lines of ${log}:\n${tail}`);
     } finally {
-      agent.destroy();
-      await forward.close();
+      await tls.close();
     }
   }
 
@@ -144,20 +138,12 @@ describe('MinIO S3 over TLS and server pools on the local test cluster', { skip:
     } finally {
       await client.close();
     }
-    // The same client with another CA fails: verification is really on.
-    const { status } = await kmsd();
-    const { status: podStatus } = await json<{ status: { podIP: string } }>(['get', 'pod', `${NAME}-minio-1`, '-n', NS]);
-    const forward = await cluster.node.network.portForward(podStatus.podIP, 9000);
-    const untrusting = new S3Client({
-      endpoint: `https://127.0.0.1:${forward.port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-      requestHandler: { httpsAgent: new HttpsAgent({ servername: new URL(status?.minio?.endpoint ?? '').hostname }) },
-    });
+    // The same client without the published CA (the system roots only) fails: verification is really on.
+    const untrusting = await s3(`${NAME}-minio-1`, 1, false);
     try {
-      await assert.rejects(untrusting.send(new HeadObjectCommand({ Bucket: 'pools', Key: 'before-0' })), /certificate/);
+      await assert.rejects(untrusting.s3.send(new HeadObjectCommand({ Bucket: 'pools', Key: 'before-0' })), /certificate/);
     } finally {
-      untrusting.destroy();
-      await forward.close();
+      await untrusting.close();
     }
   });
 

@@ -11,7 +11,7 @@ import { checksumOf } from '../../../workload/checksum.ts';
 import { type DeploymentRef, kesEndpoint, kesNames } from '../../../workload/names.ts';
 import { rolloutOf } from '../../../workload/rollout.ts';
 import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
-import { kesIdentity } from '../../../pki/identity.ts';
+import { kesIdentity } from '../../../pki/inspect.ts';
 import { pkiSecretNames } from '../../../pki/names.ts';
 import { type KubeObject, resources } from '../../../runtime/kube/resources.ts';
 import { availabilityOf, certificateSecret, childSecret, dataPathStep, deploymentRef, type KMSDeploymentStep,

@@ -188,6 +188,9 @@ describe('EventRecorder', () => {
     assert.deepEqual(listed, items.slice(0, listed.length), 'whole items, in order');
     assert.match(note, new RegExp(`; and ${items.length - listed.length} more$`));
     assert.equal(listNote(['y'.repeat(2000)]).length, 2000, 'one long item is left for emit() to cut');
+    const exactlyFull = ['a'.repeat(511), 'b'.repeat(511)];
+    assert.equal(listNote(exactlyFull), exactlyFull.join('; '), '1,024 bytes fit');
+    assert.equal(listNote(exactlyFull, 'created '), `created ${'a'.repeat(511)}; and 1 more`, 'the prefix counts against the 1,024 bytes');
   });
 });
 

@@ -96,9 +96,9 @@ export function buildKeyCanarySecret(ref: DeploymentRef, ledger: KeyLedger): V1S
     labels: stackLabels(ref.name, 'kes'), annotations }, data);
 }
 
-/** status.kes.keys: the records, sorted by name. */
+/** status.kes.keys: the records, sorted by name in code-point order (localeCompare would load ICU's collation data). */
 export function statusRecords(ledger: KeyLedger): KeyRecord[] {
-  return [...ledger.records.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...ledger.records.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** The value a person sets on ACCEPT_NEW_KEY_ANNOTATION to accept a new key in place of `record`. */

@@ -16,7 +16,14 @@ import { driveArgument, type MinioPool, minioPools, poolEndpoint } from './pools
 /** UID/GID MinIO runs as (the MinIO image does not name a non-root user itself). */
 export const MINIO_RUN_AS = 1000;
 
-export const minioHealthPaths = { live: '/minio/health/live', ready: '/minio/health/ready' } as const;
+export const minioHealthPaths = { live: '/minio/health/live', ready: '/minio/health/ready',
+  cluster: '/minio/health/cluster' } as const;
+
+/**
+ * What the readiness probe asks (src/minio/readiness.ts): `cluster`, whether this server can write (it
+ * reaches the write quorum of drives), or `ready`, whether it is up at all.
+ */
+export type MinioReadiness = 'cluster' | 'ready';
 
 /**
  * A rollout of distributed MinIO stops the next server only after the restarted one has been ready this long:
@@ -41,6 +48,8 @@ export interface MinioWorkloadInput {
    * <name>-minio-tls, maybe not for the user's (spec.minio.tls.certificateSecretRef). Default true.
    */
   certificateHasCA?: boolean;
+  /** The readiness probe (src/minio/readiness.ts); default `cluster`. */
+  readiness?: MinioReadiness;
 }
 
 /**
@@ -174,10 +183,11 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput,
               ],
               env: withUserEnv(buildMinioEnv(ref, spec), minio.env),
               ...(minio.resources ? { resources: minio.resources } : {}),
-              // /ready also generates a data key through the KMS, so it reflects KES and Vault;
-              // /live contacts nothing external, so a KMS outage never restarts MinIO.
-              readinessProbe: { ...probe(minioHealthPaths.ready), periodSeconds: 10, timeoutSeconds: 5,
-                failureThreshold: 3 },
+              // Ready (in the Service, and the rollout goes on) once this server reaches its write quorum:
+              // /minio/health/ready passes as soon as it listens, before it has found its peers' drives.
+              // Neither contacts the KMS, so a KMS outage never takes MinIO out of its Service or restarts it.
+              readinessProbe: { ...probe(minioHealthPaths[input.readiness ?? 'cluster']), periodSeconds: 10,
+                timeoutSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe(minioHealthPaths.live), initialDelaySeconds: 10, periodSeconds: 20,
                 timeoutSeconds: 5, failureThreshold: 3 },
               lifecycle: { preStop: { sleep: { seconds: MINIO_PRE_STOP_SECONDS } } },

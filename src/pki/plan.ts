@@ -244,8 +244,10 @@ export function planCertificates(input: PlanInput): PlanResult {
       );
       return signsALeaf || (!workloadsSettled && observation.distributedCAs.has(fingerprint));
     })
+    // Newest first; code-point order of fingerprints (not localeCompare, which loads ICU's collation data).
     .sort((a, b) =>
-      b.info.notBefore.getTime() - a.info.notBefore.getTime() || a.info.fingerprint.localeCompare(b.info.fingerprint)
+      b.info.notBefore.getTime() - a.info.notBefore.getTime() ||
+      (a.info.fingerprint < b.info.fingerprint ? -1 : a.info.fingerprint > b.info.fingerprint ? 1 : 0)
     )
     .map((cert) => cert.info.fingerprint);
 

@@ -127,7 +127,7 @@ export async function underS3Load(stack: E2EStack, deployment: Ref, bucket: stri
     try {
       await sleep(3000);
       await change();
-      await kubectlWaitReady(stack, deployment.namespace, deployment.name, '180s');
+      await kubectlWaitReady(stack, deployment.namespace, deployment.name, '360s');
       await sleep(3000);
     } finally {
       result = await load.stop();

@@ -14,7 +14,9 @@ import { buildRootCredentialsSecret, buildStaticKeySecret, generateRootCredentia
 import { rootCredentialsSecretName } from '../../../minio/env.ts';
 import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from '../../../minio/names.ts';
 import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../minio/services.ts';
-import { buildMinioStatefulSet, minioEndpoints } from '../../../minio/statefulset.ts';
+import { buildMinioStatefulSet, minioEndpoints, type MinioReadiness } from '../../../minio/statefulset.ts';
+import { minioReadiness, readinessOf } from '../../../minio/readiness.ts';
+import { CONFIG_CHECKSUM_ANNOTATION } from '../../../workload/labels.ts';
 import { minioPools } from '../../../minio/pools.ts';
 import { declarePool } from './minio-pools.ts';
 import { growDrives } from './minio-drives.ts';
@@ -25,6 +27,14 @@ import { mountedCertificatesChecksum, userCertificateSecret,
   withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
+const AFTER_ENVIRONMENT =
+  "MinIO's environment changed: the servers restart once more to get the write-quorum readiness check back";
+
+/** Whether the live StatefulSet runs its own template on every server, ready (whatever the operator declares now). */
+function liveRolledOut(live: V1StatefulSet | undefined, servers: number): boolean {
+  return rolloutOf('StatefulSet', live, servers,
+    live?.spec?.template?.metadata?.annotations?.[CONFIG_CHECKSUM_ANNOTATION] ?? '').ready;
+}
 
 type Outcome<T> = { value: T } | { result: StepResult };
 
@@ -151,16 +161,23 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
     context.children.add(buildMinioService(ref, spec) as unknown as KubeObject);
     const pools = minioPools(ref, spec);
     const layout = pools.length > 1 ? checksumOf(minioEndpoints(ref, spec)) : undefined;
+    const distributed = pools.reduce((servers, pool) => servers + pool.servers, 0) > 1;
     const rollouts: Rollout[] = [];
     for (const pool of pools) {
-      const desired = withCertificatesChecksum(
-        buildMinioStatefulSet({ deployment: ref, spec, configChecksum, certificateHasCA }, pool),
-        certificatesChecksum,
-      );
+      const build = (readiness: MinioReadiness) =>
+        withCertificatesChecksum(
+          buildMinioStatefulSet({ deployment: ref, spec, configChecksum, certificateHasCA, readiness }, pool),
+          certificatesChecksum,
+        );
       const live = context.cache.get('StatefulSet', ref.namespace, pool.statefulSet) as V1StatefulSet | undefined;
-      const stop = await declarePool(context, pool, desired, live, layout, growDrives);
+      const readiness = minioReadiness(build('cluster'), live, liveRolledOut(live, pool.servers), distributed);
+      const stop = await declarePool(context, pool, build(readiness), live, layout, growDrives);
       if (stop) return stop;
-      const rollout = rolloutOf('StatefulSet', live, pool.servers, configChecksum);
+      let rollout = rolloutOf('StatefulSet', live, pool.servers, configChecksum);
+      if (distributed && readinessOf(live) === 'ready') {
+        rollout = { ...rollout, ready: false,
+          message: readiness === 'ready' ? `${rollout.message}; then ${AFTER_ENVIRONMENT}` : AFTER_ENVIRONMENT };
+      }
       rollouts.push(pools.length > 1 ? { ...rollout, message: `${pool.statefulSet}: ${rollout.message}` } : rollout);
     }
     const rollout: Rollout = {

@@ -1,4 +1,4 @@
-// The operator as users run it: `node --optimize-for-size dist/main.js` (OPERATOR_COMMAND) in a separate process (bundled from src/ into a
+// The operator as users run it: `node --optimize-for-size --lite-mode dist/main.js` (OPERATOR_COMMAND) in a separate process (bundled from src/ into a
 // temp dir as the image's build does, so the figures include no TypeScript loader), talking to the API server with its own
 // ServiceAccount. Its RSS is read from /proc, its progress from its /metrics.
 import { execFileSync } from 'node:child_process';

@@ -186,7 +186,8 @@ export function buildMinioStatefulSet(input: MinioWorkloadInput,
               // Ready (in the Service, and the rollout goes on) once this server reaches its write quorum:
               // /minio/health/ready passes as soon as it listens, before it has found its peers' drives.
               // Distributed, twice 10 s apart: writes still failed right after the first pass (docs/minio.md).
-              // Neither contacts the KMS, so a KMS outage never takes MinIO out of its Service or restarts it.
+              // Unlike /ready (a data key through the KMS), /cluster contacts no KMS: a KMS outage neither takes
+              // MinIO out of its Service nor, through /live, restarts it.
               readinessProbe: { ...probe(minioHealthPaths[input.readiness ?? 'cluster']), periodSeconds: 10,
                 timeoutSeconds: 5, ...(minio.replicas > 1 ? { successThreshold: 2 } : {}), failureThreshold: 3 },
               livenessProbe: { ...probe(minioHealthPaths.live), initialDelaySeconds: 10, periodSeconds: 20,

@@ -162,10 +162,11 @@ function nameServers(failure: string, deployment: Ref): string {
 }
 
 /**
- * Isolated write-quorum misses seen around the return of a restarted MinIO server (5 of 20,189 requests in a
- * CA rotation, none in most renewals; docs/testing.md): not understood yet, so counted and bounded, not hidden.
+ * Isolated write-quorum misses from a restarted MinIO server right after its first passing readiness check
+ * (about 1 in 5,000 requests until session 8; docs/testing.md). Its readiness must now pass twice 10 s apart;
+ * any that remain are counted, listed with the server, and bounded, not hidden.
  */
-export const QUORUM_BLIP = { failure: 'HTTP 503 SlowDownWrite', why: 'a write as a restarted server rejoins, open', atMost: 0.001 };
+export const QUORUM_BLIP = { failure: 'HTTP 503 SlowDownWrite', why: 'a write as a restarted server rejoins', atMost: 0.001 };
 
 /**
  * What a step under load must show: the loop ran, no request failed, every object reads back. `expected`

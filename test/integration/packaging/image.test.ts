@@ -1,7 +1,7 @@
 // The image, assembled the way the Dockerfile does it (there is no Docker engine here): the build
 // context as .dockerignore leaves it, `npm run build` (the esbuild bundle) in it, then a runtime
 // directory with only package.json and dist/ — no node_modules. That directory must start the
-// operator with the image's command (`node --optimize-for-size dist/main.js`), and, run with the chart's environment and a token bound by exactly the
+// operator with the image's command (`node --optimize-for-size --lite-mode dist/main.js`), and, run with the chart's environment and a token bound by exactly the
 // chart's RBAC, the operator must become ready and take its Lease on a real API server.
 import assert from 'node:assert/strict';
 import { suiteFixture } from '../../support/suite.ts';

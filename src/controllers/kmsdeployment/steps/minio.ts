@@ -27,8 +27,9 @@ import { mountedCertificatesChecksum, userCertificateSecret,
   withCertificatesChecksum } from '../../../workload/certificates.ts';
 
 const POLL_MS = 10_000;
-const AFTER_ENVIRONMENT =
-  "MinIO's environment changed: the servers restart once more to get the write-quorum readiness check back";
+// The live StatefulSet still runs /minio/health/ready (src/minio/readiness.ts): its rollout is not the end.
+const READINESS_BACK = 'then the servers restart once more, to get the write-quorum readiness check back ' +
+  "(after a change of MinIO's environment, or an operator upgrade)";
 
 /** Whether the live StatefulSet runs its own template on every server, ready (whatever the operator declares now). */
 function liveRolledOut(live: V1StatefulSet | undefined, servers: number): boolean {
@@ -175,8 +176,7 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
       if (stop) return stop;
       let rollout = rolloutOf('StatefulSet', live, pool.servers, configChecksum);
       if (distributed && readinessOf(live) === 'ready') {
-        rollout = { ...rollout, ready: false,
-          message: readiness === 'ready' ? `${rollout.message}; then ${AFTER_ENVIRONMENT}` : AFTER_ENVIRONMENT };
+        rollout = { ...rollout, ready: false, message: `${rollout.message}; ${READINESS_BACK}` };
       }
       rollouts.push(pools.length > 1 ? { ...rollout, message: `${pool.statefulSet}: ${rollout.message}` } : rollout);
     }

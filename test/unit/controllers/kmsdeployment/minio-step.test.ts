@@ -141,6 +141,39 @@ describe('MinIO step', () => {
     assert.deepEqual(await minioStep().run(world.context(vaultSpec())), { status: 'True', reason: 'Available', message: 'MinIO: 4/4 pods ready' });
   });
 
+  it('rolls a change of MinIO\'s environment with /minio/health/ready, then back to /minio/health/cluster, Available only after both', async () => {
+    const world = vaultWorld();
+    const withKey = (keyName: string) => applyDefaults({ ...vaultSpec(), minio: { keyName } });
+    const first = world.context(withKey('minio-key-1'));
+    await minioStep({ random: ones }).run(first);
+    world.put('Secret', first.children.get('Secret', 'tenant-a-minio-root') as KubeObject, 'server');
+    const probeOf = (object: KubeObject | undefined) =>
+      (object as { spec: { template: { spec: { containers: { readinessProbe: { httpGet: { path: string } } }[] } } } } | undefined)
+        ?.spec.template.spec.containers[0]?.readinessProbe.httpGet.path;
+    assert.equal(probeOf(sts(first)), '/minio/health/cluster');
+    const done = { observedGeneration: 0, replicas: 4, readyReplicas: 4, updatedReplicas: 4, availableReplicas: 4, currentRevision: 'r1', updateRevision: 'r1' };
+    world.put('StatefulSet', { ...(sts(first) as Sts), status: done });
+    assert.equal((await minioStep().run(world.context(withKey('minio-key-1')))).reason, 'Available');
+
+    const second = world.context(withKey('minio-key-2'));
+    await minioStep().run(second);
+    assert.equal(probeOf(sts(second)), '/minio/health/ready', 'a new default key: servers must pass one by one before they agree');
+    world.put('StatefulSet', { ...(sts(second) as Sts), status: { ...done, updatedReplicas: 1, updateRevision: 'r2' } });
+    const rolling = world.context(withKey('minio-key-2'));
+    const during = await minioStep().run(rolling);
+    assert.equal(probeOf(sts(rolling)), '/minio/health/ready', 'kept while that rollout goes on');
+    assert.equal(during.reason, 'WaitingForPods');
+    assert.match(during.message, /then the servers restart once more, to get the write-quorum readiness check back/);
+
+    world.put('StatefulSet', { ...(sts(second) as Sts), status: { ...done, currentRevision: 'r2', updateRevision: 'r2' } });
+    const over = world.context(withKey('minio-key-2'));
+    const after = await minioStep().run(over);
+    assert.equal(probeOf(sts(over)), '/minio/health/cluster', 'that rollout is over: back to the write quorum');
+    assert.equal(after.reason, 'WaitingForPods', 'not Available while the StatefulSet in the cache still has /ready');
+    world.put('StatefulSet', { ...(sts(over) as Sts), status: { ...done, currentRevision: 'r3', updateRevision: 'r3' } });
+    assert.equal((await minioStep().run(world.context(withKey('minio-key-2')))).reason, 'Available');
+  });
+
   it('adds a server pool: its own StatefulSet, all servers on the new pool list, restarted together once the template carries it', async () => {
     const world = tlsWorld();
     const plain = staticSpec({ minio: { keyName: 'dev-key', replicas: 4 } });

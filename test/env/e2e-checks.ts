@@ -144,8 +144,8 @@ export async function underS3Load(stack: E2EStack, deployment: Ref, bucket: stri
 }
 
 /**
- * `failure` with MinIO's x-amz-id-2 (the SHA-256 of the answering server's name in MINIO_VOLUMES, with its port) replaced
- * by the Pod name, for the servers of the first pool (the e2e deployments have one).
+ * `failure` with MinIO's x-amz-id-2 (the SHA-256 of the answering server's host:port, `globalLocalNodeNameHex`)
+ * replaced by the Pod name, for the servers of the first pool (the e2e deployments have one).
  */
 function nameServers(failure: string, deployment: Ref): string {
   const names = minioNames(deployment.name);

@@ -32,6 +32,16 @@ export interface Rollout {
  * carries the checksum. Until the cache shows that checksum, the workload still runs (or reports on)
  * the previous template.
  */
+/**
+ * Whether a live workload runs its own current template on every replica, ready: the rollout of whatever
+ * was last declared is over, whatever the operator declares now.
+ */
+export function rolledOutAsIs(kind: 'Deployment' | 'StatefulSet', live: unknown): boolean {
+  const workload = live as (WorkloadView & { spec?: { replicas?: number } }) | undefined;
+  const checksum = workload?.spec?.template?.metadata?.annotations?.[CONFIG_CHECKSUM_ANNOTATION] ?? '';
+  return rolloutOf(kind, workload, workload?.spec?.replicas ?? 1, checksum).ready;
+}
+
 export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, replicas: number, checksum: string,
   annotation = CONFIG_CHECKSUM_ANNOTATION): Rollout
 {

@@ -13,9 +13,8 @@ import { generateKeysOf } from '../../../kes/config.ts';
 import { KES_CONFIG_KEY } from '../../../kes/names.ts';
 import { minioEnvNames } from '../../../minio/env.ts';
 import { minioPools } from '../../../minio/pools.ts';
-import { CONFIG_CHECKSUM_ANNOTATION } from '../../../workload/labels.ts';
 import { kesNames } from '../../../workload/names.ts';
-import { rolloutOf } from '../../../workload/rollout.ts';
+import { rolledOutAsIs } from '../../../workload/rollout.ts';
 import { secretValue } from '../../../workload/secret-data.ts';
 import { childSecret, deploymentRef, type KMSDeploymentStepContext } from '../context.ts';
 
@@ -23,11 +22,6 @@ function templateKeys(live: V1StatefulSet): string[] {
   return (live.spec?.template?.spec?.containers ?? []).flatMap((container) =>
     (container.env ?? []).flatMap((env) => (env.name === minioEnvNames.kesKeyName && env.value ? [env.value] : []))
   );
-}
-
-function replacingPods(live: V1StatefulSet): boolean {
-  const checksum = live.spec?.template?.metadata?.annotations?.[CONFIG_CHECKSUM_ANNOTATION] ?? '';
-  return !rolloutOf('StatefulSet', live, live.spec?.replicas ?? 1, checksum).ready;
 }
 
 /** Keys to grant MinIO generate with besides the keys the spec uses; see the file comment. */
@@ -38,7 +32,7 @@ export function keysStillInUse(context: KMSDeploymentStepContext): string[] {
     return live ? [live] : [];
   });
   const keys = statefulSets.flatMap(templateKeys);
-  if (statefulSets.some(replacingPods)) {
+  if (statefulSets.some((live) => !rolledOutAsIs('StatefulSet', live))) {
     keys.push(...generateKeysOf(secretValue(childSecret(context, kesNames(ref.name).configSecret), KES_CONFIG_KEY)));
   }
   const buckets = (context.object.status as { buckets?: { key?: unknown }[] } | undefined)?.buckets ?? [];

@@ -8,7 +8,7 @@ import { type KubeObject, resources } from '../../../runtime/kube/resources.ts';
 import type { StepResult } from '../../../runtime/step.ts';
 import { checksumOf } from '../../../workload/checksum.ts';
 import { secretDataText, secretValue } from '../../../workload/secret-data.ts';
-import { type Rollout, rolloutOf } from '../../../workload/rollout.ts';
+import { rolledOutAsIs, type Rollout, rolloutOf } from '../../../workload/rollout.ts';
 import { buildRootCredentialsSecret, buildStaticKeySecret, generateRootCredentials, generateStaticKey,
   type RandomBytes } from '../../../minio/credentials.ts';
 import { rootCredentialsSecretName } from '../../../minio/env.ts';
@@ -16,7 +16,6 @@ import { minioNames, ROOT_SECRET_KEYS, STATIC_KEY_SECRET_KEY } from '../../../mi
 import { buildMinioHeadlessService, buildMinioService, minioEndpoint } from '../../../minio/services.ts';
 import { buildMinioStatefulSet, minioEndpoints, type MinioReadiness } from '../../../minio/statefulset.ts';
 import { minioReadiness, readinessOf } from '../../../minio/readiness.ts';
-import { CONFIG_CHECKSUM_ANNOTATION } from '../../../workload/labels.ts';
 import { minioPools } from '../../../minio/pools.ts';
 import { declarePool } from './minio-pools.ts';
 import { growDrives } from './minio-drives.ts';
@@ -30,12 +29,6 @@ const POLL_MS = 10_000;
 // The live StatefulSet still runs /minio/health/ready (src/minio/readiness.ts): its rollout is not the end.
 const READINESS_BACK = 'then the servers restart once more, to get the write-quorum readiness check back ' +
   "(after a change of MinIO's environment, or an operator upgrade)";
-
-/** Whether the live StatefulSet runs its own template on every server, ready (whatever the operator declares now). */
-function liveRolledOut(live: V1StatefulSet | undefined, servers: number): boolean {
-  return rolloutOf('StatefulSet', live, servers,
-    live?.spec?.template?.metadata?.annotations?.[CONFIG_CHECKSUM_ANNOTATION] ?? '').ready;
-}
 
 type Outcome<T> = { value: T } | { result: StepResult };
 
@@ -171,8 +164,10 @@ export function minioStep(options: MinioStepOptions = {}): KMSDeploymentStep {
           certificatesChecksum,
         );
       const live = context.cache.get('StatefulSet', ref.namespace, pool.statefulSet) as V1StatefulSet | undefined;
-      const readiness = minioReadiness(build('cluster'), live, liveRolledOut(live, pool.servers), distributed);
-      const stop = await declarePool(context, pool, build(readiness), live, layout, growDrives);
+      const writeQuorum = build('cluster');
+      const readiness = minioReadiness(writeQuorum, live, rolledOutAsIs('StatefulSet', live), distributed);
+      const stop = await declarePool(context, pool, readiness === 'cluster' ? writeQuorum : build(readiness), live,
+        layout, growDrives);
       if (stop) return stop;
       let rollout = rolloutOf('StatefulSet', live, pool.servers, configChecksum);
       if (distributed && readinessOf(live) === 'ready') {

@@ -5,7 +5,7 @@
 // ServiceAccount); the operator installed with `helm install`; and what a user does next: a namespace with the
 // `vault-ca` Secret, `kubectl apply`, waiting for Ready, and an S3 client to the MinIO the operator made.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
@@ -264,8 +264,3 @@ export async function s3Client(stack: E2EStack, namespace: string, name: string,
   };
 }
 
-/** Every file under `dir` (the node agent's PV directories: MinIO's drives). */
-export function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((entry) => join(dir, entry)).filter((path) => statSync(path).isFile());
-}

@@ -13,8 +13,9 @@ import { minioNames } from '../../../src/minio/names.ts';
 import { clusterUnavailable, stopWithoutLeftovers } from '../../env/cluster.ts';
 import { QUORUM_BLIP, checkLoad, underS3Load } from '../../env/e2e-checks.ts';
 import {
-  conditionsOf, filesUnder, kubectlWaitReady, s3Client, startMinimalExample, type E2EStack,
+  conditionsOf, kubectlWaitReady, s3Client, startMinimalExample, type E2EStack,
 } from '../../env/e2e-stack.ts';
+import { filesUnder } from '../../env/drive-files.ts';
 import { isAlive, waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 

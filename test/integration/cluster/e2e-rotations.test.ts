@@ -15,7 +15,8 @@ import { minioNames } from '../../../src/minio/names.ts';
 import { APPROLE_ANNOTATIONS, appRoleSecretName, vaultObjectName } from '../../../src/vault/names.ts';
 import { clusterUnavailable, stopWithoutLeftovers } from '../../env/cluster.ts';
 import { QUORUM_BLIP, checkLoad, underS3Load } from '../../env/e2e-checks.ts';
-import { filesUnder, startMinimalExample, type E2EStack } from '../../env/e2e-stack.ts';
+import { startMinimalExample, type E2EStack } from '../../env/e2e-stack.ts';
+import { filesUnder } from '../../env/drive-files.ts';
 import { waitFor } from '../../env/process.ts';
 import { missingProgram } from '../../env/programs.ts';
 

@@ -3,8 +3,6 @@
 // that rotating spec.minio.keyName keeps old objects readable, and that a MinIO restarted after its
 // key was lost cannot mint a replacement. Skipped, with one line, when a program is missing.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { keysStep } from '../../../src/controllers/kmsdeployment/steps/keys.ts';
@@ -12,17 +10,11 @@ import { buildMinioEnv, minioEnvNames } from '../../../src/minio/env.ts';
 import { startKesOnVault, type KesOnVault } from '../../env/kes-on-vault.ts';
 import { startMinioOnKes, type TestMinio } from '../../env/minio.ts';
 import { missingProgram } from '../../env/programs.ts';
+import { filesContaining } from '../../env/drive-files.ts';
 import { World, putKesClientIdentities } from '../../unit/controllers/kmsdeployment/step-harness.ts';
 
 const skip = [missingProgram('kes'), missingProgram('minio')].filter(Boolean).join('; ') || false;
 const BUCKET = 'rotation';
-
-/** Files under `dir` that contain `needle` (the plaintext must never reach MinIO's drives). */
-function filesContaining(dir: string, needle: Buffer): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((entry) => join(dir, entry))
-    .filter((path) => statSync(path).isFile() && readFileSync(path).includes(needle));
-}
 
 describe('the real MinIO on the real KES', { skip }, () => {
   let env: KesOnVault;

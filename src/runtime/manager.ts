@@ -8,7 +8,8 @@ import { ClusterCache, type WatchSpec } from './cache.ts';
 import { Controller } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { HttpEndpoints } from './http.ts';
-import { Informer, metadataOnly } from './informer.ts';
+import { Informer, type InformerEvent, metadataOnly } from './informer.ts';
+import { changeTokenOf, ReconcileTrigger } from './reconcile-trigger.ts';
 import { KubeClient } from './kube/client.ts';
 import { type KnownKind, type KubeObject, objectKey, resources } from './kube/resources.ts';
 import { type LeaderElectionOptions, LeaderElector } from './leader.ts';
@@ -56,6 +57,7 @@ export class Manager {
   private readonly running: Running[];
   /** The informers of the controllers' WatchRegistrations (started and stopped with the cache). */
   private readonly mappedInformers: Informer[] = [];
+  private readonly reconcileTrigger = new ReconcileTrigger();
   private readonly elector: LeaderElector | undefined;
   private readonly http: HttpEndpoints;
   /** /metrics on a listener of its own (--metrics-bind-address host:port). */
@@ -128,7 +130,7 @@ export class Manager {
     this.metricsHttp = metrics && metrics !== 'shared'
       ? new HttpEndpoints(health, { health: false, metrics: true })
       : undefined;
-    this.cache.onEvent((kind, _event, obj) => this.enqueueFor(kind, obj));
+    this.cache.onEvent((kind, event, obj) => this.enqueueFor(kind, event, obj));
   }
 
   /** The work queue of the first registered controller (tests add keys to it). */
@@ -236,10 +238,12 @@ export class Manager {
     }
   }
 
-  private enqueueFor(kind: KnownKind, obj: KubeObject): void {
+  private enqueueFor(kind: KnownKind, event: InformerEvent, obj: KubeObject): void {
+    let asks: boolean | undefined; // once per event, however many controllers are for this kind
     for (const { registration, queue } of this.running) {
       if (kind === registration.for) {
-        queue.add(objectKey(obj));
+        asks ??= this.reconcileTrigger.asksForReconcile(event, obj);
+        if (asks) queue.add(objectKey(obj));
         continue;
       }
       if (!registration.owns.includes(kind)) continue;
@@ -257,9 +261,7 @@ export class Manager {
   private changeToken(kind: KnownKind, key: string): string | undefined {
     const [namespace = '', name = ''] = key.split('/', 2);
     const obj = this.cache.get(kind, namespace, name);
-    if (!obj) return undefined;
-    const m = obj.metadata;
-    return JSON.stringify([m.uid, m.generation, m.deletionTimestamp, m.annotations ?? {}, m.labels ?? {}]);
+    return obj ? changeTokenOf(obj) : undefined;
   }
 }
 

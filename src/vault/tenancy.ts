@@ -133,7 +133,7 @@ const MAX_SERVERS_REMEMBERED = 256;
 const servers = new Map<string, string>();
 const paths = new WeakMap<KeyLocation, [string, string]>();
 
-function serverOf(address: string): string {
+export function serverOf(address: string): string {
   let server = servers.get(address);
   if (server === undefined) {
     if (servers.size >= MAX_SERVERS_REMEMBERED) servers.clear(); // addresses come from tenants' specs
@@ -150,7 +150,7 @@ function serverOf(address: string): string {
  * path; Vault OSS ignores X-Vault-Namespace (a namespace "x" reaches the root's mounts), so the path
  * without the namespace counts too. Refusing a pair that would not really collide is the safe error.
  */
-function storagePaths(location: KeyLocation): [string, string] {
+export function storagePaths(location: KeyLocation): [string, string] {
   let both = paths.get(location);
   if (!both) {
     both = [joinPath([location.vaultNamespace ?? '', location.mountPath, location.prefix]),

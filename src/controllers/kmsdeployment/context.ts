@@ -74,9 +74,6 @@ export function childSecret(context: Pick<KMSDeploymentStepContext, 'object' | '
     context.cache.get('Secret', context.object.metadata.namespace ?? '', name);
 }
 
-/** How often a step whose workload is rolling out looks again. */
-export const ROLLOUT_POLL_MS = 10_000;
-
 /** How often a step looks again for certificate Secrets the PKI step has not written yet. */
 const CERTIFICATE_POLL_MS = 10_000;
 
@@ -98,7 +95,10 @@ export function availabilityOf(component: 'KES' | 'MinIO', rollout: Rollout,
   const message = [`${component}: ${rollout.message}`, formerDefaultImageHint(imageField, image)].filter(Boolean).join(
     '; ',
   );
-  return { status: 'False', reason: ConditionReason.WaitingForPods, message, requeueAfterMs: ROLLOUT_POLL_MS };
+  // No requeueAfter: every status change of the owned Deployment or StatefulSet enqueues this object (the
+  // rollout is read from nothing else), and the resync is the safety net. A poll here made every stack whose
+  // pods do not come up (image pulls, quota) cost a reconcile every few seconds, and starved the others.
+  return { status: 'False', reason: ConditionReason.WaitingForPods, message };
 }
 
 /**

@@ -8,7 +8,7 @@ import { resources, type KubeObject } from '../../../src/runtime/kube/resources.
 import { ensureFinalizer, FINALIZER } from '../../../src/controllers/kmsdeployment/finalizer.ts';
 import type { KMSDeploymentCleanup } from '../../../src/controllers/kmsdeployment/context.ts';
 import type { Manager } from '../../../src/runtime/manager.ts';
-import type { KubeClient } from '../../../src/runtime/kube/client.ts';
+import { KubeClient } from '../../../src/runtime/kube/client.ts';
 import { autoEncrypting, configMapStep, type ControlPlane, getKMSDeployment, startOperatorIn, waitFor, writeCount } from './harness.ts';
 import { ensureNamespace } from '../../support/kube.ts';
 import { inNamespace, kmsDeployment, withSpec } from '../../support/kmsdeployment.ts';
@@ -97,6 +97,25 @@ describe('reconcile runtime (real kube-apiserver)', { timeout: 300_000 }, () => 
     await waitFor('three more reconciles', async () => (stepCalls.count >= callsBefore + 3 ? true : undefined));
     await sleep(500);
     assert.equal(await writeCount(plane), writesBefore, 'a reconcile where nothing changed wrote to the API server');
+  });
+
+  it('is not woken by an update of the status alone (its own status writes); an annotation wakes it', async () => {
+    await sleep(1500);
+    const editor = new KubeClient(admin.kubeConfig, 'test-editor'); // owns only what it writes here
+    const callsBefore = stepCalls.count;
+    for (let i = 0; i < 5; i++) {
+      await editor.apply({ apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment', metadata: { name: 'alpha', namespace: NS },
+        status: { observedGeneration: 100 + i } }, { subresource: 'status' });
+      await sleep(250);
+    }
+    await sleep(500);
+    // At most one: the 15 s resync may fall into this window.
+    assert.ok(stepCalls.count <= callsBefore + 1, `${stepCalls.count - callsBefore} reconciles after 5 status updates`);
+    const callsAfterStatus = stepCalls.count;
+    await editor.apply({ apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment', metadata: { name: 'alpha', namespace: NS,
+      annotations: { 'example.com/touched': 'yes' } } });
+    await waitFor('a reconcile after the annotation', async () => (stepCalls.count > callsAfterStatus ? true : undefined), 10_000);
+    await editor.close();
   });
 
   it('emits Events for what changed, once each', async () => {

@@ -5,6 +5,7 @@
 import type { ObjectReader } from '../../../runtime/cache.ts';
 import type { KubeObject } from '../../../runtime/kube/resources.ts';
 import { resolveVaultSettings, type VaultSettings, type VaultSpec } from '../../../vault/settings.ts';
+import { KeyLocationIndex } from '../../../vault/tenancy-index.ts';
 import { ConditionReason } from '../../../api/reasons.ts';
 import { addressNotAllowed, describeOverlap, type KeyLocation, olderOverlap, prefixNotAllowed, type PrefixRule,
   sharesPrefix } from '../../../vault/tenancy.ts';
@@ -63,8 +64,20 @@ function locationOf(settings: VaultSettings, created: number): KeyLocation {
   };
 }
 
-function otherLocations(cache: ObjectReader): KeyLocation[] {
-  return cache.listAll('KMSDeployment').flatMap((object) => keyLocationOf(object) ?? []);
+const indexes = new WeakMap<ObjectReader, KeyLocationIndex<KubeObject>>();
+
+/** The cached deployments whose storage may overlap `self`'s (tenancy.ts decides which do), through an index per cache. */
+function otherLocations(cache: ObjectReader, self: KeyLocation): KeyLocation[] {
+  let index = indexes.get(cache);
+  if (!index) {
+    index = new KeyLocationIndex((object) => ({
+      key: `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`,
+      location: keyLocationOf(object),
+    }));
+    indexes.set(cache, index);
+  }
+  index.sync(cache.listAll('KMSDeployment'));
+  return index.candidates(self);
 }
 
 /** Why the operator must not contact this deployment's Vault at all, or undefined when it may. */
@@ -87,8 +100,9 @@ function refusePrefix(rule: PrefixRule, settings: VaultSettings, self: KeyLocati
 export function refuseVaultAccess(tenancy: VaultTenancy, settings: VaultSettings, object: KubeObject,
   cache: ObjectReader): Refusal | undefined
 {
+  const self = locationOf(settings, createdAt(object));
   return refuseAddress(tenancy, settings) ??
-    refusePrefix(tenancy.prefixRule, settings, locationOf(settings, createdAt(object)), otherLocations(cache));
+    refusePrefix(tenancy.prefixRule, settings, self, otherLocations(cache, self));
 }
 
 /**
@@ -101,7 +115,7 @@ export function keysNotOwned(rule: PrefixRule, settings: VaultSettings, object: 
   | undefined
 {
   const self = locationOf(settings, createdAt(object));
-  const others = otherLocations(cache);
+  const others = otherLocations(cache, self);
   const refusal = refusePrefix(rule, settings, self, others);
   if (refusal) return refusal.message;
   const other = sharesPrefix(self, others);

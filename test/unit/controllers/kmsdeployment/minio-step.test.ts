@@ -135,7 +135,7 @@ describe('MinIO step', () => {
     const declared = sts(first) as Sts;
     world.put('StatefulSet', { ...declared, status: { observedGeneration: 0, replicas: 4, readyReplicas: 3, updatedReplicas: 4, currentRevision: 'r1', updateRevision: 'r1' } });
     assert.deepEqual(await minioStep().run(world.context(vaultSpec())), {
-      status: 'False', reason: 'WaitingForPods', message: 'MinIO: 3/4 pods ready', requeueAfterMs: 10_000,
+      status: 'False', reason: 'WaitingForPods', message: 'MinIO: 3/4 pods ready',
     });
     world.put('StatefulSet', { ...declared, status: { observedGeneration: 0, replicas: 4, readyReplicas: 4, updatedReplicas: 4, currentRevision: 'r1', updateRevision: 'r1' } });
     assert.deepEqual(await minioStep().run(world.context(vaultSpec())), { status: 'True', reason: 'Available', message: 'MinIO: 4/4 pods ready' });

@@ -24,7 +24,7 @@ function parseOptions() {
     options: {
       n: { type: 'string', default: '1,100,500' },
       workers: { type: 'string', default: '2' },
-      resync: { type: 'string', default: '10s' },
+      resync: { type: 'string', default: '10m' },
       concurrency: { type: 'string', default: '4' },
       'cpu-prof': { type: 'boolean', default: false },
       'heap-snapshot': { type: 'boolean', default: false },

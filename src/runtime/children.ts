@@ -125,8 +125,8 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
   env: ApplyEnv): Promise<ApplyOutcome>
 {
   const outcome: ApplyOutcome = { writes: 0, conflicts: [] };
-  const checked: Array<{ child: KubeObject; live: KubeObject | undefined; exists: boolean }> = [];
-  for (const child of children) {
+  // The looks are reads of distinct objects: sent together, a new KMSDeployment waits for one round trip, not nine.
+  const checked = await Promise.all(children.map(async (child) => {
     const kind = child.kind as OwnedKind;
     const name = child.metadata.name as string;
     const namespace = child.metadata.namespace as string;
@@ -134,23 +134,27 @@ export async function applyChildren(owner: KubeObject, children: readonly KubeOb
     // The caches hold only objects with the operator's labels; one without them needs a look (metadata
     // only) before the first apply. A child the cache shows as this owner's needs none: steady state stays free.
     const existing = live ?? (await env.kube.getMetadata(resources[kind], namespace, name));
+    return { child, live, existing };
+  }));
+  for (const { child, existing } of checked) {
     if (existing && !controlledBy(existing, owner)) {
-      env.logger.warn({ child: `${kind}/${name}` },
+      const what = `${child.kind} ${child.metadata.name}`;
+      env.logger.warn({ child: what.replace(' ', '/') },
         "a child's name is taken by an object this KMSDeployment does not own; leaving it alone");
-      outcome.conflicts.push(`${kind} ${name}`);
+      outcome.conflicts.push(what);
     }
-    checked.push({ child, live, exists: existing !== undefined });
   }
   if (outcome.conflicts.length > 0) return outcome;
   const created: { what: string; uid: string }[] = [];
-  for (const { child, live, exists } of checked) {
+  // Applied one after the other, in the order the step declared them (a CA before the leaves it signed).
+  for (const { child, live, existing } of checked) {
     const difference = findDifference(child, live);
     if (difference === undefined) continue;
     const what = `${child.kind} ${child.metadata.name}`;
     env.logger.info({ child: what.replace(' ', '/'), difference }, live ? 'updating child' : 'creating child');
     const applied = await env.kube.apply(child);
     outcome.writes++;
-    if (!exists) created.push({ what, uid: applied.metadata.uid ?? '' });
+    if (!existing) created.push({ what, uid: applied.metadata.uid ?? '' });
   }
   if (created.length > 0) {
     const note = listNote(created.map((c) => c.what), 'created ');

@@ -83,12 +83,21 @@ function parseDer(der: ArrayBuffer): ParsedCertificate {
  * A certificate the operator has just made, as parseCertificatePem would return it, and remembered as
  * its text so that the next reconcile does not parse it again.
  */
-export function parsedIssued(cert: x509.X509Certificate): ParsedCertificate {
-  const parsed = describeCertificate(cert);
+export function parsedIssued(cert: x509.X509Certificate, extensions: readonly x509.Extension[]): ParsedCertificate {
+  const parsed = describeCertificate(cert, extensions);
   return parsedPem.get(parsed.pem, () => parsed) as ParsedCertificate;
 }
 
-function describeCertificate(cert: x509.X509Certificate): ParsedCertificate {
+/**
+ * `extensions` are the certificate's own, when the caller has them as objects already: the generator's
+ * input for a certificate just issued. Read from the certificate, each is re-encoded and parsed again,
+ * the larger part of describing one.
+ */
+function describeCertificate(cert: x509.X509Certificate,
+  extensions: readonly x509.Extension[] = cert.extensions): ParsedCertificate
+{
+  const extension = <T extends x509.Extension>(type: new(...args: never[]) => T) =>
+    extensions.find((e): e is T => e instanceof type);
   const der = cert.rawData;
   let publicKey: KeyObject;
   try {
@@ -96,10 +105,10 @@ function describeCertificate(cert: x509.X509Certificate): ParsedCertificate {
   } catch {
     throw new PemError('holds a "CERTIFICATE" block that is not a valid X.509 certificate');
   }
-  const names = cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
-  const basic = cert.getExtension(x509.BasicConstraintsExtension);
-  const usage = cert.getExtension(x509.KeyUsagesExtension);
-  const extended = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  const names = extension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
+  const basic = extension(x509.BasicConstraintsExtension);
+  const usage = extension(x509.KeyUsagesExtension);
+  const extended = extension(x509.ExtendedKeyUsageExtension);
   const info: CertificateInfo = {
     subject: cert.subject,
     issuer: cert.issuer,
@@ -116,9 +125,9 @@ function describeCertificate(cert: x509.X509Certificate): ParsedCertificate {
     kesIdentity: kesIdentityOfCertificate(cert),
   };
   if (basic?.pathLength !== undefined) info.pathLength = basic.pathLength;
-  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const ski = extension(x509.SubjectKeyIdentifierExtension)?.keyId;
   if (ski) info.subjectKeyId = ski;
-  const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+  const aki = extension(x509.AuthorityKeyIdentifierExtension)?.keyId;
   if (aki) info.authorityKeyId = aki;
   Object.freeze(info.dnsNames);
   Object.freeze(info.ipAddresses);

@@ -78,18 +78,19 @@ export interface CreateCAOptions extends Validity {
 export async function createCA(options: CreateCAOptions): Promise<IssuedAuthority> {
   const keys = await generateKeyPair(options.keyAlgorithm ?? defaultKeyAlgorithm);
   const signer = signerOf(keys.algorithm);
+  const extensions = [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ];
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     name: toJsonName(options.subject),
     keys: { privateKey: keys.privateKey, publicKey: keys.publicKey },
     signingAlgorithm: signer.signingAlgorithm,
     ...validityWindow(options),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    extensions,
   });
-  const certificate = parsedIssued(cert);
+  const certificate = parsedIssued(cert, extensions);
   return { certificate, certPem: certificate.pem, keyPem: await exportPrivateKeyPem(keys.privateKey),
     authority: { certificate, privateKey: keys.privateKey, signer } };
 }
@@ -126,6 +127,18 @@ async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage,
   const { ca } = options;
   const keys = options.keyPair ?? (await generateKeyPair(options.keyAlgorithm ?? defaultKeyAlgorithm));
   const caKeyId = ca.certificate.info.subjectKeyId;
+  const extensions = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([purpose]),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    caKeyId
+      ? new x509.AuthorityKeyIdentifierExtension(caKeyId)
+      : await x509.AuthorityKeyIdentifierExtension.create(
+        ca.certificate.publicKey.export({ type: 'spki', format: 'der' }),
+      ),
+    ...extra,
+  ];
   const cert = await x509.X509CertificateGenerator.create({
     subject: toJsonName(options.subject),
     issuer: new x509.Name(ca.certificate.subjectName),
@@ -133,20 +146,9 @@ async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage,
     signingKey: ca.privateKey,
     signingAlgorithm: ca.signer.signingAlgorithm,
     ...validityWindow(options, ca.certificate),
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([purpose]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      caKeyId
-        ? new x509.AuthorityKeyIdentifierExtension(caKeyId)
-        : await x509.AuthorityKeyIdentifierExtension.create(
-          ca.certificate.publicKey.export({ type: 'spki', format: 'der' }),
-        ),
-      ...extra,
-    ],
+    extensions,
   });
-  const certificate = parsedIssued(cert);
+  const certificate = parsedIssued(cert, extensions);
   return { certificate, certPem: certificate.pem, keyPem: await exportPrivateKeyPem(keys.privateKey) };
 }
 

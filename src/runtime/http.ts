@@ -2,7 +2,7 @@
 // on one listener or, with --metrics-bind-address, /metrics on a listener of its own (e.g. loopback only).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { registry } from './metrics.ts';
+import { registry, scrapeMetrics } from './metrics.ts';
 
 export interface HealthChecks {
   ready(): boolean;
@@ -34,7 +34,7 @@ export class HttpEndpoints {
           ready ? 'ok' : 'informer caches not synced',
         );
       } else if (this.serves.metrics && path === '/metrics') {
-        registry.metrics().then(
+        scrapeMetrics().then(
           (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
           (err: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
         );

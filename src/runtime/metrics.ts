@@ -5,6 +5,28 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'kmsstack_process_' });
 
+let scrapes = 0;
+let scraping: number | undefined;
+
+/**
+ * The text of /metrics. While it is built, scrapeInProgress() names this scrape, so gauges that derive
+ * their values from one costly snapshot (every KMSDeployment's certificates) take it once, not once each.
+ */
+export async function scrapeMetrics(): Promise<string> {
+  const scrape = ++scrapes;
+  scraping = scrape;
+  try {
+    return await registry.metrics();
+  } finally {
+    if (scraping === scrape) scraping = undefined;
+  }
+}
+
+/** The scrape being built now, or undefined (a gauge read on its own, as tests do, takes its own snapshot). */
+export function scrapeInProgress(): number | undefined {
+  return scraping;
+}
+
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export const reconcileTotal = new Counter({

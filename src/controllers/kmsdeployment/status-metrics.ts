@@ -5,7 +5,7 @@
 // stays what the cluster holds (namespace, name, and a fixed set of condition/certificate values).
 import { Gauge } from 'prom-client';
 import type { KubeObject } from '../../runtime/kube/resources.ts';
-import { registry } from '../../runtime/metrics.ts';
+import { registry, scrapeInProgress } from '../../runtime/metrics.ts';
 import { type CredentialTimes, type DeploymentExpiries, deploymentExpiries, forgetCertificatesExcept,
   type SecretLookup } from './expiry-times.ts';
 
@@ -51,6 +51,25 @@ function deployments(): Deployment[] {
   return list;
 }
 
+/** The snapshot of the scrape in progress: the ten gauges below share it instead of taking ten. */
+let snapshot: { scrape: number; list: Deployment[] } | undefined;
+
+function deploymentsOfThisScrape(): Deployment[] {
+  const scrape = scrapeInProgress();
+  if (scrape === undefined) {
+    snapshot = undefined;
+    return deployments();
+  }
+  if (snapshot?.scrape !== scrape) {
+    snapshot = { scrape, list: deployments() };
+    // Gone once this scrape is: nothing per object is kept between scrapes.
+    setImmediate(() => {
+      if (snapshot?.scrape === scrape) snapshot = undefined;
+    });
+  }
+  return snapshot.list;
+}
+
 /** A gauge of one value per KMSDeployment; no series where `valueOf` gives none. */
 function perDeploymentValue(name: string, help: string, valueOf: (deployment: Deployment) => number | undefined): void {
   perDeploymentGauge(name, help, ['namespace', 'name'], (deployment, set) => {
@@ -87,7 +106,7 @@ function perDeploymentGauge<L extends string>(
     registers: [registry],
     collect() {
       this.reset();
-      for (const deployment of deployments()) fill(deployment, (labels, value) => this.set(labels, value));
+      for (const deployment of deploymentsOfThisScrape()) fill(deployment, (labels, value) => this.set(labels, value));
     },
   });
 }

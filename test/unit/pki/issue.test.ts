@@ -8,6 +8,7 @@ import {
   issueServerCertificate,
   kesServerDnsNames,
   keyMatchesCertificate,
+  parseCertificateBundle,
   type IssuedAuthority,
 } from '../../../src/pki/index.ts';
 import { OpenSSL, T0, at, day, hour } from './support.ts';
@@ -21,6 +22,20 @@ describe('issuing the CA and leaf certificates', () => {
     ca = await createCA({ subject: { commonName: 'tenant-a-ca', organization: 'kmsstack-operator', organizationalUnit: 'storage' }, validityMs: 3650 * day, now: T0 });
   });
   after(() => openssl.cleanup());
+
+  it('describes what it issued exactly as parsing the certificate does (it describes new ones from the generator\'s extensions)', async () => {
+    const server = await issueServerCertificate({ ca: ca.authority, subject: { commonName: 'kes' }, dnsNames, ipAddresses: ['10.0.0.1', '::1'], validityMs: 90 * day, now: T0 });
+    const client = await issueClientCertificate({ ca: ca.authority, subject: { commonName: 'minio' }, validityMs: 90 * day, now: T0 });
+    for (const [what, issued] of [['CA', ca], ['server', server], ['client', client]] as const) {
+      // A bundle is parsed from its DER, bypassing the memo that parsedIssued filled under the certificate's text.
+      const [parsed] = parseCertificateBundle(`${issued.certPem}\n`);
+      assert.ok(parsed, what);
+      assert.deepEqual(issued.certificate.info, parsed.info, what);
+      assert.deepEqual(Buffer.from(issued.certificate.subjectName), Buffer.from(parsed.subjectName), what);
+      assert.ok(issued.certificate.publicKey.equals(parsed.publicKey), what);
+    }
+    assert.deepEqual(server.certificate.info.ipAddresses, ['10.0.0.1', '::1']);
+  });
 
   it('makes a P-256 CA with CA:true, pathlen 0, keyCertSign and a SKI', async () => {
     const { info } = ca.certificate;

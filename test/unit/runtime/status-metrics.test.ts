@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { exportStatusMetrics, recordEncryptionVerified } from '../../../src/controllers/kmsdeployment/status-metrics.ts';
 import { createCA, issueClientCertificate } from '../../../src/pki/index.ts';
 import type { KubeObject } from '../../../src/runtime/kube/resources.ts';
-import { registry } from '../../../src/runtime/metrics.ts';
+import { registry, scrapeMetrics } from '../../../src/runtime/metrics.ts';
 
 const HOUR = 3600;
 
@@ -127,6 +127,28 @@ describe('per-KMSDeployment status gauges', () => {
       await series('kmsstack_kmsdeployment_encryption_verified_timestamp_seconds');
       cached = [{ ...object, metadata: { ...object.metadata, uid: 'uid-recreated' } }];
       assert.deepEqual(await series('kmsstack_kmsdeployment_encryption_verified_timestamp_seconds'), [], 'a recreated object with the same name starts without one');
+    } finally {
+      stop();
+    }
+  });
+
+  it('take one snapshot of the KMSDeployments per /metrics scrape, shared by every gauge, and a new one for the next', async () => {
+    let reads = 0;
+    let cached = [deployment('a', { conditions: [{ type: 'Ready', status: 'True' }] })];
+    const stop = exportStatusMetrics(() => {
+      reads++;
+      return cached;
+    });
+    try {
+      const first = await scrapeMetrics();
+      assert.equal(reads, 1, 'one snapshot for all the per-KMSDeployment gauges of a scrape');
+      assert.match(first, /kmsstack_kmsdeployment_condition\{namespace="storage",name="a",type="Ready",status="True"\} 1/);
+      cached = [deployment('a', { conditions: [{ type: 'Ready', status: 'False' }] })];
+      const second = await scrapeMetrics();
+      assert.equal(reads, 2);
+      assert.match(second, /kmsstack_kmsdeployment_condition\{namespace="storage",name="a",type="Ready",status="False"\} 1/);
+      await series('kmsstack_kmsdeployment_condition');
+      assert.equal(reads, 3, 'a gauge read on its own, outside a scrape, takes its own');
     } finally {
       stop();
     }

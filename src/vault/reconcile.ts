@@ -169,8 +169,14 @@ async function ensureKvMount(client: VaultClient, token: string, settings: Vault
       `no secrets engine is mounted at ${mountPath} and spec.vault.kv.create is false; enable KV ${version} there or set create: true`);
   }
   if (plan.action === 'create') {
-    await vault.enableSecretsMount(client, token, mountPath, plan.body);
-    changes.push(`enabled KV ${version} at ${mountPath}`);
+    try {
+      await vault.enableSecretsMount(client, token, mountPath, plan.body);
+      changes.push(`enabled KV ${version} at ${mountPath}`);
+    } catch (err) {
+      // KMSDeployments share the mount: another reconcile may have enabled it since the read. That is success.
+      const now = planKvMount(await vault.readSecretsMount(client, token, mountPath), { version, create });
+      if (now.action !== 'none') throw err;
+    }
   }
   return version;
 }
@@ -185,8 +191,13 @@ async function ensureAppRoleMount(client: VaultClient, token: string, settings: 
       `auth/${mountPath} is a "${mount.type}" auth method, not AppRole; set spec.vault.appRole.mountPath to another path`);
   }
   if (!mount) {
-    await vault.enableAuthMount(client, token, mountPath, 'approle');
-    changes.push(`enabled AppRole auth at auth/${mountPath}`);
+    try {
+      await vault.enableAuthMount(client, token, mountPath, 'approle');
+      changes.push(`enabled AppRole auth at auth/${mountPath}`);
+    } catch (err) {
+      // Shared like the KV mount: enabled by another reconcile since the read, it is what we wanted.
+      if ((await vault.readAuthMount(client, token, mountPath))?.type !== 'approle') throw err;
+    }
   }
 }
 

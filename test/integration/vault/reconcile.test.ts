@@ -20,6 +20,13 @@ async function reconcile(name: string, kvVersion: KvVersion = 'v1', kvMount?: st
 
 const stack = suiteFixture(() => startVaultSuiteStack(NS));
 
+test('two first reconciles at once, on a KV mount not enabled yet, both succeed (one enables it, the other finds it)', async () => {
+  const [a, b] = await Promise.all([reconcile('race-a', 'v1'), reconcile('race-b', 'v1')]);
+  for (const outcome of [a, b]) assert.equal(outcome.condition.reason, 'Configured', outcome.condition.message);
+  const enabled = [a, b].filter((o) => o.changes.some((c) => c.startsWith('enabled KV v1 at kv')));
+  assert.ok(enabled.length >= 1, 'one of them enabled the mount');
+});
+
 for (const kvVersion of ['v1', 'v2'] as const) {
   describe(`KV ${kvVersion}`, () => {
     const name = `tenant-${kvVersion}`;

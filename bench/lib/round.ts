@@ -236,14 +236,7 @@ class Round {
     const writes = countWrites(env, OPERATOR_NS);
     const started = performance.now();
     await mapPool(this.names, o.clientConcurrency,
-      (name) =>
-        env.admin.request('PATCH',
-          `/apis/${resources.KMSDeployment.apiVersion}/namespaces/${OPERATOR_NS}/kmsdeployments/${name}`, {
-          body: { metadata: { annotations: { [POKE_ANNOTATION]: String(Date.now()) } } },
-          contentType: 'application/merge-patch+json',
-          resource: 'kmsdeployments',
-          verb: 'patch',
-        }));
+      (name) => this.mergePatch(name, { metadata: { annotations: { [POKE_ANNOTATION]: String(Date.now()) } } }));
     await sleep(Math.max(0, STEADY_WINDOW_MS - (performance.now() - started)));
     const result = { windowMs: STEADY_WINDOW_MS,
       reconciles: sumOf(await operator.metrics(), 'kmsstack_reconcile_total') - before, writes: writes() };
@@ -255,21 +248,26 @@ class Round {
     return result;
   }
 
+  /** A JSON merge patch of one of the benchmark's KMSDeployments, as the benchmark (not the operator). */
+  private mergePatch(name: string, body: Record<string, unknown>): Promise<KubeObject> {
+    return this.env.admin.request<KubeObject>('PATCH',
+      `/apis/${resources.KMSDeployment.apiVersion}/namespaces/${OPERATOR_NS}/kmsdeployments/${name}`, {
+      body,
+      contentType: 'application/merge-patch+json',
+      resource: 'kmsdeployments',
+      verb: 'patch',
+    });
+  }
+
   /** Every object's spec changes at once; reconciles/s from the operator's counter until all converged again. */
   private async burst(operator: OperatorProcess, watch: ConvergenceWatch): Promise<RoundResult['throughput']> {
-    const { env, o } = this;
+    const { o } = this;
     const before = sumOf(await operator.metrics(), 'kmsstack_reconcile_total');
     const cpu = this.cpu.start();
     const started = performance.now();
     await mapPool(this.names, o.clientConcurrency, async (name) => {
       const since = performance.now();
-      const patched = await env.admin.request<KubeObject>('PATCH',
-        `/apis/${resources.KMSDeployment.apiVersion}/namespaces/${OPERATOR_NS}/kmsdeployments/${name}`, {
-        body: tokenTTLPatch(1),
-        contentType: 'application/merge-patch+json',
-        resource: 'kmsdeployments',
-        verb: 'patch',
-      });
+      const patched = await this.mergePatch(name, tokenTTLPatch(1));
       watch.track(name, since, patched.metadata.generation ?? 0);
     });
     const { latenciesMs, lastAt } = await watch.waitAll(this.names, convergenceTimeoutMs(o.n));

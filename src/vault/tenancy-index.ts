@@ -4,10 +4,8 @@
 // tenancy.ts still decide on the candidates, so the rules stay in one place.
 import { type KeyLocation, serverOf, storagePaths } from './tenancy.ts';
 
-/** Both spellings of a storage path (with and without the Vault namespace) are compared with their own kind only. */
-type Spelling = 0 | 1;
-
-function slotOf(location: KeyLocation, spelling: Spelling, path: string): string {
+/** `spelling` is the index in storagePaths: each of the two spellings is compared with its own kind only. */
+function slotOf(location: KeyLocation, spelling: number, path: string): string {
   return `${serverOf(location.address)}\u0000${spelling}\u0000${path}`;
 }
 
@@ -66,27 +64,27 @@ export class KeyLocationIndex<Source extends object> {
     const found = new Set<KeyLocation>();
     const add = (set: Set<KeyLocation> | undefined) => set?.forEach((location) => found.add(location));
     storagePaths(self).forEach((path, spelling) => {
-      add(this.atPath.get(slotOf(self, spelling as Spelling, path)));
-      add(this.inside.get(slotOf(self, spelling as Spelling, path)));
-      for (const ancestor of ancestorsOf(path)) add(this.atPath.get(slotOf(self, spelling as Spelling, ancestor)));
+      add(this.atPath.get(slotOf(self, spelling, path)));
+      add(this.inside.get(slotOf(self, spelling, path)));
+      for (const ancestor of ancestorsOf(path)) add(this.atPath.get(slotOf(self, spelling, ancestor)));
     });
     return [...found];
   }
 
   private link(location: KeyLocation): void {
     storagePaths(location).forEach((path, spelling) => {
-      addTo(this.atPath, slotOf(location, spelling as Spelling, path), location);
+      addTo(this.atPath, slotOf(location, spelling, path), location);
       for (const ancestor of ancestorsOf(path)) {
-        addTo(this.inside, slotOf(location, spelling as Spelling, ancestor), location);
+        addTo(this.inside, slotOf(location, spelling, ancestor), location);
       }
     });
   }
 
   private unlink(location: KeyLocation): void {
     storagePaths(location).forEach((path, spelling) => {
-      removeFrom(this.atPath, slotOf(location, spelling as Spelling, path), location);
+      removeFrom(this.atPath, slotOf(location, spelling, path), location);
       for (const ancestor of ancestorsOf(path)) {
-        removeFrom(this.inside, slotOf(location, spelling as Spelling, ancestor), location);
+        removeFrom(this.inside, slotOf(location, spelling, ancestor), location);
       }
     });
   }

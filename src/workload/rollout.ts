@@ -27,12 +27,6 @@ export interface Rollout {
 }
 
 /**
- * `live` is the workload from the cache (undefined when it does not exist yet); `replicas` and
- * `checksum` are what the operator just declared, `annotation` the pod-template annotation that
- * carries the checksum. Until the cache shows that checksum, the workload still runs (or reports on)
- * the previous template.
- */
-/**
  * Whether a live workload runs its own current template on every replica, ready: the rollout of whatever
  * was last declared is over, whatever the operator declares now.
  */
@@ -42,6 +36,12 @@ export function rolledOutAsIs(kind: 'Deployment' | 'StatefulSet', live: unknown)
   return rolloutOf(kind, workload, workload?.spec?.replicas ?? 1, checksum).ready;
 }
 
+/**
+ * `live` is the workload from the cache (undefined when it does not exist yet); `replicas` and
+ * `checksum` are what the operator just declared, `annotation` the pod-template annotation that
+ * carries the checksum. Until the cache shows that checksum, the workload still runs (or reports on)
+ * the previous template.
+ */
 export function rolloutOf(kind: 'Deployment' | 'StatefulSet', live: unknown, replicas: number, checksum: string,
   annotation = CONFIG_CHECKSUM_ANNOTATION): Rollout
 {

@@ -27,9 +27,9 @@ function isGone(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** The files under `dir` that hold `needle` (plaintext must never reach a drive); a file gone meanwhile holds nothing. */
-export function filesContaining(dir: string, needle: Buffer): string[] {
-  return filesUnder(dir).filter((path) => {
+/** The `files` (from filesUnder) that hold `needle` (plaintext must never reach a drive); a file gone meanwhile holds nothing. */
+export function filesContaining(files: readonly string[], needle: Buffer): string[] {
+  return files.filter((path) => {
     try {
       return readFileSync(path).includes(needle);
     } catch (error) {

@@ -85,7 +85,7 @@ async function uploadAndShow(stack: E2EStack): Promise<void> {
   const drives = filesUnder(join(stack.cluster.node.options.dir, 'volumes'));
   const metaFiles = drives.filter((path) => path.endsWith(join('demo', 'hello.txt', 'xl.meta')));
   const namingKey = metaFiles.filter((path) => readFileSync(path).includes(KEY));
-  const leaked = filesContaining(join(stack.cluster.node.options.dir, 'volumes'), body.subarray(0, 48));
+  const leaked = filesContaining(drives, body.subarray(0, 48));
   say(`  on the drives: ${metaFiles.length} xl.meta files for the object, ${namingKey.length} of them name the master key ${KEY}; plaintext found in ${leaked.length} files`);
   const keys = await stack.vault.request('LIST', `kv/${PREFIX}`);
   const names = (keys.body?.['data'] as { keys?: string[] } | undefined)?.keys ?? [];

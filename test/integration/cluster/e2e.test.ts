@@ -107,7 +107,7 @@ describe('end to end: a Vault-mode KMSDeployment on the local cluster', { skip: 
     const objectFiles = drives.filter((path) => path.includes(join(bucket, 'object.bin')));
     assert.ok(objectFiles.length > 0, `the object is stored on a drive under ${stack.cluster.node.options.dir}/volumes`);
     const sample = body.subarray(100_000, 100_064);
-    assert.deepEqual(filesContaining(join(stack.cluster.node.options.dir, 'volumes'), sample), [], 'no drive file holds the plaintext');
+    assert.deepEqual(filesContaining(drives, sample), [], 'no drive file holds the plaintext');
     return objectFiles;
   }
 

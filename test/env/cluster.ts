@@ -11,7 +11,7 @@ import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '
 import { NodeAgent, type NodeAgentOptions } from './node-agent/agent.ts';
 import { NODE_GATEWAY } from './node-agent/network.ts';
 import { issueClientCert, readPem } from './pki.ts';
-import { ManagedProcess, freePort, leftovers, stopOnce, testBinary, waitFor } from './process.ts';
+import { ManagedProcess, freePorts, leftovers, stopOnce, testBinary, waitFor } from './process.ts';
 import assert from 'node:assert/strict';
 
 export interface Cluster extends ControlPlane {
@@ -53,7 +53,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   const cmKubeconfig = clientKubeconfig('controller-manager', 'system:kube-controller-manager');
   const schedulerKubeconfig = clientKubeconfig('scheduler', 'system:kube-scheduler');
-  const [cmPort, schedulerPort] = [await freePort(), await freePort()];
+  const [cmPort, schedulerPort] = await freePorts(2);
   const clusterLogs = {
     controllerManager: join(dir, 'kube-controller-manager.log'),
     scheduler: join(dir, 'kube-scheduler.log'),

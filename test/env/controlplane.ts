@@ -10,7 +10,7 @@ import { Agent, request } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
 import { createControlPlanePKI, readPem, type ControlPlanePKI } from './pki.ts';
-import { ManagedProcess, freePort, makeTempDir, removeTempDir, repoRoot, stopOnce, testBinary, waitFor } from './process.ts';
+import { ManagedProcess, freePorts, makeTempDir, removeTempDir, repoRoot, stopOnce, testBinary, waitFor } from './process.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -66,7 +66,7 @@ export interface ControlPlaneOptions {
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const dir = makeTempDir('controlplane');
   const pki = createControlPlanePKI(dir, options.apiServerAddresses ?? []);
-  const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [etcdPort, etcdPeerPort, apiPort] = await freePorts(3);
   const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
   const server = `https://127.0.0.1:${apiPort}`;
   const logs = { etcd: join(dir, 'etcd.log'), apiserver: join(dir, 'kube-apiserver.log') };

@@ -9,7 +9,7 @@ import type { DefaultedKMSDeploymentSpec } from '../../src/api/index.ts';
 import { buildMinioEnv, minioEnvNames } from '../../src/minio/env.ts';
 import type { KesOnVault } from './kes-on-vault.ts';
 import { requireProgram } from './programs.ts';
-import { ManagedProcess, freePort, httpStatus, makeTempDir, removeTempDir, waitFor } from './process.ts';
+import { ManagedProcess, freePorts, httpStatus, makeTempDir, removeTempDir, waitFor } from './process.ts';
 
 export interface TestMinio {
   /** http://127.0.0.1:<port> */
@@ -54,7 +54,7 @@ export async function startMinio(options: StartMinioOptions): Promise<TestMinio>
   writeFileSync(files.cert, options.kesIdentity.cert);
   writeFileSync(files.key, options.kesIdentity.key, { mode: 0o600 });
   writeFileSync(files.ca, options.kesIdentity.ca);
-  const [port, consolePort] = [await freePort(), await freePort()];
+  const [port, consolePort] = await freePorts(2);
   const root = { user: 'kmsstack-test', password: 'kmsstack-test-password' };
   const url = `http://127.0.0.1:${port}`;
   const logFile = join(dir, 'minio.log');

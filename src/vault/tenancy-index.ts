@@ -38,16 +38,21 @@ export class KeyLocationIndex<Source extends object> {
   /** Locations stored strictly inside a path. */
   private readonly inside = new Map<string, Set<KeyLocation>>();
 
-  constructor(private readonly locate: (source: Source) => { key: string; location: KeyLocation | undefined }) {}
+  /** `keyOf` is asked of every source on every sync, `locationOf` only of a source that changed. */
+  constructor(
+    private readonly keyOf: (source: Source) => string,
+    private readonly locationOf: (source: Source) => KeyLocation | undefined,
+  ) {}
 
   /** Makes the index hold exactly `sources`. */
   sync(sources: Iterable<Source>): void {
     const seen = new Set<string>();
     for (const source of sources) {
-      const { key, location } = this.locate(source);
+      const key = this.keyOf(source);
       seen.add(key);
       const known = this.entries.get(key);
       if (known?.source === source) continue;
+      const location = this.locationOf(source);
       if (known?.location) this.unlink(known.location);
       if (location) this.link(location);
       this.entries.set(key, { source, location });

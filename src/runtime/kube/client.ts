@@ -2,6 +2,7 @@
 // authentication and fetch library). Objects stay plain JSON as the API server sends them: the typed
 // models of the generated clients turn timestamps into Dates and drop fields they do not know, which
 // would break the comparison of desired and live objects.
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { type HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { kubeRequestDuration, kubeRequests } from '../metrics.ts';
 import { type KubeObject, resourceFor, resourcePath, type ResourceType } from './resources.ts';
@@ -209,8 +210,7 @@ export class KubeClient {
       if (value !== undefined) url.searchParams.set(key, value);
     }
     const context = new RequestContext(url.toString(), method as HttpMethod);
-    await this.kubeConfig.applySecurityAuthentication(context);
-    this.reuseConnections(context);
+    await this.authenticate(context);
     context.setHeaderParam('Accept', options.accept ?? 'application/json');
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
@@ -246,22 +246,31 @@ export class KubeClient {
   }
 
   /**
-   * client-node gives every request a new undici Agent, i.e. a new TLS connection pool: a handshake per
-   * request and hundreds of open sockets under load. Keep one pool (auth headers are still applied per
-   * request, so rotated tokens are picked up) and replace it now and then for rotated certificates.
+   * client-node's applySecurityAuthentication gives every request a new undici Agent, i.e. a new TLS
+   * connection pool: a handshake per request and hundreds of open sockets under load. Keep one pool,
+   * replaced now and then for rotated certificates; while it lives, a request takes only the auth
+   * headers (applyToHTTPSOptions: the same authenticators, token files and exec plugins, so rotated
+   * tokens are picked up), without building an Agent it would throw away.
    */
-  private reuseConnections(context: RequestContext): void {
-    const fresh = context.getDispatcher();
-    if (!fresh) return;
-    const now = Date.now();
-    if (!this.pool || now >= this.pool.expires) {
-      const previous = this.pool?.dispatcher;
-      this.pool = { dispatcher: fresh, expires: now + DISPATCHER_TTL_MS };
-      void previous?.close().catch(() => undefined); // lets in-flight requests finish
+  private async authenticate(context: RequestContext): Promise<void> {
+    const pool = this.pool;
+    if (pool && Date.now() < pool.expires) {
+      const options: HttpsRequestOptions = {};
+      await this.kubeConfig.applyToHTTPSOptions(options);
+      // applySecurityAuthentication's order: basic auth first, then the headers (a bearer token wins).
+      if (options.auth) {
+        context.setHeaderParam('Authorization', `Basic ${Buffer.from(options.auth).toString('base64')}`);
+      }
+      for (const [key, value] of Object.entries(options.headers ?? {})) context.setHeaderParam(key, `${value}`);
+      context.setDispatcher(pool.dispatcher);
       return;
     }
-    if (fresh !== this.pool.dispatcher) void fresh.close().catch(() => undefined);
-    context.setDispatcher(this.pool.dispatcher);
+    await this.kubeConfig.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    if (!fresh) return;
+    const previous = this.pool?.dispatcher;
+    this.pool = { dispatcher: fresh, expires: Date.now() + DISPATCHER_TTL_MS };
+    if (previous !== fresh) void previous?.close().catch(() => undefined); // lets in-flight requests finish
   }
 
   /** Closes the pooled connections (at shutdown). */

@@ -24,8 +24,8 @@ const source = fc.tuple(location, fc.boolean()).map(([l, usable]): Source => ({
 /** One source per deployment, as a cache holds them. */
 const sources = fc.uniqueArray(source, { selector: (s) => s.key, maxLength: 8 });
 
-function index(): KeyLocationIndex<Source> {
-  return new KeyLocationIndex((s: Source) => s);
+function index(locationOf = (s: Source) => s.location): KeyLocationIndex<Source> {
+  return new KeyLocationIndex((s: Source) => s.key, locationOf);
 }
 
 function sameAnswers(idx: KeyLocationIndex<Source>, all: Source[], self: KeyLocation): void {
@@ -65,5 +65,22 @@ describe('KeyLocationIndex', () => {
     assert.deepEqual(idx.candidates(self).map((l) => l.deployment.name).sort(), ['equal', 'inner', 'outer']);
     idx.sync(all.filter((s) => s.key !== 'n/inner'));
     assert.deepEqual(idx.candidates(self).map((l) => l.deployment.name).sort(), ['equal', 'outer']);
+  });
+
+  it('locates only the sources that changed since the last sync', () => {
+    const located: string[] = [];
+    const idx = index((s) => {
+      located.push(s.key);
+      return s.location;
+    });
+    const all = fc.sample(sources.filter((list) => list.length >= 3), { numRuns: 1, seed: 7 })[0] as Source[];
+    idx.sync(all);
+    assert.deepEqual(located, all.map((s) => s.key));
+    located.length = 0;
+    idx.sync(all);
+    assert.deepEqual(located, [], 'nothing changed: nothing located');
+    const changed = { ...all[1] } as Source;
+    idx.sync([all[0] as Source, changed, ...all.slice(2)]);
+    assert.deepEqual(located, [changed.key]);
   });
 });

@@ -70,10 +70,8 @@ const indexes = new WeakMap<ObjectReader, KeyLocationIndex<KubeObject>>();
 function otherLocations(cache: ObjectReader, self: KeyLocation): KeyLocation[] {
   let index = indexes.get(cache);
   if (!index) {
-    index = new KeyLocationIndex((object) => ({
-      key: `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`,
-      location: keyLocationOf(object),
-    }));
+    index = new KeyLocationIndex((object) => `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`,
+      keyLocationOf);
     indexes.set(cache, index);
   }
   index.sync(cache.listAll('KMSDeployment'));

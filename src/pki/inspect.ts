@@ -32,8 +32,6 @@ export interface CertificateInfo {
 export interface ParsedCertificate {
   /** The certificate alone, re-encoded as PEM. */
   readonly pem: string;
-  /** Built anew from the DER on each access: kept parsed, it would be most of the memo's memory. */
-  readonly cert: x509.X509Certificate;
   /** The DER of the subject name, byte for byte: the issuer name of what this certificate signs. */
   readonly subjectName: ArrayBuffer;
   readonly publicKey: KeyObject;
@@ -43,7 +41,8 @@ export interface ParsedCertificate {
 /**
  * Parsed certificates by their text, and signature checks by the two fingerprints. About 3 KB an
  * entry: enough for the CA and leaves of ~1,000 KMSDeployments; parsed results are frozen, as they
- * are shared by every reconcile that reads the same text.
+ * are shared by every reconcile that reads the same text. An entry keeps no parsed x509 object, nor
+ * anything a closure over one would keep (a heap snapshot at N = 500 found 7.6 KB an entry when it did).
  */
 const MEMO_ENTRIES = 4096;
 const parsedPem = new BoundedMemo<string, ParsedCertificate | PemError>(MEMO_ENTRIES);
@@ -54,6 +53,14 @@ const issuedBy = new BoundedMemo<string, Promise<boolean>>(MEMO_ENTRIES);
 const keyUsageNames = Object.entries(x509.KeyUsageFlags)
   .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
   .map(([name, flag]) => [flag, name] as const);
+
+/**
+ * The library builds hex strings a character at a time: V8 keeps each as a chain of ~40 concatenations
+ * (~1.3 KB for a 20-byte key identifier). Remembered for long, they are rewritten as one flat string.
+ */
+function flatHex(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('hex');
+}
 
 const extendedKeyUsageNames: Record<string, string> = {
   [x509.ExtendedKeyUsage.serverAuth]: 'serverAuth',
@@ -69,14 +76,15 @@ export function parseTlsCrt(certPem: string): ParsedCertificate | { problem: str
   }
 }
 
-function parseDer(der: ArrayBuffer): ParsedCertificate {
+/** `text`: the PEM text the DER came from, kept as the result's `pem` when it is exactly that certificate. */
+function parseDer(der: ArrayBuffer, text?: string): ParsedCertificate {
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(der);
   } catch {
     throw new PemError('holds a "CERTIFICATE" block that is not a valid X.509 certificate');
   }
-  return describeCertificate(cert);
+  return describeCertificate(cert, cert.extensions, text);
 }
 
 /**
@@ -93,8 +101,8 @@ export function parsedIssued(cert: x509.X509Certificate, extensions: readonly x5
  * input for a certificate just issued. Read from the certificate, each is re-encoded and parsed again,
  * the larger part of describing one.
  */
-function describeCertificate(cert: x509.X509Certificate,
-  extensions: readonly x509.Extension[] = cert.extensions): ParsedCertificate
+function describeCertificate(cert: x509.X509Certificate, extensions: readonly x509.Extension[],
+  text?: string): ParsedCertificate
 {
   const extension = <T extends x509.Extension>(type: new(...args: never[]) => T) =>
     extensions.find((e): e is T => e instanceof type);
@@ -112,7 +120,7 @@ function describeCertificate(cert: x509.X509Certificate,
   const info: CertificateInfo = {
     subject: cert.subject,
     issuer: cert.issuer,
-    serialNumber: cert.serialNumber,
+    serialNumber: flatHex(cert.serialNumber),
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,
     dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
@@ -126,18 +134,17 @@ function describeCertificate(cert: x509.X509Certificate,
   };
   if (basic?.pathLength !== undefined) info.pathLength = basic.pathLength;
   const ski = extension(x509.SubjectKeyIdentifierExtension)?.keyId;
-  if (ski) info.subjectKeyId = ski;
+  if (ski) info.subjectKeyId = flatHex(ski);
   const aki = extension(x509.AuthorityKeyIdentifierExtension)?.keyId;
-  if (aki) info.authorityKeyId = aki;
+  if (aki) info.authorityKeyId = flatHex(aki);
   Object.freeze(info.dnsNames);
   Object.freeze(info.ipAddresses);
   Object.freeze(info.keyUsages);
   Object.freeze(info.extendedKeyUsages);
+  const pem = certificatePem(der);
   return Object.freeze({
-    pem: certificatePem(der),
-    get cert() {
-      return new x509.X509Certificate(der);
-    },
+    // The memo's key is often this very text: one copy of it, not two.
+    pem: pem === text ? text : pem,
     subjectName: cert.subjectName.toArrayBuffer(),
     publicKey,
     info: Object.freeze(info),
@@ -148,7 +155,7 @@ function describeCertificate(cert: x509.X509Certificate,
 export function parseCertificatePem(pem: string): ParsedCertificate {
   const parsed = parsedPem.get(pem, () => {
     try {
-      return parseDer(firstCertificateDer(pem));
+      return parseDer(firstCertificateDer(pem), pem);
     } catch (error) {
       if (error instanceof PemError) return error;
       throw error;
@@ -179,7 +186,8 @@ function parseBundle(pem: string): ParsedCertificate[] {
   const parsed: ParsedCertificate[] = [];
   for (const der of blocks) {
     try {
-      parsed.push(parseDer(der));
+      // Through the memo: a bundle's CA is mostly one the operator has parsed (or issued) already.
+      parsed.push(parseCertificatePem(certificatePem(der)));
     } catch {
       // skipped on purpose
     }

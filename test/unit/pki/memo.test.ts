@@ -2,6 +2,8 @@
 // results are shared and frozen, and a text that does not parse fails the same way every time.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { queryObjects } from 'node:v8';
+import { x509 } from '../../../src/pki/x509.ts';
 import { isIssuedBy, kesIdentity, parseCertificateBundle, parseCertificatePem} from '../../../src/pki/index.ts';
 import { BoundedMemo } from '../../../src/pki/memo.ts';
 import { testCA, testClientCertificate } from './support.ts';
@@ -33,14 +35,31 @@ const leaf = await testClientCertificate(ca, 'memo-leaf');
 
 describe('parsing certificates once per text', () => {
 
-  it('returns the same frozen result for the same text, with the x509 object built on demand', () => {
+  it('returns the same frozen result for the same text', () => {
     const first = parseCertificatePem(leaf.certPem);
     assert.equal(parseCertificatePem(leaf.certPem), first);
     assert.ok(Object.isFrozen(first) && Object.isFrozen(first.info) && Object.isFrozen(first.info.dnsNames));
     assert.throws(() => (first.info.keyUsages as string[]).push('x'), TypeError);
-    assert.equal(first.cert.subject, 'CN=memo-leaf');
-    assert.equal(parseCertificateBundle(`${ca.certPem}${leaf.certPem}`).length, 2);
+    assert.equal(first.info.subject, 'CN=memo-leaf');
+    const bundle = parseCertificateBundle(`${ca.certPem}${leaf.certPem}`);
+    assert.equal(bundle.length, 2);
+    assert.equal(bundle[1], first, 'a bundle shares the entries of its certificates');
     assert.equal(kesIdentity(leaf.certPem), first.info.kesIdentity);
+  });
+
+  it('keeps no parsed x509 object per entry, and the library\'s hex values as they were', async () => {
+    const alive = () => queryObjects(x509.X509Certificate, { format: 'count' }) + queryObjects(x509.Extension, { format: 'count' });
+    const before = alive();
+    // Issued here, so remembered by issuance (parsedIssued), then read back by their text.
+    const cas = await Promise.all(Array.from({ length: 20 }, (_, i) => testCA(`memo-held-${i}`)));
+    const parsed = cas.map((c) => parseCertificatePem(c.certPem));
+    assert.equal(alive() - before, 0, `x509 objects kept for ${cas.length} entries`);
+    for (const [i, c] of cas.entries()) {
+      const fresh = new x509.X509Certificate(c.certPem);
+      const info = parsed[i]?.info;
+      assert.equal(info?.serialNumber, fresh.serialNumber);
+      assert.equal(info?.subjectKeyId, fresh.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId);
+    }
   });
 
   it('fails the same way each time for a text that is no certificate', () => {

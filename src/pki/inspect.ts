@@ -3,7 +3,7 @@
 import { createHash, createPublicKey, type KeyObject, X509Certificate as NativeX509Certificate } from 'node:crypto';
 import { x509 } from './x509.ts';
 import { certificatePem, firstCertificateDer, pemBlocks, PemError } from './pem.ts';
-import { describeKey, parsePrivateKeyPem, publicKeyOf } from './keys.ts';
+import { describeKey, privateKeyFacts, publicKeyIdOf } from './keys.ts';
 import { kesIdentityOfCertificate } from './identity.ts';
 import { BoundedMemo } from './memo.ts';
 
@@ -34,7 +34,8 @@ export interface ParsedCertificate {
   readonly pem: string;
   /** The DER of the subject name, byte for byte: the issuer name of what this certificate signs. */
   readonly subjectName: ArrayBuffer;
-  readonly publicKey: KeyObject;
+  /** Names the key pair (publicKeyIdOf); a parsed key would cost ~2.5 KB of OpenSSL memory an entry. */
+  readonly publicKeyId: string;
   readonly info: Readonly<CertificateInfo>;
 }
 
@@ -146,7 +147,7 @@ function describeCertificate(cert: x509.X509Certificate, extensions: readonly x5
     // The memo's key is often this very text: one copy of it, not two.
     pem: pem === text ? text : pem,
     subjectName: cert.subjectName.toArrayBuffer(),
-    publicKey,
+    publicKeyId: publicKeyIdOf(publicKey),
     info: Object.freeze(info),
   });
 }
@@ -215,14 +216,9 @@ function checkIssuedBy(parsed: ParsedCertificate, parsedCA: ParsedCertificate): 
   }
 }
 
-/** True when the private key is the one whose public half the certificate carries. */
-export function keyMatchesPublicKey(privateKey: KeyObject, publicKey: KeyObject): boolean {
-  return publicKeyOf(privateKey).equals(publicKey);
-}
-
 /** True when `keyPem` is an unencrypted PEM private key belonging to the first certificate of `certPem`. */
 export function keyMatchesCertificate(keyPem: string, certPem: string): boolean {
-  const key = parsePrivateKeyPem(keyPem);
+  const key = privateKeyFacts(keyPem);
   if (!key) return false;
   let cert: ParsedCertificate;
   try {
@@ -230,5 +226,5 @@ export function keyMatchesCertificate(keyPem: string, certPem: string): boolean 
   } catch {
     return false;
   }
-  return keyMatchesPublicKey(key, cert.publicKey);
+  return key.publicKeyId === cert.publicKeyId;
 }

@@ -1,5 +1,6 @@
 // Issuing certificates: the per-deployment CA and the leaf certificates it signs. Leaves get a
 // P-256 (or P-384) key, digitalSignature, the serverAuth or clientAuth purpose, CA:false, SKI and AKI.
+import { X509Certificate as NativeX509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { x509 } from './x509.ts';
 import { type ParsedCertificate, parsedIssued } from './inspect.ts';
@@ -134,8 +135,9 @@ async function issueLeaf(options: LeafOptions, purpose: x509.ExtendedKeyUsage,
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     caKeyId
       ? new x509.AuthorityKeyIdentifierExtension(caKeyId)
+      // A CA without a key identifier (one a user brought): derive it from the CA's public key.
       : await x509.AuthorityKeyIdentifierExtension.create(
-        ca.certificate.publicKey.export({ type: 'spki', format: 'der' }),
+        new NativeX509Certificate(ca.certificate.pem).publicKey.export({ type: 'spki', format: 'der' }),
       ),
     ...extra,
   ];

@@ -3,7 +3,7 @@
 // PKCS#1 "RSA PRIVATE KEY"), so user-supplied CA keys work without any ASN.1 code of our own.
 import { createPrivateKey, createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
 import { x509 } from './x509.ts';
-import { defaultKeyAlgorithm, type KeyAlgorithm, keyAlgorithms } from './key-algorithms.ts';
+import { defaultKeyAlgorithm, type KeyAlgorithm } from './key-algorithms.ts';
 import { BoundedMemo } from './memo.ts';
 
 // The project compiles without the DOM library, so WebCrypto types come from Node's typings.
@@ -66,35 +66,54 @@ export function describeKey(key: KeyObject): string {
   }
 }
 
+/** What a reconcile asks of a private key every time: which key it is, and of what kind. */
+export interface PrivateKeyFacts {
+  /** Names the key pair (see publicKeyIdOf): equal to its certificate's `publicKeyId`. */
+  publicKeyId: string;
+  /** describeKey's name of it. */
+  algorithm: string;
+}
+
 /**
- * Keys by their Secret text: every reconcile checks the same keys against their certificates. The memo
- * holds nothing the informer cache does not already hold (the Secrets' text), in the same process.
+ * Facts of keys by their Secret text, and signing keys of CAs by theirs: every reconcile checks the same
+ * keys against their certificates. Not the parsed keys themselves: OpenSSL keeps ~2.5 KB for each (18 MiB
+ * for the keys of 500 KMSDeployments), so a key is parsed again when it is really needed (a renewal
+ * that keeps it); CAs, which sign at every issuance, keep their imported signing key.
  */
-const parsedKeys = new BoundedMemo<string, KeyObject | null>(4096);
-const publicHalves = new WeakMap<KeyObject, KeyObject>();
-const signingKeys = new WeakMap<KeyObject, Promise<{ privateKey: CryptoKey; signer: Signer } | undefined>>();
+const keyFacts = new BoundedMemo<string, PrivateKeyFacts | null>(4096);
+const signingKeys = new BoundedMemo<string, Promise<{ privateKey: CryptoKey; signer: Signer } | undefined>>(4096);
 
 /** Parses a PEM private key; undefined when the text is not an unencrypted PEM private key. */
 export function parsePrivateKeyPem(pem: string): KeyObject | undefined {
-  return parsedKeys.get(pem, () => {
-    try {
-      const key = createPrivateKey({ key: pem, format: 'pem' });
-      return key.type === 'private' ? key : null;
-    } catch {
-      // The library's message can quote input; callers report their own message instead.
-      return null;
-    }
+  try {
+    const key = createPrivateKey({ key: pem, format: 'pem' });
+    return key.type === 'private' ? key : undefined;
+  } catch {
+    // The library's message can quote input; callers report their own message instead.
+    return undefined;
+  }
+}
+
+/** The facts of a PEM private key; undefined when the text is not an unencrypted PEM private key. */
+export function privateKeyFacts(pem: string): PrivateKeyFacts | undefined {
+  return keyFacts.get(pem, () => {
+    const key = parsePrivateKeyPem(pem);
+    return key ? { publicKeyId: publicKeyIdOf(key), algorithm: describeKey(key) } : null;
   }) ?? undefined;
 }
 
-/** The public half of a private key (derived once per parsed key). */
-export function publicKeyOf(privateKey: KeyObject): KeyObject {
-  let publicKey = publicHalves.get(privateKey);
-  if (!publicKey) {
-    publicKey = createPublicKey(privateKey);
-    publicHalves.set(privateKey, publicKey);
+/**
+ * Names a public key (or the public half of a private one) by its parameters, the same for every
+ * encoding of it (an EC point compressed or not): the JWK members, else the SPKI DER.
+ */
+export function publicKeyIdOf(key: KeyObject): string {
+  const publicKey = key.type === 'public' ? key : createPublicKey(key);
+  try {
+    const { kty, crv, x, y, n, e } = publicKey.export({ format: 'jwk' });
+    return [kty, crv, x, y, n, e].join(':');
+  } catch {
+    return publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
   }
-  return publicKey;
 }
 
 /** How to sign with a key of this kind, or undefined when the operator cannot sign with it. */
@@ -118,14 +137,12 @@ export function signerOf(algorithm: KeyAlgorithm): Signer {
   return ecdsaSigner(namedCurve, hash);
 }
 
-/** Imports a parsed private key for signing; undefined when its kind is not supported (see signerFor). */
-export function toSigningKey(key: KeyObject): Promise<{ privateKey: CryptoKey; signer: Signer } | undefined> {
-  let signing = signingKeys.get(key);
-  if (!signing) {
-    signing = importForSigning(key);
-    signingKeys.set(key, signing);
-  }
-  return signing;
+/** The signing key of a PEM private key; undefined when it does not parse or its kind is not supported (see signerFor). */
+export function signingKeyOf(pem: string): Promise<{ privateKey: CryptoKey; signer: Signer } | undefined> {
+  return signingKeys.get(pem, () => {
+    const key = parsePrivateKeyPem(pem);
+    return key ? importForSigning(key) : Promise.resolve(undefined);
+  });
 }
 
 async function importForSigning(key: KeyObject): Promise<{ privateKey: CryptoKey; signer: Signer } | undefined> {
@@ -136,8 +153,10 @@ async function importForSigning(key: KeyObject): Promise<{ privateKey: CryptoKey
   return { privateKey, signer };
 }
 
-/** Re-imports a key pair of one of our key types from its private key (renewal without a new identity). */
-export async function keyPairFromPrivateKey(key: KeyObject, algorithm: KeyAlgorithm): Promise<KeyPair> {
+/** Re-imports a key pair of one of our key types from its PEM private key (renewal without a new identity). */
+export async function keyPairFromPrivateKeyPem(pem: string, algorithm: KeyAlgorithm): Promise<KeyPair> {
+  const key = parsePrivateKeyPem(pem);
+  if (!key) throw new Error('the private key to keep does not parse');
   const { importParams } = signerOf(algorithm);
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
@@ -146,10 +165,4 @@ export async function keyPairFromPrivateKey(key: KeyObject, algorithm: KeyAlgori
     privateKey: await crypto.subtle.importKey('pkcs8', pkcs8, importParams, true, ['sign']),
     publicKey: await crypto.subtle.importKey('spki', spki, importParams, true, ['verify']),
   };
-}
-
-/** The spec key type a parsed key is, if it is one of ours. */
-export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm | undefined {
-  const name = describeKey(key);
-  return (keyAlgorithms as readonly string[]).includes(name) ? (name as KeyAlgorithm) : undefined;
 }

@@ -2,7 +2,7 @@
 // byte for byte (so an unchanged reconcile writes nothing), and assembles the trust bundle.
 import { type CertificateAuthority, createCA, issueClientCertificate, issueServerCertificate } from './issue.ts';
 import { parseCertificateBundle, type ParsedCertificate } from './inspect.ts';
-import { keyAlgorithmOf, keyPairFromPrivateKey } from './keys.ts';
+import { keyPairFromPrivateKeyPem } from './keys.ts';
 import { caSubject, type LeafKind, leafPurpose, leafSubject } from './names.ts';
 import type { PkiObservation } from './observe.ts';
 import { desiredKinds, type PkiDesired, type PkiPlan, serverNamesOf } from './plan.ts';
@@ -76,14 +76,14 @@ async function leafMaterial(kind: LeafKind, input: MaterializeInput,
       issued: false };
   }
   const reusable = decision.reuseKey && observed.state === 'present' &&
-    keyAlgorithmOf(observed.privateKey) === desired.keyAlgorithm;
+    observed.keyAlgorithm === desired.keyAlgorithm;
   const common = {
     ca,
     subject: leafSubject(kind, deployment.name, deployment.namespace),
     validityMs: desired.validityMs,
     keyAlgorithm: desired.keyAlgorithm,
     now,
-    ...(reusable ? { keyPair: await keyPairFromPrivateKey(observed.privateKey, desired.keyAlgorithm) } : {}),
+    ...(reusable ? { keyPair: await keyPairFromPrivateKeyPem(observed.keyPem, desired.keyAlgorithm) } : {}),
   };
   const issued = leafPurpose[kind] === 'serverAuth'
     ? await issueServerCertificate({ ...common, ...serverNamesOf(desired, kind) })

@@ -1,9 +1,7 @@
 // Turns what the PKI Secrets hold (possibly nothing, possibly garbage) into facts the plan can decide
 // on: which certificates parse, whose keys match, which CA signed each leaf, which CAs are trusted.
-import type { KeyObject } from 'node:crypto';
-import { isIssuedBy, keyMatchesPublicKey, parseCertificateBundle, type ParsedCertificate,
-  parseTlsCrt } from './inspect.ts';
-import { parsePrivateKeyPem } from './keys.ts';
+import { isIssuedBy, parseCertificateBundle, type ParsedCertificate, parseTlsCrt } from './inspect.ts';
+import { privateKeyFacts } from './keys.ts';
 import { type LeafKind, leafKinds } from './names.ts';
 import { type CAValidation, type SecretContents, validateCASecret } from './validate-ca.ts';
 
@@ -30,7 +28,8 @@ export type LeafObservation =
     certificate: ParsedCertificate;
     certPem: string;
     keyPem: string;
-    privateKey: KeyObject;
+    /** describeKey's name of the private key's kind ("ECDSA-P256"). */
+    keyAlgorithm: string;
     /** Fingerprint of the known CA whose signature the certificate carries, if any. */
     issuerFingerprint?: string;
     /** Fingerprints of the CAs in the Secret's ca.crt, i.e. what the pods mounting it trust. */
@@ -54,7 +53,7 @@ async function findIssuer(cert: ParsedCertificate, cas: Iterable<ParsedCertifica
 
 function observeLeafText(
   data: SecretContents,
-): { problem: string; certificate?: ParsedCertificate } | { certificate: ParsedCertificate; privateKey: KeyObject;
+): { problem: string; certificate?: ParsedCertificate } | { certificate: ParsedCertificate; keyAlgorithm: string;
   certPem: string; keyPem: string }
 {
   const certPem = data['tls.crt'];
@@ -63,12 +62,12 @@ function observeLeafText(
   const certificate = parseTlsCrt(certPem);
   if ('problem' in certificate) return certificate;
   if (!keyPem?.trim()) return { problem: 'key "tls.key" is missing or empty', certificate };
-  const privateKey = parsePrivateKeyPem(keyPem);
-  if (!privateKey) return { problem: 'key "tls.key" is not an unencrypted PEM private key', certificate };
-  if (!keyMatchesPublicKey(privateKey, certificate.publicKey)) {
+  const key = privateKeyFacts(keyPem);
+  if (!key) return { problem: 'key "tls.key" is not an unencrypted PEM private key', certificate };
+  if (key.publicKeyId !== certificate.publicKeyId) {
     return { problem: 'the private key in "tls.key" does not belong to the certificate in "tls.crt"', certificate };
   }
-  return { certificate, privateKey, certPem, keyPem };
+  return { certificate, keyAlgorithm: key.algorithm, certPem, keyPem };
 }
 
 export async function observePki(secrets: ObservedSecrets, options: ObserveOptions): Promise<PkiObservation> {

@@ -3,9 +3,8 @@
 // mounts it. The operator uses it as given and never writes it. Messages name the Secret and the field
 // and never quote its contents.
 import { X509Certificate } from 'node:crypto';
-import { isIssuedBy, keyMatchesPublicKey, parseCertificateBundle, parseCertificatePem,
-  type ParsedCertificate } from './inspect.ts';
-import { parsePrivateKeyPem } from './keys.ts';
+import { isIssuedBy, parseCertificateBundle, parseCertificatePem, type ParsedCertificate } from './inspect.ts';
+import { privateKeyFacts } from './keys.ts';
 import type { SecretContents } from './validate-ca.ts';
 
 export interface UserCertificateInput {
@@ -56,9 +55,9 @@ export async function validateUserCertificate(input: UserCertificateInput): Prom
   } catch (error) {
     return fail(`key "tls.crt" ${(error as Error).message}`);
   }
-  const key = parsePrivateKeyPem(keyPem);
+  const key = privateKeyFacts(keyPem);
   if (!key) return fail('key "tls.key" is not an unencrypted PEM private key');
-  if (!keyMatchesPublicKey(key, certificate.publicKey)) {
+  if (key.publicKeyId !== certificate.publicKeyId) {
     return fail('the private key in "tls.key" does not belong to the certificate in "tls.crt"');
   }
   const { info } = certificate;

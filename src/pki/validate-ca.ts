@@ -1,7 +1,7 @@
 // Checks a CA Secret (the operator's own, or the user's named by spec.tls.caSecretRef) before anything
 // is signed with it. Messages say what is wrong and never quote the Secret's contents.
-import { describeKey, parsePrivateKeyPem, toSigningKey } from './keys.ts';
-import { keyMatchesPublicKey, type ParsedCertificate, parseTlsCrt } from './inspect.ts';
+import { privateKeyFacts, signingKeyOf } from './keys.ts';
+import { type ParsedCertificate, parseTlsCrt } from './inspect.ts';
 import type { CertificateAuthority } from './issue.ts';
 
 /** A Secret's data, base64-decoded (see decodeSecretData in src/runtime/kube/secret-data.ts). */
@@ -56,16 +56,16 @@ export async function validateCASecret(data: SecretContents | undefined,
       certificate);
   }
 
-  const key = parsePrivateKeyPem(keyPem);
+  const key = privateKeyFacts(keyPem);
   if (!key) return fail('Unreadable', 'key "tls.key" is not an unencrypted PEM private key', certificate);
-  if (!keyMatchesPublicKey(key, certificate.publicKey)) {
+  if (key.publicKeyId !== certificate.publicKeyId) {
     return fail('KeyMismatch', 'the private key in "tls.key" does not belong to the certificate in "tls.crt"',
       certificate);
   }
-  const signing = await toSigningKey(key);
+  const signing = await signingKeyOf(keyPem);
   if (!signing) {
     return fail('UnsupportedKey',
-      `cannot sign with a ${describeKey(key)} key (supported: ECDSA P-256, P-384, P-521; RSA of 2048 bits or more)`,
+      `cannot sign with a ${key.algorithm} key (supported: ECDSA P-256, P-384, P-521; RSA of 2048 bits or more)`,
       certificate);
   }
   return { ok: true, authority: { certificate, privateKey: signing.privateKey, signer: signing.signer }, certPem,

@@ -211,6 +211,7 @@ export class KubeClient {
     }
     const context = new RequestContext(url.toString(), method as HttpMethod);
     await this.authenticate(context);
+    this.reuseConnections(context);
     context.setHeaderParam('Accept', options.accept ?? 'application/json');
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
@@ -246,31 +247,39 @@ export class KubeClient {
   }
 
   /**
-   * client-node's applySecurityAuthentication gives every request a new undici Agent, i.e. a new TLS
-   * connection pool: a handshake per request and hundreds of open sockets under load. Keep one pool,
-   * replaced now and then for rotated certificates; while it lives, a request takes only the auth
-   * headers (applyToHTTPSOptions: the same authenticators, token files and exec plugins, so rotated
-   * tokens are picked up), without building an Agent it would throw away.
+   * The kubeconfig's authentication for one request. client-node's applySecurityAuthentication also
+   * gives every request a new undici Agent (a new TLS connection pool), which reuseConnections would
+   * close unused: while the pool lives, a request takes only the auth headers (applyToHTTPSOptions: the
+   * same authenticators, token files and exec plugins, so rotated tokens are picked up).
    */
   private async authenticate(context: RequestContext): Promise<void> {
-    const pool = this.pool;
-    if (pool && Date.now() < pool.expires) {
-      const options: HttpsRequestOptions = {};
-      await this.kubeConfig.applyToHTTPSOptions(options);
-      // applySecurityAuthentication's order: basic auth first, then the headers (a bearer token wins).
-      if (options.auth) {
-        context.setHeaderParam('Authorization', `Basic ${Buffer.from(options.auth).toString('base64')}`);
-      }
-      for (const [key, value] of Object.entries(options.headers ?? {})) context.setHeaderParam(key, `${value}`);
-      context.setDispatcher(pool.dispatcher);
+    if (!this.pool || Date.now() >= this.pool.expires) {
+      await this.kubeConfig.applySecurityAuthentication(context);
       return;
     }
-    await this.kubeConfig.applySecurityAuthentication(context);
+    const options: HttpsRequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    // applySecurityAuthentication's order: basic auth first, then the headers (a bearer token wins).
+    if (options.auth) context.setHeaderParam('Authorization', `Basic ${Buffer.from(options.auth).toString('base64')}`);
+    for (const [key, value] of Object.entries(options.headers ?? {})) context.setHeaderParam(key, `${value}`);
+  }
+
+  /**
+   * One connection pool instead of one per request: a handshake per request and hundreds of open sockets
+   * under load otherwise. A fresh dispatcher from authenticate replaces an expired pool (rotated TLS
+   * material is picked up); synchronous, so nothing can close the pool between this and the request.
+   */
+  private reuseConnections(context: RequestContext): void {
     const fresh = context.getDispatcher();
-    if (!fresh) return;
-    const previous = this.pool?.dispatcher;
-    this.pool = { dispatcher: fresh, expires: Date.now() + DISPATCHER_TTL_MS };
-    if (previous !== fresh) void previous?.close().catch(() => undefined); // lets in-flight requests finish
+    const now = Date.now();
+    if (fresh && (!this.pool || now >= this.pool.expires)) {
+      const previous = this.pool?.dispatcher;
+      this.pool = { dispatcher: fresh, expires: now + DISPATCHER_TTL_MS };
+      void previous?.close().catch(() => undefined); // lets in-flight requests finish
+      return;
+    }
+    if (fresh && fresh !== this.pool?.dispatcher) void fresh.close().catch(() => undefined);
+    if (this.pool) context.setDispatcher(this.pool.dispatcher);
   }
 
   /** Closes the pooled connections (at shutdown). */

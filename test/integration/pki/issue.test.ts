@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kesIdentity, parseCertificatePem } from '../../../src/pki/index.ts';
+import { childLabels } from '../../../src/runtime/children.ts';
 import { resources } from '../../../src/runtime/kube/resources.ts';
 import { autoEncrypting, WRITE_VERBS, writeCount } from '../runtime/harness.ts';
 import { inNamespace, kmsDeployment, withMinio } from '../../support/kmsdeployment.ts';
@@ -126,10 +127,13 @@ describe('PKI on the real API server', { timeout: 600_000 }, () => {
     await waitForCondition(stack, 'tenant-b', { status: 'False', reason: 'ChildConflict' });
     assert.equal((await getSecret(stack, name))?.metadata.resourceVersion, foreign.metadata.resourceVersion, 'a Secret it does not own is untouched');
 
-    // The same leftover, owned by the KMSDeployment (e.g. edited by hand): replaced by a kubernetes.io/tls one.
+    // The same leftover, owned by the KMSDeployment (re-created by hand from the operator's Secret, so with
+    // its labels and ownerReference): replaced by a kubernetes.io/tls one. The labels put it in the
+    // operator's cache, so its event wakes the owner; without them only the ChildConflict recheck (60 s)
+    // would, and this wait would race that timer.
     await stack.kube.delete(resources.Secret, NS, name);
     const owner = { apiVersion: 'kmsstack.io/v1alpha1', kind: 'KMSDeployment', name: 'tenant-b', uid: deployment.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
-    await stack.kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS, ownerReferences: [owner] }, type: 'Opaque', data: { note: Buffer.from('left over').toString('base64') } });
+    await stack.kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS, labels: childLabels(deployment), ownerReferences: [owner] }, type: 'Opaque', data: { note: Buffer.from('left over').toString('base64') } });
     await waitForCondition(stack, 'tenant-b', { status: 'True', reason: 'Issued' });
     const secret = await waitFor('the replaced Secret', async () => {
       const found = await getSecret(stack, name);

@@ -141,6 +141,16 @@ describe('PKI on the real API server', { timeout: 600_000 }, () => {
     });
     assert.equal(secret.metadata.ownerReferences?.[0]?.name, 'tenant-b');
     assert.equal(secret.data?.['note'], undefined);
+
+    // Without the labels it is outside the cache: the next reconcile reads it from the API server and replaces it too.
+    await stack.kube.delete(resources.Secret, NS, name);
+    const unlabelled = await stack.kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS, ownerReferences: [owner] }, type: 'Opaque', data: { note: Buffer.from('left over').toString('base64') } });
+    await reconcileNow(stack, 'tenant-b');
+    const again = await waitFor('the unlabelled Secret replaced', async () => {
+      const found = await getSecret(stack, name);
+      return found?.type === 'kubernetes.io/tls' && found.metadata.uid !== unlabelled.metadata.uid ? found : undefined;
+    });
+    assert.equal(again.data?.['note'], undefined);
   });
 
   it('StaticKey mode without MinIO TLS issues no certificates', async () => {

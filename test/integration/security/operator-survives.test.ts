@@ -1,8 +1,8 @@
 // The operator process keeps running when it loses its own Kubernetes credentials or the API server
 // for a while, and picks up work once they are back. Regression tests for two crashes:
-// - client-node's ListWatch reconnects inside the previous watch's done callback; when the
-//   credentials cannot be obtained there (a failing exec plugin, an unreadable token file) the
-//   rejection was unhandled and Node ended the process (exit 1);
+// - client-node's ListWatch (used until session 11) reconnected inside the previous watch's done
+//   callback; when the credentials could not be obtained there (a failing exec plugin, an
+//   unreadable token file) the rejection was unhandled and Node ended the process (exit 1);
 // - every runtime timer is unref'd, so with all watches backing off, no HTTP server and no leader
 //   election, nothing kept the event loop alive and the process ended with exit code 0.
 // The API server runs with --min-request-timeout=1 so that watches end (cleanly) every 1-2 s and

@@ -36,10 +36,14 @@ describe('Dockerfile', () => {
     const build = stage('build');
     assert.deepEqual(runs(build), ['npm ci --no-audit --no-fund', 'npm run build']);
     // --splitting: what is loaded with import() (the S3 client, only for deployments with buckets) is a chunk of its own.
-    assert.match(packageJson.scripts.build ?? '', /^esbuild src\/main\.ts --bundle --platform=node --format=esm .*--splitting --outdir=dist --entry-names=\[name\] --chunk-names=chunks\/\[name\]-\[hash\]/);
+    assert.equal(packageJson.scripts.build, 'node build.ts');
+    const script = readFileSync(join(repoRoot, 'build.ts'), 'utf8');
+    for (const option of ["entryPoints: ['src/main.ts']", 'bundle: true', "platform: 'node'", "format: 'esm'", 'splitting: true', "entryNames: '[name]'", "chunkNames: 'chunks/[name]-[hash]'"]) {
+      assert.ok(script.includes(option), `build.ts sets ${option}`);
+    }
     assert.deepEqual(copies(build), [
       ['package.json', 'package-lock.json', './'],
-      ['tsconfig.json', './'],
+      ['tsconfig.json', 'build.ts', './'],
       ['src', './src'],
     ]);
   });
@@ -70,7 +74,7 @@ describe('Dockerfile', () => {
     const patterns = readDockerignore();
     const copied = dockerfile.stages.flatMap(copies).filter((args) => !args[0]?.startsWith('--from=')).flatMap((args) => args.slice(0, -1));
     for (const source of copied) assert.ok(!isIgnored(source, patterns), `${source} is copied but .dockerignore excludes it`);
-    for (const kept of ['src/main.ts', 'package.json', 'package-lock.json', 'tsconfig.json']) assert.ok(!isIgnored(kept, patterns), kept);
+    for (const kept of ['src/main.ts', 'package.json', 'package-lock.json', 'tsconfig.json', 'build.ts']) assert.ok(!isIgnored(kept, patterns), kept);
     for (const left of ['node_modules/x', 'dist/main.js', '.git/HEAD', 'test/unit/x.ts', 'charts/x', 'deploy/x', 'crds/x.yaml', '.env', '.env.local', 'npm-debug.log', 'README.md', '.tmp/x']) {
       assert.ok(isIgnored(left, patterns), `${left} would be sent to the build`);
     }

@@ -94,10 +94,6 @@ export class Informer {
     return this.reflector.start();
   }
 
-  waitForSync(): Promise<void> {
-    return this.reflector.waitForSync();
-  }
-
   stop(): Promise<void> {
     this.reflector.stop();
     return Promise.resolve();

@@ -85,7 +85,7 @@ export class Reflector {
     return this.waitForSync();
   }
 
-  waitForSync(): Promise<void> {
+  private waitForSync(): Promise<void> {
     if (this.syncedOnce || !this.running) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
@@ -171,6 +171,7 @@ export class Reflector {
       };
       const watchAbort = new AbortController();
       const abortWatch = () => end();
+      if (signal.aborted) return end(); // stopped while listing
       signal.addEventListener('abort', abortWatch, { once: true });
       this.options.watch(this.resourceVersion, onEvent, end, watchAbort.signal).then(() => {
         if (!ended) this.markSynced();

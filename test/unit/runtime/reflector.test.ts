@@ -162,4 +162,26 @@ describe('Reflector', () => {
     assert.equal(s.watches.length, 1);
     assert.deepEqual(s.errors, []);
   });
+
+  it('stopped while listing, it starts no watch', async () => {
+    let releaseList: (list: ListResult) => void = () => {};
+    let watches = 0;
+    const reflector = new Reflector({
+      list: () => new Promise((resolve) => (releaseList = resolve)),
+      watch: () => {
+        watches++;
+        return Promise.resolve();
+      },
+      onError: () => {},
+      clock: new FakeClock(),
+    });
+    const started = reflector.start();
+    await settle();
+    reflector.stop();
+    await started;
+    releaseList({ items: [pod('p1', '1')], resourceVersion: '2' });
+    await settle();
+    assert.equal(watches, 0);
+    assert.equal(reflector.hasSynced, false);
+  });
 });

@@ -32,7 +32,7 @@ function buildContext(): string[] {
 
 before(async () => {
   work = makeTempDir('image');
-  // build stage: COPY package*.json, tsconfig.json, src; node_modules stands for `npm ci` (same lockfile).
+  // build stage: COPY package*.json, tsconfig.json, build.ts, src; node_modules stands for `npm ci` (same lockfile).
   const build = join(work, 'build');
   for (const file of buildContext()) cpSync(join(repoRoot, file), join(build, file), { recursive: true });
   symlinkSync(join(repoRoot, 'node_modules'), join(build, 'node_modules'));
@@ -53,11 +53,18 @@ function bundleFiles(): string[] {
 }
 
 describe('image layout', () => {
-  test('the build context is package*.json, tsconfig.json and src/ only', () => {
+  test('the build context is package*.json, tsconfig.json, build.ts and src/ only', () => {
     const context = buildContext();
     assert.ok(context.includes('src/main.ts'));
-    const outside = context.filter((file) => !file.startsWith('src/') && !/^(package(-lock)?\.json|tsconfig\.json)$/.test(file));
+    assert.ok(context.includes('build.ts'));
+    const outside = context.filter((file) => !file.startsWith('src/') && !/^(package(-lock)?\.json|tsconfig\.json|build\.ts)$/.test(file));
     assert.deepEqual(outside, []);
+  });
+
+  test("the bundle holds none of @kubernetes/client-node's generated API models (build.ts marks the package free of side effects)", () => {
+    // Every generated model class declares attributeTypeMap; the ObjectSerializer's typeMap names them all.
+    const models = bundleFiles().filter((file) => /\battributeTypeMap\b|\bV1PodSpec\b/.test(readFileSync(join(app, 'dist', file), 'utf8')));
+    assert.deepEqual(models, []);
   });
 
   test('the runtime directory is package.json and the bundle, dist/main.js and its chunks: no node_modules, no TypeScript', () => {
